@@ -1,0 +1,103 @@
+// Command runbook validates, plans and runs declarative runbooks for rolling
+// cluster upgrades.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/fatih/color"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/builtin"
+)
+
+// Exit codes (SPEC §5).
+const (
+	exitOK      = 0
+	exitFailed  = 1 // invalid runbook, failed step, lock held
+	exitUsage   = 2
+	exitStopped = 3 // stopped on purpose before the end; resumable
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// app is what every command shares: the streams, whether they are terminals,
+// and the step registry.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	registry       steps.Registry
+	// color is true when stdout is a terminal and NO_COLOR is unset.
+	color bool
+	// interactive is true when stdin and stdout are terminals.
+	interactive bool
+}
+
+// exitError carries an exit code out of a command. Its message, if any, has
+// already been printed.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+func exitWith(code int) error {
+	if code == exitOK {
+		return nil
+	}
+	return &exitError{code}
+}
+
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && (isatty.IsTerminal(file.Fd()) || isatty.IsCygwinTerminal(file.Fd()))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, registry: builtin.Registry()}
+	_, noColor := os.LookupEnv("NO_COLOR")
+	a.color = !noColor && isTerminal(stdout)
+	a.interactive = isTerminal(stdin) && isTerminal(stdout)
+	// fatih/color decides once, at load time, from os.Stdout; decide here on every call.
+	color.NoColor = !a.color
+
+	root := &cobra.Command{
+		Use:           "runbook",
+		Short:         "Validate, plan and run declarative runbooks for rolling cluster upgrades",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(a.commands()...)
+
+	err := root.Execute()
+	var ee *exitError
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "Error: %v\nRun 'runbook --help' for usage.\n", ue.err)
+		return exitUsage
+	default:
+		// cobra's own errors (unknown command, wrong number of arguments) are usage errors.
+		fmt.Fprintf(stderr, "Error: %v\nRun 'runbook --help' for usage.\n", err)
+		return exitUsage
+	}
+}
+
+// usageError is a bad command line: exit 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }

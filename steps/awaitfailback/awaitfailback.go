@@ -1,0 +1,111 @@
+// Package awaitfailback is the await-failback step type (R5): it waits until
+// the resources homed on an upgraded node run on it again, moving those whose
+// failback is manual.
+package awaitfailback
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+// Type is the await-failback step type.
+type Type struct{}
+
+var _ steps.Type = Type{}
+
+func (Type) Name() string { return "await-failback" }
+func (Type) Doc() string {
+	return "Waits until resources run on their upgraded home node again (R5), moving the ones with failback = \"manual\"."
+}
+func (Type) Attrs() []steps.Attr {
+	return []steps.Attr{
+		{Name: "node", Kind: steps.KindNode, Required: true, Doc: "The node the resources fail back to, for example each.node."},
+		{Name: "resources", Kind: steps.KindResourceList, Default: "those whose first preferred node is node", Doc: "The resources to wait for."},
+	}
+}
+func (Type) DefaultTimeout() time.Duration { return 10 * time.Minute }
+func (Type) Mutates() bool                 { return true }
+
+// resources returns the resources the step waits for.
+func resources(env *steps.Env, in *steps.Instance) []steps.Resource {
+	if in.Args.Has("resources") {
+		return in.Args.Resources("resources")
+	}
+	n := in.Args.Node("node")
+	var out []steps.Resource
+	for _, name := range env.Cluster.HomedOn(n.Name) {
+		r, _ := env.Cluster.Resource(name)
+		out = append(out, *r)
+	}
+	return out
+}
+
+func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.Problem {
+	n := in.Args.Node("node")
+	var probs []steps.Problem
+	if !st.Up(n.Name) {
+		probs = append(probs, steps.Problem{Rule: "R5", Attr: "node", Summary: "Node is down",
+			Detail: fmt.Sprintf("Node %s is not up, so nothing can fail back to it. Upgrade it and let it rejoin before waiting for failback.", n.Name)})
+	}
+	for _, r := range resources(env, in) {
+		found := false
+		for _, p := range r.Preferred {
+			found = found || p == n.Name
+		}
+		if !found {
+			probs = append(probs, steps.Problem{Rule: "R5", Attr: "resources", Summary: "Resource cannot run on node",
+				Detail: fmt.Sprintf("Resource %s cannot fail back to %s: the node is not in its preferred list (%s). Remove it from resources, or add %s to its preferred list.", r.Name, n.Name, strings.Join(r.Preferred, ", "), n.Name)})
+		}
+	}
+	return probs
+}
+
+// Done holds when every resource runs on the node.
+func (Type) Done(env *steps.Env, st *steps.Status, in *steps.Instance) bool {
+	n := in.Args.Node("node")
+	for _, r := range resources(env, in) {
+		if rs := st.Resources[r.Name]; rs.State != steps.ResourceRunning || rs.Node != n.Name {
+			return false
+		}
+	}
+	return true
+}
+
+func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadline time.Time) error {
+	n := in.Args.Node("node")
+	list := resources(env, in)
+	st, err := env.Driver.Status(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range list {
+		rs := st.Resources[r.Name]
+		if r.Failback == steps.FailbackManual && rs.State == steps.ResourceRunning && rs.Node != n.Name {
+			if err := env.Driver.Migrate(ctx, r, n); err != nil {
+				return fmt.Errorf("moving %s back to %s: %w", r.Name, n.Name, err)
+			}
+		}
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	_, err = steps.WaitFor(ctx, env, deadline, fmt.Sprintf("failback to %s", n.Name), func(st *steps.Status) (string, error) {
+		var pending []string
+		for _, r := range list {
+			rs := st.Resources[r.Name]
+			switch {
+			case rs.State == steps.ResourceRunning && rs.Node == n.Name:
+			case rs.State == steps.ResourceRunning:
+				pending = append(pending, fmt.Sprintf("%s still on %s", r.Name, rs.Node))
+			default:
+				pending = append(pending, fmt.Sprintf("%s %s", r.Name, rs.State))
+			}
+		}
+		return strings.Join(pending, ", "), nil
+	})
+	return err
+}

@@ -1,0 +1,177 @@
+package builtin_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/builtin"
+	"github.com/runbookhq/runbook/steps/sim"
+)
+
+// seed is the reference cluster: three nodes, two shared pools with auto
+// failback, one manual resource, a licence for 6.5 from three nodes on.
+func seed() *steps.Cluster {
+	return steps.NewCluster("CL1",
+		[]steps.Node{{Name: "FS1", Version: "6.0"}, {Name: "FS2", Version: "6.0"}, {Name: "FS3", Version: "6.0"}},
+		[]steps.Resource{
+			{Name: "POOL1", Shared: true, Preferred: []string{"FS1", "FS2", "FS3"}, Failback: "auto"},
+			{Name: "POOL2", Shared: true, Preferred: []string{"FS2", "FS3", "FS1"}, Failback: "auto"},
+			{Name: "WEB", Preferred: []string{"FS3", "FS1"}, Failback: "manual"},
+		},
+		[]steps.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: 3, MinNodes: 3}},
+	)
+}
+
+// procedure is the whole rolling upgrade as step instances.
+func procedure(c *steps.Cluster) []*steps.Instance {
+	lic, _ := c.License("ncs65")
+	ins := []*steps.Instance{{Address: "step.install-license.ncs65", Type: "install-license", Args: steps.Args{"license": *lic}}}
+	for _, n := range c.Nodes {
+		ins = append(ins,
+			&steps.Instance{Address: fmt.Sprintf("rolling.upgrade[%s].upgrade-node.upgrade", n.Name), Type: "upgrade-node", Args: steps.Args{"node": n, "to": "6.5"}},
+			&steps.Instance{Address: fmt.Sprintf("rolling.upgrade[%s].await-failback.failback", n.Name), Type: "await-failback", Args: steps.Args{"node": n}},
+		)
+	}
+	fs1, _ := c.Node("FS1")
+	return append(ins, &steps.Instance{Address: "step.media-upgrade.pools", Type: "media-upgrade", Args: steps.Args{"on": *fs1}})
+}
+
+// runAll runs the instances in order, as the runtime does, and returns the
+// first problem or error.
+func runAll(t *testing.T, env *steps.Env, ins []*steps.Instance) error {
+	t.Helper()
+	reg := builtin.Registry()
+	ctx := context.Background()
+	for _, in := range ins {
+		typ := reg[in.Type]
+		st, err := env.Driver.Status(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range typ.Check(env, st, in) {
+			if !p.Warning {
+				return fmt.Errorf("%s: %w", in.Address, p)
+			}
+		}
+		timeout := in.Timeout
+		if timeout == 0 {
+			timeout = typ.DefaultTimeout()
+		}
+		if err := typ.Run(ctx, env, in, env.Driver.Now().Add(timeout)); err != nil {
+			return fmt.Errorf("%s: %w", in.Address, err)
+		}
+		st, _ = env.Driver.Status(ctx)
+		if !typ.Done(env, st, in) {
+			return fmt.Errorf("%s: postcondition does not hold after run", in.Address)
+		}
+	}
+	return nil
+}
+
+func TestWholeProcedure(t *testing.T) {
+	c := seed()
+	tm := sim.DefaultTimings()
+	s := sim.New(c, sim.Options{Timings: tm})
+	env := &steps.Env{Cluster: c, Driver: s, Poll: 5 * time.Second}
+	if err := runAll(t, env, procedure(c)); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.Status(context.Background())
+	for _, n := range c.Nodes {
+		if got := st.Nodes[n.Name]; got != (steps.NodeStatus{Version: "6.5", State: "up"}) {
+			t.Errorf("node %s = %+v; want up at 6.5", n.Name, got)
+		}
+	}
+	for _, r := range c.Resources {
+		if got := st.Resources[r.Name]; got.State != "running" || got.Node != r.Home() {
+			t.Errorf("resource %s = %+v; want running on %s", r.Name, got, r.Home())
+		}
+	}
+	if st.MediaVersion != "6.5" {
+		t.Errorf("media = %s; want 6.5", st.MediaVersion)
+	}
+	if diff := cmp.Diff(map[string]int{"FS1": 1, "FS2": 1, "FS3": 1}, s.Upgrades()); diff != "" {
+		t.Errorf("upgrades (-want +got):\n%s", diff)
+	}
+	// Each resource moves twice (failover, failback); the pools also wait
+	// out the media upgrade and two refreshes.
+	media := tm.MediaUpgrade + 2*tm.MediaRefresh
+	want := map[string]time.Duration{"POOL1": 2*tm.Migrate + media, "POOL2": 2*tm.Migrate + media, "WEB": 2 * tm.Migrate}
+	if diff := cmp.Diff(want, s.Downtime()); diff != "" {
+		t.Errorf("downtime (-want +got):\n%s", diff)
+	}
+}
+
+func TestChecks(t *testing.T) {
+	c := seed()
+	ins := procedure(c)
+	for _, tc := range []struct {
+		name string
+		ins  []*steps.Instance
+		want string
+	}{
+		{"licence skipped", ins[1:], "License not installed (R1)"},
+		{"media before upgrades", []*steps.Instance{ins[0], ins[len(ins)-1]}, "Media already at the nodes' version (R7)"},
+		{"media with one node left", append(append([]*steps.Instance{}, ins[:5]...), ins[len(ins)-1]), "Media upgrade before every node is upgraded (R7)"},
+		{"upgraded twice", []*steps.Instance{ins[0], ins[1], ins[2], ins[1]}, "Upgrade not above current version (R2)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
+			env := &steps.Env{Cluster: c, Driver: s, Poll: 5 * time.Second}
+			err := runAll(t, env, tc.ins)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v; want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestR3Outage(t *testing.T) {
+	c := steps.NewCluster("CL", []steps.Node{{Name: "A", Version: "1.0"}, {Name: "B", Version: "1.0"}},
+		[]steps.Resource{{Name: "LONELY", Preferred: []string{"A"}, Failback: "auto"}}, nil)
+	a, _ := c.Node("A")
+	in := &steps.Instance{Address: "step.upgrade-node.a", Type: "upgrade-node", Args: steps.Args{"node": *a, "to": "2.0"}}
+	s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
+	env := &steps.Env{Cluster: c, Driver: s}
+	st, _ := s.Status(context.Background())
+	probs := builtin.Registry()["upgrade-node"].Check(env, st, in)
+	if len(probs) != 1 || probs[0].Rule != "R3" || !strings.Contains(probs[0].Detail, "LONELY") {
+		t.Fatalf("problems = %+v; want one R3 naming LONELY", probs)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	for _, tc := range []struct {
+		fault sim.Fault
+		want  string
+	}{
+		{sim.Fault{Kind: sim.FaultRebootFails, Target: "FS2"}, "FS2 to rejoin at 6.5: FS2 is down at 6.0"},
+		{sim.Fault{Kind: sim.FaultFailbackStalls, Target: "POOL2"}, "POOL2 still on FS3"},
+		{sim.Fault{Kind: sim.FaultLicenseRejected, Target: "ncs65"}, "rejected licence ncs65"},
+		{sim.Fault{Kind: sim.FaultMediaUpgradeFails, Target: "FS3"}, "refreshing the media on FS3"},
+		{sim.Fault{Kind: sim.FaultUpgradeInDoubt, Target: "FS1"}, "in doubt"},
+		{sim.Fault{Kind: sim.FaultMigrateFails, Target: "WEB"}, "moving WEB back to FS3"},
+	} {
+		t.Run(tc.fault.String(), func(t *testing.T) {
+			c := seed()
+			s := sim.New(c, sim.Options{Timings: sim.DefaultTimings(), Faults: []sim.Fault{tc.fault}})
+			env := &steps.Env{Cluster: c, Driver: s, Poll: 5 * time.Second}
+			err := runAll(t, env, procedure(c))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v; want %q", err, tc.want)
+			}
+			st, _ := s.Status(context.Background())
+			for _, name := range st.ResourceNames() {
+				if rs := st.Resources[name]; rs.State == steps.ResourceUpgrade {
+					t.Errorf("resource %s left in state upgrade", name)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,173 @@
+package steps
+
+import (
+	"sort"
+)
+
+// Failback modes of a resource.
+const (
+	FailbackAuto   = "auto"
+	FailbackManual = "manual"
+)
+
+// Node is a cluster node as the runbook declares it.
+type Node struct {
+	Name    string
+	Address string
+	// Version is the version the node runs before the runbook starts.
+	Version string
+}
+
+// Resource is a cluster resource as the runbook declares it.
+type Resource struct {
+	Name string
+	// Shared resources live on shared storage and take part in the media upgrade.
+	Shared bool
+	// Preferred lists node names: the first is the home node, the rest the
+	// failover order.
+	Preferred  []string
+	Failback   string
+	LoadScript string
+}
+
+// Home is the resource's first preferred node, or "" if it has none.
+func (r *Resource) Home() string {
+	if len(r.Preferred) == 0 {
+		return ""
+	}
+	return r.Preferred[0]
+}
+
+// License is a licence requirement as the runbook declares it: upgrading a
+// cluster of at least MinNodes nodes to Version needs it installed first (R1).
+type License struct {
+	Name     string
+	Product  string
+	Version  string
+	Seats    int
+	MinNodes int
+}
+
+// Covers reports whether the licence covers the version v: its version's
+// components are a prefix of v's ("6.5" covers "6.5" and "6.5.8").
+func (l *License) Covers(v string) bool {
+	lv, err1 := ParseVersion(l.Version)
+	vv, err2 := ParseVersion(v)
+	if err1 != nil || err2 != nil || len(lv) > len(vv) {
+		return false
+	}
+	for i := range lv {
+		if lv[i] != vv[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// AppliesTo reports whether the licence is required for a cluster of n nodes.
+func (l *License) AppliesTo(n int) bool { return n >= l.MinNodes }
+
+// Cluster is the cluster a runbook declares: what it expects to find before
+// its first step. It is read-only once built; use NewCluster to build it.
+type Cluster struct {
+	Name      string
+	Nodes     []Node
+	Resources []Resource
+	Licenses  []License
+
+	nodeIdx  map[string]int
+	resIdx   map[string]int
+	licIdx   map[string]int
+	assigned map[string][]string // node -> resources that list it in Preferred
+}
+
+// NewCluster indexes a declared cluster.
+func NewCluster(name string, nodes []Node, resources []Resource, licenses []License) *Cluster {
+	c := &Cluster{Name: name, Nodes: nodes, Resources: resources, Licenses: licenses,
+		nodeIdx: map[string]int{}, resIdx: map[string]int{}, licIdx: map[string]int{}, assigned: map[string][]string{}}
+	for i, n := range nodes {
+		c.nodeIdx[n.Name] = i
+	}
+	for i, r := range resources {
+		c.resIdx[r.Name] = i
+		for _, p := range r.Preferred {
+			c.assigned[p] = append(c.assigned[p], r.Name)
+		}
+	}
+	for i, l := range licenses {
+		c.licIdx[l.Name] = i
+	}
+	return c
+}
+
+// Node returns the declared node called name.
+func (c *Cluster) Node(name string) (*Node, bool) {
+	i, ok := c.nodeIdx[name]
+	if !ok {
+		return nil, false
+	}
+	return &c.Nodes[i], true
+}
+
+// Resource returns the declared resource called name.
+func (c *Cluster) Resource(name string) (*Resource, bool) {
+	i, ok := c.resIdx[name]
+	if !ok {
+		return nil, false
+	}
+	return &c.Resources[i], true
+}
+
+// License returns the declared licence called name.
+func (c *Cluster) License(name string) (*License, bool) {
+	i, ok := c.licIdx[name]
+	if !ok {
+		return nil, false
+	}
+	return &c.Licenses[i], true
+}
+
+// Assigned returns the names of the resources that list node in their
+// preferred list, in declaration order. Only these can ever run on it.
+func (c *Cluster) Assigned(node string) []string { return c.assigned[node] }
+
+// HomedOn returns the resources whose first preferred node is node.
+func (c *Cluster) HomedOn(node string) []string {
+	var out []string
+	for _, r := range c.assigned[node] {
+		if res, _ := c.Resource(r); res.Home() == node {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// InitialStatus is the status the declared cluster has before the runbook
+// starts: every node up at its declared version, every resource running on
+// its home node, no licence installed, the media at the lowest node version.
+func (c *Cluster) InitialStatus() *Status {
+	s := NewStatus()
+	for _, n := range c.Nodes {
+		s.SetNode(n.Name, NodeStatus{Version: n.Version, State: NodeUp})
+		if s.MediaVersion == "" || CompareVersions(n.Version, s.MediaVersion) < 0 {
+			s.MediaVersion = n.Version
+		}
+	}
+	for _, r := range c.Resources {
+		rs := ResourceStatus{State: ResourceOffline}
+		if h := r.Home(); h != "" {
+			rs = ResourceStatus{State: ResourceRunning, Node: h}
+		}
+		s.SetResource(r.Name, rs)
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

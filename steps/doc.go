@@ -1,0 +1,17 @@
+// Package steps is the contract between the runbook language, the runtime
+// and the step types.
+//
+// It defines the cluster as a runbook declares it ([Cluster], [Node],
+// [Resource], [License]), the cluster as a driver reports it ([Status]), the
+// operations a driver offers ([Driver]), and what a step type is ([Type]): its
+// schema, its preconditions against a cluster ([Type.Check]), its
+// postcondition ([Type.Done]) and the way it acts through a driver
+// ([Type.Run]).
+//
+// The same three functions serve validate, plan and run. `validate` and
+// `plan` call them against the simulator of package steps/sim started from the
+// declared cluster; `run` calls them against the live driver. A step type
+// therefore describes its effect on a cluster exactly once.
+//
+// The package knows nothing of HCL files, journals or terminals.
+package steps

@@ -1,0 +1,269 @@
+package sim
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+// A persisted Sim is a snapshot file plus a log of the changes made since,
+// one JSON line per operation, so that each operation costs time in what it
+// changed, not in the size of the cluster. Every line holds absolute values,
+// so replaying a line twice is harmless. Open replays the log and compacts it
+// into a new snapshot; a torn last line (a crash in mid-write) is ignored.
+
+const formatVersion = 1
+
+type snapshot struct {
+	Format    int                      `json:"format"`
+	Clock     time.Time                `json:"clock"`
+	Status    *steps.Status            `json:"status"`
+	Downtime  map[string]time.Duration `json:"downtime_ns"`
+	DownSince map[string]time.Time     `json:"down_since"`
+	Upgrades  map[string]int           `json:"upgrades"`
+	Refreshed map[string]string        `json:"refreshed"`
+}
+
+// delta tracks what the current operation changed.
+type delta struct {
+	clock, licenses, media bool
+	nodes, resources       map[string]bool
+	upgrades, refreshed    map[string]bool
+}
+
+type deltaLine struct {
+	Clock     *time.Time                  `json:"clock,omitempty"`
+	Nodes     map[string]steps.NodeStatus `json:"nodes,omitempty"`
+	Resources map[string]resourceLine     `json:"resources,omitempty"`
+	Licenses  []steps.LicenseStatus       `json:"licenses,omitempty"`
+	Media     *string                     `json:"media,omitempty"`
+	Upgrades  map[string]int              `json:"upgrades,omitempty"`
+	Refreshed map[string]string           `json:"refreshed,omitempty"`
+}
+
+type resourceLine struct {
+	Status    steps.ResourceStatus `json:"status"`
+	Downtime  time.Duration        `json:"downtime_ns"`
+	DownSince *time.Time           `json:"down_since,omitempty"`
+}
+
+type logFile struct {
+	path string
+	f    *os.File
+}
+
+func (s *Sim) resetDelta() {
+	s.changed = delta{nodes: map[string]bool{}, resources: map[string]bool{}, upgrades: map[string]bool{}, refreshed: map[string]bool{}}
+}
+
+func (d *delta) empty() bool {
+	return !d.clock && !d.licenses && !d.media && len(d.nodes) == 0 && len(d.resources) == 0 &&
+		len(d.upgrades) == 0 && len(d.refreshed) == 0
+}
+
+// commit persists what the current operation changed.
+func (s *Sim) commit() error {
+	defer s.resetDelta()
+	if s.log == nil || s.changed.empty() {
+		return nil
+	}
+	var l deltaLine
+	if s.changed.clock {
+		c := s.st.Clock
+		l.Clock = &c
+	}
+	if s.changed.licenses {
+		l.Licenses = s.st.Status.Licenses
+	}
+	if s.changed.media {
+		m := s.st.Status.MediaVersion
+		l.Media = &m
+	}
+	if len(s.changed.nodes) > 0 {
+		l.Nodes = map[string]steps.NodeStatus{}
+		for n := range s.changed.nodes {
+			l.Nodes[n] = s.st.Status.Nodes[n]
+		}
+	}
+	if len(s.changed.resources) > 0 {
+		l.Resources = map[string]resourceLine{}
+		for r := range s.changed.resources {
+			rl := resourceLine{Status: s.st.Status.Resources[r], Downtime: s.st.Downtime[r]}
+			if since, ok := s.st.DownSince[r]; ok {
+				rl.DownSince = &since
+			}
+			l.Resources[r] = rl
+		}
+	}
+	if len(s.changed.upgrades) > 0 {
+		l.Upgrades = map[string]int{}
+		for n := range s.changed.upgrades {
+			l.Upgrades[n] = s.st.Upgrades[n]
+		}
+	}
+	if len(s.changed.refreshed) > 0 {
+		l.Refreshed = map[string]string{}
+		for n := range s.changed.refreshed {
+			l.Refreshed[n] = s.st.Refreshed[n]
+		}
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	// One write of a whole line: a crash leaves at most a torn last line.
+	if _, err := s.log.f.Write(b); err != nil {
+		return fmt.Errorf("simulator state %s: %w", s.log.path, err)
+	}
+	return nil
+}
+
+func (s *Sim) apply(l *deltaLine) {
+	if l.Clock != nil {
+		s.st.Clock = *l.Clock
+	}
+	if l.Licenses != nil {
+		s.st.Status.Licenses = l.Licenses
+	}
+	if l.Media != nil {
+		s.st.Status.MediaVersion = *l.Media
+	}
+	for n, ns := range l.Nodes {
+		s.st.Status.SetNode(n, ns)
+	}
+	for r, rl := range l.Resources {
+		s.st.Status.SetResource(r, rl.Status)
+		s.st.Downtime[r] = rl.Downtime
+		if rl.DownSince != nil {
+			s.st.DownSince[r] = *rl.DownSince
+		} else {
+			delete(s.st.DownSince, r)
+		}
+	}
+	for n, v := range l.Upgrades {
+		s.st.Upgrades[n] = v
+	}
+	for n, v := range l.Refreshed {
+		s.st.Refreshed[n] = v
+	}
+}
+
+// Open returns a simulator persisted at path (a file in the state
+// directory), creating it from the declared cluster if it does not exist.
+// Every operation is persisted before it returns.
+func Open(path string, c *steps.Cluster, opts Options) (*Sim, error) {
+	s := New(c, opts)
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("simulator state: %w", err)
+	default:
+		var snap snapshot
+		if err := json.Unmarshal(data, &snap); err != nil || snap.Status == nil {
+			return nil, fmt.Errorf("simulator state %s is corrupt (%v); remove the state directory to start over", path, err)
+		}
+		if snap.Format != formatVersion {
+			return nil, fmt.Errorf("simulator state %s has format %d; this runbook reads format %d", path, snap.Format, formatVersion)
+		}
+		snap.Status.Reindex()
+		s.st = state{Clock: snap.Clock, Status: snap.Status, Downtime: orEmpty(snap.Downtime),
+			DownSince: orEmpty(snap.DownSince), Upgrades: orEmpty(snap.Upgrades), Refreshed: orEmpty(snap.Refreshed)}
+	}
+	logPath := path + ".log"
+	if data, err := os.ReadFile(logPath); err == nil {
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(make([]byte, 0, 1<<16), 1<<30)
+		for sc.Scan() {
+			var l deltaLine
+			if json.Unmarshal(sc.Bytes(), &l) != nil {
+				break // a torn last line
+			}
+			s.apply(&l)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("simulator state: %w", err)
+	}
+	if err := s.writeSnapshot(path); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("simulator state: %w", err)
+	}
+	s.log = &logFile{path: logPath, f: f}
+	return s, nil
+}
+
+// Close compacts the persisted state and closes it.
+func (s *Sim) Close() error {
+	if s.log == nil {
+		return nil
+	}
+	path := s.log.path[:len(s.log.path)-len(".log")]
+	err := s.writeSnapshot(path)
+	if err == nil {
+		err = s.log.f.Truncate(0)
+	}
+	if cerr := s.log.f.Close(); err == nil {
+		err = cerr
+	}
+	s.log = nil
+	return err
+}
+
+func (s *Sim) writeSnapshot(path string) error {
+	snap := snapshot{Format: formatVersion, Clock: s.st.Clock, Status: s.st.Status, Downtime: s.st.Downtime,
+		DownSince: s.st.DownSince, Upgrades: s.st.Upgrades, Refreshed: s.st.Refreshed}
+	b, err := json.MarshalIndent(&snap, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(path, b); err != nil {
+		return fmt.Errorf("simulator state: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic replaces path with data: a temporary file beside it,
+// synced, then renamed over it.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func orEmpty[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return map[string]V{}
+	}
+	return m
+}

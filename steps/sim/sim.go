@@ -1,0 +1,490 @@
+// Package sim is the embedded cluster simulator: an in-process model of a
+// Novell Cluster Services cluster that follows rules R1-R7 of the reference
+// procedure, on a virtual clock.
+//
+// The same model serves two purposes. The language's checks run every step
+// against a Sim started from the declared cluster (Instant, Lenient), so
+// validate and plan see exactly what run does; and `runbook run --driver sim`
+// runs against a Sim persisted in the state directory, with realistic
+// simulated durations and injected faults, to rehearse a maintenance window.
+package sim
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+// Epoch is where the virtual clock starts: 22:00 on a quiet night.
+var Epoch = time.Date(2000, 1, 1, 22, 0, 0, 0, time.UTC)
+
+// Options configure a Sim.
+type Options struct {
+	Timings Timings
+	Faults  []Fault
+	// Start is where the virtual clock starts; zero means Epoch.
+	Start time.Time
+	// Instant makes every operation take no time.
+	Instant bool
+	// Lenient turns off the cluster's own enforcement of licences (R1), so
+	// that an abstract run goes on after a step whose licence is missing;
+	// the step's own precondition reports it.
+	Lenient bool
+}
+
+// Sim is a simulated cluster. It implements steps.Driver and
+// steps.DowntimeReporter. It is not safe for concurrent use.
+type Sim struct {
+	cluster *steps.Cluster
+	opts    Options
+	faults  map[Fault]bool
+	st      state
+	// changed collects what an operation changed, for persistence.
+	changed delta
+	log     *logFile
+}
+
+// state is everything the simulated cluster remembers.
+type state struct {
+	Clock     time.Time
+	Status    *steps.Status
+	Downtime  map[string]time.Duration // accumulated, for resources back up
+	DownSince map[string]time.Time     // resources not running now, since when
+	Upgrades  map[string]int           // completed upgrades per node
+	Refreshed map[string]string        // node -> media version it last read
+}
+
+// New returns a simulator in memory, started from the declared cluster.
+func New(c *steps.Cluster, opts Options) *Sim {
+	s := &Sim{cluster: c, opts: opts, faults: map[Fault]bool{}}
+	for _, f := range opts.Faults {
+		s.faults[f] = true
+	}
+	start := opts.Start
+	if start.IsZero() {
+		start = Epoch
+	}
+	s.st = state{Clock: start, Status: c.InitialStatus(), Downtime: map[string]time.Duration{},
+		DownSince: map[string]time.Time{}, Upgrades: map[string]int{}, Refreshed: map[string]string{}}
+	for name, rs := range s.st.Status.Resources {
+		if rs.State != steps.ResourceRunning {
+			s.st.DownSince[name] = start
+		}
+	}
+	s.resetDelta()
+	return s
+}
+
+func (s *Sim) timing(d time.Duration) time.Duration {
+	if s.opts.Instant {
+		return 0
+	}
+	return d
+}
+
+func (s *Sim) fault(kind, target string) bool { return s.faults[Fault{kind, target}] }
+
+// Status returns the live status, not a copy.
+func (s *Sim) Status(ctx context.Context) (*steps.Status, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.st.Status, nil
+}
+
+// Now is the virtual clock.
+func (s *Sim) Now() time.Time { return s.st.Clock }
+
+// Sleep advances the virtual clock.
+func (s *Sim) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.advance(d)
+	return s.commit()
+}
+
+// Downtime returns each resource's total time not running, including a
+// current outage up to now. Resources never down are present with zero.
+func (s *Sim) Downtime() map[string]time.Duration {
+	out := make(map[string]time.Duration, len(s.st.Status.Resources))
+	for name := range s.st.Status.Resources {
+		d := s.st.Downtime[name]
+		if since, ok := s.st.DownSince[name]; ok {
+			d += s.st.Clock.Sub(since)
+		}
+		out[name] = d
+	}
+	return out
+}
+
+// Upgrades returns how many times each node completed an upgrade.
+func (s *Sim) Upgrades() map[string]int {
+	out := make(map[string]int, len(s.st.Upgrades))
+	for k, v := range s.st.Upgrades {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Sim) advance(d time.Duration) {
+	if d > 0 {
+		s.st.Clock = s.st.Clock.Add(d)
+		s.changed.clock = true
+	}
+}
+
+func (s *Sim) setNode(name string, ns steps.NodeStatus) {
+	s.st.Status.SetNode(name, ns)
+	s.changed.nodes[name] = true
+}
+
+// setResource records a resource's new status and accounts for its downtime.
+func (s *Sim) setResource(name string, rs steps.ResourceStatus) {
+	old := s.st.Status.Resources[name]
+	s.st.Status.SetResource(name, rs)
+	s.changed.resources[name] = true
+	wasUp, isUp := old.State == steps.ResourceRunning, rs.State == steps.ResourceRunning
+	switch {
+	case wasUp && !isUp:
+		s.st.DownSince[name] = s.st.Clock
+	case !wasUp && isUp:
+		if since, ok := s.st.DownSince[name]; ok {
+			s.st.Downtime[name] += s.st.Clock.Sub(since)
+			delete(s.st.DownSince, name)
+		}
+	}
+}
+
+// move migrates resources to their targets in parallel: each is unavailable
+// for the migration time.
+func (s *Sim) move(targets map[string]string) {
+	if len(targets) == 0 {
+		return
+	}
+	names := sortedKeys(targets)
+	for _, r := range names {
+		rs := s.st.Status.Resources[r]
+		s.setResource(r, steps.ResourceStatus{State: steps.ResourceOffline, Node: rs.Node})
+	}
+	s.advance(s.timing(s.opts.Timings.Migrate))
+	for _, r := range names {
+		s.setResource(r, steps.ResourceStatus{State: steps.ResourceRunning, Node: targets[r]})
+	}
+}
+
+// failoverTarget is the first node of the resource's preferred list, other
+// than leaving, that is up; "" if there is none.
+func (s *Sim) failoverTarget(r *steps.Resource, leaving string) string {
+	for _, p := range r.Preferred {
+		if p != leaving && s.st.Status.Up(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+func (s *Sim) node(name string) error {
+	if _, ok := s.st.Status.Nodes[name]; !ok {
+		return fmt.Errorf("no node %q in the cluster", name)
+	}
+	return nil
+}
+
+func (s *Sim) resource(name string) (*steps.Resource, error) {
+	r, ok := s.cluster.Resource(name)
+	if _, live := s.st.Status.Resources[name]; !ok || !live {
+		return nil, fmt.Errorf("no resource %q in the cluster", name)
+	}
+	return r, nil
+}
+
+// InstallLicense installs a licence cluster-wide.
+func (s *Sim) InstallLicense(ctx context.Context, l steps.License) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.advance(s.timing(s.opts.Timings.License))
+	if s.fault(FaultLicenseRejected, l.Name) {
+		_ = s.commit()
+		return fmt.Errorf("the cluster rejected licence %s (%s %s): the licence key is not valid for this cluster", l.Name, l.Product, l.Version)
+	}
+	if !s.st.Status.HasLicense(l.Product, l.Version) {
+		s.st.Status.Licenses = append(s.st.Status.Licenses, steps.LicenseStatus{Product: l.Product, Version: l.Version})
+		s.changed.licenses = true
+	}
+	return s.commit()
+}
+
+// Leave takes the node down; its resources fail over in preferred order, and
+// a resource with no up node left in its list goes offline: an outage.
+func (s *Sim) Leave(ctx context.Context, n steps.Node) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.node(n.Name); err != nil {
+		return err
+	}
+	s.leave(n.Name)
+	return s.commit()
+}
+
+func (s *Sim) leave(name string) {
+	ns := s.st.Status.Nodes[name]
+	if ns.State != steps.NodeUp {
+		return
+	}
+	s.advance(s.timing(s.opts.Timings.Leave))
+	ns.State = steps.NodeDown
+	s.setNode(name, ns)
+	targets := map[string]string{}
+	for _, r := range s.st.Status.RunningOn(name) {
+		res, _ := s.cluster.Resource(r)
+		if res == nil {
+			continue
+		}
+		if t := s.failoverTarget(res, name); t != "" {
+			targets[r] = t
+		} else {
+			s.setResource(r, steps.ResourceStatus{State: steps.ResourceOffline, Node: name})
+		}
+	}
+	s.move(targets)
+}
+
+// Upgrade installs to on the node, which reboots and rejoins: only if the
+// cluster software is licensed for to (R1), and not under reboot-fails.
+func (s *Sim) Upgrade(ctx context.Context, n steps.Node, to string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.node(n.Name); err != nil {
+		return err
+	}
+	if _, err := steps.ParseVersion(to); err != nil {
+		return err
+	}
+	s.leave(n.Name) // a node rebooting into its upgrade leaves the cluster
+	s.advance(s.timing(s.opts.Timings.Upgrade))
+	if s.fault(FaultRebootFails, n.Name) {
+		// The new version never boots: the node stays down on its old version.
+		s.advance(s.timing(s.opts.Timings.Reboot))
+		return s.commit()
+	}
+	s.setNode(n.Name, steps.NodeStatus{Version: to, State: steps.NodeDown})
+	s.advance(s.timing(s.opts.Timings.Reboot))
+	if !s.licensed(to) {
+		// The new cluster software does not load: the node stays out.
+		return s.commit()
+	}
+	s.join(n.Name)
+	if err := s.commit(); err != nil {
+		return err
+	}
+	if s.fault(FaultUpgradeInDoubt, n.Name) {
+		return fmt.Errorf("upgrade of %s: connection lost while waiting for the command: %w", n.Name, steps.ErrInDoubt)
+	}
+	return nil
+}
+
+// licensed reports whether a node at version v may load the cluster
+// software: every declared licence that covers v and applies to the
+// cluster's size is installed.
+func (s *Sim) licensed(v string) bool {
+	if s.opts.Lenient {
+		return true
+	}
+	size := len(s.st.Status.Nodes)
+	for _, l := range s.cluster.Licenses {
+		if l.Covers(v) && l.AppliesTo(size) && !s.st.Status.HasLicense(l.Product, l.Version) {
+			return false
+		}
+	}
+	return true
+}
+
+// join brings the node up at its version; auto resources homed on it fail
+// back, and resources left offline by an outage start on their first up
+// preferred node.
+func (s *Sim) join(name string) {
+	ns := s.st.Status.Nodes[name]
+	ns.State = steps.NodeUp
+	s.setNode(name, ns)
+	s.st.Upgrades[name]++
+	s.changed.upgrades[name] = true
+	targets := map[string]string{}
+	for _, r := range s.cluster.Assigned(name) {
+		res, _ := s.cluster.Resource(r)
+		rs, ok := s.st.Status.Resources[r]
+		if !ok {
+			continue
+		}
+		switch {
+		case rs.State == steps.ResourceRunning && res.Home() == name && rs.Node != name &&
+			res.Failback != steps.FailbackManual && !s.fault(FaultFailbackStalls, r):
+			targets[r] = name
+		case rs.State == steps.ResourceOffline:
+			if t := s.failoverTarget(res, ""); t != "" {
+				targets[r] = t
+			}
+		}
+	}
+	s.move(targets)
+}
+
+// Migrate moves a running resource to the node.
+func (s *Sim) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	res, err := s.resource(r.Name)
+	if err != nil {
+		return err
+	}
+	if !s.st.Status.Up(n.Name) {
+		return fmt.Errorf("cannot migrate %s to %s: the node is not up", r.Name, n.Name)
+	}
+	if !contains(res.Preferred, n.Name) {
+		return fmt.Errorf("cannot migrate %s to %s: the node is not in its preferred list (%s)", r.Name, n.Name, strings.Join(res.Preferred, ", "))
+	}
+	if s.fault(FaultMigrateFails, r.Name) {
+		return fmt.Errorf("migrate %s to %s: the resource's unload script failed", r.Name, n.Name)
+	}
+	rs := s.st.Status.Resources[r.Name]
+	if rs.State != steps.ResourceRunning {
+		return fmt.Errorf("cannot migrate %s: it is %s, not running", r.Name, rs.State)
+	}
+	if rs.Node == n.Name || s.fault(FaultFailbackStalls, r.Name) {
+		return s.commit()
+	}
+	s.move(map[string]string{r.Name: n.Name})
+	return s.commit()
+}
+
+// Offline brings a resource offline for the media upgrade: it enters the
+// state upgrade and remembers the node it ran on.
+func (s *Sim) Offline(ctx context.Context, r steps.Resource) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := s.resource(r.Name); err != nil {
+		return err
+	}
+	rs := s.st.Status.Resources[r.Name]
+	s.setResource(r.Name, steps.ResourceStatus{State: steps.ResourceUpgrade, Node: rs.Node})
+	return s.commit()
+}
+
+// Online runs the resource's load script on the node.
+func (s *Sim) Online(ctx context.Context, r steps.Resource, n steps.Node) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	res, err := s.resource(r.Name)
+	if err != nil {
+		return err
+	}
+	if !s.st.Status.Up(n.Name) {
+		return fmt.Errorf("cannot bring %s online on %s: the node is not up", r.Name, n.Name)
+	}
+	if !contains(res.Preferred, n.Name) {
+		return fmt.Errorf("cannot bring %s online on %s: the node is not in its preferred list", r.Name, n.Name)
+	}
+	s.setResource(r.Name, steps.ResourceStatus{State: steps.ResourceRunning, Node: n.Name})
+	return s.commit()
+}
+
+// MediaUpgrade upgrades the shared media to the version every node runs.
+// Like the real tool, it refuses while a node runs an older version or a
+// shared resource is still running.
+func (s *Sim) MediaUpgrade(ctx context.Context, n steps.Node) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.node(n.Name); err != nil {
+		return err
+	}
+	if !s.st.Status.Up(n.Name) {
+		return fmt.Errorf("media upgrade on %s: the node is not up", n.Name)
+	}
+	target := s.st.Status.Nodes[n.Name].Version
+	var behind []string
+	for _, name := range s.st.Status.NodeNames() {
+		if steps.CompareVersions(s.st.Status.Nodes[name].Version, target) != 0 {
+			behind = append(behind, name)
+		}
+	}
+	if len(behind) > 0 {
+		return fmt.Errorf("media upgrade on %s: refused, nodes %s do not run %s", n.Name, strings.Join(behind, ", "), target)
+	}
+	for _, r := range s.cluster.Resources {
+		if rs := s.st.Status.Resources[r.Name]; r.Shared && rs.State == steps.ResourceRunning {
+			return fmt.Errorf("media upgrade on %s: refused, shared resource %s is still running on %s", n.Name, r.Name, rs.Node)
+		}
+	}
+	s.advance(s.timing(s.opts.Timings.MediaUpgrade))
+	if s.fault(FaultMediaUpgradeFails, n.Name) {
+		_ = s.commit()
+		return fmt.Errorf("media upgrade on %s failed: the pool's metadata could not be converted", n.Name)
+	}
+	s.st.Status.MediaVersion = target
+	s.changed.media = true
+	s.st.Refreshed[n.Name] = target
+	s.changed.refreshed[n.Name] = true
+	return s.commit()
+}
+
+// MediaRefresh makes a node read the upgraded media.
+func (s *Sim) MediaRefresh(ctx context.Context, n steps.Node) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.node(n.Name); err != nil {
+		return err
+	}
+	if !s.st.Status.Up(n.Name) {
+		return fmt.Errorf("media refresh on %s: the node is not up", n.Name)
+	}
+	s.advance(s.timing(s.opts.Timings.MediaRefresh))
+	if s.fault(FaultMediaUpgradeFails, n.Name) {
+		_ = s.commit()
+		return fmt.Errorf("media refresh on %s failed: the node could not read the upgraded media", n.Name)
+	}
+	s.st.Refreshed[n.Name] = s.st.Status.MediaVersion
+	s.changed.refreshed[n.Name] = true
+	return s.commit()
+}
+
+// Refreshed returns the media version each node last read.
+func (s *Sim) Refreshed() map[string]string {
+	out := map[string]string{}
+	for k, v := range s.st.Refreshed {
+		out[k] = v
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var _ steps.Driver = (*Sim)(nil)
+var _ steps.DowntimeReporter = (*Sim)(nil)

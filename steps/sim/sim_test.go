@@ -1,0 +1,149 @@
+package sim
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+func cluster() *steps.Cluster {
+	return steps.NewCluster("CL",
+		[]steps.Node{{Name: "A", Version: "1.0"}, {Name: "B", Version: "1.0"}, {Name: "C", Version: "1.0"}},
+		[]steps.Resource{
+			{Name: "R1", Shared: true, Preferred: []string{"A", "B", "C"}, Failback: "auto"},
+			{Name: "R2", Preferred: []string{"A", "C"}, Failback: "manual"},
+			{Name: "R3", Preferred: []string{"B"}, Failback: "auto"},
+		},
+		[]steps.License{{Name: "l2", Product: "P", Version: "2", MinNodes: 3, Seats: 3}})
+}
+
+func node(c *steps.Cluster, name string) steps.Node { n, _ := c.Node(name); return *n }
+func res(c *steps.Cluster, name string) steps.Resource {
+	r, _ := c.Resource(name)
+	return *r
+}
+
+func TestFailoverAndFailback(t *testing.T) {
+	c := cluster()
+	tm := DefaultTimings()
+	s := New(c, Options{Timings: tm})
+	ctx := context.Background()
+	if err := s.Leave(ctx, node(c, "A")); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.Status(ctx)
+	want := map[string]steps.ResourceStatus{
+		"R1": {State: "running", Node: "B"}, // next preferred up
+		"R2": {State: "running", Node: "C"}, // B is not in its list
+		"R3": {State: "running", Node: "B"},
+	}
+	if diff := cmp.Diff(want, st.Resources); diff != "" {
+		t.Fatalf("after leave (-want +got):\n%s", diff)
+	}
+	if err := s.Upgrade(ctx, node(c, "A"), "2"); err != nil {
+		t.Fatal(err)
+	}
+	if st.Up("A") {
+		t.Fatal("A rejoined without its licence (R1)")
+	}
+	if err := s.InstallLicense(ctx, c.Licenses[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Upgrade(ctx, node(c, "A"), "2"); err != nil {
+		t.Fatal(err)
+	}
+	want["R1"] = steps.ResourceStatus{State: "running", Node: "A"} // auto failback; R2 is manual
+	if diff := cmp.Diff(want, st.Resources); diff != "" {
+		t.Fatalf("after rejoin (-want +got):\n%s", diff)
+	}
+	if got := s.Upgrades()["A"]; got != 1 {
+		t.Errorf("upgrades of A = %d; want 1", got)
+	}
+	// R3 has only B: B leaving is an outage, which lasts until B is back.
+	before := s.Now()
+	if err := s.Leave(ctx, node(c, "B")); err != nil {
+		t.Fatal(err)
+	}
+	if rs := st.Resources["R3"]; rs.State != "offline" {
+		t.Fatalf("R3 = %+v; want offline", rs)
+	}
+	if err := s.Upgrade(ctx, node(c, "B"), "2"); err != nil {
+		t.Fatal(err)
+	}
+	if rs := st.Resources["R3"]; rs != (steps.ResourceStatus{State: "running", Node: "B"}) {
+		t.Fatalf("R3 = %+v; want back on B", rs)
+	}
+	if got, want := s.Downtime()["R3"], s.Now().Sub(before)-tm.Leave; got != want {
+		t.Errorf("R3 downtime = %s; want %s", got, want)
+	}
+}
+
+func TestPersistence(t *testing.T) {
+	c := cluster()
+	path := filepath.Join(t.TempDir(), "sim.json")
+	ctx := context.Background()
+	s, err := Open(path, c, Options{Timings: DefaultTimings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.InstallLicense(ctx, c.Licenses[0])
+	_ = s.Upgrade(ctx, node(c, "A"), "2")
+	_ = s.Migrate(ctx, res(c, "R2"), node(c, "A"))
+	want, _ := s.Status(ctx)
+	wantClock, wantDown := s.Now(), s.Downtime()
+	// No Close: as if the process was killed. Add a torn line too.
+	f, _ := os.OpenFile(path+".log", os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"nodes":{"A":{"vers`)
+	f.Close()
+
+	r, err := Open(path, c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := r.Status(ctx)
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(steps.Status{})); diff != "" {
+		t.Errorf("status after reopen (-want +got):\n%s", diff)
+	}
+	if !r.Now().Equal(wantClock) {
+		t.Errorf("clock = %s; want %s", r.Now(), wantClock)
+	}
+	if diff := cmp.Diff(wantDown, r.Downtime()); diff != "" {
+		t.Errorf("downtime (-want +got):\n%s", diff)
+	}
+	if got.RunningOn("A")[0] != "R1" {
+		t.Errorf("index not rebuilt: running on A = %v", got.RunningOn("A"))
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseFault(t *testing.T) {
+	if f, err := ParseFault("reboot-fails:FS2"); err != nil || f != (Fault{FaultRebootFails, "FS2"}) {
+		t.Errorf("ParseFault = %v, %v", f, err)
+	}
+	for _, bad := range []string{"reboot-fails", "explode:FS1", "reboot-fails:"} {
+		if _, err := ParseFault(bad); err == nil {
+			t.Errorf("ParseFault(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestInstantAndLenient(t *testing.T) {
+	c := cluster()
+	s := New(c, Options{Timings: DefaultTimings(), Instant: true, Lenient: true})
+	ctx := context.Background()
+	if err := s.Upgrade(ctx, node(c, "A"), "2"); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.Status(ctx)
+	if !st.Up("A") || !s.Now().Equal(Epoch) {
+		t.Errorf("lenient instant upgrade: A up=%v, clock moved %s", st.Up("A"), s.Now().Sub(Epoch))
+	}
+}

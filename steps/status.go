@@ -1,0 +1,207 @@
+package steps
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Node states.
+const (
+	NodeUp   = "up"
+	NodeDown = "down"
+)
+
+// Resource states, as Novell Cluster Services names them.
+const (
+	ResourceRunning  = "running"
+	ResourceOffline  = "offline"
+	ResourceUpgrade  = "upgrade"
+	ResourceComatose = "comatose"
+)
+
+// NodeStatus is a node as a driver reports it.
+type NodeStatus struct {
+	Version string `json:"version"`
+	State   string `json:"state"`
+}
+
+// ResourceStatus is a resource as a driver reports it. Node is where it runs,
+// or where it last ran when it is not running.
+type ResourceStatus struct {
+	State string `json:"state"`
+	Node  string `json:"node"`
+}
+
+// LicenseStatus is an installed licence.
+type LicenseStatus struct {
+	Product string `json:"product"`
+	Version string `json:"version"`
+}
+
+// Status is the cluster as a driver reports it, in the JSON shape of the exec
+// driver's status command. Change it only through SetNode and SetResource (or
+// call Reindex after changing the maps): it keeps indexes so that the
+// questions steps ask of it cost time in the size of the answer, not of the
+// cluster.
+type Status struct {
+	Nodes        map[string]NodeStatus     `json:"nodes"`
+	Resources    map[string]ResourceStatus `json:"resources"`
+	Licenses     []LicenseStatus           `json:"licenses"`
+	MediaVersion string                    `json:"media_version"`
+
+	down map[string]bool            // nodes not up
+	on   map[string]map[string]bool // node -> running resources
+}
+
+// NewStatus returns an empty status.
+func NewStatus() *Status {
+	s := &Status{Nodes: map[string]NodeStatus{}, Resources: map[string]ResourceStatus{}}
+	s.Reindex()
+	return s
+}
+
+// ParseStatus decodes the status JSON and checks its shape.
+func ParseStatus(data []byte) (*Status, error) {
+	var s Status
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("invalid status JSON: %w", err)
+	}
+	if s.Nodes == nil {
+		return nil, fmt.Errorf("invalid status JSON: no \"nodes\" object")
+	}
+	if s.Resources == nil {
+		s.Resources = map[string]ResourceStatus{}
+	}
+	for name, n := range s.Nodes {
+		if n.State != NodeUp && n.State != NodeDown {
+			return nil, fmt.Errorf("invalid status JSON: node %q has state %q; want %q or %q", name, n.State, NodeUp, NodeDown)
+		}
+		if _, err := ParseVersion(n.Version); err != nil && n.State == NodeUp {
+			return nil, fmt.Errorf("invalid status JSON: node %q: %v", name, err)
+		}
+	}
+	for name, r := range s.Resources {
+		switch r.State {
+		case ResourceRunning, ResourceOffline, ResourceUpgrade, ResourceComatose:
+		default:
+			return nil, fmt.Errorf("invalid status JSON: resource %q has state %q", name, r.State)
+		}
+		if r.State == ResourceRunning && r.Node == "" {
+			return nil, fmt.Errorf("invalid status JSON: resource %q is running on no node", name)
+		}
+	}
+	s.Reindex()
+	return &s, nil
+}
+
+// Clone returns a deep copy.
+func (s *Status) Clone() *Status {
+	c := &Status{Nodes: make(map[string]NodeStatus, len(s.Nodes)), Resources: make(map[string]ResourceStatus, len(s.Resources)),
+		Licenses: append([]LicenseStatus(nil), s.Licenses...), MediaVersion: s.MediaVersion}
+	for k, v := range s.Nodes {
+		c.Nodes[k] = v
+	}
+	for k, v := range s.Resources {
+		c.Resources[k] = v
+	}
+	c.Reindex()
+	return c
+}
+
+// Reindex rebuilds the indexes after the maps were changed directly.
+func (s *Status) Reindex() {
+	if s.Nodes == nil {
+		s.Nodes = map[string]NodeStatus{}
+	}
+	if s.Resources == nil {
+		s.Resources = map[string]ResourceStatus{}
+	}
+	s.down = map[string]bool{}
+	s.on = map[string]map[string]bool{}
+	for n, ns := range s.Nodes {
+		if ns.State != NodeUp {
+			s.down[n] = true
+		}
+	}
+	for r, rs := range s.Resources {
+		if rs.State == ResourceRunning {
+			s.addOn(rs.Node, r)
+		}
+	}
+}
+
+func (s *Status) addOn(node, res string) {
+	m := s.on[node]
+	if m == nil {
+		m = map[string]bool{}
+		s.on[node] = m
+	}
+	m[res] = true
+}
+
+// SetNode records a node's status.
+func (s *Status) SetNode(name string, ns NodeStatus) {
+	if s.down == nil {
+		s.Reindex()
+	}
+	s.Nodes[name] = ns
+	if ns.State == NodeUp {
+		delete(s.down, name)
+	} else {
+		s.down[name] = true
+	}
+}
+
+// SetResource records a resource's status.
+func (s *Status) SetResource(name string, rs ResourceStatus) {
+	if s.down == nil {
+		s.Reindex()
+	}
+	if old, ok := s.Resources[name]; ok && old.State == ResourceRunning {
+		delete(s.on[old.Node], name)
+	}
+	s.Resources[name] = rs
+	if rs.State == ResourceRunning {
+		s.addOn(rs.Node, name)
+	}
+}
+
+// Up reports whether the node is known and up.
+func (s *Status) Up(node string) bool {
+	n, ok := s.Nodes[node]
+	return ok && n.State == NodeUp
+}
+
+// Down returns the nodes that are not up, sorted.
+func (s *Status) Down() []string { return sortedKeys(s.down) }
+
+// RunningOn returns the resources running on node, sorted.
+func (s *Status) RunningOn(node string) []string { return sortedKeys(s.on[node]) }
+
+// HasLicense reports whether a licence for the product and version is installed.
+func (s *Status) HasLicense(product, version string) bool {
+	for _, l := range s.Licenses {
+		if l.Product == product && CompareVersions(l.Version, version) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// NodeNames returns the node names, sorted.
+func (s *Status) NodeNames() []string { return sortedKeys(s.Nodes) }
+
+// ResourceNames returns the resource names, sorted.
+func (s *Status) ResourceNames() []string { return sortedKeys(s.Resources) }
+
+// Versions returns the distinct versions the nodes run, lowest first.
+func (s *Status) Versions() []string {
+	set := map[string]bool{}
+	for _, n := range s.Nodes {
+		set[n.Version] = true
+	}
+	out := sortedKeys(set)
+	sort.Slice(out, func(i, j int) bool { return CompareVersions(out[i], out[j]) < 0 })
+	return out
+}
