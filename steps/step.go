@@ -172,6 +172,8 @@ type Env struct {
 	AutoApprove bool
 	// Output receives the output of local commands the step runs, if set.
 	Output io.Writer
+	// Dir is the runbook's directory, where local commands run.
+	Dir string
 }
 
 // Log reports a line through Logf, if set.
@@ -195,7 +197,9 @@ type Type interface {
 	// DefaultTimeout applies when the step sets none.
 	DefaultTimeout() time.Duration
 	// Mutates reports whether the step changes cluster state; only steps that
-	// do not may use on_failure = "continue".
+	// do not may use on_failure = "continue". A step that does not mutate has
+	// no effect on the cluster model: validate and plan never Run it (it may
+	// ask the operator or run a local command).
 	Mutates() bool
 
 	// Check returns the preconditions that do not hold on the cluster in st.

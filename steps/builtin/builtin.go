@@ -4,7 +4,9 @@ package builtin
 
 import (
 	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/approve"
 	"github.com/runbookhq/runbook/steps/awaitfailback"
+	"github.com/runbookhq/runbook/steps/execstep"
 	"github.com/runbookhq/runbook/steps/installlicense"
 	"github.com/runbookhq/runbook/steps/mediaupgrade"
 	"github.com/runbookhq/runbook/steps/upgradenode"
@@ -17,6 +19,8 @@ func Registry() steps.Registry {
 		upgradenode.Type{},
 		awaitfailback.Type{},
 		mediaupgrade.Type{},
+		approve.Type{},
+		execstep.Type{},
 	}
 	r := make(steps.Registry, len(types))
 	for _, t := range types {

@@ -1,0 +1,51 @@
+package execstep
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+func run(t *testing.T, c steps.Command, timeout time.Duration) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	env := &steps.Env{Driver: nil, Output: &out, Dir: t.TempDir()}
+	env.Driver = clockOnly{}
+	in := &steps.Instance{Address: "step.exec.x", Type: "exec", Args: steps.Args{"command": c}}
+	err := Type{}.Run(context.Background(), env, in, time.Now().Add(timeout))
+	return out.String(), err
+}
+
+type clockOnly struct{ steps.Driver }
+
+func (clockOnly) Now() time.Time { return time.Now() }
+
+func TestShellAndArgv(t *testing.T) {
+	out, err := run(t, steps.Command{Shell: "echo hello $((1+2)); pwd"}, 10*time.Second)
+	if err != nil || !strings.HasPrefix(out, "hello 3\n") {
+		t.Fatalf("shell: %q, %v", out, err)
+	}
+	out, err = run(t, steps.Command{Argv: []string{"echo", "$HOME", "a b"}}, 10*time.Second)
+	if err != nil || out != "$HOME a b\n" {
+		t.Fatalf("argv: %q, %v", out, err)
+	}
+}
+
+func TestFailureAndTimeout(t *testing.T) {
+	_, err := run(t, steps.Command{Shell: "echo disk full >&2; exit 3"}, 10*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "exit status 3") {
+		t.Fatalf("failure: %v", err)
+	}
+	start := time.Now()
+	_, err = run(t, steps.Command{Shell: "sleep 30 & sleep 30"}, 300*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "did not finish in time") {
+		t.Fatalf("timeout: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("the killed command kept the step waiting %s", d)
+	}
+}
