@@ -57,6 +57,17 @@ type DowntimeReporter interface {
 	Downtime() map[string]time.Duration
 }
 
+// ChangeTracker is implemented by drivers that know which nodes and
+// resources changed (the simulator). It lets the runtime report what changed
+// in time proportional to the change rather than to the cluster's size; for
+// other drivers the runtime compares whole statuses.
+type ChangeTracker interface {
+	// Changed returns the names of the nodes and resources whose status
+	// changed since the previous call, and whether the licences or the
+	// media version did.
+	Changed() (nodes, resources []string, clusterWide bool)
+}
+
 // ErrInDoubt marks an operation whose effect is unknown: it may have happened.
 var ErrInDoubt = errors.New("the operation's outcome is in doubt")
 

@@ -45,7 +45,9 @@ type Sim struct {
 	st      state
 	// changed collects what an operation changed, for persistence.
 	changed delta
-	log     *logFile
+	// seen collects what changed since the last call of Changed.
+	seen delta
+	log  *logFile
 }
 
 // state is everything the simulated cluster remembers.
@@ -76,7 +78,17 @@ func New(c *steps.Cluster, opts Options) *Sim {
 		}
 	}
 	s.resetDelta()
+	s.seen = s.changed
+	s.resetDelta()
 	return s
+}
+
+// Changed implements steps.ChangeTracker.
+func (s *Sim) Changed() (nodes, resources []string, clusterWide bool) {
+	nodes, resources = sortedKeys(s.seen.nodes), sortedKeys(s.seen.resources)
+	clusterWide = s.seen.licenses || s.seen.media
+	s.seen = delta{nodes: map[string]bool{}, resources: map[string]bool{}, upgrades: map[string]bool{}, refreshed: map[string]bool{}}
+	return nodes, resources, clusterWide
 }
 
 func (s *Sim) timing(d time.Duration) time.Duration {
@@ -141,6 +153,7 @@ func (s *Sim) advance(d time.Duration) {
 func (s *Sim) setNode(name string, ns steps.NodeStatus) {
 	s.st.Status.SetNode(name, ns)
 	s.changed.nodes[name] = true
+	s.seen.nodes[name] = true
 }
 
 // setResource records a resource's new status and accounts for its downtime.
@@ -148,6 +161,7 @@ func (s *Sim) setResource(name string, rs steps.ResourceStatus) {
 	old := s.st.Status.Resources[name]
 	s.st.Status.SetResource(name, rs)
 	s.changed.resources[name] = true
+	s.seen.resources[name] = true
 	wasUp, isUp := old.State == steps.ResourceRunning, rs.State == steps.ResourceRunning
 	switch {
 	case wasUp && !isUp:
@@ -216,6 +230,7 @@ func (s *Sim) InstallLicense(ctx context.Context, l steps.License) error {
 	if !s.st.Status.HasLicense(l.Product, l.Version) {
 		s.st.Status.Licenses = append(s.st.Status.Licenses, steps.LicenseStatus{Product: l.Product, Version: l.Version})
 		s.changed.licenses = true
+		s.seen.licenses = true
 	}
 	return s.commit()
 }
@@ -433,6 +448,7 @@ func (s *Sim) MediaUpgrade(ctx context.Context, n steps.Node) error {
 	}
 	s.st.Status.MediaVersion = target
 	s.changed.media = true
+	s.seen.media = true
 	s.st.Refreshed[n.Name] = target
 	s.changed.refreshed[n.Name] = true
 	return s.commit()
@@ -488,3 +504,4 @@ func sortedKeys[V any](m map[string]V) []string {
 
 var _ steps.Driver = (*Sim)(nil)
 var _ steps.DowntimeReporter = (*Sim)(nil)
+var _ steps.ChangeTracker = (*Sim)(nil)
