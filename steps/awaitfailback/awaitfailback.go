@@ -5,6 +5,7 @@ package awaitfailback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ func (Type) Attrs() []steps.Attr {
 	return []steps.Attr{
 		{Name: "node", Kind: steps.KindNode, Required: true, Doc: "The node the resources fail back to, for example each.node."},
 		{Name: "resources", Kind: steps.KindResourceList, Default: "those whose first preferred node is node", Doc: "The resources to wait for."},
+		{Name: "grace", Kind: steps.KindDuration, Default: "half the timeout", Doc: "How long an \"auto\" resource may take to fail back by itself before the step moves it."},
 	}
 }
 func (Type) DefaultTimeout() time.Duration { return 10 * time.Minute }
@@ -78,22 +80,59 @@ func (Type) Done(env *steps.Env, st *steps.Status, in *steps.Instance) bool {
 func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadline time.Time) error {
 	n := in.Args.Node("node")
 	list := resources(env, in)
+	if len(list) == 0 {
+		return nil
+	}
+	// Manual resources are moved at once; auto ones get a grace period to
+	// fail back by themselves, and are moved if they have not by then (a
+	// stalled failback, or a run resumed after one).
+	if err := moveAway(ctx, env, n, list, steps.FailbackManual); err != nil {
+		return err
+	}
+	grace := in.Args.Duration("grace")
+	if !in.Args.Has("grace") {
+		grace = deadline.Sub(env.Driver.Now()) / 2
+	}
+	what := fmt.Sprintf("failback to %s", n.Name)
+	if graceEnd := env.Driver.Now().Add(grace); graceEnd.Before(deadline) {
+		_, err := steps.WaitFor(ctx, env, graceEnd, what, pending(n, list))
+		var te *steps.TimeoutError
+		if err == nil {
+			return nil
+		}
+		if !errors.As(err, &te) {
+			return err
+		}
+		env.Log("failback to %s has not happened by itself after %s: %s; moving them", n.Name, grace, te.Pending)
+		if err := moveAway(ctx, env, n, list, steps.FailbackAuto); err != nil {
+			return err
+		}
+	}
+	_, err := steps.WaitFor(ctx, env, deadline, what, pending(n, list))
+	return err
+}
+
+// moveAway migrates the resources of the failback mode that run elsewhere
+// to the node.
+func moveAway(ctx context.Context, env *steps.Env, n steps.Node, list []steps.Resource, mode string) error {
 	st, err := env.Driver.Status(ctx)
 	if err != nil {
 		return err
 	}
 	for _, r := range list {
 		rs := st.Resources[r.Name]
-		if r.Failback == steps.FailbackManual && rs.State == steps.ResourceRunning && rs.Node != n.Name {
+		isManual := r.Failback == steps.FailbackManual
+		if isManual == (mode == steps.FailbackManual) && rs.State == steps.ResourceRunning && rs.Node != n.Name {
 			if err := env.Driver.Migrate(ctx, r, n); err != nil {
 				return fmt.Errorf("moving %s back to %s: %w", r.Name, n.Name, err)
 			}
 		}
 	}
-	if len(list) == 0 {
-		return nil
-	}
-	_, err = steps.WaitFor(ctx, env, deadline, fmt.Sprintf("failback to %s", n.Name), func(st *steps.Status) (string, error) {
+	return nil
+}
+
+func pending(n steps.Node, list []steps.Resource) func(*steps.Status) (string, error) {
+	return func(st *steps.Status) (string, error) {
 		var pending []string
 		for _, r := range list {
 			rs := st.Resources[r.Name]
@@ -106,6 +145,5 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 			}
 		}
 		return strings.Join(pending, ", "), nil
-	})
-	return err
+	}
 }

@@ -175,3 +175,32 @@ func TestFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestStalledAutoFailbackIsMoved: an auto resource that stays away (a
+// failback that stalled before a resume) is moved home after the grace.
+func TestStalledAutoFailbackIsMoved(t *testing.T) {
+	c := seed()
+	tm := sim.DefaultTimings()
+	s := sim.New(c, sim.Options{Timings: tm})
+	env := &steps.Env{Cluster: c, Driver: s, Poll: 5 * time.Second}
+	ctx := context.Background()
+	fs1, _ := c.Node("FS1")
+	fs2, _ := c.Node("FS2")
+	pool1, _ := c.Resource("POOL1")
+	if err := s.Migrate(ctx, *pool1, *fs2); err != nil {
+		t.Fatal(err)
+	}
+	in := &steps.Instance{Address: "step.await-failback.x", Type: "await-failback", Args: steps.Args{"node": *fs1}}
+	typ := builtin.Registry()["await-failback"]
+	start := s.Now()
+	if err := typ.Run(ctx, env, in, start.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.Status(ctx)
+	if !typ.Done(env, st, in) {
+		t.Fatalf("POOL1 = %+v; want back on FS1", st.Resources["POOL1"])
+	}
+	if waited := s.Now().Sub(start); waited < 5*time.Minute || waited > 6*time.Minute {
+		t.Errorf("moved after %s; want after the grace of half the timeout", waited)
+	}
+}
