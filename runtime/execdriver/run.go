@@ -1,0 +1,287 @@
+package execdriver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+// maxErrOutput bounds the command output quoted in an error message.
+const maxErrOutput = 2000
+
+// CommandError is the error of a command that did not succeed: it exited
+// non-zero, was killed, or could not be started.
+type CommandError struct {
+	// What names the operation and its subject ("leave FS1").
+	What string
+	// Command is the command line as run, quoted for display.
+	Command string
+	// ExitCode is the exit status, or -1 if the command did not exit by
+	// itself (killed, or never started).
+	ExitCode int
+	// Stderr is the command's error output, trimmed and bounded; its
+	// standard output when it wrote nothing to stderr.
+	Stderr string
+	// InDoubt is set when the command may have taken effect although it
+	// failed: it was killed before it finished.
+	InDoubt bool
+	// Cause is the underlying error: the context's error when the command
+	// was stopped, the start error, or the exit error.
+	Cause error
+	// Problem says what happened, in words ("exited with status 1").
+	Problem string
+}
+
+func (e *CommandError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: command %s %s", e.What, e.Command, e.Problem)
+	if e.Stderr != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Stderr)
+	}
+	if e.InDoubt {
+		b.WriteString(" (")
+		b.WriteString(steps.ErrInDoubt.Error())
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Unwrap returns steps.ErrInDoubt when the outcome is in doubt, and Cause.
+func (e *CommandError) Unwrap() []error {
+	var errs []error
+	if e.InDoubt {
+		errs = append(errs, steps.ErrInDoubt)
+	}
+	if e.Cause != nil {
+		errs = append(errs, e.Cause)
+	}
+	return errs
+}
+
+// capture keeps the first max bytes written to it and counts the rest.
+type capture struct {
+	buf     []byte
+	max     int
+	dropped int64
+}
+
+func (c *capture) Write(p []byte) (int, error) {
+	room := c.max - len(c.buf)
+	if room > len(p) {
+		room = len(p)
+	}
+	if room > 0 {
+		c.buf = append(c.buf, p[:room]...)
+	} else {
+		room = 0
+	}
+	c.dropped += int64(len(p) - room)
+	return len(p), nil
+}
+
+// result is what one command did.
+type result struct {
+	stdout, stderr capture
+	exitCode       int
+	took           time.Duration
+	pgid           int
+}
+
+// run runs c for the operation what, and returns an error unless it exits 0.
+// mutating says whether a killed command leaves the outcome in doubt.
+func (d *Driver) run(ctx context.Context, what string, c steps.Command, mutating bool) (*result, error) {
+	var name string
+	var args []string
+	switch {
+	case len(c.Argv) > 0:
+		name, args = c.Argv[0], c.Argv[1:]
+	case c.Argv == nil && strings.TrimSpace(c.Shell) != "":
+		name, args = "/bin/sh", []string{"-c", c.Shell}
+	default:
+		return nil, fmt.Errorf("%s: the command is empty", what)
+	}
+	display := displayCommand(c)
+	r := &result{exitCode: -1}
+	r.stdout.max, r.stderr.max = d.maxOutput, d.maxOutput
+	cmdErr := func(problem string, inDoubt bool, cause error) *CommandError {
+		return &CommandError{What: what, Command: display, ExitCode: r.exitCode, Stderr: errOutput(r),
+			InDoubt: inDoubt && mutating, Cause: cause, Problem: problem}
+	}
+
+	if err := ctx.Err(); err != nil {
+		return nil, cmdErr("was not started", false, err)
+	}
+	parent := ctx
+	if d.cfg.CommandTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.cfg.CommandTimeout)
+		defer cancel()
+	}
+
+	if p, ok := lookPathIn(name, d.cfg.Env); ok {
+		name = p
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Dir = d.cfg.Dir
+	if len(d.cfg.Env) > 0 {
+		cmd.Env = append(cmd.Environ(), d.cfg.Env...)
+	}
+	cmd.Stdout, cmd.Stderr = &r.stdout, &r.stderr
+	// Its own process group: the terminal's Ctrl-C goes to the runbook, not to it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Bounds the wait for output pipes that processes the command left
+	// behind still hold open.
+	cmd.WaitDelay = d.grace
+
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		d.logRun(what, display, r, err)
+		return r, cmdErr("could not be started", false, err)
+	}
+	r.pgid = cmd.Process.Pid
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	var waitErr error
+	select {
+	case waitErr = <-done:
+		r.took = time.Since(start)
+	case <-ctx.Done():
+		waitErr = d.stopGroup(r.pgid, done)
+		r.took = time.Since(start)
+		if cmd.ProcessState != nil && cmd.ProcessState.Exited() {
+			r.exitCode = cmd.ProcessState.ExitCode()
+		}
+		var problem string
+		switch {
+		case parent.Err() == nil:
+			problem = fmt.Sprintf("did not finish within %s (the exec driver's command timeout); its process group was killed", d.cfg.CommandTimeout)
+		case errors.Is(parent.Err(), context.DeadlineExceeded):
+			problem = fmt.Sprintf("did not finish before the step's deadline (after %s); its process group was killed", r.took.Round(time.Millisecond))
+		default:
+			problem = "was interrupted; its process group was killed"
+		}
+		d.logRun(what, display, r, errors.New(problem))
+		return r, cmdErr(problem, true, ctx.Err())
+	}
+
+	if st := cmd.ProcessState; st != nil {
+		r.exitCode = st.ExitCode()
+	}
+	d.logRun(what, display, r, waitErr)
+	if waitErr != nil && !errors.Is(waitErr, exec.ErrWaitDelay) {
+		var ee *exec.ExitError
+		if errors.As(waitErr, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				// Killed by someone else mid-way: it may have acted.
+				return r, cmdErr(fmt.Sprintf("was killed by signal %s", ws.Signal()), true, waitErr)
+			}
+			return r, cmdErr(fmt.Sprintf("exited with status %d", r.exitCode), false, waitErr)
+		}
+		return r, cmdErr("failed", true, waitErr)
+	}
+	return r, nil
+}
+
+// lookPathIn finds a bare command name in the PATH that env sets, if it
+// sets one: the command should see the PATH the runbook gives it, and
+// os/exec would search the runbook process's own.
+func lookPathIn(name string, env []string) (string, bool) {
+	if strings.Contains(name, "/") {
+		return "", false
+	}
+	path, found := "", false
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path, found = v, true
+		}
+	}
+	if !found {
+		return "", false
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// stopGroup ends the process group pgid: SIGTERM, then SIGKILL once the
+// grace period has passed with some member still alive. It returns the
+// leader's wait error from done.
+func (d *Driver) stopGroup(pgid int, done <-chan error) error {
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	var waitErr error
+	leaderDone := false
+	deadline := time.NewTimer(d.grace)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case waitErr = <-done:
+			leaderDone = true
+			done = nil
+		case <-tick.C:
+		case <-deadline.C:
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			if !leaderDone {
+				waitErr = <-done
+			}
+			return waitErr
+		}
+		// The leader's pid stays reserved as the group's id while any member
+		// lives, so the probe cannot hit an unrelated group.
+		if leaderDone && !groupAlive(pgid) {
+			return waitErr
+		}
+	}
+}
+
+// errOutput is the output quoted in an error: stderr, or stdout when stderr
+// is empty, trimmed and bounded to its last maxErrOutput bytes.
+func errOutput(r *result) string {
+	out := bytes.TrimSpace(r.stderr.buf)
+	if len(out) == 0 {
+		out = bytes.TrimSpace(r.stdout.buf)
+	}
+	if len(out) > maxErrOutput {
+		out = append([]byte("..."), out[len(out)-maxErrOutput:]...)
+	}
+	return strings.ToValidUTF8(string(out), "\uFFFD")
+}
+
+// displayCommand renders a command for messages and the log: an argv with
+// each word quoted as a shell would need it, a shell string as it is.
+func displayCommand(c steps.Command) string {
+	if c.Argv == nil {
+		return "/bin/sh -c " + shellQuote(c.Shell)
+	}
+	words := make([]string, len(c.Argv))
+	for i, w := range c.Argv {
+		words[i] = shellQuote(w)
+	}
+	return strings.Join(words, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

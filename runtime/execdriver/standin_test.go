@@ -1,0 +1,176 @@
+package execdriver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/testdata/standin/standincheck"
+)
+
+// standinBin is the stand-in cluster manager, built once by TestMain.
+var standinBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "execdriver-standin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	standinBin, err = standincheck.Build(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// threeNodes is SPEC §2's cluster CL1, with a manual resource and one that
+// is not on shared storage.
+var threeNodes = standincheck.Description{
+	Nodes: []standincheck.Node{{Name: "FS1", Version: "6.0"}, {Name: "FS2", Version: "6.0"}, {Name: "FS3", Version: "6.0"}},
+	Resources: []standincheck.Resource{
+		{Name: "POOL1_SERVER", Preferred: []string{"FS1", "FS2", "FS3"}, Failback: "auto", Shared: true},
+		{Name: "POOL2_SERVER", Preferred: []string{"FS2", "FS3", "FS1"}, Failback: "manual", Shared: true},
+		{Name: "WEB", Preferred: []string{"FS3", "FS1", "FS2"}},
+	},
+	Licenses: []standincheck.License{{Product: "NetWare 6.5 Cluster Server", Version: "6.5", MinNodes: 3}},
+}
+
+var (
+	fs1   = steps.Node{Name: "FS1", Address: "10.10.0.11", Version: "6.0"}
+	fs2   = steps.Node{Name: "FS2", Address: "10.10.0.12", Version: "6.0"}
+	fs3   = steps.Node{Name: "FS3", Address: "10.10.0.13", Version: "6.0"}
+	pool1 = steps.Resource{Name: "POOL1_SERVER", Shared: true, Preferred: []string{"FS1", "FS2", "FS3"}, Failback: "auto"}
+	pool2 = steps.Resource{Name: "POOL2_SERVER", Shared: true, Preferred: []string{"FS2", "FS3", "FS1"}, Failback: "manual"}
+	web   = steps.Resource{Name: "WEB", Preferred: []string{"FS3", "FS1", "FS2"}}
+	ncs65 = steps.License{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: 3, MinNodes: 3}
+)
+
+// standinOps maps each operation to the stand-in, as testdata/ncs.hcl does.
+func standinOps(bin string) OpsFunc {
+	return func(op string, s Subject) (steps.Command, bool, error) {
+		var args []string
+		switch op {
+		case OpInstallLicense:
+			args = []string{"license", "add", s.License.Product, s.License.Version}
+		case OpLeave:
+			args = []string{"leave", s.Node.Name}
+		case OpUpgrade:
+			args = []string{"upgrade", s.Node.Name, s.To}
+		case OpMigrate:
+			args = []string{"migrate", s.Resource.Name, s.Node.Name}
+		case OpOffline:
+			args = []string{"offline", s.Resource.Name}
+		case OpOnline:
+			args = []string{"online", s.Resource.Name, s.Node.Name}
+		case OpMediaUpgrade:
+			args = []string{"media-upgrade", s.Node.Name}
+		case OpMediaRefresh:
+			args = []string{"media-refresh", s.Node.Name}
+		default:
+			return steps.Command{}, false, nil
+		}
+		return steps.Command{Argv: append([]string{bin}, args...)}, true, nil
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the driver's log.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// standin is one stand-in cluster in a temporary directory.
+type standin struct {
+	dir string
+	log *syncBuffer
+}
+
+// newStandin starts a stand-in cluster from desc and returns it with an exec
+// driver for it; env adds to the commands' environment (STANDIN_FAULTS...).
+func newStandin(t *testing.T, desc standincheck.Description, cfg Config, env ...string) (*standin, *Driver) {
+	t.Helper()
+	s := &standin{dir: t.TempDir(), log: &syncBuffer{}}
+	data, err := json.Marshal(desc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	descFile := filepath.Join(s.dir, "desc.json")
+	if err := os.WriteFile(descFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cluster := filepath.Join(s.dir, "cluster")
+	if out, err := runStandin(cluster, "init", descFile); err != nil {
+		t.Fatalf("standin init: %v\n%s", err, out)
+	}
+	s.dir = cluster
+	if cfg.Ops == nil {
+		cfg.Ops = standinOps(standinBin)
+	}
+	if cfg.Status.Argv == nil && cfg.Status.Shell == "" {
+		cfg.Status = steps.Command{Argv: []string{standinBin, "status"}}
+	}
+	cfg.Env = append([]string{"STANDIN_DIR=" + cluster}, env...)
+	cfg.Log = s.log
+	d, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, d
+}
+
+func runStandin(dir string, args ...string) ([]byte, error) {
+	return execCombined(append([]string{standinBin, "-dir", dir}, args...)...)
+}
+
+func (s *standin) records(t *testing.T) []standincheck.Record {
+	t.Helper()
+	recs, err := standincheck.ReadLog(s.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func mustStatus(t *testing.T, d *Driver) *steps.Status {
+	t.Helper()
+	st, err := d.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func wantContains(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s does not contain %q:\n%s", what, w, got)
+		}
+	}
+}
