@@ -174,6 +174,30 @@ type Env struct {
 	Output io.Writer
 	// Dir is the runbook's directory, where local commands run.
 	Dir string
+	// Issued holds the driver operations (as OpKey names them) that an
+	// earlier attempt of this step issued and that may still be taking
+	// effect: the attempt was interrupted or in doubt, not failed. A step
+	// resuming its own partial state must not issue them again blindly.
+	// Nil on a first attempt, and on a retry after a failure.
+	Issued map[string]bool
+}
+
+// Driver operation names, as OpKey and the exec driver's block name them.
+const (
+	OpInstallLicense = "install_license"
+	OpLeave          = "leave"
+	OpUpgrade        = "upgrade"
+	OpMigrate        = "migrate"
+	OpOffline        = "offline"
+	OpOnline         = "online"
+	OpMediaUpgrade   = "media_upgrade"
+	OpMediaRefresh   = "media_refresh"
+)
+
+// OpKey names a driver operation on its subjects: "upgrade FS2",
+// "migrate POOL1 FS1".
+func OpKey(op string, subjects ...string) string {
+	return strings.Join(append([]string{op}, subjects...), " ")
 }
 
 // Log reports a line through Logf, if set.

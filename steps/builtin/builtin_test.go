@@ -204,3 +204,33 @@ func TestStalledAutoFailbackIsMoved(t *testing.T) {
 		t.Errorf("moved after %s; want after the grace of half the timeout", waited)
 	}
 }
+
+// TestIssuedUpgradeIsNotRepeated: when an interrupted attempt issued the
+// upgrade, a resumed upgrade-node waits for the node instead of upgrading it
+// a second time, and says so when it never comes back.
+func TestIssuedUpgradeIsNotRepeated(t *testing.T) {
+	c := seed()
+	s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
+	ctx := context.Background()
+	lic, _ := c.License("ncs65")
+	_ = s.InstallLicense(ctx, *lic)
+	fs1, _ := c.Node("FS1")
+	_ = s.Leave(ctx, *fs1) // down at 6.0, as if rebooting into the upgrade
+	env := &steps.Env{Cluster: c, Driver: s, Poll: 5 * time.Second, Issued: map[string]bool{steps.OpKey(steps.OpUpgrade, "FS1"): true}}
+	in := &steps.Instance{Address: "x", Type: "upgrade-node", Args: steps.Args{"node": *fs1, "to": "6.5"}}
+	err := builtin.Registry()["upgrade-node"].Run(ctx, env, in, s.Now().Add(10*time.Minute))
+	if err == nil || !strings.Contains(err.Error(), "issued by the interrupted attempt") {
+		t.Fatalf("err = %v; want a timeout naming the earlier upgrade", err)
+	}
+	if n := s.Upgrades()["FS1"]; n != 0 {
+		t.Fatalf("FS1 upgraded %d times; want 0 (not re-issued)", n)
+	}
+	// The retry after that failure starts afresh (no Issued): it upgrades.
+	env.Issued = nil
+	if err := builtin.Registry()["upgrade-node"].Run(ctx, env, in, s.Now().Add(45*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Upgrades()["FS1"]; n != 1 {
+		t.Fatalf("FS1 upgraded %d times; want 1", n)
+	}
+}

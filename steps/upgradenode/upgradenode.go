@@ -139,6 +139,16 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 		// cluster software did not load. Wait for it; never upgrade twice.
 		env.Log("%s is already at %s and down: waiting for it to rejoin", n.Name, to)
 		return waitRejoin(ctx, env, n, to, deadline)
+	} else if env.Issued[steps.OpKey(steps.OpUpgrade, n.Name)] {
+		// An interrupted attempt issued the upgrade, and its outcome is not
+		// known: the node may be installing or rebooting. Wait for it rather
+		// than upgrade it twice; if it never comes back, the step fails and
+		// the operator's retry issues the upgrade afresh.
+		env.Log("the upgrade of %s was issued by an interrupted attempt: waiting for %s to rejoin at %s instead of upgrading it again", n.Name, n.Name, to)
+		if err := waitRejoin(ctx, env, n, to, deadline); err != nil {
+			return fmt.Errorf("%w; the upgrade issued by the interrupted attempt did not bring it back: check %s, then run again to retry the upgrade", err, n.Name)
+		}
+		return nil
 	}
 	if err := env.Driver.Upgrade(ctx, n, to); err != nil {
 		return fmt.Errorf("upgrading %s to %s: %w", n.Name, to, err)

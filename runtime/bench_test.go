@@ -1,0 +1,78 @@
+package runtime_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/builtin"
+	"github.com/runbookhq/runbook/steps/sim"
+)
+
+var benchSizes = []int{100, 1000, 10000}
+
+// BenchmarkRun is a whole simulated run of a cluster of n nodes and 2n
+// resources through the runtime, with its journal on disk (no fsync, as for
+// the simulator). Compare with BenchmarkBare for the runtime's own cost.
+func BenchmarkRun(b *testing.B) {
+	for _, n := range benchSizes {
+		c := large(n)
+		rb := procedure(c)
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				dir := b.TempDir()
+				s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
+				st, err := runtime.OpenState(dir, runtime.CurrentHolder("bench"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				res := runtime.Run(context.Background(), rb, runtime.Options{Registry: builtin.Registry(), Driver: s, State: st, DriverName: "sim", Poll: 2 * time.Second})
+				b.StopTimer()
+				st.Close()
+				if res.Outcome != runtime.OutcomeCompleted {
+					b.Fatalf("%s: %s", res.Outcome, res.Message)
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rb.Steps)), "ns/step")
+		})
+	}
+}
+
+// BenchmarkBare runs the same steps on the same simulator with nothing but
+// the step contract (Check, Run, Done): the simulator's and the step types'
+// cost, without journal, observation or events.
+func BenchmarkBare(b *testing.B) {
+	reg := builtin.Registry()
+	for _, n := range benchSizes {
+		c := large(n)
+		rb := procedure(c)
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
+				env := &steps.Env{Cluster: c, Driver: s, Poll: 2 * time.Second}
+				ctx := context.Background()
+				b.StartTimer()
+				for _, step := range rb.Steps {
+					typ := reg[step.Type]
+					st, _ := s.Status(ctx)
+					typ.Check(env, st, &step.Instance)
+					if err := typ.Run(ctx, env, &step.Instance, s.Now().Add(step.Timeout)); err != nil {
+						b.Fatal(err)
+					}
+					st, _ = s.Status(ctx)
+					if !typ.Done(env, st, &step.Instance) {
+						b.Fatal("not done")
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rb.Steps)), "ns/step")
+		})
+	}
+}

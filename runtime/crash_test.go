@@ -1,0 +1,130 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/builtin"
+	"github.com/runbookhq/runbook/steps/sim"
+)
+
+// crashChildEnv makes the test binary a child that runs the seed runbook in
+// the state directory it names, with the crash points armed from
+// RUNBOOK_CRASHPOINT.
+const crashChildEnv = "RUNBOOK_TEST_CRASH_CHILD"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashChildEnv); dir != "" {
+		os.Exit(crashChild(dir))
+	}
+	os.Exit(m.Run())
+}
+
+func crashChild(dir string) int {
+	c := seed()
+	sm, err := sim.Open(filepath.Join(dir, runtime.SimFile), c, sim.Options{Timings: sim.DefaultTimings()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	st, err := runtime.OpenState(dir, runtime.CurrentHolder("crash child"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	fp := runtime.FailpointsFromEnv()
+	res := runtime.Run(context.Background(), procedure(c), runtime.Options{Registry: builtin.Registry(), Driver: sm, State: st,
+		DriverName: "sim", Poll: 5 * time.Second, Crash: fp.Hit,
+		Events: func(e runtime.Event) { fmt.Fprintf(os.Stderr, "%s %s %s\n", e.Type, e.Step, e.Message) }})
+	st.Close()
+	if err := sm.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if fp != nil {
+		fmt.Printf("%d\n", fp.Count)
+	}
+	return res.ExitCode()
+}
+
+// finalState is what must not depend on where a run was interrupted.
+type finalState struct {
+	Status   *steps.Status
+	Upgrades map[string]int
+}
+
+func readFinal(t *testing.T, dir string) finalState {
+	t.Helper()
+	sm, err := sim.Open(filepath.Join(dir, runtime.SimFile), seed(), sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sm.Close()
+	st, _ := sm.Status(context.Background())
+	return finalState{Status: st.Clone(), Upgrades: sm.Upgrades()}
+}
+
+func runChild(t *testing.T, dir string, crashAt int) (killed bool, out []byte) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, fmt.Sprintf("%s=%d", runtime.CrashEnv, crashAt))
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+			return true, out
+		}
+		t.Fatalf("child (crash point %d) exited %d:\n%s", crashAt, ee.ExitCode(), out)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false, out
+}
+
+// TestCrashAnywhere kills a run at every crash point in turn (before each
+// step, after each driver operation, after each journal write), resumes it,
+// and checks that the cluster ends as an uninterrupted run leaves it, with
+// every node upgraded exactly once.
+func TestCrashAnywhere(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary once per crash point")
+	}
+	refDir := t.TempDir()
+	if killed, out := runChild(t, refDir, 0); killed {
+		t.Fatalf("reference run killed:\n%s", out)
+	}
+	want := readFinal(t, refDir)
+	if diff := cmp.Diff(map[string]int{"FS1": 1, "FS2": 1, "FS3": 1}, want.Upgrades); diff != "" {
+		t.Fatalf("reference upgrades (-want +got):\n%s", diff)
+	}
+	for n := 1; ; n++ {
+		dir := t.TempDir()
+		killed, out := runChild(t, dir, n)
+		if !killed {
+			t.Logf("%d crash points", n-1)
+			if n < 20 {
+				t.Errorf("only %d crash points in the whole run", n-1)
+			}
+			break
+		}
+		if k, out2 := runChild(t, dir, 0); k {
+			t.Fatalf("resume after crash point %d was killed:\n%s", n, out2)
+		}
+		got := readFinal(t, dir)
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(steps.Status{})); diff != "" {
+			t.Errorf("crash point %d: final state differs (-uninterrupted +resumed):\n%s\nfirst run:\n%s", n, diff, out)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package runtime
+
+import (
+	"sort"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+// Delta is what a step changed in the cluster: the new status of each node
+// and resource that changed (nil: it disappeared), and the licences and media
+// version if they changed. The journal records one per step, so that the
+// status the journal expects is the snapshot taken before the first step plus
+// every delta since: linear in the run's length, whatever the cluster's size.
+type Delta struct {
+	Nodes        map[string]*steps.NodeStatus     `json:"nodes,omitempty"`
+	Resources    map[string]*steps.ResourceStatus `json:"resources,omitempty"`
+	Licenses     *[]steps.LicenseStatus           `json:"licenses,omitempty"`
+	MediaVersion *string                          `json:"media_version,omitempty"`
+}
+
+// Empty reports whether nothing changed.
+func (d *Delta) Empty() bool {
+	return d == nil || len(d.Nodes) == 0 && len(d.Resources) == 0 && d.Licenses == nil && d.MediaVersion == nil
+}
+
+// Apply changes s as the delta says.
+func (d *Delta) Apply(s *steps.Status) {
+	if d == nil {
+		return
+	}
+	reindex := false
+	for n, ns := range d.Nodes {
+		if ns == nil {
+			delete(s.Nodes, n)
+			reindex = true
+			continue
+		}
+		s.SetNode(n, *ns)
+	}
+	for r, rs := range d.Resources {
+		if rs == nil {
+			delete(s.Resources, r)
+			reindex = true
+			continue
+		}
+		s.SetResource(r, *rs)
+	}
+	if d.Licenses != nil {
+		s.Licenses = append([]steps.LicenseStatus(nil), (*d.Licenses)...)
+	}
+	if d.MediaVersion != nil {
+		s.MediaVersion = *d.MediaVersion
+	}
+	if reindex {
+		s.Reindex()
+	}
+}
+
+func (d *Delta) setNode(name string, ns *steps.NodeStatus) {
+	if d.Nodes == nil {
+		d.Nodes = map[string]*steps.NodeStatus{}
+	}
+	d.Nodes[name] = ns
+}
+
+func (d *Delta) setResource(name string, rs *steps.ResourceStatus) {
+	if d.Resources == nil {
+		d.Resources = map[string]*steps.ResourceStatus{}
+	}
+	d.Resources[name] = rs
+}
+
+// licenseChanges returns the licences added to and removed from old.
+func licenseChanges(old, cur []steps.LicenseStatus) (added, removed []steps.LicenseStatus) {
+	has := func(list []steps.LicenseStatus, l steps.LicenseStatus) bool {
+		for _, x := range list {
+			if x.Product == l.Product && steps.CompareVersions(x.Version, l.Version) == 0 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, l := range cur {
+		if !has(old, l) {
+			added = append(added, l)
+		}
+	}
+	for _, l := range old {
+		if !has(cur, l) {
+			removed = append(removed, l)
+		}
+	}
+	return added, removed
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,483 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+// Advice printed with differences.
+const (
+	adviceDeclared = "the cluster is not as the runbook declares it before its first step; fix the cluster, or the runbook's node and resource blocks"
+	adviceJournal  = "someone or something changed the cluster since the journal's last step; check it and put it back, then run again, or start over with a fresh state directory (--state DIR), which compares the cluster with the runbook's declaration instead"
+)
+
+type runner struct {
+	rb   *Runbook
+	opts Options
+	res  *Result
+	obs  *observer
+	env  *steps.Env
+	cur  *StepReport
+	ctx  context.Context
+}
+
+func (r *runner) emit(e Event) {
+	if r.opts.Events != nil {
+		r.opts.Events(e)
+	}
+}
+
+func (r *runner) crash(point string) {
+	if r.opts.Crash != nil {
+		r.opts.Crash(point)
+	}
+}
+
+func (r *runner) now() time.Time { return r.opts.Driver.Now() }
+
+func (r *runner) journal(rec Record) error {
+	if r.opts.State == nil {
+		return nil
+	}
+	if rec.Type == "" {
+		rec.Type = RecordStep
+	}
+	if rec.Time.IsZero() {
+		rec.Time = r.now()
+	}
+	if err := r.opts.State.Append(rec); err != nil {
+		return err
+	}
+	r.crash("after journal write")
+	return nil
+}
+
+// Run executes the runbook's steps in order through opts.Driver, journaling
+// each step in opts.State (if set), and reports what happens through
+// opts.Events. It returns what the run's summary says; it never panics on a
+// step's failure, which is an outcome like any other.
+func Run(ctx context.Context, rb *Runbook, opts Options) *Result {
+	r := &runner{rb: rb, opts: opts, ctx: ctx, res: &Result{Start: opts.Driver.Now()}}
+	r.run()
+	r.finish()
+	return r.res
+}
+
+func (r *runner) fail(outcome, msg, detail string) {
+	r.res.Outcome = outcome
+	r.res.Message = msg
+	r.emit(Event{Type: EventStop, Time: r.now(), Message: msg, Detail: detail, Alarm: outcome != OutcomeStopped})
+}
+
+func (r *runner) run() {
+	d := r.opts.Driver
+	live, err := d.Status(r.ctx)
+	if err != nil {
+		r.fail(OutcomeError, fmt.Sprintf("cannot read the cluster's status: %v", err), "")
+		return
+	}
+	var recs []Record
+	if r.opts.State != nil {
+		recs = r.opts.State.Records()
+	}
+	last := StepStatuses(recs)
+	fresh := !HasSteps(recs)
+	if first := FirstDriver(recs); first != "" && r.opts.DriverName != "" && first != r.opts.DriverName {
+		r.fail(OutcomeError, fmt.Sprintf("the state directory %s belongs to a run with driver %q, not %q", r.opts.State.Dir, first, r.opts.DriverName),
+			"use the same driver, or another state directory (--state DIR)")
+		return
+	}
+
+	// Compare the live cluster with what is expected before doing anything.
+	var known *steps.Status
+	wide := map[string]bool{} // steps in flight: their scope is tolerated, and observed wide
+	if fresh {
+		if diffs := checkDeclared(r.rb.Cluster, live); len(diffs) > 0 {
+			r.drift(diffs, "the runbook declares", adviceDeclared)
+			return
+		}
+		known = live.Clone()
+		if r.opts.State != nil {
+			if err := r.opts.State.WriteSnapshot(r.now(), known); err != nil {
+				r.fail(OutcomeError, fmt.Sprintf("cannot write the snapshot: %v", err), "")
+				return
+			}
+		}
+	} else {
+		snap, err := ReadSnapshot(r.opts.State.Dir)
+		if err != nil {
+			r.fail(OutcomeError, fmt.Sprintf("the journal has steps, but the snapshot of the cluster before them is unreadable: %v", err),
+				"start over with a fresh state directory (--state DIR)")
+			return
+		}
+		known = Expected(snap, recs)
+		skipN, skipR, all := map[string]bool{}, map[string]bool{}, false
+		for addr, rec := range last {
+			if !inFlight(rec.Status) {
+				continue
+			}
+			i := r.rb.Index(addr)
+			if i < 0 {
+				continue
+			}
+			wide[addr] = true
+			in := &r.rb.Steps[i].Instance
+			n, res, a := scopeOf(r.rb.Cluster, r.opts.Registry[in.Type], in, true)
+			for k := range n {
+				skipN[k] = true
+			}
+			for k := range res {
+				skipR[k] = true
+			}
+			all = all || a
+		}
+		if diffs := compareStatus(known, live, skipN, skipR, all, len(wide) > 0); len(diffs) > 0 {
+			r.drift(diffs, "journal expects", adviceJournal)
+			return
+		}
+	}
+	if r.opts.State != nil {
+		if err := r.opts.State.Append(Record{Type: RecordRun, Time: r.now(), Runbook: r.rb.Name, Driver: r.opts.DriverName, Command: r.opts.Command}); err != nil {
+			r.fail(OutcomeError, err.Error(), "")
+			return
+		}
+		r.crash("after journal write")
+	}
+
+	r.obs = newObserver(d, r.rb.Cluster, known, r.onChange, r.crash)
+	r.obs.intent = func(key string) error {
+		if r.cur == nil || r.opts.State == nil {
+			return nil
+		}
+		// No crash point between the intent and the operation: a crash
+		// there cannot be told from one during the operation, and a step
+		// resuming after either waits for the operation's effect.
+		return r.opts.State.Append(Record{Type: RecordOp, Time: r.now(), Address: r.cur.Address, Op: key})
+	}
+	r.env = &steps.Env{Cluster: r.rb.Cluster, Driver: r.obs, Poll: r.opts.Poll, Logf: r.logf,
+		Prompt: r.opts.Prompt, AutoApprove: r.opts.AutoApprove, Output: r.opts.Output, Dir: r.opts.Dir}
+
+	earlier := 0
+	for _, rec := range last {
+		if rec.Status == StatusDone || rec.Status == StatusSkipped {
+			earlier++
+		}
+	}
+	msg := fmt.Sprintf("runbook %s: %d steps", r.rb.Name, len(r.rb.Steps))
+	if !fresh {
+		msg += fmt.Sprintf(", resuming: %d done or skipped earlier", earlier)
+	}
+	r.emit(Event{Type: EventStart, Time: r.now(), Message: msg})
+
+	for i := range r.rb.Steps {
+		s := &r.rb.Steps[i]
+		prev, hasPrev := last[s.Address]
+		if hasPrev && (prev.Status == StatusDone || prev.Status == StatusSkipped) {
+			r.res.Earlier++
+			continue
+		}
+		if stop := r.stopBefore(s); stop {
+			return
+		}
+		r.crash("before step " + s.Address)
+		if !s.When {
+			if err := r.journal(Record{Address: s.Address, Status: StatusSkipped}); err != nil {
+				r.fail(OutcomeError, err.Error(), "")
+				return
+			}
+			r.res.Skipped++
+			r.res.Steps = append(r.res.Steps, StepReport{Address: s.Address, Status: StatusSkipped, Start: r.now()})
+			r.emit(Event{Type: EventStep, Time: r.now(), Step: s.Address, Status: StatusSkipped, Message: "skipped: its when is false"})
+		} else if !r.step(s, wide[s.Address]) {
+			return
+		}
+		if s.Address == r.opts.StopAfter {
+			r.stop(fmt.Sprintf("stopped after %s as asked (--stop-after)", s.Address))
+			return
+		}
+	}
+	r.res.Outcome = OutcomeCompleted
+	r.res.Message = "run complete"
+}
+
+// problemsError is a failed precondition check.
+type problemsError struct{ list []string }
+
+func (e *problemsError) Error() string {
+	return "its preconditions do not hold: " + strings.Join(e.list, "; ")
+}
+
+func inFlight(status string) bool {
+	return status == StatusStarted || status == StatusFailed || status == StatusInDoubt
+}
+
+func (r *runner) drift(diffs []Difference, whose, advice string) {
+	for _, d := range diffs {
+		r.emit(Event{Type: EventDrift, Time: r.now(), Message: d.describe(whose), Alarm: true})
+	}
+	r.fail(OutcomeDrift, fmt.Sprintf("the cluster differs from what the %s expects in %d place(s); nothing was done", map[bool]string{true: "runbook", false: "journal"}[whose == "the runbook declares"], len(diffs)), advice)
+}
+
+// stopBefore stops the run before s if a stop was requested or s would run
+// past the window.
+func (r *runner) stopBefore(s *Step) bool {
+	select {
+	case <-r.opts.Stop:
+		r.stop("stopped as asked (interrupt)")
+		return true
+	default:
+	}
+	if t := r.timeout(s); !r.opts.End.IsZero() && s.When && r.now().Add(t).After(r.opts.End) {
+		r.stop(fmt.Sprintf("the window ends at %s: %s (timeout %s) would run past it, so it was not started",
+			r.opts.End.Format("15:04:05"), s.Address, fmtDuration(t)))
+		return true
+	}
+	return false
+}
+
+// timeout is the step's timeout, or its type's default when unset.
+func (r *runner) timeout(s *Step) time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	if t, ok := r.opts.Registry[s.Type]; ok {
+		return t.DefaultTimeout()
+	}
+	return 0
+}
+
+func (r *runner) stop(why string) {
+	r.res.Outcome = OutcomeStopped
+	r.res.Message = why
+	r.emit(Event{Type: EventStop, Time: r.now(), Message: why})
+}
+
+func (r *runner) logf(format string, args ...any) {
+	e := Event{Type: EventLog, Time: r.now(), Message: fmt.Sprintf(format, args...)}
+	if r.cur != nil {
+		e.Step = r.cur.Address
+	}
+	r.emit(e)
+}
+
+func (r *runner) onChange(t time.Time, c Change) {
+	e := Event{Type: EventChange, Time: t, Message: c.String(), Change: &c, Alarm: c.Alarming()}
+	if r.cur != nil {
+		e.Step = r.cur.Address
+		r.cur.Changes = append(r.cur.Changes, c)
+	}
+	r.emit(e)
+}
+
+// step runs one step; it reports whether the run goes on.
+func (r *runner) step(s *Step, wide bool) bool {
+	typ, ok := r.opts.Registry[s.Type]
+	if !ok {
+		r.fail(OutcomeFailed, fmt.Sprintf("%s: unknown step type %q", s.Address, s.Type), "")
+		return false
+	}
+	in := &s.Instance
+	var nodes, resources map[string]bool
+	if wide {
+		var all bool
+		nodes, resources, all = scopeOf(r.rb.Cluster, typ, in, true)
+		if all {
+			for _, res := range r.rb.Cluster.Resources {
+				resources[res.Name] = true
+			}
+		}
+	}
+	r.res.Steps = append(r.res.Steps, StepReport{Address: s.Address})
+	r.cur = &r.res.Steps[len(r.res.Steps)-1]
+	defer func() { r.cur = nil }()
+	start := r.now()
+	r.cur.Start = start
+	r.obs.begin(nodes, resources)
+
+	st, err := r.obs.Status(r.ctx)
+	if err != nil {
+		r.fail(OutcomeError, fmt.Sprintf("%s: cannot read the cluster's status: %v", s.Address, err), "")
+		return false
+	}
+	if wide {
+		if typ.Done(r.env, st, in) {
+			return r.settle(s, StatusDone, start, nil, "already done: its postcondition holds (settled from the cluster's status, not run again)")
+		}
+		r.emit(Event{Type: EventLog, Time: r.now(), Step: s.Address, Message: "was interrupted and its postcondition does not hold: running it again from where it stopped"})
+	}
+
+	var problems []string
+	for _, p := range typ.Check(r.env, st, in) {
+		if p.Warning {
+			r.emit(Event{Type: EventWarning, Time: r.now(), Step: s.Address, Message: p.Error()})
+			continue
+		}
+		problems = append(problems, p.Error())
+	}
+	if len(problems) > 0 {
+		return r.settle(s, StatusFailed, start, &problemsError{problems}, "")
+	}
+
+	r.env.Issued = nil
+	if wide && r.opts.State != nil {
+		r.env.Issued = Issued(r.opts.State.Records(), s.Address)
+	}
+	r.emit(Event{Type: EventStep, Time: r.now(), Step: s.Address, Status: StatusStarted, Message: "started"})
+	if err := r.journal(Record{Address: s.Address, Status: StatusStarted}); err != nil {
+		r.fail(OutcomeError, err.Error(), "")
+		return false
+	}
+	timeout := r.timeout(s)
+	deadline := r.now().Add(timeout)
+	// The step's context ends at its deadline on the wall clock too, so that
+	// a command that does not answer is stopped at the step's timeout (the
+	// driver's clock may be virtual: the deadline is the same distance away).
+	stepCtx, cancel := context.WithDeadline(r.ctx, time.Now().Add(timeout))
+	runErr := typ.Run(stepCtx, r.env, in, deadline)
+	timedOut := stepCtx.Err() != nil && r.ctx.Err() == nil
+	cancel()
+	if timedOut && runErr != nil && (errors.Is(runErr, context.DeadlineExceeded) && !errors.Is(runErr, steps.ErrInDoubt)) {
+		runErr = fmt.Errorf("did not finish within its timeout of %s: %w", fmtDuration(timeout), runErr)
+	}
+	st, err = r.obs.Status(context.WithoutCancel(r.ctx))
+	if runErr == nil {
+		switch {
+		case err != nil:
+			runErr = fmt.Errorf("cannot read the cluster's status after the step: %w", err)
+		case typ.Mutates() && !typ.Done(r.env, st, in):
+			// A step that changes no cluster state (approve, exec) has no
+			// postcondition to read from the cluster.
+			runErr = errors.New("the step returned, but its postcondition does not hold")
+		}
+	}
+	switch {
+	case runErr == nil:
+		return r.settle(s, StatusDone, start, nil, "")
+	case r.ctx.Err() != nil || errors.Is(runErr, steps.ErrInDoubt):
+		return r.settle(s, StatusInDoubt, start, runErr, "")
+	default:
+		return r.settle(s, StatusFailed, start, runErr, "")
+	}
+}
+
+// settle journals the step's outcome and reports it; it reports whether the
+// run goes on.
+func (r *runner) settle(s *Step, status string, start time.Time, err error, note string) bool {
+	end := r.now()
+	rec := Record{Address: s.Address, Status: status, Time: end, Started: &start, Changes: r.obs.end()}
+	if rec.Changes.Empty() {
+		rec.Changes = nil
+	}
+	if err != nil {
+		rec.Error = err.Error()
+	}
+	if jerr := r.journal(rec); jerr != nil {
+		r.fail(OutcomeError, jerr.Error(), "")
+		return false
+	}
+	r.cur.Status, r.cur.Duration = status, end.Sub(start)
+	ev := Event{Type: EventStep, Time: end, Step: s.Address, Status: status, Duration: secondsOf(end.Sub(start))}
+	switch status {
+	case StatusDone:
+		r.res.Done++
+		r.res.Last = s.Address
+		ev.Message = "done in " + fmtDuration(end.Sub(start))
+		if note != "" {
+			ev.Message = note
+		}
+		r.emit(ev)
+		return true
+	case StatusInDoubt:
+		r.res.InDoubt++
+		r.cur.Error = err.Error()
+		ev.Message, ev.Alarm = "in doubt: "+err.Error(), true
+		ev.Detail = "the operation may have taken effect; the next run settles the step by reading the cluster's status, and runs it again only if its postcondition does not hold"
+		r.emit(ev)
+		if r.ctx.Err() != nil {
+			r.res.Outcome = OutcomeInterrupted
+			r.res.Message = fmt.Sprintf("interrupted during %s, which is in doubt", s.Address)
+		} else {
+			r.res.Outcome = OutcomeFailed
+			r.res.Message = fmt.Sprintf("%s is in doubt", s.Address)
+		}
+		return false
+	}
+	r.res.Failed++
+	r.cur.Error = err.Error()
+	ev.Message, ev.Alarm = "failed: "+err.Error(), true
+	var pe *problemsError
+	if errors.As(err, &pe) {
+		ev.Message, ev.Problems = "failed: its preconditions do not hold", pe.list
+	}
+	if s.OnFailure == "continue" && !typeMutates(r.opts.Registry, s.Type) {
+		ev.Detail = "on_failure = \"continue\": the run goes on"
+		r.emit(ev)
+		return true
+	}
+	r.emit(ev)
+	r.res.Outcome = OutcomeFailed
+	r.res.Message = fmt.Sprintf("%s failed", s.Address)
+	return false
+}
+
+func typeMutates(reg steps.Registry, name string) bool {
+	t, ok := reg[name]
+	return !ok || t.Mutates()
+}
+
+// finish fills in the summary: what is left, downtime, resources left
+// offline.
+func (r *runner) finish() {
+	res := r.res
+	res.End = r.now()
+	if res.Outcome == "" {
+		res.Outcome = OutcomeError
+	}
+	var last map[string]Record
+	if r.opts.State != nil {
+		last = StepStatuses(r.opts.State.Records())
+	} else {
+		last = map[string]Record{}
+		for _, sr := range res.Steps {
+			last[sr.Address] = Record{Status: sr.Status}
+		}
+	}
+	for _, s := range r.rb.Steps {
+		if st := last[s.Address].Status; st == StatusDone || st == StatusSkipped {
+			continue
+		}
+		res.Left++
+		if res.Next == "" {
+			res.Next = s.Address
+		}
+		if s.When {
+			res.LeftPredicted += r.opts.Predicted[s.Address]
+		}
+	}
+	if dr, ok := r.opts.Driver.(steps.DowntimeReporter); ok {
+		res.Downtime = dr.Downtime()
+	} else if r.obs != nil {
+		res.Downtime = r.obs.measuredDowntime()
+	}
+	if r.obs == nil {
+		return
+	}
+	// Say which resources the run leaves not running.
+	if st, err := r.opts.Driver.Status(context.WithoutCancel(r.ctx)); err == nil {
+		for _, name := range st.ResourceNames() {
+			if rs := st.Resources[name]; rs.State != steps.ResourceRunning {
+				res.Offline = append(res.Offline, name)
+				who := "it was not taken offline by this run"
+				if r.obs.offlined[name] {
+					who = "this run took it offline"
+				}
+				r.emit(Event{Type: EventWarning, Time: r.now(), Message: fmt.Sprintf("resource %s is left %s: %s", name, resourceWhere(rs.State, rs.Node), who), Alarm: true})
+			}
+		}
+	}
+}

@@ -1,0 +1,180 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+// Runbook is what the runtime executes: a declared cluster and the step
+// instances in order. The command line builds it from a loaded lang.Runbook,
+// so that this package does not depend on the language.
+type Runbook struct {
+	Name    string
+	Cluster *steps.Cluster
+	Steps   []Step
+}
+
+// Step is one step instance to run.
+type Step struct {
+	steps.Instance
+	// When is false for a step whose `when` is false: it is recorded as
+	// skipped.
+	When bool
+}
+
+// Index returns the position of the step with the address, or -1.
+func (rb *Runbook) Index(address string) int {
+	for i := range rb.Steps {
+		if rb.Steps[i].Address == address {
+			return i
+		}
+	}
+	return -1
+}
+
+// Step outcomes, as the journal and the events name them.
+const (
+	StatusStarted = "started"
+	StatusDone    = "done"
+	StatusFailed  = "failed"
+	StatusSkipped = "skipped"
+	StatusInDoubt = "in-doubt"
+	StatusPending = "pending"
+)
+
+// Outcomes of a run.
+const (
+	// OutcomeCompleted: every step is done or skipped.
+	OutcomeCompleted = "completed"
+	// OutcomeStopped: the run stopped on purpose before the end (a stop
+	// request, --stop-after, the end of the window) and can resume.
+	OutcomeStopped = "stopped"
+	// OutcomeInterrupted: the step in flight was cancelled; it is in doubt
+	// and the run can resume.
+	OutcomeInterrupted = "interrupted"
+	// OutcomeFailed: a step failed or is in doubt.
+	OutcomeFailed = "failed"
+	// OutcomeDrift: the cluster is not in the state the runbook or the
+	// journal expects; nothing was done.
+	OutcomeDrift = "drift"
+	// OutcomeError: the runtime itself could not go on (status unreadable,
+	// journal not writable).
+	OutcomeError = "error"
+)
+
+// Options are the inputs of Run besides the runbook.
+type Options struct {
+	Registry steps.Registry
+	// Driver acts on the cluster. If it implements steps.DowntimeReporter,
+	// the summary's downtime comes from it.
+	Driver steps.Driver
+	// State is the state directory; nil runs without a journal (plan).
+	State *State
+	// DriverName is recorded in the journal; a state directory is never
+	// used with two different drivers.
+	DriverName string
+	// Command is recorded in the journal ("runbook run ...").
+	Command string
+
+	// Poll is how often steps read status while waiting.
+	Poll time.Duration
+	// Prompt, AutoApprove and Output are passed to the steps (steps.Env).
+	Prompt      func(ctx context.Context, question string) (bool, error)
+	AutoApprove bool
+	Output      io.Writer
+	// Dir is the runbook's directory, where the steps run local commands
+	// (steps.Env.Dir).
+	Dir string
+
+	// Events receives every event, in order. It may be nil.
+	Events func(Event)
+
+	// Stop, when closed, stops the run after the step in flight.
+	Stop <-chan struct{}
+	// StopAfter stops the run after the step with this address.
+	StopAfter string
+	// End, if set, is the end of the window on the driver's clock: a step
+	// whose timeout would run past it is not started.
+	End time.Time
+	// Predicted holds the plan's predicted duration of each step, to say
+	// how long what is left will take.
+	Predicted map[string]time.Duration
+
+	// Crash is called at every crash point: before each step, after each
+	// driver operation and after each journal write. Tests use it to kill
+	// the process there (see Failpoints).
+	Crash func(point string)
+}
+
+// Result is the outcome of Run: what the summary event says.
+type Result struct {
+	Outcome string
+	// Done counts the steps done by this run; Earlier those the journal
+	// had done before it.
+	Done, Earlier, Skipped, Failed, InDoubt, Left int
+	Start, End                                    time.Time
+	Downtime                                      map[string]time.Duration
+	// Last is the address of the last step done, Next the first left.
+	Last, Next string
+	// LeftPredicted is the predicted duration of the steps left.
+	LeftPredicted time.Duration
+	// Message says why the run ended, in a sentence.
+	Message string
+	// Steps lists, for a plan, each step's predicted duration and changes.
+	Steps []StepReport
+	// Offline lists the resources not running at the end.
+	Offline []string
+}
+
+// OK reports whether the run completed.
+func (r *Result) OK() bool { return r.Outcome == OutcomeCompleted }
+
+// StepReport is what one step did in this run.
+type StepReport struct {
+	Address  string
+	Status   string
+	Start    time.Time
+	Duration time.Duration
+	Changes  []Change
+	Error    string
+}
+
+// ExitCode maps an outcome to the command line's exit code (SPEC §5).
+func (r *Result) ExitCode() int {
+	switch r.Outcome {
+	case OutcomeCompleted:
+		return 0
+	case OutcomeStopped, OutcomeInterrupted:
+		return 3
+	}
+	return 1
+}
+
+func fmtDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	d = d.Round(time.Second)
+	h, m, s := int(d/time.Hour), int(d/time.Minute)%60, int(d/time.Second)%60
+	switch {
+	case h > 0 && m == 0 && s == 0:
+		return fmt.Sprintf("%dh", h)
+	case h > 0 && s == 0:
+		return fmt.Sprintf("%dh%dm", h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh%dm%ds", h, m, s)
+	case m > 0 && s == 0:
+		return fmt.Sprintf("%dm", m)
+	case m > 0:
+		return fmt.Sprintf("%dm%ds", m, s)
+	}
+	return fmt.Sprintf("%ds", s)
+}
+
+// FormatDuration prints a duration the way the output does: "1h2m", "45m",
+// "12s".
+func FormatDuration(d time.Duration) string { return fmtDuration(d) }

@@ -1,0 +1,325 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+// Files of a state directory.
+const (
+	JournalFile  = "journal.jsonl"
+	SnapshotFile = "snapshot.json"
+	LockFile     = "runbook.lock"
+	HolderFile   = "holder.json"
+	// SimFile is where the simulator keeps its cluster; the command line
+	// opens it, the runtime only names it.
+	SimFile = "sim.json"
+	// ExecLogFile is where the exec driver logs every command it runs, with
+	// its output and exit status.
+	ExecLogFile = "exec.log"
+)
+
+// DefaultStateDir is the state directory of a runbook when --state is not
+// given: .runbook/NAME beside the runbook, so that runbooks that share a
+// folder do not share a state.
+func DefaultStateDir(runbookDir, name string) string {
+	return filepath.Join(runbookDir, ".runbook", name)
+}
+
+// Record is one line of the journal: a step's new status (Type "step"), or
+// the start of an invocation (Type "run").
+type Record struct {
+	Type    string    `json:"type"`
+	Time    time.Time `json:"time"`
+	Address string    `json:"address,omitempty"`
+	Status  string    `json:"status,omitempty"`
+	// Started is when the step started, on its done, failed or in-doubt
+	// record.
+	Started *time.Time `json:"started,omitempty"`
+	Error   string     `json:"error,omitempty"`
+	// Changes is what the step changed, on its done, failed or in-doubt
+	// record.
+	Changes *Delta `json:"changes,omitempty"`
+
+	// Op is the operation an op record announces, as steps.OpKey names it.
+	Op string `json:"op,omitempty"`
+
+	// Run records.
+	Runbook string `json:"runbook,omitempty"`
+	Driver  string `json:"driver,omitempty"`
+	Command string `json:"command,omitempty"`
+}
+
+// Record types.
+const (
+	RecordStep = "step"
+	RecordRun  = "run"
+	// RecordOp announces a driver operation a step is about to issue.
+	RecordOp = "op"
+)
+
+// State is an open state directory: the journal, the snapshot of the
+// cluster taken before the first step, and the lock.
+type State struct {
+	Dir string
+	// Sync makes every journal write reach the disk (fsync) before the run
+	// goes on. It protects against a power loss, which matters for a real
+	// cluster; a SIGKILL loses nothing that was written either way.
+	Sync bool
+
+	journal *os.File
+	records []Record
+	lock    *Lock
+}
+
+// OpenState creates the directory if needed, takes its lock (failing at
+// once with a *LockedError when another run holds it) and reads the
+// journal.
+func OpenState(dir string, holder Holder) (*State, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	lk, err := AcquireLock(dir, holder)
+	if err != nil {
+		return nil, err
+	}
+	s := &State{Dir: dir, lock: lk}
+	if err := s.openJournal(); err != nil {
+		lk.Release()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the journal and releases the lock.
+func (s *State) Close() error {
+	var err error
+	if s.journal != nil {
+		err = s.journal.Close()
+	}
+	if s.lock != nil {
+		if e := s.lock.Release(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Records returns the journal's records, oldest first.
+func (s *State) Records() []Record { return s.records }
+
+func (s *State) openJournal() error {
+	path := filepath.Join(s.Dir, JournalFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	recs, good, err := readRecords(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// A torn last line (a crash in the middle of a write) is dropped, so
+	// that the next record starts on a line of its own.
+	if err := f.Truncate(good); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Seek(good, io.SeekStart); err != nil {
+		f.Close()
+		return err
+	}
+	s.journal, s.records = f, recs
+	return nil
+}
+
+// readRecords reads every complete line; it returns the offset just past
+// the last good one. A torn last line is ignored; a bad line before the last
+// is an error.
+func readRecords(r io.Reader) ([]Record, int64, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var recs []Record
+	var off int64
+	for line := 1; ; line++ {
+		b, err := br.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			// No newline: a torn write, or nothing.
+			return recs, off, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		var rec Record
+		if jerr := json.Unmarshal(bytes.TrimSpace(b), &rec); jerr != nil {
+			if _, perr := br.Peek(1); perr != nil {
+				// The last line, complete but garbled: torn too.
+				return recs, off, nil
+			}
+			return nil, 0, fmt.Errorf("journal line %d: %v", line, jerr)
+		}
+		recs = append(recs, rec)
+		off += int64(len(b))
+	}
+}
+
+// ReadJournal reads the journal of a state directory without locking it
+// (for status). A missing journal is empty.
+func ReadJournal(dir string) ([]Record, error) {
+	f, err := os.Open(filepath.Join(dir, JournalFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, _, err := readRecords(f)
+	return recs, err
+}
+
+// Append writes one record as one line, with one write call.
+func (s *State) Append(r Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if _, err := s.journal.Write(b); err != nil {
+		return fmt.Errorf("writing the journal: %w", err)
+	}
+	if s.Sync {
+		if err := s.journal.Sync(); err != nil {
+			return fmt.Errorf("writing the journal: %w", err)
+		}
+	}
+	s.records = append(s.records, r)
+	return nil
+}
+
+// snapshot is the status of the cluster before the first step.
+type snapshot struct {
+	Time   time.Time     `json:"time"`
+	Status *steps.Status `json:"status"`
+}
+
+// WriteSnapshot replaces the snapshot atomically.
+func (s *State) WriteSnapshot(t time.Time, st *steps.Status) error {
+	b, err := json.Marshal(snapshot{Time: t, Status: st})
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(s.Dir, SnapshotFile), b, s.Sync)
+}
+
+// ReadSnapshot reads the snapshot of a state directory.
+func ReadSnapshot(dir string) (*steps.Status, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SnapshotFile))
+	if err != nil {
+		return nil, err
+	}
+	var sn snapshot
+	if err := json.Unmarshal(b, &sn); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SnapshotFile), err)
+	}
+	if sn.Status == nil {
+		return nil, fmt.Errorf("%s: no status", filepath.Join(dir, SnapshotFile))
+	}
+	sn.Status.Reindex()
+	return sn.Status, nil
+}
+
+func writeFileAtomic(path string, data []byte, sync bool) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if sync {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return err
+		}
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// StepStatuses returns each step's last status in the journal.
+func StepStatuses(recs []Record) map[string]Record {
+	out := map[string]Record{}
+	for _, r := range recs {
+		if r.Type == RecordStep {
+			r.Changes = nil
+			out[r.Address] = r
+		}
+	}
+	return out
+}
+
+// Expected replays the journal over the snapshot: the status the journal
+// expects the cluster to be in now.
+func Expected(snap *steps.Status, recs []Record) *steps.Status {
+	st := snap.Clone()
+	for _, r := range recs {
+		r.Changes.Apply(st)
+	}
+	return st
+}
+
+// FirstDriver is the driver the state directory was first run with, or "".
+func FirstDriver(recs []Record) string {
+	for _, r := range recs {
+		if r.Type == RecordRun {
+			return r.Driver
+		}
+	}
+	return ""
+}
+
+// HasSteps reports whether any step was journaled: false for a fresh run.
+func HasSteps(recs []Record) bool {
+	for _, r := range recs {
+		if r.Type == RecordStep {
+			return true
+		}
+	}
+	return false
+}
+
+// Issued returns the operations that the step at addr issued since it last
+// ended (done, failed or skipped): those of its attempts that were
+// interrupted or in doubt, whose effects may still be under way. A failed
+// attempt does not count: the retry after a failure starts afresh.
+func Issued(recs []Record, addr string) map[string]bool {
+	var issued map[string]bool
+	for _, r := range recs {
+		if r.Address != addr {
+			continue
+		}
+		switch {
+		case r.Type == RecordOp:
+			if issued == nil {
+				issued = map[string]bool{}
+			}
+			issued[r.Op] = true
+		case r.Type == RecordStep && r.Status != StatusInDoubt && r.Status != StatusStarted:
+			issued = nil // done, failed, skipped: what came before is over
+		}
+	}
+	return issued
+}
