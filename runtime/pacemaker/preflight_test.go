@@ -1,0 +1,75 @@
+package pacemaker
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+func TestFailbackOf(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		mode string
+		ok   bool
+	}{
+		{"", steps.FailbackAuto, true},
+		{"0", steps.FailbackAuto, true},
+		{"INFINITY", steps.FailbackManual, true},
+		{"+INFINITY", steps.FailbackManual, true},
+		{"100", "", false},
+	} {
+		mode, ok := FailbackOf(tc.in)
+		if mode != tc.mode || ok != tc.ok {
+			t.Errorf("FailbackOf(%q) = %q, %v; want %q, %v", tc.in, mode, ok, tc.mode, tc.ok)
+		}
+	}
+}
+
+func TestCheckFailback(t *testing.T) {
+	f := &fakeRunner{monFile: "crm_mon-healthy.xml", cibFile: "cib-mixed-versions.xml"}
+	d := newFake(t, f)
+	// The CIB has rA and rC at 0, rB and rD at INFINITY.
+	got, err := d.CheckFailback(context.Background(), []steps.Resource{
+		{Name: "rA", Failback: steps.FailbackAuto},
+		{Name: "rB", Failback: steps.FailbackAuto},
+		{Name: "rC"},
+		{Name: "rD", Failback: steps.FailbackManual},
+		{Name: "rZ", Failback: steps.FailbackManual},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Mismatch{{Resource: "rB", Declared: steps.FailbackAuto, Stickiness: "INFINITY"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if msg := got[0].String(); !strings.Contains(msg, `resource rB: the runbook declares failback "auto", cluster reports resource-stickiness INFINITY (manual)`) {
+		t.Errorf("message = %s", msg)
+	}
+}
+
+func TestStatusLostNode(t *testing.T) {
+	// n3 was killed: offline, and not in standby.
+	f := &fakeRunner{monFile: "crm_mon-n3-killed.xml", cibFile: "cib-mixed-versions.xml",
+		versions: map[string]string{"n1": "1.0", "n2": "1.0", "n3": "1.0"}}
+	d := newFake(t, f)
+	_, err := d.Status(context.Background())
+	var lost *LostError
+	if !errors.As(err, &lost) || strings.Join(lost.Nodes, ",") != "n3" {
+		t.Fatalf("err = %v, want a LostError naming n3", err)
+	}
+	// The same node offline while the driver upgrades it is expected.
+	d.upgrading["n3"] = true
+	st, err := d.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Up("n3") {
+		t.Errorf("n3 reported up")
+	}
+}
