@@ -248,7 +248,9 @@ func TestStopAndCancel(t *testing.T) {
 
 func TestIssued(t *testing.T) {
 	a := "rolling.upgrade[FS1].upgrade-node.upgrade"
-	rec := func(typ, status, op string) runtime.Record { return runtime.Record{Type: typ, Address: a, Status: status, Op: op} }
+	rec := func(typ, status, op string) runtime.Record {
+		return runtime.Record{Type: typ, Address: a, Status: status, Op: op}
+	}
 	for _, tc := range []struct {
 		name string
 		recs []runtime.Record
