@@ -1,0 +1,162 @@
+package lang
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/runbookhq/runbook/steps/builtin"
+)
+
+// genRunbook writes a runbook for a cluster of n nodes: a resource homed on
+// each node (failing over to the next), a licence and its install-license,
+// one rolling block over every node with upgrade-node and await-failback,
+// and the media upgrade.
+func genRunbook(n int) []byte {
+	var b strings.Builder
+	b.WriteString("runbook \"bench\" {\n  version = \"1.0.0\"\n}\n\nvariable \"target\" {\n  type    = string\n  default = \"6.5\"\n}\n\ncluster \"big\" {}\n\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "node \"N%d\" {\n  address = \"10.%d.%d.%d\"\n  version = \"6.0\"\n}\n\n", i, i>>16&255, i>>8&255, i&255)
+	}
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "resource \"R%d\" {\n  shared    = true\n  preferred = [node.N%d, node.N%d]\n}\n\n", i, i, (i+1)%n)
+	}
+	fmt.Fprintf(&b, "license \"ncs65\" {\n  product = \"NetWare 6.5 Cluster Server\"\n  version = var.target\n  seats   = %d\n}\n\n", n)
+	b.WriteString("step \"install-license\" \"ncs65\" {\n  license = license.ncs65\n}\n\nrolling \"all\" {\n  nodes = [")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "node.N%d", i)
+	}
+	b.WriteString("]\n\n  step \"upgrade-node\" \"up\" {\n    node = each.node\n    to   = var.target\n  }\n\n  step \"await-failback\" \"back\" {\n    node = each.node\n  }\n}\n\n")
+	b.WriteString("step \"media-upgrade\" \"pools\" {\n  on = node.N0\n}\n")
+	return []byte(b.String())
+}
+
+var benchSizes = []int{100, 1000, 10000}
+
+func TestGeneratedRunbookIsValid(t *testing.T) {
+	rb, diags := loadSources("gen.hcl", []string{"gen.hcl"}, [][]byte{genRunbook(50)}, Options{Registry: builtin.Registry()})
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	if got, want := len(rb.Steps), 2+2*50; got != want {
+		t.Errorf("%d steps, want %d", got, want)
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	reg := builtin.Registry()
+	for _, n := range benchSizes {
+		src := genRunbook(n)
+		path := filepath.Join(b.TempDir(), "bench.hcl")
+		if err := os.WriteFile(path, src, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				_, diags := Load(path, Options{Registry: reg})
+				if len(diags) > 0 {
+					b.Fatal(diags)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBareParseDecode is the floor Load is measured against: parsing
+// the same file and decoding every block's body and expressions once, with
+// no reference checks, no expansion of the rolling block and no checks.
+func BenchmarkBareParseDecode(b *testing.B) {
+	for _, n := range benchSizes {
+		src := genRunbook(n)
+		path := filepath.Join(b.TempDir(), "bench.hcl")
+		if err := os.WriteFile(path, src, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				data, err := os.ReadFile(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				bareDecode(b, data)
+			}
+		})
+	}
+}
+
+func bareDecode(b *testing.B, src []byte) {
+	f, diags := hclsyntax.ParseConfig(src, "bench.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		b.Fatal(diags)
+	}
+	content, diags := f.Body.Content(rootSchema)
+	if diags.HasErrors() {
+		b.Fatal(diags)
+	}
+	nodes := map[string]cty.Value{}
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{
+		"var": cty.ObjectVal(map[string]cty.Value{"target": cty.StringVal("6.5")}),
+	}, Functions: functions()}
+	decode := func(body hcl.Body, schema *hcl.BodySchema) map[string]cty.Value {
+		c, diags := body.Content(schema)
+		if diags.HasErrors() {
+			b.Fatal(diags)
+		}
+		out := make(map[string]cty.Value, len(c.Attributes))
+		for name, a := range c.Attributes {
+			v, diags := a.Expr.Value(ctx)
+			if diags.HasErrors() {
+				b.Fatal(diags)
+			}
+			out[name] = v
+		}
+		return out
+	}
+	for _, block := range content.Blocks {
+		switch block.Type {
+		case "node":
+			v := decode(block.Body, nodeBlockSchema)
+			v["name"] = cty.StringVal(block.Labels[0])
+			nodes[block.Labels[0]] = cty.ObjectVal(v)
+		}
+	}
+	ctx.Variables["node"] = cty.ObjectVal(nodes)
+	ctx.Variables["each"] = cty.ObjectVal(map[string]cty.Value{"node": nodes["N0"], "index": cty.NumberIntVal(0)})
+	ctx.Variables["license"] = cty.DynamicVal
+	reg := builtin.Registry()
+	for _, block := range content.Blocks {
+		switch block.Type {
+		case "resource":
+			decode(block.Body, resourceBlockSchema)
+		case "license":
+			decode(block.Body, licenseBlockSchema)
+		case "runbook":
+			decode(block.Body, runbookBlockSchema)
+		case "variable":
+			block.Body.Content(variableBlockSchema)
+		case "cluster":
+			decode(block.Body, clusterBlockSchema)
+		case "step":
+			decode(block.Body, stepSchema(reg[block.Labels[0]]))
+		case "rolling":
+			c, _ := block.Body.Content(rollingBlockSchema)
+			c.Attributes["nodes"].Expr.Value(ctx)
+			for _, sb := range c.Blocks {
+				decode(sb.Body, stepSchema(reg[sb.Labels[0]]))
+			}
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package lang
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+func pacemakerRunbook(block string) string {
+	return strings.Replace(header, `cluster "c" {}`, `cluster "c" {
+  driver = "pacemaker"
+`+block+`
+}`, 1)
+}
+
+func TestPacemakerVersionCommand(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		block string
+		want  steps.Command
+	}{
+		{"default", ``, steps.Command{Argv: []string{"cat", "/var/lib/pacemaker/runbook-version"}}},
+		{"no block attribute", `pacemaker {}`, steps.Command{Argv: []string{"cat", "/var/lib/pacemaker/runbook-version"}}},
+		{"per node", `pacemaker {
+    version = ["cat", "/srv/${node.name}/version"]
+  }`, steps.Command{Argv: []string{"cat", "/srv/FS2/version"}}},
+		{"shell", `pacemaker {
+    version = "dpkg-query -W -f '$${Version}' pacemaker"
+  }`, steps.Command{Shell: "dpkg-query -W -f '${Version}' pacemaker"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rb, diags := load(t, pacemakerRunbook(tt.block), Options{})
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			fs2, _ := rb.Cluster.Node("FS2")
+			got, ok, err := rb.Pacemaker.Command("version", Subject{Node: fs2})
+			if err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("version (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPacemakerUpgradeArgv(t *testing.T) {
+	rb, diags := load(t, pacemakerRunbook(`pacemaker {
+    poll    = "250ms"
+    prefix  = ["nsenter", "--net=/ns/${node.name}.net", "--"]
+    upgrade = ["ssh", "root@${node.address}", "/usr/local/sbin/upgrade-pacemaker", to]
+  }`), Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	fs1, _ := rb.Cluster.Node("FS1")
+	up, ok, err := rb.Pacemaker.Command("upgrade", Subject{Node: fs1, To: "6.5"})
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if diff := cmp.Diff([]string{"ssh", "root@10.0.0.1", "/usr/local/sbin/upgrade-pacemaker", "6.5"}, up.Argv); diff != "" {
+		t.Errorf("upgrade (-want +got):\n%s", diff)
+	}
+	prefix, _, err := rb.Pacemaker.Command("prefix", Subject{Node: fs1})
+	if err != nil || strings.Join(prefix.Argv, " ") != "nsenter --net=/ns/FS1.net --" {
+		t.Errorf("prefix = %+v, %v", prefix, err)
+	}
+	if rb.Pacemaker.Poll.String() != "250ms" {
+		t.Errorf("poll = %s", rb.Pacemaker.Poll)
+	}
+}
+
+func TestPacemakerBlockErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name, block, want string
+	}{
+		{"version does not bind to", `pacemaker {
+    version = ["cat", to]
+  }`, "version"},
+		{"unknown attribute", `pacemaker {
+    status = "crm_mon"
+  }`, "Unsupported argument"},
+		{"version not a command", `pacemaker {
+    version = 42
+  }`, "version"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, diags := load(t, pacemakerRunbook(tt.block), Options{})
+			if !diags.HasErrors() {
+				t.Fatalf("no error")
+			}
+			if !strings.Contains(diags.Error(), tt.want) {
+				t.Errorf("diagnostics %q do not mention %q", diags.Error(), tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,127 @@
+package lang
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/sim"
+)
+
+// Step type names the order rules know. The registry is data, but these
+// rules are about the reference procedure's steps.
+const (
+	typeInstallLicense = "install-license"
+	typeUpgradeNode    = "upgrade-node"
+	typeAwaitFailback  = "await-failback"
+	typeMediaUpgrade   = "media-upgrade"
+)
+
+// check is the abstract run: every step instance in order, against a
+// simulator started from the declared cluster, with no durations and no
+// licence enforcement. Each step type's own Check reports the
+// preconditions that do not hold at that point, and its Run applies its
+// effect to the model, so that validate and run share one model of what
+// each step does. The rules about the order of steps live in orderState.
+//
+// Steps that are skipped (when = false) are left out. A step whose
+// arguments are not known (they depend on a variable with no value) or
+// have errors is left out too; from the first such step that changes the
+// cluster on, the model no longer follows the runbook, so only the order
+// rules are checked, and the checks of the final state are not made.
+func (p *parser) check() {
+	rb := p.rb
+	if rb.Cluster == nil || len(rb.Cluster.Nodes) == 0 {
+		return
+	}
+	s := sim.New(rb.Cluster, sim.Options{Timings: rb.Sim, Instant: true, Lenient: true})
+	// Poll once per timeout: with no durations, a condition that does not
+	// hold at once never will.
+	env := &steps.Env{Cluster: rb.Cluster, Driver: s, Poll: 24 * time.Hour, AutoApprove: true, Dir: rb.Dir}
+	ctx := context.Background()
+	o := newOrderState(p)
+	for _, st := range rb.Steps {
+		if !st.When {
+			continue
+		}
+		typ := p.opts.Registry[st.Type]
+		if typ == nil {
+			continue
+		}
+		orderErr := o.before(st)
+		if !st.known || o.diverged {
+			// Its order still counts (an upgrade of a known node to a
+			// version not known yet is still an upgrade), but the model
+			// cannot run it, so the final state is not known. Once a step
+			// that changes the cluster is left out, the model no longer
+			// follows the runbook: later steps' preconditions are not
+			// checked against it, which would only report the cascade.
+			o.incomplete = true
+			o.diverged = o.diverged || typ.Mutates()
+			o.after(st)
+			continue
+		}
+		status, err := s.Status(ctx)
+		if err != nil {
+			return
+		}
+		checkErr := false
+		if !orderErr {
+			for _, pr := range typ.Check(env, status, &st.Instance) {
+				p.problem(st, pr)
+				checkErr = checkErr || !pr.Warning
+			}
+		}
+		if typ.Mutates() {
+			// Steps that change no cluster state are not run: they may act
+			// outside the cluster (a local command), which validate must not do.
+			err := typ.Run(ctx, env, &st.Instance, s.Now().Add(st.Timeout))
+			if err != nil {
+				// Resume it once, as a new run would, so that the model
+				// goes on from the step's full effect rather than from
+				// where it stopped (an outage already reported, say).
+				_ = typ.Run(ctx, env, &st.Instance, s.Now().Add(st.Timeout))
+			}
+			if err != nil && !checkErr && !orderErr {
+				p.errorf(st.Range, "Step would fail", "Run against the declared cluster, the step fails: %s.%s", strings.TrimSuffix(err.Error(), "."), where(st, ""))
+			}
+		}
+		o.after(st)
+	}
+	o.finish(s)
+}
+
+// problem reports a step type's Problem at the attribute it is about.
+func (p *parser) problem(st *Step, pr steps.Problem) {
+	sev := hcl.DiagError
+	if pr.Warning {
+		sev = hcl.DiagWarning
+	}
+	rng := st.Range
+	if pr.Attr != "" {
+		rng = st.AttrRange(pr.Attr)
+	}
+	detail := strings.TrimSpace(pr.Detail)
+	if detail != "" && !strings.HasSuffix(detail, ".") {
+		detail += "."
+	}
+	p.diags = append(p.diags, &hcl.Diagnostic{Severity: sev, Summary: pr.Summary, Detail: detail + where(st, pr.Rule), Subject: rng.Ptr()})
+}
+
+// where names the step instance (and its node, in a roll) a finding is about.
+func where(st *Step, rule string) string {
+	s := " Found at step " + st.Address
+	if st.Node != "" {
+		s += fmt.Sprintf(" (node %s)", st.Node)
+	}
+	if rule != "" {
+		s += ", rule " + rule
+	}
+	return s + "."
+}
+
+func contextBackground() context.Context { return context.Background() }

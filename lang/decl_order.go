@@ -1,0 +1,131 @@
+package lang
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// declItem is a local value, node, resource or licence to evaluate, or one
+// of the maps node, resource and license (which depend on all their
+// elements).
+type declItem struct {
+	key  string
+	rng  hcl.Range
+	deps []string
+	eval func()
+	// state: 0 unvisited, 1 on the stack, 2 done
+	state uint8
+}
+
+// evalDeclarations evaluates locals, nodes, resources and licences in
+// dependency order, so that any of them may refer to any other, and
+// reports cycles. It costs time linear in the size of the declarations.
+func (p *parser) evalDeclarations() {
+	items := map[string]*declItem{}
+	var order []*declItem
+	add := func(key string, rng hcl.Range, exprs []hcl.Expression, eval func()) {
+		it := &declItem{key: key, rng: rng, eval: eval}
+		for _, e := range exprs {
+			refs, _ := p.refs(e, declScope, false)
+			for _, r := range refs {
+				if r.root == "var" || r.root == "each" {
+					continue
+				}
+				if r.name == "" {
+					it.deps = append(it.deps, r.root)
+				} else {
+					it.deps = append(it.deps, r.root+"."+r.name)
+				}
+			}
+		}
+		items[key] = it
+		order = append(order, it)
+	}
+	attrExprs := func(attrs hcl.Attributes) []hcl.Expression {
+		out := make([]hcl.Expression, 0, len(attrs))
+		for _, a := range sortedAttrs(attrs) {
+			out = append(out, a.Expr)
+		}
+		return out
+	}
+	for _, d := range p.localList {
+		d := d
+		add("local."+d.name, d.attr.NameRange, []hcl.Expression{d.attr.Expr}, func() { p.evalLocal(d) })
+	}
+	nodeKeys := make([]string, 0, len(p.nodeList))
+	for _, d := range p.nodeList {
+		d := d
+		add("node."+d.name, d.block.DefRange, attrExprs(d.attrs), func() { p.evalNode(d) })
+		nodeKeys = append(nodeKeys, "node."+d.name)
+	}
+	resKeys := make([]string, 0, len(p.resList))
+	for _, d := range p.resList {
+		d := d
+		add("resource."+d.name, d.block.DefRange, attrExprs(d.attrs), func() { p.evalResource(d) })
+		resKeys = append(resKeys, "resource."+d.name)
+	}
+	licKeys := make([]string, 0, len(p.licList))
+	for _, d := range p.licList {
+		d := d
+		add("license."+d.name, d.block.DefRange, attrExprs(d.attrs), func() { p.evalLicense(d) })
+		licKeys = append(licKeys, "license."+d.name)
+	}
+	items["node"] = &declItem{key: "node", deps: nodeKeys, eval: func() {}}
+	items["resource"] = &declItem{key: "resource", deps: resKeys, eval: func() {}}
+	items["license"] = &declItem{key: "license", deps: licKeys, eval: func() {}}
+
+	var stack []*declItem
+	var visit func(it *declItem)
+	visit = func(it *declItem) {
+		it.state = 1
+		stack = append(stack, it)
+		for _, dk := range it.deps {
+			dep := items[dk]
+			if dep == nil {
+				continue // undeclared: reported when the expression is evaluated
+			}
+			switch dep.state {
+			case 0:
+				visit(dep)
+			case 1:
+				p.reportCycle(stack, dep)
+			}
+		}
+		stack = stack[:len(stack)-1]
+		it.state = 2
+		it.eval()
+	}
+	for _, it := range order {
+		if it.state == 0 {
+			visit(it)
+		}
+	}
+}
+
+// reportCycle reports the cycle that closes at dep, at the item that
+// starts it; the values in it are evaluated with unknowns.
+func (p *parser) reportCycle(stack []*declItem, dep *declItem) {
+	i := len(stack) - 1
+	for i > 0 && stack[i] != dep {
+		i--
+	}
+	var path []string
+	var at *declItem
+	for _, it := range stack[i:] {
+		path = append(path, it.key)
+		if at == nil && it.rng.Filename != "" {
+			at = it
+		}
+	}
+	path = append(path, dep.key)
+	if at == nil {
+		at = dep
+	}
+	p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cycle in references",
+		Detail: fmt.Sprintf("These values refer to each other in a cycle: %s. Break the cycle by writing one of them without referring to the others.",
+			strings.Join(path, " → ")),
+		Subject: at.rng.Ptr()})
+	p.clusterBroken = true
+}

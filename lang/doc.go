@@ -1,0 +1,51 @@
+// Package lang is the runbook language: it parses a runbook's HCL files,
+// decodes its blocks, evaluates its expressions, type-checks everything
+// against the step types' schemas, and checks the runbook as a whole.
+//
+// [Load] turns a file or a directory of files into a [Runbook]: the
+// declared cluster ([steps.Cluster]), the driver settings, and every step
+// instance in run order, with rolling blocks expanded one instance per
+// node. Every problem is an hcl.Diagnostic with a short summary, a detail
+// that says how to fix it, and the tightest source range; diagnostics are
+// never flattened to errors.
+//
+// The pipeline, in the order Load runs it:
+//
+//   - Input limits (guard.go): a size cap and a nesting-depth limit, checked
+//     on the bytes before any parser sees them, because deep nesting
+//     overflows the HCL parsers' stack (hashicorp/hcl issue 809).
+//   - Parsing and the top-level switch over block types (load.go).
+//   - Variables (block_variable.go): default < RUNBOOK_VAR_<name> <
+//     --var-file < --var. With Options.RequireValues unset (validate), a
+//     variable with no value is an unknown of its declared type, so that
+//     every expression using it is still type-checked.
+//   - Locals, nodes, resources and licences (block_*.go), evaluated in
+//     dependency order with cycles reported (decl_order.go). Each node,
+//     resource and licence is a cty object with its own type, carrying its
+//     name, so a value keeps its kind through any expression.
+//   - The cluster block and its driver settings (block_cluster.go,
+//     block_exec.go, block_pacemaker.go). Exec and Pacemaker commands stay
+//     expressions, type-checked at load time with unknown subjects and
+//     evaluated on demand by [ExecConfig.Command].
+//   - Steps (step_decode.go, block_rolling.go): a step block's body schema
+//     is chosen by its type label from the [steps.Registry] in Options;
+//     values are decoded strictly by [steps.Kind] (value_decode.go), never
+//     converted.
+//   - The checks (check_run.go, check_order.go): an abstract run of the
+//     runbook. A simulator (steps/sim) starts from the declared cluster;
+//     each step instance's type checks its preconditions against it
+//     ([steps.Type.Check]) and then acts on it ([steps.Type.Run]), so that
+//     validate, plan and run share one model of what every step does. The
+//     rules about the order of steps (a node upgraded twice, failback
+//     awaited before the upgrade, the media upgraded twice or before an
+//     upgrade, the final state) are checked alongside, in time linear in
+//     the number of steps.
+//
+// [Format] formats a file canonically with hclwrite.
+//
+// Package lang does not execute anything: it never runs a step against a
+// real cluster, runs no command (steps that change no cluster state, such
+// as local commands, are not run in the abstract run at all), and knows
+// nothing of journals, locks, state directories or terminals; those belong
+// to package runtime and the command line.
+package lang

@@ -1,0 +1,500 @@
+package lang
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// scopeMode says which references an expression may use.
+type scopeMode int
+
+const (
+	// scopeConst: no references at all (variable defaults and validations
+	// have their own scope).
+	scopeConst scopeMode = iota
+	// scopeDecl: var, local, node, resource, license.
+	scopeDecl
+	// scopeStep: as scopeDecl, plus each inside a rolling block.
+	scopeStep
+	// scopeExec: var and local, plus the operation's subjects (node,
+	// resource, license, to) bound to single objects.
+	scopeExec
+)
+
+// scope is where an expression is evaluated.
+type scope struct {
+	mode scopeMode
+	// each is each inside a rolling block (cty.NilVal elsewhere).
+	each cty.Value
+	// subjects are the names an exec operation binds, and their values.
+	subjects map[string]cty.Value
+	// op names the exec operation, for messages.
+	op string
+	// self is var.NAME's value inside the variable's own validation block.
+	self *Variable
+}
+
+var (
+	constScope = &scope{mode: scopeConst}
+	declScope  = &scope{mode: scopeDecl}
+)
+
+// ref is one reference of an expression: root.name (name "" for the whole
+// map node, resource or license, or for each and exec subjects).
+type ref struct {
+	root, name string
+	rng        hcl.Range
+}
+
+// refs lists the references of expr and reports those that are not allowed
+// in sc or name nothing declared. ok is false if any was reported.
+func (p *parser) refs(expr hcl.Expression, sc *scope, report bool) ([]ref, bool) {
+	vars := expr.Variables()
+	out := make([]ref, 0, len(vars))
+	ok := true
+	fail := func(rng hcl.Range, summary, detail string) {
+		ok = false
+		if report {
+			p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr(), Expression: expr})
+		}
+	}
+	for _, t := range vars {
+		root := t.RootName()
+		rng := t.SourceRange()
+		name, hasName := elementName(t)
+		if sc.mode == scopeConst {
+			fail(rng, "Invalid reference", fmt.Sprintf("%s cannot be used here: the value must be a constant. Write the value itself.", traversalString(t)))
+			continue
+		}
+		if sc.self != nil {
+			if root != "var" || !hasName || name != sc.self.Name {
+				fail(rng, "Invalid reference in variable validation",
+					fmt.Sprintf("The condition of a validation block of variable %q may only refer to var.%s. Remove the reference to %s.", sc.self.Name, sc.self.Name, traversalString(t)))
+				continue
+			}
+			out = append(out, ref{root: root, name: name, rng: rng})
+			continue
+		}
+		if sc.mode == scopeExec {
+			if root == "var" || root == "local" {
+				// checked below
+			} else if _, bound := sc.subjects[root]; bound {
+				out = append(out, ref{root: root, rng: rng})
+				continue
+			} else if root == "node" || root == "resource" || root == "license" || root == "to" {
+				fail(rng, "Invalid reference in command", fmt.Sprintf("The %s operation binds %s; %s is not available in it. Use only those, var and local.", sc.op, listNames(sortedSubjects(sc.subjects)), root))
+				continue
+			}
+		}
+		switch root {
+		case "var", "local", "node", "resource", "license":
+			if !hasName {
+				if root == "var" || root == "local" {
+					fail(rng, "Invalid reference", fmt.Sprintf("%s must be followed by a name, as in %s.example.", root, root))
+					continue
+				}
+				out = append(out, ref{root: root, rng: rng})
+				continue
+			}
+			if !p.declared(root, name) {
+				what := map[string]string{"var": "input variable", "local": "local value", "node": "node", "resource": "resource", "license": "license"}[root]
+				block := map[string]string{"var": "a variable", "local": "a locals", "node": "a node", "resource": "a resource", "license": "a license"}[root]
+				decl := fmt.Sprintf(" %q", name)
+				if root == "local" {
+					decl = ""
+				}
+				fail(rng, "Reference to undeclared "+what,
+					fmt.Sprintf("No %s named %q is declared. Declare it in %s%s block, or fix the reference.%s", what, name, block, decl, didYouMean(name, p.names(root), root+".")))
+				continue
+			}
+			out = append(out, ref{root: root, name: name, rng: rng})
+		case "each":
+			if sc.mode != scopeStep || sc.each == cty.NilVal {
+				fail(rng, "Invalid each reference", "each.node and each.index are only available in the step blocks of a rolling block. Refer to a node by name here, as in node.FS1.")
+				continue
+			}
+			if hasName && name != "node" && name != "index" {
+				fail(rng, "Unsupported attribute", fmt.Sprintf("each has only the attributes node and index.%s", didYouMean(name, []string{"node", "index"}, "each.")))
+				continue
+			}
+			out = append(out, ref{root: root, rng: rng})
+		default:
+			roots := []string{"var", "local", "node", "resource", "license"}
+			if sc.mode == scopeStep && sc.each != cty.NilVal {
+				roots = append(roots, "each")
+			}
+			if sc.mode == scopeExec {
+				roots = append(roots[:2], sortedSubjects(sc.subjects)...)
+			}
+			fail(rng, "Unknown reference", fmt.Sprintf("There is nothing named %q in a runbook. A reference starts with %s.%s", root, listNames(roots), didYouMean(root, roots, "")))
+		}
+	}
+	return out, ok
+}
+
+// elementName returns the first attribute or string index after the root.
+func elementName(t hcl.Traversal) (string, bool) {
+	if len(t) < 2 {
+		return "", false
+	}
+	switch s := t[1].(type) {
+	case hcl.TraverseAttr:
+		return s.Name, true
+	case hcl.TraverseIndex:
+		if s.Key.Type() == cty.String && s.Key.IsKnown() && !s.Key.IsNull() {
+			return s.Key.AsString(), true
+		}
+	}
+	return "", false
+}
+
+func traversalString(t hcl.Traversal) string {
+	var b strings.Builder
+	for i, s := range t {
+		switch s := s.(type) {
+		case hcl.TraverseRoot:
+			b.WriteString(s.Name)
+		case hcl.TraverseAttr:
+			b.WriteString("." + s.Name)
+		case hcl.TraverseIndex:
+			if s.Key.Type() == cty.String && s.Key.IsKnown() {
+				fmt.Fprintf(&b, "[%q]", s.Key.AsString())
+			} else {
+				b.WriteString("[...]")
+			}
+		default:
+			if i == 0 {
+				b.WriteString("?")
+			}
+		}
+	}
+	return b.String()
+}
+
+func sortedSubjects(m map[string]cty.Value) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// listNames joins names as "a, b or c".
+func listNames(names []string) string { return joinWith(names, "or") }
+
+// joinWith joins names as "a, b CONJ c".
+func joinWith(names []string, conj string) string {
+	switch len(names) {
+	case 0:
+		return "nothing"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " " + conj + " " + names[len(names)-1]
+}
+
+// didYouMean suggests the candidate closest to given, as a sentence.
+func didYouMean(given string, candidates []string, prefix string) string {
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		if d := levenshtein.Distance(given, c, nil); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" Did you mean %s%s?", prefix, best)
+}
+
+func (p *parser) declared(root, name string) bool {
+	switch root {
+	case "var":
+		_, ok := p.variables[name]
+		return ok
+	case "local":
+		_, ok := p.locals[name]
+		return ok
+	case "node":
+		_, ok := p.nodes[name]
+		return ok
+	case "resource":
+		_, ok := p.resources[name]
+		return ok
+	case "license":
+		_, ok := p.licenses[name]
+		return ok
+	}
+	return false
+}
+
+func (p *parser) names(root string) []string {
+	var out []string
+	switch root {
+	case "var":
+		for n := range p.variables {
+			out = append(out, n)
+		}
+	case "local":
+		for n := range p.locals {
+			out = append(out, n)
+		}
+	case "node":
+		for _, d := range p.nodeList {
+			out = append(out, d.name)
+		}
+	case "resource":
+		for _, d := range p.resList {
+			out = append(out, d.name)
+		}
+	case "license":
+		for _, d := range p.licList {
+			out = append(out, d.name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// evalCtx builds the context for an expression holding only what its
+// references name, so that evaluating one expression costs time in the
+// size of its references, not of the cluster.
+func (p *parser) evalCtx(refs []ref, sc *scope) *hcl.EvalContext {
+	ctx := &hcl.EvalContext{Functions: p.funcs, Variables: map[string]cty.Value{}}
+	elems := map[string]map[string]cty.Value{}
+	whole := map[string]bool{}
+	for _, r := range refs {
+		switch {
+		case sc.mode == scopeExec && sc.subjects[r.root] != cty.NilVal && r.root != "var" && r.root != "local":
+			ctx.Variables[r.root] = sc.subjects[r.root]
+		case r.root == "each":
+			ctx.Variables["each"] = sc.each
+		case r.name == "":
+			whole[r.root] = true
+		default:
+			m := elems[r.root]
+			if m == nil {
+				m = map[string]cty.Value{}
+				elems[r.root] = m
+			}
+			m[r.name] = p.valueOf(r.root, r.name)
+		}
+	}
+	for root, m := range elems {
+		if whole[root] {
+			continue
+		}
+		if root == "var" || root == "local" {
+			ctx.Variables[root] = cty.ObjectVal(m)
+		} else {
+			ctx.Variables[root] = cty.MapVal(m)
+		}
+	}
+	for root := range whole {
+		ctx.Variables[root] = p.wholeMap(root)
+	}
+	return ctx
+}
+
+// valueOf is the current value of a declared object.
+func (p *parser) valueOf(root, name string) cty.Value {
+	switch root {
+	case "var":
+		if v := p.variables[name]; v.Value != cty.NilVal {
+			return v.Value
+		}
+		return cty.DynamicVal
+	case "local":
+		if d := p.locals[name]; d.val != cty.NilVal {
+			return d.val
+		}
+		return cty.DynamicVal
+	case "node":
+		if d := p.nodes[name]; d.val != cty.NilVal {
+			return d.val
+		}
+		return cty.UnknownVal(nodeType)
+	case "resource":
+		if d := p.resources[name]; d.val != cty.NilVal {
+			return d.val
+		}
+		return cty.UnknownVal(resourceType)
+	case "license":
+		if d := p.licenses[name]; d.val != cty.NilVal {
+			return d.val
+		}
+		return cty.UnknownVal(licenseType)
+	}
+	return cty.DynamicVal
+}
+
+// wholeMap is node, resource or license as a map of every declared one.
+// It is built once, when first used: the dependency order guarantees that
+// every element has been evaluated by then.
+func (p *parser) wholeMap(root string) cty.Value {
+	build := func(ty cty.Type, names []string) cty.Value {
+		if len(names) == 0 {
+			return cty.MapValEmpty(ty)
+		}
+		m := make(map[string]cty.Value, len(names))
+		for _, n := range names {
+			m[n] = p.valueOf(root, n)
+		}
+		return cty.MapVal(m)
+	}
+	switch root {
+	case "node":
+		if p.allNodes == cty.NilVal {
+			names := make([]string, len(p.nodeList))
+			for i, d := range p.nodeList {
+				names[i] = d.name
+			}
+			p.allNodes = build(nodeType, names)
+		}
+		return p.allNodes
+	case "resource":
+		if p.allResources == cty.NilVal {
+			names := make([]string, len(p.resList))
+			for i, d := range p.resList {
+				names[i] = d.name
+			}
+			p.allResources = build(resourceType, names)
+		}
+		return p.allResources
+	case "license":
+		if p.allLicenses == cty.NilVal {
+			names := make([]string, len(p.licList))
+			for i, d := range p.licList {
+				names[i] = d.name
+			}
+			p.allLicenses = build(licenseType, names)
+		}
+		return p.allLicenses
+	case "var":
+		m := map[string]cty.Value{}
+		for n := range p.variables {
+			m[n] = p.valueOf("var", n)
+		}
+		return cty.ObjectVal(m)
+	case "local":
+		m := map[string]cty.Value{}
+		for n := range p.locals {
+			m[n] = p.valueOf("local", n)
+		}
+		return cty.ObjectVal(m)
+	}
+	return cty.DynamicVal
+}
+
+// eval evaluates expr in sc. ok is false when a diagnostic was reported.
+func (p *parser) eval(expr hcl.Expression, sc *scope) (cty.Value, bool) {
+	refs, ok := p.refs(expr, sc, true)
+	if !ok {
+		return cty.DynamicVal, false
+	}
+	v, diags := expr.Value(p.evalCtx(refs, sc))
+	p.diags = append(p.diags, diags...)
+	if diags.HasErrors() {
+		return cty.DynamicVal, false
+	}
+	return v, true
+}
+
+// functions are the functions expressions may call: the go-cty standard
+// library, under the names Terraform gives them.
+func functions() map[string]function.Function {
+	return map[string]function.Function{
+		"abs":             stdlib.AbsoluteFunc,
+		"ceil":            stdlib.CeilFunc,
+		"chomp":           stdlib.ChompFunc,
+		"chunklist":       stdlib.ChunklistFunc,
+		"coalesce":        stdlib.CoalesceFunc,
+		"coalescelist":    stdlib.CoalesceListFunc,
+		"compact":         stdlib.CompactFunc,
+		"concat":          stdlib.ConcatFunc,
+		"contains":        stdlib.ContainsFunc,
+		"csvdecode":       stdlib.CSVDecodeFunc,
+		"distinct":        stdlib.DistinctFunc,
+		"element":         stdlib.ElementFunc,
+		"flatten":         stdlib.FlattenFunc,
+		"floor":           stdlib.FloorFunc,
+		"format":          stdlib.FormatFunc,
+		"formatdate":      stdlib.FormatDateFunc,
+		"formatlist":      stdlib.FormatListFunc,
+		"indent":          stdlib.IndentFunc,
+		"index":           stdlib.IndexFunc,
+		"join":            stdlib.JoinFunc,
+		"jsondecode":      stdlib.JSONDecodeFunc,
+		"jsonencode":      stdlib.JSONEncodeFunc,
+		"keys":            stdlib.KeysFunc,
+		"length":          stdlib.LengthFunc,
+		"log":             stdlib.LogFunc,
+		"lookup":          stdlib.LookupFunc,
+		"lower":           stdlib.LowerFunc,
+		"max":             stdlib.MaxFunc,
+		"merge":           stdlib.MergeFunc,
+		"min":             stdlib.MinFunc,
+		"parseint":        stdlib.ParseIntFunc,
+		"pow":             stdlib.PowFunc,
+		"range":           stdlib.RangeFunc,
+		"regex":           stdlib.RegexFunc,
+		"regexall":        stdlib.RegexAllFunc,
+		"replace":         stdlib.ReplaceFunc,
+		"reverse":         stdlib.ReverseListFunc,
+		"setintersection": stdlib.SetIntersectionFunc,
+		"setproduct":      stdlib.SetProductFunc,
+		"setsubtract":     stdlib.SetSubtractFunc,
+		"setunion":        stdlib.SetUnionFunc,
+		"signum":          stdlib.SignumFunc,
+		"slice":           stdlib.SliceFunc,
+		"sort":            stdlib.SortFunc,
+		"split":           stdlib.SplitFunc,
+		"strlen":          stdlib.StrlenFunc,
+		"strrev":          stdlib.ReverseFunc,
+		"substr":          stdlib.SubstrFunc,
+		"timeadd":         stdlib.TimeAddFunc,
+		"title":           stdlib.TitleFunc,
+		"tobool":          stdlib.MakeToFunc(cty.Bool),
+		"tolist":          stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+		"tomap":           stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"tonumber":        stdlib.MakeToFunc(cty.Number),
+		"toset":           stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"tostring":        stdlib.MakeToFunc(cty.String),
+		"trim":            stdlib.TrimFunc,
+		"trimprefix":      stdlib.TrimPrefixFunc,
+		"trimspace":       stdlib.TrimSpaceFunc,
+		"trimsuffix":      stdlib.TrimSuffixFunc,
+		"upper":           stdlib.UpperFunc,
+		"values":          stdlib.ValuesFunc,
+		"zipmap":          stdlib.ZipmapFunc,
+		"try":             tryfunc.TryFunc,
+		"can":             tryfunc.CanFunc,
+		"startswith":      startsWithFunc,
+		"endswith":        endsWithFunc,
+	}
+}
+
+// startsWithFunc and endsWithFunc are Terraform's, which go-cty lacks.
+var (
+	startsWithFunc = affixFunc(strings.HasPrefix)
+	endsWithFunc   = affixFunc(strings.HasSuffix)
+)
+
+func affixFunc(f func(s, affix string) bool) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "str", Type: cty.String}, {Name: "affix", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.Bool),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return cty.BoolVal(f(args[0].AsString(), args[1].AsString())), nil
+		},
+	})
+}

@@ -1,0 +1,294 @@
+package lang
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/runbookhq/runbook/steps/sim"
+)
+
+// Load reads, decodes, evaluates and checks the runbook at path: a .hcl or
+// .hcl.json file, or a directory of them read in name order.
+//
+// The Runbook is non-nil whenever any file was read, with Files set, even
+// when the diagnostics have errors, so that they can be rendered with
+// their source. Its other fields are complete only when there are no errors.
+func Load(path string, opts Options) (*Runbook, hcl.Diagnostics) {
+	names, diags := runbookFiles(path)
+	if len(names) == 0 {
+		return nil, diags
+	}
+	srcs := make([][]byte, 0, len(names))
+	read := names[:0:0]
+	for _, name := range names {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read runbook file",
+				Detail: fmt.Sprintf("Reading %s failed: %v.", name, err)})
+			continue
+		}
+		read = append(read, name)
+		srcs = append(srcs, src)
+	}
+	if len(read) == 0 {
+		return nil, diags
+	}
+	rb, ldiags := loadSources(path, read, srcs, opts)
+	return rb, append(diags, ldiags...)
+}
+
+// loadSources is Load on files already read: names in order, with their
+// contents.
+func loadSources(path string, names []string, srcs [][]byte, opts Options) (*Runbook, hcl.Diagnostics) {
+	rb := &Runbook{Path: path, Dir: filepath.Dir(names[0]), Files: map[string]*hcl.File{}, Driver: "sim", Sim: sim.DefaultTimings()}
+	var diags hcl.Diagnostics
+	var bodies []hcl.Body
+	for i, name := range names {
+		f, fdiags := parseFile(srcs[i], name)
+		diags = append(diags, fdiags...)
+		if f != nil {
+			rb.Files[name] = f
+			bodies = append(bodies, f.Body)
+		} else {
+			rb.Files[name] = &hcl.File{Bytes: srcs[i]}
+		}
+	}
+	if diags.HasErrors() {
+		return rb, diags
+	}
+	p := newParser(rb, opts)
+	p.load(bodies)
+	return rb, append(diags, dedupe(p.diags)...)
+}
+
+// dedupe drops repeated diagnostics: a step of a rolling block is decoded
+// once per node, and a mistake that does not depend on the node would
+// otherwise be reported once per node.
+func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
+	type key struct {
+		sev             hcl.DiagnosticSeverity
+		summary, detail string
+		rng             hcl.Range
+	}
+	seen := make(map[key]bool, len(diags))
+	out := diags[:0]
+	for _, d := range diags {
+		k := key{sev: d.Severity, summary: d.Summary, detail: d.Detail}
+		if d.Subject != nil {
+			k.rng = *d.Subject
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, d)
+	}
+	return out
+}
+
+// runbookFiles lists the files of the runbook at path.
+func runbookFiles(path string) ([]string, hcl.Diagnostics) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read runbook",
+			Detail: fmt.Sprintf("%v. Give the path of a .hcl file or of a directory of them.", err)}}
+	}
+	if !fi.IsDir() {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read runbook",
+			Detail: fmt.Sprintf("%v.", err)}}
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if strings.HasSuffix(e.Name(), ".hcl") || strings.HasSuffix(e.Name(), ".hcl.json") {
+			names = append(names, filepath.Join(path, e.Name()))
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No runbook files",
+			Detail: fmt.Sprintf("The directory %s has no .hcl or .hcl.json files. Give the path of a runbook file or of a directory of them.", path)}}
+	}
+	return names, nil
+}
+
+func isJSONFile(name string) bool { return strings.HasSuffix(name, ".json") }
+
+// parseFile checks the input limits, then parses native or JSON syntax.
+func parseFile(src []byte, name string) (*hcl.File, hcl.Diagnostics) {
+	if diags := guard(src, name); diags.HasErrors() {
+		return nil, diags
+	}
+	if isJSONFile(name) {
+		return hcljson.Parse(src, name)
+	}
+	return hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+}
+
+// parser holds the state of one Load: the declarations as they are found,
+// then their values as they are evaluated.
+type parser struct {
+	rb    *Runbook
+	opts  Options
+	diags hcl.Diagnostics
+	funcs map[string]function.Function
+
+	runbookBlocks []*hcl.Block
+	clusterBlocks []*hcl.Block
+
+	variables map[string]*Variable
+	locals    map[string]*localDecl
+	localList []*localDecl
+	nodes     map[string]*nodeDecl
+	nodeList  []*nodeDecl
+	resources map[string]*resourceDecl
+	resList   []*resourceDecl
+	licenses  map[string]*licenseDecl
+	licList   []*licenseDecl
+	rollings  map[string]*hcl.Block
+	// items are the top-level step and rolling blocks in order.
+	items []*hcl.Block
+
+	allNodes, allResources, allLicenses cty.Value
+	schemas                             map[string]*hcl.BodySchema
+	// clusterBroken is set when a node, resource or licence could not be
+	// decoded: the abstract run needs the whole cluster.
+	clusterBroken bool
+}
+
+func newParser(rb *Runbook, opts Options) *parser {
+	return &parser{rb: rb, opts: opts, funcs: functions(),
+		variables: map[string]*Variable{}, locals: map[string]*localDecl{}, nodes: map[string]*nodeDecl{},
+		resources: map[string]*resourceDecl{}, licenses: map[string]*licenseDecl{}, rollings: map[string]*hcl.Block{}}
+}
+
+var rootSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "runbook", LabelNames: []string{"name"}},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
+		{Type: "cluster", LabelNames: []string{"name"}},
+		{Type: "node", LabelNames: []string{"name"}},
+		{Type: "resource", LabelNames: []string{"name"}},
+		{Type: "license", LabelNames: []string{"name"}},
+		{Type: "step", LabelNames: []string{"type", "name"}},
+		{Type: "rolling", LabelNames: []string{"name"}},
+	},
+}
+
+func (p *parser) load(bodies []hcl.Body) {
+	for _, body := range bodies {
+		content, diags := body.Content(rootSchema)
+		p.diags = append(p.diags, diags...)
+		for _, block := range content.Blocks {
+			p.declare(block)
+		}
+	}
+	p.checkSingletons()
+	p.resolveVariables()
+	p.evalDeclarations()
+	p.decodeCluster()
+	p.buildCluster()
+	p.decodeSteps()
+	if !p.clusterBroken {
+		p.check()
+	}
+}
+
+// declare records one top-level block: the flat switch of the language.
+func (p *parser) declare(block *hcl.Block) {
+	switch block.Type {
+	case "runbook":
+		p.runbookBlocks = append(p.runbookBlocks, block)
+	case "cluster":
+		p.clusterBlocks = append(p.clusterBlocks, block)
+	case "variable":
+		p.declareVariable(block)
+	case "locals":
+		p.declareLocals(block)
+	case "node":
+		p.declareNode(block)
+	case "resource":
+		p.declareResource(block)
+	case "license":
+		p.declareLicense(block)
+	case "step":
+		if p.checkStepLabels(block) {
+			p.items = append(p.items, block)
+		}
+	case "rolling":
+		if p.declareRolling(block) {
+			p.items = append(p.items, block)
+		}
+	}
+}
+
+// checkSingletons requires exactly one runbook and one cluster block.
+func (p *parser) checkSingletons() {
+	p.decodeRunbook()
+	if len(p.clusterBlocks) == 0 {
+		p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing cluster block",
+			Detail:  `A runbook declares its cluster in exactly one cluster block, such as cluster "CL1" { driver = "sim" }. Add one.`,
+			Subject: p.fileStart()})
+	}
+	for _, b := range p.clusterBlocks[min(1, len(p.clusterBlocks)):] {
+		p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate cluster block",
+			Detail:  fmt.Sprintf("A runbook has exactly one cluster block; one was already declared at %s. Remove this one.", p.clusterBlocks[0].DefRange),
+			Subject: b.DefRange.Ptr()})
+	}
+}
+
+// fileStart is the start of the first file, for diagnostics about what is
+// missing from the runbook as a whole.
+func (p *parser) fileStart() *hcl.Range {
+	var first string
+	for name := range p.rb.Files {
+		if first == "" || name < first {
+			first = name
+		}
+	}
+	return &hcl.Range{Filename: first, Start: hcl.InitialPos, End: hcl.InitialPos}
+}
+
+// checkName requires a block label to be an identifier, so that it can be
+// referenced (node.NAME) and printed in addresses.
+func (p *parser) checkName(block *hcl.Block, i int, what string) bool {
+	name := block.Labels[i]
+	if hclsyntax.ValidIdentifier(name) {
+		return true
+	}
+	p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid name",
+		Detail:  fmt.Sprintf("%q is not a valid %s name. A name starts with a letter or underscore and contains only letters, digits, underscores and dashes.", name, what),
+		Subject: block.LabelRanges[i].Ptr()})
+	return false
+}
+
+// duplicate reports a second declaration of the same name.
+func (p *parser) duplicate(what, name string, prev hcl.Range, block *hcl.Block) {
+	p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate " + what,
+		Detail:  fmt.Sprintf("A %s named %q was already declared at %s. Each %s name must be unique: rename or remove one of them.", what, name, prev, what),
+		Subject: block.LabelRanges[len(block.LabelRanges)-1].Ptr()})
+}
+
+func (p *parser) errorf(rng hcl.Range, summary, format string, args ...any) {
+	p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng.Ptr()})
+}
+
+func (p *parser) warnf(rng hcl.Range, summary, format string, args ...any) {
+	p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng.Ptr()})
+}

@@ -1,0 +1,89 @@
+package lang
+
+import (
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/sim"
+)
+
+// Options are the inputs of Load besides the runbook itself.
+type Options struct {
+	// Registry holds the step types a runbook may use, by name. The CLI
+	// passes steps/builtin.Registry(); tests may pass fakes.
+	Registry steps.Registry
+	// Vars are --var K=V values, in command-line order; a later value wins.
+	Vars []string
+	// VarFiles are --var-file paths (HCL `k = v`, or JSON for .json), in order.
+	VarFiles []string
+	// Env is the process environment (os.Environ()); RUNBOOK_VAR_<name>
+	// entries set variables.
+	Env []string
+	// RequireValues makes a variable with no value an error, as plan and run
+	// need. When false (validate), such a variable is an unknown value of its
+	// declared type, so every expression that uses it is still type-checked.
+	RequireValues bool
+}
+
+// Runbook is a decoded, evaluated and checked runbook: the declared cluster
+// and every step instance in run order.
+type Runbook struct {
+	// Name, Description and Version come from the runbook "NAME" block.
+	Name, Description, Version string
+	// Path is the path Load was given: a file or a directory.
+	Path string
+	// Dir is the directory the runbook lives in (for the default state dir).
+	Dir string
+	// Files are the parsed files by name, for hcl.NewDiagnosticTextWriter.
+	Files map[string]*hcl.File
+
+	ClusterName string
+	// Driver is "sim" (the default), "exec" or "pacemaker".
+	Driver string
+	// Cluster is the declared cluster: nodes, resources and licences.
+	Cluster *steps.Cluster
+	// Sim holds the simulator's durations from cluster { sim { ... } }.
+	Sim sim.Timings
+	// Exec is cluster { exec { ... } }, nil if absent.
+	Exec *ExecConfig
+	// Pacemaker is cluster { pacemaker { ... } }: nil if absent, except
+	// with driver = "pacemaker", which gets the defaults.
+	Pacemaker *PacemakerConfig
+	// Steps are every step instance in run order, rolling blocks expanded.
+	Steps []*Step
+
+	// Variables are the declared variables in declaration order, with the
+	// values they ended up with.
+	Variables []*Variable
+}
+
+// Step is one step instance: a top-level step block, or a step block of a
+// rolling block bound to one of its nodes.
+type Step struct {
+	steps.Instance
+	// When is the evaluated when attribute; false means the step is skipped.
+	// A when that is not known at validate time counts as true.
+	When bool
+	// Roll is the rolling block's name, "" at the top level.
+	Roll string
+	// Node is the name of the node each.node is bound to inside a roll.
+	Node string
+	// Range is the step block's definition range.
+	Range hcl.Range
+
+	// attrs are the step block's attributes, to point diagnostics at the
+	// attribute a problem is about.
+	attrs hcl.Attributes
+	// known is false when some argument or when is unknown (it depends on a
+	// variable with no value): the abstract run skips the step.
+	known bool
+}
+
+// AttrRange returns the range of the expression of the step's attribute
+// name, or the step block's definition range if it is not set.
+func (s *Step) AttrRange(name string) hcl.Range {
+	if a, ok := s.attrs[name]; ok {
+		return a.Expr.Range()
+	}
+	return s.Range
+}

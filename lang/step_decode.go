@@ -1,0 +1,166 @@
+package lang
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+// On-failure policies.
+const (
+	OnFailureAbort    = "abort"
+	OnFailureContinue = "continue"
+)
+
+// stepBlock is a step block whose type is known and whose body has been
+// checked against the type's schema: the template of its instances.
+type stepBlock struct {
+	block *hcl.Block
+	typ   steps.Type
+	attrs hcl.Attributes
+}
+
+// stepSchema is the body schema of a step block, chosen by its first label
+// (as hcl-lang's DependentBody does): the type's own attributes and the
+// attributes every step accepts.
+func stepSchema(typ steps.Type) *hcl.BodySchema {
+	s := &hcl.BodySchema{}
+	for _, a := range typ.Attrs() {
+		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: a.Name, Required: a.Required})
+	}
+	for _, a := range steps.CommonAttrs {
+		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: a.Name})
+	}
+	return s
+}
+
+// checkStepLabels requires a registered step type and a valid name.
+func (p *parser) checkStepLabels(block *hcl.Block) bool {
+	typeName := block.Labels[0]
+	if _, ok := p.opts.Registry[typeName]; !ok {
+		names := p.opts.Registry.Names()
+		p.errorf(block.LabelRanges[0], "Unsupported step type", "There is no step type %q.%s The step types are %s.",
+			typeName, didYouMean(typeName, names, ""), quotedList(names))
+		return false
+	}
+	return p.checkName(block, 1, "step")
+}
+
+// prepareStep checks a step block's body against its type's schema.
+func (p *parser) prepareStep(block *hcl.Block) *stepBlock {
+	typ := p.opts.Registry[block.Labels[0]]
+	content, diags := block.Body.Content(p.stepSchema(typ))
+	p.diags = append(p.diags, diags...)
+	return &stepBlock{block: block, typ: typ, attrs: content.Attributes}
+}
+
+func (p *parser) stepSchema(typ steps.Type) *hcl.BodySchema {
+	if p.schemas == nil {
+		p.schemas = map[string]*hcl.BodySchema{}
+	}
+	s, ok := p.schemas[typ.Name()]
+	if !ok {
+		s = stepSchema(typ)
+		p.schemas[typ.Name()] = s
+	}
+	return s
+}
+
+// instantiate decodes one instance of a step block: at the top level (roll
+// "") or in a roll with each bound to node number index.
+func (p *parser) instantiate(sb *stepBlock, roll string, node *nodeDecl, index int) *Step {
+	typ := sb.typ
+	st := &Step{When: true, Roll: roll, Range: sb.block.DefRange, attrs: sb.attrs, known: true}
+	st.Type, st.Name = typ.Name(), sb.block.Labels[1]
+	st.Address = "step." + st.Type + "." + st.Name
+	sc := declScope
+	if roll != "" {
+		st.Node = node.name
+		st.Address = fmt.Sprintf("rolling.%s[%s].%s.%s", roll, node.name, st.Type, st.Name)
+		sc = &scope{mode: scopeStep, each: cty.ObjectVal(map[string]cty.Value{
+			"node": node.val, "index": cty.NumberIntVal(int64(index)),
+		})}
+	}
+	st.Args = steps.Args{}
+	for _, attr := range typ.Attrs() {
+		a, ok := sb.attrs[attr.Name]
+		if !ok {
+			if attr.Required {
+				st.known = false // reported by the schema check
+			}
+			continue
+		}
+		x, ok := p.decodeValue(a.Expr, attr.Kind, attr.Enum, sc, attr.Name)
+		switch {
+		case !ok:
+			st.known = false
+		case x == nil:
+			if attr.Required {
+				p.errorf(a.Expr.Range(), "Missing required argument", "The argument %q is required, but it is null. Give it a value.", attr.Name)
+				st.known = false
+			}
+		default:
+			if _, unknown := x.(steps.Unknown); unknown {
+				st.known = false
+			}
+			st.Args[attr.Name] = x
+		}
+	}
+	st.Timeout = typ.DefaultTimeout()
+	if a, ok := sb.attrs["timeout"]; ok {
+		x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, sc, "timeout")
+		if d, ok := x.(time.Duration); ok {
+			st.Timeout = d
+		}
+	}
+	if a, ok := sb.attrs["when"]; ok {
+		x, ok := p.decodeValue(a.Expr, steps.KindBool, nil, sc, "when")
+		switch x := x.(type) {
+		case bool:
+			st.When = x
+		default:
+			if !ok || x != nil {
+				st.known = false
+			}
+		}
+	}
+	st.OnFailure = OnFailureAbort
+	if a, ok := sb.attrs["on_failure"]; ok {
+		x, _ := p.decodeValue(a.Expr, steps.KindString, []string{OnFailureAbort, OnFailureContinue}, sc, "on_failure")
+		if s, ok := x.(string); ok {
+			if s == OnFailureContinue && typ.Mutates() {
+				p.errorf(a.Expr.Range(), "Invalid on_failure",
+					"A %s step changes the cluster's state, so the run cannot go on after it fails: the next steps would act on a cluster in an unknown state. Remove on_failure, or set it to %q.",
+					typ.Name(), OnFailureAbort)
+			} else {
+				st.OnFailure = s
+			}
+		}
+	}
+	return st
+}
+
+// decodeSteps decodes the top-level step and rolling blocks in order and
+// expands each rolling block into one instance per node and step.
+func (p *parser) decodeSteps() {
+	seen := map[string]hcl.Range{}
+	for _, block := range p.items {
+		switch block.Type {
+		case "step":
+			sb := p.prepareStep(block)
+			key := sb.typ.Name() + "." + block.Labels[1]
+			if prev, dup := seen["step."+key]; dup {
+				p.errorf(block.LabelRanges[1], "Duplicate step", "A step %s was already declared at %s. Step addresses must be unique: rename one of them.", key, prev)
+				continue
+			}
+			seen["step."+key] = block.DefRange
+			p.rb.Steps = append(p.rb.Steps, p.instantiate(sb, "", nil, 0))
+		case "rolling":
+			p.decodeRolling(block)
+		}
+	}
+}

@@ -1,0 +1,344 @@
+package lang
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/runbookhq/runbook/steps"
+)
+
+// decodeValue evaluates expr in sc and decodes it as kind, strictly: a
+// value's type must be the kind's, never converted to it (timeout = 45 is an
+// error, not "45"), and a node, a resource and a licence are told apart by
+// their exact object types. It returns nil for null, steps.Unknown{} for a
+// value not known yet, and ok false after reporting a diagnostic.
+func (p *parser) decodeValue(expr hcl.Expression, kind steps.Kind, enum []string, sc *scope, name string) (any, bool) {
+	v, ok := p.eval(expr, sc)
+	if !ok {
+		return nil, false
+	}
+	return p.decodeCty(v, expr, kind, enum, name)
+}
+
+func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, enum []string, name string) (any, bool) {
+	rng := expr.Range()
+	if v.IsNull() {
+		return nil, true
+	}
+	ty := v.Type()
+	if ty == cty.DynamicPseudoType {
+		return steps.Unknown{}, true
+	}
+	v, _ = v.Unmark()
+	switch kind {
+	case steps.KindString, steps.KindVersion, steps.KindDuration:
+		if ty != cty.String {
+			p.wrongKind(rng, kind, name, v)
+			return nil, false
+		}
+		if !v.IsKnown() {
+			return steps.Unknown{}, true
+		}
+		s := v.AsString()
+		switch kind {
+		case steps.KindVersion:
+			if _, err := steps.ParseVersion(s); err != nil {
+				p.errorf(rng, "Invalid version", "The value of %s is not a valid version: %v.", name, err)
+				return nil, false
+			}
+		case steps.KindDuration:
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				p.errorf(rng, "Invalid duration", "The value of %s, %q, is not a duration. Write a Go duration such as \"45m\", \"1h30m\" or \"90s\".", name, s)
+				return nil, false
+			}
+			if d <= 0 {
+				p.errorf(rng, "Invalid duration", "The value of %s, %q, is not positive. Write a duration above zero, such as \"45m\".", name, s)
+				return nil, false
+			}
+			return d, true
+		}
+		if len(enum) > 0 && !contains(enum, s) {
+			p.errorf(rng, "Unsupported value", "The value of %s must be %s; %q is not one of them.%s", name, quotedList(enum), s, didYouMean(s, enum, ""))
+			return nil, false
+		}
+		return s, true
+	case steps.KindBool:
+		if ty != cty.Bool {
+			p.wrongKind(rng, kind, name, v)
+			return nil, false
+		}
+		if !v.IsKnown() {
+			return steps.Unknown{}, true
+		}
+		return v.True(), true
+	case steps.KindNumber:
+		if ty != cty.Number {
+			p.wrongKind(rng, kind, name, v)
+			return nil, false
+		}
+		if !v.IsKnown() {
+			return steps.Unknown{}, true
+		}
+		bf := v.AsBigFloat()
+		i, acc := bf.Int64()
+		if !bf.IsInt() || acc != big.Exact || i > 1<<31 || i < -(1<<31) {
+			p.errorf(rng, "Invalid number", "The value of %s must be a whole number; %s is not.", name, bf.Text('g', 10))
+			return nil, false
+		}
+		return int(i), true
+	case steps.KindNode, steps.KindResource, steps.KindLicense:
+		return p.decodeRef(v, rng, kind, name)
+	case steps.KindNodeList, steps.KindResourceList, steps.KindStringList:
+		elemKind := map[steps.Kind]steps.Kind{steps.KindNodeList: steps.KindNode, steps.KindResourceList: steps.KindResource, steps.KindStringList: steps.KindString}[kind]
+		if !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
+			p.wrongKind(rng, kind, name, v)
+			return nil, false
+		}
+		if !v.IsKnown() {
+			if ty.IsListType() || ty.IsSetType() {
+				if et := ty.ElementType(); et != cty.DynamicPseudoType {
+					if _, ok := p.decodeCty(cty.UnknownVal(et), expr, elemKind, nil, name); !ok {
+						return nil, false
+					}
+				}
+			}
+			return steps.Unknown{}, true
+		}
+		elemExprs, _ := hcl.ExprList(expr)
+		if len(elemExprs) != v.LengthInt() {
+			elemExprs = nil
+		}
+		var nodes []steps.Node
+		var resources []steps.Resource
+		var strs []string
+		ok, unknown := true, false
+		i := 0
+		for it := v.ElementIterator(); it.Next(); i++ {
+			_, ev := it.Element()
+			ee := expr
+			if elemExprs != nil {
+				ee = elemExprs[i]
+			}
+			elemName := fmt.Sprintf("%s[%d]", name, i)
+			if ev.IsNull() {
+				p.errorf(ee.Range(), "Invalid "+kind.String(), "%s is null. Remove it from the list.", elemName)
+				ok = false
+				continue
+			}
+			x, eok := p.decodeCty(ev, ee, elemKind, nil, elemName)
+			if !eok {
+				ok = false
+				continue
+			}
+			switch x := x.(type) {
+			case steps.Unknown:
+				unknown = true
+			case steps.Node:
+				nodes = append(nodes, x)
+			case steps.Resource:
+				resources = append(resources, x)
+			case string:
+				strs = append(strs, x)
+			}
+		}
+		switch {
+		case !ok:
+			return nil, false
+		case unknown:
+			return steps.Unknown{}, true
+		case kind == steps.KindNodeList:
+			return nodes, true
+		case kind == steps.KindResourceList:
+			return resources, true
+		}
+		if strs == nil {
+			strs = []string{}
+		}
+		return strs, true
+	case steps.KindCommand:
+		if ty == cty.String {
+			if !v.IsKnown() {
+				return steps.Unknown{}, true
+			}
+			if strings.TrimSpace(v.AsString()) == "" {
+				p.errorf(rng, "Invalid command", "The value of %s is an empty command. Write the command to run.", name)
+				return nil, false
+			}
+			return steps.Command{Shell: v.AsString()}, true
+		}
+		if !(ty.IsListType() || ty.IsTupleType()) {
+			p.wrongKind(rng, kind, name, v)
+			return nil, false
+		}
+		if v.IsKnown() {
+			i := 0
+			for it := v.ElementIterator(); it.Next(); i++ {
+				if _, ev := it.Element(); ev.Type() != cty.String && ev.Type() != cty.DynamicPseudoType {
+					p.errorf(rng, "Invalid command", "%s[%d] is %s; every element of a command list must be a string, such as node.address or resource.name.", name, i, kindOf(ev))
+					return nil, false
+				}
+			}
+		}
+		x, ok := p.decodeCty(v, expr, steps.KindStringList, nil, name)
+		if !ok {
+			return nil, false
+		}
+		argv, isList := x.([]string)
+		if !isList {
+			return x, true
+		}
+		if len(argv) == 0 || argv[0] == "" {
+			p.errorf(rng, "Invalid command", "The value of %s is an empty argv list. Write the program to run first, as in [\"ncs-admin\", \"status\"].", name)
+			return nil, false
+		}
+		return steps.Command{Argv: argv}, true
+	}
+	p.errorf(rng, "Unsupported attribute kind", "The attribute %s has a kind the language does not know (%v). This is a bug in its step type.", name, kind)
+	return nil, false
+}
+
+// decodeRef decodes a node, resource or licence reference by its exact
+// type, and looks the object up by name among the declared ones.
+func (p *parser) decodeRef(v cty.Value, rng hcl.Range, kind steps.Kind, name string) (any, bool) {
+	want := map[steps.Kind]cty.Type{steps.KindNode: nodeType, steps.KindResource: resourceType, steps.KindLicense: licenseType}[kind]
+	if !v.Type().Equals(want) {
+		p.wrongKind(rng, kind, name, v)
+		return nil, false
+	}
+	if !v.IsKnown() {
+		return steps.Unknown{}, true
+	}
+	nv := v.GetAttr("name")
+	if !nv.IsKnown() || nv.IsNull() {
+		return steps.Unknown{}, true
+	}
+	n := nv.AsString()
+	switch kind {
+	case steps.KindNode:
+		if d, ok := p.nodes[n]; ok {
+			return d.node, true
+		}
+	case steps.KindResource:
+		if d, ok := p.resources[n]; ok {
+			return d.resource, true
+		}
+	case steps.KindLicense:
+		if d, ok := p.licenses[n]; ok {
+			return d.license, true
+		}
+	}
+	root := map[steps.Kind]string{steps.KindNode: "node", steps.KindResource: "resource", steps.KindLicense: "license"}[kind]
+	p.errorf(rng, "Invalid "+refKindName(kind)+" reference", "The value of %s is an object named %q, but no %s of that name is declared. Refer to a declared %s, as in %s.%s.", name, n, kindNoun(kind), kindNoun(kind), root, p.example(root))
+	return nil, false
+}
+
+func refKindName(k steps.Kind) string {
+	switch k {
+	case steps.KindNode, steps.KindNodeList:
+		return "node"
+	case steps.KindResource, steps.KindResourceList:
+		return "resource"
+	case steps.KindLicense:
+		return "license"
+	}
+	return k.String()
+}
+
+func kindNoun(k steps.Kind) string { return refKindName(k) }
+
+// example names a declared object to use in a message.
+func (p *parser) example(root string) string {
+	switch root {
+	case "node":
+		if len(p.nodeList) > 0 {
+			return p.nodeList[0].name
+		}
+		return "FS1"
+	case "resource":
+		if len(p.resList) > 0 {
+			return p.resList[0].name
+		}
+		return "POOL1_SERVER"
+	case "license":
+		if len(p.licList) > 0 {
+			return p.licList[0].name
+		}
+		return "ncs65"
+	}
+	return "example"
+}
+
+// wrongKind reports a value whose type does not fit the kind.
+func (p *parser) wrongKind(rng hcl.Range, kind steps.Kind, name string, v cty.Value) {
+	got := fmt.Sprintf("The value of %s is %s", name, kindOf(v))
+	if r := refOf(v); r != kindOf(v) {
+		got = fmt.Sprintf("The value of %s, %s, is %s", name, r, kindOf(v))
+	}
+	switch kind {
+	case steps.KindNode, steps.KindResource, steps.KindLicense:
+		root := map[steps.Kind]string{steps.KindNode: "node", steps.KindResource: "resource", steps.KindLicense: "license"}[kind]
+		p.errorf(rng, "Invalid "+refKindName(kind)+" reference", "%s; a %s is expected, for example %s.%s.", got, kindNoun(kind), root, p.example(root))
+	case steps.KindNodeList, steps.KindResourceList:
+		root := map[steps.Kind]string{steps.KindNodeList: "node", steps.KindResourceList: "resource"}[kind]
+		p.errorf(rng, "Invalid "+refKindName(kind)+" list", "%s; a list of %ss is expected, for example [%s.%s].", got, root, root, p.example(root))
+	case steps.KindVersion:
+		p.errorf(rng, "Invalid version", "%s; a version string is expected. Write it in quotes, such as \"6.5\".", got)
+	case steps.KindDuration:
+		p.errorf(rng, "Invalid duration", "%s; a duration string is expected. Write it in quotes with a unit, such as \"45m\".", got)
+	case steps.KindCommand:
+		p.errorf(rng, "Invalid command", "%s; a command is expected: a string run by /bin/sh -c, or a list of strings run as argv.", got)
+	default:
+		p.errorf(rng, "Incorrect attribute value type", "%s; %s is expected.", got, withArticle(kind.String()))
+	}
+}
+
+func withArticle(s string) string {
+	if strings.HasPrefix(s, "list") {
+		return "a " + s
+	}
+	switch s[0] {
+	case 'a', 'e', 'i', 'o', 'u':
+		return "an " + s
+	}
+	return "a " + s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func quotedList(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return listNames(q)
+}
+
+// sortedAttrs returns attributes in source order.
+func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
+	out := make([]*hcl.Attribute, 0, len(attrs))
+	for _, a := range attrs {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Range, out[j].Range
+		if a.Filename != b.Filename {
+			return a.Filename < b.Filename
+		}
+		return a.Start.Byte < b.Start.Byte
+	})
+	return out
+}

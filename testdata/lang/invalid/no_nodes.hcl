@@ -1,0 +1,2 @@
+runbook "r" {}
+cluster "c" {} # ERROR: No nodes declared

@@ -1,0 +1,31 @@
+runbook "r" {}
+cluster "c" {}
+node "FS1" {
+  address = "10.0.0.1"
+  version = "6.0"
+}
+node "FS2" {
+  address = "10.0.0.2"
+  version = "6.0"
+}
+resource "POOL" {
+  shared    = true
+  preferred = [node.FS1, node.FS2]
+}
+step "upgrade-node" "fs1" {
+  node = node.FS1
+  to   = "6.5"
+}
+step "await-failback" "fs1" {
+  node = node.FS1
+}
+step "media-upgrade" "early" { # ERROR: Media upgrade before every node is upgraded
+  on = node.FS1
+}
+step "upgrade-node" "fs2" { # ERROR: Upgrade after media upgrade
+  node = node.FS2
+  to   = "6.5"
+}
+step "media-upgrade" "again" { # ERROR: Media upgraded twice
+  on = node.FS2
+}
