@@ -79,7 +79,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.commands()...)
 
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
+	help := "runbook --help"
+	if cmd != nil && cmd != root {
+		help = cmd.CommandPath() + " --help"
+	}
 	var ee *exitError
 	var ue usageError
 	switch {
@@ -88,11 +92,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "Error: %v\nRun 'runbook --help' for usage.\n", ue.err)
+		fmt.Fprintf(stderr, "Error: %v\nRun '%s' for usage.\n", ue.err, help)
 		return exitUsage
 	default:
 		// cobra's own errors (unknown command, wrong number of arguments) are usage errors.
-		fmt.Fprintf(stderr, "Error: %v\nRun 'runbook --help' for usage.\n", err)
+		fmt.Fprintf(stderr, "Error: %v\nRun '%s' for usage.\n", err, help)
 		return exitUsage
 	}
 }

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/runbookhq/runbook/steps/sim"
+)
+
+// Drivers a run can use.
+var driverNames = []string{"sim", "exec", "pacemaker"}
+
+// runArgs is the command line of `runbook run`.
+type runArgs struct {
+	Path string
+	View viewType
+	Vars varArgs
+	// Driver is --driver; "" means the runbook's own.
+	Driver string
+	// State is --state; "" means the default state directory.
+	State       string
+	AutoApprove bool
+	StopAfter   string
+	// Until is --until as hour and minute, if set.
+	Until *clockTime
+	// Window is --window, 0 if unset.
+	Window time.Duration
+	Faults []sim.Fault
+
+	json   bool
+	until  string
+	faults []string
+}
+
+// clockTime is a time of day, HH:MM.
+type clockTime struct{ Hour, Minute int }
+
+func (r *runArgs) bind(fs *pflag.FlagSet) {
+	fs.BoolVar(&r.json, "json", false, "print one JSON object per event, ending with a summary")
+	r.Vars.bind(fs)
+	fs.StringVar(&r.Driver, "driver", "", "run with `DRIVER` (sim, exec or pacemaker) instead of the runbook's own; sim rehearses any runbook")
+	fs.StringVar(&r.State, "state", "", "keep the journal, lock and simulator in `DIR` (default .runbook/NAME beside the runbook)")
+	fs.BoolVar(&r.AutoApprove, "auto-approve", false, "run without showing the plan and asking for confirmation")
+	fs.StringVar(&r.StopAfter, "stop-after", "", "stop after the step at `ADDRESS` (exit 3); run again to resume")
+	fs.StringVar(&r.until, "until", "", "do not start a step whose timeout would run past `HH:MM` on the driver's clock (exit 3)")
+	fs.DurationVar(&r.Window, "window", 0, "do not start a step whose timeout would run past `DURATION` from now on the driver's clock (exit 3)")
+	fs.StringArrayVar(&r.faults, "fault", nil, "inject the fault `KIND:TARGET` into the simulator (repeatable; sim only)")
+}
+
+func (r *runArgs) finish(pos []string) error {
+	path, err := onePath("run", pos)
+	if err != nil {
+		return err
+	}
+	r.Path = path
+	if r.json {
+		r.View = viewJSON
+	}
+	if r.Driver != "" && !contains(driverNames, r.Driver) {
+		return fmt.Errorf("unknown --driver %q; want sim, exec or pacemaker", r.Driver)
+	}
+	if r.until != "" && r.Window != 0 {
+		return errors.New("--until and --window cannot be used together")
+	}
+	if r.until != "" {
+		var h, m int
+		if n, err := fmt.Sscanf(r.until, "%d:%d", &h, &m); err != nil || n != 2 || h < 0 || h > 23 || m < 0 || m > 59 || len(r.until) > 5 {
+			return fmt.Errorf("invalid --until %q: want a time of day HH:MM, such as 06:00", r.until)
+		}
+		r.Until = &clockTime{h, m}
+	}
+	if r.Window < 0 {
+		return fmt.Errorf("invalid --window %s: want a positive duration, such as 4h", r.Window)
+	}
+	for _, f := range r.faults {
+		ft, err := sim.ParseFault(f)
+		if err != nil {
+			return fmt.Errorf("invalid --fault: %v", err)
+		}
+		r.Faults = append(r.Faults, ft)
+	}
+	if len(r.Faults) > 0 && r.Driver != "" && r.Driver != "sim" {
+		return fmt.Errorf("--fault only works with the simulator (--driver sim), not --driver %s", r.Driver)
+	}
+	return r.Vars.finish()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

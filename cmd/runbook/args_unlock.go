@@ -1,0 +1,26 @@
+package main
+
+import "github.com/spf13/pflag"
+
+// unlockArgs is the command line of `runbook unlock`.
+type unlockArgs struct {
+	Path  string
+	State string
+	Force bool
+	Vars  varArgs
+}
+
+func (u *unlockArgs) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&u.State, "state", "", "unlock the state in `DIR` (default .runbook/NAME beside the runbook)")
+	fs.BoolVar(&u.Force, "force", false, "remove the lock even though a process holds it (only when you know that process is not running a step)")
+	u.Vars.bind(fs)
+}
+
+func (u *unlockArgs) finish(pos []string) error {
+	path, err := onePath("unlock", pos)
+	if err != nil {
+		return err
+	}
+	u.Path = path
+	return u.Vars.finish()
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func (a *app) planCommand() *cobra.Command {
+	var args planArgs
+	c := &cobra.Command{
+		Use:   "plan [flags] PATH",
+		Short: "Show the steps in order with their predicted effects, durations and downtime",
+		Long: `Plan runs the runbook's steps on a fresh simulator of the declared cluster,
+with the runbook's simulated durations and no faults, and prints each step
+with its predicted effects (which resource moves where, which node comes back
+at which version), its predicted duration, and each resource's predicted
+downtime. It never touches the cluster.
+
+Exit status: 0 the plan runs to the end, 1 invalid runbook or a step that
+fails in the simulation, 2 usage error.`,
+		Example: `  runbook plan runbooks/netware65-rolling-upgrade.hcl
+  runbook plan --json --var target_version=6.5.8 upgrade.hcl`,
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			if err := args.finish(pos); err != nil {
+				return usageError{err}
+			}
+			return exitWith(a.plan(&args))
+		},
+	}
+	args.bind(c.Flags())
+	return c
+}
+
+func (a *app) plan(args *planArgs) int {
+	rb := a.loadRunbook(args.Path, args.Vars, true)
+	if rb == nil {
+		return exitFailed
+	}
+	rrb := runtimeRunbook(rb)
+	res := a.predict(rb, rrb)
+	return a.planView(args.View).Plan(rb, rrb, res)
+}

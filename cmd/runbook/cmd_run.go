@@ -1,0 +1,462 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/runtime/execdriver"
+	"github.com/runbookhq/runbook/runtime/pacemaker"
+	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/sim"
+)
+
+// defaultPoll is how often steps read status when the runbook says nothing
+// (SPEC §4: the exec block's poll defaults to 2s).
+const defaultPoll = 2 * time.Second
+
+func (a *app) runCommand() *cobra.Command {
+	var args runArgs
+	c := &cobra.Command{
+		Use:   "run [flags] PATH",
+		Short: "Run a runbook's steps against the cluster, resuming where the last run stopped",
+		Long: `Run validates the runbook, shows the plan and, once confirmed, runs the steps
+in order through the driver (the runbook's own, or --driver): for each step it
+checks the preconditions against the live cluster, acts, verifies the
+postcondition and records the step in the journal of the state directory.
+
+Run it again after any stop to resume: completed steps are skipped, a step
+that was in flight is settled by reading the cluster, and the cluster is
+first compared with what the journal expects.
+
+A first Ctrl-C finishes the current step, then stops; a second one aborts the
+step: the command in flight is killed, the step is recorded in doubt, and the
+next run settles it by reading the cluster's status (it runs the step again
+only if its postcondition does not hold). Both exit 3. With the exec driver,
+every command runs in its own process group, so the Ctrl-C the terminal sends
+never reaches it, and is logged to exec.log in the state directory.
+
+Exit status: 0 completed, 1 invalid runbook, failed step, changed cluster or
+lock held, 2 usage error, 3 stopped on purpose (Ctrl-C, --stop-after, the end
+of the window): run the same command to resume.`,
+		Example: `  runbook run --driver sim runbooks/netware65-rolling-upgrade.hcl   # a rehearsal
+  runbook run --auto-approve --window 4h upgrade.hcl
+  runbook run --driver sim --fault reboot-fails:FS2 --state /tmp/rehearsal upgrade.hcl`,
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			if err := args.finish(pos); err != nil {
+				return usageError{err}
+			}
+			return exitWith(a.run(&args))
+		},
+	}
+	args.bind(c.Flags())
+	return c
+}
+
+// loadRunbook loads the runbook for plan, run, status and unlock. It prints
+// the diagnostics (errors and warnings) to stderr and returns nil when the
+// runbook is invalid.
+func (a *app) loadRunbook(path string, vars varArgs, requireValues bool) *lang.Runbook {
+	rb, diags := lang.Load(path, lang.Options{
+		Registry:      a.registry,
+		Vars:          vars.Vars,
+		VarFiles:      vars.VarFiles,
+		Env:           os.Environ(),
+		RequireValues: requireValues,
+	})
+	var files map[string]*hcl.File
+	if rb != nil {
+		files = rb.Files
+	}
+	if len(diags) > 0 {
+		p := &diagPrinter{w: a.stderr, files: files, width: columns(a.stderr), color: a.color}
+		p.write(diags)
+	}
+	if diags.HasErrors() || rb == nil {
+		errs, _ := countDiags(diags)
+		fmt.Fprintf(a.stderr, "Error: the runbook is invalid (%s); nothing was run. `runbook validate %s` checks it.\n", plural(errs, "error"), path)
+		return nil
+	}
+	return rb
+}
+
+// runtimeRunbook is what the runtime executes of a loaded runbook.
+func runtimeRunbook(rb *lang.Runbook) *runtime.Runbook {
+	out := &runtime.Runbook{Name: rb.Name, Cluster: rb.Cluster}
+	for _, s := range rb.Steps {
+		out.Steps = append(out.Steps, runtime.Step{Instance: s.Instance, When: s.When})
+	}
+	return out
+}
+
+func timings(rb *lang.Runbook) sim.Timings {
+	if rb.Sim == (sim.Timings{}) {
+		return sim.DefaultTimings()
+	}
+	return rb.Sim
+}
+
+// poll is how often steps read status.
+func poll(rb *lang.Runbook, driver string) time.Duration {
+	switch {
+	case driver == "exec" && rb.Exec != nil && rb.Exec.Poll > 0:
+		return rb.Exec.Poll
+	case driver == "pacemaker" && rb.Pacemaker != nil && rb.Pacemaker.Poll > 0:
+		return rb.Pacemaker.Poll
+	}
+	return defaultPoll
+}
+
+// predict runs the steps on a fresh simulator of the declared cluster, with
+// the runbook's timings and no faults: the plan.
+func (a *app) predict(rb *lang.Runbook, rrb *runtime.Runbook) *runtime.Result {
+	s := sim.New(rb.Cluster, sim.Options{Timings: timings(rb)})
+	return runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: poll(rb, "sim"), AutoApprove: true})
+}
+
+func stateDir(flag string, rb *lang.Runbook) string {
+	if flag != "" {
+		return flag
+	}
+	return runtime.DefaultStateDir(rb.Dir, rb.Name)
+}
+
+// didYouMean returns ` (did you mean "X"?)` for the closest candidate, or "".
+func didYouMean(got string, candidates []string) string {
+	best, bestD := "", len(got)/2+3
+	for _, c := range candidates {
+		if d := levenshtein.Distance(got, c, nil); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func (a *app) usage(format string, args ...any) int {
+	fmt.Fprintf(a.stderr, "Error: "+format+"\nRun 'runbook --help' for usage.\n", args...)
+	return exitUsage
+}
+
+// checkRunTargets checks what needs the loaded runbook: the --stop-after
+// address and the --fault targets. Its errors are usage errors.
+func checkRunTargets(args *runArgs, rb *lang.Runbook, rrb *runtime.Runbook) error {
+	if args.StopAfter != "" && rrb.Index(args.StopAfter) < 0 {
+		var addrs []string
+		for _, s := range rrb.Steps {
+			addrs = append(addrs, s.Address)
+		}
+		return fmt.Errorf("--stop-after %s: the runbook has no step at that address%s; `runbook plan %s` lists them", args.StopAfter, didYouMean(args.StopAfter, addrs), args.Path)
+	}
+	for _, f := range args.Faults {
+		var names []string
+		switch f.TargetKind() {
+		case "node":
+			for _, n := range rb.Cluster.Nodes {
+				names = append(names, n.Name)
+			}
+		case "resource":
+			for _, r := range rb.Cluster.Resources {
+				names = append(names, r.Name)
+			}
+		case "license":
+			for _, l := range rb.Cluster.Licenses {
+				names = append(names, l.Name)
+			}
+		default:
+			continue
+		}
+		if !contains(names, f.Target) {
+			return fmt.Errorf("--fault %s: the runbook declares no %s %q%s", f, f.TargetKind(), f.Target, didYouMean(f.Target, names))
+		}
+	}
+	return nil
+}
+
+// openDriver builds the driver a run or status uses. The returned function
+// closes it.
+func openDriver(name string, rb *lang.Runbook, dir string, faults []sim.Fault) (steps.Driver, func() error, error) {
+	switch name {
+	case "sim":
+		s, err := sim.Open(filepath.Join(dir, runtime.SimFile), rb.Cluster, sim.Options{Timings: timings(rb), Faults: faults})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s.Close, nil
+	case "exec":
+		if rb.Exec == nil {
+			return nil, nil, errors.New(`the runbook declares no exec { ... } block in its cluster block, which the exec driver needs; rehearse it with --driver sim`)
+		}
+		log, err := os.OpenFile(filepath.Join(dir, runtime.ExecLogFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, nil, err
+		}
+		ops := execdriver.OpsFunc(func(op string, s execdriver.Subject) (steps.Command, bool, error) {
+			return rb.Exec.Command(op, lang.Subject{Node: s.Node, Resource: s.Resource, License: s.License, To: s.To})
+		})
+		// The log is the record of what was done to the cluster: every
+		// operation, with its output and exit status; a status only when it
+		// differs from the last one logged, so that the polls of a long wait
+		// do not fill it.
+		d, err := execdriver.New(execdriver.Config{Ops: ops, Status: rb.Exec.Status, Dir: rb.Dir, Log: log, LogStatusChanges: true})
+		if err != nil {
+			log.Close()
+			return nil, nil, err
+		}
+		return d, log.Close, nil
+	case "pacemaker":
+		return openPacemaker(rb)
+	}
+	return nil, nil, fmt.Errorf("unknown driver %q", name)
+}
+
+// openPacemaker builds the Pacemaker driver from the runbook's pacemaker
+// block: Pacemaker's tools and the version command run on a node through
+// its prefix, the upgrade command runs here, in the runbook's directory.
+// Before the run, each resource's declared failback is compared with its
+// stickiness.
+func openPacemaker(rb *lang.Runbook) (steps.Driver, func() error, error) {
+	pc := rb.Pacemaker
+	if pc == nil {
+		return nil, nil, errors.New(`the runbook declares no pacemaker { ... } block in its cluster block, which the pacemaker driver needs; rehearse it with --driver sim`)
+	}
+	node := func(name string) (*steps.Node, error) {
+		if n, ok := rb.Cluster.Node(name); ok {
+			return n, nil
+		}
+		return nil, fmt.Errorf("the runbook declares no node %q", name)
+	}
+	command := func(op string, s lang.Subject) (steps.Command, error) {
+		c, ok, err := pc.Command(op, s)
+		if err == nil && !ok {
+			err = fmt.Errorf("the pacemaker block declares no %s command", op)
+		}
+		return c, err
+	}
+	var names []string
+	media := ""
+	for _, n := range rb.Cluster.Nodes {
+		names = append(names, n.Name)
+		if media == "" || steps.CompareVersions(n.Version, media) < 0 {
+			media = n.Version
+		}
+	}
+	d, err := pacemaker.New(pacemaker.Config{
+		Nodes: names,
+		Run: pacemaker.PrefixRunner(func(name string) (steps.Command, error) {
+			n, err := node(name)
+			if err != nil {
+				return steps.Command{}, err
+			}
+			return command("prefix", lang.Subject{Node: n})
+		}),
+		VersionCommandFor: func(name string) ([]string, error) {
+			n, err := node(name)
+			if err != nil {
+				return nil, err
+			}
+			c, err := command("version", lang.Subject{Node: n})
+			return pacemaker.Argv(c), err
+		},
+		Upgrade: func(ctx context.Context, name, to string) error {
+			n, err := node(name)
+			if err != nil {
+				return err
+			}
+			c, err := command("upgrade", lang.Subject{Node: n, To: to})
+			if err != nil {
+				return err
+			}
+			return pacemaker.RunLocal(ctx, rb.Dir, c)
+		},
+		MediaVersion: media,
+		Poll:         pc.Poll,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := pacemaker.Preflight(ctx, d, rb.Cluster.Resources); err != nil {
+		return nil, nil, err
+	}
+	return d, func() error { return nil }, nil
+}
+
+// confirm asks a yes/no question on the terminal; only "yes" is yes.
+func (a *app) confirm(question string) bool {
+	fmt.Fprintf(a.stdout, "%s\n  Enter a value: ", question)
+	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+	fmt.Fprintln(a.stdout)
+	return strings.TrimSpace(line) == "yes"
+}
+
+func (a *app) run(args *runArgs) int {
+	rb := a.loadRunbook(args.Path, args.Vars, true)
+	if rb == nil {
+		return exitFailed
+	}
+	driver := args.Driver
+	if driver == "" {
+		driver = rb.Driver
+	}
+	if driver == "" {
+		driver = "sim"
+	}
+	if len(args.Faults) > 0 && driver != "sim" {
+		return a.usage("--fault only works with the simulator; this runbook uses the %s driver (add --driver sim to rehearse it)", driver)
+	}
+	rrb := runtimeRunbook(rb)
+	if err := checkRunTargets(args, rb, rrb); err != nil {
+		return a.usage("%v", err)
+	}
+
+	plan := a.predict(rb, rrb)
+	predicted := map[string]time.Duration{}
+	for _, s := range plan.Steps {
+		predicted[s.Address] = s.Duration
+	}
+	if !args.AutoApprove {
+		if !a.interactive {
+			fmt.Fprintln(a.stderr, "Error: run shows the plan and asks for confirmation on a terminal, and there is none. Pass --auto-approve to run without asking.")
+			return exitFailed
+		}
+		(&planHuman{w: a.stdout, color: a.color}).Plan(rb, rrb, plan)
+		if !a.confirm("Do you want to perform these steps? Only 'yes' will be accepted:") {
+			fmt.Fprintln(a.stdout, "Run cancelled: nothing was done.")
+			return exitFailed
+		}
+	}
+
+	dir := stateDir(args.State, rb)
+	command := "runbook run " + args.Path
+	st, err := runtime.OpenState(dir, runtime.CurrentHolder(command))
+	var locked *runtime.LockedError
+	if errors.As(err, &locked) {
+		fmt.Fprintf(a.stderr, "Error: %v.\nAnother run is in progress: wait for it, or stop it. If it died, `runbook unlock %s` clears the lock.\n", err, args.Path)
+		return exitFailed
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		return exitFailed
+	}
+	defer st.Close()
+	st.Sync = driver != "sim"
+
+	drv, closeDriver, err := openDriver(driver, rb, dir, args.Faults)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		return exitFailed
+	}
+	defer func() {
+		if err := closeDriver(); err != nil {
+			fmt.Fprintf(a.stderr, "Error: closing the %s driver: %v\n", driver, err)
+		}
+	}()
+
+	var end time.Time
+	switch now := drv.Now(); {
+	case args.Until != nil:
+		end = time.Date(now.Year(), now.Month(), now.Day(), args.Until.Hour, args.Until.Minute, 0, 0, now.Location())
+		if !end.After(now) {
+			end = end.Add(24 * time.Hour)
+		}
+	case args.Window > 0:
+		end = now.Add(args.Window)
+	}
+
+	view := a.runView(args.View, driver == "sim")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := make(chan struct{})
+	stopSignals := a.onSignals(view, stop, cancel)
+	defer stopSignals()
+
+	var prompt func(context.Context, string) (bool, error)
+	if a.interactive {
+		prompt = func(_ context.Context, q string) (bool, error) { return a.confirm(q), nil }
+	}
+	res := runtime.Run(ctx, rrb, runtime.Options{
+		Registry:    a.registry,
+		Driver:      drv,
+		State:       st,
+		DriverName:  driver,
+		Command:     command,
+		Poll:        poll(rb, driver),
+		Prompt:      prompt,
+		AutoApprove: args.AutoApprove,
+		Output:      a.stderr,
+		Dir:         rb.Dir,
+		Events:      view.Event,
+		Stop:        stop,
+		StopAfter:   args.StopAfter,
+		End:         end,
+		Predicted:   predicted,
+		Crash:       runtime.FailpointsFromEnv().Hit,
+	})
+	view.Summary(res)
+	return res.ExitCode()
+}
+
+// onSignals stops the run after the current step at the first SIGINT or
+// SIGTERM, and cancels the step in flight at the second. The returned
+// function stops listening.
+func (a *app) onSignals(view runView, stop chan struct{}, cancel context.CancelFunc) func() {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n := 0
+		for {
+			select {
+			case <-done:
+				return
+			case sig := <-sigs:
+				n++
+				if n == 1 {
+					close(stop)
+					view.Notice(fmt.Sprintf("%s: stopping after the current step; press Ctrl-C again to abort the step (it will be in doubt)", sig))
+					continue
+				}
+				view.Notice(fmt.Sprintf("%s: aborting the current step", sig))
+				cancel()
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+		wg.Wait()
+	}
+}
+
+// sortedDowntime returns the resources by name.
+func sortedDowntime(m map[string]time.Duration) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

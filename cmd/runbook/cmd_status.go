@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/steps"
+)
+
+func (a *app) statusCommand() *cobra.Command {
+	var args statusArgs
+	c := &cobra.Command{
+		Use:   "status [flags] PATH",
+		Short: "Show the cluster's state and the journal of the runbook's run",
+		Long: `Status shows the cluster as the run's driver reports it (for the simulator,
+the simulated cluster kept in the state directory; before any run, the
+cluster as the runbook declares it) and each step's status in the journal:
+done, skipped, failed, in-doubt, started or pending.
+
+While a run holds the lock, the simulated cluster is shown as the journal
+last recorded it.
+
+Exit status: 0 shown, 1 invalid runbook or unreadable state, 2 usage error.`,
+		Example: `  runbook status runbooks/netware65-rolling-upgrade.hcl
+  runbook status --json --state /tmp/rehearsal upgrade.hcl`,
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			if err := args.finish(pos); err != nil {
+				return usageError{err}
+			}
+			return exitWith(a.status(&args))
+		},
+	}
+	args.bind(c.Flags())
+	return c
+}
+
+// Where a status's cluster comes from.
+const (
+	sourceLive     = "live"     // read from the driver now
+	sourceJournal  = "journal"  // the journal's picture: a run holds the lock
+	sourceDeclared = "declared" // no run yet: the cluster as declared
+)
+
+// statusReport is what `runbook status` shows.
+type statusReport struct {
+	Runbook  string
+	StateDir string
+	Driver   string
+	Source   string
+	// Time is the driver's clock when read (zero if unknown).
+	Time    time.Time
+	Cluster *steps.Status
+	Steps   []stepStatus
+	Holder  *runtime.Holder
+	// Error is why the cluster could not be read, if it could not.
+	Error string
+}
+
+type stepStatus struct {
+	Address string `json:"address"`
+	Status  string `json:"status"`
+	Error   string `json:"error,omitempty"`
+}
+
+func (a *app) status(args *statusArgs) int {
+	rb := a.loadRunbook(args.Path, args.Vars, false)
+	if rb == nil {
+		return exitFailed
+	}
+	dir := stateDir(args.State, rb)
+	recs, err := runtime.ReadJournal(dir)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		return exitFailed
+	}
+	rep := &statusReport{Runbook: rb.Name, StateDir: dir, Driver: runtime.FirstDriver(recs)}
+	if rep.Driver == "" {
+		rep.Driver = rb.Driver
+	}
+	last := runtime.StepStatuses(recs)
+	for _, s := range rb.Steps {
+		ss := stepStatus{Address: s.Address, Status: runtime.StatusPending}
+		if r, ok := last[s.Address]; ok {
+			ss.Status, ss.Error = r.Status, r.Error
+		}
+		rep.Steps = append(rep.Steps, ss)
+	}
+	if err := a.readCluster(rep, rb, recs); err != nil {
+		rep.Error = err.Error()
+	}
+	return a.statusView(args.View).Status(rep)
+}
+
+// readCluster fills in the cluster's status. The simulator's state is
+// opened only under the state's lock, so that status never races a run.
+func (a *app) readCluster(rep *statusReport, rb *lang.Runbook, recs []runtime.Record) error {
+	if _, err := os.Stat(rep.StateDir); errors.Is(err, os.ErrNotExist) || (rep.Driver == "sim" && !exists(filepath.Join(rep.StateDir, runtime.SimFile))) {
+		rep.Source, rep.Cluster = sourceDeclared, rb.Cluster.InitialStatus()
+		return nil
+	}
+	lock, err := runtime.AcquireLock(rep.StateDir, runtime.CurrentHolder("runbook status "+rb.Path))
+	var locked *runtime.LockedError
+	if errors.As(err, &locked) {
+		rep.Holder = locked.Holder
+		snap, err := runtime.ReadSnapshot(rep.StateDir)
+		if err != nil {
+			return fmt.Errorf("a run holds the lock, and the journal's snapshot is unreadable: %v", err)
+		}
+		rep.Source, rep.Cluster = sourceJournal, runtime.Expected(snap, recs)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	drv, closeDriver, err := openDriver(rep.Driver, rb, rep.StateDir, nil)
+	if err != nil {
+		return err
+	}
+	defer closeDriver()
+	st, err := drv.Status(context.Background())
+	if err != nil {
+		return err
+	}
+	rep.Source, rep.Cluster, rep.Time = sourceLive, st.Clone(), drv.Now()
+	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fatih/color"
+
+	"github.com/runbookhq/runbook/runtime"
+)
+
+// runView shows a run as it happens and its summary.
+type runView interface {
+	// Event shows one event.
+	Event(e runtime.Event)
+	// Notice shows a message of the command itself (a signal received).
+	Notice(msg string)
+	// Summary shows how the run ended.
+	Summary(res *runtime.Result)
+}
+
+func (a *app) runView(t viewType, simulated bool) runView {
+	if t == viewJSON {
+		return &runJSON{enc: json.NewEncoder(a.stdout)}
+	}
+	return &runHuman{w: a.stdout, color: a.color, simulated: simulated}
+}
+
+// runHuman prints one line per event: the time (virtual for the simulator),
+// the step's address and what happened.
+type runHuman struct {
+	mu        sync.Mutex
+	w         io.Writer
+	color     bool
+	simulated bool
+}
+
+const timeLayout = "15:04:05"
+
+func (v *runHuman) Event(e runtime.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	faint := paint(v.color, color.Faint)
+	faint.Fprint(v.w, e.Time.Format(timeLayout))
+	fmt.Fprint(v.w, " ")
+	if e.Step != "" {
+		paint(v.color, color.Bold).Fprint(v.w, e.Step)
+		fmt.Fprint(v.w, ": ")
+	}
+	msg := paint(v.color)
+	switch {
+	case e.Alarm:
+		msg = paint(v.color, color.FgRed, color.Bold)
+	case e.Type == runtime.EventStep && e.Status == runtime.StatusDone:
+		msg = paint(v.color, color.FgGreen)
+	case e.Type == runtime.EventStep && e.Status == runtime.StatusSkipped:
+		msg = paint(v.color, color.Faint)
+	case e.Type == runtime.EventWarning, e.Type == runtime.EventStop:
+		msg = paint(v.color, color.FgYellow)
+	case e.Type == runtime.EventChange:
+		msg = paint(v.color, color.FgCyan)
+	case e.Type == runtime.EventStart:
+		msg = paint(v.color, color.Bold)
+	}
+	if e.Type == runtime.EventWarning {
+		msg.Fprint(v.w, "warning: ")
+	}
+	msg.Fprint(v.w, e.Message)
+	fmt.Fprintln(v.w)
+	indent := strings.Repeat(" ", len(timeLayout)+1)
+	for _, p := range e.Problems {
+		fmt.Fprintf(v.w, "%s- %s\n", indent, p)
+	}
+	if e.Detail != "" {
+		fmt.Fprintf(v.w, "%s%s\n", indent, e.Detail)
+	}
+}
+
+func (v *runHuman) Notice(msg string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	paint(v.color, color.FgYellow, color.Bold).Fprintln(v.w, msg)
+}
+
+// maxDowntimeLines bounds the downtime table of a large cluster; --json
+// gives every resource.
+const maxDowntimeLines = 20
+
+func (v *runHuman) Summary(res *runtime.Result) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	fmt.Fprintln(v.w)
+	counts := fmt.Sprintf("%s done", plural(res.Done, "step"))
+	if res.Earlier > 0 {
+		counts += fmt.Sprintf(" (and %d earlier)", res.Earlier)
+	}
+	counts += fmt.Sprintf(", %d skipped, %d failed", res.Skipped, res.Failed)
+	if res.InDoubt > 0 {
+		counts += fmt.Sprintf(", %d in doubt", res.InDoubt)
+	}
+	counts += fmt.Sprintf(", %d left", res.Left)
+	took := runtime.FormatDuration(res.End.Sub(res.Start))
+	if v.simulated {
+		took += " simulated"
+	}
+	left := ""
+	if res.Next != "" {
+		left = fmt.Sprintf("%s left, from %s", plural(res.Left, "step"), res.Next)
+		if res.LeftPredicted > 0 {
+			left += fmt.Sprintf(", about %s by the plan", runtime.FormatDuration(res.LeftPredicted))
+		}
+	}
+	where := "Stopped before " + res.Next
+	if res.Last != "" {
+		where = "Stopped after " + res.Last
+	}
+	green, red, yellow := paint(v.color, color.FgGreen, color.Bold), paint(v.color, color.FgRed, color.Bold), paint(v.color, color.FgYellow, color.Bold)
+	switch res.Outcome {
+	case runtime.OutcomeCompleted:
+		green.Fprint(v.w, "Run complete:")
+		fmt.Fprintf(v.w, " %s; %s.\n", counts, took)
+	case runtime.OutcomeStopped:
+		yellow.Fprint(v.w, where+":")
+		fmt.Fprintf(v.w, " %s; %s.\n", counts, took)
+		fmt.Fprintf(v.w, "%s. Resume with the same command.\n", upperFirst(left))
+	case runtime.OutcomeInterrupted:
+		yellow.Fprint(v.w, "Interrupted:")
+		fmt.Fprintf(v.w, " %s. %s; %s.\n", res.Message, counts, took)
+		fmt.Fprintf(v.w, "%s. Resume with the same command: it first settles the step in doubt by reading the cluster's status.\n", upperFirst(left))
+	case runtime.OutcomeFailed:
+		red.Fprint(v.w, "Run failed:")
+		fmt.Fprintf(v.w, " %s. %s; %s.\n", res.Message, counts, took)
+		fmt.Fprintf(v.w, "%s. Fix the cause, then run the same command to resume.\n", upperFirst(left))
+	case runtime.OutcomeDrift:
+		red.Fprint(v.w, "Nothing was done:")
+		fmt.Fprintf(v.w, " %s.\n", strings.TrimSuffix(res.Message, "; nothing was done"))
+	default:
+		red.Fprint(v.w, "Error:")
+		fmt.Fprintf(v.w, " %s.\n", res.Message)
+	}
+	v.downtime(res.Downtime)
+}
+
+func (v *runHuman) downtime(dt map[string]time.Duration) {
+	var names []string
+	for _, n := range sortedDowntime(dt) {
+		if dt[n] > 0 {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	fmt.Fprintln(v.w, "Downtime per resource:")
+	more := 0
+	if len(names) > maxDowntimeLines {
+		sort.SliceStable(names, func(i, j int) bool { return dt[names[i]] > dt[names[j]] })
+		more = len(names) - maxDowntimeLines
+		names = names[:maxDowntimeLines]
+		sort.Strings(names)
+	}
+	width := 0
+	for _, n := range names {
+		width = max(width, len(n))
+	}
+	for _, n := range names {
+		fmt.Fprintf(v.w, "  %-*s  %s\n", width, n, runtime.FormatDuration(dt[n]))
+	}
+	if more > 0 {
+		fmt.Fprintf(v.w, "  ... and %d more (the %d longest are shown; --json lists all)\n", more, maxDowntimeLines)
+	}
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// runJSON prints one JSON object per line: every event, then the summary.
+type runJSON struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+func (v *runJSON) Event(e runtime.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.enc.Encode(e)
+}
+
+func (v *runJSON) Notice(msg string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.enc.Encode(map[string]string{"type": "notice", "message": msg})
+}
+
+// runSummaryJSON is the last line of `run --json`.
+type runSummaryJSON struct {
+	Type                 string             `json:"type"`
+	OK                   bool               `json:"ok"`
+	Outcome              string             `json:"outcome"`
+	Message              string             `json:"message"`
+	ExitCode             int                `json:"exit_code"`
+	Steps                map[string]int     `json:"steps"`
+	Last                 string             `json:"last,omitempty"`
+	Next                 string             `json:"next,omitempty"`
+	Start                time.Time          `json:"start"`
+	End                  time.Time          `json:"end"`
+	ElapsedSeconds       float64            `json:"elapsed_seconds"`
+	LeftPredictedSeconds float64            `json:"left_predicted_seconds"`
+	DowntimeSeconds      map[string]float64 `json:"downtime_seconds"`
+	Offline              []string           `json:"offline,omitempty"`
+}
+
+func (v *runJSON) Summary(res *runtime.Result) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	dt := map[string]float64{}
+	for k, d := range res.Downtime {
+		dt[k] = d.Seconds()
+	}
+	v.enc.Encode(runSummaryJSON{
+		Type: "summary", OK: res.OK(), Outcome: res.Outcome, Message: res.Message, ExitCode: res.ExitCode(),
+		Steps: map[string]int{"done": res.Done, "earlier": res.Earlier, "skipped": res.Skipped, "failed": res.Failed, "in_doubt": res.InDoubt, "left": res.Left},
+		Last:  res.Last, Next: res.Next, Start: res.Start, End: res.End, ElapsedSeconds: res.End.Sub(res.Start).Seconds(),
+		LeftPredictedSeconds: res.LeftPredicted.Seconds(), DowntimeSeconds: dt, Offline: res.Offline,
+	})
+}
