@@ -21,6 +21,9 @@ type ExecConfig struct {
 	Poll time.Duration
 	// Status prints the status JSON.
 	Status steps.Command
+	// CommandTimeout bounds each command, on top of its step's timeout
+	// (0: only the step's timeout).
+	CommandTimeout time.Duration
 
 	statusSet bool
 	commands
@@ -51,7 +54,7 @@ var ExecOps = map[string][]string{
 const defaultPoll = 2 * time.Second
 
 func execBlockSchema() *hcl.BodySchema {
-	s := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "poll"}, {Name: "status"}}}
+	s := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "poll"}, {Name: "status"}, {Name: "command_timeout"}}}
 	for _, op := range sortedOps(ExecOps) {
 		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: op})
 	}
@@ -75,6 +78,12 @@ func (p *parser) decodeExecBlock(b *hcl.Block) *ExecConfig {
 		x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, "poll")
 		if d, ok := x.(time.Duration); ok {
 			e.Poll = d
+		}
+	}
+	if a, ok := content.Attributes["command_timeout"]; ok {
+		x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, "command_timeout")
+		if d, ok := x.(time.Duration); ok {
+			e.CommandTimeout = d
 		}
 	}
 	if a, ok := content.Attributes["status"]; ok {

@@ -39,9 +39,11 @@ func (p *parser) check() {
 		return
 	}
 	s := sim.New(rb.Cluster, sim.Options{Timings: rb.Sim, Instant: true, Lenient: true})
+	rec := &opRecorder{Driver: s}
 	// Poll once per timeout: with no durations, a condition that does not
 	// hold at once never will.
-	env := &steps.Env{Cluster: rb.Cluster, Driver: s, Poll: 24 * time.Hour, AutoApprove: true, Dir: rb.Dir}
+	env := &steps.Env{Cluster: rb.Cluster, Driver: rec, Poll: 24 * time.Hour, AutoApprove: true, Dir: rb.Dir}
+	undeclared := map[string]bool{}
 	ctx := context.Background()
 	o := newOrderState(p)
 	for _, st := range rb.Steps {
@@ -79,7 +81,9 @@ func (p *parser) check() {
 		if typ.Mutates() {
 			// Steps that change no cluster state are not run: they may act
 			// outside the cluster (a local command), which validate must not do.
+			rec.used = nil
 			err := typ.Run(ctx, env, &st.Instance, s.Now().Add(st.Timeout))
+			p.checkDeclared(st, rec.used, undeclared)
 			if err != nil {
 				// Resume it once, as a new run would, so that the model
 				// goes on from the step's full effect rather than from
@@ -93,6 +97,80 @@ func (p *parser) check() {
 		o.after(st)
 	}
 	o.finish(s)
+}
+
+// checkDeclared reports, for the exec driver, each operation the step
+// issued in the abstract run that the exec block does not declare: the run
+// would fail there, possibly half-way through (resources taken offline for
+// the media upgrade and no command to bring them back). Each operation is
+// reported once, at the first step that needs it.
+func (p *parser) checkDeclared(st *Step, used []string, reported map[string]bool) {
+	rb := p.rb
+	if rb.Driver != "exec" || rb.Exec == nil {
+		return
+	}
+	for _, op := range used {
+		if reported[op] || rb.Exec.Declared(op) {
+			continue
+		}
+		reported[op] = true
+		p.errorf(st.Range, "Operation not declared", "This step issues the driver operation %q, but the cluster's exec block declares no %s command, so the run would fail here. Add %s = [\"COMMAND\", \"ARG\", ...] (or a shell string) to the exec block.%s", op, op, op, where(st, ""))
+	}
+}
+
+// opRecorder records the driver operations a step issues, by name.
+type opRecorder struct {
+	steps.Driver
+	used []string
+}
+
+func (r *opRecorder) note(op string) {
+	for _, u := range r.used {
+		if u == op {
+			return
+		}
+	}
+	r.used = append(r.used, op)
+}
+
+func (r *opRecorder) InstallLicense(ctx context.Context, l steps.License) error {
+	r.note(steps.OpInstallLicense)
+	return r.Driver.InstallLicense(ctx, l)
+}
+
+func (r *opRecorder) Leave(ctx context.Context, n steps.Node) error {
+	r.note(steps.OpLeave)
+	return r.Driver.Leave(ctx, n)
+}
+
+func (r *opRecorder) Upgrade(ctx context.Context, n steps.Node, to string) error {
+	r.note(steps.OpUpgrade)
+	return r.Driver.Upgrade(ctx, n, to)
+}
+
+func (r *opRecorder) Migrate(ctx context.Context, res steps.Resource, n steps.Node) error {
+	r.note(steps.OpMigrate)
+	return r.Driver.Migrate(ctx, res, n)
+}
+
+func (r *opRecorder) Offline(ctx context.Context, res steps.Resource) error {
+	r.note(steps.OpOffline)
+	return r.Driver.Offline(ctx, res)
+}
+
+func (r *opRecorder) Online(ctx context.Context, res steps.Resource, n steps.Node) error {
+	r.note(steps.OpOnline)
+	return r.Driver.Online(ctx, res, n)
+}
+
+func (r *opRecorder) MediaUpgrade(ctx context.Context, n steps.Node) error {
+	r.note(steps.OpMediaUpgrade)
+	return r.Driver.MediaUpgrade(ctx, n)
+}
+
+func (r *opRecorder) MediaRefresh(ctx context.Context, n steps.Node) error {
+	r.note(steps.OpMediaRefresh)
+	return r.Driver.MediaRefresh(ctx, n)
 }
 
 // problem reports a step type's Problem at the attribute it is about.

@@ -299,6 +299,7 @@ cluster "c" {
   driver = "exec"
   exec {
     poll            = "5s"
+    command_timeout = "2m"
     status          = "${var.admin} status --json"
     install_license = [var.admin, "license", "add", license.product, license.version]
     leave           = "ssh root@${node.address} cluster leave"
@@ -329,8 +330,8 @@ func TestExecCommand(t *testing.T) {
 	if e == nil {
 		t.Fatal("no exec config")
 	}
-	if e.Poll != 5*time.Second || e.Status.Shell != "ncs-admin status --json" {
-		t.Errorf("poll, status = %s, %+v", e.Poll, e.Status)
+	if e.Poll != 5*time.Second || e.Status.Shell != "ncs-admin status --json" || e.CommandTimeout != 2*time.Minute {
+		t.Errorf("poll, status, command_timeout = %s, %+v, %s", e.Poll, e.Status, e.CommandTimeout)
 	}
 	fs1, _ := rb.Cluster.Node("FS1")
 	r1, _ := rb.Cluster.Resource("R1")

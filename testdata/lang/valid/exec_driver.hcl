@@ -12,6 +12,7 @@ cluster "CL2" {
   driver = "exec"
   exec {
     poll            = "5s"
+    command_timeout = "50m"
     status          = "${var.admin} status --json"
     install_license = [var.admin, "license", "add", license.product, license.version]
     leave           = "ssh root@${node.address} cluster leave"
