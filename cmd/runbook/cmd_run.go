@@ -303,7 +303,10 @@ func openPacemaker(rb *lang.Runbook) (steps.Driver, func() error, error) {
 // confirm asks a yes/no question on the terminal; only "yes" is yes.
 func (a *app) confirm(question string) bool {
 	fmt.Fprintf(a.stdout, "%s\n  Enter a value: ", question)
-	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+	if a.lines == nil {
+		a.lines = bufio.NewReader(a.stdin)
+	}
+	line, _ := a.lines.ReadString('\n')
 	fmt.Fprintln(a.stdout)
 	return strings.TrimSpace(line) == "yes"
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ func main() {
 // and the step registry.
 type app struct {
 	stdin          io.Reader
+	lines          *bufio.Reader // stdin, read a line at a time by confirm
 	stdout, stderr io.Writer
 	registry       steps.Registry
 	// color is true when stdout is a terminal and NO_COLOR is unset.

@@ -6,10 +6,11 @@
 // The runbook's operations map onto Pacemaker as follows:
 //
 //	Leave          crm_attribute: the node goes to standby; resources fail over
-//	Upgrade        Config.Upgrade (stop, install, start), then standby off
-//	Migrate        crm_resource --move, plus --ban of the current node, then --clear
+//	Upgrade        Config.Upgrade (stop, install, start), then the standby attribute deleted
+//	Migrate        a runbook-prefer-R location constraint (INFINITY) on the node, a
+//	               runbook-ban-R (-INFINITY) on the current one, both removed once moved
 //	Offline        crm_resource --meta target-role=Stopped
-//	Online         crm_resource --move, target-role removed, then --clear
+//	Online         runbook-prefer-R, target-role removed, then the constraint removed
 //	MediaUpgrade   cibadmin --upgrade (the CIB schema), media version recorded
 //	MediaRefresh   crm_resource --refresh --node
 //	InstallLicense a cluster option runbook-license-<hash> = "VERSION PRODUCT"
@@ -17,7 +18,19 @@
 //
 // Failover order and failback mode are the cluster's own configuration
 // (location scores and resource-stickiness 0 or INFINITY); the driver
-// does not change them.
+// does not change them. [Preflight] compares the runbook's declared
+// failback modes with the stickiness before a run.
+//
+// The driver touches only what it creates: its own constraints (ids starting
+// with ConstraintPrefix, never crm_resource's cli-prefer and cli-ban, which
+// an operator may have set), each node's standby attribute and the
+// resources' target-role, all removed when no longer needed, and its
+// cluster options (licences, media version).
+//
+// A node that is offline although neither in standby nor being upgraded
+// has left the cluster without the runbook (crashed, killed, fenced):
+// Status then fails with a [LostError] naming it, so that no step acts on a
+// cluster with two nodes out.
 //
 // The package does not start or stop cluster daemons itself and never uses
 // init scripts, pcs or crmsh: stopping a node's stack is Config.Upgrade's

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -102,7 +103,25 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The CIB and the nodes' versions are read side by side: a status is
+	// read at every poll of every wait.
+	names := append([]string(nil), d.cfg.Nodes...)
+	for _, n := range mon.Nodes {
+		if !slices.Contains(names, n.Name) {
+			names = append(names, n.Name)
+		}
+	}
+	var wg sync.WaitGroup
+	read := make([]string, len(names))
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			read[i] = d.readVersion(ctx, n)
+		}()
+	}
 	cibXML, err := d.cfg.Run(ctx, via, "cibadmin", "--query")
+	wg.Wait()
 	if err != nil {
 		return nil, d.fail(ctx, err)
 	}
@@ -112,6 +131,11 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 	}
 
 	d.mu.Lock()
+	for i, n := range names {
+		if read[i] != "" {
+			d.versions[n] = read[i]
+		}
+	}
 	defer d.mu.Unlock()
 	var lost []string
 	for _, n := range mon.Nodes {
@@ -130,11 +154,11 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 		if n.Online && !n.Standby && !n.Pending && !n.Unclean {
 			state = steps.NodeUp
 		}
-		st.SetNode(n.Name, steps.NodeStatus{State: state, Version: d.version(ctx, n.Name)})
+		st.SetNode(n.Name, steps.NodeStatus{State: state, Version: d.versions[n.Name]})
 	}
 	for _, name := range d.cfg.Nodes {
 		if !seen[name] {
-			st.SetNode(name, steps.NodeStatus{State: steps.NodeDown, Version: d.version(ctx, name)})
+			st.SetNode(name, steps.NodeStatus{State: steps.NodeDown, Version: d.versions[name]})
 		}
 	}
 	for _, r := range mon.Resources {
@@ -184,24 +208,23 @@ func (e *LostError) Error() string {
 		strings.Join(e.Nodes, ", "), q, e.DC, strings.Join(e.Nodes, ", "))
 }
 
-// version runs the version command on node, falling back to the last
-// version read there when the node does not answer (it is rebooting).
-// d.mu is held.
-func (d *Driver) version(ctx context.Context, node string) string {
+// readVersion runs the version command on node; "" when the node does not
+// answer (it is rebooting): the caller keeps the last version read there.
+func (d *Driver) readVersion(ctx context.Context, node string) string {
 	argv := d.cfg.VersionCommand
 	if d.cfg.VersionCommandFor != nil {
 		var err error
 		if argv, err = d.cfg.VersionCommandFor(node); err != nil {
-			return d.versions[node]
+			return ""
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	out, err := d.cfg.Run(cctx, node, argv...)
-	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
-		d.versions[node] = v
+	if err != nil {
+		return ""
 	}
-	return d.versions[node]
+	return strings.TrimSpace(string(out))
 }
 
 // monitor reads crm_mon on the node that answered last, else on the first
@@ -452,9 +475,7 @@ func (d *Driver) MediaUpgrade(ctx context.Context, n steps.Node) error {
 	if _, err := d.cfg.Run(ctx, n.Name, "cibadmin", "--upgrade", "--force"); err != nil {
 		return d.fail(ctx, err)
 	}
-	d.mu.Lock()
-	v := d.version(ctx, n.Name)
-	d.mu.Unlock()
+	v := d.readVersion(ctx, n.Name)
 	if v == "" {
 		return fmt.Errorf("pacemaker: cannot read the version of %s", n.Name)
 	}

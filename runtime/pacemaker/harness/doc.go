@@ -13,6 +13,14 @@
 // The harness starts corosync and pacemakerd itself and only ever signals the
 // processes it started, or processes inside the namespaces it created. It
 // never uses init scripts, pcs or crmsh, which stop Pacemaker host-wide.
+// Each daemon's PID and start time are kept in a pid file under the node's
+// directory, so that another process can [Attach] to a running cluster by
+// its directory and stop, upgrade, start or kill its nodes: cmd pcmkctl
+// does, as the upgrade command of a runbook.
+//
+// [Require] also takes a machine-wide lock (LockFile) for the test's
+// duration: go test runs packages in parallel, and only one live cluster
+// runs at a time.
 //
 // It needs root, util-linux (unshare, nsenter), iproute2 and the Debian
 // packages that .ci/install-pacemaker installs. [Available] says what is
