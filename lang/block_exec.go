@@ -40,14 +40,14 @@ type Subject struct {
 
 // ExecOps are the exec driver's operations, with the names each binds.
 var ExecOps = map[string][]string{
-	"install_license": {"license"},
-	"leave":           {"node"},
-	"upgrade":         {"node", "to"},
-	"migrate":         {"resource", "node"},
-	"offline":         {"resource"},
-	"online":          {"resource", "node"},
-	"media_upgrade":   {"node"},
-	"media_refresh":   {"node"},
+	steps.OpInstallLicense: {"license"},
+	steps.OpLeave:          {"node"},
+	steps.OpUpgrade:        {"node", "to"},
+	steps.OpMigrate:        {"resource", "node"},
+	steps.OpOffline:        {"resource"},
+	steps.OpOnline:         {"resource", "node"},
+	steps.OpMediaUpgrade:   {"node"},
+	steps.OpMediaRefresh:   {"node"},
 }
 
 // defaultPoll is how often drivers read status while waiting.

@@ -46,5 +46,5 @@ func (a *app) validate(args *validateArgs) int {
 	if rb != nil {
 		files = rb.Files
 	}
-	return a.validateView(args.View).Results(files, uniqueDiags(diags))
+	return a.validateView(args.View).Results(files, diags)
 }

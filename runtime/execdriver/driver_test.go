@@ -347,9 +347,9 @@ func TestArgvVsShell(t *testing.T) {
 	word := `it's $X; "quoted" | ${node}`
 	ops := OpsFunc(func(op string, s Subject) (steps.Command, bool, error) {
 		switch op {
-		case OpLeave:
+		case steps.OpLeave:
 			return steps.Command{Argv: []string{"sh", "-c", `printf '%s\n' "$@" > argv.out`, "sh", word, s.Node.Address}}, true, nil
-		case OpUpgrade:
+		case steps.OpUpgrade:
 			return steps.Command{Shell: "echo " + s.Node.Name + " $X " + s.To + " > shell.out; pwd >> shell.out"}, true, nil
 		}
 		return steps.Command{}, false, nil

@@ -2,21 +2,10 @@ package execdriver
 
 import "github.com/runbookhq/runbook/steps"
 
-// Operation names: the attributes of a runbook's exec {} block that declare
-// each driver operation's command.
-const (
-	OpInstallLicense = "install_license"
-	OpLeave          = "leave"
-	OpUpgrade        = "upgrade"
-	OpMigrate        = "migrate"
-	OpOffline        = "offline"
-	OpOnline         = "online"
-	OpMediaUpgrade   = "media_upgrade"
-	OpMediaRefresh   = "media_refresh"
-)
-
-// Operations lists every operation name, in the order SPEC §4 declares them.
-var Operations = []string{OpInstallLicense, OpLeave, OpUpgrade, OpMigrate, OpOffline, OpOnline, OpMediaUpgrade, OpMediaRefresh}
+// Operations lists every driver operation by the name of the exec {}
+// attribute that declares its command, in the order SPEC §4 declares them.
+var Operations = []string{steps.OpInstallLicense, steps.OpLeave, steps.OpUpgrade, steps.OpMigrate, steps.OpOffline,
+	steps.OpOnline, steps.OpMediaUpgrade, steps.OpMediaRefresh}
 
 // Subject is what an operation acts on, bound to the names its command
 // expression may use: node, resource, license and to. Fields the operation

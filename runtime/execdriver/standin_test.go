@@ -64,21 +64,21 @@ func standinOps(bin string) OpsFunc {
 	return func(op string, s Subject) (steps.Command, bool, error) {
 		var args []string
 		switch op {
-		case OpInstallLicense:
+		case steps.OpInstallLicense:
 			args = []string{"license", "add", s.License.Product, s.License.Version}
-		case OpLeave:
+		case steps.OpLeave:
 			args = []string{"leave", s.Node.Name}
-		case OpUpgrade:
+		case steps.OpUpgrade:
 			args = []string{"upgrade", s.Node.Name, s.To}
-		case OpMigrate:
+		case steps.OpMigrate:
 			args = []string{"migrate", s.Resource.Name, s.Node.Name}
-		case OpOffline:
+		case steps.OpOffline:
 			args = []string{"offline", s.Resource.Name}
-		case OpOnline:
+		case steps.OpOnline:
 			args = []string{"online", s.Resource.Name, s.Node.Name}
-		case OpMediaUpgrade:
+		case steps.OpMediaUpgrade:
 			args = []string{"media-upgrade", s.Node.Name}
-		case OpMediaRefresh:
+		case steps.OpMediaRefresh:
 			args = []string{"media-refresh", s.Node.Name}
 		default:
 			return steps.Command{}, false, nil

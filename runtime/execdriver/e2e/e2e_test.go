@@ -73,21 +73,21 @@ func procedure(c *steps.Cluster, timeout time.Duration) *runtime.Runbook {
 func ops(op string, s execdriver.Subject) (steps.Command, bool, error) {
 	var args []string
 	switch op {
-	case execdriver.OpInstallLicense:
+	case steps.OpInstallLicense:
 		args = []string{"license", "add", s.License.Product, s.License.Version}
-	case execdriver.OpLeave:
+	case steps.OpLeave:
 		args = []string{"leave", s.Node.Name}
-	case execdriver.OpUpgrade:
+	case steps.OpUpgrade:
 		args = []string{"upgrade", s.Node.Name, s.To}
-	case execdriver.OpMigrate:
+	case steps.OpMigrate:
 		args = []string{"migrate", s.Resource.Name, s.Node.Name}
-	case execdriver.OpOffline:
+	case steps.OpOffline:
 		args = []string{"offline", s.Resource.Name}
-	case execdriver.OpOnline:
+	case steps.OpOnline:
 		args = []string{"online", s.Resource.Name, s.Node.Name}
-	case execdriver.OpMediaUpgrade:
+	case steps.OpMediaUpgrade:
 		args = []string{"media-upgrade", s.Node.Name}
-	case execdriver.OpMediaRefresh:
+	case steps.OpMediaRefresh:
 		args = []string{"media-refresh", s.Node.Name}
 	default:
 		return steps.Command{}, false, nil
