@@ -99,22 +99,32 @@ func (p *parser) check() {
 	o.finish(s)
 }
 
-// checkDeclared reports, for the exec driver, each operation the step
+// checkDeclared reports, for the exec and pacemaker drivers, each operation the step
 // issued in the abstract run that the exec block does not declare: the run
 // would fail there, possibly half-way through (resources taken offline for
 // the media upgrade and no command to bring them back). Each operation is
 // reported once, at the first step that needs it.
 func (p *parser) checkDeclared(st *Step, used []string, reported map[string]bool) {
 	rb := p.rb
-	if rb.Driver != "exec" || rb.Exec == nil {
+	var declared func(string) bool
+	block := ""
+	switch {
+	case rb.Driver == "exec" && rb.Exec != nil:
+		declared, block = rb.Exec.Declared, "exec"
+	case rb.Driver == "pacemaker" && rb.Pacemaker != nil:
+		// The Pacemaker driver does everything with Pacemaker's own tools
+		// but the upgrade itself, which the runbook supplies.
+		declared = func(op string) bool { return op != steps.OpUpgrade || rb.Pacemaker.Declared(op) }
+		block = "pacemaker"
+	default:
 		return
 	}
 	for _, op := range used {
-		if reported[op] || rb.Exec.Declared(op) {
+		if reported[op] || declared(op) {
 			continue
 		}
 		reported[op] = true
-		p.errorf(st.Range, "Operation not declared", "This step issues the driver operation %q, but the cluster's exec block declares no %s command, so the run would fail here. Add %s = [\"COMMAND\", \"ARG\", ...] (or a shell string) to the exec block.%s", op, op, op, where(st, ""))
+		p.errorf(st.Range, "Operation not declared", "This step issues the driver operation %q, but the cluster's %s block declares no %s command, so the run would fail here. Add %s = [\"COMMAND\", \"ARG\", ...] (or a shell string) to the %s block.%s", op, block, op, op, block, where(st, ""))
 	}
 }
 

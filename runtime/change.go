@@ -20,6 +20,8 @@ func (c Change) String() string {
 			return fmt.Sprintf("node %s up at %s", c.Name, c.ToVersion)
 		case c.ToState != steps.NodeUp && c.FromState == steps.NodeUp:
 			return fmt.Sprintf("node %s %s", c.Name, c.ToState)
+		case c.FromVersion == c.ToVersion && c.FromMedia != c.ToMedia:
+			return fmt.Sprintf("node %s read the media at %s", c.Name, c.ToMedia)
 		default:
 			return fmt.Sprintf("node %s at %s", c.Name, c.ToVersion)
 		}

@@ -65,6 +65,10 @@ type Change struct {
 	FromVersion string `json:"from_version,omitempty"`
 	ToVersion   string `json:"to_version,omitempty"`
 	Product     string `json:"product,omitempty"`
+	// For nodes whose driver reports it: the media version the node has
+	// read, before and after.
+	FromMedia string `json:"from_media,omitempty"`
+	ToMedia   string `json:"to_media,omitempty"`
 	// Unplanned marks a resource that stopped running although no step
 	// took it offline: an outage.
 	Unplanned bool `json:"unplanned,omitempty"`

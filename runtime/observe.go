@@ -103,7 +103,8 @@ func (o *observer) observe(st *steps.Status) {
 		if had == has && old == cur {
 			continue
 		}
-		c := Change{Kind: ChangeNode, Name: n, FromState: old.State, FromVersion: old.Version, ToState: cur.State, ToVersion: cur.Version}
+		c := Change{Kind: ChangeNode, Name: n, FromState: old.State, FromVersion: old.Version, ToState: cur.State, ToVersion: cur.Version,
+			FromMedia: old.Media, ToMedia: cur.Media}
 		if has {
 			o.known.SetNode(n, cur)
 			o.delta.setNode(n, &cur)

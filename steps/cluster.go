@@ -144,7 +144,8 @@ func (c *Cluster) HomedOn(node string) []string {
 
 // InitialStatus is the status the declared cluster has before the runbook
 // starts: every node up at its declared version, every resource running on
-// its home node, no licence installed, the media at the lowest node version.
+// its home node, no licence installed, the media at the lowest node version
+// and read by every node.
 func (c *Cluster) InitialStatus() *Status {
 	s := NewStatus()
 	for _, n := range c.Nodes {
@@ -152,6 +153,11 @@ func (c *Cluster) InitialStatus() *Status {
 		if s.MediaVersion == "" || CompareVersions(n.Version, s.MediaVersion) < 0 {
 			s.MediaVersion = n.Version
 		}
+	}
+	for _, n := range c.Nodes {
+		ns := s.Nodes[n.Name]
+		ns.Media = s.MediaVersion
+		s.SetNode(n.Name, ns)
 	}
 	for _, r := range c.Resources {
 		rs := ResourceStatus{State: ResourceOffline}

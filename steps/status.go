@@ -20,10 +20,13 @@ const (
 	ResourceComatose = "comatose"
 )
 
-// NodeStatus is a node as a driver reports it.
+// NodeStatus is a node as a driver reports it. Media, if the driver reports
+// it, is the version of the shared media the node has read: after a media
+// upgrade, each other node must refresh before a resource can run on it.
 type NodeStatus struct {
 	Version string `json:"version"`
 	State   string `json:"state"`
+	Media   string `json:"media_version,omitempty"`
 }
 
 // ResourceStatus is a resource as a driver reports it. Node is where it runs,

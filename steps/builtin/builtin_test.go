@@ -84,8 +84,8 @@ func TestWholeProcedure(t *testing.T) {
 	}
 	st, _ := s.Status(context.Background())
 	for _, n := range c.Nodes {
-		if got := st.Nodes[n.Name]; got != (steps.NodeStatus{Version: "6.5", State: "up"}) {
-			t.Errorf("node %s = %+v; want up at 6.5", n.Name, got)
+		if got := st.Nodes[n.Name]; got != (steps.NodeStatus{Version: "6.5", State: "up", Media: "6.5"}) {
+			t.Errorf("node %s = %+v; want up at 6.5, media read at 6.5", n.Name, got)
 		}
 	}
 	for _, r := range c.Resources {
@@ -232,5 +232,53 @@ func TestIssuedUpgradeIsNotRepeated(t *testing.T) {
 	}
 	if n := s.Upgrades()["FS1"]; n != 1 {
 		t.Fatalf("FS1 upgraded %d times; want 1", n)
+	}
+}
+
+// TestMediaRefreshResumed: a media upgrade whose refresh failed on a node is
+// not done when resumed: the resumed step refreshes the nodes that have not
+// read the upgraded media, without taking the resources offline again.
+func TestMediaRefreshResumed(t *testing.T) {
+	c := seed()
+	path := t.TempDir() + "/sim.json"
+	tm := sim.DefaultTimings()
+	s, err := sim.Open(path, c, sim.Options{Timings: tm, Faults: []sim.Fault{{Kind: sim.FaultMediaUpgradeFails, Target: "FS3"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := procedure(c)
+	env := &steps.Env{Cluster: c, Driver: s, Poll: 5 * time.Second}
+	if err := runAll(t, env, ins); err == nil || !strings.Contains(err.Error(), "refreshing the media on FS3") {
+		t.Fatalf("err = %v; want the refresh on FS3 to fail", err)
+	}
+	s.Close()
+	s, err = sim.Open(path, c, sim.Options{Timings: tm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	env.Driver = s
+	media := ins[len(ins)-1]
+	typ := builtin.Registry()["media-upgrade"]
+	st, _ := s.Status(context.Background())
+	if typ.Done(env, st, media) {
+		t.Fatal("media-upgrade counts as done although FS3 never read the upgraded media")
+	}
+	before := s.Downtime()
+	if err := runAll(t, env, []*steps.Instance{media}); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Nodes["FS3"].Media; got != "6.5" {
+		t.Errorf("FS3 read media %q; want 6.5", got)
+	}
+	for _, r := range c.Resources {
+		if rs := st.Resources[r.Name]; rs.State != "running" || rs.Node != r.Home() {
+			t.Errorf("%s = %+v; want running at home on %s", r.Name, rs, r.Home())
+		}
+	}
+	for name, d := range s.Downtime() {
+		if extra := d - before[name]; extra > tm.Migrate {
+			t.Errorf("%s was down %s more in the resumed step; want at most one move (%s), never a second media outage", name, extra, tm.Migrate)
+		}
 	}
 }

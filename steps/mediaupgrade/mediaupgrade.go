@@ -91,20 +91,35 @@ func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.
 	return probs
 }
 
+// inProgress reports whether an interrupted run of the step left its
+// partial state: resources in the state upgrade, or nodes that have not yet
+// read the upgraded media.
 func inProgress(env *steps.Env, st *steps.Status, in *steps.Instance) bool {
 	for _, r := range resources(env, in) {
 		if st.Resources[r.Name].State == steps.ResourceUpgrade {
 			return true
 		}
 	}
-	return false
+	return len(unrefreshed(st, target(st))) > 0
 }
 
-// Done holds when the media are at the version every node runs and every
-// resource runs again.
+// unrefreshed returns the nodes that report reading media older than v.
+// Drivers that do not report what each node has read leave none.
+func unrefreshed(st *steps.Status, v string) []string {
+	var out []string
+	for _, name := range st.NodeNames() {
+		if m := st.Nodes[name].Media; m != "" && steps.CompareVersions(m, v) < 0 {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// Done holds when the media are at the version every node runs, every node
+// that reports what it has read has read them, and every resource runs again.
 func (Type) Done(env *steps.Env, st *steps.Status, in *steps.Instance) bool {
 	v := target(st)
-	if steps.CompareVersions(st.MediaVersion, v) < 0 {
+	if steps.CompareVersions(st.MediaVersion, v) < 0 || len(unrefreshed(st, v)) > 0 {
 		return false
 	}
 	for _, r := range resources(env, in) {
@@ -123,15 +138,88 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 		return err
 	}
 	v := target(st)
+	// Once the media are upgraded (a resumed run), what is left is the
+	// refresh of the other nodes, which needs no resource offline.
+	upgraded := steps.CompareVersions(st.MediaVersion, v) >= 0
 
-	// (a) every resource offline, remembering where it ran.
+	// (a) every resource offline, remembering where it ran; (b) the media
+	// upgraded on one node.
 	earlier := map[string]string{}
 	for _, r := range list {
-		rs := st.Resources[r.Name]
-		earlier[r.Name] = rs.Node
-		if rs.State == steps.ResourceRunning {
+		earlier[r.Name] = st.Resources[r.Name].Node
+	}
+	if !upgraded {
+		if err := t.upgrade(ctx, env, list, on, v, deadline); err != nil {
+			return t.restore(ctx, env, list, earlier, err)
+		}
+	}
+
+	// (b) the media refreshed on every other node.
+	if st, err = env.Driver.Status(ctx); err != nil {
+		return t.restore(ctx, env, list, earlier, err)
+	}
+	for _, n := range env.Cluster.Nodes {
+		if m := st.Nodes[n.Name].Media; n.Name == on.Name || m != "" && steps.CompareVersions(m, v) >= 0 {
+			continue
+		}
+		if err := env.Driver.MediaRefresh(ctx, n); err != nil {
+			return t.restore(ctx, env, list, earlier, fmt.Errorf("refreshing the media on %s: %w", n.Name, err))
+		}
+	}
+
+	if upgraded {
+		// A resumed run: a failed refresh brought resources online away
+		// from nodes that had not read the media. Now that every node has,
+		// move them home.
+		if err := homecoming(ctx, env, list, deadline); err != nil {
+			return err
+		}
+	}
+	// (c), (d) each resource back online on the node it ran on.
+	return t.restore(ctx, env, list, earlier, nil)
+}
+
+// homecoming moves each running resource that is away from its home node
+// back to it, and waits until they are there.
+func homecoming(ctx context.Context, env *steps.Env, list []steps.Resource, deadline time.Time) error {
+	st, err := env.Driver.Status(ctx)
+	if err != nil {
+		return err
+	}
+	var moved []steps.Resource
+	for _, r := range list {
+		rs, home := st.Resources[r.Name], r.Home()
+		if rs.State != steps.ResourceRunning || rs.Node == home || !st.Up(home) {
+			continue
+		}
+		n, _ := env.Cluster.Node(home)
+		if err := env.Driver.Migrate(ctx, r, *n); err != nil {
+			return fmt.Errorf("moving %s back to %s: %w", r.Name, home, err)
+		}
+		moved = append(moved, r)
+	}
+	_, err = steps.WaitFor(ctx, env, deadline, "the resources to be home", func(st *steps.Status) (string, error) {
+		var pending []string
+		for _, r := range moved {
+			if rs := st.Resources[r.Name]; rs.State != steps.ResourceRunning || rs.Node != r.Home() {
+				pending = append(pending, r.Name+" on "+rs.Node)
+			}
+		}
+		return strings.Join(pending, ", "), nil
+	})
+	return err
+}
+
+// upgrade takes the resources offline and upgrades the media on node on.
+func (Type) upgrade(ctx context.Context, env *steps.Env, list []steps.Resource, on steps.Node, v string, deadline time.Time) error {
+	st, err := env.Driver.Status(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range list {
+		if st.Resources[r.Name].State == steps.ResourceRunning {
 			if err := env.Driver.Offline(ctx, r); err != nil {
-				return t.restore(ctx, env, list, earlier, fmt.Errorf("taking %s offline: %w", r.Name, err))
+				return fmt.Errorf("taking %s offline: %w", r.Name, err)
 			}
 		}
 	}
@@ -144,34 +232,18 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 		}
 		return strings.Join(pending, ", "), nil
 	}); err != nil {
-		return t.restore(ctx, env, list, earlier, err)
+		return err
 	}
-
-	// (b) the media upgraded on one node, refreshed on every other.
-	if steps.CompareVersions(st.MediaVersion, v) < 0 {
-		if err := env.Driver.MediaUpgrade(ctx, on); err != nil {
-			return t.restore(ctx, env, list, earlier, fmt.Errorf("upgrading the media on %s: %w", on.Name, err))
-		}
-		if _, err := steps.WaitFor(ctx, env, deadline, "the media to reach "+v, func(st *steps.Status) (string, error) {
-			if steps.CompareVersions(st.MediaVersion, v) >= 0 {
-				return "", nil
-			}
-			return "media at " + st.MediaVersion, nil
-		}); err != nil {
-			return t.restore(ctx, env, list, earlier, err)
-		}
+	if err := env.Driver.MediaUpgrade(ctx, on); err != nil {
+		return fmt.Errorf("upgrading the media on %s: %w", on.Name, err)
 	}
-	for _, n := range env.Cluster.Nodes {
-		if n.Name == on.Name {
-			continue
+	_, err = steps.WaitFor(ctx, env, deadline, "the media to reach "+v, func(st *steps.Status) (string, error) {
+		if steps.CompareVersions(st.MediaVersion, v) >= 0 {
+			return "", nil
 		}
-		if err := env.Driver.MediaRefresh(ctx, n); err != nil {
-			return t.restore(ctx, env, list, earlier, fmt.Errorf("refreshing the media on %s: %w", n.Name, err))
-		}
-	}
-
-	// (c), (d) each resource back online on the node it ran on.
-	return t.restore(ctx, env, list, earlier, nil)
+		return "media at " + st.MediaVersion, nil
+	})
+	return err
 }
 
 // restore brings every resource of the step back online on the node it ran
@@ -188,15 +260,22 @@ func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource
 		return errors.Join(cause, err)
 	}
 	var errs []error
+	target := map[string]string{}
 	for _, r := range list {
-		if st.Resources[r.Name].State == steps.ResourceRunning {
+		if rs := st.Resources[r.Name]; rs.State == steps.ResourceRunning {
+			target[r.Name] = rs.Node
 			continue
 		}
-		n, ok := env.Cluster.Node(earlier[r.Name])
+		name := readable(st, r, earlier[r.Name])
+		n, ok := env.Cluster.Node(name)
 		if !ok {
-			errs = append(errs, fmt.Errorf("resource %s has no earlier node to come back on", r.Name))
+			errs = append(errs, fmt.Errorf("resource %s has no node that has read the media to come back on", r.Name))
 			continue
 		}
+		if name != earlier[r.Name] {
+			env.Log("%s has not read the upgraded media: bringing %s online on %s instead", earlier[r.Name], r.Name, name)
+		}
+		target[r.Name] = name
 		if err := env.Driver.Online(ctx, r, *n); err != nil {
 			errs = append(errs, fmt.Errorf("bringing %s online on %s: %w", r.Name, n.Name, err))
 		}
@@ -205,7 +284,7 @@ func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource
 		_, err := steps.WaitFor(ctx, env, env.Driver.Now().Add(restoreTimeout), "the shared resources to come online", func(st *steps.Status) (string, error) {
 			var pending []string
 			for _, r := range list {
-				if rs := st.Resources[r.Name]; rs.State != steps.ResourceRunning || rs.Node != earlier[r.Name] {
+				if rs := st.Resources[r.Name]; rs.State != steps.ResourceRunning || rs.Node != target[r.Name] {
 					pending = append(pending, r.Name+" "+rs.State)
 				}
 			}
@@ -216,9 +295,29 @@ func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource
 		}
 	}
 	if cause != nil && len(errs) == 0 {
-		env.Log("the shared resources are back online on their earlier nodes")
+		env.Log("the shared resources are back online")
 	}
 	return errors.Join(append([]error{cause}, errs...)...)
+}
+
+// readable returns the node a resource comes back online on: the node it ran
+// on before, unless that node reports it has not read the media the cluster
+// is at (a refresh failed), in which case the first up node of its preferred
+// list that has.
+func readable(st *steps.Status, r steps.Resource, earlier string) string {
+	ok := func(n string) bool {
+		ns, found := st.Nodes[n]
+		return found && ns.State == steps.NodeUp && (ns.Media == "" || steps.CompareVersions(ns.Media, st.MediaVersion) >= 0)
+	}
+	if ok(earlier) {
+		return earlier
+	}
+	for _, p := range r.Preferred {
+		if ok(p) {
+			return p
+		}
+	}
+	return earlier
 }
 
 // restoreTimeout bounds the wait for the resources to come back online, which

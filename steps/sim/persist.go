@@ -36,7 +36,7 @@ type snapshot struct {
 type delta struct {
 	clock, licenses, media bool
 	nodes, resources       map[string]bool
-	upgrades, refreshed    map[string]bool
+	upgrades               map[string]bool
 }
 
 type deltaLine struct {
@@ -61,12 +61,12 @@ type logFile struct {
 }
 
 func (s *Sim) resetDelta() {
-	s.changed = delta{nodes: map[string]bool{}, resources: map[string]bool{}, upgrades: map[string]bool{}, refreshed: map[string]bool{}}
+	s.changed = delta{nodes: map[string]bool{}, resources: map[string]bool{}, upgrades: map[string]bool{}}
 }
 
 func (d *delta) empty() bool {
 	return !d.clock && !d.licenses && !d.media && len(d.nodes) == 0 && len(d.resources) == 0 &&
-		len(d.upgrades) == 0 && len(d.refreshed) == 0
+		len(d.upgrades) == 0
 }
 
 // commit persists what the current operation changed.
@@ -109,12 +109,6 @@ func (s *Sim) commit() error {
 			l.Upgrades[n] = s.st.Upgrades[n]
 		}
 	}
-	if len(s.changed.refreshed) > 0 {
-		l.Refreshed = map[string]string{}
-		for n := range s.changed.refreshed {
-			l.Refreshed[n] = s.st.Refreshed[n]
-		}
-	}
 	b, err := json.Marshal(l)
 	if err != nil {
 		return err
@@ -152,9 +146,6 @@ func (s *Sim) apply(l *deltaLine) {
 	for n, v := range l.Upgrades {
 		s.st.Upgrades[n] = v
 	}
-	for n, v := range l.Refreshed {
-		s.st.Refreshed[n] = v
-	}
 }
 
 // Open returns a simulator persisted at path (a file in the state
@@ -177,7 +168,7 @@ func Open(path string, c *steps.Cluster, opts Options) (*Sim, error) {
 		}
 		snap.Status.Reindex()
 		s.st = state{Clock: snap.Clock, Status: snap.Status, Downtime: orEmpty(snap.Downtime),
-			DownSince: orEmpty(snap.DownSince), Upgrades: orEmpty(snap.Upgrades), Refreshed: orEmpty(snap.Refreshed)}
+			DownSince: orEmpty(snap.DownSince), Upgrades: orEmpty(snap.Upgrades)}
 	}
 	logPath := path + ".log"
 	if data, err := os.ReadFile(logPath); err == nil {
@@ -223,7 +214,7 @@ func (s *Sim) Close() error {
 
 func (s *Sim) writeSnapshot(path string) error {
 	snap := snapshot{Format: formatVersion, Clock: s.st.Clock, Status: s.st.Status, Downtime: s.st.Downtime,
-		DownSince: s.st.DownSince, Upgrades: s.st.Upgrades, Refreshed: s.st.Refreshed}
+		DownSince: s.st.DownSince, Upgrades: s.st.Upgrades}
 	b, err := json.MarshalIndent(&snap, "", "  ")
 	if err != nil {
 		return err

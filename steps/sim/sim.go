@@ -71,7 +71,7 @@ func New(c *steps.Cluster, opts Options) *Sim {
 		start = Epoch
 	}
 	s.st = state{Clock: start, Status: c.InitialStatus(), Downtime: map[string]time.Duration{},
-		DownSince: map[string]time.Time{}, Upgrades: map[string]int{}, Refreshed: map[string]string{}}
+		DownSince: map[string]time.Time{}, Upgrades: map[string]int{}}
 	for name, rs := range s.st.Status.Resources {
 		if rs.State != steps.ResourceRunning {
 			s.st.DownSince[name] = start
@@ -87,7 +87,7 @@ func New(c *steps.Cluster, opts Options) *Sim {
 func (s *Sim) Changed() (nodes, resources []string, clusterWide bool) {
 	nodes, resources = sortedKeys(s.seen.nodes), sortedKeys(s.seen.resources)
 	clusterWide = s.seen.licenses || s.seen.media
-	s.seen = delta{nodes: map[string]bool{}, resources: map[string]bool{}, upgrades: map[string]bool{}, refreshed: map[string]bool{}}
+	s.seen = delta{nodes: map[string]bool{}, resources: map[string]bool{}, upgrades: map[string]bool{}}
 	return nodes, resources, clusterWide
 }
 
@@ -290,7 +290,9 @@ func (s *Sim) Upgrade(ctx context.Context, n steps.Node, to string) error {
 		s.advance(s.timing(s.opts.Timings.Reboot))
 		return s.commit()
 	}
-	s.setNode(n.Name, steps.NodeStatus{Version: to, State: steps.NodeDown})
+	ns := s.st.Status.Nodes[n.Name]
+	ns.Version, ns.State = to, steps.NodeDown
+	s.setNode(n.Name, ns)
 	s.advance(s.timing(s.opts.Timings.Reboot))
 	if !s.licensed(to) {
 		// The new cluster software does not load: the node stays out.
@@ -449,8 +451,7 @@ func (s *Sim) MediaUpgrade(ctx context.Context, n steps.Node) error {
 	s.st.Status.MediaVersion = target
 	s.changed.media = true
 	s.seen.media = true
-	s.st.Refreshed[n.Name] = target
-	s.changed.refreshed[n.Name] = true
+	s.setMedia(n.Name, target)
 	return s.commit()
 }
 
@@ -470,18 +471,15 @@ func (s *Sim) MediaRefresh(ctx context.Context, n steps.Node) error {
 		_ = s.commit()
 		return fmt.Errorf("media refresh on %s failed: the node could not read the upgraded media", n.Name)
 	}
-	s.st.Refreshed[n.Name] = s.st.Status.MediaVersion
-	s.changed.refreshed[n.Name] = true
+	s.setMedia(n.Name, s.st.Status.MediaVersion)
 	return s.commit()
 }
 
-// Refreshed returns the media version each node last read.
-func (s *Sim) Refreshed() map[string]string {
-	out := map[string]string{}
-	for k, v := range s.st.Refreshed {
-		out[k] = v
-	}
-	return out
+// setMedia records the media version a node has read.
+func (s *Sim) setMedia(name, v string) {
+	ns := s.st.Status.Nodes[name]
+	ns.Media = v
+	s.setNode(name, ns)
 }
 
 func contains(list []string, s string) bool {
