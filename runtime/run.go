@@ -24,6 +24,9 @@ type runner struct {
 	env  *steps.Env
 	cur  *StepReport
 	ctx  context.Context
+	// lastOp is the last driver operation the step in flight issued, "" if
+	// none yet: what was in flight when a run is aborted.
+	lastOp string
 }
 
 func (r *runner) emit(e Event) {
@@ -118,7 +121,7 @@ func (r *runner) run() {
 		known = Expected(snap, recs)
 		skipN, skipR, all := map[string]bool{}, map[string]bool{}, false
 		for addr, rec := range last {
-			if !inFlight(rec.Status) {
+			if !inFlight(rec) {
 				continue
 			}
 			i := r.rb.Index(addr)
@@ -151,6 +154,7 @@ func (r *runner) run() {
 
 	r.obs = newObserver(d, r.rb.Cluster, known, r.onChange, r.crash)
 	r.obs.intent = func(key string) error {
+		r.lastOp = key
 		if r.cur == nil || r.opts.State == nil {
 			return nil
 		}
@@ -162,23 +166,34 @@ func (r *runner) run() {
 	r.env = &steps.Env{Cluster: r.rb.Cluster, Driver: r.obs, Poll: r.opts.Poll, Logf: r.logf,
 		Prompt: r.opts.Prompt, AutoApprove: r.opts.AutoApprove, Output: r.opts.Output, Dir: r.opts.Dir}
 
-	earlier := 0
-	for _, rec := range last {
-		if rec.Status == StatusDone || rec.Status == StatusSkipped {
+	earlier, continued := 0, 0
+	for _, s := range r.rb.Steps {
+		switch rec, ok := last[s.Address]; {
+		case !ok || !Settled(rec):
+		case rec.Status == StatusFailed:
+			continued++
+		default:
 			earlier++
 		}
 	}
 	msg := fmt.Sprintf("runbook %s: %d steps", r.rb.Name, len(r.rb.Steps))
 	if !fresh {
 		msg += fmt.Sprintf(", resuming: %d done or skipped earlier", earlier)
+		if continued > 0 {
+			msg += fmt.Sprintf(", %d failed earlier and continued past (on_failure = \"continue\"; not run again)", continued)
+		}
 	}
 	r.emit(Event{Type: EventStart, Time: r.now(), Message: msg})
 
 	for i := range r.rb.Steps {
 		s := &r.rb.Steps[i]
-		prev, hasPrev := last[s.Address]
-		if hasPrev && (prev.Status == StatusDone || prev.Status == StatusSkipped) {
-			r.res.Earlier++
+		if prev, ok := last[s.Address]; ok && Settled(prev) {
+			if prev.Status == StatusFailed {
+				// Failed earlier, and the run went on past it: settled.
+				r.res.Failed++
+			} else {
+				r.res.Earlier++
+			}
 			continue
 		}
 		if stop := r.stopBefore(s); stop {
@@ -212,8 +227,16 @@ func (e *problemsError) Error() string {
 	return "its preconditions do not hold: " + strings.Join(e.list, "; ")
 }
 
-func inFlight(status string) bool {
-	return status == StatusStarted || status == StatusFailed || status == StatusInDoubt
+// inFlight reports whether the step of the record may have left the cluster
+// part-way: started, in doubt, or failed without the run going on past it.
+func inFlight(rec Record) bool {
+	switch rec.Status {
+	case StatusStarted, StatusInDoubt:
+		return true
+	case StatusFailed:
+		return !rec.Continued
+	}
+	return false
 }
 
 func (r *runner) drift(diffs []Difference, whose, advice string) {
@@ -322,6 +345,16 @@ func (r *runner) step(s *Step, wide bool) bool {
 	if len(problems) > 0 {
 		return r.settle(s, StatusFailed, start, &problemsError{problems}, "")
 	}
+	if r.opts.Plan && !typ.Mutates() {
+		// No effect on the model of the cluster: planning must not run it
+		// (it would ask the operator, or run a local command).
+		r.cur.NotRun, r.cur.NoEffect = true, noEffect(typ)
+		note := "not run while planning: it has no effect on the cluster"
+		if r.cur.NoEffect != "" {
+			note += " (it " + r.cur.NoEffect + ")"
+		}
+		return r.settle(s, StatusDone, start, nil, note)
+	}
 
 	r.env.Issued = nil
 	if wide && r.opts.State != nil {
@@ -338,6 +371,7 @@ func (r *runner) step(s *Step, wide bool) bool {
 	// a command that does not answer is stopped at the step's timeout (the
 	// driver's clock may be virtual: the deadline is the same distance away).
 	stepCtx, cancel := context.WithDeadline(r.ctx, time.Now().Add(timeout))
+	r.lastOp = ""
 	runErr := typ.Run(stepCtx, r.env, in, deadline)
 	timedOut := stepCtx.Err() != nil && r.ctx.Err() == nil
 	cancel()
@@ -355,6 +389,9 @@ func (r *runner) step(s *Step, wide bool) bool {
 			runErr = errors.New("the step returned, but its postcondition does not hold")
 		}
 	}
+	if runErr != nil && r.ctx.Err() != nil {
+		runErr = &abortedError{cause: context.Cause(r.ctx), op: r.lastOp, err: runErr}
+	}
 	switch {
 	case runErr == nil:
 		return r.settle(s, StatusDone, start, nil, "")
@@ -365,11 +402,49 @@ func (r *runner) step(s *Step, wide bool) bool {
 	}
 }
 
+// noEffect is what a step type that does not mutate the cluster does
+// instead, if it says.
+func noEffect(typ steps.Type) string {
+	if n, ok := typ.(steps.PlanNoter); ok {
+		return n.PlanNote()
+	}
+	return ""
+}
+
+// abortedError is the error of a step whose run was cancelled (a second
+// interrupt): why, and what was in flight.
+type abortedError struct {
+	cause error  // context.Cause of the run's context
+	op    string // the last operation the step issued, "" if none
+	err   error  // what the step returned
+}
+
+func (e *abortedError) Error() string {
+	why := "aborted"
+	if e.cause != nil && !errors.Is(e.cause, context.Canceled) {
+		why = e.cause.Error()
+	}
+	what := strings.TrimSuffix(strings.TrimSuffix(e.err.Error(), context.Canceled.Error()), ": ")
+	switch {
+	case what != "":
+		// The step says what it was doing ("leave FS1: command ... was
+		// interrupted").
+	case e.op != "":
+		what = fmt.Sprintf("the step was waiting for the effect of %s", e.op)
+	default:
+		what = "the step had issued no operation yet"
+	}
+	return why + ": " + what
+}
+
+func (e *abortedError) Unwrap() error { return e.err }
+
 // settle journals the step's outcome and reports it; it reports whether the
 // run goes on.
 func (r *runner) settle(s *Step, status string, start time.Time, err error, note string) bool {
 	end := r.now()
-	rec := Record{Address: s.Address, Status: status, Time: end, Started: &start, Changes: r.obs.end()}
+	continued := status == StatusFailed && s.OnFailure == "continue" && !typeMutates(r.opts.Registry, s.Type)
+	rec := Record{Address: s.Address, Status: status, Time: end, Started: &start, Changes: r.obs.end(), Continued: continued}
 	if rec.Changes.Empty() {
 		rec.Changes = nil
 	}
@@ -414,8 +489,9 @@ func (r *runner) settle(s *Step, status string, start time.Time, err error, note
 	if errors.As(err, &pe) {
 		ev.Message, ev.Problems = "failed: its preconditions do not hold", pe.list
 	}
-	if s.OnFailure == "continue" && !typeMutates(r.opts.Registry, s.Type) {
-		ev.Detail = "on_failure = \"continue\": the run goes on"
+	if continued {
+		r.cur.Continued = true
+		ev.Detail = "on_failure = \"continue\": the run goes on, and later runs do not run the step again"
 		r.emit(ev)
 		return true
 	}
@@ -444,11 +520,11 @@ func (r *runner) finish() {
 	} else {
 		last = map[string]Record{}
 		for _, sr := range res.Steps {
-			last[sr.Address] = Record{Status: sr.Status}
+			last[sr.Address] = Record{Status: sr.Status, Continued: sr.Continued}
 		}
 	}
 	for _, s := range r.rb.Steps {
-		if st := last[s.Address].Status; st == StatusDone || st == StatusSkipped {
+		if Settled(last[s.Address]) {
 			continue
 		}
 		res.Left++

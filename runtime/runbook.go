@@ -74,6 +74,12 @@ type Options struct {
 	Driver steps.Driver
 	// State is the state directory; nil runs without a journal (plan).
 	State *State
+	// Plan runs the steps on a model of the cluster (the simulator) to
+	// predict their effects: a step whose type does not mutate the cluster
+	// has no effect on the model and is never run (it would ask the
+	// operator, or run a local command); it is reported done, with
+	// StepReport.NoEffect saying what it does instead.
+	Plan bool
 	// DriverName is recorded in the journal; a state directory is never
 	// used with two different drivers.
 	DriverName string
@@ -114,7 +120,9 @@ type Options struct {
 type Result struct {
 	Outcome string
 	// Done counts the steps done by this run; Earlier those the journal
-	// had done before it.
+	// had done or skipped before it. Failed counts the steps that failed in
+	// this run, and those that failed earlier with on_failure = "continue"
+	// (settled: not run again, and not left).
 	Done, Earlier, Skipped, Failed, InDoubt, Left int
 	Start, End                                    time.Time
 	Downtime                                      map[string]time.Duration
@@ -141,6 +149,16 @@ type StepReport struct {
 	Duration time.Duration
 	Changes  []Change
 	Error    string
+	// NoEffect is set, in a plan, on a step that has no effect on the
+	// cluster and was not run: what it does instead ("asks the operator"),
+	// or "" when its type does not say.
+	NoEffect string
+	// NotRun is set, in a plan, on a step that has no effect on the cluster
+	// and was not run.
+	NotRun bool
+	// Continued is set on a failed step that on_failure = "continue" let
+	// the run go past: it is settled, and no later run runs it again.
+	Continued bool
 }
 
 // ExitCode maps an outcome to the command line's exit code (SPEC §5).
@@ -157,6 +175,16 @@ func (r *Result) ExitCode() int {
 func fmtDuration(d time.Duration) string {
 	if d == 0 {
 		return "0s"
+	}
+	if d > 0 && d < time.Minute && d%time.Second != 0 {
+		// Short durations keep their fraction: a resource down for 0.4s
+		// was down, not "0s".
+		if d < 100*time.Millisecond {
+			return fmt.Sprintf("%dms", max(d.Round(time.Millisecond), time.Millisecond)/time.Millisecond)
+		}
+		if r := d.Round(100 * time.Millisecond); r%time.Second != 0 {
+			return fmt.Sprintf("%.1fs", r.Seconds())
+		}
 	}
 	d = d.Round(time.Second)
 	h, m, s := int(d/time.Hour), int(d/time.Minute)%60, int(d/time.Second)%60
@@ -176,5 +204,5 @@ func fmtDuration(d time.Duration) string {
 }
 
 // FormatDuration prints a duration the way the output does: "1h2m", "45m",
-// "12s".
+// "12s"; under a minute, with its fraction: "12.3s", "0.4s", "40ms".
 func FormatDuration(d time.Duration) string { return fmtDuration(d) }

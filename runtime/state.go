@@ -46,6 +46,10 @@ type Record struct {
 	// record.
 	Started *time.Time `json:"started,omitempty"`
 	Error   string     `json:"error,omitempty"`
+	// Continued is set on a failed record when on_failure = "continue" let
+	// the run go past the step: the failure is settled, and later runs do
+	// not run the step again (SettledStatus).
+	Continued bool `json:"continued,omitempty"`
 	// Changes is what the step changed, on its done, failed or in-doubt
 	// record.
 	Changes *Delta `json:"changes,omitempty"`
@@ -269,6 +273,21 @@ func StepStatuses(recs []Record) map[string]Record {
 		}
 	}
 	return out
+}
+
+// Settled reports whether a step's last record ends it for good: done,
+// skipped, or failed with on_failure = "continue" (the run went on past it).
+// A later run does not run a settled step again; a step that failed and
+// stopped the run, or that was in flight, is run again (after a look at the
+// cluster) by the next run.
+func Settled(r Record) bool {
+	switch r.Status {
+	case StatusDone, StatusSkipped:
+		return true
+	case StatusFailed:
+		return r.Continued
+	}
+	return false
 }
 
 // Expected replays the journal over the snapshot: the status the journal

@@ -240,6 +240,14 @@ type Type interface {
 	Run(ctx context.Context, env *Env, in *Instance, deadline time.Time) error
 }
 
+// PlanNoter may be implemented by a step type that does not mutate the
+// cluster, to say in a few words what it does instead ("asks the
+// operator"): plan, which never runs such a step, shows it in place of the
+// step's effects.
+type PlanNoter interface {
+	PlanNote() string
+}
+
 // Registry is the set of step types a runbook may use, by name.
 type Registry map[string]Type
 

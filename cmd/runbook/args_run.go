@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -66,11 +68,11 @@ func (r *runArgs) finish(pos []string) error {
 		return errors.New("--until and --window cannot be used together")
 	}
 	if r.until != "" {
-		var h, m int
-		if n, err := fmt.Sscanf(r.until, "%d:%d", &h, &m); err != nil || n != 2 || h < 0 || h > 23 || m < 0 || m > 59 || len(r.until) > 5 {
+		t, err := parseClock(r.until)
+		if err != nil {
 			return fmt.Errorf("invalid --until %q: want a time of day HH:MM, such as 06:00", r.until)
 		}
-		r.Until = &clockTime{h, m}
+		r.Until = t
 	}
 	if r.Window < 0 {
 		return fmt.Errorf("invalid --window %s: want a positive duration, such as 4h", r.Window)
@@ -86,6 +88,20 @@ func (r *runArgs) finish(pos []string) error {
 		return fmt.Errorf("--fault only works with the simulator (--driver sim), not --driver %s", r.Driver)
 	}
 	return r.Vars.finish()
+}
+
+// clockRE is a time of day: HH:MM, two digits each.
+var clockRE = regexp.MustCompile(`^([01][0-9]|2[0-3]):([0-5][0-9])$`)
+
+// parseClock parses HH:MM, 00:00 to 23:59.
+func parseClock(s string) (*clockTime, error) {
+	m := clockRE.FindStringSubmatch(s)
+	if m == nil {
+		return nil, fmt.Errorf("not a time of day HH:MM: %q", s)
+	}
+	h, _ := strconv.Atoi(m[1])
+	min, _ := strconv.Atoi(m[2])
+	return &clockTime{h, min}, nil
 }
 
 func contains(list []string, s string) bool {

@@ -13,7 +13,9 @@ func (a *app) planCommand() *cobra.Command {
 with the runbook's simulated durations and no faults, and prints each step
 with its predicted effects (which resource moves where, which node comes back
 at which version), its predicted duration, and each resource's predicted
-downtime. It never touches the cluster.
+downtime. It never touches the cluster, and never runs a step that changes
+no cluster state: it neither asks the operator (approve) nor runs a local
+command (exec), and shows such a step with no cluster effect.
 
 Exit status: 0 the plan runs to the end, 1 invalid runbook or a step that
 fails in the simulation, 2 usage error.`,

@@ -123,10 +123,13 @@ func poll(rb *lang.Runbook, driver string) time.Duration {
 }
 
 // predict runs the steps on a fresh simulator of the declared cluster, with
-// the runbook's timings and no faults: the plan.
+// the runbook's timings and no faults: the plan. Steps that do not change
+// the cluster (approve, exec) are not run: they have no effect on the
+// simulator, and planning must neither ask the operator nor run a local
+// command.
 func (a *app) predict(rb *lang.Runbook, rrb *runtime.Runbook) *runtime.Result {
 	s := sim.New(rb.Cluster, sim.Options{Timings: timings(rb)})
-	return runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: poll(rb, "sim"), AutoApprove: true})
+	return runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: poll(rb, "sim"), Plan: true})
 }
 
 func stateDir(flag string, rb *lang.Runbook) string {
@@ -349,7 +352,7 @@ func (a *app) run(args *runArgs) int {
 	}
 
 	dir := stateDir(args.State, rb)
-	command := "runbook run " + args.Path
+	command := commandLine(a.argv)
 	st, err := runtime.OpenState(dir, runtime.CurrentHolder(command))
 	var locked *runtime.LockedError
 	if errors.As(err, &locked) {
@@ -386,8 +389,8 @@ func (a *app) run(args *runArgs) int {
 	}
 
 	view := a.runView(args.View, driver == "sim")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	stop := make(chan struct{})
 	stopSignals := a.onSignals(view, stop, cancel)
 	defer stopSignals()
@@ -421,7 +424,7 @@ func (a *app) run(args *runArgs) int {
 // onSignals stops the run after the current step at the first SIGINT or
 // SIGTERM, and cancels the step in flight at the second. The returned
 // function stops listening.
-func (a *app) onSignals(view runView, stop chan struct{}, cancel context.CancelFunc) func() {
+func (a *app) onSignals(view runView, stop chan struct{}, cancel context.CancelCauseFunc) func() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
@@ -442,7 +445,7 @@ func (a *app) onSignals(view runView, stop chan struct{}, cancel context.CancelF
 					continue
 				}
 				view.Notice(fmt.Sprintf("%s: aborting the current step", sig))
-				cancel()
+				cancel(errSecondInterrupt)
 				return
 			}
 		}
@@ -452,6 +455,29 @@ func (a *app) onSignals(view runView, stop chan struct{}, cancel context.CancelF
 		close(done)
 		wg.Wait()
 	}
+}
+
+// errSecondInterrupt is why a run's context is cancelled: the step in flight
+// is in doubt, "aborted by a second interrupt: <what was in flight>".
+var errSecondInterrupt = errors.New("aborted by a second interrupt")
+
+// commandLine is the command line of this invocation, as a shell would take
+// it back: "runbook run --auto-approve 'my runbook.hcl'". The lock's holder
+// record and the journal name the run with it.
+func commandLine(argv []string) string {
+	words := []string{"runbook"}
+	for _, w := range argv {
+		words = append(words, shellQuote(w))
+	}
+	return strings.Join(words, " ")
+}
+
+// shellQuote quotes a word for a POSIX shell when it needs it.
+func shellQuote(w string) string {
+	if w != "" && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=+.,/:@%") == "" {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 }
 
 // sortedDowntime returns the resources by name.

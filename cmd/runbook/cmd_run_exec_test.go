@@ -433,7 +433,7 @@ func TestExecCtrlCTwice(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d; want 3\n%s", code, out)
 	}
-	wantContains(t, out, "interrupt: aborting the current step", stepFS1Upgrade+": in doubt:", "was interrupted; its process group was killed",
+	wantContains(t, out, "interrupt: aborting the current step", stepFS1Upgrade+": in doubt: aborted by a second interrupt: ", "was interrupted; its process group was killed",
 		"Interrupted: interrupted during "+stepFS1Upgrade+", which is in doubt")
 	if got := e.journal()[stepFS1Upgrade]; got != runtime.StatusInDoubt {
 		t.Errorf("journal: %s is %q; want %s", stepFS1Upgrade, got, runtime.StatusInDoubt)

@@ -68,6 +68,9 @@ type stepStatus struct {
 	Address string `json:"address"`
 	Status  string `json:"status"`
 	Error   string `json:"error,omitempty"`
+	// Continued is set on a failed step that on_failure = "continue" let
+	// the run go past: it is settled, and no later run runs it again.
+	Continued bool `json:"continued,omitempty"`
 }
 
 func (a *app) status(args *statusArgs) int {
@@ -89,7 +92,7 @@ func (a *app) status(args *statusArgs) int {
 	for _, s := range rb.Steps {
 		ss := stepStatus{Address: s.Address, Status: runtime.StatusPending}
 		if r, ok := last[s.Address]; ok {
-			ss.Status, ss.Error = r.Status, r.Error
+			ss.Status, ss.Error, ss.Continued = r.Status, r.Error, r.Status == runtime.StatusFailed && r.Continued
 		}
 		rep.Steps = append(rep.Steps, ss)
 	}
@@ -106,7 +109,7 @@ func (a *app) readCluster(rep *statusReport, rb *lang.Runbook, recs []runtime.Re
 		rep.Source, rep.Cluster = sourceDeclared, rb.Cluster.InitialStatus()
 		return nil
 	}
-	lock, err := runtime.AcquireLock(rep.StateDir, runtime.CurrentHolder("runbook status "+rb.Path))
+	lock, err := runtime.AcquireLock(rep.StateDir, runtime.CurrentHolder(commandLine(a.argv)))
 	var locked *runtime.LockedError
 	if errors.As(err, &locked) {
 		rep.Holder = locked.Holder

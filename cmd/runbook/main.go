@@ -32,6 +32,8 @@ func main() {
 // app is what every command shares: the streams, whether they are terminals,
 // and the step registry.
 type app struct {
+	// argv is the command line after the program's name.
+	argv           []string
 	stdin          io.Reader
 	lines          *bufio.Reader // stdin, read a line at a time by confirm
 	stdout, stderr io.Writer
@@ -61,7 +63,7 @@ func isTerminal(f any) bool {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, registry: builtin.Registry()}
+	a := &app{argv: args, stdin: stdin, stdout: stdout, stderr: stderr, registry: builtin.Registry()}
 	_, noColor := os.LookupEnv("NO_COLOR")
 	a.color = !noColor && isTerminal(stdout)
 	a.interactive = isTerminal(stdin) && isTerminal(stdout)

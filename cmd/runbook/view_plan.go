@@ -65,6 +65,9 @@ func (v *planHuman) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Re
 		case r.Status == runtime.StatusSkipped:
 			paint(v.color, color.Faint).Fprintln(v.w, "  skipped (when is false)")
 			continue
+		case r.Status == runtime.StatusDone && r.NotRun:
+			toRun++
+			paint(v.color, color.Faint).Fprintf(v.w, "  %s\n", noEffectText(r))
 		case r.Status == runtime.StatusDone:
 			toRun++
 			fmt.Fprintf(v.w, "  %s\n", runtime.FormatDuration(r.Duration))
@@ -91,8 +94,16 @@ func (v *planHuman) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Re
 		fmt.Fprintf(v.w, " (%d skipped)", n)
 	}
 	fmt.Fprintln(v.w, ".")
-	fmt.Fprintln(v.w, "Predicted downtime per resource:")
 	names := sortedDowntime(res.Downtime)
+	down := false
+	for _, n := range names {
+		down = down || res.Downtime[n] > 0
+	}
+	if !down {
+		fmt.Fprintln(v.w, "Predicted downtime: none.")
+		return planExit(res)
+	}
+	fmt.Fprintln(v.w, "Predicted downtime per resource:")
 	width = 0
 	for _, n := range names {
 		width = max(width, len(n))
@@ -101,6 +112,15 @@ func (v *planHuman) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Re
 		fmt.Fprintf(v.w, "  %-*s  %s\n", width, n, runtime.FormatDuration(res.Downtime[n]))
 	}
 	return planExit(res)
+}
+
+// noEffectText describes a step the plan did not run: it has no effect on
+// the cluster.
+func noEffectText(r runtime.StepReport) string {
+	if r.NoEffect != "" {
+		return "no cluster effect: " + r.NoEffect
+	}
+	return "no cluster effect"
 }
 
 // planJSON prints the plan as one object.
@@ -113,6 +133,10 @@ type planStepJSON struct {
 	PredictedSeconds float64  `json:"predicted_seconds"`
 	Changes          []change `json:"changes"`
 	Error            string   `json:"error,omitempty"`
+	// NotRun is set on a step that does not change the cluster: the plan
+	// does not run it, and Note says what it does instead.
+	NotRun bool   `json:"not_run,omitempty"`
+	Note   string `json:"note,omitempty"`
 }
 
 type change struct {
@@ -141,6 +165,9 @@ func (v *planJSON) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Res
 		ps := planStepJSON{Address: s.Address, Type: s.Type, Status: runtime.StatusPending, Changes: []change{}}
 		if ran {
 			ps.Status, ps.PredictedSeconds, ps.Error = r.Status, r.Duration.Seconds(), r.Error
+			if r.NotRun {
+				ps.NotRun, ps.Note = true, noEffectText(r)
+			}
 			for _, c := range r.Changes {
 				ps.Changes = append(ps.Changes, change{Message: c.String(), Change: c})
 			}

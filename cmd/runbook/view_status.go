@@ -90,6 +90,9 @@ func (v *statusHuman) Status(rep *statusReport) int {
 		if s.Error != "" && s.Status != runtime.StatusDone {
 			fmt.Fprintf(tw, "  \t  %s\n", s.Error)
 		}
+		if s.Continued {
+			fmt.Fprintf(tw, "  \t  the run went on past it (on_failure = \"continue\"); later runs do not run it again\n")
+		}
 	}
 	tw.Flush()
 	return statusExit(rep)

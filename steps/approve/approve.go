@@ -15,7 +15,10 @@ import (
 // Type is the approve step type.
 type Type struct{}
 
-var _ steps.Type = Type{}
+var (
+	_ steps.Type      = Type{}
+	_ steps.PlanNoter = Type{}
+)
 
 func (Type) Name() string { return "approve" }
 func (Type) Doc() string {
@@ -28,6 +31,9 @@ func (Type) Attrs() []steps.Attr {
 }
 func (Type) DefaultTimeout() time.Duration { return 8 * time.Hour }
 func (Type) Mutates() bool                 { return false }
+
+// PlanNote says what the step does instead of changing the cluster.
+func (Type) PlanNote() string { return "asks the operator" }
 
 func (Type) Check(*steps.Env, *steps.Status, *steps.Instance) []steps.Problem { return nil }
 

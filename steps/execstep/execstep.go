@@ -21,7 +21,10 @@ import (
 // Type is the exec step type.
 type Type struct{}
 
-var _ steps.Type = Type{}
+var (
+	_ steps.Type      = Type{}
+	_ steps.PlanNoter = Type{}
+)
 
 func (Type) Name() string { return "exec" }
 func (Type) Doc() string {
@@ -39,6 +42,9 @@ func (Type) DefaultTimeout() time.Duration { return 10 * time.Minute }
 // Mutates is false: the command acts outside the cluster, so validate and
 // plan do not run it, and on_failure = "continue" is allowed.
 func (Type) Mutates() bool { return false }
+
+// PlanNote says what the step does instead of changing the cluster.
+func (Type) PlanNote() string { return "runs a local command" }
 
 func (Type) Check(*steps.Env, *steps.Status, *steps.Instance) []steps.Problem { return nil }
 
