@@ -98,7 +98,7 @@ func (r *runner) run() {
 
 	// Compare the live cluster with what is expected before doing anything.
 	var known *steps.Status
-	wide := map[string]bool{} // steps in flight: their scope is tolerated, and observed wide
+	wide := map[string]string{} // steps in flight, by their last status: their scope is tolerated, and observed wide
 	if fresh {
 		if diffs := checkDeclared(r.rb.Cluster, live); len(diffs) > 0 {
 			r.drift(diffs, "the runbook declares", adviceDeclared)
@@ -128,7 +128,7 @@ func (r *runner) run() {
 			if i < 0 {
 				continue
 			}
-			wide[addr] = true
+			wide[addr] = rec.Status
 			in := &r.rb.Steps[i].Instance
 			n, res, a := scopeOf(r.rb.Cluster, r.opts.Registry[in.Type], in, true)
 			for k := range n {
@@ -297,8 +297,11 @@ func (r *runner) onChange(t time.Time, c Change) {
 	r.emit(e)
 }
 
-// step runs one step; it reports whether the run goes on.
-func (r *runner) step(s *Step, wide bool) bool {
+// step runs one step; it reports whether the run goes on. earlier is the
+// status an earlier run left the step in, "" if none: it was in flight,
+// failed or in doubt, and is settled from the cluster's status first.
+func (r *runner) step(s *Step, earlier string) bool {
+	wide := earlier != ""
 	typ, ok := r.opts.Registry[s.Type]
 	if !ok {
 		r.fail(OutcomeFailed, fmt.Sprintf("%s: unknown step type %q", s.Address, s.Type), "")
@@ -331,7 +334,14 @@ func (r *runner) step(s *Step, wide bool) bool {
 		if typ.Done(r.env, st, in) {
 			return r.settle(s, StatusDone, start, nil, "already done: its postcondition holds (settled from the cluster's status, not run again)")
 		}
-		r.emit(Event{Type: EventLog, Time: r.now(), Step: s.Address, Message: "was interrupted and its postcondition does not hold: running it again from where it stopped"})
+		why := "was interrupted"
+		switch earlier {
+		case StatusFailed:
+			why = "failed in an earlier run"
+		case StatusInDoubt:
+			why = "was left in doubt"
+		}
+		r.emit(Event{Type: EventLog, Time: r.now(), Step: s.Address, Message: why + " and its postcondition does not hold: running it again from where it stopped"})
 	}
 
 	var problems []string

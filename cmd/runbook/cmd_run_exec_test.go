@@ -494,7 +494,7 @@ func TestExecCommandHangs(t *testing.T) {
 	// Nothing happened to the cluster: the command hung before acting.
 	e.audit(true)
 	out = e.complete()
-	wantContains(t, out, stepFS1Upgrade+": was interrupted and its postcondition does not hold: running it again from where it stopped")
+	wantContains(t, out, stepFS1Upgrade+": was left in doubt and its postcondition does not hold: running it again from where it stopped")
 }
 
 // TestExecBadStatus: a status command that prints something other than the
