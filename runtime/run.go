@@ -164,7 +164,7 @@ func (r *runner) run() {
 		return r.opts.State.Append(Record{Type: RecordOp, Time: r.now(), Address: r.cur.Address, Op: key})
 	}
 	r.env = &steps.Env{Cluster: r.rb.Cluster, Driver: r.obs, Poll: r.opts.Poll, Logf: r.logf,
-		Prompt: r.opts.Prompt, AutoApprove: r.opts.AutoApprove, Output: r.opts.Output, Dir: r.opts.Dir}
+		Prompt: r.opts.Prompt, AutoApprove: r.opts.AutoApprove, Rehearsal: r.opts.Rehearsal, Output: r.opts.Output, Dir: r.opts.Dir}
 
 	earlier, continued := 0, 0
 	for _, s := range r.rb.Steps {

@@ -91,7 +91,10 @@ type Options struct {
 	// Prompt, AutoApprove and Output are passed to the steps (steps.Env).
 	Prompt      func(ctx context.Context, question string) (bool, error)
 	AutoApprove bool
-	Output      io.Writer
+	// Rehearsal is passed to the steps (steps.Env.Rehearsal): a runbook
+	// written for a real cluster runs on the simulator.
+	Rehearsal bool
+	Output    io.Writer
 	// Dir is the runbook's directory, where the steps run local commands
 	// (steps.Env.Dir).
 	Dir string

@@ -170,6 +170,10 @@ type Env struct {
 	Prompt func(ctx context.Context, question string) (bool, error)
 	// AutoApprove answers every question with yes.
 	AutoApprove bool
+	// Rehearsal is set when a runbook written for a real cluster runs on
+	// the simulator (run --driver sim): steps that act outside the cluster
+	// (a local command that notifies people or takes a backup) do not act.
+	Rehearsal bool
 	// Output receives the output of local commands the step runs, if set.
 	Output io.Writer
 	// Dir is the runbook's directory, where local commands run.

@@ -15,6 +15,14 @@ import (
 // Drivers a run can use.
 var driverNames = []string{"sim", "exec", "pacemaker"}
 
+// checkDriver checks a --driver flag ("" is the runbook's own).
+func checkDriver(d string) error {
+	if d != "" && !contains(driverNames, d) {
+		return fmt.Errorf("unknown --driver %q; want sim, exec or pacemaker", d)
+	}
+	return nil
+}
+
 // runArgs is the command line of `runbook run`.
 type runArgs struct {
 	Path string
@@ -61,8 +69,8 @@ func (r *runArgs) finish(pos []string) error {
 	if r.json {
 		r.View = viewJSON
 	}
-	if r.Driver != "" && !contains(driverNames, r.Driver) {
-		return fmt.Errorf("unknown --driver %q; want sim, exec or pacemaker", r.Driver)
+	if err := checkDriver(r.Driver); err != nil {
+		return err
 	}
 	if r.until != "" && r.Window != 0 {
 		return errors.New("--until and --window cannot be used together")

@@ -8,6 +8,9 @@ type statusArgs struct {
 	View  viewType
 	Vars  varArgs
 	State string
+	// Driver picks the state of a run with another driver than the
+	// runbook's own (a rehearsal: --driver sim).
+	Driver string
 
 	json bool
 }
@@ -15,6 +18,7 @@ type statusArgs struct {
 func (s *statusArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&s.json, "json", false, "print the status as one JSON object")
 	fs.StringVar(&s.State, "state", "", "read the state in `DIR` (default .runbook/NAME beside the runbook)")
+	fs.StringVar(&s.Driver, "driver", "", "show the state of the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver")
 	s.Vars.bind(fs)
 }
 
@@ -24,6 +28,9 @@ func (s *statusArgs) finish(pos []string) error {
 		return err
 	}
 	s.Path = path
+	if err := checkDriver(s.Driver); err != nil {
+		return err
+	}
 	if s.json {
 		s.View = viewJSON
 	}

@@ -132,11 +132,27 @@ func (a *app) predict(rb *lang.Runbook, rrb *runtime.Runbook) *runtime.Result {
 	return runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: poll(rb, "sim"), Plan: true})
 }
 
-func stateDir(flag string, rb *lang.Runbook) string {
+// stateDir is the state directory of a run with driver: --state if set;
+// otherwise .runbook/NAME beside the runbook for its own driver, and
+// .runbook/NAME@DRIVER for another (a rehearsal with --driver sim keeps its
+// journal, lock and simulator apart from the real run's).
+func stateDir(flag string, rb *lang.Runbook, driver string) string {
 	if flag != "" {
 		return flag
 	}
-	return runtime.DefaultStateDir(rb.Dir, rb.Name)
+	dir := runtime.DefaultStateDir(rb.Dir, rb.Name)
+	if driver != "" && driver != ownDriver(rb) {
+		dir += "@" + driver
+	}
+	return dir
+}
+
+// ownDriver is the driver the runbook declares.
+func ownDriver(rb *lang.Runbook) string {
+	if rb.Driver == "" {
+		return "sim"
+	}
+	return rb.Driver
 }
 
 // didYouMean returns ` (did you mean "X"?)` for the closest candidate, or "".
@@ -321,10 +337,7 @@ func (a *app) run(args *runArgs) int {
 	}
 	driver := args.Driver
 	if driver == "" {
-		driver = rb.Driver
-	}
-	if driver == "" {
-		driver = "sim"
+		driver = ownDriver(rb)
 	}
 	if len(args.Faults) > 0 && driver != "sim" {
 		return a.usage("--fault only works with the simulator; this runbook uses the %s driver (add --driver sim to rehearse it)", driver)
@@ -351,7 +364,7 @@ func (a *app) run(args *runArgs) int {
 		}
 	}
 
-	dir := stateDir(args.State, rb)
+	dir := stateDir(args.State, rb, driver)
 	command := commandLine(a.argv)
 	st, err := runtime.OpenState(dir, runtime.CurrentHolder(command))
 	var locked *runtime.LockedError
@@ -408,6 +421,7 @@ func (a *app) run(args *runArgs) int {
 		Poll:        poll(rb, driver),
 		Prompt:      prompt,
 		AutoApprove: args.AutoApprove,
+		Rehearsal:   driver == "sim" && ownDriver(rb) != "sim",
 		Output:      a.stderr,
 		Dir:         rb.Dir,
 		Events:      view.Event,

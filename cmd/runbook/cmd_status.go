@@ -78,7 +78,7 @@ func (a *app) status(args *statusArgs) int {
 	if rb == nil {
 		return exitFailed
 	}
-	dir := stateDir(args.State, rb)
+	dir := stateDir(args.State, rb, args.Driver)
 	recs, err := runtime.ReadJournal(dir)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
@@ -86,7 +86,10 @@ func (a *app) status(args *statusArgs) int {
 	}
 	rep := &statusReport{Runbook: rb.Name, StateDir: dir, Driver: runtime.FirstDriver(recs)}
 	if rep.Driver == "" {
-		rep.Driver = rb.Driver
+		rep.Driver = args.Driver
+	}
+	if rep.Driver == "" {
+		rep.Driver = ownDriver(rb)
 	}
 	last := runtime.StepStatuses(recs)
 	for _, s := range rb.Steps {

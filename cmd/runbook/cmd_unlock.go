@@ -41,7 +41,7 @@ func (a *app) unlock(args *unlockArgs) int {
 		if rb == nil {
 			return exitFailed
 		}
-		dir = stateDir("", rb)
+		dir = stateDir("", rb, args.Driver)
 	}
 	res, err := runtime.Unlock(dir, args.Force)
 	switch {

@@ -40,7 +40,8 @@ func (Type) Attrs() []steps.Attr {
 func (Type) DefaultTimeout() time.Duration { return 10 * time.Minute }
 
 // Mutates is false: the command acts outside the cluster, so validate and
-// plan do not run it, and on_failure = "continue" is allowed.
+// plan do not run it, nor does a rehearsal of a runbook written for a real
+// cluster (run --driver sim), and on_failure = "continue" is allowed.
 func (Type) Mutates() bool { return false }
 
 // PlanNote says what the step does instead of changing the cluster.
@@ -56,6 +57,10 @@ const maxOutput = 4096
 
 func (Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadline time.Time) error {
 	c := in.Args.Command("command")
+	if env.Rehearsal {
+		env.Log("rehearsal on the simulator: the local command is not run: %s", c.String())
+		return nil
+	}
 	var cmd *exec.Cmd
 	ctx, cancel := context.WithDeadline(ctx, time.Now().Add(deadline.Sub(env.Driver.Now())))
 	defer cancel()

@@ -3,6 +3,7 @@ package execstep
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -47,5 +48,17 @@ func TestFailureAndTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("the killed command kept the step waiting %s", d)
+	}
+}
+
+func TestRehearsalDoesNotRun(t *testing.T) {
+	dir := t.TempDir()
+	env := &steps.Env{Driver: clockOnly{}, Dir: dir, Rehearsal: true}
+	in := &steps.Instance{Args: steps.Args{"command": steps.Command{Shell: "touch ran"}}}
+	if err := (Type{}).Run(context.Background(), env, in, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir + "/ran"); err == nil {
+		t.Fatal("a rehearsal ran the local command")
 	}
 }
