@@ -122,6 +122,15 @@ func (v *statusHuman) cluster(st *steps.Status) {
 	}
 	fmt.Fprintf(v.w, "  Licences: %s\n", strings.Join(lic, ", "))
 	fmt.Fprintf(v.w, "  Media: %s\n", st.MediaVersion)
+	var unread []string
+	for _, n := range st.NodeNames() {
+		if m := st.Nodes[n].Media; m != "" && steps.CompareVersions(m, st.MediaVersion) < 0 {
+			unread = append(unread, fmt.Sprintf("%s (reads %s)", n, m))
+		}
+	}
+	if len(unread) > 0 {
+		paint(v.color, color.FgYellow).Fprintf(v.w, "  Media not yet refreshed on: %s.\n", strings.Join(unread, ", "))
+	}
 	if vs := st.Versions(); len(vs) > 1 {
 		var parts []string
 		for _, ver := range vs {
