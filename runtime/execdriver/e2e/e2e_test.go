@@ -71,25 +71,8 @@ func procedure(c *steps.Cluster, timeout time.Duration) *runtime.Runbook {
 
 // ops maps each operation to the stand-in, as runtime/execdriver/testdata/ncs.hcl does.
 func ops(op string, s execdriver.Subject) (steps.Command, bool, error) {
-	var args []string
-	switch op {
-	case steps.OpInstallLicense:
-		args = []string{"license", "add", s.License.Product, s.License.Version}
-	case steps.OpLeave:
-		args = []string{"leave", s.Node.Name}
-	case steps.OpUpgrade:
-		args = []string{"upgrade", s.Node.Name, s.To}
-	case steps.OpMigrate:
-		args = []string{"migrate", s.Resource.Name, s.Node.Name}
-	case steps.OpOffline:
-		args = []string{"offline", s.Resource.Name}
-	case steps.OpOnline:
-		args = []string{"online", s.Resource.Name, s.Node.Name}
-	case steps.OpMediaUpgrade:
-		args = []string{"media-upgrade", s.Node.Name}
-	case steps.OpMediaRefresh:
-		args = []string{"media-refresh", s.Node.Name}
-	default:
+	args := standincheck.Args(op, s.Node, s.Resource, s.License, s.To)
+	if args == nil {
 		return steps.Command{}, false, nil
 	}
 	return steps.Command{Argv: append([]string{standinBin}, args...)}, true, nil

@@ -161,3 +161,28 @@ func Build(dir string) (string, error) {
 	}
 	return bin, nil
 }
+
+// Args returns the stand-in's arguments for a driver operation on its
+// subject, as runtime/execdriver/testdata/ncs.hcl declares them; nil for an
+// operation the stand-in does not know.
+func Args(op string, node *steps.Node, res *steps.Resource, lic *steps.License, to string) []string {
+	switch op {
+	case steps.OpInstallLicense:
+		return []string{"license", "add", lic.Product, lic.Version}
+	case steps.OpLeave:
+		return []string{"leave", node.Name}
+	case steps.OpUpgrade:
+		return []string{"upgrade", node.Name, to}
+	case steps.OpMigrate:
+		return []string{"migrate", res.Name, node.Name}
+	case steps.OpOffline:
+		return []string{"offline", res.Name}
+	case steps.OpOnline:
+		return []string{"online", res.Name, node.Name}
+	case steps.OpMediaUpgrade:
+		return []string{"media-upgrade", node.Name}
+	case steps.OpMediaRefresh:
+		return []string{"media-refresh", node.Name}
+	}
+	return nil
+}
