@@ -3,6 +3,7 @@ package lang
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"sort"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ type ExecConfig struct {
 	// CommandTimeout bounds each command, on top of its step's timeout
 	// (0: only the step's timeout).
 	CommandTimeout time.Duration
+	// InDoubtExitCodes are the exit statuses that leave an operation's
+	// outcome unknown (default [255]: ssh's when the connection drops).
+	InDoubtExitCodes []int
 
 	statusSet bool
 	commands
@@ -54,7 +58,7 @@ var ExecOps = map[string][]string{
 const defaultPoll = 2 * time.Second
 
 func execBlockSchema() *hcl.BodySchema {
-	s := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "poll"}, {Name: "status"}, {Name: "command_timeout"}}}
+	s := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "poll"}, {Name: "status"}, {Name: "command_timeout"}, {Name: "in_doubt_exit_codes"}}}
 	for _, op := range sortedOps(ExecOps) {
 		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: op})
 	}
@@ -73,7 +77,7 @@ func sortedOps(m map[string][]string) []string {
 func (p *parser) decodeExecBlock(b *hcl.Block) *ExecConfig {
 	content, diags := b.Body.Content(execBlockSchema())
 	p.diags = append(p.diags, diags...)
-	e := &ExecConfig{Poll: defaultPoll, commands: commands{p: p, binds: ExecOps, exprs: map[string]hcl.Expression{}}}
+	e := &ExecConfig{Poll: defaultPoll, InDoubtExitCodes: []int{255}, commands: commands{p: p, binds: ExecOps, exprs: map[string]hcl.Expression{}}}
 	if a, ok := content.Attributes["poll"]; ok {
 		x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, "poll")
 		if d, ok := x.(time.Duration); ok {
@@ -85,6 +89,9 @@ func (p *parser) decodeExecBlock(b *hcl.Block) *ExecConfig {
 		if d, ok := x.(time.Duration); ok {
 			e.CommandTimeout = d
 		}
+	}
+	if a, ok := content.Attributes["in_doubt_exit_codes"]; ok {
+		e.InDoubtExitCodes = p.decodeExitCodes(a.Expr)
 	}
 	if a, ok := content.Attributes["status"]; ok {
 		e.statusSet = true
@@ -212,4 +219,32 @@ func diagsError(op string, diags hcl.Diagnostics) error {
 		}
 	}
 	return errors.New("operation " + op + ": " + strings.Join(msgs, "; "))
+}
+
+// decodeExitCodes decodes a list of exit statuses (0 to 255).
+func (p *parser) decodeExitCodes(expr hcl.Expression) []int {
+	v, ok := p.eval(expr, declScope)
+	if !ok || v.IsNull() {
+		return nil
+	}
+	bad := func() []int {
+		p.errorf(expr.Range(), "Invalid exit codes", "in_doubt_exit_codes must be a list of exit statuses from 1 to 255, for example [255].")
+		return nil
+	}
+	if !v.IsKnown() || !(v.Type().IsListType() || v.Type().IsTupleType()) {
+		return bad()
+	}
+	var out []int
+	for it := v.ElementIterator(); it.Next(); {
+		_, el := it.Element()
+		if !el.IsKnown() || el.IsNull() || el.Type() != cty.Number {
+			return bad()
+		}
+		n, acc := el.AsBigFloat().Int64()
+		if acc != big.Exact || n < 1 || n > 255 {
+			return bad()
+		}
+		out = append(out, int(n))
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -300,6 +301,7 @@ cluster "c" {
   exec {
     poll            = "5s"
     command_timeout = "2m"
+    in_doubt_exit_codes = [255, 75]
     status          = "${var.admin} status --json"
     install_license = [var.admin, "license", "add", license.product, license.version]
     leave           = "ssh root@${node.address} cluster leave"
@@ -330,8 +332,8 @@ func TestExecCommand(t *testing.T) {
 	if e == nil {
 		t.Fatal("no exec config")
 	}
-	if e.Poll != 5*time.Second || e.Status.Shell != "ncs-admin status --json" || e.CommandTimeout != 2*time.Minute {
-		t.Errorf("poll, status, command_timeout = %s, %+v, %s", e.Poll, e.Status, e.CommandTimeout)
+	if e.Poll != 5*time.Second || e.Status.Shell != "ncs-admin status --json" || e.CommandTimeout != 2*time.Minute || !slices.Equal(e.InDoubtExitCodes, []int{255, 75}) {
+		t.Errorf("poll, status, command_timeout, in_doubt_exit_codes = %s, %+v, %s, %v", e.Poll, e.Status, e.CommandTimeout, e.InDoubtExitCodes)
 	}
 	fs1, _ := rb.Cluster.Node("FS1")
 	r1, _ := rb.Cluster.Resource("R1")

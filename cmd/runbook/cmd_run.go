@@ -234,7 +234,8 @@ func openDriver(name string, rb *lang.Runbook, dir string, faults []sim.Fault) (
 		// operation, with its output and exit status; a status only when it
 		// differs from the last one logged, so that the polls of a long wait
 		// do not fill it.
-		d, err := execdriver.New(execdriver.Config{Ops: ops, Status: rb.Exec.Status, Dir: rb.Dir, Log: log, LogStatusChanges: true, CommandTimeout: rb.Exec.CommandTimeout})
+		d, err := execdriver.New(execdriver.Config{Ops: ops, Status: rb.Exec.Status, Dir: rb.Dir, Log: log, LogStatusChanges: true,
+			CommandTimeout: rb.Exec.CommandTimeout, InDoubtExitCodes: rb.Exec.InDoubtExitCodes})
 		if err != nil {
 			log.Close()
 			return nil, nil, err

@@ -47,6 +47,12 @@ type Config struct {
 	// CommandTimeout, if positive, bounds each command's run time on top of
 	// the caller's context (the step's deadline).
 	CommandTimeout time.Duration
+	// InDoubtExitCodes are exit statuses after which an operation's outcome
+	// is unknown: ssh exits 255 when the connection drops, whatever the
+	// remote command did. Such a failure is in doubt (steps.ErrInDoubt),
+	// so the next run settles the step from the cluster's status and never
+	// issues the operation again blindly.
+	InDoubtExitCodes []int
 	// KillGrace is how long a stopped command's process group has between
 	// SIGTERM and SIGKILL (DefaultKillGrace if zero).
 	KillGrace time.Duration

@@ -153,6 +153,27 @@ func TestRebootDelay(t *testing.T) {
 	}
 }
 
+// TestInDoubtExitCodes: an exit status listed in InDoubtExitCodes (ssh's
+// 255 for a dropped connection) leaves the operation in doubt; others fail.
+func TestInDoubtExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		exit    string
+		inDoubt bool
+	}{{"255", true}, {"1", false}} {
+		ops := OpsFunc(func(op string, s Subject) (steps.Command, bool, error) {
+			return steps.Command{Shell: "exit " + tc.exit}, true, nil
+		})
+		d, err := New(Config{Ops: ops, Status: steps.Command{Shell: "true"}, InDoubtExitCodes: []int{255}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d.Leave(context.Background(), fs1)
+		if err == nil || errors.Is(err, steps.ErrInDoubt) != tc.inDoubt {
+			t.Errorf("exit %s: err = %v; want in doubt = %v", tc.exit, err, tc.inDoubt)
+		}
+	}
+}
+
 func TestCommandFails(t *testing.T) {
 	s, d := newStandin(t, threeNodes, Config{}, "STANDIN_FAULTS=fail:leave:FS2")
 	ctx := context.Background()

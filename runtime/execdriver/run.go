@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -185,6 +186,9 @@ func (d *Driver) run(ctx context.Context, what string, c steps.Command, mutating
 			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 				// Killed by someone else mid-way: it may have acted.
 				return r, cmdErr(fmt.Sprintf("was killed by signal %s", ws.Signal()), true, waitErr)
+			}
+			if slices.Contains(d.cfg.InDoubtExitCodes, r.exitCode) {
+				return r, cmdErr(fmt.Sprintf("exited with status %d, which leaves its outcome unknown (in_doubt_exit_codes)", r.exitCode), true, waitErr)
 			}
 			return r, cmdErr(fmt.Sprintf("exited with status %d", r.exitCode), false, waitErr)
 		}

@@ -9,6 +9,7 @@ cluster "c" {
     offline = ["ncs-admin", "offline", resource] # ERROR: Invalid command
     online  = [] # ERROR: Invalid command
     restart = "reboot" # ERROR: Unsupported argument
+    in_doubt_exit_codes = [255, 256] # ERROR: Invalid exit codes
   }
 }
 node "FS1" {
