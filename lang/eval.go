@@ -406,8 +406,65 @@ func (p *parser) eval(expr hcl.Expression, sc *scope) (cty.Value, bool) {
 	if diags.HasErrors() {
 		return cty.DynamicVal, false
 	}
+	if valueSize(v, MaxValueSize) > MaxValueSize {
+		// Locals that double a string or a list each would otherwise
+		// exhaust memory long before the file's size cap matters.
+		p.errorf(expr.Range(), "Value too large", "This expression's value is larger than %d KiB (strings, plus 16 bytes an element). A runbook needs no values this large: check for a local that grows from another.", MaxValueSize/1024)
+		return cty.DynamicVal, false
+	}
 	return v, true
 }
+
+// MaxValueSize bounds the size of any value an expression evaluates to.
+const MaxValueSize = 1 << 20
+
+// valueSize estimates v's size in bytes, and stops counting past limit.
+func valueSize(v cty.Value, limit int) int {
+	if !v.IsKnown() || v.IsNull() {
+		return 0
+	}
+	v, _ = v.Unmark()
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		return len(v.AsString())
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType() || ty.IsMapType() || ty.IsObjectType():
+		n := 0
+		for it := v.ElementIterator(); it.Next() && n <= limit; {
+			k, e := it.Element()
+			n += 16 + valueSize(e, limit-n)
+			if k.Type() == cty.String {
+				n += len(k.AsString())
+			}
+		}
+		return n
+	}
+	return 16
+}
+
+// boundedSetProduct is setproduct, refused before it builds a product of
+// more than maxProduct elements (it grows as the product of its inputs).
+var boundedSetProduct = function.New(&function.Spec{
+	VarParam: &function.Parameter{Name: "sets", Type: cty.DynamicPseudoType},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		return stdlib.SetProductFunc.ReturnTypeForValues(args)
+	},
+	Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
+		n := 1
+		for _, a := range args {
+			if !a.IsKnown() || a.IsNull() || !a.CanIterateElements() {
+				continue
+			}
+			n *= a.LengthInt()
+			if n > maxProduct {
+				return cty.NilVal, fmt.Errorf("the product has more than %d elements", maxProduct)
+			}
+		}
+		return stdlib.SetProductFunc.Call(args)
+	},
+})
+
+const maxProduct = 10000
 
 // functions are the functions expressions may call: the go-cty standard
 // library, under the names Terraform gives them.
@@ -451,7 +508,7 @@ func functions() map[string]function.Function {
 		"replace":         stdlib.ReplaceFunc,
 		"reverse":         stdlib.ReverseListFunc,
 		"setintersection": stdlib.SetIntersectionFunc,
-		"setproduct":      stdlib.SetProductFunc,
+		"setproduct":      boundedSetProduct,
 		"setsubtract":     stdlib.SetSubtractFunc,
 		"setunion":        stdlib.SetUnionFunc,
 		"signum":          stdlib.SignumFunc,

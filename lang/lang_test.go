@@ -2,6 +2,7 @@ package lang
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -584,5 +585,32 @@ step "approve" "a" {
 	}
 	if _, unknown := rb.Steps[0].Args["to"].(steps.Unknown); !unknown {
 		t.Errorf("to = %#v, want steps.Unknown", rb.Steps[0].Args["to"])
+	}
+}
+
+// TestValueBounds: expressions that would exhaust memory (a product of
+// ranges, locals that double a string) get a diagnostic instead; ordinary
+// uses of the same functions still work.
+func TestValueBounds(t *testing.T) {
+	base := "runbook \"r\" {}\ncluster \"c\" {}\nnode \"A\" {\n  address = \"a\"\n  version = \"1.0\"\n}\n"
+	doubling := "locals {\n  s0 = \"0123456789abcdef\"\n"
+	for i := 1; i <= 40; i++ {
+		doubling += fmt.Sprintf("  s%d = \"${local.s%d}${local.s%d}\"\n", i, i-1, i-1)
+	}
+	doubling += "}\n"
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"setproduct", "locals {\n  x = length(setproduct(range(1000), range(1000), range(1000)))\n}\n", "Error in function call"},
+		{"doubling locals", doubling, "Value too large"},
+		{"small setproduct", "locals {\n  x = length(setproduct([\"a\", \"b\"], [\"c\"]))\n}\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := load(t, base+tc.src, Options{})
+			got := summaries(diags)
+			if tc.want == "" && diags.HasErrors() || tc.want != "" && !slices.Contains(got, tc.want) {
+				t.Fatalf("diagnostics %q; want %q", got, tc.want)
+			}
+		})
 	}
 }
