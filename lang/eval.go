@@ -416,7 +416,7 @@ func (p *parser) eval(expr hcl.Expression, sc *scope) (cty.Value, bool) {
 }
 
 // MaxValueSize bounds the size of any value an expression evaluates to.
-const MaxValueSize = 1 << 20
+const MaxValueSize = 16 << 20
 
 // valueSize estimates v's size in bytes, and stops counting past limit.
 func valueSize(v cty.Value, limit int) int {

@@ -72,7 +72,7 @@ of the window): run the same command to resume.`,
 // the diagnostics (errors and warnings) to stderr and returns nil when the
 // runbook is invalid.
 func (a *app) loadRunbook(path string, vars varArgs, requireValues bool) *lang.Runbook {
-	rb, diags := lang.Load(path, lang.Options{
+	rb, diags := a.load(path, lang.Options{
 		Registry:      a.registry,
 		Vars:          vars.Vars,
 		VarFiles:      vars.VarFiles,

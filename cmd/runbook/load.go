@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime/metrics"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/runbookhq/runbook/lang"
+)
+
+// Bounds on loading a runbook. HCL evaluates expressions such as nested for
+// expressions without a bound of its own, so a runbook of a few lines can ask
+// for billions of values; the command line gives up on it with a diagnostic
+// rather than hang or exhaust the machine's memory.
+const (
+	defaultLoadTimeout = 30 * time.Second
+	loadHeapLimit      = 2 << 30
+)
+
+// load runs lang.Load under the bounds: past RUNBOOK_LOAD_TIMEOUT (a Go
+// duration, default 30s) or 2 GiB of live heap, it returns an error
+// diagnostic at once. The abandoned evaluation goes on in the background
+// until the process exits, which the caller then does.
+func (a *app) load(path string, opts lang.Options) (*lang.Runbook, hcl.Diagnostics) {
+	timeout := defaultLoadTimeout
+	if s := os.Getenv("RUNBOOK_LOAD_TIMEOUT"); s != "" {
+		if d, err := time.ParseDuration(s); err == nil && d > 0 {
+			timeout = d
+		}
+	}
+	type loaded struct {
+		rb    *lang.Runbook
+		diags hcl.Diagnostics
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		rb, diags := lang.Load(path, opts)
+		done <- loaded{rb, diags}
+	}()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(timeout)
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	tooExpensive := func(what string) hcl.Diagnostics {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Runbook too expensive to evaluate",
+			Detail: fmt.Sprintf("Evaluating %s %s, and was stopped. An expression asks for far more values than a runbook needs: look for nested for expressions over large collections, or locals that grow from one another.", path, what)}}
+	}
+	for {
+		select {
+		case l := <-done:
+			return l.rb, l.diags
+		case <-deadline:
+			return nil, tooExpensive(fmt.Sprintf("took longer than %s", timeout))
+		case <-tick.C:
+			metrics.Read(sample)
+			if sample[0].Value.Kind() == metrics.KindUint64 && sample[0].Value.Uint64() > loadHeapLimit {
+				return nil, tooExpensive(fmt.Sprintf("needed more than %d GiB of memory", loadHeapLimit>>30))
+			}
+		}
+	}
+}
