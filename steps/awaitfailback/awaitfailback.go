@@ -20,7 +20,7 @@ var _ steps.Type = Type{}
 
 func (Type) Name() string { return "await-failback" }
 func (Type) Doc() string {
-	return "Waits until resources run on their upgraded home node again (R5), moving the ones with failback = \"manual\"."
+	return "Waits until resources run on their upgraded home node again (R5), moving the ones with failback = \"manual\", and \"auto\" ones that have not come back after the grace."
 }
 func (Type) Attrs() []steps.Attr {
 	return []steps.Attr{
