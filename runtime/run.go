@@ -405,6 +405,13 @@ func (r *runner) step(s *Step, earlier string) bool {
 	switch {
 	case runErr == nil:
 		return r.settle(s, StatusDone, start, nil, "")
+	case errors.Is(runErr, steps.ErrStop) && r.ctx.Err() == nil:
+		// The operator stopped here: the step stays started, so that the
+		// resumed run runs it again (and asks again).
+		r.cur.Duration = r.now().Sub(start)
+		r.obs.end()
+		r.stop(fmt.Sprintf("stopped at %s: %v", s.Address, runErr))
+		return false
 	case r.ctx.Err() != nil || errors.Is(runErr, steps.ErrInDoubt):
 		return r.settle(s, StatusInDoubt, start, runErr, "")
 	default:

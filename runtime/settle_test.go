@@ -194,3 +194,28 @@ func equalMaps(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// TestDeclinedApprovalStops: an operator who does not approve stops the run
+// cleanly (exit 3, resumable), and the resumed run asks again.
+func TestDeclinedApprovalStops(t *testing.T) {
+	runs := 0
+	rb, reg := withLocal(seed(), &runs, false)
+	answer, asked := false, 0
+	s := &session{dir: t.TempDir(), opts: func(o *runtime.Options) {
+		o.Registry = reg
+		o.Prompt = func(context.Context, string) (bool, error) { asked++; return answer, nil }
+	}}
+	res, _ := s.run(t, rb)
+	if res.Outcome != runtime.OutcomeStopped || res.ExitCode() != 3 || res.Next != "step.approve.go" || res.Failed != 0 {
+		t.Fatalf("declined: %s (%s), exit %d, next %s, %d failed; want stopped at step.approve.go, exit 3, none failed",
+			res.Outcome, res.Message, res.ExitCode(), res.Next, res.Failed)
+	}
+	answer = true
+	res, sm := s.run(t, rb)
+	if res.Outcome != runtime.OutcomeCompleted || asked != 2 {
+		t.Fatalf("resumed: %s (%s), asked %d times; want completed, asked twice", res.Outcome, res.Message, asked)
+	}
+	if st, _ := sm.Status(context.Background()); st.MediaVersion != "6.5" {
+		t.Errorf("media at %s after the approved resume; want 6.5", st.MediaVersion)
+	}
+}

@@ -5,7 +5,6 @@ package approve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -41,8 +40,9 @@ func (Type) Check(*steps.Env, *steps.Status, *steps.Instance) []steps.Problem { 
 // run asks again.
 func (Type) Done(*steps.Env, *steps.Status, *steps.Instance) bool { return false }
 
-// ErrNotApproved is returned when the operator answers anything but yes.
-var ErrNotApproved = errors.New("not approved")
+// ErrNotApproved is returned when the operator answers anything but yes:
+// the run stops there (steps.ErrStop), and asks again when it resumes.
+var ErrNotApproved = fmt.Errorf("not approved: %w", steps.ErrStop)
 
 func (Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadline time.Time) error {
 	msg := in.Args.String("message")
@@ -60,7 +60,7 @@ func (Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadlin
 		return fmt.Errorf("asking for approval: %w", err)
 	}
 	if !ok {
-		return fmt.Errorf("%w: the operator did not answer yes to %q", ErrNotApproved, msg)
+		return fmt.Errorf("the operator did not answer yes to %q (%w)", msg, ErrNotApproved)
 	}
 	env.Log("approved by the operator")
 	return nil
