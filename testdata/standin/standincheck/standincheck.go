@@ -186,3 +186,17 @@ func Args(op string, node *steps.Node, res *steps.Resource, lic *steps.License, 
 	}
 	return nil
 }
+
+// CL1Operations is the order of operations the reference procedure sends the
+// stand-in for SPEC §2's cluster CL1 as the tests declare it (FS1-FS3,
+// POOL1_SERVER auto and POOL2_SERVER manual on shared storage, WEB not
+// shared), upgraded to 6.5 with the media upgraded from FS1.
+var CL1Operations = []string{
+	"license add NetWare 6.5 Cluster Server 6.5",
+	"leave FS1", "upgrade FS1 6.5",
+	"leave FS2", "upgrade FS2 6.5", "migrate POOL2_SERVER FS2",
+	"leave FS3", "upgrade FS3 6.5",
+	"offline POOL1_SERVER", "offline POOL2_SERVER",
+	"media-upgrade FS1", "media-refresh FS2", "media-refresh FS3",
+	"online POOL1_SERVER FS1", "online POOL2_SERVER FS2",
+}
