@@ -60,8 +60,12 @@ type logFile struct {
 	f    *os.File
 }
 
+func newDelta() delta {
+	return delta{nodes: map[string]bool{}, resources: map[string]bool{}, upgrades: map[string]bool{}}
+}
+
 func (s *Sim) resetDelta() {
-	s.changed = delta{nodes: map[string]bool{}, resources: map[string]bool{}, upgrades: map[string]bool{}}
+	s.changed = newDelta()
 }
 
 func (d *delta) empty() bool {

@@ -77,9 +77,7 @@ func New(c *steps.Cluster, opts Options) *Sim {
 			s.st.DownSince[name] = start
 		}
 	}
-	s.resetDelta()
-	s.seen = s.changed
-	s.resetDelta()
+	s.changed, s.seen = newDelta(), newDelta()
 	return s
 }
 
@@ -87,7 +85,7 @@ func New(c *steps.Cluster, opts Options) *Sim {
 func (s *Sim) Changed() (nodes, resources []string, clusterWide bool) {
 	nodes, resources = sortedKeys(s.seen.nodes), sortedKeys(s.seen.resources)
 	clusterWide = s.seen.licenses || s.seen.media
-	s.seen = delta{nodes: map[string]bool{}, resources: map[string]bool{}, upgrades: map[string]bool{}}
+	s.seen = newDelta()
 	return nodes, resources, clusterWide
 }
 
