@@ -53,6 +53,11 @@ type Config struct {
 	// Settle bounds how long Status waits for a DC while the cluster
 	// elects one (after a node left or died) before it fails. Default 20s.
 	Settle time.Duration
+	// CommandTimeout bounds each of the driver's own commands on a node
+	// (crm_mon, cibadmin, crm_attribute, crm_resource), so that a tool
+	// that hangs cannot hold a step until its timeout. A change cut short
+	// this way is in doubt. Not applied to Upgrade. Default 30s.
+	CommandTimeout time.Duration
 }
 
 // Driver drives a Pacemaker 2.1 cluster with its command-line tools.
@@ -67,6 +72,9 @@ type Driver struct {
 	// upgrading holds the nodes whose Config.Upgrade is running: they are
 	// expected to go offline.
 	upgrading map[string]bool
+	// standbyNodes holds the nodes in standby at the last status read; nil
+	// before the first.
+	standbyNodes map[string]bool
 }
 
 var _ steps.Driver = (*Driver)(nil)
@@ -87,6 +95,9 @@ func New(cfg Config) (*Driver, error) {
 	}
 	if cfg.Settle <= 0 {
 		cfg.Settle = 20 * time.Second
+	}
+	if cfg.CommandTimeout <= 0 {
+		cfg.CommandTimeout = 30 * time.Second
 	}
 	return &Driver{cfg: cfg, versions: map[string]string{}, lastNode: map[string]string{}, upgrading: map[string]bool{}}, nil
 }
@@ -120,7 +131,14 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 			read[i] = d.readVersion(ctx, n)
 		}()
 	}
-	cibXML, err := d.cfg.Run(ctx, via, "cibadmin", "--query")
+	var members map[string]bool
+	var membersOK bool
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		members, membersOK = d.members(ctx, via)
+	}()
+	cibXML, err := d.call(ctx, via, "cibadmin", "--query")
 	wg.Wait()
 	if err != nil {
 		return nil, d.fail(ctx, err)
@@ -137,14 +155,27 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 		}
 	}
 	defer d.mu.Unlock()
+	d.standbyNodes = cib.Standby
 	var lost []string
 	for _, n := range mon.Nodes {
 		if !n.Online && !cib.Standby[n.Name] && !d.upgrading[n.Name] {
 			lost = append(lost, n.Name)
 		}
 	}
+	if membersOK {
+		for _, n := range d.lostMembers(members, cib.Standby) {
+			if !slices.Contains(lost, n) {
+				lost = append(lost, n)
+			}
+		}
+	}
 	if len(lost) > 0 {
-		return nil, &LostError{Nodes: lost, DC: mon.DC, Quorum: mon.Quorum}
+		slices.Sort(lost)
+		e := &LostError{Nodes: lost, DC: mon.DC, Quorum: mon.Quorum}
+		if membersOK {
+			e.Members = sortedKeys(members)
+		}
+		return nil, e
 	}
 	st := steps.NewStatus()
 	seen := map[string]bool{}
@@ -190,22 +221,32 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 }
 
 // LostError is the status of a cluster that lost a node the run did not take
-// out: offline, yet neither in standby nor being upgraded (it crashed, was
-// killed or fenced). The runbook's model has no such state, and going on
-// would risk a second node out at once (R2), so no step may act on it.
+// out: offline or out of corosync's membership, yet neither in standby nor
+// being upgraded (it crashed, was killed or fenced). The runbook's model
+// has no such state, and going on would risk a second node out at once
+// (R2), so no step may act on it.
 type LostError struct {
-	Nodes  []string
+	Nodes []string
+	// DC and Quorum are crm_mon's; DC is "" when no node answered with
+	// one (the loss was seen in the membership alone).
 	DC     string
 	Quorum bool
+	// Members is corosync's membership, when it was read.
+	Members []string
 }
 
 func (e *LostError) Error() string {
-	q := "with quorum"
-	if !e.Quorum {
-		q = "WITHOUT quorum"
+	var where string
+	switch {
+	case e.DC == "":
+		where = fmt.Sprintf("corosync's membership is %s, and no node answers with a DC", strings.Join(e.Members, ", "))
+	case e.Quorum:
+		where = fmt.Sprintf("the cluster runs with quorum (DC %s)", e.DC)
+	default:
+		where = fmt.Sprintf("the cluster runs WITHOUT quorum (DC %s)", e.DC)
 	}
-	return fmt.Sprintf("pacemaker: node %s left the cluster without the runbook (offline, not in standby: crashed, killed or fenced?); the cluster runs %s (DC %s). Bring %s back, then run again",
-		strings.Join(e.Nodes, ", "), q, e.DC, strings.Join(e.Nodes, ", "))
+	return fmt.Sprintf("pacemaker: node %s left the cluster without the runbook (offline, not in standby: crashed, killed or fenced?); %s. Bring %s back, then run again",
+		strings.Join(e.Nodes, ", "), where, strings.Join(e.Nodes, ", "))
 }
 
 // readVersion runs the version command on node; "" when the node does not
@@ -218,7 +259,7 @@ func (d *Driver) readVersion(ctx context.Context, node string) string {
 			return ""
 		}
 	}
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, min(10*time.Second, d.cfg.CommandTimeout))
 	defer cancel()
 	out, err := d.cfg.Run(cctx, node, argv...)
 	if err != nil {
@@ -227,15 +268,35 @@ func (d *Driver) readVersion(ctx context.Context, node string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// errCommandTimeout marks a command the driver stopped after
+// Config.CommandTimeout.
+var errCommandTimeout = errors.New("command timed out")
+
+// call runs one of the driver's own commands on node, bounded by
+// Config.CommandTimeout.
+func (d *Driver) call(ctx context.Context, node string, argv ...string) ([]byte, error) {
+	cctx, cancel := context.WithTimeout(ctx, d.cfg.CommandTimeout)
+	defer cancel()
+	out, err := d.cfg.Run(cctx, node, argv...)
+	if err != nil && ctx.Err() == nil && cctx.Err() != nil {
+		err = fmt.Errorf("%w after %s on %s: %w", errCommandTimeout, d.cfg.CommandTimeout, node, err)
+	}
+	return out, err
+}
+
 // monitor reads crm_mon on the node that answered last, else on the first
 // node that answers with a DC. While no node does (an election after a node
-// left or died), it tries again for up to Config.Settle.
+// left or died), it tries again for up to Config.Settle, unless corosync's
+// membership shows a node lost meanwhile.
 func (d *Driver) monitor(ctx context.Context) (*monitor, string, error) {
 	end := time.Now().Add(d.cfg.Settle)
 	for {
 		m, via, err := d.monitorOnce(ctx)
 		if err == nil || ctx.Err() != nil || time.Now().After(end) {
 			return m, via, err
+		}
+		if lost := d.lostWithoutDC(ctx); lost != nil {
+			return nil, "", lost
 		}
 		if d.Sleep(ctx, d.cfg.Poll) != nil {
 			return m, via, err
@@ -257,7 +318,7 @@ func (d *Driver) monitorOnce(ctx context.Context) (*monitor, string, error) {
 			continue
 		}
 		tried[n] = true
-		out, err := d.cfg.Run(ctx, n, "crm_mon", "--output-as=xml", "--inactive")
+		out, err := d.call(ctx, n, "crm_mon", "--output-as=xml", "--inactive")
 		if err == nil {
 			var m *monitor
 			if m, err = parseMonitor(out); err == nil && m.DC != "" {
@@ -285,8 +346,8 @@ func (d *Driver) run(ctx context.Context, argv ...string) error {
 	via := d.via
 	d.mu.Unlock()
 	if via != "" {
-		_, err := d.cfg.Run(ctx, via, argv...)
-		if err == nil || ctx.Err() != nil {
+		_, err := d.call(ctx, via, argv...)
+		if err == nil || ctx.Err() != nil || errors.Is(err, errCommandTimeout) {
 			return d.fail(ctx, err)
 		}
 	}
@@ -294,16 +355,17 @@ func (d *Driver) run(ctx context.Context, argv ...string) error {
 	if err != nil {
 		return err
 	}
-	_, err = d.cfg.Run(ctx, now, argv...)
+	_, err = d.call(ctx, now, argv...)
 	return d.fail(ctx, err)
 }
 
-// fail marks an error as in doubt when the command was cut short.
+// fail marks an error as in doubt when the command was cut short: its
+// change may or may not have been made.
 func (d *Driver) fail(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || errors.Is(err, errCommandTimeout) {
 		return fmt.Errorf("%w: %w", steps.ErrInDoubt, err)
 	}
 	return err
@@ -438,19 +500,24 @@ func (d *Driver) Online(ctx context.Context, r steps.Resource, n steps.Node) err
 
 // waitOn polls the status until the resource runs on node.
 func (d *Driver) waitOn(ctx context.Context, rsc, node string) error {
+	var last string // what the last status said, for the error
 	for {
 		st, err := d.Status(ctx)
 		var lost *LostError
 		if errors.As(err, &lost) {
 			return err
 		}
-		if err == nil {
-			if rs := st.Resources[rsc]; rs.State == steps.ResourceRunning && rs.Node == node {
+		if err != nil {
+			last = "reading the status: " + err.Error()
+		} else {
+			rs := st.Resources[rsc]
+			if rs.State == steps.ResourceRunning && rs.Node == node {
 				return nil
 			}
+			last = fmt.Sprintf("%s is %s on %s", rsc, rs.State, rs.Node)
 		}
 		if err := d.Sleep(ctx, d.cfg.Poll); err != nil {
-			return fmt.Errorf("%w: waiting for %s to run on %s: %w", steps.ErrInDoubt, rsc, node, err)
+			return fmt.Errorf("%w: waiting for %s to run on %s: %w (last seen: %s)", steps.ErrInDoubt, rsc, node, err, last)
 		}
 	}
 }
@@ -472,20 +539,20 @@ func (d *Driver) clear(ctx context.Context, rsc string, cause error) error {
 // (cibadmin --upgrade), on the node, and records the node's version as the
 // media version.
 func (d *Driver) MediaUpgrade(ctx context.Context, n steps.Node) error {
-	if _, err := d.cfg.Run(ctx, n.Name, "cibadmin", "--upgrade", "--force"); err != nil {
+	if _, err := d.call(ctx, n.Name, "cibadmin", "--upgrade", "--force"); err != nil {
 		return d.fail(ctx, err)
 	}
 	v := d.readVersion(ctx, n.Name)
 	if v == "" {
 		return fmt.Errorf("pacemaker: cannot read the version of %s", n.Name)
 	}
-	_, err := d.cfg.Run(ctx, n.Name, "crm_attribute", "--type", "crm_config", "--name", mediaVersionOption, "--update", v)
+	_, err := d.call(ctx, n.Name, "crm_attribute", "--type", "crm_config", "--name", mediaVersionOption, "--update", v)
 	return d.fail(ctx, err)
 }
 
 // MediaRefresh makes the node forget and re-probe its resources'
 // state (crm_resource --refresh --node).
 func (d *Driver) MediaRefresh(ctx context.Context, n steps.Node) error {
-	_, err := d.cfg.Run(ctx, n.Name, "crm_resource", "--refresh", "--node", n.Name)
+	_, err := d.call(ctx, n.Name, "crm_resource", "--refresh", "--node", n.Name)
 	return d.fail(ctx, err)
 }

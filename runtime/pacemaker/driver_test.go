@@ -3,10 +3,13 @@ package pacemaker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/runbookhq/runbook/steps"
@@ -104,25 +107,54 @@ func TestParseCIB(t *testing.T) {
 // fakeRunner answers crm_mon and cibadmin --query from testdata files and
 // the version command from a map, and records every other command.
 type fakeRunner struct {
+	mu               sync.Mutex
 	monFile, cibFile string
 	versions         map[string]string
 	down             map[string]bool // nodes that do not answer
-	calls            []string
+	// members is corosync's membership; nil for all three nodes.
+	members []string
+	// hang makes the commands starting with it wait for their context.
+	hang  string
+	calls []string
 }
 
-func (f *fakeRunner) run(_ context.Context, node string, argv ...string) ([]byte, error) {
+func (f *fakeRunner) run(ctx context.Context, node string, argv ...string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.down[node] {
 		return nil, errors.New("ssh: connect to host " + node + ": No route to host")
 	}
 	switch {
+	case argv[0] == "crm_mon" && f.monFile == "":
+		return []byte(noDC), nil
 	case argv[0] == "crm_mon":
 		return os.ReadFile(filepath.Join("testdata", f.monFile))
 	case argv[0] == "cibadmin" && argv[1] == "--query":
 		return os.ReadFile(filepath.Join("testdata", f.cibFile))
 	case argv[0] == "cat":
 		return []byte(f.versions[node] + "\n"), nil
+	case argv[0] == "corosync-quorumtool":
+		members := f.members
+		if members == nil {
+			members = []string{"n1", "n2", "n3"}
+		}
+		out := "\nMembership information\n----------------------\n    Nodeid      Votes    Qdevice Name\n"
+		for i, m := range members {
+			local := ""
+			if m == node {
+				local = " (local)"
+			}
+			out += fmt.Sprintf("%10d %10d %10s %s%s\n", i+1, 1, "NR", m, local)
+		}
+		return []byte(out), nil
 	}
 	f.calls = append(f.calls, node+": "+strings.Join(argv, " "))
+	if f.hang != "" && strings.HasPrefix(strings.Join(argv, " "), f.hang) {
+		f.mu.Unlock()
+		<-ctx.Done()
+		f.mu.Lock()
+		return nil, fmt.Errorf("%s: signal: killed", argv[0])
+	}
 	return nil, nil
 }
 
@@ -246,5 +278,104 @@ func TestMigrateBansTheCurrentNode(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, f.calls); diff != "" {
 		t.Errorf("commands (-want +got):\n%s", diff)
+	}
+}
+
+// noDC is crm_mon's answer while the cluster elects a DC.
+const noDC = `<pacemaker-result api-version="2.25" request="crm_mon --output-as=xml --inactive">
+  <summary><current_dc present="false"/></summary>
+  <nodes/>
+  <status code="0" message="OK"/>
+</pacemaker-result>`
+
+func TestParseMembers(t *testing.T) {
+	for _, tc := range []struct {
+		name, out string
+		members   []string
+		local     string
+	}{
+		{"corosync 3.1 with qdevice column", "\nMembership information\n----------------------\n    Nodeid      Votes    Qdevice Name\n         1          1         NR n1 (local)\n         3          1         NR n3\n", []string{"n1", "n3"}, "n1"},
+		{"without qdevice column", "Membership information\n    Nodeid      Votes Name\n         2          1 n2\n         3          1 n3 (local)\n", []string{"n2", "n3"}, "n3"},
+		{"addresses, no names", "    Nodeid      Votes    Qdevice Name\n         1          1         NR 10.0.0.1 (local)\n", []string{"10.0.0.1"}, "10.0.0.1"},
+		{"empty", "", nil, ""},
+		{"an error text", "Cannot initialize CMAP service\n", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set, local := parseMembers(tc.out)
+			if diff := cmp.Diff(tc.members, sortedKeys(set)); diff != "" || local != tc.local {
+				t.Errorf("members (-want +got):\n%s\nlocal %q, want %q", diff, local, tc.local)
+			}
+		})
+	}
+}
+
+// A killed node stays online in crm_mon for seconds; corosync's membership
+// drops it first, and Status says so.
+func TestStatusLostFromMembership(t *testing.T) {
+	f := &fakeRunner{monFile: "crm_mon-healthy.xml", cibFile: "cib-mixed-versions.xml",
+		versions: map[string]string{"n1": "1.0", "n2": "1.0", "n3": "1.0"}, members: []string{"n1", "n2"}}
+	d := newFake(t, f)
+	_, err := d.Status(context.Background())
+	var lost *LostError
+	if !errors.As(err, &lost) || strings.Join(lost.Nodes, ",") != "n3" || !strings.Contains(err.Error(), "node n3 left the cluster") {
+		t.Fatalf("err = %v, want n3 lost", err)
+	}
+	// A node being upgraded, or in standby, is out on purpose.
+	d.upgrading["n3"] = true
+	if _, err := d.Status(context.Background()); err != nil {
+		t.Errorf("n3 being upgraded: %v", err)
+	}
+	delete(d.upgrading, "n3")
+	f.cibFile = "cib-n1-left.xml" // n1 in standby
+	f.members = []string{"n2", "n3"}
+	if _, err := d.Status(context.Background()); err != nil {
+		t.Errorf("n1 in standby and out of the membership: %v", err)
+	}
+}
+
+// While no node answers with a DC, a node lost from the membership ends the
+// wait at once rather than after Config.Settle.
+func TestStatusNoDCNodeLost(t *testing.T) {
+	f := &fakeRunner{monFile: "crm_mon-healthy.xml", cibFile: "cib-mixed-versions.xml",
+		versions: map[string]string{"n1": "1.0", "n2": "1.0", "n3": "1.0"}}
+	d := newFake(t, f)
+	d.cfg.Settle = time.Hour
+	d.cfg.Poll = time.Millisecond
+	if _, err := d.Status(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.monFile, f.members = "", []string{"n1", "n2"}
+	f.mu.Unlock()
+	_, err := d.Status(context.Background())
+	var lost *LostError
+	if !errors.As(err, &lost) || strings.Join(lost.Nodes, ",") != "n3" || !strings.Contains(err.Error(), "no node answers with a DC") {
+		t.Fatalf("err = %v, want n3 lost while no node answers with a DC", err)
+	}
+	// With every node a member, it waits for the DC (Settle).
+	f.mu.Lock()
+	f.members = nil
+	f.mu.Unlock()
+	d.cfg.Settle = 20 * time.Millisecond
+	if _, err := d.Status(context.Background()); err == nil || errors.As(err, &lost) || !strings.Contains(err.Error(), "no DC") {
+		t.Fatalf("err = %v, want no DC", err)
+	}
+}
+
+// A change whose command hangs is stopped after Config.CommandTimeout and
+// is in doubt; the constraints are still cleared.
+func TestCommandTimeoutInDoubt(t *testing.T) {
+	f := &fakeRunner{monFile: "crm_mon-after-failback.xml", cibFile: "cib-n1-left.xml",
+		versions: map[string]string{"n1": "1.0", "n2": "1.0", "n3": "1.0"}, hang: "cibadmin --modify"}
+	d := newFake(t, f)
+	d.cfg.CommandTimeout = 20 * time.Millisecond
+	err := d.Migrate(context.Background(), steps.Resource{Name: "rD"}, steps.Node{Name: "n1"})
+	if !errors.Is(err, steps.ErrInDoubt) || !errors.Is(err, errCommandTimeout) {
+		t.Fatalf("err = %v, want in doubt after the command timeout", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if last := f.calls[len(f.calls)-1]; !strings.Contains(last, "cibadmin --delete") {
+		t.Errorf("last command %q, want the constraints cleared", last)
 	}
 }

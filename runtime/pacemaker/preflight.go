@@ -106,7 +106,7 @@ func (d *Driver) cib(ctx context.Context) (*crmConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := d.cfg.Run(ctx, via, "cibadmin", "--query")
+	out, err := d.call(ctx, via, "cibadmin", "--query")
 	if err != nil {
 		return nil, err
 	}
