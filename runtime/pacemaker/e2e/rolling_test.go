@@ -121,6 +121,9 @@ func TestRollingUpgrade(t *testing.T) {
 	for _, v := range a.violations {
 		t.Error(v)
 	}
+	for _, g := range a.glitches {
+		t.Log(g)
+	}
 	checkEnd(ctx, t, c, homes, "2.0", initial)
 
 	// (d) The report: predicted against measured downtime, and the
@@ -281,12 +284,13 @@ func constraints(ctx context.Context, t *testing.T, c *harness.Cluster) []string
 
 // A run of the runbook binary.
 type run struct {
-	exit    int
-	start   time.Time
-	wall    time.Duration
-	events  []event
-	summary *event
-	stderr  string
+	exit     int
+	start    time.Time
+	wall     time.Duration
+	events   []event
+	summary  *event
+	stderr   string
+	timedOut bool // stopped by the test for taking too long
 }
 
 type event struct {
@@ -304,7 +308,10 @@ func runbook(ctx context.Context, t *testing.T, timeout time.Duration, env []str
 	defer cancel()
 	cmd := exec.CommandContext(cctx, runbookBin, args...)
 	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
-	cmd.WaitDelay = 5 * time.Second
+	// Past its time, the run is interrupted as an operator would (Ctrl-C),
+	// so that it says where it was; killed only if that does not stop it.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	r := &run{start: time.Now()}
@@ -314,9 +321,12 @@ func runbook(ctx context.Context, t *testing.T, timeout time.Duration, env []str
 	if cmd.ProcessState != nil {
 		r.exit = cmd.ProcessState.ExitCode()
 	}
-	if err != nil && r.exit <= 0 {
-		t.Fatalf("runbook %s: %v\n%s", strings.Join(args, " "), err, r.stderr)
-	}
+	r.timedOut = cctx.Err() != nil
+	defer func() {
+		if r.timedOut || (err != nil && r.exit <= 0) {
+			t.Fatalf("runbook %s: %v (stopped after %v, time allowed %v)\nstderr:\n%s\nlast events:\n%s", strings.Join(args, " "), err, r.wall.Round(time.Millisecond), timeout, r.stderr, r.tail(25))
+		}
+	}()
 	sc := bufio.NewScanner(&stdout)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -377,6 +387,7 @@ type sample struct {
 	t     time.Time
 	nodes map[string]nodeState
 	where map[string][]string // resource -> the nodes it is active on
+	start map[string]int      // resource -> its start call where it runs (harness.ResourceStatus.StartCall)
 }
 
 type probe struct {
@@ -399,13 +410,14 @@ func startProbe(ctx context.Context, c *harness.Cluster, onSample func(sample)) 
 			st, err := read(ctx, c, dc)
 			if err == nil {
 				dc = st.DC
-				s := sample{t: time.Now(), nodes: map[string]nodeState{}, where: map[string][]string{}}
+				s := sample{t: time.Now(), nodes: map[string]nodeState{}, where: map[string][]string{}, start: map[string]int{}}
 				for _, n := range st.Nodes {
 					s.nodes[n.Name] = nodeState{online: n.Online, standby: n.Standby}
 				}
 				for _, r := range st.Resources {
 					if r.Active {
 						s.where[r.ID] = r.Nodes
+						s.start[r.ID] = r.StartCall
 					}
 				}
 				p.samples = append(p.samples, s)
@@ -468,6 +480,9 @@ type outage struct {
 	resource    string
 	from, to    time.Time // first sample without it, first sample with it again
 	before, aft string    // where it ran before and after
+	// The executor's call id of its last start, before and after: the same
+	// on the same node means it never stopped, however crm_mon showed it.
+	startBefore, startAfter int
 }
 
 type analysis struct {
@@ -476,6 +491,9 @@ type analysis struct {
 	downtime   map[string]time.Duration
 	inSchema   map[string]time.Duration // the part of downtime in the schema step
 	violations []string
+	// glitches are the outages that were only crm_mon's view: the resource
+	// looked stopped, yet it was never stopped and started again.
+	glitches []string
 }
 
 // analyse checks the samples of the live run: never two nodes out at once,
@@ -510,21 +528,26 @@ func analyse(samples []sample, homes map[string]string, schema [2]time.Time) *an
 	}
 	for _, r := range sortedKeys(homes) {
 		var cur *outage
-		last := ""
+		last, lastStart := "", 0
 		for _, s := range samples {
 			on := s.where[r]
 			if len(on) == 1 {
 				if cur != nil {
-					cur.to, cur.aft = s.t, on[0]
-					a.outages = append(a.outages, *cur)
-					a.downtime[r] += cur.to.Sub(cur.from)
+					cur.to, cur.aft, cur.startAfter = s.t, on[0], s.start[r]
+					if cur.before == cur.aft && cur.startBefore != 0 && cur.startBefore == cur.startAfter {
+						a.glitches = append(a.glitches, fmt.Sprintf("%s looked stopped on %s for %v (%s), but its start (call %d) is unchanged: crm_mon's view, not a stop",
+							r, cur.before, cur.to.Sub(cur.from).Round(time.Millisecond), cur.from.Format("15:04:05.000"), cur.startBefore))
+					} else {
+						a.outages = append(a.outages, *cur)
+						a.downtime[r] += cur.to.Sub(cur.from)
+					}
 					cur = nil
 				}
-				last = on[0]
+				last, lastStart = on[0], s.start[r]
 				continue
 			}
 			if cur == nil {
-				cur = &outage{resource: r, from: s.t, before: last}
+				cur = &outage{resource: r, from: s.t, before: last, startBefore: lastStart}
 			}
 		}
 		if cur != nil {
@@ -537,8 +560,8 @@ func analyse(samples []sample, homes map[string]string, schema [2]time.Time) *an
 		case inSchema(o):
 			a.inSchema[o.resource] += d
 		case o.before == o.aft:
-			a.violations = append(a.violations, fmt.Sprintf("%s stopped on %s for %v (%s) and came back on the same node: not a move, not the schema step",
-				o.resource, o.before, d.Round(time.Millisecond), o.from.Format("15:04:05.000")))
+			a.violations = append(a.violations, fmt.Sprintf("%s stopped on %s for %v (%s) and came back on the same node (start call %d, then %d): not a move, not the schema step",
+				o.resource, o.before, d.Round(time.Millisecond), o.from.Format("15:04:05.000"), o.startBefore, o.startAfter))
 		case d > 10*time.Second:
 			a.violations = append(a.violations, fmt.Sprintf("%s took %v to move %s → %s", o.resource, d.Round(time.Millisecond), o.before, o.aft))
 		}

@@ -331,3 +331,23 @@ func crashChild() {
 	<-ctx.Done()
 	os.Exit(1)
 }
+
+// TestParseStatusStartCall reads crm_mon's output of a real cluster: each
+// active resource's start call is the one on the node it runs on, not its
+// history on a node it left.
+func TestParseStatusStartCall(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "crm_mon-after-failback.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ParseStatus(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]int{"rA": 26, "rB": 18} {
+		r := s.Resource(id)
+		if r == nil || r.StartCall != want {
+			t.Errorf("%s: %+v, want start call %d", id, r, want)
+		}
+	}
+}

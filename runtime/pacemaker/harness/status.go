@@ -41,6 +41,12 @@ type ResourceStatus struct {
 	Failed  bool
 	Managed bool
 	Nodes   []string // where it is active
+	// StartCall is the executor's call id of the resource's last start on
+	// the one node it is active on, from crm_mon's operation history; 0
+	// when the history does not show one. A resource that was stopped and
+	// started again has a new one; one that only looked stopped for a
+	// moment (the DC re-reads a node's history when a node joins) does not.
+	StartCall int
 }
 
 // Node returns the named node's status, or nil.
@@ -140,6 +146,16 @@ type xmlResult struct {
 			Value string `xml:"value,attr"`
 		} `xml:"attribute"`
 	} `xml:"node_attributes>node"`
+	History []struct {
+		Name      string `xml:"name,attr"`
+		Resources []struct {
+			ID  string `xml:"id,attr"`
+			Ops []struct {
+				Call int    `xml:"call,attr"`
+				Task string `xml:"task,attr"`
+			} `xml:"operation_history"`
+		} `xml:"resource_history"`
+	} `xml:"node_history>node"`
 	Status struct {
 		Code    int    `xml:"code,attr"`
 		Message string `xml:"message,attr"`
@@ -187,10 +203,24 @@ func ParseStatus(data []byte) (*Status, error) {
 			ResourcesRunning: n.ResourcesRunning, Attributes: attrs[n.Name],
 		})
 	}
+	starts := map[[2]string]int{} // node, resource -> last start call
+	for _, n := range r.History {
+		for _, h := range n.Resources {
+			for _, op := range h.Ops {
+				k := [2]string{n.Name, h.ID}
+				if op.Task == "start" && op.Call > starts[k] {
+					starts[k] = op.Call
+				}
+			}
+		}
+	}
 	for _, x := range append(append(r.Resources, r.Groups...), r.Clones...) {
 		rs := ResourceStatus{ID: x.ID, Agent: x.Agent, Role: x.Role, Active: x.Active, Failed: x.Failed, Managed: x.Managed}
 		for _, n := range x.Nodes {
 			rs.Nodes = append(rs.Nodes, n.Name)
+		}
+		if len(rs.Nodes) == 1 {
+			rs.StartCall = starts[[2]string{rs.Nodes[0], x.ID}]
 		}
 		s.Resources = append(s.Resources, rs)
 	}
