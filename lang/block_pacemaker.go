@@ -28,6 +28,9 @@ import (
 type PacemakerConfig struct {
 	// Poll is how often status is read while waiting (default 2s).
 	Poll time.Duration
+	// CommandTimeout bounds each of the driver's own commands on a node
+	// (default 30s); the upgrade command is bounded by its step's timeout.
+	CommandTimeout time.Duration
 	commands
 }
 
@@ -38,17 +41,19 @@ var PacemakerOps = map[string][]string{
 	"upgrade": {"node", "to"},
 }
 
+const defaultPacemakerCommandTimeout = 30 * time.Second
+
 const (
 	defaultPacemakerPrefix  = `["ssh", "root@${node.address}"]`
 	defaultPacemakerVersion = `["cat", "/var/lib/pacemaker/runbook-version"]`
 )
 
 var pacemakerBlockSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "poll"}, {Name: "prefix"}, {Name: "version"}, {Name: "upgrade"}},
+	Attributes: []hcl.AttributeSchema{{Name: "poll"}, {Name: "command_timeout"}, {Name: "prefix"}, {Name: "version"}, {Name: "upgrade"}},
 }
 
 func (p *parser) defaultPacemaker() *PacemakerConfig {
-	pc := &PacemakerConfig{Poll: defaultPoll, commands: commands{p: p, binds: PacemakerOps, exprs: map[string]hcl.Expression{}}}
+	pc := &PacemakerConfig{Poll: defaultPoll, CommandTimeout: defaultPacemakerCommandTimeout, commands: commands{p: p, binds: PacemakerOps, exprs: map[string]hcl.Expression{}}}
 	for op, src := range map[string]string{"prefix": defaultPacemakerPrefix, "version": defaultPacemakerVersion} {
 		expr, diags := hclsyntax.ParseExpression([]byte(src), "<default pacemaker "+op+">", hcl.InitialPos)
 		if !diags.HasErrors() {
@@ -66,6 +71,12 @@ func (p *parser) decodePacemakerBlock(b *hcl.Block) *PacemakerConfig {
 		x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, "poll")
 		if d, ok := x.(time.Duration); ok {
 			pc.Poll = d
+		}
+	}
+	if a, ok := content.Attributes["command_timeout"]; ok {
+		x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, "command_timeout")
+		if d, ok := x.(time.Duration); ok {
+			pc.CommandTimeout = d
 		}
 	}
 	for _, op := range []string{"prefix", "version", "upgrade"} {

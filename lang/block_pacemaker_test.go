@@ -51,6 +51,7 @@ func TestPacemakerVersionCommand(t *testing.T) {
 func TestPacemakerUpgradeArgv(t *testing.T) {
 	rb, diags := load(t, pacemakerRunbook(`pacemaker {
     poll    = "250ms"
+    command_timeout = "45s"
     prefix  = ["nsenter", "--net=/ns/${node.name}.net", "--"]
     upgrade = ["ssh", "root@${node.address}", "/usr/local/sbin/upgrade-pacemaker", to]
   }`), Options{})
@@ -69,8 +70,8 @@ func TestPacemakerUpgradeArgv(t *testing.T) {
 	if err != nil || strings.Join(prefix.Argv, " ") != "nsenter --net=/ns/FS1.net --" {
 		t.Errorf("prefix = %+v, %v", prefix, err)
 	}
-	if rb.Pacemaker.Poll.String() != "250ms" {
-		t.Errorf("poll = %s", rb.Pacemaker.Poll)
+	if rb.Pacemaker.Poll.String() != "250ms" || rb.Pacemaker.CommandTimeout.String() != "45s" {
+		t.Errorf("poll = %s, command_timeout = %s", rb.Pacemaker.Poll, rb.Pacemaker.CommandTimeout)
 	}
 }
 

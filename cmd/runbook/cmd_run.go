@@ -306,8 +306,9 @@ func openPacemaker(rb *lang.Runbook) (steps.Driver, func() error, error) {
 			}
 			return pacemaker.RunLocal(ctx, rb.Dir, c)
 		},
-		MediaVersion: media,
-		Poll:         pc.Poll,
+		MediaVersion:   media,
+		Poll:           pc.Poll,
+		CommandTimeout: pc.CommandTimeout,
 	})
 	if err != nil {
 		return nil, nil, err
