@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -335,7 +336,7 @@ func (a *app) confirm(question string) bool {
 func (a *app) run(args *runArgs) int {
 	rb := a.loadRunbook(args.Path, args.Vars, true)
 	if rb == nil {
-		return exitFailed
+		return a.notStarted(args, "the runbook is invalid; nothing was run", nil)
 	}
 	driver := args.Driver
 	if driver == "" {
@@ -357,7 +358,7 @@ func (a *app) run(args *runArgs) int {
 	if !args.AutoApprove {
 		if !a.interactive {
 			fmt.Fprintln(a.stderr, "Error: run shows the plan and asks for confirmation on a terminal, and there is none. Pass --auto-approve to run without asking.")
-			return exitFailed
+			return a.notStarted(args, "no terminal to confirm the run on, and no --auto-approve; nothing was run", nil)
 		}
 		(&planHuman{w: a.stdout, color: a.color}).Plan(rb, rrb, plan)
 		if !a.confirm("Do you want to perform these steps? Only 'yes' will be accepted:") {
@@ -372,11 +373,11 @@ func (a *app) run(args *runArgs) int {
 	var locked *runtime.LockedError
 	if errors.As(err, &locked) {
 		fmt.Fprintf(a.stderr, "Error: %v.\nAnother run is in progress: wait for it, or stop it. If it died, `runbook unlock %s` clears the lock.\n", err, args.Path)
-		return exitFailed
+		return a.notStarted(args, err.Error(), nil)
 	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
-		return exitFailed
+		return a.notStarted(args, err.Error(), nil)
 	}
 	defer st.Close()
 	st.Sync = driver != "sim"
@@ -384,7 +385,15 @@ func (a *app) run(args *runArgs) int {
 	drv, closeDriver, err := openDriver(driver, rb, dir, args.Faults)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
-		return exitFailed
+		var drift *pacemaker.DriftError
+		if errors.As(err, &drift) {
+			var diffs []string
+			for _, m := range drift.Mismatches {
+				diffs = append(diffs, m.String())
+			}
+			return a.notStarted(args, fmt.Sprintf("the cluster differs from what the runbook declares in %d place(s); nothing was done", len(diffs)), diffs)
+		}
+		return a.notStarted(args, strings.SplitN(err.Error(), "\n", 2)[0], nil)
 	}
 	defer func() {
 		if err := closeDriver(); err != nil {
@@ -504,4 +513,26 @@ func sortedDowntime(m map[string]time.Duration) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// notStarted ends a run that did not start, with exit 1. The caller has
+// told the operator why on stderr; with --json, stdout still gets what a
+// program reading the events expects: a drift event for each difference,
+// then the summary, whose outcome is "drift" when there are differences
+// and "error" otherwise.
+func (a *app) notStarted(args *runArgs, message string, diffs []string) int {
+	if args.View != viewJSON {
+		return exitFailed
+	}
+	v := &runJSON{enc: json.NewEncoder(a.stdout)}
+	now := time.Now()
+	res := &runtime.Result{Outcome: runtime.OutcomeError, Message: message, Start: now, End: now}
+	if len(diffs) > 0 {
+		res.Outcome = runtime.OutcomeDrift
+		for _, d := range diffs {
+			v.Event(runtime.Event{Type: runtime.EventDrift, Time: now, Message: d, Alarm: true})
+		}
+	}
+	v.Summary(res)
+	return exitFailed
 }

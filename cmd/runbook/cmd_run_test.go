@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -80,5 +81,72 @@ func TestUnlockStale(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, runtime.HolderFile)); !os.IsNotExist(err) {
 		t.Errorf("holder record still there: %v", err)
+	}
+}
+
+// TestRunJSONNotStarted: a run that cannot start still ends its --json
+// output with a summary, so that a program reading the events gets one;
+// the reason goes to stderr as without --json.
+func TestRunJSONNotStarted(t *testing.T) {
+	path := copyRunbook(t, "two-node.hcl")
+	dir := runtime.DefaultStateDir(filepath.Dir(path), "two-node")
+	st, err := runtime.OpenState(dir, runtime.CurrentHolder("runbook run two-node.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	invalid := filepath.Join(t.TempDir(), "invalid.hcl")
+	if err := os.WriteFile(invalid, []byte("runbook \"x\" {\n  nonsense = 1\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, path, message, stderr string
+	}{
+		{"locked", path, "locked by", "Another run is in progress"},
+		{"invalid", invalid, "the runbook is invalid", "Unsupported argument"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"run", "--json", "--auto-approve", tc.path}, strings.NewReader(""), &stdout, &stderr)
+			if code != exitFailed {
+				t.Errorf("exit %d, want %d", code, exitFailed)
+			}
+			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+			var sum runSummaryJSON
+			if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &sum) != nil {
+				t.Fatalf("stdout:\n%s\nwant one summary line", stdout.String())
+			}
+			if sum.Type != "summary" || sum.OK || sum.Outcome != runtime.OutcomeError || sum.ExitCode != exitFailed || !strings.Contains(sum.Message, tc.message) {
+				t.Errorf("summary %+v, want not ok, outcome error, exit 1, a message with %q", sum, tc.message)
+			}
+			if !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr:\n%s\nwant %q", stderr.String(), tc.stderr)
+			}
+		})
+	}
+}
+
+// TestNotStartedDrift: the pacemaker driver's refusal (declared failback
+// against stickiness) is a drift event per difference, then a summary with
+// outcome drift.
+func TestNotStartedDrift(t *testing.T) {
+	var stdout bytes.Buffer
+	a := &app{stdout: &stdout}
+	code := a.notStarted(&runArgs{View: viewJSON}, "the cluster differs from what the runbook declares in 2 place(s); nothing was done", []string{"resource rA: one", "resource rB: two"})
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var e struct{ Type, Message, Outcome string }
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		got = append(got, e.Type+" "+e.Message+e.Outcome)
+	}
+	want := []string{"drift resource rA: one", "drift resource rB: two", "summary the cluster differs from what the runbook declares in 2 place(s); nothing was donedrift"}
+	if code != exitFailed || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("exit %d, events:\n%s\nwant:\n%s", code, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	stdout.Reset()
+	if a.notStarted(&runArgs{}, "x", nil); stdout.Len() != 0 {
+		t.Errorf("without --json, stdout got %q", stdout.String())
 	}
 }

@@ -92,12 +92,22 @@ func Preflight(ctx context.Context, d *Driver, rs []steps.Resource) error {
 	if len(mm) == 0 {
 		return nil
 	}
-	lines := make([]string, len(mm))
-	for i, m := range mm {
+	return &DriftError{Mismatches: mm}
+}
+
+// DriftError is Preflight's refusal: the cluster's stickiness differs from
+// the failback the runbook declares.
+type DriftError struct {
+	Mismatches []Mismatch
+}
+
+func (e *DriftError) Error() string {
+	lines := make([]string, len(e.Mismatches))
+	for i, m := range e.Mismatches {
 		lines[i] = "  " + m.String()
 	}
-	return fmt.Errorf("the cluster differs from what the runbook declares in %d place(s); nothing was done:\n%s\nFailback comes from each resource's resource-stickiness (0 is auto, INFINITY is manual)",
-		len(mm), strings.Join(lines, "\n"))
+	return fmt.Sprintf("the cluster differs from what the runbook declares in %d place(s); nothing was done:\n%s\nFailback comes from each resource's resource-stickiness (0 is auto, INFINITY is manual)",
+		len(e.Mismatches), strings.Join(lines, "\n"))
 }
 
 // cib reads the CIB on a node that answers with a DC.
