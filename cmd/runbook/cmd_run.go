@@ -419,6 +419,19 @@ func (a *app) run(args *runArgs) int {
 	stopSignals := a.onSignals(view, stop, cancel)
 	defer stopSignals()
 
+	if pd, ok := drv.(*pacemaker.Driver); ok {
+		cctx, ccancel := context.WithTimeout(ctx, time.Minute)
+		removed, err := pd.ClearLeftovers(cctx)
+		ccancel()
+		if len(removed) > 0 {
+			view.Notice("Removed the constraints of a move an interrupted run left behind: " + strings.Join(removed, ", "))
+		}
+		if err != nil {
+			fmt.Fprintf(a.stderr, "Error: %v\n", err)
+			return a.notStarted(args, err.Error(), nil)
+		}
+	}
+
 	var prompt func(context.Context, string) (bool, error)
 	if a.interactive {
 		prompt = func(_ context.Context, q string) (bool, error) { return a.confirm(q), nil }

@@ -522,6 +522,30 @@ func (d *Driver) waitOn(ctx context.Context, rsc, node string) error {
 	}
 }
 
+// ClearLeftovers removes the driver's constraints that a run killed in the
+// middle of a move left behind (a run that ends in any other way removes
+// its own), and returns their ids. Call it before a run, under the run's
+// lock: no move is in flight then. A leftover ban would otherwise keep a
+// resource from failing over to that node for good. Constraints the driver
+// did not create (an operator's cli-ban, say) are left alone.
+func (d *Driver) ClearLeftovers(ctx context.Context) ([]string, error) {
+	cib, err := d.cib(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, id := range cib.Constraints {
+		if !strings.HasPrefix(id, ConstraintPrefix+"prefer-") && !strings.HasPrefix(id, ConstraintPrefix+"ban-") {
+			continue
+		}
+		if err := d.unlocate(ctx, id); err != nil {
+			return removed, fmt.Errorf("removing constraint %s, left by an interrupted run: %w", id, err)
+		}
+		removed = append(removed, id)
+	}
+	return removed, nil
+}
+
 // clear removes the driver's constraints of the resource, even when ctx
 // has ended, and joins any failure to cause.
 func (d *Driver) clear(ctx context.Context, rsc string, cause error) error {

@@ -156,7 +156,7 @@ func TestDriverEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("rD migrated to n1", func(st *steps.Status) bool { return on(st, map[string]string{"rD": "n1"}) })
-	if out, err := c.Exec(ctx, "n2", "cibadmin", "--query", "--scope", "constraints"); err != nil || strings.Contains(string(out), "cli-") {
+	if out, err := c.Exec(ctx, "n2", "cibadmin", "--query", "--scope", "constraints"); err != nil || strings.Contains(string(out), "cli-") || strings.Contains(string(out), pacemaker.ConstraintPrefix) {
 		t.Errorf("constraints left by Migrate: %s %v", out, err)
 	}
 
@@ -180,4 +180,27 @@ func TestDriverEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("rA online on n1", func(st *steps.Status) bool { return on(st, map[string]string{"rA": "n1"}) })
+
+	// What a run killed in the middle of a move leaves: its prefer and ban.
+	// The next run removes them, and not an operator's own ban.
+	for _, x := range []string{
+		`<rsc_location id="runbook-prefer-rB" rsc="rB" node="n2" score="INFINITY"/>`,
+		`<rsc_location id="runbook-ban-rB" rsc="rB" node="n3" score="-INFINITY"/>`,
+		`<rsc_location id="cli-ban-rC-on-n2" rsc="rC" node="n2" score="-INFINITY"/>`,
+	} {
+		if _, err := c.Exec(ctx, "n1", "cibadmin", "--create", "--scope", "constraints", "--xml-text", x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := d.ClearLeftovers(ctx)
+	if err != nil || strings.Join(removed, " ") != "runbook-prefer-rB runbook-ban-rB" {
+		t.Errorf("ClearLeftovers removed %v (%v), want runbook-prefer-rB runbook-ban-rB", removed, err)
+	}
+	out, err := c.Exec(ctx, "n1", "cibadmin", "--query", "--scope", "constraints")
+	if err != nil || strings.Contains(string(out), pacemaker.ConstraintPrefix) || !strings.Contains(string(out), "cli-ban-rC-on-n2") {
+		t.Errorf("constraints after ClearLeftovers: %s %v", out, err)
+	}
+	if _, err := c.Exec(ctx, "n1", "cibadmin", "--delete", "--scope", "constraints", "--xml-text", `<rsc_location id="cli-ban-rC-on-n2"/>`); err != nil {
+		t.Error(err)
+	}
 }

@@ -379,3 +379,25 @@ func TestCommandTimeoutInDoubt(t *testing.T) {
 		t.Errorf("last command %q, want the constraints cleared", last)
 	}
 }
+
+// A run killed in the middle of a move leaves its constraints; the next run
+// removes them first, and nothing else.
+func TestClearLeftovers(t *testing.T) {
+	f := &fakeRunner{monFile: "crm_mon-healthy.xml", cibFile: "cib-leftovers.xml",
+		versions: map[string]string{"n1": "1.0", "n2": "1.0", "n3": "1.0"}}
+	d := newFake(t, f)
+	removed, err := d.ClearLeftovers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"runbook-prefer-rD", "runbook-ban-rD"}, removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	want := []string{
+		`n1: cibadmin --delete --scope constraints --xml-text <rsc_location id="runbook-prefer-rD"></rsc_location>`,
+		`n1: cibadmin --delete --scope constraints --xml-text <rsc_location id="runbook-ban-rD"></rsc_location>`,
+	}
+	if diff := cmp.Diff(want, f.calls); diff != "" {
+		t.Errorf("commands (-want +got):\n%s", diff)
+	}
+}
