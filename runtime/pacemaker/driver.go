@@ -54,9 +54,10 @@ type Config struct {
 	// elects one (after a node left or died) before it fails. Default 20s.
 	Settle time.Duration
 	// CommandTimeout bounds each of the driver's own commands on a node
-	// (crm_mon, cibadmin, crm_attribute, crm_resource), so that a tool
-	// that hangs cannot hold a step until its timeout. A change cut short
-	// this way is in doubt. Not applied to Upgrade. Default 30s.
+	// (crm_mon, cibadmin, crm_attribute, crm_resource, corosync-quorumtool),
+	// so that a tool that hangs cannot hold a step until its timeout. A
+	// change cut short this way is in doubt. Not applied to Upgrade.
+	// Default 30s.
 	CommandTimeout time.Duration
 }
 
