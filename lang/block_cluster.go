@@ -79,6 +79,19 @@ func (p *parser) decodeCluster() {
 	}
 }
 
+// durationAttr decodes the duration attribute name of content into dst,
+// if the attribute is set and valid; a bad value is a diagnostic.
+func (p *parser) durationAttr(content *hcl.BodyContent, name string, dst *time.Duration) {
+	a, ok := content.Attributes[name]
+	if !ok {
+		return
+	}
+	x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, name)
+	if d, ok := x.(time.Duration); ok {
+		*dst = d
+	}
+}
+
 func (p *parser) decodeSimBlock(b *hcl.Block) {
 	content, diags := b.Body.Content(simBlockSchema())
 	p.diags = append(p.diags, diags...)

@@ -78,18 +78,8 @@ func (p *parser) decodeExecBlock(b *hcl.Block) *ExecConfig {
 	content, diags := b.Body.Content(execBlockSchema())
 	p.diags = append(p.diags, diags...)
 	e := &ExecConfig{Poll: defaultPoll, InDoubtExitCodes: []int{255}, commands: commands{p: p, binds: ExecOps, exprs: map[string]hcl.Expression{}}}
-	if a, ok := content.Attributes["poll"]; ok {
-		x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, "poll")
-		if d, ok := x.(time.Duration); ok {
-			e.Poll = d
-		}
-	}
-	if a, ok := content.Attributes["command_timeout"]; ok {
-		x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, "command_timeout")
-		if d, ok := x.(time.Duration); ok {
-			e.CommandTimeout = d
-		}
-	}
+	p.durationAttr(content, "poll", &e.Poll)
+	p.durationAttr(content, "command_timeout", &e.CommandTimeout)
 	if a, ok := content.Attributes["in_doubt_exit_codes"]; ok {
 		e.InDoubtExitCodes = p.decodeExitCodes(a.Expr)
 	}

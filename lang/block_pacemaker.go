@@ -5,8 +5,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-
-	"github.com/runbookhq/runbook/steps"
 )
 
 // PacemakerConfig is the Pacemaker driver's configuration: cluster {
@@ -67,18 +65,8 @@ func (p *parser) decodePacemakerBlock(b *hcl.Block) *PacemakerConfig {
 	content, diags := b.Body.Content(pacemakerBlockSchema)
 	p.diags = append(p.diags, diags...)
 	pc := p.defaultPacemaker()
-	if a, ok := content.Attributes["poll"]; ok {
-		x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, "poll")
-		if d, ok := x.(time.Duration); ok {
-			pc.Poll = d
-		}
-	}
-	if a, ok := content.Attributes["command_timeout"]; ok {
-		x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, "command_timeout")
-		if d, ok := x.(time.Duration); ok {
-			pc.CommandTimeout = d
-		}
-	}
+	p.durationAttr(content, "poll", &pc.Poll)
+	p.durationAttr(content, "command_timeout", &pc.CommandTimeout)
 	for _, op := range []string{"prefix", "version", "upgrade"} {
 		if a, ok := content.Attributes[op]; ok {
 			pc.exprs[op] = a.Expr

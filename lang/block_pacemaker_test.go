@@ -88,6 +88,9 @@ func TestPacemakerBlockErrors(t *testing.T) {
 		{"version not a command", `pacemaker {
     version = 42
   }`, "version"},
+		{"command_timeout not a duration", `pacemaker {
+    command_timeout = "fast"
+  }`, "The value of command_timeout, \"fast\", is not a duration"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, diags := load(t, pacemakerRunbook(tt.block), Options{})
