@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -174,7 +175,7 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 		slices.Sort(lost)
 		e := &LostError{Nodes: lost, DC: mon.DC, Quorum: mon.Quorum}
 		if membersOK {
-			e.Members = sortedKeys(members)
+			e.Members = slices.Sorted(maps.Keys(members))
 		}
 		return nil, e
 	}

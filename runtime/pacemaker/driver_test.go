@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -302,7 +304,7 @@ func TestParseMembers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			set, local := parseMembers(tc.out)
-			if diff := cmp.Diff(tc.members, sortedKeys(set)); diff != "" || local != tc.local {
+			if diff := cmp.Diff(tc.members, slices.Sorted(maps.Keys(set))); diff != "" || local != tc.local {
 				t.Errorf("members (-want +got):\n%s\nlocal %q, want %q", diff, local, tc.local)
 			}
 		})

@@ -2,6 +2,7 @@ package pacemaker
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -103,16 +104,7 @@ func (d *Driver) lostWithoutDC(ctx context.Context) *LostError {
 		if len(lost) == 0 {
 			return nil
 		}
-		return &LostError{Nodes: lost, Members: sortedKeys(set)}
+		return &LostError{Nodes: lost, Members: slices.Sorted(maps.Keys(set))}
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
