@@ -387,11 +387,7 @@ func (a *app) run(args *runArgs) int {
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
 		var drift *pacemaker.DriftError
 		if errors.As(err, &drift) {
-			var diffs []string
-			for _, m := range drift.Mismatches {
-				diffs = append(diffs, m.String())
-			}
-			return a.notStarted(args, fmt.Sprintf("the cluster differs from what the runbook declares in %d place(s); nothing was done", len(diffs)), diffs)
+			return a.notStarted(args, drift.Summary(), drift.Differences())
 		}
 		return a.notStarted(args, strings.SplitN(err.Error(), "\n", 2)[0], nil)
 	}

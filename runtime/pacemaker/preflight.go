@@ -101,13 +101,23 @@ type DriftError struct {
 	Mismatches []Mismatch
 }
 
-func (e *DriftError) Error() string {
+// Summary is the refusal in one line.
+func (e *DriftError) Summary() string {
+	return fmt.Sprintf("the cluster differs from what the runbook declares in %d place(s); nothing was done", len(e.Mismatches))
+}
+
+// Differences says each mismatch in a line.
+func (e *DriftError) Differences() []string {
 	lines := make([]string, len(e.Mismatches))
 	for i, m := range e.Mismatches {
-		lines[i] = "  " + m.String()
+		lines[i] = m.String()
 	}
-	return fmt.Sprintf("the cluster differs from what the runbook declares in %d place(s); nothing was done:\n%s\nFailback comes from each resource's resource-stickiness (0 is auto, INFINITY is manual)",
-		len(e.Mismatches), strings.Join(lines, "\n"))
+	return lines
+}
+
+func (e *DriftError) Error() string {
+	return fmt.Sprintf("%s:\n  %s\nFailback comes from each resource's resource-stickiness (0 is auto, INFINITY is manual)",
+		e.Summary(), strings.Join(e.Differences(), "\n  "))
 }
 
 // cib reads the CIB on a node that answers with a DC.

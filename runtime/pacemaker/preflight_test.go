@@ -53,6 +53,34 @@ func TestCheckFailback(t *testing.T) {
 	}
 }
 
+// Preflight refuses with every mismatch: one line to sum up, one per
+// difference, and how failback maps onto stickiness.
+func TestPreflightRefuses(t *testing.T) {
+	f := &fakeRunner{monFile: "crm_mon-healthy.xml", cibFile: "cib-mixed-versions.xml"}
+	err := Preflight(context.Background(), newFake(t, f), []steps.Resource{
+		{Name: "rA", Failback: steps.FailbackManual},
+		{Name: "rB", Failback: steps.FailbackAuto},
+	})
+	var drift *DriftError
+	if !errors.As(err, &drift) {
+		t.Fatalf("err = %v, want a DriftError", err)
+	}
+	if got := drift.Summary(); got != "the cluster differs from what the runbook declares in 2 place(s); nothing was done" {
+		t.Errorf("summary = %q", got)
+	}
+	d := drift.Differences()
+	if len(d) != 2 || !strings.HasPrefix(d[0], "resource rA: ") || !strings.HasPrefix(d[1], "resource rB: ") {
+		t.Errorf("differences = %q", d)
+	}
+	want := drift.Summary() + ":\n  " + d[0] + "\n  " + d[1] + "\nFailback comes from each resource's resource-stickiness (0 is auto, INFINITY is manual)"
+	if err.Error() != want {
+		t.Errorf("error:\n%s\nwant:\n%s", err, want)
+	}
+	if err := Preflight(context.Background(), newFake(t, f), []steps.Resource{{Name: "rA"}, {Name: "rB", Failback: steps.FailbackManual}}); err != nil {
+		t.Errorf("matching failback: %v", err)
+	}
+}
+
 func TestStatusLostNode(t *testing.T) {
 	// n3 was killed: offline, and not in standby.
 	f := &fakeRunner{monFile: "crm_mon-n3-killed.xml", cibFile: "cib-mixed-versions.xml",
