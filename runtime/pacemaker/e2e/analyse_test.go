@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +20,11 @@ func TestAnalyse(t *testing.T) {
 			if w != "" {
 				node, call, _ := strings.Cut(w, ":")
 				s.where["rA"] = []string{node}
-				for _, c := range call {
-					s.start["rA"] = s.start["rA"]*10 + int(c-'0')
+				n, err := strconv.Atoi(call)
+				if err != nil {
+					t.Fatal(err)
 				}
+				s.start["rA"] = n
 			}
 			ss = append(ss, s)
 		}
