@@ -614,3 +614,36 @@ func TestValueBounds(t *testing.T) {
 		})
 	}
 }
+
+// TestRunbookName: the name becomes a directory under .runbook/, so it is a
+// plain name.
+func TestRunbookName(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"netware65-rolling-upgrade", true},
+		{"CL1 upgrade 6.5", true},
+		{"a..b", true},
+		{"", false},
+		{"../../x", false},
+		{"..", false},
+		{".", false},
+		{".hidden", false},
+		{"a/b", false},
+		{`a\\b`, false},
+		{"x@sim", false},
+		{`a\tb`, false},
+		{`a\u007fb`, false},
+		{strings.Repeat("n", 201), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, diags := load(t, strings.Replace(header, `runbook "t"`, `runbook "`+tt.name+`"`, 1), Options{})
+			bad := slices.Contains(summaries(diags), "Invalid runbook name")
+			if bad == tt.ok {
+				t.Errorf("runbook %q: Invalid runbook name reported = %v; want %v (%v)", tt.name, bad, !tt.ok, diags)
+			}
+		})
+	}
+}
