@@ -65,7 +65,7 @@ type Lock struct {
 // AcquireLock takes the lock of the state directory dir at once, or fails
 // with a *LockedError.
 func AcquireLock(dir string, h Holder) (*Lock, error) {
-	fl := flock.New(filepath.Join(dir, LockFile))
+	fl := flock.New(filepath.Join(dir, LockFile), flock.SetPermissions(FileMode))
 	ok, err := fl.TryLock()
 	if err != nil {
 		return nil, fmt.Errorf("locking %s: %w", dir, err)

@@ -28,6 +28,55 @@ const (
 	ExecLogFile = "exec.log"
 )
 
+// A state directory holds who ran what and the output of the cluster's
+// commands: only its owner may read it.
+const (
+	// DirMode is the mode of a state directory (and of the .runbook
+	// directory created above it).
+	DirMode os.FileMode = 0o700
+	// FileMode is the mode of every file in it.
+	FileMode os.FileMode = 0o600
+)
+
+// PrepareDir creates the state directory dir (mode DirMode), or restricts
+// an existing one and the files in it to their owner: a directory left by
+// an earlier version, or made by hand, may be readable by others.
+func PrepareDir(dir string) error {
+	if err := os.MkdirAll(dir, DirMode); err != nil {
+		return err
+	}
+	restrict := func(path string, want os.FileMode) error {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink != 0 {
+			return nil // gone, or a link: its target is not ours to change
+		}
+		if fi.Mode().Perm()&^want == 0 {
+			return nil
+		}
+		if err := os.Chmod(path, fi.Mode().Perm()&want); err != nil {
+			return fmt.Errorf("restricting %s to its owner: %w", path, err)
+		}
+		return nil
+	}
+	if err := restrict(dir, DirMode); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		want := FileMode
+		if e.IsDir() {
+			want = DirMode
+		}
+		if err := restrict(filepath.Join(dir, e.Name()), want); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DefaultStateDir is the state directory of a runbook when --state is not
 // given: .runbook/NAME beside the runbook, so that runbooks that share a
 // folder do not share a state.
@@ -85,11 +134,11 @@ type State struct {
 	lock    *Lock
 }
 
-// OpenState creates the directory if needed, takes its lock (failing at
+// OpenState creates the directory if needed (PrepareDir), takes its lock (failing at
 // once with a *LockedError when another run holds it) and reads the
 // journal.
 func OpenState(dir string, holder Holder) (*State, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := PrepareDir(dir); err != nil {
 		return nil, err
 	}
 	lk, err := AcquireLock(dir, holder)
@@ -123,7 +172,7 @@ func (s *State) Records() []Record { return s.records }
 
 func (s *State) openJournal() error {
 	path := filepath.Join(s.Dir, JournalFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FileMode)
 	if err != nil {
 		return err
 	}

@@ -224,7 +224,7 @@ func openDriver(name string, rb *lang.Runbook, dir string, faults []sim.Fault) (
 		if rb.Exec == nil {
 			return nil, nil, errors.New(`the runbook declares no exec { ... } block in its cluster block, which the exec driver needs; rehearse it with --driver sim`)
 		}
-		log, err := os.OpenFile(filepath.Join(dir, runtime.ExecLogFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		log, err := os.OpenFile(filepath.Join(dir, runtime.ExecLogFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, runtime.FileMode)
 		if err != nil {
 			return nil, nil, err
 		}
