@@ -159,7 +159,7 @@ func (p *parser) resolveVariables() {
 		name, raw, ok := strings.Cut(kv, "=")
 		if !ok {
 			p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid --var option",
-				Detail: fmt.Sprintf("The option --var %q has no equals sign. Write --var NAME=VALUE.", kv)})
+				Detail: "A --var option has no equals sign. Write --var NAME=VALUE."})
 			continue
 		}
 		v, declared := p.variables[name]

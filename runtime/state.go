@@ -110,6 +110,15 @@ type Record struct {
 	Runbook string `json:"runbook,omitempty"`
 	Driver  string `json:"driver,omitempty"`
 	Command string `json:"command,omitempty"`
+
+	// Who: on a run record, who ran it; on an approval record, who
+	// answered. Answer is what they answered: "yes" or "no" at an approve
+	// step's prompt; on a run record, the answer to the run's confirmation
+	// ("yes", or "--auto-approve"), given at Answered.
+	User     string     `json:"user,omitempty"`
+	Host     string     `json:"host,omitempty"`
+	Answer   string     `json:"answer,omitempty"`
+	Answered *time.Time `json:"answered,omitempty"`
 }
 
 // Record types.
@@ -118,6 +127,8 @@ const (
 	RecordRun  = "run"
 	// RecordOp announces a driver operation a step is about to issue.
 	RecordOp = "op"
+	// RecordApproval is an operator's answer at an approve step's prompt.
+	RecordApproval = "approval"
 )
 
 // State is an open state directory: the journal, the snapshot of the
@@ -129,9 +140,16 @@ type State struct {
 	// cluster; a SIGKILL loses nothing that was written either way.
 	Sync bool
 
+	// Confirmation is the answer to the run's confirmation, recorded on
+	// the next run record.
+	Confirmation *Approval
+
 	journal *os.File
 	records []Record
 	lock    *Lock
+	holder  Holder
+	// current is the step last journaled as started.
+	current string
 }
 
 // OpenState creates the directory if needed (PrepareDir), takes its lock (failing at
@@ -145,7 +163,7 @@ func OpenState(dir string, holder Holder) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &State{Dir: dir, lock: lk}
+	s := &State{Dir: dir, lock: lk, holder: holder}
 	if err := s.openJournal(); err != nil {
 		lk.Release()
 		return nil, err
@@ -241,6 +259,7 @@ func ReadJournal(dir string) ([]Record, error) {
 
 // Append writes one record as one line, with one write call.
 func (s *State) Append(r Record) error {
+	s.audit(&r)
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err

@@ -75,3 +75,45 @@ func TestStateModes(t *testing.T) {
 	defer st.Close()
 	checkModes(t, dir)
 }
+
+// TestAudit: the journal says who ran (the lock's holder, on the run
+// record, with the answer to the run's confirmation) and who answered an
+// approve step's prompt, when, and what.
+func TestAudit(t *testing.T) {
+	dir := t.TempDir()
+	holder := runtime.Holder{User: "alice", Host: "ops1", PID: 42, Since: time.Now(), Command: "runbook run r.hcl"}
+	st, err := runtime.OpenState(dir, holder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	confirmed := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	st.Confirmation = &runtime.Approval{Time: confirmed, Answer: "yes"}
+	t0 := time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC)
+	for _, r := range []runtime.Record{
+		{Type: runtime.RecordRun, Time: t0, Runbook: "r", Driver: "exec", Command: holder.Command},
+		{Type: runtime.RecordStep, Time: t0, Address: "step.approve.media", Status: runtime.StatusStarted},
+	} {
+		if err := st.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Approved(t0.Add(time.Minute), false); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := runtime.ReadJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 {
+		t.Fatalf("journal has %d records; want 3: %+v", len(recs), recs)
+	}
+	run, appr := recs[0], recs[2]
+	if run.User != "alice" || run.Host != "ops1" || run.Answer != "yes" || run.Answered == nil || !run.Answered.Equal(confirmed) {
+		t.Errorf("run record = %+v; want alice@ops1, confirmed yes at %v", run, confirmed)
+	}
+	if appr.Type != runtime.RecordApproval || appr.Address != "step.approve.media" || appr.User != "alice" || appr.Host != "ops1" ||
+		appr.Answer != "no" || !appr.Time.Equal(t0.Add(time.Minute)) {
+		t.Errorf("approval record = %+v; want alice@ops1 answering no at step.approve.media", appr)
+	}
+}

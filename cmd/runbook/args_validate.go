@@ -81,7 +81,9 @@ func (v *varArgs) finish() error {
 	for _, kv := range v.Vars {
 		name, _, ok := strings.Cut(kv, "=")
 		if !ok || strings.TrimSpace(name) == "" {
-			return fmt.Errorf("invalid --var %q: want NAME=VALUE", kv)
+			// Not quoted: what was given may be a value (a token)
+			// without its name.
+			return errors.New("invalid --var: a value has no NAME= before it; want NAME=VALUE")
 		}
 	}
 	return nil

@@ -54,8 +54,17 @@ func TestRunHolderCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range recs {
-		if r.Type == runtime.RecordRun && r.Command != want {
+		if r.Type != runtime.RecordRun {
+			continue
+		}
+		if r.Command != want {
 			t.Errorf("journal's run record's command:\n  %s\nwant\n  %s", r.Command, want)
+		}
+		if r.User != h.User || r.Host != h.Host || r.User == "" || r.Host == "" {
+			t.Errorf("journal's run record was run by %q on %q; want the holder's %q on %q", r.User, r.Host, h.User, h.Host)
+		}
+		if r.Answer != "--auto-approve" || r.Answered == nil {
+			t.Errorf("journal's run record's confirmation: %q at %v; want --auto-approve", r.Answer, r.Answered)
 		}
 	}
 }
@@ -66,10 +75,12 @@ func TestCommandLine(t *testing.T) {
 		want string
 	}{
 		{[]string{"run", "--auto-approve", "upgrade.hcl"}, "runbook run --auto-approve upgrade.hcl"},
-		{[]string{"run", "--var", "target_version=6.5", "--window=4h", "/srv/runbooks/up.hcl"}, "runbook run --var target_version=6.5 --window=4h /srv/runbooks/up.hcl"},
+		{[]string{"run", "--var", "target_version=6.5", "--window=4h", "/srv/runbooks/up.hcl"}, "runbook run --var 'target_version=(redacted)' --window=4h /srv/runbooks/up.hcl"},
+		{[]string{"run", "--var=token=s3cr3t", "--var-file", "secrets.hcl", "up.hcl", "--", "--var"}, "runbook run '--var=token=(redacted)' --var-file secrets.hcl up.hcl -- --var"},
+		{[]string{"run", "--var", "s3cr3t"}, "runbook run --var '(redacted)'"},
 		{[]string{"run", "--stop-after", "rolling.upgrade[FS1].await-failback.failback", "my upgrade.hcl"},
 			"runbook run --stop-after 'rolling.upgrade[FS1].await-failback.failback' 'my upgrade.hcl'"},
-		{[]string{"run", "--var", "msg=it's done", "--var", ""}, `runbook run --var 'msg=it'\''s done' --var ''`},
+		{[]string{"run", "--var", "msg=it's done", "--var", ""}, `runbook run --var 'msg=(redacted)' --var '(redacted)'`},
 	} {
 		if got := commandLine(tc.argv); got != tc.want {
 			t.Errorf("commandLine(%q) = %s; want %s", tc.argv, got, tc.want)

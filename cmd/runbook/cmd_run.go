@@ -350,6 +350,7 @@ func (a *app) run(args *runArgs) int {
 		return a.usage("%v", err)
 	}
 
+	confirmation := &runtime.Approval{Time: time.Now(), Answer: "--auto-approve"}
 	plan := a.predict(rb, rrb)
 	predicted := map[string]time.Duration{}
 	for _, s := range plan.Steps {
@@ -365,6 +366,7 @@ func (a *app) run(args *runArgs) int {
 			fmt.Fprintln(a.stdout, "Run cancelled: nothing was done.")
 			return exitFailed
 		}
+		confirmation = &runtime.Approval{Time: time.Now(), Answer: "yes"}
 	}
 
 	dir := stateDir(args.State, rb, driver)
@@ -381,6 +383,7 @@ func (a *app) run(args *runArgs) int {
 	}
 	defer st.Close()
 	st.Sync = driver != "sim"
+	st.Confirmation = confirmation
 
 	drv, closeDriver, err := openDriver(driver, rb, dir, args.Faults)
 	if err != nil {
@@ -432,6 +435,7 @@ func (a *app) run(args *runArgs) int {
 	if a.interactive {
 		prompt = func(_ context.Context, q string) (bool, error) { return a.confirm(q), nil }
 	}
+	prompt = auditPrompt(st, drv, prompt)
 	res := runtime.Run(ctx, rrb, runtime.Options{
 		Registry:    a.registry,
 		Driver:      drv,
@@ -495,15 +499,56 @@ func (a *app) onSignals(view runView, stop chan struct{}, cancel context.CancelC
 // is in doubt, "aborted by a second interrupt: <what was in flight>".
 var errSecondInterrupt = errors.New("aborted by a second interrupt")
 
+// auditPrompt journals each answer the operator gives at an approve step's
+// prompt: who, when, yes or no. A prompt cut short (an error) records
+// nothing.
+func auditPrompt(st *runtime.State, drv steps.Driver, prompt func(context.Context, string) (bool, error)) func(context.Context, string) (bool, error) {
+	if prompt == nil {
+		return nil
+	}
+	return func(ctx context.Context, q string) (bool, error) {
+		ok, err := prompt(ctx, q)
+		if err != nil {
+			return ok, err
+		}
+		if jerr := st.Approved(drv.Now(), ok); jerr != nil {
+			return false, jerr
+		}
+		return ok, nil
+	}
+}
+
 // commandLine is the command line of this invocation, as a shell would take
 // it back: "runbook run --auto-approve 'my runbook.hcl'". The lock's holder
-// record and the journal name the run with it.
+// record and the journal name the run with it, so the values of --var are
+// left out (a token, a password): "--var 'token=(redacted)'".
 func commandLine(argv []string) string {
 	words := []string{"runbook"}
+	varValue, positional := false, false
 	for _, w := range argv {
+		switch {
+		case positional:
+		case varValue:
+			w, varValue = redactVar(w), false
+		case w == "--":
+			positional = true
+		case w == "--var":
+			varValue = true
+		case strings.HasPrefix(w, "--var="):
+			w = "--var=" + redactVar(strings.TrimPrefix(w, "--var="))
+		}
 		words = append(words, shellQuote(w))
 	}
 	return strings.Join(words, " ")
+}
+
+// redactVar keeps the name of a --var NAME=VALUE and drops its value.
+func redactVar(kv string) string {
+	name, _, ok := strings.Cut(kv, "=")
+	if !ok {
+		return "(redacted)"
+	}
+	return name + "=(redacted)"
 }
 
 // shellQuote quotes a word for a POSIX shell when it needs it.
