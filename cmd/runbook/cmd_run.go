@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -45,12 +46,18 @@ Run it again after any stop to resume: completed steps are skipped, a step
 that was in flight is settled by reading the cluster, and the cluster is
 first compared with what the journal expects.
 
-A first Ctrl-C finishes the current step, then stops; a second one aborts the
-step: the command in flight is killed, the step is recorded in doubt, and the
-next run settles it by reading the cluster's status (it runs the step again
-only if its postcondition does not hold). Both exit 3. With the exec driver,
-every command runs in its own process group, so the Ctrl-C the terminal sends
-never reaches it, and is logged to exec.log in the state directory.
+A first Ctrl-C (or SIGTERM, SIGQUIT, SIGHUP) finishes the current step,
+then stops; a second one (not a second SIGHUP) aborts the step: the command
+in flight is killed, the step is recorded in doubt, and the next run settles
+it by reading the cluster's status (it runs the step again only if its
+postcondition does not hold). Both exit 3. At a prompt, the first stops at
+once, approving nothing. With the exec driver, every command runs in its own
+process group, so the Ctrl-C the terminal sends never reaches it, and is
+logged to exec.log in the state directory.
+
+A closed terminal or pipe never stops a step: all output also goes to run.log
+in the state directory. For a window that a dropped connection must not
+stop, run it in tmux or screen, or with nohup and --auto-approve.
 
 Exit status: 0 completed, 1 invalid runbook, failed step, changed cluster or
 lock held, 2 usage error, 3 stopped on purpose (Ctrl-C, --stop-after, the end
@@ -322,22 +329,74 @@ func openPacemaker(rb *lang.Runbook) (steps.Driver, func() error, error) {
 	return d, func() error { return nil }, nil
 }
 
-// confirm asks a yes/no question on the terminal; only "yes" is yes.
-func (a *app) confirm(question string) bool {
-	fmt.Fprintf(a.stdout, "%s\n  Enter a value: ", question)
-	if a.lines == nil {
-		a.lines = bufio.NewReader(a.stdin)
+// confirm asks a yes/no question on the terminal; only "yes" is yes. hint
+// says what to type. It gives up at once when ctx ends or at the first
+// signal (stop closed), with errPromptStopped: a signal at a prompt never
+// counts as an answer.
+func (a *app) confirm(ctx context.Context, stop <-chan struct{}, question, hint string) (bool, error) {
+	fmt.Fprintf(a.stdout, "%s\n  %s ", question, hint)
+	a.prompting.Store(true)
+	defer a.prompting.Store(false)
+	line, err := a.readLine(ctx, stop)
+	if err != nil && !errors.Is(err, io.EOF) {
+		// onSignals' notice ends the prompt's line.
+		return false, err
 	}
-	line, _ := a.lines.ReadString('\n')
 	fmt.Fprintln(a.stdout)
-	return strings.TrimSpace(line) == "yes"
+	return strings.TrimSpace(line) == "yes", nil
+}
+
+// errPromptStopped is why a prompt got no answer: a signal came first.
+var errPromptStopped = errors.New("interrupted at the prompt")
+
+type lineRead struct {
+	line string
+	err  error
+}
+
+// readLine reads a line of stdin, or gives up when ctx ends or stop is
+// closed. The read it gave up on goes on, and the next call takes its line:
+// no line typed is lost, and stdin is never read by two at once.
+func (a *app) readLine(ctx context.Context, stop <-chan struct{}) (string, error) {
+	if a.pendingLine == nil {
+		if a.lines == nil {
+			a.lines = bufio.NewReader(a.stdin)
+		}
+		ch := make(chan lineRead, 1)
+		go func() {
+			line, err := a.lines.ReadString('\n')
+			ch <- lineRead{line, err}
+		}()
+		a.pendingLine = ch
+	}
+	select {
+	case r := <-a.pendingLine:
+		a.pendingLine = nil
+		return r.line, r.err
+	case <-ctx.Done():
+		return "", context.Cause(ctx)
+	case <-stop:
+		return "", errPromptStopped
+	}
 }
 
 func (a *app) run(args *runArgs) int {
+	// From the start, a signal stops the run in order (onSignals), and a
+	// closed stdout or terminal does not end it: its output goes on to
+	// run.log in the state directory once that is open.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stop := make(chan struct{})
+	notices := &noticeBoard{w: a.stderr}
+	stopSignals := a.onSignals(stop, cancel, notices.notice)
+	defer stopSignals()
+
 	rb := a.loadRunbook(args.Path, args.Vars, true)
 	if rb == nil {
 		return a.notStarted(args, "the runbook is invalid; nothing was run", nil)
 	}
+	stdout, stderr := &runOutput{w: a.stdout}, &runOutput{w: a.stderr}
+	a.stdout, a.stderr, notices.w = stdout, stderr, stderr
 	driver := args.Driver
 	if driver == "" {
 		driver = ownDriver(rb)
@@ -362,7 +421,11 @@ func (a *app) run(args *runArgs) int {
 			return a.notStarted(args, "no terminal to confirm the run on, and no --auto-approve; nothing was run", nil)
 		}
 		(&planHuman{w: a.stdout, color: a.color}).Plan(rb, rrb, plan)
-		if !a.confirm("Do you want to perform these steps? Only 'yes' will be accepted:") {
+		ok, err := a.confirm(ctx, stop, "Do you want to perform these steps? Only 'yes' will be accepted:", "Enter a value:")
+		if !ok {
+			if err != nil {
+				fmt.Fprintf(a.stdout, "%v.\n", upperFirst(err.Error()))
+			}
 			fmt.Fprintln(a.stdout, "Run cancelled: nothing was done.")
 			return exitFailed
 		}
@@ -384,6 +447,15 @@ func (a *app) run(args *runArgs) int {
 	defer st.Close()
 	st.Sync = driver != "sim"
 	st.Confirmation = confirmation
+	if log, err := openRunLog(dir, command); err != nil {
+		fmt.Fprintf(a.stderr, "Warning: the run's output is not logged: %v\n", err)
+	} else {
+		defer log.Close()
+		stdout.setLog(log)
+		stderr.setLog(log)
+		defer stdout.setLog(nil)
+		defer stderr.setLog(nil)
+	}
 
 	drv, closeDriver, err := openDriver(driver, rb, dir, args.Faults)
 	if err != nil {
@@ -412,11 +484,7 @@ func (a *app) run(args *runArgs) int {
 	}
 
 	view := a.runView(args.View, driver == "sim")
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	stop := make(chan struct{})
-	stopSignals := a.onSignals(view, stop, cancel)
-	defer stopSignals()
+	notices.setView(view)
 
 	if pd, ok := drv.(*pacemaker.Driver); ok {
 		cctx, ccancel := context.WithTimeout(ctx, time.Minute)
@@ -433,7 +501,15 @@ func (a *app) run(args *runArgs) int {
 
 	var prompt func(context.Context, string) (bool, error)
 	if a.interactive {
-		prompt = func(_ context.Context, q string) (bool, error) { return a.confirm(q), nil }
+		prompt = func(ctx context.Context, q string) (bool, error) {
+			ok, err := a.confirm(ctx, stop, q, "Type yes to approve:")
+			if errors.Is(err, errPromptStopped) {
+				// The first signal at a prompt stops the run there: the
+				// step is not approved, and the resumed run asks again.
+				err = fmt.Errorf("%w (%w)", err, steps.ErrStop)
+			}
+			return ok, err
+		}
 	}
 	prompt = auditPrompt(st, drv, prompt)
 	res := runtime.Run(ctx, rrb, runtime.Options{
@@ -459,40 +535,92 @@ func (a *app) run(args *runArgs) int {
 	return res.ExitCode()
 }
 
-// onSignals stops the run after the current step at the first SIGINT or
-// SIGTERM, and cancels the step in flight at the second. The returned
-// function stops listening.
-func (a *app) onSignals(view runView, stop chan struct{}, cancel context.CancelCauseFunc) func() {
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+// onSignals stops the run after the current step at the first SIGINT,
+// SIGTERM, SIGQUIT or SIGHUP (a prompt gives up at once, unanswered), and
+// cancels the step in flight at a second signal. A repeated SIGHUP is not a
+// second signal: a dropped connection may send it twice (the shell passes
+// its hangup on to its jobs, and the kernel sends one when the session's
+// leader exits), and a dropped connection must never abort a step half-way.
+// Under nohup (SIGHUP ignored from the start) it stays ignored. SIGPIPE is
+// received and dropped, so that a write to a closed pipe fails (runOutput
+// then stops writing to it) instead of killing the process; unlike
+// signal.Ignore, this leaves the commands the run starts with SIGPIPE's
+// default action. The returned function stops listening.
+func (a *app) onSignals(stop chan struct{}, cancel context.CancelCauseFunc, notice func(string)) func() {
+	sigs := make(chan os.Signal, 4)
+	wanted := []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT}
+	if !signal.Ignored(syscall.SIGHUP) {
+		wanted = append(wanted, syscall.SIGHUP)
+	}
+	signal.Notify(sigs, wanted...)
+	pipes := make(chan os.Signal, 1)
+	signal.Notify(pipes, syscall.SIGPIPE)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		n := 0
+		stopped := false
 		for {
 			select {
 			case <-done:
 				return
+			case <-pipes:
 			case sig := <-sigs:
-				n++
-				if n == 1 {
+				switch {
+				case !stopped && a.prompting.Load():
+					stopped = true
 					close(stop)
-					view.Notice(fmt.Sprintf("%s: stopping after the current step; press Ctrl-C again to abort the step (it will be in doubt)", sig))
-					continue
+					notice(fmt.Sprintf("\n%s: not approved; stopping here", sig))
+				case !stopped:
+					stopped = true
+					close(stop)
+					if sig == syscall.SIGHUP {
+						notice(fmt.Sprintf("%s: the terminal is gone; stopping after the current step (its output goes on to %s in the state directory)", sig, runLogFile))
+					} else {
+						notice(fmt.Sprintf("%s: stopping after the current step; press Ctrl-C again to abort the step (it will be in doubt)", sig))
+					}
+				case sig == syscall.SIGHUP:
+					notice(fmt.Sprintf("%s: still stopping after the current step (a hangup never aborts a step)", sig))
+				default:
+					notice(fmt.Sprintf("%s: aborting the current step", sig))
+					cancel(errSecondInterrupt)
+					return
 				}
-				view.Notice(fmt.Sprintf("%s: aborting the current step", sig))
-				cancel(errSecondInterrupt)
-				return
 			}
 		}
 	}()
 	return func() {
 		signal.Stop(sigs)
+		signal.Stop(pipes)
 		close(done)
 		wg.Wait()
 	}
+}
+
+// noticeBoard shows onSignals' notices: on stderr until the run's view is
+// up, then in the view.
+type noticeBoard struct {
+	mu   sync.Mutex
+	w    io.Writer
+	view runView
+}
+
+func (n *noticeBoard) setView(v runView) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.view = v
+}
+
+func (n *noticeBoard) notice(msg string) {
+	n.mu.Lock()
+	w, v := n.w, n.view
+	n.mu.Unlock()
+	if v != nil {
+		v.Notice(msg)
+		return
+	}
+	fmt.Fprintln(w, msg)
 }
 
 // errSecondInterrupt is why a run's context is cancelled: the step in flight

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
@@ -33,9 +34,14 @@ func main() {
 // and the step registry.
 type app struct {
 	// argv is the command line after the program's name.
-	argv           []string
-	stdin          io.Reader
-	lines          *bufio.Reader // stdin, read a line at a time by confirm
+	argv  []string
+	stdin io.Reader
+	lines *bufio.Reader // stdin, read a line at a time by confirm
+	// pendingLine is a read of lines that a prompt gave up on; the next
+	// prompt takes its line.
+	pendingLine chan lineRead
+	// prompting is true while a prompt waits for an answer.
+	prompting      atomic.Bool
 	stdout, stderr io.Writer
 	registry       steps.Registry
 	// color is true when stdout is a terminal and NO_COLOR is unset.

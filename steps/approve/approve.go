@@ -5,6 +5,7 @@ package approve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -56,6 +57,10 @@ func (Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadlin
 	ctx, cancel := context.WithDeadline(ctx, time.Now().Add(deadline.Sub(env.Driver.Now())))
 	defer cancel()
 	ok, err := env.Prompt(ctx, msg)
+	if errors.Is(err, steps.ErrStop) {
+		// Interrupted at the prompt: not approved, and the run stops here.
+		return fmt.Errorf("%q was not approved: %w", msg, err)
+	}
 	if err != nil {
 		return fmt.Errorf("asking for approval: %w", err)
 	}

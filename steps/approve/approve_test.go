@@ -3,6 +3,7 @@ package approve
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,9 @@ func TestApprove(t *testing.T) {
 		{"no", steps.Env{Prompt: ask(false)}, "did not answer yes"},
 		{"no terminal", steps.Env{}, "no terminal"},
 		{"auto", steps.Env{AutoApprove: true}, ""},
+		{"interrupted", steps.Env{Prompt: func(context.Context, string) (bool, error) {
+			return false, fmt.Errorf("interrupted at the prompt (%w)", steps.ErrStop)
+		}}, `"Upgrade the media?" was not approved: interrupted at the prompt`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := tc.env
@@ -44,6 +48,9 @@ func TestApprove(t *testing.T) {
 			}
 			if tc.name == "no" && !errors.Is(err, ErrNotApproved) {
 				t.Errorf("err is not ErrNotApproved")
+			}
+			if tc.name == "interrupted" && !errors.Is(err, steps.ErrStop) {
+				t.Errorf("err %v is not steps.ErrStop: the run would record the step failed instead of stopping there", err)
 			}
 		})
 	}
