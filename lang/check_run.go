@@ -183,6 +183,12 @@ func (r *opRecorder) MediaRefresh(ctx context.Context, n steps.Node) error {
 	return r.Driver.MediaRefresh(ctx, n)
 }
 
+// Concurrently passes a group of operations on to the simulator, which
+// runs them one by one.
+func (r *opRecorder) Concurrently(limit int, ops []func() error) []error {
+	return steps.Concurrently(r.Driver, limit, ops)
+}
+
 // problem reports a step type's Problem at the attribute it is about.
 func (p *parser) problem(st *Step, pr steps.Problem) {
 	sev := hcl.DiagError

@@ -324,6 +324,7 @@ func (r *runner) step(s *Step, earlier string) bool {
 	start := r.now()
 	r.cur.Start = start
 	r.obs.begin(nodes, resources)
+	r.resumeEnv(s, wide)
 
 	st, err := r.obs.Status(r.ctx)
 	if err != nil {

@@ -184,6 +184,13 @@ type Env struct {
 	// resuming its own partial state must not issue them again blindly.
 	// Nil on a first attempt, and on a retry after a failure.
 	Issued map[string]bool
+	// Before is the cluster as the journal says it was just before this
+	// step's first attempt began, when an earlier run started the step and
+	// did not finish it (interrupted, in doubt, or failed). A resumed step
+	// reads in it what the live status may no longer show: where a resource
+	// that the step took offline ran. Nil on a step's first attempt, and
+	// where there is no journal (validate, plan).
+	Before *Status
 }
 
 // Driver operation names, as OpKey and the exec driver's block name them.

@@ -28,6 +28,7 @@ func (Type) Attrs() []steps.Attr {
 	return []steps.Attr{
 		{Name: "on", Kind: steps.KindNode, Required: true, Doc: "The node that upgrades the media; every other node refreshes them."},
 		{Name: "resources", Kind: steps.KindResourceList, Default: "every shared resource", Doc: "The resources on the upgraded media."},
+		{Name: "parallelism", Kind: steps.KindNumber, Default: "every other node at once", Doc: "How many nodes refresh the media at once, at least 1."},
 	}
 }
 func (Type) DefaultTimeout() time.Duration { return 2 * time.Hour }
@@ -84,6 +85,10 @@ func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.
 				Detail: fmt.Sprintf("Resource %s is not shared, so it has no media to upgrade. Remove it from resources, or set shared = true on it.", r.Name)})
 		}
 	}
+	if in.Args.Known("parallelism") && in.Args.Int("parallelism") < 1 {
+		probs = append(probs, steps.Problem{Attr: "parallelism", Summary: "Invalid parallelism",
+			Detail: fmt.Sprintf("parallelism is how many nodes refresh the media at once, so it must be at least 1, and %d is not. Remove it to refresh every node at once.", in.Args.Int("parallelism"))})
+	}
 	if !st.Up(in.Args.Node("on").Name) {
 		probs = append(probs, steps.Problem{Rule: "R7", Attr: "on", Summary: "Node is down",
 			Detail: fmt.Sprintf("Node %s, which is to upgrade the media, is not up.", in.Args.Node("on").Name)})
@@ -91,10 +96,14 @@ func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.
 	return probs
 }
 
-// inProgress reports whether an interrupted run of the step left its
-// partial state: resources in the state upgrade, or nodes that have not yet
+// inProgress reports whether an earlier attempt of the step left its
+// partial state: it began before the media were upgraded (the journal's
+// env.Before), resources are in the state upgrade, or nodes have not yet
 // read the upgraded media.
 func inProgress(env *steps.Env, st *steps.Status, in *steps.Instance) bool {
+	if env.Before != nil && steps.CompareVersions(env.Before.MediaVersion, target(st)) < 0 {
+		return true
+	}
 	for _, r := range resources(env, in) {
 		if st.Resources[r.Name].State == steps.ResourceUpgrade {
 			return true
@@ -116,15 +125,23 @@ func unrefreshed(st *steps.Status, v string) []string {
 }
 
 // Done holds when the media are at the version every node runs, every node
-// that reports what it has read has read them, and every resource runs again.
+// that reports what it has read has read them, and every resource runs
+// again; for a resumed step, each on the node it ran on before the step
+// began, when that node is up.
 func (Type) Done(env *steps.Env, st *steps.Status, in *steps.Instance) bool {
 	v := target(st)
 	if steps.CompareVersions(st.MediaVersion, v) < 0 || len(unrefreshed(st, v)) > 0 {
 		return false
 	}
 	for _, r := range resources(env, in) {
-		if st.Resources[r.Name].State != steps.ResourceRunning {
+		rs := st.Resources[r.Name]
+		if rs.State != steps.ResourceRunning {
 			return false
+		}
+		if env.Before != nil {
+			if b := env.Before.Resources[r.Name]; b.State == steps.ResourceRunning && b.Node != rs.Node && readable(st, b.Node) {
+				return false
+			}
 		}
 	}
 	return true
@@ -138,70 +155,155 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 		return err
 	}
 	v := target(st)
-	// Once the media are upgraded (a resumed run), what is left is the
-	// refresh of the other nodes, which needs no resource offline.
-	upgraded := steps.CompareVersions(st.MediaVersion, v) >= 0
+	where := earlier(env, st, list)
 
-	// (a) every resource offline, remembering where it ran; (b) the media
-	// upgraded on one node.
-	earlier := map[string]string{}
-	for _, r := range list {
-		earlier[r.Name] = st.Resources[r.Name].Node
-	}
-	if !upgraded {
+	// (a) every resource offline; (b) the media upgraded on one node. Once
+	// the media are upgraded (a resumed run), what is left needs no
+	// resource offline.
+	if steps.CompareVersions(st.MediaVersion, v) < 0 {
 		if err := t.upgrade(ctx, env, list, on, v, deadline); err != nil {
-			return t.restore(ctx, env, list, earlier, err)
+			return t.restore(ctx, env, list, where, err)
 		}
 	}
 
-	// (b) the media refreshed on every other node.
-	if st, err = env.Driver.Status(ctx); err != nil {
-		return t.restore(ctx, env, list, earlier, err)
-	}
-	for _, n := range env.Cluster.Nodes {
-		if m := st.Nodes[n.Name].Media; n.Name == on.Name || m != "" && steps.CompareVersions(m, v) >= 0 {
-			continue
-		}
-		if err := env.Driver.MediaRefresh(ctx, n); err != nil {
-			return t.restore(ctx, env, list, earlier, fmt.Errorf("refreshing the media on %s: %w", n.Name, err))
-		}
+	// (b) the media refreshed on every other node that has not read them.
+	if err := refresh(ctx, env, on, v, parallelism(in), deadline); err != nil {
+		return t.restore(ctx, env, list, where, err)
 	}
 
-	if upgraded {
-		// A resumed run: a failed refresh brought resources online away
-		// from nodes that had not read the media. Now that every node has,
-		// move them home.
-		if err := homecoming(ctx, env, list, deadline); err != nil {
-			return err
-		}
+	// A resumed run: a failed refresh, or the operator, brought resources
+	// online away from where they ran. Now that every node has read the
+	// media, move them back.
+	if err := homecoming(ctx, env, list, where, deadline); err != nil {
+		return err
 	}
 	// (c), (d) each resource back online on the node it ran on.
-	return t.restore(ctx, env, list, earlier, nil)
+	return t.restore(ctx, env, list, where, nil)
 }
 
-// homecoming moves each running resource that is away from its home node
-// back to it, and waits until they are there.
-func homecoming(ctx context.Context, env *steps.Env, list []steps.Resource, deadline time.Time) error {
+// parallelism is how many nodes refresh at once; 0 for all.
+func parallelism(in *steps.Instance) int {
+	if in.Args.Known("parallelism") {
+		return in.Args.Int("parallelism")
+	}
+	return 0
+}
+
+// earlier returns the node each resource is to come back online on: where
+// it ran before the step's first attempt took it offline (the journal's
+// env.Before, for a resumed step: a resource the step took offline may
+// report no node at all), else where it runs now, else where the status
+// says it last ran, else its home node.
+func earlier(env *steps.Env, st *steps.Status, list []steps.Resource) map[string]string {
+	out := map[string]string{}
+	for _, r := range list {
+		rs := st.Resources[r.Name]
+		switch {
+		case env.Before != nil && env.Before.Resources[r.Name].State == steps.ResourceRunning:
+			out[r.Name] = env.Before.Resources[r.Name].Node
+		case rs.Node != "":
+			out[r.Name] = rs.Node
+		default:
+			out[r.Name] = r.Home()
+		}
+	}
+	return out
+}
+
+// refresh makes every node other than on that has not read the media at v
+// read them: at most limit at a time (all at once when limit <= 0). A
+// refresh an interrupted attempt issued is not issued again: the step waits
+// for the node to report the media instead. Every refresh runs, even when
+// one fails; the failures are returned together.
+func refresh(ctx context.Context, env *steps.Env, on steps.Node, v string, limit int, deadline time.Time) error {
+	st, err := env.Driver.Status(ctx)
+	if err != nil {
+		return err
+	}
+	var todo []steps.Node
+	var await []string // nodes that report what they read, to wait for
+	for _, n := range env.Cluster.Nodes {
+		ns := st.Nodes[n.Name]
+		if n.Name == on.Name || read(ns, v) {
+			continue
+		}
+		if env.Issued[steps.OpKey(steps.OpMediaRefresh, n.Name)] {
+			if ns.Media != "" {
+				env.Log("the media refresh on %s was issued by an interrupted attempt: waiting for %s to read the media instead of refreshing it again", n.Name, n.Name)
+				await = append(await, n.Name)
+			}
+			continue
+		}
+		todo = append(todo, n)
+	}
+	ops := make([]func() error, len(todo))
+	for i, n := range todo {
+		ops[i] = func() error { return env.Driver.MediaRefresh(ctx, n) }
+	}
+	var errs []error
+	for i, err := range steps.Concurrently(env.Driver, limit, ops) {
+		n := todo[i]
+		if err != nil {
+			errs = append(errs, fmt.Errorf("refreshing the media on %s: %w", n.Name, err))
+			continue
+		}
+		if st.Nodes[n.Name].Media != "" {
+			await = append(await, n.Name)
+		}
+	}
+	if len(await) > 0 {
+		_, err := steps.WaitFor(ctx, env, deadline, "the nodes to read the media at "+v, func(st *steps.Status) (string, error) {
+			var pending []string
+			for _, n := range await {
+				if ns := st.Nodes[n]; !read(ns, v) {
+					pending = append(pending, fmt.Sprintf("%s reads %s", n, ns.Media))
+				}
+			}
+			return strings.Join(pending, ", "), nil
+		})
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// read reports whether the node reports reading media at v or above.
+func read(ns steps.NodeStatus, v string) bool {
+	return ns.Media != "" && steps.CompareVersions(ns.Media, v) >= 0
+}
+
+// homecoming moves each running resource that is away from where it ran
+// before the step back there, once that node is up and has read the media,
+// and waits until they are there.
+func homecoming(ctx context.Context, env *steps.Env, list []steps.Resource, where map[string]string, deadline time.Time) error {
 	st, err := env.Driver.Status(ctx)
 	if err != nil {
 		return err
 	}
 	var moved []steps.Resource
 	for _, r := range list {
-		rs, home := st.Resources[r.Name], r.Home()
-		if rs.State != steps.ResourceRunning || rs.Node == home || !st.Up(home) {
+		rs, to := st.Resources[r.Name], where[r.Name]
+		if rs.State != steps.ResourceRunning || rs.Node == to || !readable(st, to) {
 			continue
 		}
-		n, _ := env.Cluster.Node(home)
-		if err := env.Driver.Migrate(ctx, r, *n); err != nil {
-			return fmt.Errorf("moving %s back to %s: %w", r.Name, home, err)
+		n, ok := env.Cluster.Node(to)
+		if !ok {
+			continue
 		}
 		moved = append(moved, r)
+		if env.Issued[steps.OpKey(steps.OpMigrate, r.Name, to)] {
+			continue // issued by an interrupted attempt: wait for it
+		}
+		if err := env.Driver.Migrate(ctx, r, *n); err != nil {
+			return fmt.Errorf("moving %s back to %s: %w", r.Name, to, err)
+		}
 	}
-	_, err = steps.WaitFor(ctx, env, deadline, "the resources to be home", func(st *steps.Status) (string, error) {
+	if len(moved) == 0 {
+		return nil
+	}
+	_, err = steps.WaitFor(ctx, env, deadline, "the resources to be back where they ran", func(st *steps.Status) (string, error) {
 		var pending []string
 		for _, r := range moved {
-			if rs := st.Resources[r.Name]; rs.State != steps.ResourceRunning || rs.Node != r.Home() {
+			if rs := st.Resources[r.Name]; rs.State != steps.ResourceRunning || rs.Node != where[r.Name] {
 				pending = append(pending, r.Name+" on "+rs.Node)
 			}
 		}
@@ -211,13 +313,15 @@ func homecoming(ctx context.Context, env *steps.Env, list []steps.Resource, dead
 }
 
 // upgrade takes the resources offline and upgrades the media on node on.
+// Operations an interrupted attempt issued are not issued again: the step
+// waits for their effect.
 func (Type) upgrade(ctx context.Context, env *steps.Env, list []steps.Resource, on steps.Node, v string, deadline time.Time) error {
 	st, err := env.Driver.Status(ctx)
 	if err != nil {
 		return err
 	}
 	for _, r := range list {
-		if st.Resources[r.Name].State == steps.ResourceRunning {
+		if st.Resources[r.Name].State == steps.ResourceRunning && !env.Issued[steps.OpKey(steps.OpOffline, r.Name)] {
 			if err := env.Driver.Offline(ctx, r); err != nil {
 				return fmt.Errorf("taking %s offline: %w", r.Name, err)
 			}
@@ -234,7 +338,9 @@ func (Type) upgrade(ctx context.Context, env *steps.Env, list []steps.Resource, 
 	}); err != nil {
 		return err
 	}
-	if err := env.Driver.MediaUpgrade(ctx, on); err != nil {
+	if env.Issued[steps.OpKey(steps.OpMediaUpgrade, on.Name)] {
+		env.Log("the media upgrade on %s was issued by an interrupted attempt: waiting for the media to reach %s instead of upgrading them again", on.Name, v)
+	} else if err := env.Driver.MediaUpgrade(ctx, on); err != nil {
 		return fmt.Errorf("upgrading the media on %s: %w", on.Name, err)
 	}
 	_, err = steps.WaitFor(ctx, env, deadline, "the media to reach "+v, func(st *steps.Status) (string, error) {
@@ -246,10 +352,14 @@ func (Type) upgrade(ctx context.Context, env *steps.Env, list []steps.Resource, 
 	return err
 }
 
-// restore brings every resource of the step back online on the node it ran
-// on before, so that a failed media upgrade leaves no resource offline that
-// the step took offline. It returns cause, joined with any failure of its own.
-func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource, earlier map[string]string, cause error) error {
+// restore brings every resource of the step that is not running back online
+// on the node it ran on before (where), so that a failed media upgrade
+// leaves no resource offline that the step took offline; if that node has
+// not read the media the cluster is at (its refresh failed), on the first up
+// node of its preferred list that has. An online an interrupted attempt
+// issued is not issued again: the step waits for it. It returns cause,
+// joined with any failure of its own.
+func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource, where map[string]string, cause error) error {
 	if ctx.Err() != nil {
 		// Cancelled: the operator stopped us hard. Do not act further; the
 		// step is in doubt and resumes from the state it left.
@@ -266,16 +376,20 @@ func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource
 			target[r.Name] = rs.Node
 			continue
 		}
-		name := readable(st, r, earlier[r.Name])
+		name := onlineNode(st, r, where[r.Name])
 		n, ok := env.Cluster.Node(name)
 		if !ok {
 			errs = append(errs, fmt.Errorf("resource %s has no node that has read the media to come back on", r.Name))
 			continue
 		}
-		if name != earlier[r.Name] {
-			env.Log("%s has not read the upgraded media: bringing %s online on %s instead", earlier[r.Name], r.Name, name)
+		if name != where[r.Name] {
+			env.Log("%s has not read the upgraded media: bringing %s online on %s instead", where[r.Name], r.Name, name)
 		}
 		target[r.Name] = name
+		if env.Issued[steps.OpKey(steps.OpOnline, r.Name, name)] && st.Resources[r.Name].State != steps.ResourceComatose {
+			env.Log("bringing %s online on %s was issued by an interrupted attempt: waiting for it instead of issuing it again", r.Name, name)
+			continue
+		}
 		if err := env.Driver.Online(ctx, r, *n); err != nil {
 			errs = append(errs, fmt.Errorf("bringing %s online on %s: %w", r.Name, n.Name, err))
 		}
@@ -300,20 +414,23 @@ func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource
 	return errors.Join(append([]error{cause}, errs...)...)
 }
 
-// readable returns the node a resource comes back online on: the node it ran
-// on before, unless that node reports it has not read the media the cluster
-// is at (a refresh failed), in which case the first up node of its preferred
-// list that has.
-func readable(st *steps.Status, r steps.Resource, earlier string) string {
-	ok := func(n string) bool {
-		ns, found := st.Nodes[n]
-		return found && ns.State == steps.NodeUp && (ns.Media == "" || steps.CompareVersions(ns.Media, st.MediaVersion) >= 0)
-	}
-	if ok(earlier) {
+// readable reports whether the node is up and has read the media the
+// cluster is at (or does not say what it has read).
+func readable(st *steps.Status, node string) bool {
+	ns, found := st.Nodes[node]
+	return found && ns.State == steps.NodeUp && (ns.Media == "" || steps.CompareVersions(ns.Media, st.MediaVersion) >= 0)
+}
+
+// onlineNode returns the node a resource comes back online on: the node it
+// ran on before, unless that node cannot read the media the cluster is at
+// (a refresh failed), in which case the first up node of its preferred list
+// that can.
+func onlineNode(st *steps.Status, r steps.Resource, earlier string) string {
+	if readable(st, earlier) {
 		return earlier
 	}
 	for _, p := range r.Preferred {
-		if ok(p) {
+		if readable(st, p) {
 			return p
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -147,6 +148,26 @@ func Operations(recs []Record) []string {
 			continue
 		}
 		out = append(out, r.Op())
+	}
+	return out
+}
+
+// Canonical returns ops with each run of consecutive media refreshes
+// sorted: the media-upgrade step issues them at once, so their order is not
+// the procedure's.
+func Canonical(ops []string) []string {
+	out := append([]string(nil), ops...)
+	for i := 0; i < len(out); {
+		j := i
+		for j < len(out) && strings.HasPrefix(out[j], "media-refresh ") {
+			j++
+		}
+		if j > i {
+			slices.Sort(out[i:j])
+			i = j
+			continue
+		}
+		i++
 	}
 	return out
 }

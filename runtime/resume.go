@@ -1,0 +1,45 @@
+package runtime
+
+import "github.com/runbookhq/runbook/steps"
+
+// resumeEnv tells a step what its earlier attempts left, before it checks
+// anything: the operations they issued (env.Issued) and the cluster as it
+// was before the first of them (env.Before). Both stay nil on a step's
+// first attempt (wide is false) and without a state directory.
+func (r *runner) resumeEnv(s *Step, wide bool) {
+	r.env.Issued, r.env.Before = nil, nil
+	if !wide || r.opts.State == nil {
+		return
+	}
+	recs := r.opts.State.Records()
+	r.env.Issued = Issued(recs, s.Address)
+	r.env.Before = stepBefore(r.opts.State.Dir, recs, s.Address)
+}
+
+// stepBefore returns the status the journal expects just before the first
+// attempt of the step at addr since it last ended for good (done, skipped,
+// or failed and continued past): where the cluster was before the step
+// changed anything. Nil when no attempt started, or the snapshot cannot be
+// read.
+func stepBefore(dir string, recs []Record, addr string) *steps.Status {
+	first := -1
+	for i, rec := range recs {
+		if rec.Type != RecordStep || rec.Address != addr {
+			continue
+		}
+		switch {
+		case Settled(rec):
+			first = -1
+		case rec.Status == StatusStarted && first < 0:
+			first = i
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	snap, err := ReadSnapshot(dir)
+	if err != nil {
+		return nil
+	}
+	return Expected(snap, recs[:first])
+}
