@@ -30,54 +30,126 @@ type orderState struct {
 	// diverged is set when a step that changes the cluster was left out:
 	// the model no longer follows the runbook.
 	diverged bool
+
+	// s is the abstract run's model, read by the rules that need its state.
+	s *sim.Sim
+	// pos is the position of the current step in the abstract run.
+	pos int
+	// upgradedAt is the position of the step that upgraded each node.
+	upgradedAt map[string]int
+	// anyUpgraded is set once a step that may have upgraded any node was
+	// left out: a hole, or an upgrade-node whose node is not known.
+	anyUpgraded bool
+	// anyAwaited is the position of the last step that may have awaited
+	// failback to any node (a hole, an await-failback whose node is not
+	// known), -1 if none.
+	anyAwaited int
+	// installedAt is the position of the last install-license step of each
+	// licence, by name; licenceLate holds the licences already reported
+	// installed too late.
+	installedAt map[string]int
+	licenseLate map[string]bool
 }
 
-func newOrderState(p *parser) *orderState {
-	return &orderState{p: p, upgraded: map[string]*Step{}, awaited: map[string]bool{}, targets: map[string]bool{}}
+func newOrderState(p *parser, s *sim.Sim) *orderState {
+	o := &orderState{p: p, upgraded: map[string]*Step{}, awaited: map[string]bool{}, targets: map[string]bool{},
+		s: s, upgradedAt: map[string]int{}, anyAwaited: -1, installedAt: map[string]int{}, licenseLate: map[string]bool{}}
+	for i, st := range p.seq {
+		if st.Type == typeInstallLicense && st.When && !st.hole {
+			if l := st.Args.License("license").Name; l != "" {
+				o.installedAt[l] = i
+			}
+		}
+	}
+	return o
 }
 
-// before checks the order rules for st; true if it reported an error, in
-// which case the step type's own problems for st are not reported (they
-// would repeat the same mistake in other words).
-func (o *orderState) before(st *Step) bool {
+// hole records a step that failed to decode: it may have done anything.
+func (o *orderState) hole() {
+	o.incomplete, o.diverged, o.anyUpgraded = true, true, true
+	o.anyAwaited = o.pos
+}
+
+// before checks the order rules for st. It returns true if it reported an
+// error, in which case the step type's own problems for st are not
+// reported (they would repeat the same mistake in other words), and the
+// rules whose problems are not reported because an order rule said it
+// better.
+func (o *orderState) before(st *Step) (bool, map[string]bool) {
 	p := o.p
 	switch st.Type {
 	case typeUpgradeNode:
+		silenced := o.licenseOrder(st)
 		n := st.Args.Node("node").Name
 		if n == "" {
-			return false
+			return false, silenced
 		}
 		bad := false
 		if prev := o.upgraded[n]; prev != nil {
-			p.errorf(st.AttrRange("node"), "Node upgraded twice",
-				"Node %s is already upgraded by step %s at %s. Each node is upgraded once: remove one of the two steps.%s",
-				n, prev.Address, prev.Range, where(st, "R2"))
+			p.stepErrorf(st, st.AttrRange("node"), "R2", "Node upgraded twice",
+				"Node %s is already upgraded by step %s at %s. Each node is upgraded once: remove one of the two steps.",
+				n, prev.Address, prev.Range)
 			bad = true
 		}
 		if o.media != nil {
-			p.errorf(st.Range, "Upgrade after media upgrade",
-				"The media upgrade (step %s at %s) comes last, once every node is upgraded. Move this step before it.%s",
-				o.media.Address, o.media.Range, where(st, "R7"))
+			p.stepErrorf(st, st.Range, "R7", "Upgrade after media upgrade",
+				"The media upgrade (step %s at %s) comes last, once every node is upgraded. Move this step before it.",
+				o.media.Address, o.media.Range)
 			bad = true
 		}
-		return bad
+		return bad, silenced
 	case typeAwaitFailback:
 		n := st.Args.Node("node").Name
-		if n != "" && o.upgraded[n] == nil {
-			p.errorf(st.AttrRange("node"), "Failback awaited before upgrade",
-				"No earlier step upgrades node %s, so nothing has failed over from it to fail back. Move this step after the step that upgrades %s, or remove it.%s",
-				n, n, where(st, "R5"))
-			return true
+		if n != "" && o.upgraded[n] == nil && !o.anyUpgraded {
+			p.stepErrorf(st, st.AttrRange("node"), "R5", "Failback awaited before upgrade",
+				"No earlier step upgrades node %s, so nothing has failed over from it to fail back. Move this step after the step that upgrades %s, or remove it.",
+				n, n)
+			return true, nil
 		}
 	case typeMediaUpgrade:
 		if o.media != nil {
-			p.errorf(st.Range, "Media upgraded twice",
-				"The media are already upgraded by step %s at %s; they are upgraded once, at the end. Remove this step.%s",
-				o.media.Address, o.media.Range, where(st, "R7"))
-			return true
+			p.stepErrorf(st, st.Range, "R7", "Media upgraded twice",
+				"The media are already upgraded by step %s at %s; they are upgraded once, at the end. Remove this step.",
+				o.media.Address, o.media.Range)
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
+}
+
+// licenseOrder is R1 when the runbook does install the licence an upgrade
+// needs, but only after it: the advice is then to move that step, not to
+// add one. It is reported once per licence, at the first such upgrade, and
+// silences the upgrade type's own R1 problem, which would advise adding
+// the step.
+func (o *orderState) licenseOrder(st *Step) map[string]bool {
+	to := st.Args.String("to")
+	if to == "" || !st.known {
+		return nil
+	}
+	c := o.p.rb.Cluster
+	var silenced map[string]bool
+	for i := range c.Licenses {
+		l := &c.Licenses[i]
+		at, ok := o.installedAt[l.Name]
+		if !ok || at < o.pos || !l.Covers(to) || !l.AppliesTo(len(c.Nodes)) {
+			continue
+		}
+		status, err := o.s.Status(contextBackground())
+		if err != nil || status.HasLicense(l.Product, l.Version) {
+			continue
+		}
+		silenced = map[string]bool{"R1": true}
+		if o.licenseLate[l.Name] {
+			continue
+		}
+		o.licenseLate[l.Name] = true
+		late := o.p.seq[at]
+		o.p.stepErrorf(st, st.AttrRange("to"), "R1", "License not installed",
+			"A cluster of %d nodes needs license %s (%s %s) installed before its first node is upgraded to %s, or the upgraded node's cluster software will not load. Step %s installs it, but later, at %s: move that step before the first upgrade.",
+			len(c.Nodes), l.Name, l.Product, l.Version, to, late.Address, late.Range)
+	}
+	return silenced
 }
 
 // after records what st did.
@@ -85,8 +157,12 @@ func (o *orderState) after(st *Step) {
 	switch st.Type {
 	case typeUpgradeNode:
 		n := st.Args.Node("node").Name
+		if n == "" {
+			o.anyUpgraded = true
+		}
 		if n != "" && o.upgraded[n] == nil {
 			o.upgraded[n] = st
+			o.upgradedAt[n] = o.pos
 			o.upgradeOrder = append(o.upgradeOrder, n)
 		}
 		if to := st.Args.String("to"); to != "" {
@@ -94,6 +170,9 @@ func (o *orderState) after(st *Step) {
 		}
 	case typeAwaitFailback:
 		n := st.Args.Node("node").Name
+		if n == "" {
+			o.anyAwaited = o.pos
+		}
 		if o.upgraded[n] != nil {
 			o.awaited[n] = true
 		}
@@ -108,16 +187,46 @@ func (o *orderState) after(st *Step) {
 func (o *orderState) finish(s *sim.Sim) {
 	p := o.p
 	c := p.rb.Cluster
+	// The nodes a roll's upgrade step leaves without failback make one
+	// warning, at that step.
+	type group struct {
+		st    *Step
+		nodes []string
+	}
+	var groups []*group
+	byStep := map[hcl.Range]*group{}
 	for _, n := range o.upgradeOrder {
-		if o.awaited[n] {
+		if o.awaited[n] || o.anyAwaited > o.upgradedAt[n] || len(c.HomedOn(n)) == 0 {
 			continue
 		}
-		if homed := c.HomedOn(n); len(homed) > 0 {
-			st := o.upgraded[n]
-			p.warnf(st.AttrRange("node"), "No failback awaited",
-				"Node %s is the home node of %s, but no await-failback step follows its upgrade, so the run goes on before %s back home (and a resource with failback = \"manual\" is never moved back). Add an await-failback step for %s after the upgrade.%s",
-				n, namesList("resource", homed), plural(len(homed), "it is", "they are"), n, where(st, "R5"))
+		st := o.upgraded[n]
+		g := byStep[st.Range]
+		if g == nil || st.Roll == "" {
+			g = &group{st: st}
+			groups = append(groups, g)
+			byStep[st.Range] = g
 		}
+		g.nodes = append(g.nodes, n)
+	}
+	for _, g := range groups {
+		st := g.st
+		if len(g.nodes) == 1 {
+			n := g.nodes[0]
+			homed := c.HomedOn(n)
+			p.stepWarnf(st, st.AttrRange("node"), "R5", "No failback awaited",
+				"Node %s is the home node of %s, but no await-failback step follows its upgrade, so the run goes on before %s back home (and a resource with failback = \"manual\" is never moved back). Add an await-failback step for %s after the upgrade.",
+				n, namesList("resource", homed), plural(len(homed), "it is", "they are"), n)
+			continue
+		}
+		var homes []string
+		for _, n := range g.nodes {
+			homes = append(homes, fmt.Sprintf("%s (home of %s)", n, joinWith(c.HomedOn(n), "and")))
+		}
+		p.stepWarnf(st, st.AttrRange("node"), "R5", "No failback awaited",
+			"Nodes %s are home nodes of resources, but no await-failback step follows their upgrades, so the run goes on before those resources are back home (and a resource with failback = \"manual\" is never moved back). Add an await-failback step with node = each.node after the upgrade in rolling block %s.",
+			truncList(homes, 10), st.Roll)
+		f := p.findings[len(p.findings)-1]
+		f.info.Nodes, f.named = g.nodes, true
 	}
 	if o.incomplete {
 		return

@@ -2,7 +2,6 @@ package lang
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -32,12 +31,18 @@ const (
 // arguments are not known (they depend on a variable with no value) or
 // have errors is left out too; from the first such step that changes the
 // cluster on, the model no longer follows the runbook, so only the order
-// rules are checked, and the checks of the final state are not made.
+// rules are checked, and the checks of the final state are not made. A
+// step that failed to decode at all (a hole) may have done anything: no
+// rule it might have satisfied is reported after it.
+//
+// The same finding on several nodes of a roll is reported once, naming
+// the nodes (finishFindings).
 func (p *parser) check() {
 	rb := p.rb
 	if rb.Cluster == nil || len(rb.Cluster.Nodes) == 0 {
 		return
 	}
+	defer p.finishFindings()
 	s := sim.New(rb.Cluster, sim.Options{Timings: rb.Sim, Instant: true, Lenient: true})
 	rec := &opRecorder{Driver: s}
 	// Poll once per timeout: with no durations, a condition that does not
@@ -45,8 +50,13 @@ func (p *parser) check() {
 	env := &steps.Env{Cluster: rb.Cluster, Driver: rec, Poll: 24 * time.Hour, AutoApprove: true, Dir: rb.Dir}
 	undeclared := map[string]bool{}
 	ctx := context.Background()
-	o := newOrderState(p)
-	for _, st := range rb.Steps {
+	o := newOrderState(p, s)
+	for i, st := range p.seq {
+		o.pos = i
+		if st.hole {
+			o.hole()
+			continue
+		}
 		if !st.When {
 			continue
 		}
@@ -54,7 +64,7 @@ func (p *parser) check() {
 		if typ == nil {
 			continue
 		}
-		orderErr := o.before(st)
+		orderErr, silenced := o.before(st)
 		if !st.known || o.diverged {
 			// Its order still counts (an upgrade of a known node to a
 			// version not known yet is still an upgrade), but the model
@@ -74,6 +84,9 @@ func (p *parser) check() {
 		checkErr := false
 		if !orderErr {
 			for _, pr := range typ.Check(env, status, &st.Instance) {
+				if silenced[pr.Rule] {
+					continue
+				}
 				p.problem(st, pr)
 				checkErr = checkErr || !pr.Warning
 			}
@@ -91,7 +104,7 @@ func (p *parser) check() {
 				_ = typ.Run(ctx, env, &st.Instance, s.Now().Add(st.Timeout))
 			}
 			if err != nil && !checkErr && !orderErr {
-				p.errorf(st.Range, "Step would fail", "Run against the declared cluster, the step fails: %s.%s", strings.TrimSuffix(err.Error(), "."), where(st, ""))
+				p.stepErrorf(st, st.Range, "", "Step would fail", "Run against the declared cluster, the step fails: %s.", strings.TrimSuffix(err.Error(), "."))
 			}
 		}
 		o.after(st)
@@ -124,7 +137,7 @@ func (p *parser) checkDeclared(st *Step, used []string, reported map[string]bool
 			continue
 		}
 		reported[op] = true
-		p.errorf(st.Range, "Operation not declared", "This step issues the driver operation %q, but the cluster's %s block declares no %s command, so the run would fail here. Add %s = [\"COMMAND\", \"ARG\", ...] (or a shell string) to the %s block.%s", op, block, op, op, block, where(st, ""))
+		p.stepErrorf(st, st.Range, "", "Operation not declared", "This step issues the driver operation %q, but the cluster's %s block declares no %s command, so the run would fail here. Add %s = [\"COMMAND\", \"ARG\", ...] (or a shell string) to the %s block.", op, block, op, op, block)
 	}
 }
 
@@ -199,23 +212,7 @@ func (p *parser) problem(st *Step, pr steps.Problem) {
 	if pr.Attr != "" {
 		rng = st.AttrRange(pr.Attr)
 	}
-	detail := strings.TrimSpace(pr.Detail)
-	if detail != "" && !strings.HasSuffix(detail, ".") {
-		detail += "."
-	}
-	p.diags = append(p.diags, &hcl.Diagnostic{Severity: sev, Summary: pr.Summary, Detail: detail + where(st, pr.Rule), Subject: rng.Ptr()})
-}
-
-// where names the step instance (and its node, in a roll) a finding is about.
-func where(st *Step, rule string) string {
-	s := " Found at step " + st.Address
-	if st.Node != "" {
-		s += fmt.Sprintf(" (node %s)", st.Node)
-	}
-	if rule != "" {
-		s += ", rule " + rule
-	}
-	return s + "."
+	p.stepDiag(st, sev, rng, pr.Rule, pr.Summary, pr.Detail)
 }
 
 func contextBackground() context.Context { return context.Background() }

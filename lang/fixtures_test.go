@@ -69,17 +69,13 @@ func foundFindings(diags hcl.Diagnostics) []finding {
 	return sortFindings(out)
 }
 
-// sortFindings sorts and removes repeats: a step of a rolling block can
-// carry the same finding once per node.
+// sortFindings sorts. Repeats are kept: each finding is reported once (the
+// same finding on several nodes of a roll is one diagnostic), so a line
+// declares each diagnostic it carries, twice if it carries two of the same
+// summary.
 func sortFindings(fs []finding) []finding {
 	sort.Slice(fs, func(i, j int) bool { return fs[i].String() < fs[j].String() })
-	out := fs[:0]
-	for i, f := range fs {
-		if i == 0 || f != fs[i-1] {
-			out = append(out, f)
-		}
-	}
-	return out
+	return fs
 }
 
 // fixtureOptions reads "# OPTION: --var k=v" style lines of a fixture.

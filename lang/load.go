@@ -72,24 +72,32 @@ func loadSources(path string, names []string, srcs [][]byte, opts Options) (*Run
 
 // dedupe drops repeated diagnostics: a step of a rolling block is decoded
 // once per node, and a mistake that does not depend on the node would
-// otherwise be reported once per node.
+// otherwise be reported once per node. The one kept names every node.
 func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
 	type key struct {
 		sev             hcl.DiagnosticSeverity
 		summary, detail string
 		rng             hcl.Range
 	}
-	seen := make(map[key]bool, len(diags))
+	seen := make(map[key]*hcl.Diagnostic, len(diags))
 	out := diags[:0]
 	for _, d := range diags {
 		k := key{sev: d.Severity, summary: d.Summary, detail: d.Detail}
 		if d.Subject != nil {
 			k.rng = *d.Subject
 		}
-		if seen[k] {
+		if first := seen[k]; first != nil {
+			fi, _ := first.Extra.(*DiagnosticInfo)
+			di, _ := d.Extra.(*DiagnosticInfo)
+			if fi != nil && di != nil && fi.Node != "" && di.Node != "" {
+				if len(fi.Nodes) == 0 {
+					fi.Nodes = []string{fi.Node}
+				}
+				fi.Nodes = append(fi.Nodes, di.Node)
+			}
 			continue
 		}
-		seen[k] = true
+		seen[k] = d
 		out = append(out, d)
 	}
 	return out
@@ -163,6 +171,21 @@ type parser struct {
 	rollings  map[string]*hcl.Block
 	// items are the top-level step and rolling blocks in order.
 	items []*hcl.Block
+	// broken are the items whose labels were wrong (reported): each is a
+	// hole in the abstract run.
+	broken map[*hcl.Block]bool
+	// seq is the sequence the abstract run follows: the step instances of
+	// Runbook.Steps with the holes left by steps that failed to decode.
+	seq []*Step
+	// originReported holds the places of the values already reported by
+	// valueOrigin, by range.
+	originReported map[string]bool
+	// detached is set while a block that is in error but can be decoded
+	// is: its steps go to the abstract run alone.
+	detached bool
+	// findings are the abstract run's diagnostics about steps, merged
+	// across the nodes of a roll when they are the same.
+	findings []*stepFinding
 
 	allNodes, allResources, allLicenses cty.Value
 	schemas                             map[string]*hcl.BodySchema
@@ -174,7 +197,8 @@ type parser struct {
 func newParser(rb *Runbook, opts Options) *parser {
 	return &parser{rb: rb, opts: opts, funcs: functions(),
 		variables: map[string]*Variable{}, locals: map[string]*localDecl{}, nodes: map[string]*nodeDecl{},
-		resources: map[string]*resourceDecl{}, licenses: map[string]*licenseDecl{}, rollings: map[string]*hcl.Block{}}
+		resources: map[string]*resourceDecl{}, licenses: map[string]*licenseDecl{}, rollings: map[string]*hcl.Block{},
+		broken: map[*hcl.Block]bool{}}
 }
 
 var rootSchema = &hcl.BodySchema{
@@ -228,13 +252,11 @@ func (p *parser) declare(block *hcl.Block) {
 	case "license":
 		p.declareLicense(block)
 	case "step":
-		if p.checkStepLabels(block) {
-			p.items = append(p.items, block)
-		}
+		p.broken[block] = !p.checkStepLabels(block)
+		p.items = append(p.items, block)
 	case "rolling":
-		if p.declareRolling(block) {
-			p.items = append(p.items, block)
-		}
+		p.broken[block] = !p.declareRolling(block)
+		p.items = append(p.items, block)
 	}
 }
 

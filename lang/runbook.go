@@ -77,6 +77,17 @@ type Step struct {
 	// known is false when some argument or when is unknown (it depends on a
 	// variable with no value): the abstract run skips the step.
 	known bool
+	// hole marks a step the abstract run cannot know at all: a step block
+	// that failed to decode (an unknown type, a duplicate address) or a
+	// rolling block whose nodes failed to. It is never in Runbook.Steps;
+	// the abstract run takes it as a step that may have done anything, so
+	// that its mistake is reported once, not again by the rules it would
+	// have satisfied.
+	hole bool
+	// detached marks a step whose block is already in error but decodes
+	// (its address is taken, say): it is not in Runbook.Steps, its effect
+	// counts in the abstract run, and no finding is reported at it.
+	detached bool
 }
 
 // AttrRange returns the range of the expression of the step's attribute

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -22,6 +23,9 @@ type stepBlock struct {
 	block *hcl.Block
 	typ   steps.Type
 	attrs hcl.Attributes
+	// detached is set for a step block whose address is taken: it is
+	// decoded into the abstract run alone.
+	detached bool
 }
 
 // stepSchema is the body schema of a step block, chosen by its first label
@@ -75,6 +79,7 @@ func (p *parser) stepSchema(typ steps.Type) *hcl.BodySchema {
 func (p *parser) instantiate(sb *stepBlock, roll string, node *nodeDecl, index int) *Step {
 	typ := sb.typ
 	st := &Step{When: true, Roll: roll, Range: sb.block.DefRange, attrs: sb.attrs, known: true}
+	defer p.markStep(len(p.diags), st)
 	st.Type, st.Name = typ.Name(), sb.block.Labels[1]
 	st.Address = "step." + st.Type + "." + st.Name
 	sc := declScope
@@ -144,23 +149,62 @@ func (p *parser) instantiate(sb *stepBlock, roll string, node *nodeDecl, index i
 	return st
 }
 
+// markStep gives the diagnostics from the from'th on, reported while
+// decoding st, the step instance they were found at.
+func (p *parser) markStep(from int, st *Step) {
+	for _, d := range p.diags[from:] {
+		if d.Extra == nil {
+			d.Extra = &DiagnosticInfo{Step: st.Address, Node: st.Node}
+		}
+	}
+}
+
 // decodeSteps decodes the top-level step and rolling blocks in order and
 // expands each rolling block into one instance per node and step.
 func (p *parser) decodeSteps() {
 	seen := map[string]hcl.Range{}
 	for _, block := range p.items {
+		// A block whose labels are wrong (a bad name, a second rolling
+		// block of the same name) but whose steps can be decoded is
+		// decoded into the abstract run alone, which so follows what the
+		// author wrote; a step of an unknown type is a hole.
+		p.detached = p.broken[block]
 		switch block.Type {
 		case "step":
-			sb := p.prepareStep(block)
-			key := sb.typ.Name() + "." + block.Labels[1]
-			if prev, dup := seen["step."+key]; dup {
-				p.errorf(block.LabelRanges[1], "Duplicate step", "A step %s was already declared at %s. Step addresses must be unique: rename one of them.", key, prev)
+			if p.opts.Registry[block.Labels[0]] == nil {
+				p.addHole(block, "", "")
 				continue
 			}
-			seen["step."+key] = block.DefRange
-			p.rb.Steps = append(p.rb.Steps, p.instantiate(sb, "", nil, 0))
+			sb := p.prepareStep(block)
+			key := sb.typ.Name() + "." + block.Labels[1]
+			if prev, dup := seen["step."+key]; dup && !p.detached {
+				p.errorf(block.LabelRanges[1], "Duplicate step", "A step %s was already declared at %s. Step addresses must be unique: rename one of them.", key, prev)
+				p.detached = true
+			} else if !dup {
+				seen["step."+key] = block.DefRange
+			}
+			p.addStep(p.instantiate(sb, "", nil, 0))
 		case "rolling":
 			p.decodeRolling(block)
 		}
 	}
+	p.detached = false
+}
+
+// addStep appends a step instance to the abstract run, and to the runbook
+// unless its block is detached.
+func (p *parser) addStep(st *Step) {
+	st.detached = p.detached
+	if !p.detached {
+		p.rb.Steps = append(p.rb.Steps, st)
+	}
+	p.seq = append(p.seq, st)
+}
+
+// addHole appends to the abstract run a step that failed to decode: block
+// is the step or rolling block, in roll roll on node node if in a roll.
+func (p *parser) addHole(block *hcl.Block, roll, node string) {
+	st := &Step{When: true, Roll: roll, Node: node, Range: block.DefRange, hole: true}
+	st.Address = block.Type + "." + strings.Join(block.Labels, ".")
+	p.seq = append(p.seq, st)
 }

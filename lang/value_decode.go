@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/runbookhq/runbook/steps"
@@ -39,7 +40,11 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 	switch kind {
 	case steps.KindString, steps.KindVersion, steps.KindDuration:
 		if ty != cty.String {
-			p.wrongKind(rng, kind, name, v)
+			if kind == steps.KindString {
+				p.wrongKind(rng, kind, name, v)
+			} else if rng, name, ok := p.valueOrigin(expr, name); ok {
+				p.wrongKind(rng, kind, name, v)
+			}
 			return nil, false
 		}
 		if !v.IsKnown() {
@@ -49,23 +54,31 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 		switch kind {
 		case steps.KindVersion:
 			if _, err := steps.ParseVersion(s); err != nil {
-				p.errorf(rng, "Invalid version", "The value of %s is not a valid version: %v.", name, err)
+				if rng, name, ok := p.valueOrigin(expr, name); ok {
+					p.errorf(rng, "Invalid version", "The value of %s is not a valid version: %v.", name, err)
+				}
 				return nil, false
 			}
 		case steps.KindDuration:
 			d, err := time.ParseDuration(s)
 			if err != nil {
-				p.errorf(rng, "Invalid duration", "The value of %s, %q, is not a duration. Write a Go duration such as \"45m\", \"1h30m\" or \"90s\".", name, s)
+				if rng, name, ok := p.valueOrigin(expr, name); ok {
+					p.errorf(rng, "Invalid duration", "The value of %s, %q, is not a duration. Write a Go duration such as \"45m\", \"1h30m\" or \"90s\".", name, s)
+				}
 				return nil, false
 			}
 			if d <= 0 {
-				p.errorf(rng, "Invalid duration", "The value of %s, %q, is not positive. Write a duration above zero, such as \"45m\".", name, s)
+				if rng, name, ok := p.valueOrigin(expr, name); ok {
+					p.errorf(rng, "Invalid duration", "The value of %s, %q, is not positive. Write a duration above zero, such as \"45m\".", name, s)
+				}
 				return nil, false
 			}
 			return d, true
 		}
 		if len(enum) > 0 && !contains(enum, s) {
-			p.errorf(rng, "Unsupported value", "The value of %s must be %s; %q is not one of them.%s", name, quotedList(enum), s, didYouMean(s, enum, ""))
+			if rng, name, ok := p.valueOrigin(expr, name); ok {
+				p.errorf(rng, "Unsupported value", "The value of %s must be %s; %q is not one of them.%s", name, quotedList(enum), s, didYouMean(s, enum, ""))
+			}
 			return nil, false
 		}
 		return s, true
@@ -202,6 +215,55 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 	}
 	p.errorf(rng, "Unsupported attribute kind", "The attribute %s has a kind the language does not know (%v). This is a bug in its step type.", name, kind)
 	return nil, false
+}
+
+// valueOrigin is where a mistake in the value of expr (the attribute name)
+// is reported: at expr itself, or, when expr only passes on the value of a
+// variable or a local (var.NAME, local.NAME), where that value was
+// written (the variable's default, its --var, a local's expression), which
+// is where it is to be fixed. The returned name says which value it is
+// and where it is used. ok is false when that origin was already
+// reported: a value used by many steps is reported once.
+func (p *parser) valueOrigin(expr hcl.Expression, name string) (rng hcl.Range, label string, ok bool) {
+	use := expr.Range()
+	label, at := "", expr
+	for depth := 0; depth < 64; depth++ {
+		tr, ok := at.(*hclsyntax.ScopeTraversalExpr)
+		if !ok || len(tr.Traversal) != 2 {
+			break
+		}
+		attr, ok := tr.Traversal[1].(hcl.TraverseAttr)
+		if !ok {
+			break
+		}
+		root := tr.Traversal.RootName()
+		if root == "var" {
+			if v := p.variables[attr.Name]; v != nil && v.valueRange.Filename != "" {
+				label, at, rng = "var."+attr.Name, nil, v.valueRange
+			}
+			break
+		}
+		l := p.locals[attr.Name]
+		if root != "local" || l == nil || l.attr == nil {
+			break
+		}
+		label, at = "local."+attr.Name, l.attr.Expr
+	}
+	if label == "" {
+		return use, name, true
+	}
+	if at != nil {
+		rng = at.Range()
+	}
+	key := rng.String()
+	if p.originReported[key] {
+		return rng, "", false
+	}
+	if p.originReported == nil {
+		p.originReported = map[string]bool{}
+	}
+	p.originReported[key] = true
+	return rng, fmt.Sprintf("%s (used for %s at %s)", label, name, use), true
 }
 
 // decodeRef decodes a node, resource or licence reference by its exact

@@ -8,6 +8,8 @@ import (
 
 	"github.com/fatih/color"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/runbookhq/runbook/lang"
 )
 
 // validateView shows the result of `runbook validate` and picks the exit code.
@@ -58,7 +60,8 @@ func (v *validateHuman) Results(files map[string]*hcl.File, diags hcl.Diagnostic
 	return validateExit(diags)
 }
 
-// validateJSON prints the object of SPEC §5.
+// validateJSON prints one object: whether the runbook is valid, the counts,
+// and every diagnostic (the README's "validate --json").
 type validateJSON struct{ w io.Writer }
 
 type jsonValidate struct {
@@ -73,6 +76,12 @@ type jsonDiagnostic struct {
 	Summary  string     `json:"summary"`
 	Detail   string     `json:"detail"`
 	Range    *jsonRange `json:"range,omitempty"`
+	// Rule, Step, Node and Nodes say what a finding about a step is about,
+	// when it is known (lang.DiagnosticInfo).
+	Rule  string   `json:"rule,omitempty"`
+	Step  string   `json:"step,omitempty"`
+	Node  string   `json:"node,omitempty"`
+	Nodes []string `json:"nodes,omitempty"`
 }
 
 type jsonRange struct {
@@ -98,6 +107,9 @@ func newJSONDiagnostics(diags hcl.Diagnostics) []jsonDiagnostic {
 		if r := d.Subject; r != nil {
 			jd.Range = &jsonRange{Filename: r.Filename,
 				Start: jsonPos{r.Start.Line, r.Start.Column}, End: jsonPos{r.End.Line, r.End.Column}}
+		}
+		if info, ok := hcl.DiagnosticExtra[*lang.DiagnosticInfo](d); ok {
+			jd.Rule, jd.Step, jd.Node, jd.Nodes = info.Rule, info.Step, info.Node, info.Nodes
 		}
 		out = append(out, jd)
 	}

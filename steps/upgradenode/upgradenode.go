@@ -44,7 +44,7 @@ func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.
 	var probs []steps.Problem
 	if ns.State == steps.NodeUp && steps.CompareVersions(to, ns.Version) <= 0 {
 		probs = append(probs, steps.Problem{Rule: "R2", Attr: "to", Summary: "Upgrade not above current version",
-			Detail: fmt.Sprintf("Node %s already runs %s; an upgrade must go to a higher version than %s. Remove the step, or raise its target version.", n.Name, ns.Version, to)})
+			Detail: fmt.Sprintf("Node %s already runs %s, so it cannot be upgraded to %s: an upgrade must go to a version higher than %s. Remove the step, or raise its target version above %s.", n.Name, ns.Version, to, ns.Version, ns.Version)})
 	}
 	var others []string
 	for _, d := range st.Down() {
