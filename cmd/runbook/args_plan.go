@@ -13,12 +13,18 @@ type planArgs struct {
 	Path string
 	View viewType
 	Vars varArgs
+	// State and Driver pick the state directory whose journal a resumed
+	// plan starts from, as for run.
+	State  string
+	Driver string
 
 	json bool
 }
 
 func (p *planArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&p.json, "json", false, "print the plan as one JSON object")
+	fs.StringVar(&p.State, "state", "", "show what is left of the run whose state is in `DIR` (default .runbook/NAME beside the runbook)")
+	fs.StringVar(&p.Driver, "driver", "", "show what is left of the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver")
 	p.Vars.bind(fs)
 }
 
@@ -28,6 +34,9 @@ func (p *planArgs) finish(pos []string) error {
 		return err
 	}
 	p.Path = path
+	if err := checkDriver(p.Driver); err != nil {
+		return err
+	}
 	if p.json {
 		p.View = viewJSON
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 )
 
@@ -16,6 +18,13 @@ at which version), its predicted duration, and each resource's predicted
 downtime. It never touches the cluster, and never runs a step that changes
 no cluster state: it neither asks the operator (approve) nor runs a local
 command (exec), and shows such a step with no cluster effect.
+
+Once a run has journaled steps in the state directory (the run's default,
+or --state DIR; --driver as for run), plan shows what a resumed run has
+left: it starts at the first step not done, says how an earlier run left
+each step it lists (in doubt, failed: what the run settles first and what it
+waits for), and predicts times and downtime from there. A fresh state
+directory, or none, shows the whole runbook.
 
 Exit status: 0 the plan runs to the end, 1 invalid runbook or a step that
 fails in the simulation, 2 usage error.`,
@@ -39,5 +48,17 @@ func (a *app) plan(args *planArgs) int {
 	}
 	rrb := runtimeRunbook(rb)
 	res := a.predict(rb, rrb)
-	return a.planView(args.View).Plan(rb, rrb, res)
+	driver := args.Driver
+	if driver == "" {
+		driver = ownDriver(rb)
+	}
+	rp, err := readResume(stateDir(args.State, rb, driver), rrb)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		return exitFailed
+	}
+	if rp != nil {
+		a.predictBefore(rb, rrb, rp)
+	}
+	return a.planView(args.View, rp).Plan(rb, rrb, res)
 }

@@ -136,8 +136,14 @@ func poll(rb *lang.Runbook, driver string) time.Duration {
 // simulator, and planning must neither ask the operator nor run a local
 // command.
 func (a *app) predict(rb *lang.Runbook, rrb *runtime.Runbook) *runtime.Result {
+	return a.predictUntil(rb, rrb, "")
+}
+
+// predictUntil is predict stopped after the step at stopAfter ("" runs to
+// the end).
+func (a *app) predictUntil(rb *lang.Runbook, rrb *runtime.Runbook, stopAfter string) *runtime.Result {
 	s := sim.New(rb.Cluster, sim.Options{Timings: timings(rb)})
-	return runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: poll(rb, "sim"), Plan: true})
+	return runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: poll(rb, "sim"), Plan: true, StopAfter: stopAfter})
 }
 
 // stateDir is the state directory of a run with driver: --state if set;
@@ -408,6 +414,11 @@ func (a *app) run(args *runArgs) int {
 	if err := checkRunTargets(args, rb, rrb); err != nil {
 		return a.usage("%v", err)
 	}
+	dir := stateDir(args.State, rb, driver)
+	resume := a.resumeFor(rb, rrb, dir)
+	if err := checkStopAfter(args, rrb, resume); err != nil {
+		return a.usage("%v", err)
+	}
 
 	confirmation := &runtime.Approval{Time: time.Now(), Answer: "--auto-approve"}
 	plan := a.predict(rb, rrb)
@@ -420,7 +431,7 @@ func (a *app) run(args *runArgs) int {
 			fmt.Fprintln(a.stderr, "Error: run shows the plan and asks for confirmation on a terminal, and there is none. Pass --auto-approve to run without asking.")
 			return a.notStarted(args, "no terminal to confirm the run on, and no --auto-approve; nothing was run", nil)
 		}
-		(&planHuman{w: a.stdout, color: a.color}).Plan(rb, rrb, plan)
+		(&planHuman{w: a.stdout, color: a.color, resume: resume, registry: a.registry}).Plan(rb, rrb, plan)
 		ok, err := a.confirm(ctx, stop, "Do you want to perform these steps? Only 'yes' will be accepted:", "Enter a value:")
 		if !ok {
 			if err != nil {
@@ -432,7 +443,6 @@ func (a *app) run(args *runArgs) int {
 		confirmation = &runtime.Approval{Time: time.Now(), Answer: "yes"}
 	}
 
-	dir := stateDir(args.State, rb, driver)
 	command := commandLine(a.argv)
 	st, err := runtime.OpenState(dir, runtime.CurrentHolder(command))
 	var locked *runtime.LockedError

@@ -243,8 +243,8 @@ func TestClosedStdout(t *testing.T) {
 
 // TestApproveCtrlC: Ctrl-C at the approve prompt stops the run at once
 // (exit 3), with the step not approved: the journal has it started, never
-// done, and nothing after it ran. The resumed run asks again; yes completes
-// it.
+// done, and nothing after it ran. The resumed run's confirmation shows what
+// is left, from that step; it asks again, and yes completes the run.
 func TestApproveCtrlC(t *testing.T) {
 	t.Parallel()
 	e := newExecEnv(t, 0)
@@ -279,7 +279,13 @@ func TestApproveCtrlC(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("resumed run: exit %d; want 0\n%s", code, out)
 	}
-	wantContains(t, out, stepApprove+": approved by the operator", "Run complete: 2 steps done (and 8 earlier)")
+	// The confirmation shows what is left, from the step not approved.
+	wantContains(t, out, "Steps 1-8 are done (not shown, not run again); the run resumes at step 9",
+		"stopped here in an earlier run: runs again (no cluster effect: asks the operator)", " for 2 steps left.",
+		stepApprove+": approved by the operator", "Run complete: 2 steps done (and 8 earlier)")
+	if strings.Contains(out, stepFS1Upgrade) {
+		t.Errorf("the resumed run's confirmation shows done steps:\n%s", out)
+	}
 	e.audit(false)
 }
 

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/fatih/color"
 
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/steps"
 )
 
 // planView shows a plan and picks the exit code.
@@ -17,11 +19,11 @@ type planView interface {
 	Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Result) int
 }
 
-func (a *app) planView(t viewType) planView {
+func (a *app) planView(t viewType, resume *resumePoint) planView {
 	if t == viewJSON {
-		return &planJSON{w: a.stdout}
+		return &planJSON{w: a.stdout, resume: resume, registry: a.registry}
 	}
-	return &planHuman{w: a.stdout, color: a.color}
+	return &planHuman{w: a.stdout, color: a.color, resume: resume, registry: a.registry}
 }
 
 func planExit(res *runtime.Result) int {
@@ -32,31 +34,75 @@ func planExit(res *runtime.Result) int {
 }
 
 // planHuman prints each step, numbered, with its predicted duration and
-// effects, then the totals.
+// effects, then the totals. With resume set (a run resumes from a journal)
+// it starts at the first step not done, says how an earlier run left each
+// step it lists, and predicts times and downtime from there.
 type planHuman struct {
-	w     io.Writer
-	color bool
+	w        io.Writer
+	color    bool
+	resume   *resumePoint
+	registry steps.Registry
 }
 
 func (v *planHuman) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Result) int {
 	bold := paint(v.color, color.Bold)
-	bold.Fprintf(v.w, "Plan for runbook %s", rb.Name)
-	fmt.Fprintf(v.w, ": %s on cluster %s (%s, %s), simulated from %s.\n\n",
-		plural(len(rrb.Steps), "step"), rb.Cluster.Name, plural(len(rb.Cluster.Nodes), "node"), plural(len(rb.Cluster.Resources), "resource"), res.Start.Format(timeLayout))
 	reports := map[string]runtime.StepReport{}
 	for _, s := range res.Steps {
 		reports[s.Address] = s
 	}
+	rp := v.resume
+	first, start := 0, res.Start
+	if rp != nil {
+		first = rp.First
+		if first < len(rrb.Steps) {
+			if r, ok := reports[rrb.Steps[first].Address]; ok {
+				start = r.Start
+			}
+		}
+	}
+	bold.Fprintf(v.w, "Plan for runbook %s", rb.Name)
+	cluster := fmt.Sprintf("cluster %s (%s, %s)", rb.Cluster.Name, plural(len(rb.Cluster.Nodes), "node"), plural(len(rb.Cluster.Resources), "resource"))
+	if rp == nil {
+		fmt.Fprintf(v.w, ": %s on %s, simulated from %s.\n\n", plural(len(rrb.Steps), "step"), cluster, start.Format(timeLayout))
+	} else {
+		left := 0
+		for _, s := range rrb.Steps[first:] {
+			if !rp.settled(s.Address) {
+				left++
+			}
+		}
+		fmt.Fprintf(v.w, ": %d of %s left on %s, resuming from the journal in %s.\n", left, plural(len(rrb.Steps), "step"), cluster, rp.Dir)
+		if first == len(rrb.Steps) {
+			fmt.Fprintln(v.w, "Nothing is left: every step is done, skipped, or failed and continued past. A run only compares the cluster with the journal.")
+			return planExit(res)
+		}
+		switch first {
+		case 0:
+			fmt.Fprintf(v.w, "It resumes at step 1, simulated from %s.\n\n", start.Format(timeLayout))
+		case 1:
+			fmt.Fprintf(v.w, "Step 1 is done (not shown, not run again); the run resumes at step 2, simulated from the plan's %s.\n\n", start.Format(timeLayout))
+		default:
+			fmt.Fprintf(v.w, "Steps 1-%d are done (not shown, not run again); the run resumes at step %d, simulated from the plan's %s.\n\n", first, first+1, start.Format(timeLayout))
+		}
+	}
 	width := 0
-	for _, s := range rrb.Steps {
+	for _, s := range rrb.Steps[first:] {
 		width = max(width, len(s.Address))
 	}
 	nwidth := len(fmt.Sprint(len(rrb.Steps)))
 	indent := fmt.Sprintf("%*s", nwidth+4, "")
-	toRun := 0
+	toRun, shown := 0, 0
 	for i, s := range rrb.Steps {
+		if i < first {
+			continue
+		}
+		shown++
 		fmt.Fprintf(v.w, "%*d. ", nwidth+1, i+1)
 		bold.Fprintf(v.w, "%-*s", width, s.Address)
+		if rp != nil && rp.settled(s.Address) {
+			paint(v.color, color.Faint).Fprintf(v.w, "  %s earlier\n", rp.Last[s.Address].Status)
+			continue
+		}
 		r, ran := reports[s.Address]
 		switch {
 		case !ran:
@@ -74,6 +120,12 @@ func (v *planHuman) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Re
 		default:
 			paint(v.color, color.FgRed, color.Bold).Fprintf(v.w, "  fails: %s\n", r.Error)
 		}
+		if rp != nil {
+			for _, note := range rp.earlierNotes(v.registry, s) {
+				fmt.Fprint(v.w, indent)
+				paint(v.color, color.FgYellow).Fprintln(v.w, note)
+			}
+		}
 		for _, c := range r.Changes {
 			p := paint(v.color)
 			if c.Alarming() {
@@ -89,15 +141,22 @@ func (v *planHuman) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Re
 		fmt.Fprintf(v.w, " %s. Fix the runbook (`runbook validate %s`) or the declared cluster.\n", res.Message, rb.Path)
 		return planExit(res)
 	}
-	fmt.Fprintf(v.w, "Predicted: %s for %s", runtime.FormatDuration(res.End.Sub(res.Start)), plural(toRun, "step"))
-	if n := len(rrb.Steps) - toRun; n > 0 {
+	fmt.Fprintf(v.w, "Predicted: %s for %s", runtime.FormatDuration(res.End.Sub(start)), plural(toRun, "step"))
+	if n := shown - toRun; n > 0 {
 		fmt.Fprintf(v.w, " (%d skipped)", n)
 	}
+	if rp != nil {
+		fmt.Fprint(v.w, " left")
+	}
 	fmt.Fprintln(v.w, ".")
-	names := sortedDowntime(res.Downtime)
+	downtime := res.Downtime
+	if rp != nil {
+		downtime = downtimeAfter(res.Downtime, rp.Before)
+	}
+	names := sortedDowntime(downtime)
 	down := false
 	for _, n := range names {
-		down = down || res.Downtime[n] > 0
+		down = down || downtime[n] > 0
 	}
 	if !down {
 		fmt.Fprintln(v.w, "Predicted downtime: none.")
@@ -109,9 +168,19 @@ func (v *planHuman) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Re
 		width = max(width, len(n))
 	}
 	for _, n := range names {
-		fmt.Fprintf(v.w, "  %-*s  %s\n", width, n, runtime.FormatDuration(res.Downtime[n]))
+		fmt.Fprintf(v.w, "  %-*s  %s\n", width, n, runtime.FormatDuration(downtime[n]))
 	}
 	return planExit(res)
+}
+
+// downtimeAfter is the downtime of a whole plan less that of its first
+// steps: the downtime still to come.
+func downtimeAfter(whole, before map[string]time.Duration) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for k, d := range whole {
+		out[k] = max(d-before[k], 0)
+	}
+	return out
 }
 
 // noEffectText describes a step the plan did not run: it has no effect on
@@ -123,8 +192,14 @@ func noEffectText(r runtime.StepReport) string {
 	return "no cluster effect"
 }
 
-// planJSON prints the plan as one object.
-type planJSON struct{ w io.Writer }
+// planJSON prints the plan as one object. With resume set, the totals
+// count from the step where the run resumes, and each step says how the
+// journal left it.
+type planJSON struct {
+	w        io.Writer
+	resume   *resumePoint
+	registry steps.Registry
+}
 
 type planStepJSON struct {
 	Address          string   `json:"address"`
@@ -137,6 +212,21 @@ type planStepJSON struct {
 	// does not run it, and Note says what it does instead.
 	NotRun bool   `json:"not_run,omitempty"`
 	Note   string `json:"note,omitempty"`
+	// Journal is the step's last status in the journal of a resumed run;
+	// Earlier says how the resumed run settles a step an earlier run left
+	// unsettled, and WaitsFor the operations it waits for.
+	Journal  string   `json:"journal,omitempty"`
+	Earlier  string   `json:"earlier,omitempty"`
+	WaitsFor []string `json:"waits_for,omitempty"`
+}
+
+// resumeJSON says where a resumed run starts.
+type resumeJSON struct {
+	State string `json:"state"`
+	// From is the address of the first step left, "" when none is.
+	From string `json:"from"`
+	// Left counts the steps the run has left to settle.
+	Left int `json:"left"`
 }
 
 type change struct {
@@ -156,10 +246,25 @@ func (v *planJSON) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Res
 		Message          string             `json:"message"`
 		Start            time.Time          `json:"start"`
 		PredictedSeconds float64            `json:"predicted_seconds"`
+		Resume           *resumeJSON        `json:"resume,omitempty"`
 		Steps            []planStepJSON     `json:"steps"`
 		DowntimeSeconds  map[string]float64 `json:"downtime_seconds"`
 	}{Runbook: rb.Name, Cluster: rb.Cluster.Name, OK: res.OK(), Message: res.Message, Start: res.Start,
-		PredictedSeconds: res.End.Sub(res.Start).Seconds(), Steps: []planStepJSON{}, DowntimeSeconds: map[string]float64{}}
+		Steps: []planStepJSON{}, DowntimeSeconds: map[string]float64{}}
+	rp, downtime := v.resume, res.Downtime
+	if rp != nil {
+		out.Resume = &resumeJSON{State: rp.Dir}
+		if rp.First < len(rrb.Steps) {
+			out.Resume.From = rrb.Steps[rp.First].Address
+			if r, ok := reports[out.Resume.From]; ok {
+				out.Start = r.Start
+			}
+		} else {
+			out.Start = res.End
+		}
+		downtime = downtimeAfter(res.Downtime, rp.Before)
+	}
+	out.PredictedSeconds = res.End.Sub(out.Start).Seconds()
 	for _, s := range rrb.Steps {
 		r, ran := reports[s.Address]
 		ps := planStepJSON{Address: s.Address, Type: s.Type, Status: runtime.StatusPending, Changes: []change{}}
@@ -172,9 +277,17 @@ func (v *planJSON) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Res
 				ps.Changes = append(ps.Changes, change{Message: c.String(), Change: c})
 			}
 		}
+		if rp != nil {
+			ps.Journal = rp.Last[s.Address].Status
+			if !rp.settled(s.Address) {
+				out.Resume.Left++
+				ps.Earlier = strings.Join(rp.earlierNotes(v.registry, s), "; ")
+				ps.WaitsFor = rp.Issued[s.Address]
+			}
+		}
 		out.Steps = append(out.Steps, ps)
 	}
-	for k, d := range res.Downtime {
+	for k, d := range downtime {
 		out.DowntimeSeconds[k] = d.Seconds()
 	}
 	enc := json.NewEncoder(v.w)

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/steps"
+)
+
+// resumePoint is where a run resumes, read from the journal of its state
+// directory: what the plan shown before it (and `runbook plan`) starts from.
+type resumePoint struct {
+	// Dir is the state directory.
+	Dir string
+	// Last is each step's last record in the journal.
+	Last map[string]runtime.Record
+	// First is the index of the first step not settled (not done, skipped
+	// or failed and continued past): where the run resumes. It is the number
+	// of steps when none is left.
+	First int
+	// Issued lists, for each step an earlier attempt left unsettled, the
+	// operations it issued (intents journaled, outcomes not): what the
+	// resumed step waits for rather than issue again.
+	Issued map[string][]string
+	// Before is the plan's predicted downtime up to First: the whole plan's
+	// minus this is the downtime still to come.
+	Before map[string]time.Duration
+}
+
+// readResume reads the journal in dir. It returns nil when the journal has
+// no step: a fresh run, whose plan is the whole runbook.
+func readResume(dir string, rrb *runtime.Runbook) (*resumePoint, error) {
+	recs, err := runtime.ReadJournal(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading the journal: %w", err)
+	}
+	if !runtime.HasSteps(recs) {
+		return nil, nil
+	}
+	rp := &resumePoint{Dir: dir, Last: runtime.StepStatuses(recs), First: len(rrb.Steps), Issued: map[string][]string{}}
+	for i, s := range rrb.Steps {
+		rec, ok := rp.Last[s.Address]
+		if ok && runtime.Settled(rec) {
+			continue
+		}
+		if i < rp.First {
+			rp.First = i
+		}
+		if ops := runtime.Issued(recs, s.Address); len(ops) > 0 {
+			for op := range ops {
+				rp.Issued[s.Address] = append(rp.Issued[s.Address], op)
+			}
+			sort.Strings(rp.Issued[s.Address])
+		}
+	}
+	return rp, nil
+}
+
+// settled reports whether the journal ends the step for good: the resumed
+// run does not run it.
+func (rp *resumePoint) settled(addr string) bool {
+	rec, ok := rp.Last[addr]
+	return ok && runtime.Settled(rec)
+}
+
+// earlierNotes say how an earlier run left a step that the resumed run
+// settles first, and what the resumed run does about it; none for a step no
+// run has started.
+func (rp *resumePoint) earlierNotes(reg steps.Registry, s runtime.Step) []string {
+	rec, ok := rp.Last[s.Address]
+	if !ok || runtime.Settled(rec) {
+		return nil
+	}
+	if t, ok := reg[s.Type]; ok && !t.Mutates() {
+		// approve, exec: nothing to read from the cluster; it runs again.
+		return []string{"stopped here in an earlier run: runs again (" + noEffectText(runtime.StepReport{NoEffect: noEffect(t)}) + ")"}
+	}
+	var notes []string
+	switch rec.Status {
+	case runtime.StatusInDoubt:
+		notes = append(notes, "in doubt after an earlier run: "+rec.Error)
+	case runtime.StatusFailed:
+		notes = append(notes, "failed in an earlier run: "+rec.Error)
+	default:
+		notes = append(notes, "in doubt: an earlier run stopped or died during it")
+	}
+	notes = append(notes, "settled first from the cluster's status: done if its postcondition holds, else run again from where the cluster is")
+	if ops := rp.Issued[s.Address]; len(ops) > 0 {
+		notes = append(notes, fmt.Sprintf("waits for the effect of what the earlier attempt issued, without issuing it again: %s", strings.Join(ops, ", ")))
+	}
+	return notes
+}
+
+// noEffect is what a step type that changes no cluster state does, if it
+// says.
+func noEffect(t steps.Type) string {
+	if n, ok := t.(steps.PlanNoter); ok {
+		return n.PlanNote()
+	}
+	return ""
+}
+
+// resumeFor reads where a run with driver resumes, for the plan shown
+// before it; a journal that cannot be read shows the whole plan (the run
+// itself then reports the journal's error).
+func (a *app) resumeFor(rb *lang.Runbook, rrb *runtime.Runbook, dir string) *resumePoint {
+	rp, err := readResume(dir, rrb)
+	if err != nil || rp == nil {
+		return nil
+	}
+	a.predictBefore(rb, rrb, rp)
+	return rp
+}
+
+// predictBefore fills in rp.Before: the plan's downtime up to the step
+// where the run resumes, from a plan stopped after the step before it.
+func (a *app) predictBefore(rb *lang.Runbook, rrb *runtime.Runbook, rp *resumePoint) {
+	if rp.First == 0 {
+		return
+	}
+	before := a.predictUntil(rb, rrb, rrb.Steps[rp.First-1].Address)
+	rp.Before = before.Downtime
+}
+
+// checkStopAfter refuses a --stop-after that names a step the journal has
+// settled: the run would never stop there.
+func checkStopAfter(args *runArgs, rrb *runtime.Runbook, rp *resumePoint) error {
+	if args.StopAfter == "" || rp == nil || !rp.settled(args.StopAfter) {
+		return nil
+	}
+	status := rp.Last[args.StopAfter].Status
+	if status == runtime.StatusFailed {
+		status = "failed, and the run went on past it (on_failure = \"continue\")"
+	}
+	resume := "every step is settled: nothing is left to run"
+	if rp.First < len(rrb.Steps) {
+		resume = "the run resumes at " + rrb.Steps[rp.First].Address
+	}
+	return fmt.Errorf("--stop-after %s: that step is already %s (the journal in %s), so the run would never stop after it; %s. Name a step that is left (`runbook plan %s` lists them), or leave out --stop-after",
+		args.StopAfter, status, rp.Dir, resume, args.Path)
+}
