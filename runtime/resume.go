@@ -7,12 +7,13 @@ import "github.com/runbookhq/runbook/steps"
 // was before the first of them (env.Before). Both stay nil on a step's
 // first attempt (wide is false) and without a state directory.
 func (r *runner) resumeEnv(s *Step, wide bool) {
-	r.env.Issued, r.env.Before = nil, nil
+	r.env.Issued, r.env.Ended, r.env.Before = nil, nil, nil
 	if !wide || r.opts.State == nil {
 		return
 	}
 	recs := r.opts.State.Records()
 	r.env.Issued = Issued(recs, s.Address)
+	r.env.Ended = ended(recs, s.Address)
 	r.env.Before = stepBefore(r.opts.State.Dir, recs, s.Address)
 }
 
@@ -42,4 +43,37 @@ func stepBefore(dir string, recs []Record, addr string) *steps.Status {
 		return nil
 	}
 	return Expected(snap, recs[:first])
+}
+
+// ended returns the operations of the step at addr, since it last ended,
+// whose commands are known to have ended: those announced before a record
+// of the step's outcome by the run that issued them (it waits for every
+// command it started, or stops it, before it journals the step in doubt).
+// Those announced after the step's last record belong to a run that died
+// while they ran: they may still be under way.
+func ended(recs []Record, addr string) map[string]bool {
+	var out map[string]bool
+	var open []string
+	for _, rec := range recs {
+		if rec.Address != addr {
+			continue
+		}
+		switch {
+		case rec.Type == RecordOp:
+			open = append(open, rec.Op)
+		case rec.Type != RecordStep:
+		case rec.Status == StatusStarted:
+		case rec.Status == StatusInDoubt:
+			for _, op := range open {
+				if out == nil {
+					out = map[string]bool{}
+				}
+				out[op] = true
+			}
+			open = nil
+		default:
+			out, open = nil, nil
+		}
+	}
+	return out
 }

@@ -184,6 +184,14 @@ type Env struct {
 	// resuming its own partial state must not issue them again blindly.
 	// Nil on a first attempt, and on a retry after a failure.
 	Issued map[string]bool
+	// Ended holds the operations of Issued whose command is known to have
+	// ended (it returned, or the run that issued it stopped it), unlike
+	// those of a run that died while they ran, which may still be under
+	// way. A step may issue one of them again once the cluster shows it had
+	// no effect, where a second one is harmless (a leave, an offline, an
+	// online, a move, a refresh); never an upgrade, a licence or the media
+	// upgrade, whose effect may come late or must not happen twice.
+	Ended map[string]bool
 	// Before is the cluster as the journal says it was just before this
 	// step's first attempt began, when an earlier run started the step and
 	// did not finish it (interrupted, in doubt, or failed). A resumed step
@@ -204,6 +212,11 @@ const (
 	OpMediaUpgrade   = "media_upgrade"
 	OpMediaRefresh   = "media_refresh"
 )
+
+// Pending reports whether the operation key was issued by an interrupted
+// attempt and may still be under way (its command may still run): the step
+// waits for its effect rather than issue it again.
+func (e *Env) Pending(key string) bool { return e.Issued[key] && !e.Ended[key] }
 
 // OpKey names a driver operation on its subjects: "upgrade FS2",
 // "migrate POOL1 FS1".

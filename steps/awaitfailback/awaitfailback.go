@@ -123,6 +123,12 @@ func moveAway(ctx context.Context, env *steps.Env, n steps.Node, list []steps.Re
 		rs := st.Resources[r.Name]
 		isManual := r.Failback == steps.FailbackManual
 		if isManual == (mode == steps.FailbackManual) && rs.State == steps.ResourceRunning && rs.Node != n.Name {
+			if env.Pending(steps.OpKey(steps.OpMigrate, r.Name, n.Name)) {
+				// An interrupted attempt issued the move: wait for it
+				// rather than move the resource twice.
+				env.Log("moving %s to %s was issued by an interrupted attempt: waiting for it instead of issuing it again", r.Name, n.Name)
+				continue
+			}
 			if err := env.Driver.Migrate(ctx, r, n); err != nil {
 				return fmt.Errorf("moving %s back to %s: %w", r.Name, n.Name, err)
 			}

@@ -51,7 +51,12 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 		env.Log("license %s (%s %s) is already installed", l.Name, l.Product, l.Version)
 		return nil
 	}
-	if err := env.Driver.InstallLicense(ctx, l); err != nil {
+	if env.Issued[steps.OpKey(steps.OpInstallLicense, l.Name)] {
+		// An interrupted attempt issued the installation: wait for the
+		// licence rather than install it twice. If it never shows, the step
+		// fails, and the retry installs it afresh.
+		env.Log("installing license %s was issued by an interrupted attempt: waiting for the cluster to list it instead of installing it again", l.Name)
+	} else if err := env.Driver.InstallLicense(ctx, l); err != nil {
 		return fmt.Errorf("installing license %s: %w", l.Name, err)
 	}
 	_, err = steps.WaitFor(ctx, env, deadline, fmt.Sprintf("license %s to be installed", l.Name), func(st *steps.Status) (string, error) {

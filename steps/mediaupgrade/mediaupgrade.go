@@ -227,7 +227,7 @@ func refresh(ctx context.Context, env *steps.Env, on steps.Node, v string, limit
 		if n.Name == on.Name || read(ns, v) {
 			continue
 		}
-		if env.Issued[steps.OpKey(steps.OpMediaRefresh, n.Name)] {
+		if key := steps.OpKey(steps.OpMediaRefresh, n.Name); env.Pending(key) || env.Issued[key] && ns.Media == "" {
 			if ns.Media != "" {
 				env.Log("the media refresh on %s was issued by an interrupted attempt: waiting for %s to read the media instead of refreshing it again", n.Name, n.Name)
 				await = append(await, n.Name)
@@ -290,7 +290,7 @@ func homecoming(ctx context.Context, env *steps.Env, list []steps.Resource, wher
 			continue
 		}
 		moved = append(moved, r)
-		if env.Issued[steps.OpKey(steps.OpMigrate, r.Name, to)] {
+		if env.Pending(steps.OpKey(steps.OpMigrate, r.Name, to)) {
 			continue // issued by an interrupted attempt: wait for it
 		}
 		if err := env.Driver.Migrate(ctx, r, *n); err != nil {
@@ -321,7 +321,7 @@ func (Type) upgrade(ctx context.Context, env *steps.Env, list []steps.Resource, 
 		return err
 	}
 	for _, r := range list {
-		if st.Resources[r.Name].State == steps.ResourceRunning && !env.Issued[steps.OpKey(steps.OpOffline, r.Name)] {
+		if st.Resources[r.Name].State == steps.ResourceRunning && !env.Pending(steps.OpKey(steps.OpOffline, r.Name)) {
 			if err := env.Driver.Offline(ctx, r); err != nil {
 				return fmt.Errorf("taking %s offline: %w", r.Name, err)
 			}
@@ -386,7 +386,7 @@ func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource
 			env.Log("%s has not read the upgraded media: bringing %s online on %s instead", where[r.Name], r.Name, name)
 		}
 		target[r.Name] = name
-		if env.Issued[steps.OpKey(steps.OpOnline, r.Name, name)] && st.Resources[r.Name].State != steps.ResourceComatose {
+		if env.Pending(steps.OpKey(steps.OpOnline, r.Name, name)) && st.Resources[r.Name].State != steps.ResourceComatose {
 			env.Log("bringing %s online on %s was issued by an interrupted attempt: waiting for it instead of issuing it again", r.Name, name)
 			continue
 		}

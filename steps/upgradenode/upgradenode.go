@@ -106,32 +106,14 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 	ns := st.Nodes[n.Name]
 	if ns.State == steps.NodeUp {
 		hosted := st.RunningOn(n.Name)
-		if err := env.Driver.Leave(ctx, n); err != nil {
+		if env.Pending(steps.OpKey(steps.OpLeave, n.Name)) {
+			// A run that died while its leave ran: wait for it to take
+			// effect rather than issue it again.
+			env.Log("%s leaving the cluster was issued by an interrupted attempt: waiting for it to leave instead of issuing it again", n.Name)
+		} else if err := env.Driver.Leave(ctx, n); err != nil {
 			return fmt.Errorf("node %s leaving the cluster: %w", n.Name, err)
 		}
-		_, err := steps.WaitFor(ctx, env, deadline, fmt.Sprintf("the resources of %s to fail over", n.Name), func(st *steps.Status) (string, error) {
-			var pending []string
-			for _, r := range hosted {
-				rs := st.Resources[r]
-				switch {
-				case rs.State == steps.ResourceRunning && rs.Node != n.Name:
-				case rs.State == steps.ResourceRunning:
-					pending = append(pending, r+" still on "+n.Name)
-				case rs.State == steps.ResourceComatose:
-					return "", fmt.Errorf("resource %s went comatose when %s left (R3)", r, n.Name)
-				default:
-					if res, ok := env.Cluster.Resource(r); ok && failoverTarget(st, res, n.Name) == "" {
-						return "", fmt.Errorf("resource %s went %s when %s left: no other node of its preferred list is up (R3)", r, rs.State, n.Name)
-					}
-					pending = append(pending, r+" "+rs.State)
-				}
-			}
-			if st.Up(n.Name) {
-				pending = append(pending, n.Name+" still up")
-			}
-			return strings.Join(pending, ", "), nil
-		})
-		if err != nil {
+		if err := waitFailover(ctx, env, n, hosted, deadline); err != nil {
 			return err
 		}
 	} else if steps.CompareVersions(ns.Version, to) == 0 {
@@ -149,11 +131,47 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 			return fmt.Errorf("%w; the upgrade issued by the interrupted attempt did not bring it back: check %s, then run again to retry the upgrade", err, n.Name)
 		}
 		return nil
+	} else if env.Before != nil {
+		// An interrupted attempt left the node out of the cluster (it
+		// left) before it issued the upgrade: the resources it ran before
+		// the step must run elsewhere before it goes on.
+		if err := waitFailover(ctx, env, n, env.Before.RunningOn(n.Name), deadline); err != nil {
+			return err
+		}
 	}
 	if err := env.Driver.Upgrade(ctx, n, to); err != nil {
 		return fmt.Errorf("upgrading %s to %s: %w", n.Name, to, err)
 	}
 	return waitRejoin(ctx, env, n, to, deadline)
+}
+
+// waitFailover waits until the node is out of the cluster and each resource
+// it hosted runs elsewhere; it fails at once if one went offline with no
+// node to fail over to, or comatose (R3).
+func waitFailover(ctx context.Context, env *steps.Env, n steps.Node, hosted []string, deadline time.Time) error {
+	_, err := steps.WaitFor(ctx, env, deadline, fmt.Sprintf("the resources of %s to fail over", n.Name), func(st *steps.Status) (string, error) {
+		var pending []string
+		for _, r := range hosted {
+			rs := st.Resources[r]
+			switch {
+			case rs.State == steps.ResourceRunning && rs.Node != n.Name:
+			case rs.State == steps.ResourceRunning:
+				pending = append(pending, r+" still on "+n.Name)
+			case rs.State == steps.ResourceComatose:
+				return "", fmt.Errorf("resource %s went comatose when %s left (R3)", r, n.Name)
+			default:
+				if res, ok := env.Cluster.Resource(r); ok && failoverTarget(st, res, n.Name) == "" {
+					return "", fmt.Errorf("resource %s went %s when %s left: no other node of its preferred list is up (R3)", r, rs.State, n.Name)
+				}
+				pending = append(pending, r+" "+rs.State)
+			}
+		}
+		if st.Up(n.Name) {
+			pending = append(pending, n.Name+" still up")
+		}
+		return strings.Join(pending, ", "), nil
+	})
+	return err
 }
 
 func waitRejoin(ctx context.Context, env *steps.Env, n steps.Node, to string, deadline time.Time) error {
