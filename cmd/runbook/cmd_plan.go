@@ -26,8 +26,14 @@ each step it lists (in doubt, failed: what the run settles first and what it
 waits for), and predicts times and downtime from there. A fresh state
 directory, or none, shows the whole runbook.
 
-Exit status: 0 the plan runs to the end, 1 invalid runbook or a step that
-fails in the simulation, 2 usage error.`,
+With --driver pacemaker, plan also reads the live cluster, as run does
+before its first step: each declared failback against the resource's
+stickiness, and, for each node the runbook upgrades, where Pacemaker would
+run its resources when it leaves (location constraints, operator bans,
+stickiness) against their preferred lists. It changes nothing.
+
+Exit status: 0 the plan runs to the end, 1 invalid runbook, a step that
+fails in the simulation, or a live check that fails, 2 usage error.`,
 		Example: `  runbook plan runbooks/netware65-rolling-upgrade.hcl
   runbook plan --json --var target_version=6.5.8 upgrade.hcl`,
 		RunE: func(cmd *cobra.Command, pos []string) error {
@@ -60,5 +66,14 @@ func (a *app) plan(args *planArgs) int {
 	if rp != nil {
 		a.predictBefore(rb, rrb, rp)
 	}
-	return a.planView(args.View, rp).Plan(rb, rrb, res)
+	code := a.planView(args.View, rp).Plan(rb, rrb, res)
+	if args.Driver == "pacemaker" {
+		// The live check a run makes before its first step.
+		if _, _, err := openPacemaker(rb); err != nil {
+			fmt.Fprintf(a.stderr, "Error: the live cluster refuses this plan: %v\n", err)
+			return exitFailed
+		}
+		fmt.Fprintln(a.stderr, "The live cluster agrees with the plan: failback modes, and where each resource goes when its node leaves.")
+	}
+	return code
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/runbookhq/runbook/runtime/pacemaker"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/sim"
+	"github.com/runbookhq/runbook/steps/upgradenode"
 )
 
 // defaultPoll is how often steps read status when the runbook says nothing
@@ -285,6 +286,12 @@ func openPacemaker(rb *lang.Runbook) (steps.Driver, func() error, error) {
 		return c, err
 	}
 	var names []string
+	var leaves []pacemaker.Leave
+	for _, s := range rb.Steps {
+		if s.Type == (upgradenode.Type{}).Name() && s.When && s.Args.Known("node") {
+			leaves = append(leaves, pacemaker.Leave{Node: s.Args.Node("node").Name, To: s.Args.String("to")})
+		}
+	}
 	media := ""
 	for _, n := range rb.Cluster.Nodes {
 		names = append(names, n.Name)
@@ -323,6 +330,8 @@ func openPacemaker(rb *lang.Runbook) (steps.Driver, func() error, error) {
 		MediaVersion:   media,
 		Poll:           pc.Poll,
 		CommandTimeout: pc.CommandTimeout,
+		Resources:      rb.Cluster.Resources,
+		Leaves:         leaves,
 	})
 	if err != nil {
 		return nil, nil, err

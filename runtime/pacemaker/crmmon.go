@@ -120,8 +120,9 @@ func parseMonitor(data []byte) (*monitor, error) {
 
 // crmConfig is what the driver reads from the CIB: what it keeps in the
 // cluster options (the installed licences and the media version), the
-// nodes in standby, each primitive's stickiness and the location
-// constraints.
+// nodes in standby, each primitive's stickiness and meta attributes, the
+// location constraints, the nodes' attributes and the marks the driver
+// leaves on the cluster while an operation of its own is under way.
 type crmConfig struct {
 	Licenses     [][2]string // product, version
 	MediaVersion string
@@ -135,6 +136,41 @@ type crmConfig struct {
 	DefaultStickiness string
 	// Constraints are the ids of the location constraints.
 	Constraints []string
+
+	// Locations are the location constraints, in the CIB's order.
+	Locations []location
+	// Meta is each primitive's meta attributes.
+	Meta map[string]map[string]string
+	// NodeAttrs is each node's permanent attributes (configuration), and
+	// Transient its transient ones (status: fail counts, for instance).
+	NodeAttrs, Transient map[string]map[string]string
+	// NodeIDs maps each node's name to its id.
+	NodeIDs map[string]string
+	// Symmetric is the symmetric-cluster option (default true): a
+	// resource may run on a node no constraint mentions.
+	Symmetric bool
+	// Ops is each resource's last operations per node, from the status
+	// section: resource -> node -> ops.
+	Ops map[string]map[string][]lrmOp
+}
+
+// lrmOp is an operation of the executor as the CIB's status section
+// records it (lrm_rsc_op).
+type lrmOp struct {
+	Op       string // start, stop, monitor, ...
+	Interval string
+	RC       int
+	Status   int // op-status: 0 done, -1 pending
+	Call     int
+	Changed  int64 // last-rc-change, seconds since the epoch
+	ExecMS   int
+}
+
+// location is an rsc_location constraint.
+type location struct {
+	ID, Rsc, RscPattern string
+	Node, Score, Role   string
+	Rules               []xmlRule
 }
 
 // Cluster option names the driver owns.
@@ -148,22 +184,69 @@ type xmlPair struct {
 	Value string `xml:"value,attr"`
 }
 
+type xmlPrimitive struct {
+	ID   string    `xml:"id,attr"`
+	Meta []xmlPair `xml:"meta_attributes>nvpair"`
+}
+
+type xmlRule struct {
+	ID             string `xml:"id,attr"`
+	Score          string `xml:"score,attr"`
+	ScoreAttribute string `xml:"score-attribute,attr"`
+	BooleanOp      string `xml:"boolean-op,attr"`
+	Role           string `xml:"role,attr"`
+	Exprs          []struct {
+		Attribute string `xml:"attribute,attr"`
+		Operation string `xml:"operation,attr"`
+		Value     string `xml:"value,attr"`
+		Type      string `xml:"type,attr"`
+	} `xml:"expression"`
+	Dates []struct {
+		Operation string `xml:"operation,attr"`
+		Start     string `xml:"start,attr"`
+		End       string `xml:"end,attr"`
+	} `xml:"date_expression"`
+	Rules []xmlRule `xml:"rule"`
+}
+
 type xmlCIB struct {
 	XMLName      xml.Name  `xml:"cib"`
 	ValidateWith string    `xml:"validate-with,attr"`
 	Pairs        []xmlPair `xml:"configuration>crm_config>cluster_property_set>nvpair"`
 	Nodes        []struct {
+		ID    string    `xml:"id,attr"`
 		Uname string    `xml:"uname,attr"`
 		Attrs []xmlPair `xml:"instance_attributes>nvpair"`
 	} `xml:"configuration>nodes>node"`
-	Primitives []struct {
-		ID   string    `xml:"id,attr"`
-		Meta []xmlPair `xml:"meta_attributes>nvpair"`
-	} `xml:"configuration>resources>primitive"`
-	Defaults    []xmlPair `xml:"configuration>rsc_defaults>meta_attributes>nvpair"`
+	Primitives  []xmlPrimitive `xml:"configuration>resources>primitive"`
+	Grouped     []xmlPrimitive `xml:"configuration>resources>group>primitive"`
+	Defaults    []xmlPair      `xml:"configuration>rsc_defaults>meta_attributes>nvpair"`
 	Constraints []struct {
-		ID string `xml:"id,attr"`
+		ID         string    `xml:"id,attr"`
+		Rsc        string    `xml:"rsc,attr"`
+		RscPattern string    `xml:"rsc-pattern,attr"`
+		Node       string    `xml:"node,attr"`
+		Score      string    `xml:"score,attr"`
+		Role       string    `xml:"role,attr"`
+		Rules      []xmlRule `xml:"rule"`
 	} `xml:"configuration>constraints>rsc_location"`
+	States []struct {
+		ID        string    `xml:"id,attr"`
+		Uname     string    `xml:"uname,attr"`
+		Transient []xmlPair `xml:"transient_attributes>instance_attributes>nvpair"`
+		Resources []struct {
+			ID  string `xml:"id,attr"`
+			Ops []struct {
+				Op       string `xml:"operation,attr"`
+				Interval string `xml:"interval,attr"`
+				RC       int    `xml:"rc-code,attr"`
+				Status   int    `xml:"op-status,attr"`
+				Call     int    `xml:"call-id,attr"`
+				Changed  int64  `xml:"last-rc-change,attr"`
+				Exec     int    `xml:"exec-time,attr"`
+			} `xml:"lrm_rsc_op"`
+		} `xml:"lrm>lrm_resources>lrm_resource"`
+	} `xml:"status>node_state"`
 }
 
 func pairValue(pairs []xmlPair, name string) (string, bool) {
@@ -175,38 +258,69 @@ func pairValue(pairs []xmlPair, name string) (string, bool) {
 	return "", false
 }
 
+func pairMap(pairs []xmlPair) map[string]string {
+	m := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		m[p.Name] = p.Value
+	}
+	return m
+}
+
 // parseCIB reads the driver's cluster options from `cibadmin --query`.
 func parseCIB(data []byte) (*crmConfig, error) {
 	var x xmlCIB
 	if err := xml.Unmarshal(data, &x); err != nil {
 		return nil, fmt.Errorf("parsing the CIB: %w", err)
 	}
-	c := &crmConfig{Schema: x.ValidateWith, Standby: map[string]bool{}, Stickiness: map[string]string{}}
+	c := &crmConfig{Schema: x.ValidateWith, Standby: map[string]bool{}, Stickiness: map[string]string{},
+		Meta: map[string]map[string]string{}, NodeAttrs: map[string]map[string]string{}, Transient: map[string]map[string]string{},
+		NodeIDs: map[string]string{}, Symmetric: true, Ops: map[string]map[string][]lrmOp{}}
 	for _, n := range x.Nodes {
+		c.NodeAttrs[n.Uname] = pairMap(n.Attrs)
+		c.NodeIDs[n.Uname] = n.ID
 		if v, ok := pairValue(n.Attrs, "standby"); ok && isTrue(v) {
 			c.Standby[n.Uname] = true
 		}
 	}
 	c.DefaultStickiness, _ = pairValue(x.Defaults, "resource-stickiness")
-	for _, p := range x.Primitives {
+	for _, p := range append(x.Primitives, x.Grouped...) {
 		v, ok := pairValue(p.Meta, "resource-stickiness")
 		if !ok {
 			v = c.DefaultStickiness
 		}
 		c.Stickiness[p.ID] = v
+		c.Meta[p.ID] = pairMap(p.Meta)
 	}
 	for _, l := range x.Constraints {
 		c.Constraints = append(c.Constraints, l.ID)
+		c.Locations = append(c.Locations, location{ID: l.ID, Rsc: l.Rsc, RscPattern: l.RscPattern, Node: l.Node,
+			Score: l.Score, Role: l.Role, Rules: l.Rules})
 	}
 	for _, p := range x.Pairs {
 		switch {
 		case p.Name == mediaVersionOption:
 			c.MediaVersion = p.Value
+		case p.Name == "symmetric-cluster":
+			c.Symmetric = isTrue(p.Value)
 		case strings.HasPrefix(p.Name, licenseOptionPrefix):
 			// The value is "VERSION PRODUCT": versions hold no spaces.
 			version, product, ok := strings.Cut(p.Value, " ")
 			if ok {
 				c.Licenses = append(c.Licenses, [2]string{product, version})
+			}
+		}
+	}
+	for _, s := range x.States {
+		if len(s.Transient) > 0 {
+			c.Transient[s.Uname] = pairMap(s.Transient)
+		}
+		for _, r := range s.Resources {
+			for _, op := range r.Ops {
+				if c.Ops[r.ID] == nil {
+					c.Ops[r.ID] = map[string][]lrmOp{}
+				}
+				c.Ops[r.ID][s.Uname] = append(c.Ops[r.ID][s.Uname], lrmOp{Op: op.Op, Interval: op.Interval, RC: op.RC,
+					Status: op.Status, Call: op.Call, Changed: op.Changed, ExecMS: op.Exec})
 			}
 		}
 	}

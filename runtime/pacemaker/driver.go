@@ -60,7 +60,26 @@ type Config struct {
 	// change cut short this way is in doubt. Not applied to Upgrade.
 	// Default 30s.
 	CommandTimeout time.Duration
+	// Resources are the runbook's resources: their preferred lists are
+	// what a leave and a move are checked against (R3), the shared ones
+	// are what MediaRefresh refreshes.
+	Resources []steps.Resource
+	// Leaves are the nodes the runbook takes out of the cluster, in order,
+	// with the version each is upgraded to: Preflight checks where their
+	// resources would go.
+	Leaves []Leave
+	// LogFile is Pacemaker's detail log on each node, where the executor
+	// records each start and stop with its time to the millisecond: the
+	// source of Downtime. Default DefaultLogFile.
+	LogFile string
 }
+
+// Leave is a node the runbook takes out of the cluster, and the version it
+// upgrades it to.
+type Leave struct{ Node, To string }
+
+// DefaultLogFile is Pacemaker's default detail log (PCMK_logfile).
+const DefaultLogFile = "/var/log/pacemaker/pacemaker.log"
 
 // Driver drives a Pacemaker 2.1 cluster with its command-line tools.
 type Driver struct {
@@ -77,6 +96,19 @@ type Driver struct {
 	// standbyNodes holds the nodes in standby at the last status read; nil
 	// before the first.
 	standbyNodes map[string]bool
+
+	// last is the last status read, at lastAt: what a wait cut short by
+	// its deadline last saw.
+	last   *steps.Status
+	lastAt time.Time
+	// running is when each resource was last seen running, and where.
+	running map[string]time.Time
+	// finish is set once the run has started (ClearLeftovers): from then
+	// on, Status finishes what an interrupted run left half-done.
+	finish bool
+	// started is when the driver was made: Downtime counts from there.
+	started time.Time
+	polled  *pollDowntime
 }
 
 var _ steps.Driver = (*Driver)(nil)
@@ -101,36 +133,66 @@ func New(cfg Config) (*Driver, error) {
 	if cfg.CommandTimeout <= 0 {
 		cfg.CommandTimeout = 30 * time.Second
 	}
-	return &Driver{cfg: cfg, versions: map[string]string{}, lastNode: map[string]string{}, upgrading: map[string]bool{}}, nil
+	if cfg.LogFile == "" {
+		cfg.LogFile = DefaultLogFile
+	}
+	return &Driver{cfg: cfg, versions: map[string]string{}, lastNode: map[string]string{}, upgrading: map[string]bool{},
+		running: map[string]time.Time{}, started: time.Now(), polled: newPollDowntime()}, nil
 }
 
-// Status reads crm_mon, the CIB's cluster options and each node's version.
+// Status reads crm_mon, the CIB and each node's version.
 //
 // A node is up when it is online and not in standby: a node in standby
 // has left the cluster in the sense of the runbook (it hosts nothing). A
 // resource is running when it is active on exactly one node; failed,
-// blocked or active on several nodes, it is comatose; otherwise offline, at
-// the node it last ran on.
+// blocked or active on several nodes, it is comatose; stopped by the
+// driver's Offline (target-role=Stopped with the driver's mark), it is in
+// the state upgrade, at the node it ran on; otherwise offline, at the node
+// it last ran on. A resource the cluster is moving (stopped on one node, a
+// node to start on, for at most moveGrace) is still reported where it
+// ran: a failover is a move, and its downtime is Downtime's to count.
+//
+// When ctx ends while the status is read (a step's timeout), Status
+// returns the last status read, if it is recent, so that the wait reports
+// what it waited for and what it last saw, rather than the cut-short read.
 func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
+	st, err := d.status(ctx)
+	if err != nil && ctx.Err() != nil {
+		var lost *LostError
+		d.mu.Lock()
+		last, at := d.last, d.lastAt
+		d.mu.Unlock()
+		if !errors.As(err, &lost) && last != nil && time.Since(at) < lastGood {
+			return last.Clone(), nil
+		}
+		return nil, fmt.Errorf("reading the status was cut short (%w): %w", context.Cause(ctx), err)
+	}
+	return st, err
+}
+
+// lastGood is how old the last status may be to stand for a read cut short.
+const lastGood = 10 * time.Second
+
+// moveGrace bounds how long a resource the cluster is moving is still
+// reported where it ran.
+const moveGrace = 20 * time.Second
+
+func (d *Driver) status(ctx context.Context) (*steps.Status, error) {
 	mon, via, err := d.monitor(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// The CIB and the nodes' versions are read side by side: a status is
 	// read at every poll of every wait.
-	names := append([]string(nil), d.cfg.Nodes...)
-	for _, n := range mon.Nodes {
-		if !slices.Contains(names, n.Name) {
-			names = append(names, n.Name)
-		}
-	}
+	names := d.nodeNames(mon)
 	var wg sync.WaitGroup
 	read := make([]string, len(names))
+	readErr := make([]error, len(names))
 	for i, n := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			read[i] = d.readVersion(ctx, n)
+			read[i], readErr[i] = d.readVersion(ctx, n)
 		}()
 	}
 	var members map[string]bool
@@ -143,21 +205,40 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 	cibXML, err := d.call(ctx, via, "cibadmin", "--query")
 	wg.Wait()
 	if err != nil {
-		return nil, d.fail(ctx, err)
+		return nil, fmt.Errorf("pacemaker: reading the CIB on %s: %w", via, err)
 	}
 	cib, err := parseCIB(cibXML)
 	if err != nil {
 		return nil, err
 	}
+	now := time.Now()
 
 	d.mu.Lock()
+	var unread []string
 	for i, n := range names {
 		if read[i] != "" {
 			d.versions[n] = read[i]
+			continue
+		}
+		// A node that does not answer is rebooting: its last version
+		// stands. One that is online and never answered cannot be told.
+		if _, known := d.versions[n]; !known && readErr[i] != nil && online(mon, n) {
+			unread = append(unread, fmt.Sprintf("%s: %v", n, readErr[i]))
 		}
 	}
-	defer d.mu.Unlock()
 	d.standbyNodes = cib.Standby
+	finish := d.finish
+	d.mu.Unlock()
+	if len(unread) > 0 && ctx.Err() == nil {
+		return nil, fmt.Errorf("pacemaker: cannot read the version of %s. The version command (pacemaker { version = ... }) must print the version the node runs on every node before the first run",
+			strings.Join(unread, "; "))
+	}
+	if finish {
+		d.finishUpgrades(ctx, mon, cib)
+	}
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	var lost []string
 	for _, n := range mon.Nodes {
 		if !n.Online && !cib.Standby[n.Name] && !d.upgrading[n.Name] {
@@ -180,6 +261,10 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 		return nil, e
 	}
 	st := steps.NewStatus()
+	st.MediaVersion = cib.MediaVersion
+	if st.MediaVersion == "" {
+		st.MediaVersion = d.cfg.MediaVersion
+	}
 	seen := map[string]bool{}
 	for _, n := range mon.Nodes {
 		seen[n.Name] = true
@@ -187,11 +272,11 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 		if n.Online && !n.Standby && !n.Pending && !n.Unclean {
 			state = steps.NodeUp
 		}
-		st.SetNode(n.Name, steps.NodeStatus{State: state, Version: d.versions[n.Name]})
+		st.SetNode(n.Name, steps.NodeStatus{State: state, Version: d.versions[n.Name], Media: d.nodeMedia(cib, n.Name)})
 	}
 	for _, name := range d.cfg.Nodes {
 		if !seen[name] {
-			st.SetNode(name, steps.NodeStatus{State: steps.NodeDown, Version: d.versions[name]})
+			st.SetNode(name, steps.NodeStatus{State: steps.NodeDown, Version: d.versions[name], Media: d.nodeMedia(cib, name)})
 		}
 	}
 	for _, r := range mon.Resources {
@@ -199,6 +284,8 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 		if rs.Node == "" {
 			rs.Node = r.LastNode
 		}
+		meta := cib.Meta[r.ID]
+		stopped := strings.EqualFold(meta["target-role"], "Stopped")
 		switch {
 		case r.Failed || r.Blocked || len(r.Nodes) > 1:
 			rs.State = steps.ResourceComatose
@@ -209,17 +296,42 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 			rs.State = steps.ResourceRunning
 			rs.Node = r.Nodes[0]
 			d.lastNode[r.ID] = rs.Node
+			d.running[r.ID] = now
+		case stopped && meta[offlineMark] != "":
+			rs.State = steps.ResourceUpgrade
+			rs.Node = meta[offlineMark]
+		case !stopped && d.moving(mon, cib, r.ID, now):
+			rs.State = steps.ResourceRunning
 		}
+		d.polled.observe(r.ID, r.Active && len(r.Nodes) == 1 && !r.Failed, now)
 		st.SetResource(r.ID, rs)
 	}
 	for _, l := range cib.Licenses {
 		st.Licenses = append(st.Licenses, steps.LicenseStatus{Product: l[0], Version: l[1]})
 	}
-	st.MediaVersion = cib.MediaVersion
-	if st.MediaVersion == "" {
-		st.MediaVersion = d.cfg.MediaVersion
-	}
+	d.last, d.lastAt = st.Clone(), now
 	return st, nil
+}
+
+// moving reports whether the cluster is moving a stopped resource: it ran
+// on a node at the last status read, within moveGrace, and Pacemaker has a
+// node to start it on. Called with d.mu held.
+func (d *Driver) moving(mon *monitor, cib *crmConfig, rsc string, now time.Time) bool {
+	at, ok := d.running[rsc]
+	if !ok || d.lastNode[rsc] == "" || now.Sub(at) > moveGrace {
+		return false
+	}
+	p := cib.place(rsc, placeOpts{Nodes: d.nodeNames(mon), Out: liveOut(mon, cib, ""), Now: now})
+	return len(p.Best) > 0
+}
+
+func online(mon *monitor, node string) bool {
+	for _, n := range mon.Nodes {
+		if n.Name == node {
+			return n.Online
+		}
+	}
+	return false
 }
 
 // LostError is the status of a cluster that lost a node the run did not take
@@ -251,23 +363,28 @@ func (e *LostError) Error() string {
 		strings.Join(e.Nodes, ", "), where, strings.Join(e.Nodes, ", "))
 }
 
-// readVersion runs the version command on node; "" when the node does not
-// answer (it is rebooting): the caller keeps the last version read there.
-func (d *Driver) readVersion(ctx context.Context, node string) string {
+// readVersion runs the version command on node. An error when the node
+// does not answer (it is rebooting: the caller keeps the last version
+// read there) or the command fails or prints nothing.
+func (d *Driver) readVersion(ctx context.Context, node string) (string, error) {
 	argv := d.cfg.VersionCommand
 	if d.cfg.VersionCommandFor != nil {
 		var err error
 		if argv, err = d.cfg.VersionCommandFor(node); err != nil {
-			return ""
+			return "", err
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, min(10*time.Second, d.cfg.CommandTimeout))
 	defer cancel()
 	out, err := d.cfg.Run(cctx, node, argv...)
 	if err != nil {
-		return ""
+		return "", err
 	}
-	return strings.TrimSpace(string(out))
+	v := strings.TrimSpace(string(out))
+	if v == "" {
+		return "", fmt.Errorf("%s printed nothing", strings.Join(argv, " "))
+	}
+	return v, nil
 }
 
 // errCommandTimeout marks a command the driver stopped after
@@ -387,18 +504,78 @@ func (d *Driver) InstallLicense(ctx context.Context, l steps.License) error {
 		"--update", l.Version+" "+l.Product)
 }
 
-// Leave puts the node in standby: the cluster moves its resources away.
-func (d *Driver) Leave(ctx context.Context, n steps.Node) error {
-	return d.standby(ctx, n.Name, "on")
+// Marks the driver leaves on the cluster while an operation of its own is
+// under way, so that a run that dies at any moment leaves its half-done
+// work readable from the CIB, for the next run to finish or undo.
+const (
+	// standbyMark is a node attribute set, before the standby, to the
+	// version the node ran when the driver put it in standby (Leave).
+	standbyMark = "runbook-left"
+	// offlineMark is a resource meta attribute set, before
+	// target-role=Stopped, to the node the resource ran on (Offline).
+	offlineMark = "runbook-offline"
+	// mediaMark is a node attribute: the media version the node has read
+	// (MediaUpgrade, MediaRefresh).
+	mediaMark = "runbook-media"
+)
+
+// nodeMedia is the media version a node has read: its mark, or, once the
+// media were upgraded, the version before (it has not read them); "" while
+// no media upgrade ran.
+func (d *Driver) nodeMedia(cib *crmConfig, node string) string {
+	if m := cib.NodeAttrs[node][mediaMark]; m != "" {
+		return m
+	}
+	if cib.MediaVersion != "" {
+		return d.cfg.MediaVersion
+	}
+	return ""
 }
 
-// standby sets the node's permanent standby attribute on, or, for "off",
-// deletes it: the CIB ends as it was before the run.
-func (d *Driver) standby(ctx context.Context, node, v string) error {
-	if v == "off" {
-		return d.run(ctx, "crm_attribute", "--type", "nodes", "--node", node, "--name", "standby", "--delete")
+// Leave puts the node in standby: the cluster moves its resources away.
+// It refuses first, changing nothing, when Pacemaker would leave one of
+// the node's resources with nowhere to run, or run it elsewhere than its
+// preferred list says, or when one homed there could not come back (see
+// PlacementError). The node is marked with the version it runs before it
+// goes to standby, so that a later run can tell a node the runbook left
+// from an operator's standby, and an upgraded one from one that is not.
+func (d *Driver) Leave(ctx context.Context, n steps.Node) error {
+	mon, cib, err := d.read(ctx)
+	if err != nil {
+		return err
 	}
-	return d.run(ctx, "crm_attribute", "--type", "nodes", "--node", node, "--name", "standby", "--update", v)
+	if refusals := d.leaveRefusals(mon, cib, n.Name, false, time.Now()); len(refusals) > 0 {
+		return &PlacementError{Op: "put " + n.Name + " in standby (leave)", Refusals: refusals}
+	}
+	d.mu.Lock()
+	v := d.versions[n.Name]
+	d.mu.Unlock()
+	if v == "" {
+		if v, err = d.readVersion(ctx, n.Name); err != nil {
+			v = "unknown"
+		}
+	}
+	if err := d.nodeAttr(ctx, n.Name, standbyMark, v); err != nil {
+		return err
+	}
+	return d.nodeAttr(ctx, n.Name, "standby", "on")
+}
+
+// nodeAttr sets a permanent node attribute, or deletes it for "".
+func (d *Driver) nodeAttr(ctx context.Context, node, name, v string) error {
+	if v == "" {
+		return d.run(ctx, "crm_attribute", "--type", "nodes", "--node", node, "--name", name, "--delete")
+	}
+	return d.run(ctx, "crm_attribute", "--type", "nodes", "--node", node, "--name", name, "--update", v)
+}
+
+// unstandby takes the node out of standby, then removes the driver's mark:
+// the CIB ends as it was before the run.
+func (d *Driver) unstandby(ctx context.Context, node string) error {
+	if err := d.nodeAttr(ctx, node, "standby", ""); err != nil {
+		return err
+	}
+	return d.nodeAttr(ctx, node, standbyMark, "")
 }
 
 // Upgrade runs Config.Upgrade, then takes the node out of standby so that
@@ -418,7 +595,39 @@ func (d *Driver) Upgrade(ctx context.Context, n steps.Node, to string) error {
 	if err := d.cfg.Upgrade(ctx, n.Name, to); err != nil {
 		return d.fail(ctx, err)
 	}
-	return d.standby(ctx, n.Name, "off")
+	return d.unstandby(ctx, n.Name)
+}
+
+// finishUpgrades takes out of standby each node the driver put there whose
+// upgrade has finished without it: online, at a version other than the one
+// it left at, and no upgrade of this run in flight on it. A run killed
+// while the upgrade command ran leaves such a node; the command finishes
+// on its own, and the node rejoins in standby.
+func (d *Driver) finishUpgrades(ctx context.Context, mon *monitor, cib *crmConfig) {
+	for _, n := range mon.Nodes {
+		left := cib.NodeAttrs[n.Name][standbyMark]
+		d.mu.Lock()
+		v, busy := d.versions[n.Name], d.upgrading[n.Name]
+		d.mu.Unlock()
+		if left == "" || !cib.Standby[n.Name] || !n.Online || busy || v == "" || v == left {
+			continue
+		}
+		_ = d.unstandby(ctx, n.Name) // tried again at the next read if it fails
+	}
+}
+
+// read reads crm_mon and the CIB on a node that answers with a DC.
+func (d *Driver) read(ctx context.Context) (*monitor, *crmConfig, error) {
+	mon, via, err := d.monitor(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := d.call(ctx, via, "cibadmin", "--query")
+	if err != nil {
+		return nil, nil, err
+	}
+	cib, err := parseCIB(out)
+	return mon, cib, err
 }
 
 // Migrate moves a running resource to the node. A preference alone does
@@ -427,7 +636,10 @@ func (d *Driver) Upgrade(ctx context.Context, n steps.Node, to string) error {
 // node, both constraints are removed, and its stickiness keeps it there.
 // The constraints are the driver's own (ConstraintPrefix), never the
 // cli-prefer and cli-ban ones of crm_resource --move, which an operator may
-// have set and which the run must leave alone.
+// have set and which the run must leave alone. A move to a node where a
+// constraint forbids the resource (-INFINITY: an operator's ban) is
+// refused before anything is changed: the ban on its current node would
+// otherwise send it to a third one.
 func (d *Driver) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error {
 	st, err := d.Status(ctx)
 	if err != nil {
@@ -436,6 +648,9 @@ func (d *Driver) Migrate(ctx context.Context, r steps.Resource, n steps.Node) er
 	from := st.Resources[r.Name]
 	if from.State == steps.ResourceRunning && from.Node == n.Name {
 		return nil
+	}
+	if err := d.checkMove(ctx, r.Name, n.Name); err != nil {
+		return err
 	}
 	if err := d.locate(ctx, preferID(r.Name), r.Name, n.Name, "INFINITY"); err != nil {
 		return d.clear(ctx, r.Name, err)
@@ -446,6 +661,18 @@ func (d *Driver) Migrate(ctx context.Context, r steps.Resource, n steps.Node) er
 		}
 	}
 	return d.clear(ctx, r.Name, d.waitOn(ctx, r.Name, n.Name))
+}
+
+// checkMove refuses a move of rsc to node that Pacemaker would not make.
+func (d *Driver) checkMove(ctx context.Context, rsc, node string) error {
+	mon, cib, err := d.read(ctx)
+	if err != nil {
+		return err
+	}
+	if reason := d.moveRefusal(mon, cib, rsc, node, time.Now()); reason != "" {
+		return &PlacementError{Op: "move " + rsc + " to " + node, Refusals: []Refusal{{Resource: rsc, Node: node, Reason: reason}}}
+	}
+	return nil
 }
 
 // ConstraintPrefix starts the id of every constraint the driver adds.
@@ -482,25 +709,53 @@ func (d *Driver) unlocate(ctx context.Context, id string) error {
 	return d.run(ctx, "cibadmin", "--delete", "--scope", "constraints", "--xml-text", string(x))
 }
 
-// Offline stops the resource (target-role=Stopped).
-func (d *Driver) Offline(ctx context.Context, r steps.Resource) error {
-	return d.run(ctx, "crm_resource", "--resource", r.Name, "--meta",
-		"--set-parameter", "target-role", "--parameter-value", "Stopped")
+// meta sets a meta attribute of the resource, or deletes it for "".
+func (d *Driver) meta(ctx context.Context, rsc, name, v string) error {
+	if v == "" {
+		return d.run(ctx, "crm_resource", "--resource", rsc, "--meta", "--delete-parameter", name)
+	}
+	return d.run(ctx, "crm_resource", "--resource", rsc, "--meta", "--set-parameter", name, "--parameter-value", v)
 }
 
-// Online starts the resource on the node. Its load script is the resource
-// agent's start action.
+// Offline stops the resource (target-role=Stopped), once it is marked with
+// the node it runs on: until Online, the status reports it in the state
+// upgrade, at that node, in this run and any later one.
+func (d *Driver) Offline(ctx context.Context, r steps.Resource) error {
+	st, err := d.Status(ctx)
+	if err != nil {
+		return err
+	}
+	node := st.Resources[r.Name].Node
+	if node == "" {
+		node = "unknown"
+	}
+	if err := d.meta(ctx, r.Name, offlineMark, node); err != nil {
+		return err
+	}
+	return d.meta(ctx, r.Name, "target-role", "Stopped")
+}
+
+// Online starts the resource on the node, then removes the driver's mark.
+// Its load script is the resource agent's start action.
 func (d *Driver) Online(ctx context.Context, r steps.Resource, n steps.Node) error {
+	if err := d.checkMove(ctx, r.Name, n.Name); err != nil {
+		return err
+	}
 	if err := d.locate(ctx, preferID(r.Name), r.Name, n.Name, "INFINITY"); err != nil {
 		return d.clear(ctx, r.Name, err)
 	}
-	if err := d.run(ctx, "crm_resource", "--resource", r.Name, "--meta", "--delete-parameter", "target-role"); err != nil {
+	if err := d.meta(ctx, r.Name, "target-role", ""); err != nil {
 		return d.clear(ctx, r.Name, err)
 	}
-	return d.clear(ctx, r.Name, d.waitOn(ctx, r.Name, n.Name))
+	if err := d.clear(ctx, r.Name, d.waitOn(ctx, r.Name, n.Name)); err != nil {
+		return err
+	}
+	return d.meta(ctx, r.Name, offlineMark, "")
 }
 
-// waitOn polls the status until the resource runs on node.
+// waitOn polls the status until the resource runs on node. Cut short, it
+// says what it waited for and what it last saw; the move is in doubt only
+// if the resource's constraints could not be removed after it (see clear).
 func (d *Driver) waitOn(ctx context.Context, rsc, node string) error {
 	var last string // what the last status said, for the error
 	for {
@@ -519,22 +774,31 @@ func (d *Driver) waitOn(ctx context.Context, rsc, node string) error {
 			last = fmt.Sprintf("%s is %s on %s", rsc, rs.State, rs.Node)
 		}
 		if err := d.Sleep(ctx, d.cfg.Poll); err != nil {
-			return fmt.Errorf("%w: waiting for %s to run on %s: %w (last seen: %s)", steps.ErrInDoubt, rsc, node, err, last)
+			return fmt.Errorf("waiting for %s to run on %s: %w (last seen: %s)", rsc, node, context.Cause(ctx), last)
 		}
 	}
 }
 
-// ClearLeftovers removes the driver's constraints that a run killed in the
-// middle of a move left behind (a run that ends in any other way removes
-// its own), and returns their ids. Call it before a run, under the run's
-// lock: no move is in flight then. A leftover ban would otherwise keep a
-// resource from failing over to that node for good. Constraints the driver
-// did not create (an operator's cli-ban, say) are left alone.
+// ClearLeftovers removes what a run killed in the middle of an operation
+// left behind (a run that ends in any other way removes its own), and
+// returns what it removed: the driver's move constraints (a leftover ban
+// would keep a resource from failing over to that node for good), the
+// standby mark of a node no longer in standby, the offline mark of a
+// resource no longer stopped; and it takes out of standby a node the
+// driver put there whose upgrade finished meanwhile. Call it before a
+// run, under the run's lock: no move is in flight then. From then on,
+// Status also takes such a node out of standby when its upgrade finishes
+// (an upgrade command the killed run started may still be running).
+// Constraints, standby and target-role the driver did not set (an
+// operator's cli-ban, say) are left alone.
 func (d *Driver) ClearLeftovers(ctx context.Context) ([]string, error) {
-	cib, err := d.cib(ctx)
+	mon, cib, err := d.read(ctx)
 	if err != nil {
 		return nil, err
 	}
+	d.mu.Lock()
+	d.finish = true
+	d.mu.Unlock()
 	var removed []string
 	for _, id := range cib.Constraints {
 		if !strings.HasPrefix(id, ConstraintPrefix+"prefer-") && !strings.HasPrefix(id, ConstraintPrefix+"ban-") {
@@ -545,17 +809,44 @@ func (d *Driver) ClearLeftovers(ctx context.Context) ([]string, error) {
 		}
 		removed = append(removed, id)
 	}
+	for _, n := range slices.Sorted(maps.Keys(cib.NodeAttrs)) {
+		if cib.NodeAttrs[n][standbyMark] != "" && !cib.Standby[n] {
+			if err := d.nodeAttr(ctx, n, standbyMark, ""); err != nil {
+				return removed, err
+			}
+			removed = append(removed, "the mark "+standbyMark+" of "+n)
+		}
+	}
+	for _, r := range slices.Sorted(maps.Keys(cib.Meta)) {
+		if cib.Meta[r][offlineMark] != "" && !strings.EqualFold(cib.Meta[r]["target-role"], "Stopped") {
+			if err := d.meta(ctx, r, offlineMark, ""); err != nil {
+				return removed, err
+			}
+			removed = append(removed, "the mark "+offlineMark+" of "+r)
+		}
+	}
+	for _, n := range mon.Nodes {
+		if cib.NodeAttrs[n.Name][standbyMark] != "" && cib.Standby[n.Name] && n.Online {
+			if v, err := d.readVersion(ctx, n.Name); err == nil && v != cib.NodeAttrs[n.Name][standbyMark] {
+				if err := d.unstandby(ctx, n.Name); err != nil {
+					return removed, err
+				}
+				removed = append(removed, "the standby of "+n.Name+" (upgraded to "+v+" while no run watched)")
+			}
+		}
+	}
 	return removed, nil
 }
 
 // clear removes the driver's constraints of the resource, even when ctx
-// has ended, and joins any failure to cause.
+// has ended, and joins any failure to cause: in doubt, since the
+// constraints may still steer the resource.
 func (d *Driver) clear(ctx context.Context, rsc string, cause error) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	for _, id := range []string{preferID(rsc), banID(rsc)} {
 		if err := d.unlocate(cctx, id); err != nil {
-			return errors.Join(cause, fmt.Errorf("removing constraint %s: %w", id, err))
+			return errors.Join(cause, fmt.Errorf("%w: removing constraint %s: %w", steps.ErrInDoubt, id, err))
 		}
 	}
 	return cause
@@ -563,22 +854,41 @@ func (d *Driver) clear(ctx context.Context, rsc string, cause error) error {
 
 // MediaUpgrade raises the CIB's schema to the newest this Pacemaker knows
 // (cibadmin --upgrade), on the node, and records the node's version as the
-// media version.
+// media version, cluster-wide and as what the node has read.
 func (d *Driver) MediaUpgrade(ctx context.Context, n steps.Node) error {
 	if _, err := d.call(ctx, n.Name, "cibadmin", "--upgrade", "--force"); err != nil {
 		return d.fail(ctx, err)
 	}
-	v := d.readVersion(ctx, n.Name)
-	if v == "" {
-		return fmt.Errorf("pacemaker: cannot read the version of %s", n.Name)
+	v, err := d.readVersion(ctx, n.Name)
+	if err != nil {
+		return fmt.Errorf("pacemaker: cannot read the version of %s: %w", n.Name, err)
 	}
-	_, err := d.call(ctx, n.Name, "crm_attribute", "--type", "crm_config", "--name", mediaVersionOption, "--update", v)
-	return d.fail(ctx, err)
+	if _, err := d.call(ctx, n.Name, "crm_attribute", "--type", "crm_config", "--name", mediaVersionOption, "--update", v); err != nil {
+		return d.fail(ctx, err)
+	}
+	return d.nodeAttr(ctx, n.Name, mediaMark, v)
 }
 
-// MediaRefresh makes the node forget and re-probe its resources'
-// state (crm_resource --refresh --node).
+// MediaRefresh makes the node forget and re-probe the state of the
+// runbook's shared resources on it (crm_resource --refresh --resource R
+// --node N, one by one): no other resource is touched. Then it records the
+// media version as what the node has read.
 func (d *Driver) MediaRefresh(ctx context.Context, n steps.Node) error {
-	_, err := d.call(ctx, n.Name, "crm_resource", "--refresh", "--node", n.Name)
-	return d.fail(ctx, err)
+	for _, r := range d.cfg.Resources {
+		if !r.Shared {
+			continue
+		}
+		if _, err := d.call(ctx, n.Name, "crm_resource", "--refresh", "--resource", r.Name, "--node", n.Name); err != nil {
+			return d.fail(ctx, err)
+		}
+	}
+	_, cib, err := d.read(ctx)
+	if err != nil {
+		return err
+	}
+	v := cib.MediaVersion
+	if v == "" {
+		return fmt.Errorf("pacemaker: refreshing %s: the media were not upgraded (no %s cluster option)", n.Name, mediaVersionOption)
+	}
+	return d.nodeAttr(ctx, n.Name, mediaMark, v)
 }

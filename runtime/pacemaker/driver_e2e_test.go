@@ -2,6 +2,7 @@ package pacemaker_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -40,6 +41,13 @@ func TestDriverEndToEnd(t *testing.T) {
 		Run:          c.Exec,
 		MediaVersion: "1.0",
 		Poll:         200 * time.Millisecond,
+		// rD is not shared: the media refresh leaves it alone.
+		Resources: []steps.Resource{
+			{Name: "rA", Shared: true, Preferred: []string{"n1", "n2", "n3"}, Failback: steps.FailbackAuto},
+			{Name: "rB", Shared: true, Preferred: []string{"n2", "n3", "n1"}, Failback: steps.FailbackManual},
+			{Name: "rC", Shared: true, Preferred: []string{"n3", "n1", "n2"}, Failback: steps.FailbackAuto},
+			{Name: "rD", Preferred: []string{"n1", "n3", "n2"}, Failback: steps.FailbackManual},
+		},
 		Upgrade: func(ctx context.Context, node, to string) error {
 			if err := c.StopNode(ctx, node); err != nil {
 				return err
@@ -128,6 +136,23 @@ func TestDriverEndToEnd(t *testing.T) {
 		t.Errorf("licences = %v, want one", st.Licenses)
 	}
 
+	// An operator's ban of rA from n2, its failover node: the leave of n1
+	// is refused, naming the ban, and nothing changes.
+	if _, err := c.Exec(ctx, "n1", "crm_resource", "--ban", "--resource", "rA", "--node", "n2"); err != nil {
+		t.Fatal(err)
+	}
+	err = d.Leave(ctx, node("n1"))
+	var refused *pacemaker.PlacementError
+	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "cli-ban-rA-on-n2 -INFINITY") {
+		t.Fatalf("leave n1 with rA banned from n2: %v, want refused naming cli-ban-rA-on-n2", err)
+	}
+	if st, err := d.Status(ctx); err != nil || !st.Up("n1") || !on(st, map[string]string{"rA": "n1"}) {
+		t.Fatalf("after the refusal: %+v %v, want n1 up with rA", st, err)
+	}
+	if _, err := c.Exec(ctx, "n1", "crm_resource", "--clear", "--resource", "rA"); err != nil {
+		t.Fatal(err)
+	}
+
 	// Leave: n1 goes to standby, reported down; rA to n2, rD to n3.
 	if err := d.Leave(ctx, node("n1")); err != nil {
 		t.Fatal(err)
@@ -164,9 +189,9 @@ func TestDriverEndToEnd(t *testing.T) {
 	if err := d.Offline(ctx, res("rA")); err != nil {
 		t.Fatal(err)
 	}
-	st = waitFor("rA offline", func(st *steps.Status) bool { return st.Resources["rA"].State == steps.ResourceOffline })
+	st = waitFor("rA offline", func(st *steps.Status) bool { return st.Resources["rA"].State == steps.ResourceUpgrade })
 	if st.Resources["rA"].Node != "n1" {
-		t.Errorf("offline rA last ran on %q, want n1", st.Resources["rA"].Node)
+		t.Errorf("rA taken offline for the media upgrade ran on %q, want n1", st.Resources["rA"].Node)
 	}
 	save("ra-offline")
 	if err := d.MediaUpgrade(ctx, node("n1")); err != nil {

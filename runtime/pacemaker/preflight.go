@@ -4,19 +4,25 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/runbookhq/runbook/steps"
 )
 
 // FailbackOf maps a resource-stickiness value to the runbook's failback
-// mode: 0 (or unset) is automatic failback, INFINITY manual. Any other
-// value is neither: the resource may or may not return home by itself,
-// depending on its location scores.
+// mode: 0 (or unset) is automatic failback, INFINITY (1000000 or more, as
+// Pacemaker caps scores) manual. Any other value is neither: the resource
+// may or may not return home by itself, depending on its location scores.
 func FailbackOf(stickiness string) (mode string, ok bool) {
-	switch strings.ToUpper(strings.TrimSpace(stickiness)) {
-	case "", "0", "+0", "-0":
+	if strings.TrimSpace(stickiness) == "" {
 		return steps.FailbackAuto, true
-	case "INFINITY", "+INFINITY":
+	}
+	switch n, ok := parseScore(stickiness); {
+	case !ok:
+		return "", false
+	case n == 0:
+		return steps.FailbackAuto, true
+	case n >= infinity:
 		return steps.FailbackManual, true
 	}
 	return "", false
@@ -41,17 +47,11 @@ func (m Mismatch) String() string {
 	}
 	got, ok := FailbackOf(m.Stickiness)
 	if !ok {
-		got = "neither auto nor manual"
+		return fmt.Sprintf("resource %s: the runbook declares failback %q, cluster reports resource-stickiness %s, which is neither auto (0) nor manual (INFINITY): whether it returns home by itself depends on its location scores; set resource-stickiness=%s on the resource",
+			m.Resource, m.Declared, shown, want)
 	}
 	return fmt.Sprintf("resource %s: the runbook declares failback %q, cluster reports resource-stickiness %s (%s); set failback = %q in the runbook, or resource-stickiness=%s on the resource",
-		m.Resource, m.Declared, shown, got, orAuto(got), want)
-}
-
-func orAuto(mode string) string {
-	if mode == steps.FailbackManual {
-		return mode
-	}
-	return steps.FailbackAuto
+		m.Resource, m.Declared, shown, got, got, want)
 }
 
 // CheckFailback compares each resource's declared failback mode with its
@@ -79,45 +79,87 @@ func (d *Driver) CheckFailback(ctx context.Context, rs []steps.Resource) ([]Mism
 	return out, nil
 }
 
-// Preflight compares the runbook's declared failback modes with the
-// cluster's stickiness before a run, and returns an error that lists every
-// mismatch, in the words of the runtime's drift report: the run would
-// otherwise wait for failbacks that never come, or see resources come home
-// it meant to move.
+// Preflight compares the runbook with the live cluster before a run (and
+// plan --driver pacemaker) and returns an error that lists every
+// difference, in the words of the runtime's drift report: each declared
+// failback mode against the resource's stickiness (the run would otherwise
+// wait for failbacks that never come, or see resources come home it meant
+// to move), and, for each node the runbook takes out (Config.Leaves) that
+// is not yet at its version, where Pacemaker would run its resources once
+// it leaves, and whether those homed there could come back (see
+// Refusal): an operator's ban found at the first leave, not the third.
 func Preflight(ctx context.Context, d *Driver, rs []steps.Resource) error {
 	mm, err := d.CheckFailback(ctx, rs)
 	if err != nil {
 		return fmt.Errorf("pacemaker: reading the resources' stickiness: %w", err)
 	}
-	if len(mm) == 0 {
+	refusals, err := d.CheckLeaves(ctx)
+	if err != nil {
+		return fmt.Errorf("pacemaker: reading where the resources would go: %w", err)
+	}
+	if len(mm)+len(refusals) == 0 {
 		return nil
 	}
-	return &DriftError{Mismatches: mm}
+	return &DriftError{Mismatches: mm, Placements: refusals}
+}
+
+// CheckLeaves computes, for each node of Config.Leaves not yet at its
+// version, where Pacemaker would run its resources when it leaves (every
+// other node up, as the runbook has it then), against their preferred
+// lists, and whether each resource homed there could come back.
+func (d *Driver) CheckLeaves(ctx context.Context) ([]Refusal, error) {
+	if len(d.cfg.Leaves) == 0 {
+		return nil, nil
+	}
+	mon, cib, err := d.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Refusal
+	now := time.Now()
+	for _, l := range d.cfg.Leaves {
+		if v, err := d.readVersion(ctx, l.Node); err == nil && steps.CompareVersions(v, l.To) >= 0 {
+			continue
+		}
+		out = append(out, d.leaveRefusals(mon, cib, l.Node, true, now)...)
+	}
+	return out, nil
 }
 
 // DriftError is Preflight's refusal: the cluster's stickiness differs from
-// the failback the runbook declares.
+// the failback the runbook declares, or its constraints would send a
+// resource elsewhere than the runbook's preferred lists say.
 type DriftError struct {
 	Mismatches []Mismatch
+	Placements []Refusal
 }
 
 // Summary is the refusal in one line.
 func (e *DriftError) Summary() string {
-	return fmt.Sprintf("the cluster differs from what the runbook declares in %d place(s); nothing was done", len(e.Mismatches))
+	return fmt.Sprintf("the cluster differs from what the runbook declares in %d place(s); nothing was done", len(e.Mismatches)+len(e.Placements))
 }
 
 // Differences says each mismatch in a line.
 func (e *DriftError) Differences() []string {
-	lines := make([]string, len(e.Mismatches))
-	for i, m := range e.Mismatches {
-		lines[i] = m.String()
+	var lines []string
+	for _, m := range e.Mismatches {
+		lines = append(lines, m.String())
+	}
+	for _, r := range e.Placements {
+		lines = append(lines, r.String()+" (when "+r.Node+" leaves for its upgrade)")
 	}
 	return lines
 }
 
 func (e *DriftError) Error() string {
-	return fmt.Sprintf("%s:\n  %s\nFailback comes from each resource's resource-stickiness (0 is auto, INFINITY is manual)",
-		e.Summary(), strings.Join(e.Differences(), "\n  "))
+	var notes []string
+	if len(e.Mismatches) > 0 {
+		notes = append(notes, "Failback comes from each resource's resource-stickiness (0 is auto, INFINITY is manual)")
+	}
+	if len(e.Placements) > 0 {
+		notes = append(notes, placementAdvice)
+	}
+	return fmt.Sprintf("%s:\n  %s\n%s", e.Summary(), strings.Join(e.Differences(), "\n  "), strings.Join(notes, "\n"))
 }
 
 // cib reads the CIB on a node that answers with a DC.
