@@ -105,8 +105,10 @@ resource "rC" {
   failback  = "auto"
 }
 
+# rD is not on the shared media: the media step leaves it running, and its
+# refresh touches only rA, rB and rC.
 resource "rD" {
-  shared    = true
+  shared    = false
   preferred = [node.n1, node.n3, node.n2]
   failback  = "manual"
 }
