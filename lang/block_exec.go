@@ -182,7 +182,7 @@ func (c *commands) Command(op string, subj Subject) (cmd steps.Command, ok bool,
 	// Evaluate on a copy of the parser, so that concurrent calls and their
 	// diagnostics stay apart from the Load that made it.
 	q := *c.p
-	q.diags = nil
+	q.diags, q.quiet = nil, true
 	x, _ := q.decodeValue(expr, steps.KindCommand, nil, sc, op)
 	if q.diags.HasErrors() {
 		return steps.Command{}, true, diagsError(op, q.diags)

@@ -535,6 +535,7 @@ func functions() map[string]function.Function {
 		"zipmap":          stdlib.ZipmapFunc,
 		"try":             tryfunc.TryFunc,
 		"can":             tryfunc.CanFunc,
+		"raw":             rawFunc,
 		"startswith":      startsWithFunc,
 		"endswith":        endsWithFunc,
 	}

@@ -192,6 +192,12 @@ type parser struct {
 	// clusterBroken is set when a node, resource or licence could not be
 	// decoded: the abstract run needs the whole cluster.
 	clusterBroken bool
+	// quiet is set on the copies that evaluate exec commands at run
+	// time: their warnings were given at load time.
+	quiet bool
+	// shellWarned holds the commands already warned about (a step of a
+	// rolling block is decoded once per node).
+	shellWarned map[hcl.Range]bool
 }
 
 func newParser(rb *Runbook, opts Options) *parser {

@@ -20,7 +20,11 @@ import (
 // their exact object types. It returns nil for null, steps.Unknown{} for a
 // value not known yet, and ok false after reporting a diagnostic.
 func (p *parser) decodeValue(expr hcl.Expression, kind steps.Kind, enum []string, sc *scope, name string) (any, bool) {
-	v, ok := p.eval(expr, sc)
+	eval := p.eval
+	if kind == steps.KindCommand {
+		eval = p.evalCommand
+	}
+	v, ok := eval(expr, sc)
 	if !ok {
 		return nil, false
 	}

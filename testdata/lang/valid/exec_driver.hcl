@@ -13,13 +13,13 @@ cluster "CL2" {
   exec {
     poll            = "5s"
     command_timeout = "50m"
-    status          = "${var.admin} status --json"
+    status          = [var.admin, "status", "--json"]
     install_license = [var.admin, "license", "add", license.product, license.version]
     leave           = "ssh root@${node.address} cluster leave"
     upgrade         = ["ssh", "root@${node.address}", "/opt/upgrade", to]
-    migrate         = "${var.admin} migrate ${resource.name} ${node.name}"
-    offline         = "${var.admin} offline ${resource.name}"
-    online          = "${var.admin} online ${resource.name} ${node.name}"
+    migrate         = [var.admin, "migrate", resource.name, node.name]
+    offline         = [var.admin, "offline", resource.name]
+    online          = [var.admin, "online", resource.name, node.name]
     media_upgrade   = "ssh root@${node.address} media-upgrade"
     media_refresh   = "ssh root@${node.address} media-refresh"
   }
