@@ -125,7 +125,10 @@ func (o *observer) observe(st *steps.Status) {
 		wasRunning, isRunning := had && old.State == steps.ResourceRunning, has && cur.State == steps.ResourceRunning
 		if wasRunning && !isRunning {
 			c.Unplanned = !o.offlined[r]
-			o.downSince[r] = now
+			if _, earlier := o.downSince[r]; !earlier {
+				// (The journal may date it earlier: resumeDowntime.)
+				o.downSince[r] = now
+			}
 		}
 		if !wasRunning && isRunning {
 			if since, ok := o.downSince[r]; ok {

@@ -153,6 +153,9 @@ func (r *runner) run() {
 	}
 
 	r.obs = newObserver(d, r.rb.Cluster, known, r.onChange, r.crash)
+	if !fresh {
+		r.resumeDowntime(recs, live)
+	}
 	r.obs.intent = func(key string) error {
 		r.lastOp = key
 		if r.cur == nil || r.opts.State == nil {
@@ -463,6 +466,7 @@ func (r *runner) settle(s *Step, status string, start time.Time, err error, note
 	end := r.now()
 	continued := status == StatusFailed && s.OnFailure == "continue" && !typeMutates(r.opts.Registry, s.Type)
 	rec := Record{Address: s.Address, Status: status, Time: end, Started: &start, Changes: r.obs.end(), Continued: continued}
+	rec.Outages = r.obs.ledger()
 	if rec.Changes.Empty() {
 		rec.Changes = nil
 	}

@@ -102,6 +102,9 @@ type Record struct {
 	// Changes is what the step changed, on its done, failed or in-doubt
 	// record.
 	Changes *Delta `json:"changes,omitempty"`
+	// Outages is the run's downtime ledger at the step's end, on its done,
+	// failed or in-doubt record.
+	Outages *Outages `json:"outages,omitempty"`
 
 	// Op is the operation an op record announces, as steps.OpKey names it.
 	Op string `json:"op,omitempty"`
