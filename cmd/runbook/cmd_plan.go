@@ -48,8 +48,11 @@ fails in the simulation, or a live check that fails, 2 usage error.`,
 }
 
 func (a *app) plan(args *planArgs) int {
-	rb := a.loadRunbook(args.Path, args.Vars, true)
+	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, true)
 	if rb == nil {
+		if args.View == viewJSON {
+			(&validateJSON{w: a.stdout}).Results(nil, diags)
+		}
 		return exitFailed
 	}
 	rrb := runtimeRunbook(rb)

@@ -30,7 +30,7 @@ import (
 )
 
 // defaultPoll is how often steps read status when the runbook says nothing
-// (SPEC §4: the exec block's poll defaults to 2s).
+// (the exec block's poll defaults to 2s).
 const defaultPoll = 2 * time.Second
 
 func (a *app) runCommand() *cobra.Command {
@@ -81,6 +81,14 @@ of the window): run the same command to resume.`,
 // the diagnostics (errors and warnings) to stderr and returns nil when the
 // runbook is invalid.
 func (a *app) loadRunbook(path string, vars varArgs, requireValues bool) *lang.Runbook {
+	rb, _ := a.loadRunbookDiags(path, vars, requireValues)
+	return rb
+}
+
+// loadRunbookDiags is loadRunbook that also returns the diagnostics, for a
+// --json view to print them (validateJSON's shape) when the runbook is
+// invalid.
+func (a *app) loadRunbookDiags(path string, vars varArgs, requireValues bool) (*lang.Runbook, hcl.Diagnostics) {
 	rb, diags := a.load(path, lang.Options{
 		Registry:      a.registry,
 		Vars:          vars.Vars,
@@ -99,9 +107,9 @@ func (a *app) loadRunbook(path string, vars varArgs, requireValues bool) *lang.R
 	if diags.HasErrors() || rb == nil {
 		errs, _ := countDiags(diags)
 		fmt.Fprintf(a.stderr, "Error: the runbook is invalid (%s); nothing was run. `runbook validate %s` checks it.\n", plural(errs, "error"), path)
-		return nil
+		return nil, diags
 	}
-	return rb
+	return rb, diags
 }
 
 // runtimeRunbook is what the runtime executes of a loaded runbook.
@@ -184,8 +192,9 @@ func didYouMean(got string, candidates []string) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
+// usage reports a usage error of runbook run found once the runbook is loaded.
 func (a *app) usage(format string, args ...any) int {
-	fmt.Fprintf(a.stderr, "Error: "+format+"\nRun 'runbook --help' for usage.\n", args...)
+	fmt.Fprintf(a.stderr, "Error: "+format+"\nRun 'runbook run --help' for usage.\n", args...)
 	return exitUsage
 }
 
@@ -406,8 +415,11 @@ func (a *app) run(args *runArgs) int {
 	stopSignals := a.onSignals(stop, cancel, notices.notice)
 	defer stopSignals()
 
-	rb := a.loadRunbook(args.Path, args.Vars, true)
+	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, true)
 	if rb == nil {
+		if args.View == viewJSON {
+			writeDiagnosticsEvent(a.stdout, diags)
+		}
 		return a.notStarted(args, "the runbook is invalid; nothing was run", nil)
 	}
 	stdout, stderr := &runOutput{w: a.stdout}, &runOutput{w: a.stderr}

@@ -86,7 +86,8 @@ func TestUnlockStale(t *testing.T) {
 
 // TestRunJSONNotStarted: a run that cannot start still ends its --json
 // output with a summary, so that a program reading the events gets one;
-// the reason goes to stderr as without --json.
+// the reason goes to stderr as without --json. An invalid runbook's
+// diagnostics come first, as one line of validate --json's shape.
 func TestRunJSONNotStarted(t *testing.T) {
 	path := copyRunbook(t, "two-node.hcl")
 	dir := runtime.DefaultStateDir(filepath.Dir(path), "two-node")
@@ -101,9 +102,12 @@ func TestRunJSONNotStarted(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, path, message, stderr string
+		// diagnostic is the summary of the diagnostic on the first line,
+		// "" when there is no such line.
+		diagnostic string
 	}{
-		{"locked", path, "locked by", "Another run is in progress"},
-		{"invalid", invalid, "the runbook is invalid", "Unsupported argument"},
+		{"locked", path, "locked by", "Another run is in progress", ""},
+		{"invalid", invalid, "the runbook is invalid", "Unsupported argument", "Unsupported argument"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -112,6 +116,21 @@ func TestRunJSONNotStarted(t *testing.T) {
 				t.Errorf("exit %d, want %d", code, exitFailed)
 			}
 			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+			if tc.diagnostic != "" {
+				var d struct {
+					Type        string
+					Valid       bool
+					ErrorCount  int `json:"error_count"`
+					Diagnostics []jsonDiagnostic
+				}
+				if err := json.Unmarshal([]byte(lines[0]), &d); err != nil {
+					t.Fatalf("first line %q: %v", lines[0], err)
+				}
+				if d.Type != "diagnostics" || d.Valid || d.ErrorCount != 2 || len(d.Diagnostics) != 2 || d.Diagnostics[0].Summary != tc.diagnostic || d.Diagnostics[0].Range == nil {
+					t.Errorf("first line %s, want the diagnostics: two errors, the first %q, with its range", lines[0], tc.diagnostic)
+				}
+				lines = lines[1:]
+			}
 			var sum runSummaryJSON
 			if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &sum) != nil {
 				t.Fatalf("stdout:\n%s\nwant one summary line", stdout.String())

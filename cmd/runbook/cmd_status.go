@@ -74,8 +74,11 @@ type stepStatus struct {
 }
 
 func (a *app) status(args *statusArgs) int {
-	rb := a.loadRunbook(args.Path, args.Vars, false)
+	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, false)
 	if rb == nil {
+		if args.View == viewJSON {
+			(&validateJSON{w: a.stdout}).Results(nil, diags)
+		}
 		return exitFailed
 	}
 	dir := stateDir(args.State, rb, args.Driver)

@@ -44,7 +44,7 @@ func (a *app) steps(args *stepsArgs) int {
 	}
 	t, ok := a.registry[args.Type]
 	if !ok {
-		v.Unknown(args.Type, closestName(args.Type, a.registry.Names()))
+		v.Unknown(args.Type, closestName(args.Type, a.registry.Names()), a.registry.Names())
 		return exitFailed
 	}
 	v.Type(t)

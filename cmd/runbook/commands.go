@@ -14,5 +14,6 @@ func (a *app) commands() []*cobra.Command {
 		a.fmtCommand(),
 		a.stepsCommand(),
 		a.unlockCommand(),
+		a.versionCommand(),
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 
 	"github.com/fatih/color"
@@ -18,7 +19,7 @@ import (
 	"github.com/runbookhq/runbook/steps/builtin"
 )
 
-// Exit codes (SPEC §5).
+// Exit codes (the README's "Exit codes").
 const (
 	exitOK      = 0
 	exitFailed  = 1 // invalid runbook, failed step, lock held
@@ -81,7 +82,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Short:         "Validate, plan and run declarative runbooks for rolling cluster upgrades",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints what runbook version does.
+		Version: versionText(debug.ReadBuildInfo()),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)

@@ -192,6 +192,21 @@ func noEffectText(r runtime.StepReport) string {
 	return "no cluster effect"
 }
 
+// planMessage says what a plan is and how it ends: a prediction on the
+// simulator, in which nothing was run on the cluster. d is the predicted
+// time; resumed says the plan starts where a run stopped.
+func planMessage(res *runtime.Result, d time.Duration, resumed bool) string {
+	const what = "predicted on a simulator of the declared cluster; nothing was run"
+	run := "the run"
+	if resumed {
+		run = "the rest of the run"
+	}
+	if res.OK() {
+		return fmt.Sprintf("%s would complete in %s (%s)", run, runtime.FormatDuration(d), what)
+	}
+	return fmt.Sprintf("%s would fail: %s (%s)", run, res.Message, what)
+}
+
 // planJSON prints the plan as one object. With resume set, the totals
 // count from the step where the run resumes, and each step says how the
 // journal left it.
@@ -249,7 +264,7 @@ func (v *planJSON) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Res
 		Resume           *resumeJSON        `json:"resume,omitempty"`
 		Steps            []planStepJSON     `json:"steps"`
 		DowntimeSeconds  map[string]float64 `json:"downtime_seconds"`
-	}{Runbook: rb.Name, Cluster: rb.Cluster.Name, OK: res.OK(), Message: res.Message, Start: res.Start,
+	}{Runbook: rb.Name, Cluster: rb.Cluster.Name, OK: res.OK(), Start: res.Start,
 		Steps: []planStepJSON{}, DowntimeSeconds: map[string]float64{}}
 	rp, downtime := v.resume, res.Downtime
 	if rp != nil {
@@ -265,6 +280,7 @@ func (v *planJSON) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Res
 		downtime = downtimeAfter(res.Downtime, rp.Before)
 	}
 	out.PredictedSeconds = res.End.Sub(out.Start).Seconds()
+	out.Message = planMessage(res, res.End.Sub(out.Start), rp != nil)
 	for _, s := range rrb.Steps {
 		r, ran := reports[s.Address]
 		ps := planStepJSON{Address: s.Address, Type: s.Type, Status: runtime.StatusPending, Changes: []change{}}

@@ -17,7 +17,9 @@ import (
 type stepsView interface {
 	List(types []steps.Type)
 	Type(t steps.Type)
-	Unknown(name, suggestion string)
+	// Unknown reports a type the registry does not have, with the closest
+	// name ("" if none is close) and every name.
+	Unknown(name, suggestion string, names []string)
 }
 
 func (a *app) stepsView(asJSON bool) stepsView {
@@ -120,7 +122,7 @@ func (v *stepsHuman) attr(a steps.Attr, t steps.Type) {
 	}
 }
 
-func (v *stepsHuman) Unknown(name, suggestion string) {
+func (v *stepsHuman) Unknown(name, suggestion string, _ []string) {
 	paint(v.color, color.FgRed, color.Bold).Fprint(v.stderr, "Error:")
 	fmt.Fprintf(v.stderr, " unknown step type %q.", name)
 	if suggestion != "" {
@@ -301,10 +303,18 @@ func (v *stepsJSON) List(types []steps.Type) {
 
 func (v *stepsJSON) Type(t steps.Type) { v.encode(newJSONStepType(t)) }
 
-func (v *stepsJSON) Unknown(name, suggestion string) {
+// Unknown prints an object on stdout, for the program that asked for
+// JSON, and the error on stderr, for the person who reads its log.
+func (v *stepsJSON) Unknown(name, suggestion string, names []string) {
 	msg := fmt.Sprintf("unknown step type %q", name)
 	if suggestion != "" {
 		msg += fmt.Sprintf("; did you mean %q?", suggestion)
 	}
+	v.encode(struct {
+		Error      string   `json:"error"`
+		Name       string   `json:"name"`
+		DidYouMean string   `json:"did_you_mean,omitempty"`
+		StepTypes  []string `json:"step_types"`
+	}{msg, name, suggestion, names})
 	fmt.Fprintf(v.stderr, "Error: %s\n", msg)
 }

@@ -126,6 +126,19 @@ func (v *validateJSON) Results(_ map[string]*hcl.File, diags hcl.Diagnostics) in
 	return validateExit(diags)
 }
 
+// writeDiagnosticsEvent prints, as one line of run --json, the diagnostics
+// of a runbook that is invalid: validateJSON's object with "type":
+// "diagnostics".
+func writeDiagnosticsEvent(w io.Writer, diags hcl.Diagnostics) {
+	errs, warns := countDiags(diags)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(struct {
+		Type string `json:"type"`
+		jsonValidate
+	}{"diagnostics", jsonValidate{Valid: errs == 0, ErrorCount: errs, WarningCount: warns, Diagnostics: newJSONDiagnostics(diags)}})
+}
+
 // validateGitHub prints GitHub Actions workflow commands, which the runner
 // turns into annotations on the lines of the pull request, then the summary.
 type validateGitHub struct{ w io.Writer }
