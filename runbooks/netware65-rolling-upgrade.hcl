@@ -1,5 +1,5 @@
 # The seed runbook: a rolling upgrade of the three-node cluster CL1 from
-# NetWare 6 to NetWare 6.5, following the vendor procedure (SPEC §1, R1-R7).
+# NetWare 6 to NetWare 6.5, following the vendor procedure (README: R1-R7).
 #
 #   runbook validate runbooks/netware65-rolling-upgrade.hcl
 #   runbook plan     runbooks/netware65-rolling-upgrade.hcl

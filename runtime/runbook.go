@@ -164,7 +164,8 @@ type StepReport struct {
 	Continued bool
 }
 
-// ExitCode maps an outcome to the command line's exit code (SPEC §5).
+// ExitCode maps an outcome to the command line's exit code (the README's
+// "Exit codes": 0 completed, 1 failed, 3 stopped on purpose).
 func (r *Result) ExitCode() int {
 	switch r.Outcome {
 	case OutcomeCompleted:

@@ -1,5 +1,6 @@
 // Package execdriver implements [steps.Driver] by running commands: the
-// `exec` driver of SPEC §4, the way a runbook drives a real cluster manager.
+// `exec` driver (the README's "The exec driver"), the way a runbook drives
+// a real cluster manager.
 //
 // Each driver operation (leave, upgrade, migrate, ...) is mapped by the
 // runbook to a command, which the driver asks its [Ops] for when the

@@ -19,7 +19,7 @@ import (
 	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
-// hclOps evaluates the exec {} block's expressions as SPEC §4 says, with
+// hclOps evaluates the exec {} block's expressions as the language does, with
 // node, resource, license and to bound: a stand-in for the language's
 // ExecConfig, enough to run the example runbook.
 type hclOps map[string]hcl.Expression

@@ -3,7 +3,8 @@ package execdriver
 import "github.com/runbookhq/runbook/steps"
 
 // Operations lists every driver operation by the name of the exec {}
-// attribute that declares its command, in the order SPEC §4 declares them.
+// attribute that declares its command, in the order of the README's table
+// of exec block attributes.
 var Operations = []string{steps.OpInstallLicense, steps.OpLeave, steps.OpUpgrade, steps.OpMigrate, steps.OpOffline,
 	steps.OpOnline, steps.OpMediaUpgrade, steps.OpMediaRefresh}
 

@@ -37,8 +37,8 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// threeNodes is SPEC §2's cluster CL1, with a manual resource and one that
-// is not on shared storage.
+// threeNodes is the README's example cluster CL1 (three nodes on 6.0), with
+// a manual resource and one that is not on shared storage.
 var threeNodes = standincheck.Description{
 	Nodes: []standincheck.Node{{Name: "FS1", Version: "6.0"}, {Name: "FS2", Version: "6.0"}, {Name: "FS3", Version: "6.0"}},
 	Resources: []standincheck.Resource{

@@ -1,6 +1,7 @@
 // Command standin is a stand-in cluster manager for tests of the exec driver
-// and the runtime: a small model of a Novell Cluster Services cluster (SPEC
-// §1) driven by commands like those of SPEC §4's exec example.
+// and the runtime: a small model of a Novell Cluster Services cluster (the
+// reference procedure of the README) driven by commands like those of the
+// README's exec driver example.
 //
 // It keeps its state in a directory (-dir, or $STANDIN_DIR) so that separate
 // invocations see one cluster, guards it with a file lock, and appends every

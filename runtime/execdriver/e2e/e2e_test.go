@@ -52,8 +52,8 @@ func cluster() *steps.Cluster {
 	)
 }
 
-// procedure is SPEC §2's runbook: licences, a roll of upgrade-node and
-// await-failback, the media upgrade.
+// procedure is the reference procedure (runbooks/netware65-rolling-upgrade.hcl):
+// licences, a roll of upgrade-node and await-failback, the media upgrade.
 func procedure(c *steps.Cluster, timeout time.Duration) *runtime.Runbook {
 	rb := &runtime.Runbook{Name: "ncs", Cluster: c}
 	add := func(in steps.Instance) {

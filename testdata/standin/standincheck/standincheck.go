@@ -1,7 +1,7 @@
 // Package standincheck is the test side of the stand-in cluster manager
 // (the program in the parent directory): the JSON description it starts
 // from, the log it keeps, and an audit of that log against the rules of the
-// reference procedure (SPEC §1).
+// reference procedure (rules R1-R7 of the README's "What validate checks").
 package standincheck
 
 import (
@@ -209,7 +209,7 @@ func Args(op string, node *steps.Node, res *steps.Resource, lic *steps.License, 
 }
 
 // CL1Operations is the order of operations the reference procedure sends the
-// stand-in for SPEC §2's cluster CL1 as the tests declare it (FS1-FS3,
+// stand-in for the example cluster CL1 as the tests declare it (FS1-FS3,
 // POOL1_SERVER auto and POOL2_SERVER manual on shared storage, WEB not
 // shared), upgraded to 6.5 with the media upgraded from FS1.
 var CL1Operations = []string{
