@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/runtime/procgroup"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
@@ -261,10 +262,10 @@ func TestKillsProcessGroup(t *testing.T) {
 			}
 			pgid := readInt(t, filepath.Join(dir, "pgid"))
 			child := readInt(t, filepath.Join(dir, "child"))
-			if groupAlive(pgid) {
+			if procgroup.Alive(pgid) {
 				t.Errorf("process group %d still has a live member after the kill", pgid)
 			}
-			if processAlive(child) {
+			if procgroup.ProcessAlive(child) {
 				t.Errorf("child %d of the command still runs", child)
 			}
 		})
@@ -616,5 +617,32 @@ func TestLogStatusChanges(t *testing.T) {
 	mustStatus(t, d)
 	if got := strings.Count(s.log.String(), "status: $ "); got != 2 {
 		t.Errorf("%d status commands logged; want 2 (one per distinct output):\n%s", got, s.log.String())
+	}
+}
+
+// TestReportsProcessGroup: an operation reports its command's process group
+// through the context as soon as it started, while the command runs; a
+// status read reports none.
+func TestReportsProcessGroup(t *testing.T) {
+	dir := t.TempDir()
+	d := shellDriver(t, dir, `echo $$ > pgid; while [ ! -e go ]; do sleep 0.01; done`, Config{})
+	var reported []int
+	ctx := steps.WithCommandStarted(context.Background(), func(pgid int) {
+		reported = append(reported, pgid)
+		if !procgroup.Alive(pgid) {
+			t.Errorf("process group %d reported, but not running", pgid)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := d.Leave(ctx, fs1); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{readInt(t, filepath.Join(dir, "pgid"))}; !cmp.Equal(reported, want) {
+		t.Errorf("reported %v; want the command's group %v", reported, want)
+	}
+	if _, err := d.Status(ctx); err == nil || len(reported) != 1 {
+		t.Errorf("status: %v, reported %v; want a status error (true prints nothing) and no report", err, reported)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/runbookhq/runbook/runtime/procgroup"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -150,6 +151,10 @@ func (d *Driver) run(ctx context.Context, what string, c steps.Command, mutating
 		return r, cmdErr("could not be started", false, err)
 	}
 	r.pgid = cmd.Process.Pid
+	if mutating {
+		// The caller journals it: a command outlives a runbook that dies.
+		steps.CommandStarted(parent, r.pgid)
+	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 
@@ -251,7 +256,7 @@ func (d *Driver) stopGroup(pgid int, done <-chan error) error {
 		}
 		// The leader's pid stays reserved as the group's id while any member
 		// lives, so the probe cannot hit an unrelated group.
-		if leaderDone && !groupAlive(pgid) {
+		if leaderDone && !procgroup.Alive(pgid) {
 			return waitErr
 		}
 	}
