@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"context"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/runbookhq/runbook/steps"
@@ -30,8 +32,23 @@ type observer struct {
 	delta      *Delta
 	onChange   func(time.Time, Change)
 	crash      func(string)
-	// intent, if set, journals an operation before it is issued.
-	intent func(key string) error
+	// intent, if set, journals an operation before it is issued; started
+	// the process group of its command, once it started; ended its outcome.
+	intent  func(key string) error
+	started func(key string, pgid int)
+	ended   func(key string, err error)
+	logf    func(format string, args ...any)
+
+	// doubt holds the operations of the step in flight that an earlier run
+	// left in doubt: a step that asks to issue one again is told it is
+	// issued, and waits for its effect (see expect).
+	doubt map[string]DoubtfulOp
+	// settle is how long a step may wait for the effect of operations in
+	// doubt with no sign of progress; settleBy is when that wait ends (zero
+	// when not waiting), awaited the operations it waits for.
+	settle   time.Duration
+	settleBy time.Time
+	awaited  []string
 
 	offlined  map[string]bool // resources the runbook took offline
 	downSince map[string]time.Time
@@ -67,7 +84,37 @@ func (o *observer) end() *Delta {
 	d := o.delta
 	o.delta = &Delta{}
 	o.extraNodes, o.extraRes = nil, nil
+	o.doubt = nil
+	o.disarm()
 	return d
+}
+
+// expect arms the settling of operations in doubt for the step in flight:
+// those whose run died while they ran are not issued again, and the step
+// may wait for the effects of all of them at most the settle time without
+// a sign of progress (a change in the cluster, or an operation the step
+// issues anew). Past it, reading the status fails with an *unsettledError,
+// which ends the step in doubt.
+func (o *observer) expect(doubts []DoubtfulOp) {
+	o.doubt = map[string]DoubtfulOp{}
+	o.awaited = nil
+	for _, d := range doubts {
+		if !d.Ended {
+			// Its command ended under no one's watch: never issued again
+			// blindly. One the earlier run saw end (killed, or an exit
+			// status of unknown outcome) is the step's to settle.
+			o.doubt[d.Op] = d
+		}
+		o.awaited = append(o.awaited, d.Op)
+	}
+	if len(doubts) > 0 {
+		o.settleBy = o.Driver.Now().Add(o.settle)
+	}
+}
+
+// disarm ends the wait for operations in doubt.
+func (o *observer) disarm() {
+	o.settleBy, o.awaited = time.Time{}, nil
 }
 
 func (o *observer) Status(ctx context.Context) (*steps.Status, error) {
@@ -75,12 +122,38 @@ func (o *observer) Status(ctx context.Context) (*steps.Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.observe(st)
+	if o.observe(st) && !o.settleBy.IsZero() {
+		// A sign of progress: the wait starts again.
+		o.settleBy = o.Driver.Now().Add(o.settle)
+	}
+	if !o.settleBy.IsZero() && !o.Driver.Now().Before(o.settleBy) {
+		err := &unsettledError{ops: o.awaited, settle: o.settle}
+		o.disarm()
+		return nil, err
+	}
 	return st, nil
 }
 
-// observe compares st with known and records the changes.
-func (o *observer) observe(st *steps.Status) {
+// unsettledError ends a resumed step whose operations in doubt showed no
+// effect within the settle time.
+type unsettledError struct {
+	ops    []string
+	settle time.Duration
+}
+
+func (e *unsettledError) Error() string {
+	return fmt.Sprintf("no sign of the effect of %s, which an earlier run issued and left in doubt, within the settle time of %s (%s)",
+		strings.Join(e.ops, ", "), fmtDuration(e.settle), steps.ErrInDoubt)
+}
+
+func (e *unsettledError) Unwrap() error { return steps.ErrInDoubt }
+
+// observe compares st with known and records the changes; it reports
+// whether anything changed.
+func (o *observer) observe(st *steps.Status) bool {
+	changed := false
+	report := func(t time.Time, c Change) { changed = true; o.onChange(t, c) }
+
 	now := o.Driver.Now()
 	var nodes, resources []string
 	if o.tracker != nil {
@@ -113,7 +186,7 @@ func (o *observer) observe(st *steps.Status) {
 			o.known.Reindex()
 			o.delta.setNode(n, nil)
 		}
-		o.onChange(now, c)
+		report(now, c)
 	}
 	for _, r := range resources {
 		old, had := o.known.Resources[r]
@@ -145,25 +218,26 @@ func (o *observer) observe(st *steps.Status) {
 			o.known.Reindex()
 			o.delta.setResource(r, nil)
 		}
-		o.onChange(now, c)
+		report(now, c)
 	}
 	if added, removed := licenseChanges(o.known.Licenses, st.Licenses); len(added)+len(removed) > 0 {
 		for _, l := range added {
-			o.onChange(now, Change{Kind: ChangeLicense, Product: l.Product, ToVersion: l.Version})
+			report(now, Change{Kind: ChangeLicense, Product: l.Product, ToVersion: l.Version})
 		}
 		for _, l := range removed {
-			o.onChange(now, Change{Kind: ChangeLicense, Product: l.Product, FromVersion: l.Version})
+			report(now, Change{Kind: ChangeLicense, Product: l.Product, FromVersion: l.Version})
 		}
 		o.known.Licenses = append([]steps.LicenseStatus(nil), st.Licenses...)
 		ls := append([]steps.LicenseStatus(nil), st.Licenses...)
 		o.delta.Licenses = &ls
 	}
 	if st.MediaVersion != o.known.MediaVersion {
-		o.onChange(now, Change{Kind: ChangeMedia, FromVersion: o.known.MediaVersion, ToVersion: st.MediaVersion})
+		report(now, Change{Kind: ChangeMedia, FromVersion: o.known.MediaVersion, ToVersion: st.MediaVersion})
 		o.known.MediaVersion = st.MediaVersion
 		mv := st.MediaVersion
 		o.delta.MediaVersion = &mv
 	}
+	return changed
 }
 
 func unionKeys[V any](a, b map[string]V) []string {
@@ -195,50 +269,68 @@ func (o *observer) measuredDowntime() map[string]time.Duration {
 	return out
 }
 
-// do journals the intent to run an operation, runs it, and passes a crash
-// point.
-func (o *observer) do(key string, op func() error) error {
+// do journals the intent to run an operation, runs it, journals its
+// outcome, and passes a crash point. An operation an earlier run left in
+// doubt is not issued again: the step waits for its effect instead.
+func (o *observer) do(ctx context.Context, key string, op func(context.Context) error) error {
+	if _, ok := o.doubt[key]; ok {
+		delete(o.doubt, key)
+		o.settleBy = o.Driver.Now().Add(o.settle)
+		o.awaited = []string{key}
+		if o.logf != nil {
+			o.logf("%s was issued by an earlier run, which left its outcome in doubt: not issuing it again; waiting for its effect (at most %s without a change)", key, fmtDuration(o.settle))
+		}
+		return nil
+	}
+	// The step goes on past what was in doubt.
+	o.disarm()
 	if o.intent != nil {
 		if err := o.intent(key); err != nil {
 			return err
 		}
 	}
-	err := op()
+	if o.started != nil {
+		ctx = steps.WithCommandStarted(ctx, func(pgid int) { o.started(key, pgid) })
+	}
+	err := op(ctx)
+	if o.ended != nil {
+		o.ended(key, err)
+	}
 	o.crash("after driver operation " + key)
 	return err
 }
 
 func (o *observer) InstallLicense(ctx context.Context, l steps.License) error {
-	return o.do(steps.OpKey(steps.OpInstallLicense, l.Name), func() error { return o.Driver.InstallLicense(ctx, l) })
+	return o.do(ctx, steps.OpKey(steps.OpInstallLicense, l.Name), func(ctx context.Context) error { return o.Driver.InstallLicense(ctx, l) })
 }
 
 func (o *observer) Leave(ctx context.Context, n steps.Node) error {
-	return o.do(steps.OpKey(steps.OpLeave, n.Name), func() error { return o.Driver.Leave(ctx, n) })
+	return o.do(ctx, steps.OpKey(steps.OpLeave, n.Name), func(ctx context.Context) error { return o.Driver.Leave(ctx, n) })
 }
 
 func (o *observer) Upgrade(ctx context.Context, n steps.Node, to string) error {
-	return o.do(steps.OpKey(steps.OpUpgrade, n.Name), func() error { return o.Driver.Upgrade(ctx, n, to) })
+	return o.do(ctx, steps.OpKey(steps.OpUpgrade, n.Name), func(ctx context.Context) error { return o.Driver.Upgrade(ctx, n, to) })
 }
 
 func (o *observer) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error {
-	return o.do(steps.OpKey(steps.OpMigrate, r.Name, n.Name), func() error { return o.Driver.Migrate(ctx, r, n) })
+	return o.do(ctx, steps.OpKey(steps.OpMigrate, r.Name, n.Name), func(ctx context.Context) error { return o.Driver.Migrate(ctx, r, n) })
 }
 
 func (o *observer) Offline(ctx context.Context, r steps.Resource) error {
 	o.offlined[r.Name] = true
-	return o.do(steps.OpKey(steps.OpOffline, r.Name), func() error { return o.Driver.Offline(ctx, r) })
+	return o.do(ctx, steps.OpKey(steps.OpOffline, r.Name), func(ctx context.Context) error { return o.Driver.Offline(ctx, r) })
 }
 
 func (o *observer) Online(ctx context.Context, r steps.Resource, n steps.Node) error {
-	return o.do(steps.OpKey(steps.OpOnline, r.Name, n.Name), func() error { return o.Driver.Online(ctx, r, n) })
+	return o.do(ctx, steps.OpKey(steps.OpOnline, r.Name, n.Name), func(ctx context.Context) error { return o.Driver.Online(ctx, r, n) })
 }
 
 func (o *observer) MediaUpgrade(ctx context.Context, n steps.Node) error {
-	return o.do(steps.OpKey(steps.OpMediaUpgrade, n.Name), func() error { return o.Driver.MediaUpgrade(ctx, n) })
+	return o.do(ctx, steps.OpKey(steps.OpMediaUpgrade, n.Name), func(ctx context.Context) error { return o.Driver.MediaUpgrade(ctx, n) })
 }
 
 func (o *observer) MediaRefresh(ctx context.Context, n steps.Node) error {
-	return o.do(steps.OpKey(steps.OpMediaRefresh, n.Name), func() error { return o.Driver.MediaRefresh(ctx, n) })
+	return o.do(ctx, steps.OpKey(steps.OpMediaRefresh, n.Name), func(ctx context.Context) error { return o.Driver.MediaRefresh(ctx, n) })
 }
 
 // scopeOf returns the nodes and resources a step instance can affect, from

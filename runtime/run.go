@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/runbookhq/runbook/runtime/procgroup"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -144,12 +146,24 @@ func (r *runner) run() {
 			return
 		}
 	}
+	reissue, ok := r.checkReissue(recs)
+	if !ok {
+		return
+	}
 	if r.opts.State != nil {
 		if err := r.opts.State.Append(Record{Type: RecordRun, Time: r.now(), Runbook: r.rb.Name, Driver: r.opts.DriverName, Command: r.opts.Command}); err != nil {
 			r.fail(OutcomeError, err.Error(), "")
 			return
 		}
 		r.crash("after journal write")
+		for _, rec := range reissue {
+			if err := r.journal(rec); err != nil {
+				r.fail(OutcomeError, err.Error(), "")
+				return
+			}
+			r.emit(Event{Type: EventLog, Time: r.now(), Step: rec.Address,
+				Message: fmt.Sprintf("%s@%s asked to issue %s again (--reissue): not waiting for the earlier attempt's effect", rec.User, rec.Host, strings.Join(rec.Ops, ", "))})
+		}
 	}
 
 	r.obs = newObserver(d, r.rb.Cluster, known, r.onChange, r.crash)
@@ -165,6 +179,35 @@ func (r *runner) run() {
 		// there cannot be told from one during the operation, and a step
 		// resuming after either waits for the operation's effect.
 		return r.opts.State.Append(Record{Type: RecordOp, Time: r.now(), Address: r.cur.Address, Op: key})
+	}
+	host, _ := os.Hostname()
+	boot := procgroup.BootID()
+	r.obs.started = func(key string, pgid int) {
+		if r.cur == nil || r.opts.State == nil {
+			return
+		}
+		// A failed write leaves the operation announced without a process
+		// group: a resumed run then waits the settle time for its effect.
+		_ = r.opts.State.Append(Record{Type: RecordOpStarted, Time: r.now(), Address: r.cur.Address, Op: key, Pgid: pgid, Boot: boot, Host: host})
+	}
+	r.obs.ended = func(key string, err error) {
+		if r.cur == nil || r.opts.State == nil {
+			return
+		}
+		rec := Record{Type: RecordOpEnd, Time: r.now(), Address: r.cur.Address, Op: key, Outcome: OpOK}
+		switch {
+		case err == nil:
+		case errors.Is(err, steps.ErrInDoubt):
+			rec.Outcome, rec.Error = OpInDoubt, err.Error()
+		default:
+			rec.Outcome, rec.Error = OpFailed, err.Error()
+		}
+		_ = r.opts.State.Append(rec)
+	}
+	r.obs.logf = r.logf
+	r.obs.settle = r.opts.Settle
+	if r.obs.settle <= 0 {
+		r.obs.settle = DefaultSettle
 	}
 	r.env = &steps.Env{Cluster: r.rb.Cluster, Driver: r.obs, Poll: r.opts.Poll, Logf: r.logf,
 		Prompt: r.opts.Prompt, AutoApprove: r.opts.AutoApprove, Rehearsal: r.opts.Rehearsal, Output: r.opts.Output, Dir: r.opts.Dir}
@@ -329,6 +372,14 @@ func (r *runner) step(s *Step, earlier string) bool {
 	r.obs.begin(nodes, resources)
 	r.resumeEnv(s, wide)
 
+	var doubts []DoubtfulOp
+	if wide && r.opts.State != nil {
+		doubts = InDoubt(r.opts.State.Records(), s.Address)
+		if err := r.awaitCommands(s, doubts); err != nil {
+			return r.settle(s, StatusInDoubt, start, err, "")
+		}
+	}
+
 	st, err := r.obs.Status(r.ctx)
 	if err != nil {
 		r.fail(OutcomeError, fmt.Sprintf("%s: cannot read the cluster's status: %v", s.Address, err), "")
@@ -346,6 +397,18 @@ func (r *runner) step(s *Step, earlier string) bool {
 			why = "was left in doubt"
 		}
 		r.emit(Event{Type: EventLog, Time: r.now(), Step: s.Address, Message: why + " and its postcondition does not hold: running it again from where it stopped"})
+		if len(doubts) > 0 {
+			var ops []string
+			for _, d := range doubts {
+				why := "its run died while it ran: not issued again"
+				if d.Ended {
+					why = "stopped before it reported"
+				}
+				ops = append(ops, fmt.Sprintf("%s (%s)", d.Op, why))
+			}
+			r.emit(Event{Type: EventLog, Time: r.now(), Step: s.Address, Message: fmt.Sprintf("in doubt from an earlier attempt: %s; the step waits for the effect at most %s without a change in the cluster (--reissue %s issues it again)",
+				strings.Join(ops, ", "), fmtDuration(r.obs.settle), s.Address)})
+		}
 	}
 
 	var problems []string
@@ -386,7 +449,9 @@ func (r *runner) step(s *Step, earlier string) bool {
 	// driver's clock may be virtual: the deadline is the same distance away).
 	stepCtx, cancel := context.WithDeadline(r.ctx, time.Now().Add(timeout))
 	r.lastOp = ""
+	r.obs.expect(doubts)
 	runErr := typ.Run(stepCtx, r.env, in, deadline)
+	r.obs.disarm()
 	timedOut := stepCtx.Err() != nil && r.ctx.Err() == nil
 	cancel()
 	if timedOut && runErr != nil && (errors.Is(runErr, context.DeadlineExceeded) && !errors.Is(runErr, steps.ErrInDoubt)) {
@@ -494,6 +559,11 @@ func (r *runner) settle(s *Step, status string, start time.Time, err error, note
 		r.cur.Error = err.Error()
 		ev.Message, ev.Alarm = "in doubt: "+err.Error(), true
 		ev.Detail = "the operation may have taken effect; the next run settles the step by reading the cluster's status, and runs it again only if its postcondition does not hold"
+		var ue *unsettledError
+		if errors.As(err, &ue) {
+			ev.Detail = fmt.Sprintf("check on the cluster whether %s took effect, or is still at work; then run again to wait again for its effect, or run with --reissue %s to issue it again (--settle-timeout sets how long a run waits)",
+				strings.Join(ue.ops, ", "), s.Address)
+		}
 		r.emit(ev)
 		if r.ctx.Err() != nil {
 			r.res.Outcome = OutcomeInterrupted
@@ -578,4 +648,98 @@ func (r *runner) finish() {
 			}
 		}
 	}
+}
+
+// running reports whether the command of an operation in doubt may still
+// run: its process group, on this machine and boot, is alive. elsewhere is
+// set when it ran on another machine (or boot), where this run cannot look.
+func (d DoubtfulOp) running() (alive, elsewhere bool) {
+	if d.Pgid <= 0 || d.Ended {
+		return false, false
+	}
+	host, _ := os.Hostname()
+	if d.Host != host {
+		return false, true
+	}
+	if d.Boot != procgroup.BootID() {
+		return false, false // that boot is over: so is the command
+	}
+	return procgroup.Alive(d.Pgid), false
+}
+
+// awaitCommands waits, before a resumed step reads the cluster, until the
+// commands of its operations in doubt that still run have ended, bounded by
+// the step's timeout: they may still be acting on the cluster.
+func (r *runner) awaitCommands(s *Step, doubts []DoubtfulOp) error {
+	timeout := r.timeout(s)
+	ctx, cancel := context.WithTimeout(r.ctx, timeout)
+	defer cancel()
+	poll := r.opts.Poll
+	if poll <= 0 || poll > time.Second {
+		poll = time.Second
+	}
+	for _, d := range doubts {
+		alive, elsewhere := d.running()
+		if elsewhere {
+			r.logf("the command of %s ran on %s (process group %d): this run cannot see whether it still runs there; check it", d.Op, d.Host, d.Pgid)
+			continue
+		}
+		if !alive {
+			continue
+		}
+		r.logf("the command of %s that an earlier run started (process group %d) is still running: waiting for it to end (at most %s, the step's timeout) before reading the cluster's status", d.Op, d.Pgid, fmtDuration(timeout))
+		for procgroup.Alive(d.Pgid) {
+			if err := (steps.WallClock{}).Sleep(ctx, poll); err != nil {
+				if r.ctx.Err() != nil {
+					return &abortedError{cause: context.Cause(r.ctx), op: d.Op, err: fmt.Errorf("waiting for the command of %s (process group %d), which an earlier run started", d.Op, d.Pgid)}
+				}
+				return fmt.Errorf("the command of %s that an earlier run started (process group %d) still runs after the step's timeout of %s: check what it does, stop it if it hangs (kill -TERM -- -%d), then run again: %w",
+					d.Op, d.Pgid, fmtDuration(timeout), d.Pgid, steps.ErrInDoubt)
+			}
+		}
+		r.logf("the command of %s that an earlier run started has ended", d.Op)
+	}
+	return nil
+}
+
+// checkReissue checks the steps named by Options.Reissue, and returns the
+// reissue records to journal. Each must have operations in doubt whose
+// commands no longer run.
+func (r *runner) checkReissue(recs []Record) ([]Record, bool) {
+	if len(r.opts.Reissue) == 0 {
+		return nil, true
+	}
+	who := CurrentHolder("")
+	var out []Record
+	for _, addr := range r.opts.Reissue {
+		if err := CheckReissue(recs, addr); err != nil {
+			r.fail(OutcomeError, err.Error(), "")
+			return nil, false
+		}
+		var ops []string
+		for _, d := range InDoubt(recs, addr) {
+			if alive, _ := d.running(); alive {
+				r.fail(OutcomeError, fmt.Sprintf("--reissue %s: the command of %s that an earlier run started (process group %d) is still running; nothing was done", addr, d.Op, d.Pgid),
+					fmt.Sprintf("wait for it to end, or stop it (kill -TERM -- -%d), then run again", d.Pgid))
+				return nil, false
+			}
+			ops = append(ops, d.Op)
+		}
+		out = append(out, Record{Type: RecordReissue, Address: addr, Ops: ops, User: who.User, Host: who.Host})
+	}
+	return out, true
+}
+
+// CheckReissue says why the step at addr cannot be issued again with run
+// --reissue: it is not in doubt (no operation of it has an unknown
+// outcome). nil when it can.
+func CheckReissue(recs []Record, addr string) error {
+	if len(InDoubt(recs, addr)) > 0 {
+		return nil
+	}
+	status := StepStatuses(recs)[addr].Status
+	if status == "" {
+		status = StatusPending
+	}
+	return fmt.Errorf("--reissue %s: the step is not in doubt (it is %s, and no operation of it has an unknown outcome), so there is nothing to issue again; run without --reissue", addr, status)
 }

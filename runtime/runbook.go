@@ -66,6 +66,10 @@ const (
 	OutcomeError = "error"
 )
 
+// DefaultSettle is how long a resumed step waits, by default, for the
+// effect of an operation an earlier run left in doubt.
+const DefaultSettle = 5 * time.Minute
+
 // Options are the inputs of Run besides the runbook.
 type Options struct {
 	Registry steps.Registry
@@ -112,6 +116,14 @@ type Options struct {
 	// Predicted holds the plan's predicted duration of each step, to say
 	// how long what is left will take.
 	Predicted map[string]time.Duration
+
+	// Settle bounds how long a resumed step waits for the effect of the
+	// operations an earlier run left in doubt, with no sign of progress,
+	// before it stops in doubt (DefaultSettle if zero).
+	Settle time.Duration
+	// Reissue lists the addresses of steps whose operations in doubt the
+	// operator asks to issue again (run --reissue): each must have some.
+	Reissue []string
 
 	// Crash is called at every crash point: before each step, after each
 	// driver operation and after each journal write. Tests use it to kill

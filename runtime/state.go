@@ -106,8 +106,18 @@ type Record struct {
 	// failed or in-doubt record.
 	Outages *Outages `json:"outages,omitempty"`
 
-	// Op is the operation an op record announces, as steps.OpKey names it.
+	// Op is the operation an op, op-started or op-end record is about, as
+	// steps.OpKey names it.
 	Op string `json:"op,omitempty"`
+	// Pgid is the process group of the command an op-started record
+	// announces; Boot the boot of the machine it runs on (a process group
+	// of another boot is gone), and Host that machine.
+	Pgid int    `json:"pgid,omitempty"`
+	Boot string `json:"boot,omitempty"`
+	// Outcome is an op-end record's: OpOK, OpFailed or OpInDoubt.
+	Outcome string `json:"outcome,omitempty"`
+	// Ops are the operations a reissue record issues again.
+	Ops []string `json:"ops,omitempty"`
 
 	// Run records.
 	Runbook string `json:"runbook,omitempty"`
@@ -115,7 +125,8 @@ type Record struct {
 	Command string `json:"command,omitempty"`
 
 	// Who: on a run record, who ran it; on an approval record, who
-	// answered. Answer is what they answered: "yes" or "no" at an approve
+	// answered; on a reissue record, who asked (on an op-started record,
+	// Host is where the command runs). Answer is what they answered: "yes" or "no" at an approve
 	// step's prompt; on a run record, the answer to the run's confirmation
 	// ("yes", or "--auto-approve"), given at Answered.
 	User     string     `json:"user,omitempty"`
@@ -132,6 +143,22 @@ const (
 	RecordOp = "op"
 	// RecordApproval is an operator's answer at an approve step's prompt.
 	RecordApproval = "approval"
+	// RecordOpStarted records the process group of the command an
+	// operation started, as soon as it started.
+	RecordOpStarted = "op-started"
+	// RecordOpEnd records an operation's outcome. An operation announced
+	// with no outcome, or with the outcome OpInDoubt, is in doubt.
+	RecordOpEnd = "op-end"
+	// RecordReissue records that the operator asked (run --reissue) to
+	// issue a step's operations in doubt again: who, when, which.
+	RecordReissue = "reissue"
+)
+
+// Outcomes of an operation, on its op-end record.
+const (
+	OpOK      = "ok"
+	OpFailed  = "failed"
+	OpInDoubt = "in-doubt"
 )
 
 // State is an open state directory: the journal, the snapshot of the
@@ -394,7 +421,8 @@ func HasSteps(recs []Record) bool {
 // Issued returns the operations that the step at addr issued since it last
 // ended (done, failed or skipped): those of its attempts that were
 // interrupted or in doubt, whose effects may still be under way. A failed
-// attempt does not count: the retry after a failure starts afresh.
+// attempt does not count: the retry after a failure starts afresh. Nor do
+// the operations the operator asked to issue again (run --reissue).
 func Issued(recs []Record, addr string) map[string]bool {
 	var issued map[string]bool
 	for _, r := range recs {
@@ -407,9 +435,85 @@ func Issued(recs []Record, addr string) map[string]bool {
 				issued = map[string]bool{}
 			}
 			issued[r.Op] = true
+		case r.Type == RecordReissue:
+			for _, op := range r.Ops {
+				delete(issued, op)
+			}
 		case r.Type == RecordStep && r.Status != StatusInDoubt && r.Status != StatusStarted:
 			issued = nil // done, failed, skipped: what came before is over
 		}
 	}
 	return issued
+}
+
+// DoubtfulOp is an operation of a step whose outcome is unknown: the
+// journal announces it, and records no outcome for it, or records that its
+// outcome is in doubt.
+type DoubtfulOp struct {
+	Op string
+	// Time is when it was announced.
+	Time time.Time
+	// Pgid, Boot and Host are the process group of its command and where
+	// it runs, when the driver reported one; 0 otherwise.
+	Pgid int
+	Boot string
+	Host string
+	// Ended is set when the run that issued it recorded it in doubt: its
+	// command ended (or was killed) without a clear outcome.
+	Ended bool
+}
+
+// InDoubt returns the operations of the step at addr whose outcome is in
+// doubt, in the order they were announced: announced since the step last
+// ended (done, failed or skipped), with no outcome recorded (the run died
+// while they ran) or an outcome in doubt, and not issued again since on the
+// operator's word (a reissue record).
+func InDoubt(recs []Record, addr string) []DoubtfulOp {
+	var out []DoubtfulOp
+	find := func(op string) int {
+		for i := range out {
+			if out[i].Op == op {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, r := range recs {
+		if r.Address != addr {
+			continue
+		}
+		switch r.Type {
+		case RecordOp:
+			if i := find(r.Op); i >= 0 {
+				out = append(out[:i], out[i+1:]...)
+			}
+			out = append(out, DoubtfulOp{Op: r.Op, Time: r.Time})
+		case RecordOpStarted:
+			if i := find(r.Op); i >= 0 {
+				out[i].Pgid, out[i].Boot, out[i].Host = r.Pgid, r.Boot, r.Host
+			}
+		case RecordOpEnd:
+			if i := find(r.Op); i >= 0 {
+				if r.Outcome == OpInDoubt {
+					out[i].Ended = true
+				} else {
+					out = append(out[:i], out[i+1:]...)
+				}
+			}
+		case RecordReissue:
+			for _, op := range r.Ops {
+				if i := find(op); i >= 0 {
+					out = append(out[:i], out[i+1:]...)
+				}
+			}
+		case RecordStep:
+			if r.Status != StatusInDoubt && r.Status != StatusStarted {
+				out = nil
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

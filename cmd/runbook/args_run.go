@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps/sim"
 )
 
@@ -39,6 +40,11 @@ type runArgs struct {
 	// Window is --window, 0 if unset.
 	Window time.Duration
 	Faults []sim.Fault
+	// Reissue is --reissue: the steps whose operations in doubt to issue
+	// again.
+	Reissue []string
+	// Settle is --settle-timeout.
+	Settle time.Duration
 
 	json   bool
 	until  string
@@ -57,6 +63,8 @@ func (r *runArgs) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&r.StopAfter, "stop-after", "", "stop after the step at `ADDRESS` (exit 3); run again to resume")
 	fs.StringVar(&r.until, "until", "", "do not start a step whose timeout would run past `HH:MM` on the driver's clock (exit 3)")
 	fs.DurationVar(&r.Window, "window", 0, "do not start a step whose timeout would run past `DURATION` from now on the driver's clock (exit 3)")
+	fs.StringArrayVar(&r.Reissue, "reissue", nil, "issue again the operations in doubt of the step at `ADDRESS`, once you checked the cluster (repeatable)")
+	fs.DurationVar(&r.Settle, "settle-timeout", runtime.DefaultSettle, "how long a resumed step waits for the effect of an operation an earlier run left in doubt, with no change in the cluster, before it stops")
 	fs.StringArrayVar(&r.faults, "fault", nil, "inject the fault `KIND:TARGET` into the simulator (repeatable; sim only)")
 }
 
@@ -81,6 +89,9 @@ func (r *runArgs) finish(pos []string) error {
 			return fmt.Errorf("invalid --until %q: want a time of day HH:MM, such as 06:00", r.until)
 		}
 		r.Until = t
+	}
+	if r.Settle <= 0 {
+		return fmt.Errorf("invalid --settle-timeout %s: want a positive duration, such as 5m", r.Settle)
 	}
 	if r.Window < 0 {
 		return fmt.Errorf("invalid --window %s: want a positive duration, such as 4h", r.Window)

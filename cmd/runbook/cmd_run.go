@@ -208,6 +208,15 @@ func checkRunTargets(args *runArgs, rb *lang.Runbook, rrb *runtime.Runbook) erro
 		}
 		return fmt.Errorf("--stop-after %s: the runbook has no step at that address%s; `runbook plan %s` lists them", args.StopAfter, didYouMean(args.StopAfter, addrs), args.Path)
 	}
+	for _, addr := range args.Reissue {
+		if rrb.Index(addr) < 0 {
+			var addrs []string
+			for _, s := range rrb.Steps {
+				addrs = append(addrs, s.Address)
+			}
+			return fmt.Errorf("--reissue %s: the runbook has no step at that address%s; `runbook status %s` shows the steps in doubt", addr, didYouMean(addr, addrs), args.Path)
+		}
+	}
 	for _, f := range args.Faults {
 		var names []string
 		switch f.TargetKind() {
@@ -487,6 +496,11 @@ func (a *app) run(args *runArgs) int {
 		defer stdout.setLog(nil)
 		defer stderr.setLog(nil)
 	}
+	for _, addr := range args.Reissue {
+		if err := runtime.CheckReissue(st.Records(), addr); err != nil {
+			return a.usage("%v", err)
+		}
+	}
 
 	drv, closeDriver, err := openDriver(driver, rb, dir, args.Faults)
 	if err != nil {
@@ -560,6 +574,8 @@ func (a *app) run(args *runArgs) int {
 		StopAfter:   args.StopAfter,
 		End:         end,
 		Predicted:   predicted,
+		Settle:      args.Settle,
+		Reissue:     args.Reissue,
 		Crash:       runtime.FailpointsFromEnv().Hit,
 	})
 	view.Summary(res)
