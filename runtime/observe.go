@@ -3,8 +3,10 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/runbookhq/runbook/steps"
@@ -39,6 +41,9 @@ type observer struct {
 	ended   func(key string, err error)
 	logf    func(format string, args ...any)
 
+	// mu guards doubt, settleBy and awaited: a step may run operations
+	// concurrently.
+	mu sync.Mutex
 	// doubt holds the operations of the step in flight that an earlier run
 	// left in doubt: a step that asks to issue one again is told it is
 	// issued, and waits for its effect (see expect).
@@ -84,7 +89,9 @@ func (o *observer) end() *Delta {
 	d := o.delta
 	o.delta = &Delta{}
 	o.extraNodes, o.extraRes = nil, nil
+	o.mu.Lock()
 	o.doubt = nil
+	o.mu.Unlock()
 	o.disarm()
 	return d
 }
@@ -96,6 +103,8 @@ func (o *observer) end() *Delta {
 // issues anew). Past it, reading the status fails with an *unsettledError,
 // which ends the step in doubt.
 func (o *observer) expect(doubts []DoubtfulOp) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	o.doubt = map[string]DoubtfulOp{}
 	o.awaited = nil
 	for _, d := range doubts {
@@ -114,6 +123,8 @@ func (o *observer) expect(doubts []DoubtfulOp) {
 
 // disarm ends the wait for operations in doubt.
 func (o *observer) disarm() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	o.settleBy, o.awaited = time.Time{}, nil
 }
 
@@ -122,13 +133,16 @@ func (o *observer) Status(ctx context.Context) (*steps.Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.observe(st) && !o.settleBy.IsZero() {
+	changed := o.observe(st)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if changed && !o.settleBy.IsZero() {
 		// A sign of progress: the wait starts again.
 		o.settleBy = o.Driver.Now().Add(o.settle)
 	}
 	if !o.settleBy.IsZero() && !o.Driver.Now().Before(o.settleBy) {
 		err := &unsettledError{ops: o.awaited, settle: o.settle}
-		o.disarm()
+		o.settleBy, o.awaited = time.Time{}, nil
 		return nil, err
 	}
 	return st, nil
@@ -273,17 +287,25 @@ func (o *observer) measuredDowntime() map[string]time.Duration {
 // outcome, and passes a crash point. An operation an earlier run left in
 // doubt is not issued again: the step waits for its effect instead.
 func (o *observer) do(ctx context.Context, key string, op func(context.Context) error) error {
+	o.mu.Lock()
 	if _, ok := o.doubt[key]; ok {
 		delete(o.doubt, key)
+		if o.settleBy.IsZero() {
+			o.awaited = nil
+		}
 		o.settleBy = o.Driver.Now().Add(o.settle)
-		o.awaited = []string{key}
+		if !slices.Contains(o.awaited, key) {
+			o.awaited = append(o.awaited, key)
+		}
+		o.mu.Unlock()
 		if o.logf != nil {
 			o.logf("%s was issued by an earlier run, which left its outcome in doubt: not issuing it again; waiting for its effect (at most %s without a change)", key, fmtDuration(o.settle))
 		}
 		return nil
 	}
 	// The step goes on past what was in doubt.
-	o.disarm()
+	o.settleBy, o.awaited = time.Time{}, nil
+	o.mu.Unlock()
 	if o.intent != nil {
 		if err := o.intent(key); err != nil {
 			return err

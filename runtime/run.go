@@ -433,10 +433,6 @@ func (r *runner) step(s *Step, earlier string) bool {
 		return r.settle(s, StatusDone, start, nil, note)
 	}
 
-	r.env.Issued = nil
-	if wide && r.opts.State != nil {
-		r.env.Issued = Issued(r.opts.State.Records(), s.Address)
-	}
 	r.emit(Event{Type: EventStep, Time: r.now(), Step: s.Address, Status: StatusStarted, Message: "started"})
 	if err := r.journal(Record{Address: s.Address, Status: StatusStarted}); err != nil {
 		r.fail(OutcomeError, err.Error(), "")

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/runbookhq/runbook/steps"
@@ -174,6 +175,8 @@ type State struct {
 	// the next run record.
 	Confirmation *Approval
 
+	// mu serializes Append: a step's operations may run concurrently.
+	mu      sync.Mutex
 	journal *os.File
 	records []Record
 	lock    *Lock
@@ -216,7 +219,11 @@ func (s *State) Close() error {
 }
 
 // Records returns the journal's records, oldest first.
-func (s *State) Records() []Record { return s.records }
+func (s *State) Records() []Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.records
+}
 
 func (s *State) openJournal() error {
 	path := filepath.Join(s.Dir, JournalFile)
@@ -295,6 +302,8 @@ func (s *State) Append(r Record) error {
 		return err
 	}
 	b = append(b, '\n')
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if _, err := s.journal.Write(b); err != nil {
 		return fmt.Errorf("writing the journal: %w", err)
 	}
