@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/procgroup"
+	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/builtin"
 )
 
 func TestInDoubt(t *testing.T) {
@@ -123,8 +126,8 @@ func TestSettleInDoubt(t *testing.T) {
 		!strings.Contains(ev.Detail, "--reissue "+addr) {
 		t.Fatalf("in-doubt event %+v; want the settle time and --reissue\n%s", ev, s.text())
 	}
-	if !strings.Contains(s.text(), "leave FS1 was issued by an earlier run, which left its outcome in doubt: not issuing it again") {
-		t.Errorf("the run does not say it waits instead of issuing:\n%s", s.text())
+	if !strings.Contains(s.text(), "in doubt from an earlier attempt: leave FS1 (its run died while it ran: not issued again)") {
+		t.Errorf("the run does not say what is in doubt:\n%s", s.text())
 	}
 
 	recs, err := runtime.ReadJournal(s.dir)
@@ -259,5 +262,68 @@ func TestAwaitsEarlierCommand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// leaveType is a step type that makes a node leave, whatever an earlier
+// attempt did: the runtime alone keeps it from issuing again an operation
+// a dead run left in doubt.
+type leaveType struct{ localType }
+
+func (leaveType) Name() string  { return "leave" }
+func (leaveType) Mutates() bool { return true }
+func (leaveType) Done(_ *steps.Env, st *steps.Status, in *steps.Instance) bool {
+	return !st.Up(in.Args.Node("node").Name)
+}
+func (leaveType) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadline time.Time) error {
+	n := in.Args.Node("node")
+	if err := env.Driver.Leave(ctx, n); err != nil {
+		return err
+	}
+	_, err := steps.WaitFor(ctx, env, deadline, n.Name+" to leave", func(st *steps.Status) (string, error) {
+		if st.Up(n.Name) {
+			return n.Name + " up", nil
+		}
+		return "", nil
+	})
+	return err
+}
+
+// TestObserverAbsorbs: a step that asks to issue an operation a dead run
+// left in doubt is told it is issued, and waits for its effect; the
+// operation reaches the driver only with --reissue.
+func TestObserverAbsorbs(t *testing.T) {
+	c := seed()
+	reg := builtin.Registry()
+	reg["leave"] = leaveType{}
+	const addr = "step.leave.fs1"
+	rb := &runtime.Runbook{Name: "test", Cluster: c, Steps: []runtime.Step{{When: true,
+		Instance: steps.Instance{Address: addr, Type: "leave", Name: "fs1", Timeout: time.Hour, OnFailure: "abort", Args: steps.Args{"node": c.Nodes[0]}}}}}
+	s := &session{dir: t.TempDir(), opts: func(o *runtime.Options) {
+		o.Registry, o.End = reg, time.Date(2000, 1, 1, 22, 0, 0, 1, time.UTC)
+	}}
+	if res, sm := s.run(t, rb); res.Outcome != runtime.OutcomeStopped {
+		t.Fatalf("first run: %s (%s)", res.Outcome, res.Message)
+	} else {
+		sm.Close()
+	}
+	journalAppend(t, s.dir, runtime.Record{Type: runtime.RecordStep, Address: addr, Status: runtime.StatusStarted},
+		runtime.Record{Type: runtime.RecordOp, Address: addr, Op: "leave FS1"})
+	s.opts = func(o *runtime.Options) { o.Registry = reg }
+	res, sm := s.run(t, rb)
+	st, _ := sm.Status(t.Context())
+	sm.Close()
+	if res.Outcome != runtime.OutcomeFailed || res.InDoubt != 1 || !st.Up("FS1") {
+		t.Fatalf("%s (%s), %d in doubt, FS1 up %v; want in doubt, FS1 not made to leave\n%s", res.Outcome, res.Message, res.InDoubt, st.Up("FS1"), s.text())
+	}
+	if !strings.Contains(s.text(), "leave FS1 was issued by an earlier run, which left its outcome in doubt: not issuing it again") {
+		t.Errorf("the run does not say it waits instead of issuing:\n%s", s.text())
+	}
+	s.opts = func(o *runtime.Options) { o.Registry, o.Reissue = reg, []string{addr} }
+	res, sm = s.run(t, rb)
+	st, _ = sm.Status(t.Context())
+	sm.Close()
+	if res.Outcome != runtime.OutcomeCompleted || st.Up("FS1") {
+		t.Fatalf("with --reissue: %s (%s), FS1 up %v\n%s", res.Outcome, res.Message, st.Up("FS1"), s.text())
 	}
 }
