@@ -49,6 +49,10 @@ type orderState struct {
 	// installed too late.
 	installedAt map[string]int
 	licenseLate map[string]bool
+	// mediaRefused is set when the media upgrade's own checks failed (the
+	// nodes behind, say): the mixed versions at the end are the same
+	// finding.
+	mediaRefused bool
 }
 
 func newOrderState(p *parser, s *sim.Sim) *orderState {
@@ -135,14 +139,17 @@ func (o *orderState) licenseOrder(st *Step) map[string]bool {
 		if !ok || at < o.pos || !l.Covers(to) || !l.AppliesTo(len(c.Nodes)) {
 			continue
 		}
+		if o.licenseLate[l.Name] {
+			// Reported at the first upgrade; the upgrades between it and
+			// the install say nothing more about it.
+			silenced = map[string]bool{"R1": true}
+			continue
+		}
 		status, err := o.s.Status(contextBackground())
 		if err != nil || status.HasLicense(l.Product, l.Version) {
 			continue
 		}
 		silenced = map[string]bool{"R1": true}
-		if o.licenseLate[l.Name] {
-			continue
-		}
 		o.licenseLate[l.Name] = true
 		late := o.p.seq[at]
 		o.p.stepErrorf(st, st.AttrRange("to"), "R1", "License not installed",
@@ -268,7 +275,7 @@ func (o *orderState) finish(s *sim.Sim) {
 			}
 		}
 	}
-	if len(behind) > 0 {
+	if len(behind) > 0 && !o.mediaRefused {
 		p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cluster ends with mixed versions",
 			Detail: fmt.Sprintf("After the last step, %s still %s an older version than %s, which the other nodes run. Upgrade %s too, for example by adding %s to the rolling block's nodes.",
 				truncList(behind, 10), plural(len(behind), "runs", "run"), high, plural(len(behind), "it", "them"), plural(len(behind), "it", "them")),

@@ -91,6 +91,9 @@ func (p *parser) check() {
 				checkErr = checkErr || !pr.Warning
 			}
 		}
+		if checkErr && st.Type == typeMediaUpgrade {
+			o.mediaRefused = true
+		}
 		if typ.Mutates() {
 			// Steps that change no cluster state are not run: they may act
 			// outside the cluster (a local command), which validate must not do.
@@ -119,6 +122,9 @@ func (p *parser) check() {
 // reported once, at the first step that needs it.
 func (p *parser) checkDeclared(st *Step, used []string, reported map[string]bool) {
 	rb := p.rb
+	if st.detached {
+		return // reported at the next step that issues it
+	}
 	var declared func(string) bool
 	block := ""
 	switch {
