@@ -17,7 +17,9 @@ type Variable struct {
 	Name        string
 	Description string
 	// Type is the declared type constraint (cty.DynamicPseudoType for any).
-	Type      cty.Type
+	Type cty.Type
+	// Sensitive values are secrets: Runbook.Secrets lists them for the
+	// command line to hide, and diagnostics do not quote them.
 	Sensitive bool
 	// Default is the declared default, cty.NilVal if there is none.
 	Default cty.Value
@@ -240,9 +242,19 @@ func (p *parser) readVarFile(name string) {
 	if f == nil || diags.HasErrors() {
 		return
 	}
-	p.rb.Files[name] = f
 	attrs, diags := f.Body.JustAttributes()
 	p.diags = append(p.diags, diags...)
+	secret := false
+	for n := range attrs {
+		if v, ok := p.variables[n]; ok && v.Sensitive {
+			secret = true
+		}
+	}
+	if !secret {
+		// So that diagnostics can quote its lines; never those of a file
+		// that holds a sensitive value.
+		p.rb.Files[name] = f
+	}
 	for _, a := range sortedAttrs(attrs) {
 		v, declared := p.variables[a.Name]
 		if !declared {
@@ -283,4 +295,36 @@ func (p *parser) validateVar(v *Variable) {
 			p.errorf(v.valueRange, "Invalid value for variable", "%s This was checked by the validation rule at %s.", msg, val.rng)
 		}
 	}
+}
+
+// Secrets returns the values of the sensitive variables as text: each
+// string in them, and each number as written. They must not be shown or
+// stored: the command line hides them in what it writes (runtime/redact).
+func (rb *Runbook) Secrets() []string {
+	var out []string
+	var walk func(v cty.Value)
+	walk = func(v cty.Value) {
+		v, _ = v.Unmark()
+		if !v.IsKnown() || v.IsNull() {
+			return
+		}
+		ty := v.Type()
+		switch {
+		case ty == cty.String:
+			out = append(out, v.AsString())
+		case ty == cty.Number:
+			out = append(out, v.AsBigFloat().Text('f', -1))
+		case ty.IsListType() || ty.IsSetType() || ty.IsTupleType() || ty.IsMapType() || ty.IsObjectType():
+			for it := v.ElementIterator(); it.Next(); {
+				_, e := it.Element()
+				walk(e)
+			}
+		}
+	}
+	for _, v := range rb.Variables {
+		if v.Sensitive && v.Value != cty.NilVal {
+			walk(v.Value)
+		}
+	}
+	return out
 }

@@ -10,7 +10,8 @@ type Approval struct {
 }
 
 // audit adds to a record who it is about: the user and host of the run (the
-// lock's holder) on a run record, with the answer to its confirmation.
+// lock's holder) on a run record, with the answer to its confirmation. The
+// caller holds s.mu.
 func (s *State) audit(r *Record) {
 	switch r.Type {
 	case RecordRun:
@@ -36,5 +37,8 @@ func (s *State) Approved(t time.Time, yes bool) error {
 	if yes {
 		answer = "yes"
 	}
-	return s.Append(Record{Type: RecordApproval, Time: t, Address: s.current, User: s.holder.User, Host: s.holder.Host, Answer: answer})
+	s.mu.Lock()
+	addr := s.current
+	s.mu.Unlock()
+	return s.Append(Record{Type: RecordApproval, Time: t, Address: addr, User: s.holder.User, Host: s.holder.Host, Answer: answer})
 }

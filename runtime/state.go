@@ -127,9 +127,10 @@ type Record struct {
 
 	// Who: on a run record, who ran it; on an approval record, who
 	// answered; on a reissue record, who asked (on an op-started record,
-	// Host is where the command runs). Answer is what they answered: "yes" or "no" at an approve
-	// step's prompt; on a run record, the answer to the run's confirmation
-	// ("yes", or "--auto-approve"), given at Answered.
+	// Host is where the command runs). Answer is what they answered:
+	// "yes" or "no" at an approve step's prompt; on a run record, the
+	// answer to the run's confirmation ("yes", or "--auto-approve"), given
+	// at Answered.
 	User     string     `json:"user,omitempty"`
 	Host     string     `json:"host,omitempty"`
 	Answer   string     `json:"answer,omitempty"`
@@ -174,6 +175,11 @@ type State struct {
 	// Confirmation is the answer to the run's confirmation, recorded on
 	// the next run record.
 	Confirmation *Approval
+	// Redact, if set, hides sensitive values in what is written to the
+	// journal and the snapshot: in a record's texts before they are
+	// encoded (an error quotes a command that quotes a value), then in the
+	// encoded line.
+	Redact func(string) string
 
 	// mu serializes Append: a step's operations may run concurrently.
 	mu      sync.Mutex
@@ -296,14 +302,21 @@ func ReadJournal(dir string) ([]Record, error) {
 
 // Append writes one record as one line, with one write call.
 func (s *State) Append(r Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.audit(&r)
-	b, err := json.Marshal(r)
+	w := r
+	if s.Redact != nil {
+		w.Error, w.Command = s.Redact(w.Error), s.Redact(w.Command)
+	}
+	b, err := json.Marshal(w)
 	if err != nil {
 		return err
 	}
+	if s.Redact != nil {
+		b = []byte(s.Redact(string(b)))
+	}
 	b = append(b, '\n')
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if _, err := s.journal.Write(b); err != nil {
 		return fmt.Errorf("writing the journal: %w", err)
 	}
@@ -327,6 +340,9 @@ func (s *State) WriteSnapshot(t time.Time, st *steps.Status) error {
 	b, err := json.Marshal(snapshot{Time: t, Status: st})
 	if err != nil {
 		return err
+	}
+	if s.Redact != nil {
+		b = []byte(s.Redact(string(b)))
 	}
 	return writeFileAtomic(filepath.Join(s.Dir, SnapshotFile), b, s.Sync)
 }

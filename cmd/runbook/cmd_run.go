@@ -24,6 +24,7 @@ import (
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/execdriver"
 	"github.com/runbookhq/runbook/runtime/pacemaker"
+	"github.com/runbookhq/runbook/runtime/redact"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/sim"
 	"github.com/runbookhq/runbook/steps/upgradenode"
@@ -100,6 +101,7 @@ func (a *app) loadRunbookDiags(path string, vars varArgs, requireValues bool) (*
 	if rb != nil {
 		files = rb.Files
 	}
+	a.hide(rb)
 	if len(diags) > 0 {
 		p := &diagPrinter{w: a.stderr, files: files, width: columns(a.stderr), color: a.color}
 		p.write(diags)
@@ -256,10 +258,20 @@ func openDriver(name string, rb *lang.Runbook, dir string, faults []sim.Fault) (
 		if rb.Exec == nil {
 			return nil, nil, errors.New(`the runbook declares no exec { ... } block in its cluster block, which the exec driver needs; rehearse it with --driver sim`)
 		}
-		log, err := os.OpenFile(filepath.Join(dir, runtime.ExecLogFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, runtime.FileMode)
+		logFile, err := os.OpenFile(filepath.Join(dir, runtime.ExecLogFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, runtime.FileMode)
 		if err != nil {
 			return nil, nil, err
 		}
+		// The log hides the sensitive values the commands are given.
+		hide := redact.New(rb.Secrets())
+		hidden := hide.NewWriter(logFile)
+		log := closer{hidden, func() error {
+			err := hidden.Flush()
+			if cerr := logFile.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		}}
 		ops := execdriver.OpsFunc(func(op string, s execdriver.Subject) (steps.Command, bool, error) {
 			return rb.Exec.Command(op, lang.Subject{Node: s.Node, Resource: s.Resource, License: s.License, To: s.To})
 		})
@@ -267,7 +279,7 @@ func openDriver(name string, rb *lang.Runbook, dir string, faults []sim.Fault) (
 		// operation, with its output and exit status; a status only when it
 		// differs from the last one logged, so that the polls of a long wait
 		// do not fill it.
-		d, err := execdriver.New(execdriver.Config{Ops: ops, Status: rb.Exec.Status, Dir: rb.Dir, Log: log, LogStatusChanges: true,
+		d, err := execdriver.New(execdriver.Config{Ops: ops, Status: rb.Exec.Status, Dir: rb.Dir, Log: log, LogStatusChanges: true, Redact: hide.String,
 			CommandTimeout: rb.Exec.CommandTimeout, InDoubtExitCodes: rb.Exec.InDoubtExitCodes})
 		if err != nil {
 			log.Close()
@@ -279,6 +291,14 @@ func openDriver(name string, rb *lang.Runbook, dir string, faults []sim.Fault) (
 	}
 	return nil, nil, fmt.Errorf("unknown driver %q", name)
 }
+
+// closer is a writer with its Close.
+type closer struct {
+	io.Writer
+	close func() error
+}
+
+func (c closer) Close() error { return c.close() }
 
 // openPacemaker builds the Pacemaker driver from the runbook's pacemaker
 // block: Pacemaker's tools and the version command run on a node through
@@ -473,7 +493,8 @@ func (a *app) run(args *runArgs) int {
 		confirmation = &runtime.Approval{Time: time.Now(), Answer: "yes"}
 	}
 
-	command := commandLine(a.argv)
+	hidden := redact.New(rb.Secrets())
+	command := hidden.String(commandLine(a.argv))
 	st, err := runtime.OpenState(dir, runtime.CurrentHolder(command))
 	var locked *runtime.LockedError
 	if errors.As(err, &locked) {
@@ -487,7 +508,8 @@ func (a *app) run(args *runArgs) int {
 	defer st.Close()
 	st.Sync = driver != "sim"
 	st.Confirmation = confirmation
-	if log, err := openRunLog(dir, command); err != nil {
+	st.Redact = hidden.String
+	if log, err := openRunLog(dir, command, hidden); err != nil {
 		fmt.Fprintf(a.stderr, "Warning: the run's output is not logged: %v\n", err)
 	} else {
 		defer log.Close()

@@ -46,5 +46,6 @@ func (a *app) validate(args *validateArgs) int {
 	if rb != nil {
 		files = rb.Files
 	}
+	a.hide(rb)
 	return a.validateView(args.View).Results(files, diags)
 }

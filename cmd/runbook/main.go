@@ -15,6 +15,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime/redact"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 )
@@ -49,6 +51,25 @@ type app struct {
 	color bool
 	// interactive is true when stdin and stdout are terminals.
 	interactive bool
+	// hidden are stdout and stderr once they hide the runbook's sensitive
+	// values (hide), to flush at the end.
+	hidden []*redact.Writer
+}
+
+// hide makes stdout and stderr hide the values of the runbook's sensitive
+// variables, before anything about the runbook is printed: diagnostics,
+// plans, events, status, the output of local commands.
+func (a *app) hide(rb *lang.Runbook) {
+	if rb == nil || len(a.hidden) > 0 {
+		return
+	}
+	r := redact.New(rb.Secrets())
+	if r == nil {
+		return
+	}
+	out, errw := r.NewWriter(a.stdout), r.NewWriter(a.stderr)
+	a.stdout, a.stderr = out, errw
+	a.hidden = append(a.hidden, out, errw)
 }
 
 // exitError carries an exit code out of a command. Its message, if any, has
@@ -94,6 +115,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.AddCommand(a.commands()...)
 
 	cmd, err := root.ExecuteC()
+	for _, w := range a.hidden {
+		w.Flush()
+	}
 	help := "runbook --help"
 	if cmd != nil && cmd != root {
 		help = cmd.CommandPath() + " --help"

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"sync"
 	"time"
+
+	"github.com/runbookhq/runbook/runtime/redact"
 )
 
 // runLogFile is the log of a run's output in its state directory: what the
@@ -18,20 +20,23 @@ const runLogFile = "run.log"
 // runLog is run.log, open for appending. Both of a run's output streams
 // write to it, through runOutput.
 type runLog struct {
-	mu  sync.Mutex
-	f   *os.File
+	mu sync.Mutex
+	f  *os.File
+	// w writes to f, hiding the runbook's sensitive values.
+	w   *redact.Writer
 	err error // the first write error; later writes are dropped
 }
 
 // openRunLog opens run.log in the state directory (0600: the output may
 // name the cluster's nodes and addresses) and starts the run's section with
-// the time and command line.
-func openRunLog(dir, command string) (*runLog, error) {
+// the time and command line. hide hides the runbook's sensitive values in
+// it.
+func openRunLog(dir, command string, hide *redact.Redactor) (*runLog, error) {
 	f, err := os.OpenFile(filepath.Join(dir, runLogFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	l := &runLog{f: f}
+	l := &runLog{f: f, w: hide.NewWriter(f)}
 	fmt.Fprintf(l, "--- %s %s (pid %d)\n", time.Now().UTC().Format(time.RFC3339), command, os.Getpid())
 	return l, nil
 }
@@ -46,7 +51,7 @@ func (l *runLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err == nil {
-		_, l.err = l.f.Write(ansiRE.ReplaceAll(p, nil))
+		_, l.err = l.w.Write(ansiRE.ReplaceAll(p, nil))
 	}
 	return len(p), nil
 }
@@ -54,6 +59,7 @@ func (l *runLog) Write(p []byte) (int, error) {
 func (l *runLog) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.w.Flush()
 	return l.f.Close()
 }
 

@@ -19,6 +19,9 @@ const defaultColumns = 78
 
 // columns returns the width to wrap text written to w to.
 func columns(w io.Writer) uint {
+	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+		w = u.Unwrap()
+	}
 	if f, ok := w.(*os.File); ok && isTerminal(f) {
 		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 20 {
 			return uint(min(width, 120))

@@ -39,6 +39,9 @@ type Config struct {
 	// Log, if set, receives every command line run, its captured output and
 	// its exit status: the run's log of what was done to the cluster.
 	Log io.Writer
+	// Redact, if set, hides sensitive values in the words of a command
+	// where it is shown (the log, errors); the command runs with them.
+	Redact func(string) string
 	// LogStatusChanges logs a successful status command only when its output
 	// differs from the last one logged, so that the polls of a long wait do
 	// not fill the log.
@@ -218,4 +221,19 @@ func logStream(b *bytes.Buffer, prefix string, c *capture) {
 	if c.dropped > 0 {
 		fmt.Fprintf(b, "  %s[%d more bytes not kept]\n", prefix, c.dropped)
 	}
+}
+
+// hidden is c with Redact applied to its words, for display.
+func hidden(c steps.Command, redact func(string) string) steps.Command {
+	if redact == nil {
+		return c
+	}
+	out := steps.Command{Shell: redact(c.Shell)}
+	if c.Argv != nil {
+		out.Argv = make([]string, len(c.Argv))
+		for i, w := range c.Argv {
+			out.Argv[i] = redact(w)
+		}
+	}
+	return out
 }

@@ -112,7 +112,7 @@ func (d *Driver) run(ctx context.Context, what string, c steps.Command, mutating
 	default:
 		return nil, fmt.Errorf("%s: the command is empty", what)
 	}
-	display := displayCommand(c)
+	display := displayCommand(hidden(c, d.cfg.Redact))
 	r := &result{exitCode: -1}
 	r.stdout.max, r.stderr.max = d.maxOutput, d.maxOutput
 	cmdErr := func(problem string, inDoubt bool, cause error) *CommandError {
