@@ -211,3 +211,46 @@ func TestExecShellInjection(t *testing.T) {
 		t.Errorf("exec.log has no leave of FS2 through the shell:\n%s", execLog)
 	}
 }
+
+// TestAuditApprovals: at a terminal, the journal records who confirmed the
+// run (on its run record) and who answered the approve step, when and
+// what: no (the run stops there), then yes in the resumed run.
+func TestAuditApprovals(t *testing.T) {
+	t.Parallel()
+	e := newExecEnv(t, 0)
+	args := []string{"run", "--state", e.state, e.hcl}
+	p := e.startPTY(nil, args...)
+	p.answer(t, "Enter a value:", "yes\r")
+	p.answer(t, "Type yes to approve:", "no\r")
+	if code, out := p.wait(t); code != exitStopped {
+		t.Fatalf("exit %d; want %d\n%s", code, exitStopped, out)
+	}
+	p = e.startPTY(nil, args...)
+	p.answer(t, "Enter a value:", "yes\r")
+	p.answer(t, "Type yes to approve:", "yes\r")
+	if code, out := p.wait(t); code != exitOK {
+		t.Fatalf("resumed run: exit %d; want 0\n%s", code, out)
+	}
+	recs, err := runtime.ReadJournal(e.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs, answers []string
+	for _, r := range recs {
+		switch r.Type {
+		case runtime.RecordRun:
+			if r.User == "" || r.Host == "" || r.Answered == nil || r.Answered.After(r.Time) {
+				t.Errorf("run record without who confirmed it, or when: %+v", r)
+			}
+			runs = append(runs, r.Answer)
+		case runtime.RecordApproval:
+			if r.User == "" || r.Host == "" || r.Time.IsZero() || r.Address != stepApprove {
+				t.Errorf("approval record without who, when or the step: %+v", r)
+			}
+			answers = append(answers, r.Answer)
+		}
+	}
+	if strings.Join(runs, ",") != "yes,yes" || strings.Join(answers, ",") != "no,yes" {
+		t.Errorf("the journal's run confirmations %q and approvals %q; want [yes yes] and [no yes]", runs, answers)
+	}
+}
