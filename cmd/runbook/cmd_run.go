@@ -451,7 +451,8 @@ func (a *app) run(args *runArgs) int {
 		}
 		return a.notStarted(args, "the runbook is invalid; nothing was run", nil)
 	}
-	stdout, stderr := &runOutput{w: a.stdout}, &runOutput{w: a.stderr}
+	stdout, stderr, flush := newRunOutputs(a.stdout, a.stderr)
+	defer flush()
 	a.stdout, a.stderr, notices.w = stdout, stderr, stderr
 	driver := args.Driver
 	if driver == "" {

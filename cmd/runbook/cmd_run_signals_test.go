@@ -305,3 +305,24 @@ func TestConfirmCtrlC(t *testing.T) {
 		t.Errorf("a journal was written (%v)", err)
 	}
 }
+
+// TestStalledTerminal: the terminal takes no output (Ctrl-S, as a
+// connection that dropped without a word does once its buffers are full).
+// The run does not wait for it: it goes on to the end, with all of its
+// output in run.log, and exits once it has waited a bounded time for the
+// terminal at the end.
+func TestStalledTerminal(t *testing.T) {
+	t.Parallel()
+	e := newExecEnv(t, 0)
+	p := e.startPTY(nil, e.runArgs()...)
+	if _, err := p.tty.Write([]byte("\x13")); err != nil { // Ctrl-S: XOFF
+		t.Fatal(err)
+	}
+	code, _ := p.wait(t)
+	log := e.runLog()
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0\nrun.log:\n%s", code, log)
+	}
+	wantContains(t, log, "Run complete: 10 steps done")
+	e.audit(false)
+}

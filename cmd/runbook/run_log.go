@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/runbookhq/runbook/runtime/redact"
@@ -63,40 +65,105 @@ func (l *runLog) Close() error {
 	return l.f.Close()
 }
 
-// runOutput is a run's stdout or stderr: each write goes to the stream and
-// to run.log (once it is open). It never fails: once the stream fails (the
-// terminal is gone, the reader of a pipe has exited), it is no longer
-// written, and the run goes on with its output in run.log only.
+// runOutput is a run's stdout or stderr: each write goes to run.log (once
+// it is open) at once, and to the stream through the run's outputQueue. It
+// never fails and never blocks: a terminal that stalls (a connection that
+// dropped without a word, Ctrl-S) or fails (it hung up, the reader of a pipe
+// has exited) must not stop a step half-way. Once the stream fails it is no
+// longer written, and the run goes on with its output in run.log only.
 type runOutput struct {
-	mu     sync.Mutex
+	q      *outputQueue
 	w      io.Writer
-	failed bool
-	log    *runLog
+	failed atomic.Bool
+	log    atomic.Pointer[runLog]
 }
 
 func (o *runOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	w, log := o.w, o.log
-	if o.failed {
-		w = nil
+	if l := o.log.Load(); l != nil {
+		l.Write(p)
 	}
-	o.mu.Unlock()
-	if w != nil {
-		if _, err := w.Write(p); err != nil {
-			o.mu.Lock()
-			o.failed = true
-			o.mu.Unlock()
-		}
-	}
-	if log != nil {
-		log.Write(p)
+	if !o.failed.Load() {
+		o.q.put(queued{o: o, p: bytes.Clone(p)})
 	}
 	return len(p), nil
 }
 
-// setLog starts copying to log.
-func (o *runOutput) setLog(log *runLog) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.log = log
+// setLog starts copying to log (nil: stops).
+func (o *runOutput) setLog(log *runLog) { o.log.Store(log) }
+
+// outputQueueSize bounds the writes waiting for a stalled terminal; past it
+// they are dropped from the terminal (run.log has them).
+const outputQueueSize = 4096
+
+// outputFlushLimit bounds the wait, at the end of a run, for a terminal to
+// take what is queued for it.
+const outputFlushLimit = 5 * time.Second
+
+// outputQueue writes the run's streams from one goroutine, in the order of
+// the writes across both.
+type outputQueue struct {
+	ch      chan queued
+	dropped atomic.Int64
+	// stderr is where the queue says how many writes it dropped (never
+	// stdout, which may be JSON lines).
+	stderr *runOutput
+}
+
+type queued struct {
+	o    *runOutput
+	p    []byte
+	done chan struct{} // a flush's marker
+}
+
+// newRunOutputs wraps a run's stdout and stderr.
+func newRunOutputs(stdout, stderr io.Writer) (out, errOut *runOutput, flush func()) {
+	q := &outputQueue{ch: make(chan queued, outputQueueSize)}
+	out, errOut = &runOutput{q: q, w: stdout}, &runOutput{q: q, w: stderr}
+	q.stderr = errOut
+	go q.loop()
+	return out, errOut, q.flush
+}
+
+func (q *outputQueue) put(it queued) {
+	select {
+	case q.ch <- it:
+	default:
+		q.dropped.Add(1)
+	}
+}
+
+func (q *outputQueue) loop() {
+	for it := range q.ch {
+		if it.done != nil {
+			close(it.done)
+			return
+		}
+		if it.o.failed.Load() {
+			continue
+		}
+		if n := q.dropped.Swap(0); n > 0 && !q.stderr.failed.Load() {
+			fmt.Fprintf(q.stderr.w, "[%d writes not shown: the terminal did not keep up; %s in the state directory has them]\n", n, runLogFile)
+		}
+		if _, err := it.o.w.Write(it.p); err != nil {
+			it.o.failed.Store(true)
+		}
+	}
+}
+
+// flush waits, for at most outputFlushLimit, until the streams have taken
+// what is queued, and ends the queue's goroutine: later writes reach
+// run.log only.
+func (q *outputQueue) flush() {
+	done := make(chan struct{})
+	limit := time.NewTimer(outputFlushLimit)
+	defer limit.Stop()
+	select {
+	case q.ch <- queued{done: done}:
+	case <-limit.C:
+		return
+	}
+	select {
+	case <-done:
+	case <-limit.C:
+	}
 }
