@@ -388,6 +388,7 @@ func openPacemaker(rb *lang.Runbook) (steps.Driver, func() error, error) {
 // counts as an answer.
 func (a *app) confirm(ctx context.Context, stop <-chan struct{}, question, hint string) (bool, error) {
 	fmt.Fprintf(a.stdout, "%s\n  %s ", question, hint)
+	a.flushHidden() // the prompt, whole
 	a.prompting.Store(true)
 	defer a.prompting.Store(false)
 	line, err := a.readLine(ctx, stop)
@@ -434,13 +435,22 @@ func (a *app) readLine(ctx context.Context, stop <-chan struct{}) (string, error
 }
 
 func (a *app) run(args *runArgs) int {
-	// From the start, a signal stops the run in order (onSignals), and a
-	// closed stdout or terminal does not end it: its output goes on to
-	// run.log in the state directory once that is open.
+	// From the start, a closed or stalled stdout or terminal does not end
+	// or hold up the run: its output goes on to run.log in the state
+	// directory once that is open; and a signal stops the run in order
+	// (onSignals).
+	stdout, stderr, flush := newRunOutputs(a.stdout, a.stderr)
+	defer func() {
+		// What the writers that hide sensitive values (a.hide, around
+		// these) hold back goes to the queue before it is flushed.
+		a.flushHidden()
+		flush()
+	}()
+	a.stdout, a.stderr = stdout, stderr
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	stop := make(chan struct{})
-	notices := &noticeBoard{w: a.stderr}
+	notices := &noticeBoard{w: stderr}
 	stopSignals := a.onSignals(stop, cancel, notices.notice)
 	defer stopSignals()
 
@@ -451,9 +461,6 @@ func (a *app) run(args *runArgs) int {
 		}
 		return a.notStarted(args, "the runbook is invalid; nothing was run", nil)
 	}
-	stdout, stderr, flush := newRunOutputs(a.stdout, a.stderr)
-	defer flush()
-	a.stdout, a.stderr, notices.w = stdout, stderr, stderr
 	driver := args.Driver
 	if driver == "" {
 		driver = ownDriver(rb)
@@ -513,11 +520,14 @@ func (a *app) run(args *runArgs) int {
 	if log, err := openRunLog(dir, command, hidden); err != nil {
 		fmt.Fprintf(a.stderr, "Warning: the run's output is not logged: %v\n", err)
 	} else {
-		defer log.Close()
 		stdout.setLog(log)
 		stderr.setLog(log)
-		defer stdout.setLog(nil)
-		defer stderr.setLog(nil)
+		defer func() {
+			a.flushHidden()
+			stdout.setLog(nil)
+			stderr.setLog(nil)
+			log.Close()
+		}()
 	}
 	for _, addr := range args.Reissue {
 		if err := runtime.CheckReissue(st.Records(), addr); err != nil {

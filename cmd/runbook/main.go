@@ -72,6 +72,14 @@ func (a *app) hide(rb *lang.Runbook) {
 	a.hidden = append(a.hidden, out, errw)
 }
 
+// flushHidden writes out what the writers that hide sensitive values hold
+// back (the tail of a write that could be the start of a value).
+func (a *app) flushHidden() {
+	for _, w := range a.hidden {
+		w.Flush()
+	}
+}
+
 // exitError carries an exit code out of a command. Its message, if any, has
 // already been printed.
 type exitError struct{ code int }
@@ -115,9 +123,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.AddCommand(a.commands()...)
 
 	cmd, err := root.ExecuteC()
-	for _, w := range a.hidden {
-		w.Flush()
-	}
+	a.flushHidden()
 	help := "runbook --help"
 	if cmd != nil && cmd != root {
 		help = cmd.CommandPath() + " --help"

@@ -88,6 +88,9 @@ func (o *runOutput) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Unwrap returns the stream, for the terminal's width.
+func (o *runOutput) Unwrap() io.Writer { return o.w }
+
 // setLog starts copying to log (nil: stops).
 func (o *runOutput) setLog(log *runLog) { o.log.Store(log) }
 

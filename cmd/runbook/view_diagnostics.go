@@ -19,7 +19,11 @@ const defaultColumns = 78
 
 // columns returns the width to wrap text written to w to.
 func columns(w io.Writer) uint {
-	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+	for {
+		u, ok := w.(interface{ Unwrap() io.Writer })
+		if !ok {
+			break
+		}
 		w = u.Unwrap()
 	}
 	if f, ok := w.(*os.File); ok && isTerminal(f) {
