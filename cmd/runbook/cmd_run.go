@@ -103,7 +103,8 @@ func (a *app) loadRunbookDiags(path string, vars varArgs, requireValues bool) (*
 	}
 	a.hide(rb)
 	if len(diags) > 0 {
-		p := &diagPrinter{w: a.stderr, files: files, width: columns(a.stderr), color: a.color}
+		p := &diagPrinter{w: a.stderr, files: files, width: columns(a.stderr), color: a.color,
+			hint: fmt.Sprintf("`runbook validate --json %s` lists them all", path)}
 		p.write(diags)
 	}
 	if diags.HasErrors() || rb == nil {

@@ -24,7 +24,8 @@ func (v *fmtView) Skipped(name string) {
 }
 
 func (v *fmtView) Diagnostics(name string, src []byte, diags hcl.Diagnostics) {
-	p := &diagPrinter{w: v.stderr, files: singleFile(name, src), width: v.width, color: v.color}
+	p := &diagPrinter{w: v.stderr, files: singleFile(name, src), width: v.width, color: v.color,
+		hint: fmt.Sprintf("`runbook validate --json %s` lists them all", name)}
 	p.write(diags)
 	fmt.Fprintf(v.stderr, "%s was not formatted: fix its syntax first.\n", name)
 }
