@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -78,10 +79,10 @@ func shellCommand(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Dia
 // value is left as it is. inTemplate converts a number or a bool to a
 // string, as a template does.
 func shellWord(expr hcl.Expression, ctx *hcl.EvalContext, inTemplate bool) (cty.Value, hcl.Diagnostics) {
-	return shellWordIn(expr, ctx, inTemplate, ShellQuote)
+	return shellWordIn(expr, ctx, inTemplate, func(s string) (string, error) { return ShellQuote(s), nil })
 }
 
-func shellWordIn(expr hcl.Expression, ctx *hcl.EvalContext, inTemplate bool, quote func(string) string) (cty.Value, hcl.Diagnostics) {
+func shellWordIn(expr hcl.Expression, ctx *hcl.EvalContext, inTemplate bool, quote func(string) (string, error)) (cty.Value, hcl.Diagnostics) {
 	v, diags := expr.Value(ctx)
 	if diags.HasErrors() {
 		return cty.DynamicVal, diags
@@ -102,7 +103,12 @@ func shellWordIn(expr hcl.Expression, ctx *hcl.EvalContext, inTemplate bool, quo
 	if uv.Type() != cty.String || !uv.IsKnown() || uv.IsNull() || isRaw(expr) {
 		return v, diags
 	}
-	return cty.StringVal(quote(uv.AsString())).WithMarks(marks), diags
+	q, err := quote(uv.AsString())
+	if err != nil {
+		return cty.DynamicVal, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value in a command",
+			Detail: strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + ".", Subject: expr.Range().Ptr()})
+	}
+	return cty.StringVal(q).WithMarks(marks), diags
 }
 
 // shellTemplate renders a template: its literal text as written, each
@@ -267,14 +273,28 @@ func shellFor(j *hclsyntax.TemplateJoinExpr, ctx *hcl.EvalContext, lx *shellLexe
 
 // shellLexer follows the quoting of a shell command's text, as far as it
 // matters to put a value into it as one word: outside quotes, inside '...',
-// inside "...", and in the new contexts $(...), (...) and `...` open.
+// inside "...", in the new contexts $(...), (...) and `...` open, in
+// $((...)), and in the body of a here-document.
 type shellLexer struct {
-	// stack holds the open contexts: '\'', '"', '(' or '`'; empty is
-	// outside any.
+	// stack holds the open contexts: '\'', '"', '(', '`' or 'A'
+	// ($((...))); empty is outside any.
 	stack []byte
 	// backslash is set when the text so far ends with an escaping
 	// backslash.
 	backslash bool
+	// heredocs are the here-documents whose bodies start at the next
+	// line; body is the one whose body the text is in, and line that
+	// body's current line so far.
+	heredocs []heredoc
+	body     *heredoc
+	line     strings.Builder
+}
+
+// heredoc is a here-document: <<DELIM, <<-DELIM (leading tabs stripped),
+// and with a quoted DELIM, a body the shell leaves as it is.
+type heredoc struct {
+	delim         string
+	quoted, strip bool
 }
 
 func (lx *shellLexer) top() byte {
@@ -291,9 +311,19 @@ func (lx *shellLexer) pop()        { lx.stack = lx.stack[:len(lx.stack)-1] }
 func (lx *shellLexer) feed(text string) {
 	for i := 0; i < len(text); i++ {
 		c := text[i]
+		if lx.body != nil {
+			lx.bodyByte(c)
+			continue
+		}
 		if lx.backslash {
 			lx.backslash = false
 			continue
+		}
+		next := func(k int) byte {
+			if i+k < len(text) {
+				return text[i+k]
+			}
+			return 0
 		}
 		switch top := lx.top(); {
 		case top == '\'':
@@ -308,8 +338,19 @@ func (lx *shellLexer) feed(text string) {
 				lx.pop()
 			case c == '`':
 				lx.push('`')
-			case c == '$' && i+1 < len(text) && text[i+1] == '(':
+			case c == '$' && next(1) == '(' && next(2) == '(':
+				lx.push('A')
+				i += 2
+			case c == '$' && next(1) == '(':
 				lx.push('(')
+				i++
+			}
+		case top == 'A':
+			switch {
+			case c == '(':
+				lx.push('(')
+			case c == ')' && next(1) == ')':
+				lx.pop()
 				i++
 			}
 		default: // outside quotes, or in $(...), (...) or `...`
@@ -324,36 +365,132 @@ func (lx *shellLexer) feed(text string) {
 				lx.pop()
 			case c == '`':
 				lx.push('`')
+			case c == '$' && next(1) == '(' && next(2) == '(':
+				lx.push('A')
+				i += 2
 			case c == '(':
 				lx.push('(')
 			case c == ')' && top == '(':
 				lx.pop()
+			case c == '<' && next(1) == '<' && next(2) != '<':
+				i += lx.heredocOp(text[i+2:]) + 1
+			case c == '\n' && len(lx.heredocs) > 0:
+				lx.startBody()
 			}
 		}
 	}
 }
 
+// heredocOp reads the delimiter after a << and returns how many bytes of
+// rest it took.
+func (lx *shellLexer) heredocOp(rest string) int {
+	h := heredoc{}
+	n := 0
+	if strings.HasPrefix(rest, "-") {
+		h.strip = true
+		n++
+	}
+	for n < len(rest) && (rest[n] == ' ' || rest[n] == '\t') {
+		n++
+	}
+	var delim strings.Builder
+	for n < len(rest) {
+		c := rest[n]
+		if c == '\'' || c == '"' {
+			h.quoted = true
+			end := strings.IndexByte(rest[n+1:], c)
+			if end < 0 {
+				delim.WriteString(rest[n+1:])
+				n = len(rest)
+				break
+			}
+			delim.WriteString(rest[n+1 : n+1+end])
+			n += end + 2
+			continue
+		}
+		if c == '\\' {
+			h.quoted = true
+			n++
+			continue
+		}
+		if strings.IndexByte(" \t\n;&|<>()", c) >= 0 {
+			break
+		}
+		delim.WriteByte(c)
+		n++
+	}
+	h.delim = delim.String()
+	lx.heredocs = append(lx.heredocs, h)
+	return n
+}
+
+// startBody enters the body of the first pending here-document.
+func (lx *shellLexer) startBody() {
+	h := lx.heredocs[0]
+	lx.heredocs = lx.heredocs[1:]
+	lx.body = &h
+	lx.line.Reset()
+}
+
+// bodyByte reads a byte of a here-document's body: a line that is its
+// delimiter ends it.
+func (lx *shellLexer) bodyByte(c byte) {
+	if c != '\n' {
+		lx.line.WriteByte(c)
+		return
+	}
+	line := lx.line.String()
+	lx.line.Reset()
+	if lx.body.strip {
+		line = strings.TrimLeft(line, "\t")
+	}
+	if line != lx.body.delim {
+		return
+	}
+	lx.body = nil
+	if len(lx.heredocs) > 0 {
+		lx.startBody()
+	}
+}
+
 // escaped reports whether the text ends with an escaping backslash.
-func (lx *shellLexer) escaped() bool { return lx.backslash }
+func (lx *shellLexer) escaped() bool { return lx.backslash && lx.body == nil }
 
 // quote quotes a value as one word where the text has got to.
-func (lx *shellLexer) quote(s string) string {
+func (lx *shellLexer) quote(s string) (string, error) {
+	if h := lx.body; h != nil {
+		// In a here-document's body: a line of the value could end it.
+		if strings.ContainsAny(s, "\n\r") {
+			return "", errors.New("the value goes into the body of a here-document (<<" + h.delim + "), and holds a line break, which could end it. Write the value to a file, or pass it as an argument")
+		}
+		if !h.quoted {
+			// Expanded as in "...", but " stays as it is.
+			s = escapeBytes(s, "$`\\")
+		}
+		lx.line.WriteString(s)
+		return s, nil
+	}
 	switch lx.top() {
 	case '\'':
 		// Inside '...': only a quote ends it.
-		return strings.ReplaceAll(s, "'", `'\''`)
+		return strings.ReplaceAll(s, "'", `'\''`), nil
 	case '"':
 		// Inside "...": $, `, " and \ keep their meaning.
-		var b strings.Builder
-		for i := 0; i < len(s); i++ {
-			if strings.IndexByte("$`\"\\", s[i]) >= 0 {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(s[i])
-		}
-		return b.String()
+		return escapeBytes(s, "$`\"\\"), nil
 	}
-	return ShellQuote(s)
+	return ShellQuote(s), nil
+}
+
+// escapeBytes puts a backslash before each byte of s that is in special.
+func escapeBytes(s, special string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(special, s[i]) >= 0 {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // isRaw reports whether expr is a call of raw.

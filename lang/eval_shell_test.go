@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,5 +112,52 @@ func TestShellQuotingJSON(t *testing.T) {
 	}
 	if got, want := rb.Steps[0].Args.Command("command").Shell, `printf '<%s>\n' '10.0.0.2; touch pwned'`; got != want {
 		t.Errorf("command = %s; want %s", got, want)
+	}
+}
+
+// TestShellQuotingHeredoc: a value in the body of a here-document is
+// escaped for it (expanded or not, by its delimiter's quoting) and may not
+// hold a line break, which could end it; << in $((...)) is a shift.
+func TestShellQuotingHeredoc(t *testing.T) {
+	dir := t.TempDir()
+	pwned := filepath.Join(dir, "pwned")
+	cmds := map[string]string{
+		"expanded": "<<-EOT\n  cat <<EOF\n  <${var.v}>\n  EOF\n  printf '<%s>\\n' ${var.v}\nEOT",
+		"quoted":   "<<-EOT\n  cat <<-'EOF'\n  \t<${var.v}>\n  EOF\n  printf '<%s>\\n' ${var.v}\nEOT",
+		"shift":    `"printf '<%s>\\n' $((1<<2)) ${var.v}"`,
+	}
+	for _, v := range []string{`$(touch ` + pwned + ") `touch " + pwned + "` \\ \"q\" 'q' $HOME", "EOF", "two\nlines"} {
+		src := header + "variable \"v\" {\n  type = string\n}\n"
+		for name, c := range cmds {
+			src += "step \"exec\" \"" + name + "\" {\n  command = " + c + "\n}\n"
+		}
+		rb, diags := load(t, src, Options{Vars: []string{"v=" + v}})
+		if strings.Contains(v, "\n") {
+			if got := summaries(diags); !slices.Contains(got, "Invalid value in a command") {
+				t.Errorf("value %q in a here-document: %v; want Invalid value in a command", v, diags)
+			}
+			continue
+		}
+		if diags.HasErrors() {
+			t.Fatalf("value %q: %v", v, diags)
+		}
+		for _, s := range rb.Steps {
+			cmd := s.Args.Command("command").Shell
+			out, err := exec.Command("/bin/sh", "-c", cmd).Output()
+			if err != nil {
+				t.Errorf("%s with %q: sh -c %q: %v", s.Address, v, cmd, err)
+				continue
+			}
+			want := "<" + v + ">\n<" + v + ">\n"
+			if strings.HasSuffix(s.Address, "shift") {
+				want = "<4>\n<" + v + ">\n"
+			}
+			if string(out) != want {
+				t.Errorf("%s with %q: sh -c %q printed %q; want %q", s.Address, v, cmd, out, want)
+			}
+		}
+		if _, err := os.Stat(pwned); err == nil {
+			t.Fatalf("a value ran as a command: %s exists", pwned)
+		}
 	}
 }
