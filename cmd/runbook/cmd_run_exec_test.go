@@ -88,6 +88,13 @@ type execEnv struct {
 // it, whose upgraded nodes reboot for rebootDelay.
 func newExecEnv(t *testing.T, rebootDelay time.Duration) *execEnv {
 	t.Helper()
+	return newExecEnvWith(t, rebootDelay, nil)
+}
+
+// newExecEnvWith is newExecEnv with the stand-in's description changed by
+// edit first.
+func newExecEnvWith(t *testing.T, rebootDelay time.Duration, edit func(*standincheck.Description)) *execEnv {
+	t.Helper()
 	runbook, standin := buildExecBins(t)
 	dir := t.TempDir()
 	e := &execEnv{t: t, runbook: runbook, standin: standin,
@@ -108,6 +115,9 @@ func newExecEnv(t *testing.T, rebootDelay time.Duration) *execEnv {
 		},
 		Licenses:    []standincheck.License{{Product: "NetWare 6.5 Cluster Server", Version: "6.5", MinNodes: 3}},
 		RebootDelay: rebootDelay.String(),
+	}
+	if edit != nil {
+		edit(&desc)
 	}
 	descJSON, err := json.Marshal(desc)
 	if err != nil {

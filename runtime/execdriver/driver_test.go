@@ -58,7 +58,7 @@ func TestEveryOperation(t *testing.T) {
 	resourceOn(st, "POOL1_SERVER", "running", "FS2")
 	must(d.Upgrade(ctx, fs1, "6.5"))
 	st = mustStatus(t, d)
-	if got := st.Nodes["FS1"]; got != (steps.NodeStatus{Version: "6.5", State: "up"}) {
+	if got := st.Nodes["FS1"]; got != (steps.NodeStatus{Version: "6.5", State: "up", Media: "6.0"}) {
 		t.Errorf("FS1 after upgrade: %+v", got)
 	}
 	resourceOn(st, "POOL1_SERVER", "running", "FS1") // auto failback

@@ -25,6 +25,8 @@
 // run: on a node that has not refreshed the upgraded media), or upgrade: a
 // shared resource taken offline once every node runs a version above the
 // media's, awaiting the media upgrade, as in the simulator (steps/sim).
+// The description's offline_as = "offline" reports the latter as offline on
+// no node. Each node reports the media version it has read.
 //
 // An upgraded node stays down for the description's reboot_delay
 // ($STANDIN_REBOOT_DELAY overrides it) and rejoins at the first command after

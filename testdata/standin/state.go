@@ -24,6 +24,10 @@ type state struct {
 	Refreshed       map[string]bool `json:"refreshed,omitempty"`
 	Faults          faultSet        `json:"faults,omitempty"`
 	Seq             int             `json:"seq"`
+
+	// MediaBefore is the media version before the upgrade: what the nodes
+	// that have not refreshed read.
+	MediaBefore string `json:"media_before,omitempty"`
 }
 
 type nodeState struct {
@@ -73,6 +77,9 @@ func newState(d standincheck.Description) (*state, error) {
 	if _, err := st.rebootDelay(); err != nil {
 		return nil, err
 	}
+	if d.OfflineAs != "" && d.OfflineAs != steps.ResourceUpgrade && d.OfflineAs != steps.ResourceOffline {
+		return nil, fmt.Errorf("offline_as %q; want upgrade or offline", d.OfflineAs)
+	}
 	return st, nil
 }
 
@@ -119,10 +126,19 @@ func (st *state) clone() *state {
 func (st *state) status() *steps.Status {
 	s := steps.NewStatus()
 	for name, n := range st.Nodes {
-		s.SetNode(name, steps.NodeStatus{Version: n.Version, State: n.State})
+		media := st.Media
+		if st.MediaUpgradedOn != "" && !st.Refreshed[name] {
+			media = st.MediaBefore
+		}
+		s.SetNode(name, steps.NodeStatus{Version: n.Version, State: n.State, Media: media})
 	}
 	for name, r := range st.Resources {
-		s.SetResource(name, steps.ResourceStatus{State: r.State, Node: r.Node})
+		rs := steps.ResourceStatus{State: r.State, Node: r.Node}
+		if rs.State == steps.ResourceUpgrade && st.Desc.OfflineAs == steps.ResourceOffline {
+			// Reported as a plain offline resource, on no node.
+			rs = steps.ResourceStatus{State: steps.ResourceOffline}
+		}
+		s.SetResource(name, rs)
 	}
 	s.Licenses = append([]steps.LicenseStatus{}, st.Licenses...)
 	s.MediaVersion = st.Media
@@ -307,7 +323,7 @@ func (st *state) apply(args []string, now time.Time, faults faultSet) ([]string,
 				return nil, fmt.Errorf("resource %s is still %s on %s; bring every shared resource offline first", r.Name, rs.State, rs.Node)
 			}
 		}
-		st.Media, st.MediaUpgradedOn = n.Version, args[1]
+		st.MediaBefore, st.Media, st.MediaUpgradedOn = st.Media, n.Version, args[1]
 		st.Refreshed = map[string]bool{args[1]: true}
 		ev = append(ev, fmt.Sprintf("media upgraded to %s on %s", n.Version, args[1]))
 

@@ -40,6 +40,10 @@ type Description struct {
 	// a Go duration; "" or "0s" rejoins at once. STANDIN_REBOOT_DELAY
 	// overrides it.
 	RebootDelay string `json:"reboot_delay,omitempty"`
+	// OfflineAs is how status reports a shared resource taken offline for
+	// the media upgrade: "upgrade" (the default), or "offline", on no node,
+	// as a status command that knows no upgrade state would.
+	OfflineAs string `json:"offline_as,omitempty"`
 }
 
 // Node is a node of a Description, in the version it runs at first.
