@@ -46,10 +46,10 @@ func stepBefore(dir string, recs []Record, addr string) *steps.Status {
 }
 
 // ended returns the operations of the step at addr, since it last ended,
-// whose commands are known to have ended: those announced before a record
-// of the step's outcome by the run that issued them (it waits for every
-// command it started, or stops it, before it journals the step in doubt).
-// Those announced after the step's last record belong to a run that died
+// whose commands are known to have ended: those with an outcome record, and
+// those announced before a record of the step's outcome by the run that
+// issued them (it waits for every command it started, or stops it, before
+// it journals the step in doubt). The others belong to a run that died
 // while they ran: they may still be under way.
 func ended(recs []Record, addr string) map[string]bool {
 	var out map[string]bool
@@ -61,6 +61,12 @@ func ended(recs []Record, addr string) map[string]bool {
 		switch {
 		case rec.Type == RecordOp:
 			open = append(open, rec.Op)
+		case rec.Type == RecordOpEnd:
+			// Its run saw its command end, whatever the outcome.
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[rec.Op] = true
 		case rec.Type != RecordStep:
 		case rec.Status == StatusStarted:
 		case rec.Status == StatusInDoubt:

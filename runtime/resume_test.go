@@ -20,6 +20,8 @@ func TestEnded(t *testing.T) {
 		{"then died", []Record{step(StatusStarted), op("offline P1"), step(StatusInDoubt), step(StatusStarted), op("media_upgrade N1")},
 			map[string]bool{"offline P1": true}},
 		{"failed: over", []Record{step(StatusStarted), op("offline P1"), step(StatusInDoubt), step(StatusFailed)}, nil},
+		{"outcome recorded", []Record{step(StatusStarted), op("offline P1"), {Type: RecordOpEnd, Address: a, Op: "offline P1", Outcome: OpOK}, op("media_upgrade N1")},
+			map[string]bool{"offline P1": true}},
 		{"other step", []Record{{Type: RecordOp, Address: "x", Op: "leave N1"}, {Type: RecordStep, Address: "x", Status: StatusInDoubt}}, nil},
 	} {
 		if diff := cmp.Diff(tc.want, ended(tc.recs, a)); diff != "" {
