@@ -61,10 +61,10 @@ func badRunbookName(name string) string {
 	switch {
 	case name == "":
 		return "is empty"
-	case strings.HasPrefix(name, "."):
-		return "starts with a dot (a hidden directory, or . and .. that leave .runbook/)"
 	case strings.ContainsAny(name, `/\`):
 		return "holds a slash, which would put the state directory elsewhere"
+	case strings.HasPrefix(name, "."):
+		return "starts with a dot (a hidden directory, or . and .. that leave .runbook/)"
 	case strings.Contains(name, "@"):
 		return "holds an @, which separates the driver of a rehearsal's state directory (.runbook/NAME@sim)"
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:

@@ -540,7 +540,11 @@ func (p *parser) warnShellCommand(expr hcl.Expression, v cty.Value) {
 		return
 	}
 	p.shellWarned[rng] = true
-	if vars := p.varsOf(expr); len(vars) > 0 {
+	if vars := p.rawVarsOf(expr); len(vars) > 0 {
+		p.warnf(rng, "Variable in a shell command",
+			"This command runs under /bin/sh -c with the value of %s in it unquoted, by raw(...): the shell reads the value as shell code, so whoever sets the variable can run any command here. Keep raw(...) for values you vouch for, or write the command as a list, as in [\"ssh\", \"root@${node.address}\", \"cluster\", \"leave\"].",
+			joinWith(vars, "and"))
+	} else if vars := p.varsOf(expr); len(vars) > 0 {
 		p.warnf(rng, "Variable in a shell command",
 			"This command runs under /bin/sh -c with the value of %s in it. The value is quoted, so it reaches the command as one word; but a program that hands its arguments to another shell (ssh, su -c, sh -c) makes that shell read the value again, unquoted. Write the command as a list, as in [\"ssh\", \"root@${node.address}\", \"cluster\", \"leave\"], and keep such values out of what a remote shell reads.",
 			joinWith(vars, "and"))
@@ -566,6 +570,32 @@ func isWholeValue(expr hcl.Expression) bool {
 		return true
 	}
 	return false
+}
+
+// rawVarsOf lists the variables whose values a command puts into the
+// shell's text through raw(...).
+func (p *parser) rawVarsOf(expr hcl.Expression) []string {
+	syn, ok := expr.(hclsyntax.Expression)
+	if !ok {
+		return nil
+	}
+	set := map[string]bool{}
+	hclsyntax.VisitAll(syn, func(n hclsyntax.Node) hcl.Diagnostics {
+		if call, ok := n.(*hclsyntax.FunctionCallExpr); ok && call.Name == "raw" {
+			for _, a := range call.Args {
+				for _, v := range p.varsOf(a) {
+					set[v] = true
+				}
+			}
+		}
+		return nil
+	})
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // varsOf lists the variables an expression's value comes from: var.NAME,
