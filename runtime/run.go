@@ -29,6 +29,9 @@ type runner struct {
 	// lastOp is the last driver operation the step in flight issued, "" if
 	// none yet: what was in flight when a run is aborted.
 	lastOp string
+	// journaling is set once this invocation's run record is written: its
+	// changes and its end are journaled too.
+	journaling bool
 }
 
 func (r *runner) emit(e Event) {
@@ -70,6 +73,7 @@ func Run(ctx context.Context, rb *Runbook, opts Options) *Result {
 	r := &runner{rb: rb, opts: opts, ctx: ctx, res: &Result{Start: opts.Driver.Now()}}
 	r.run()
 	r.finish()
+	r.journalEnd()
 	return r.res
 }
 
@@ -151,10 +155,12 @@ func (r *runner) run() {
 		return
 	}
 	if r.opts.State != nil {
-		if err := r.opts.State.Append(Record{Type: RecordRun, Time: r.now(), Runbook: r.rb.Name, Driver: r.opts.DriverName, Command: r.opts.Command}); err != nil {
+		if err := r.opts.State.Append(Record{Type: RecordRun, Time: r.now(), Runbook: r.rb.Name, Driver: r.opts.DriverName, Command: r.opts.Command,
+			RunbookVersion: r.opts.RunbookVersion, SHA256: r.opts.RunbookSHA256}); err != nil {
 			r.fail(OutcomeError, err.Error(), "")
 			return
 		}
+		r.journaling = true
 		r.crash("after journal write")
 		for _, rec := range reissue {
 			if err := r.journal(rec); err != nil {
@@ -209,7 +215,7 @@ func (r *runner) run() {
 	if r.obs.settle <= 0 {
 		r.obs.settle = DefaultSettle
 	}
-	r.env = &steps.Env{Cluster: r.rb.Cluster, Driver: r.obs, Poll: r.opts.Poll, Logf: r.logf,
+	r.env = &steps.Env{Cluster: r.rb.Cluster, Driver: r.obs, Poll: r.opts.Poll, Logf: r.logf, Waiting: r.waiting,
 		Prompt: r.opts.Prompt, AutoApprove: r.opts.AutoApprove, Rehearsal: r.opts.Rehearsal, Output: r.opts.Output, Dir: r.opts.Dir}
 
 	earlier, continued := 0, 0
@@ -340,6 +346,7 @@ func (r *runner) onChange(t time.Time, c Change) {
 		e.Step = r.cur.Address
 		r.cur.Changes = append(r.cur.Changes, c)
 	}
+	r.journalChange(e)
 	r.emit(e)
 }
 

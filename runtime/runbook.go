@@ -89,6 +89,9 @@ type Options struct {
 	DriverName string
 	// Command is recorded in the journal ("runbook run ...").
 	Command string
+	// RunbookVersion and RunbookSHA256 (the runbook's own version, and a
+	// hash of its text) are recorded in the journal's run record.
+	RunbookVersion, RunbookSHA256 string
 
 	// Poll is how often steps read status while waiting.
 	Poll time.Duration
@@ -105,6 +108,10 @@ type Options struct {
 
 	// Events receives every event, in order. It may be nil.
 	Events func(Event)
+	// Waiting, if set, is told on every status read of a wait what the
+	// step in flight waits for and what is still pending
+	// (steps.Env.Waiting): a live view shows it; it is not an event.
+	Waiting func(step, what, pending string)
 
 	// Stop, when closed, stops the run after the step in flight.
 	Stop <-chan struct{}

@@ -115,7 +115,8 @@ type Record struct {
 	// of another boot is gone), and Host that machine.
 	Pgid int    `json:"pgid,omitempty"`
 	Boot string `json:"boot,omitempty"`
-	// Outcome is an op-end record's: OpOK, OpFailed or OpInDoubt.
+	// Outcome is an op-end record's: OpOK, OpFailed or OpInDoubt; an end
+	// record's: the run's outcome (OutcomeCompleted, ...).
 	Outcome string `json:"outcome,omitempty"`
 	// Ops are the operations a reissue record issues again.
 	Ops []string `json:"ops,omitempty"`
@@ -135,6 +136,23 @@ type Record struct {
 	Host     string     `json:"host,omitempty"`
 	Answer   string     `json:"answer,omitempty"`
 	Answered *time.Time `json:"answered,omitempty"`
+	// RunbookVersion and SHA256 identify the runbook's text the run
+	// record's invocation ran.
+	RunbookVersion string `json:"runbook_version,omitempty"`
+	SHA256         string `json:"sha256,omitempty"`
+
+	// Change is what a change record observed (Address: the step in
+	// flight, if any).
+	Change *Change `json:"change,omitempty"`
+
+	// End records: how an invocation ended (Outcome: the run's outcome),
+	// and each resource's downtime as its summary reported it.
+	// DowntimeCumulative says whether that downtime counts from the
+	// state's first run (a driver that accounts for it, the simulator) or
+	// from this invocation's start.
+	Message            string             `json:"message,omitempty"`
+	Downtime           map[string]Seconds `json:"downtime_seconds,omitempty"`
+	DowntimeCumulative bool               `json:"downtime_cumulative,omitempty"`
 }
 
 // Record types.
@@ -154,6 +172,11 @@ const (
 	// RecordReissue records that the operator asked (run --reissue) to
 	// issue a step's operations in doubt again: who, when, which.
 	RecordReissue = "reissue"
+	// RecordChange is a change of the cluster the run observed, at the
+	// time it saw it: what the report's timeline is drawn from.
+	RecordChange = "change"
+	// RecordEnd is how an invocation ended (absent when it was killed).
+	RecordEnd = "end"
 )
 
 // Outcomes of an operation, on its op-end record.

@@ -48,6 +48,9 @@ func WaitFor(ctx context.Context, env *Env, deadline time.Time, what string, con
 		if pending == "" {
 			return st, nil
 		}
+		if env.Waiting != nil {
+			env.Waiting(what, pending)
+		}
 		now := clock.Now()
 		if !now.Before(deadline) {
 			return st, &TimeoutError{What: what, Waited: now.Sub(start).Round(time.Second), Pending: pending}

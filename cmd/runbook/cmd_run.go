@@ -25,6 +25,7 @@ import (
 	"github.com/runbookhq/runbook/runtime/execdriver"
 	"github.com/runbookhq/runbook/runtime/pacemaker"
 	"github.com/runbookhq/runbook/runtime/redact"
+	"github.com/runbookhq/runbook/runtime/report"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/sim"
 	"github.com/runbookhq/runbook/steps/upgradenode"
@@ -480,7 +481,8 @@ func (a *app) run(args *runArgs) int {
 	}
 
 	confirmation := &runtime.Approval{Time: time.Now(), Answer: "--auto-approve"}
-	plan := a.predict(rb, rrb)
+	planned := a.predictEvents(rb, rrb)
+	plan := planned.res
 	predicted := map[string]time.Duration{}
 	for _, s := range plan.Steps {
 		predicted[s.Address] = s.Duration
@@ -592,26 +594,36 @@ func (a *app) run(args *runArgs) int {
 	}
 	prompt = auditPrompt(st, drv, prompt)
 	res := runtime.Run(ctx, rrb, runtime.Options{
-		Registry:    a.registry,
-		Driver:      drv,
-		State:       st,
-		DriverName:  driver,
-		Command:     command,
-		Poll:        poll(rb, driver),
-		Prompt:      prompt,
-		AutoApprove: args.AutoApprove,
-		Rehearsal:   driver == "sim" && ownDriver(rb) != "sim",
-		Output:      a.stderr,
-		Dir:         rb.Dir,
-		Events:      view.Event,
-		Stop:        stop,
-		StopAfter:   args.StopAfter,
-		End:         end,
-		Predicted:   predicted,
-		Settle:      args.Settle,
-		Reissue:     args.Reissue,
-		Crash:       runtime.FailpointsFromEnv().Hit,
+		Registry:       a.registry,
+		Driver:         drv,
+		State:          st,
+		DriverName:     driver,
+		Command:        command,
+		RunbookVersion: rb.Version,
+		RunbookSHA256:  runbookDigest(rb),
+		Poll:           poll(rb, driver),
+		Prompt:         prompt,
+		AutoApprove:    args.AutoApprove,
+		Rehearsal:      driver == "sim" && ownDriver(rb) != "sim",
+		Output:         a.stderr,
+		Dir:            rb.Dir,
+		Events:         view.Event,
+		Stop:           stop,
+		StopAfter:      args.StopAfter,
+		End:            end,
+		Predicted:      predicted,
+		Settle:         args.Settle,
+		Reissue:        args.Reissue,
+		Crash:          runtime.FailpointsFromEnv().Hit,
 	})
+	if hasRun(st.Records()) {
+		path := filepath.Join(dir, ReportFile)
+		if err := writeReportHTML(path, report.Build(reportInput(rb, rrb, dir, st.Records(), planned))); err != nil {
+			fmt.Fprintf(a.stderr, "Error: writing the report: %v\n", err)
+		} else {
+			view.Report(path)
+		}
+	}
 	view.Summary(res)
 	return res.ExitCode()
 }

@@ -11,6 +11,7 @@ func (a *app) commands() []*cobra.Command {
 		a.planCommand(),
 		a.runCommand(),
 		a.statusCommand(),
+		a.reportCommand(),
 		a.fmtCommand(),
 		a.stepsCommand(),
 		a.unlockCommand(),

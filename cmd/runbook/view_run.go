@@ -20,6 +20,9 @@ type runView interface {
 	Event(e runtime.Event)
 	// Notice shows a message of the command itself (a signal received).
 	Notice(msg string)
+	// Report gives the path of the report the run wrote, which the
+	// summary names.
+	Report(path string)
 	// Summary shows how the run ended.
 	Summary(res *runtime.Result)
 }
@@ -38,6 +41,7 @@ type runHuman struct {
 	w         io.Writer
 	color     bool
 	simulated bool
+	report    string
 }
 
 const timeLayout = "15:04:05"
@@ -144,6 +148,15 @@ func (v *runHuman) Summary(res *runtime.Result) {
 		fmt.Fprintf(v.w, " %s.\n", res.Message)
 	}
 	v.downtime(res.Downtime)
+	if v.report != "" {
+		fmt.Fprintf(v.w, "Report: %s\n", v.report)
+	}
+}
+
+func (v *runHuman) Report(path string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.report = path
 }
 
 func (v *runHuman) downtime(dt map[string]time.Duration) {
@@ -185,8 +198,15 @@ func upperFirst(s string) string {
 
 // runJSON prints one JSON object per line: every event, then the summary.
 type runJSON struct {
-	mu  sync.Mutex
-	enc *json.Encoder
+	mu     sync.Mutex
+	enc    *json.Encoder
+	report string
+}
+
+func (v *runJSON) Report(path string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.report = path
 }
 
 func (v *runJSON) Event(e runtime.Event) {
@@ -217,6 +237,7 @@ type runSummaryJSON struct {
 	LeftPredictedSeconds float64            `json:"left_predicted_seconds"`
 	DowntimeSeconds      map[string]float64 `json:"downtime_seconds"`
 	Offline              []string           `json:"offline,omitempty"`
+	Report               string             `json:"report,omitempty"`
 }
 
 func (v *runJSON) Summary(res *runtime.Result) {
@@ -230,6 +251,6 @@ func (v *runJSON) Summary(res *runtime.Result) {
 		Type: "summary", OK: res.OK(), Outcome: res.Outcome, Message: res.Message, ExitCode: res.ExitCode(),
 		Steps: map[string]int{"done": res.Done, "earlier": res.Earlier, "skipped": res.Skipped, "failed": res.Failed, "in_doubt": res.InDoubt, "left": res.Left},
 		Last:  res.Last, Next: res.Next, Start: res.Start, End: res.End, ElapsedSeconds: res.End.Sub(res.Start).Seconds(),
-		LeftPredictedSeconds: res.LeftPredicted.Seconds(), DowntimeSeconds: dt, Offline: res.Offline,
+		LeftPredictedSeconds: res.LeftPredicted.Seconds(), DowntimeSeconds: dt, Offline: res.Offline, Report: v.report,
 	})
 }

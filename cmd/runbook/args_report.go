@@ -1,0 +1,42 @@
+package main
+
+import "github.com/spf13/pflag"
+
+// reportArgs is the command line of `runbook report`.
+type reportArgs struct {
+	Path string
+	View viewType
+	Vars varArgs
+	// Out is -o: where to write the report ("" for the default: report.html
+	// in the state directory, or standard output with --json).
+	Out   string
+	State string
+	// Driver picks the state of a run with another driver than the
+	// runbook's own (a rehearsal: --driver sim).
+	Driver string
+
+	json bool
+}
+
+func (r *reportArgs) bind(fs *pflag.FlagSet) {
+	fs.BoolVar(&r.json, "json", false, "print the report's data as one JSON object instead of writing the HTML page")
+	fs.StringVarP(&r.Out, "output", "o", "", "write the report to `FILE` (default: report.html in the state directory; with --json, standard output)")
+	fs.StringVar(&r.State, "state", "", "read the state in `DIR` (default .runbook/NAME beside the runbook)")
+	fs.StringVar(&r.Driver, "driver", "", "report on the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver")
+	r.Vars.bind(fs)
+}
+
+func (r *reportArgs) finish(pos []string) error {
+	path, err := onePath("report", pos)
+	if err != nil {
+		return err
+	}
+	r.Path = path
+	if err := checkDriver(r.Driver); err != nil {
+		return err
+	}
+	if r.json {
+		r.View = viewJSON
+	}
+	return r.Vars.finish()
+}

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/runtime/report"
+	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/approve"
+	"github.com/runbookhq/runbook/steps/sim"
+)
+
+// ReportFile is the report `runbook run` and `runbook report` write in the
+// state directory.
+const ReportFile = "report.html"
+
+func (a *app) reportCommand() *cobra.Command {
+	var args reportArgs
+	c := &cobra.Command{
+		Use:   "report [flags] PATH",
+		Short: "Write the report of the runbook's runs: a timeline, the downtime, who ran and approved what",
+		Long: `Report reads the journal of the runbook's state directory and writes one
+self-contained HTML page (no network, no external files): the runbook (name,
+version, hash of its text), the driver and the cluster; who ran it and when,
+each run's outcome, and every approval and stop; a timeline with one lane per
+node (up, leaving, upgrading, rejoining, its version) and per resource (where
+it runs, moving, offline, in its media upgrade), the steps as bars and the
+plan's prediction beside what happened; each resource's downtime, predicted
+and measured, with the reason for each outage; and each operation the steps
+issued, with its outcome and duration.
+
+It works for a finished, stopped or failed run, and for one in progress (as
+far as the journal goes). By default the page is report.html in the state
+directory, which every run also writes when it ends; -o writes it elsewhere.
+--json prints the same data as one JSON object.
+
+Exit status: 0 written, 1 invalid runbook or no run to report on, 2 usage
+error.`,
+		Example: `  runbook report runbooks/netware65-rolling-upgrade.hcl
+  runbook report -o /tmp/window.html --driver sim upgrade.hcl
+  runbook report --json --state /tmp/rehearsal upgrade.hcl`,
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			if err := args.finish(pos); err != nil {
+				return usageError{err}
+			}
+			return exitWith(a.report(&args))
+		},
+	}
+	args.bind(c.Flags())
+	return c
+}
+
+func (a *app) report(args *reportArgs) int {
+	rb := a.loadRunbook(args.Path, args.Vars, true)
+	if rb == nil {
+		return exitFailed
+	}
+	dir := stateDir(args.State, rb, args.Driver)
+	recs, err := runtime.ReadJournal(dir)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		return exitFailed
+	}
+	if runtime.FirstDriver(recs) == "" && !hasRun(recs) {
+		fmt.Fprintf(a.stderr, "Error: no run to report on in %s: `runbook run %s` first (or name the state with --state, or a rehearsal's with --driver sim).\n", dir, args.Path)
+		return exitFailed
+	}
+	rrb := runtimeRunbook(rb)
+	in := reportInput(rb, rrb, dir, recs, a.predictEvents(rb, rrb))
+	if lk, err := runtime.AcquireLock(dir, runtime.CurrentHolder(commandLine(a.argv))); err == nil {
+		lk.Release()
+	} else {
+		var locked *runtime.LockedError
+		in.Running = errors.As(err, &locked)
+	}
+	rep := report.Build(in)
+	if args.View == viewJSON {
+		if args.Out == "" {
+			if err := writeReportJSON(a.stdout, rep); err != nil {
+				fmt.Fprintf(a.stderr, "Error: %v\n", err)
+				return exitFailed
+			}
+			return exitOK
+		}
+		if err := writeAtomic(args.Out, func(f *os.File) error { return writeReportJSON(f, rep) }); err != nil {
+			fmt.Fprintf(a.stderr, "Error: writing %s: %v\n", args.Out, err)
+			return exitFailed
+		}
+		fmt.Fprintf(a.stdout, "Report data written to %s\n", args.Out)
+		return exitOK
+	}
+	out := args.Out
+	if out == "" {
+		out = filepath.Join(dir, ReportFile)
+	}
+	if err := writeReportHTML(out, rep); err != nil {
+		fmt.Fprintf(a.stderr, "Error: writing the report: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(a.stdout, "Report written to %s\n", out)
+	return exitOK
+}
+
+func hasRun(recs []runtime.Record) bool {
+	for _, r := range recs {
+		if r.Type == runtime.RecordRun {
+			return true
+		}
+	}
+	return false
+}
+
+// plannedRun is the plan with its events: what the report's predicted
+// timeline is drawn from.
+type plannedRun struct {
+	res    *runtime.Result
+	events []runtime.Event
+}
+
+// predictEvents is predict, keeping the events.
+func (a *app) predictEvents(rb *lang.Runbook, rrb *runtime.Runbook) *plannedRun {
+	p := &plannedRun{}
+	s := sim.New(rb.Cluster, sim.Options{Timings: timings(rb)})
+	p.res = runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: poll(rb, "sim"), Plan: true,
+		Events: func(e runtime.Event) {
+			if e.Type == runtime.EventChange {
+				p.events = append(p.events, e)
+			}
+		}})
+	return p
+}
+
+// reportInput gathers what the report is built from.
+func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, dir string, recs []runtime.Record, plan *plannedRun) *report.Input {
+	in := &report.Input{
+		Runbook:  report.RunbookInfo{Name: rb.Name, Version: rb.Version, Description: rb.Description, SHA256: runbookDigest(rb)},
+		Cluster:  rb.ClusterName,
+		Driver:   runtime.FirstDriver(recs),
+		StateDir: dir,
+		Home:     map[string]string{},
+		Declared: rb.Cluster.InitialStatus(),
+		Records:  recs,
+	}
+	if in.Driver == "" {
+		in.Driver = ownDriver(rb)
+	}
+	for _, n := range rb.Cluster.Nodes {
+		in.Nodes = append(in.Nodes, n.Name)
+	}
+	for _, r := range rb.Cluster.Resources {
+		in.Resources = append(in.Resources, r.Name)
+		in.Home[r.Name] = r.Home()
+	}
+	approval := approve.Type{}.Name()
+	for _, s := range rrb.Steps {
+		in.Steps = append(in.Steps, report.StepInfo{Address: s.Address, Type: s.Type, Node: stepNode(s.Args), Approval: s.Type == approval})
+	}
+	if snap, err := runtime.ReadSnapshot(dir); err == nil {
+		in.Snapshot = snap
+	}
+	if plan != nil && plan.res != nil {
+		in.Plan = &report.Plan{Start: plan.res.Start, End: plan.res.End, Events: plan.events, Steps: plan.res.Steps, Downtime: plan.res.Downtime}
+	}
+	return in
+}
+
+// stepNode is the node a step acts on: the first of its attributes that is
+// a node, by name ("node", then "on").
+func stepNode(args steps.Args) string {
+	names := make([]string, 0, len(args))
+	for k := range args {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if n, ok := args[k].(steps.Node); ok {
+			return n.Name
+		}
+	}
+	return ""
+}
+
+// runbookDigest is the SHA-256 of the runbook's text: of its file, or, for a
+// directory, of each file's name and text in name order.
+func runbookDigest(rb *lang.Runbook) string {
+	names := make([]string, 0, len(rb.Files))
+	for n := range rb.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 1 {
+		sum := sha256.Sum256(rb.Files[names[0]].Bytes)
+		return hex.EncodeToString(sum[:])
+	}
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\n%d\n", filepath.Base(n), len(rb.Files[n].Bytes))
+		h.Write(rb.Files[n].Bytes)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// writeAtomic writes a file through a temporary file renamed into place, so
+// that no reader sees it half-written.
+func writeAtomic(path string, write func(*os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,40 @@
+package runtime
+
+import (
+	"github.com/runbookhq/runbook/steps"
+)
+
+// journalChange records an observed change of the cluster, at the time the
+// run saw it. It is an observation, not an intent: it has no crash point,
+// and a failed write does not stop the run (the step's own record, written
+// next, would fail the same way and stop it).
+func (r *runner) journalChange(e Event) {
+	if !r.journaling || r.opts.State == nil || e.Change == nil {
+		return
+	}
+	_ = r.opts.State.Append(Record{Type: RecordChange, Time: e.Time, Address: e.Step, Change: e.Change})
+}
+
+// journalEnd records how the invocation ended and the downtime its summary
+// reports, once its run record is written.
+func (r *runner) journalEnd() {
+	if !r.journaling || r.opts.State == nil {
+		return
+	}
+	rec := Record{Type: RecordEnd, Time: r.res.End, Outcome: r.res.Outcome, Message: r.res.Message, Address: r.res.Last}
+	if len(r.res.Downtime) > 0 {
+		rec.Downtime = map[string]Seconds{}
+		for name, d := range r.res.Downtime {
+			rec.Downtime[name] = Seconds(d.Seconds())
+		}
+	}
+	_, rec.DowntimeCumulative = r.opts.Driver.(steps.DowntimeReporter)
+	_ = r.opts.State.Append(rec)
+}
+
+// waiting passes what the step in flight waits for to Options.Waiting.
+func (r *runner) waiting(what, pending string) {
+	if r.opts.Waiting != nil && r.cur != nil {
+		r.opts.Waiting(r.cur.Address, what, pending)
+	}
+}

@@ -1,0 +1,315 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/steps"
+)
+
+// A fact is what the timeline is replayed from: a journal record, or an
+// event of the plan.
+type fact struct {
+	time   time.Time
+	step   string
+	op     string          // an operation issued
+	change *runtime.Change // a change seen
+}
+
+func actualFacts(runs []*run) []fact {
+	var out []fact
+	for _, r := range runs {
+		for _, rec := range r.records {
+			switch rec.Type {
+			case runtime.RecordOp:
+				out = append(out, fact{time: rec.Time, step: rec.Address, op: rec.Op})
+			case runtime.RecordChange:
+				out = append(out, fact{time: rec.Time, step: rec.Address, change: rec.Change})
+			}
+		}
+	}
+	return out
+}
+
+func planFacts(p *Plan, shift time.Duration) []fact {
+	var out []fact
+	for _, e := range p.Events {
+		if e.Type == runtime.EventChange && e.Change != nil {
+			out = append(out, fact{time: e.Time.Add(shift), step: e.Step, change: e.Change})
+		}
+	}
+	return out
+}
+
+type nodeLane struct {
+	state, version string
+	since          time.Time
+	segs           []Segment
+}
+
+func (l *nodeLane) set(t time.Time, state, version string) {
+	if state == l.state && version == l.version {
+		return
+	}
+	if t.After(l.since) && l.state != "" {
+		l.segs = append(l.segs, Segment{Start: l.since, End: t, State: l.state, Version: l.version})
+	}
+	l.state, l.version, l.since = state, version, t
+}
+
+// span is an outage seen between two status reads.
+type span struct {
+	Start, End time.Time
+	kind, step string
+	reason     string
+	open       bool
+}
+
+// moveAt is a move seen at one status read, with why.
+type moveAt struct {
+	Move
+	step, reason string
+}
+
+type resLane struct {
+	state, node string
+	since       time.Time
+	segs        []Segment
+	moves       []Move
+	moveWhy     []moveAt
+	spans       []span
+	down        *span
+}
+
+func (l *resLane) set(t time.Time, state, node string) {
+	if state == l.state && node == l.node {
+		return
+	}
+	if t.After(l.since) && l.state != "" {
+		l.segs = append(l.segs, Segment{Start: l.since, End: t, State: l.state, Node: l.node})
+	}
+	l.state, l.node, l.since = state, node, t
+}
+
+// outages lists the resource's outages: those seen, each as long as it
+// was seen, and the moves seen at one status read, which share what is
+// left of total (the driver's own account of the downtime, when it keeps
+// one: a move it counts as the time the resource took to move).
+func (l *resLane) outages(total float64) []Outage {
+	var out []Outage
+	seen := 0.0
+	for _, s := range l.spans {
+		seen += s.End.Sub(s.Start).Seconds()
+	}
+	share := 0.0
+	if rest := total - seen; rest > 0 && len(l.moveWhy) > 0 {
+		share = rest / float64(len(l.moveWhy))
+	}
+	for _, s := range l.spans {
+		out = append(out, Outage{Start: s.Start, End: s.End, Seconds: s.End.Sub(s.Start).Seconds(), Kind: s.kind, Step: s.step, Reason: s.reason, Open: s.open})
+	}
+	for _, m := range l.moveWhy {
+		d := time.Duration(share * float64(time.Second))
+		out = append(out, Outage{Start: m.Time.Add(-d), End: m.Time, Seconds: share, Kind: OutageMove, Step: m.step, Reason: m.reason})
+	}
+	sortOutages(out)
+	return out
+}
+
+func sortOutages(o []Outage) {
+	for i := 1; i < len(o); i++ {
+		for j := i; j > 0 && o[j].End.Before(o[j-1].End); j-- {
+			o[j], o[j-1] = o[j-1], o[j]
+		}
+	}
+}
+
+type timeline struct {
+	nodes     map[string]*nodeLane
+	resources map[string]*resLane
+}
+
+// stepFacts is what a step did, for the reasons of outages.
+type stepFacts struct {
+	left     map[string]bool // nodes that left or went down
+	up       map[string]bool // nodes that came up
+	migrated map[string]bool // resources it moved
+	offlined map[string]bool // resources it took offline
+}
+
+// replay plays the facts over the initial status; lanes run from start to
+// end.
+func replay(in *Input, initial *steps.Status, facts []fact, start, end time.Time) *timeline {
+	tl := &timeline{nodes: map[string]*nodeLane{}, resources: map[string]*resLane{}}
+	for _, n := range in.Nodes {
+		l := &nodeLane{since: start}
+		if initial != nil {
+			if ns, ok := initial.Nodes[n]; ok {
+				l.state, l.version = nodeState(ns.State), ns.Version
+			}
+		}
+		tl.nodes[n] = l
+	}
+	for _, r := range in.Resources {
+		l := &resLane{since: start}
+		if initial != nil {
+			if rs, ok := initial.Resources[r]; ok {
+				l.state, l.node = rs.State, rs.Node
+			}
+		}
+		tl.resources[r] = l
+	}
+	by := map[string]*stepFacts{}
+	sf := func(step string) *stepFacts {
+		if by[step] == nil {
+			by[step] = &stepFacts{left: map[string]bool{}, up: map[string]bool{}, migrated: map[string]bool{}, offlined: map[string]bool{}}
+		}
+		return by[step]
+	}
+	for _, f := range facts {
+		switch {
+		case f.op != "":
+			w := strings.Fields(f.op)
+			if len(w) < 2 {
+				continue
+			}
+			s := sf(f.step)
+			switch w[0] {
+			case steps.OpLeave:
+				s.left[w[1]] = true
+				if l := tl.nodes[w[1]]; l != nil && l.state == NodeUp {
+					l.set(f.time, NodeLeaving, l.version)
+				}
+			case steps.OpUpgrade:
+				s.left[w[1]] = true
+				if l := tl.nodes[w[1]]; l != nil {
+					l.set(f.time, NodeUpgrading, l.version)
+				}
+			case steps.OpMigrate:
+				s.migrated[w[1]] = true
+				if l := tl.resources[w[1]]; l != nil && l.state == steps.ResourceRunning {
+					l.set(f.time, ResourceMoving, l.node)
+				}
+			case steps.OpOffline:
+				s.offlined[w[1]] = true
+			}
+		case f.change != nil:
+			tl.change(in, f, sf(f.step))
+		}
+	}
+	for _, l := range tl.nodes {
+		l.set(end, "", "")
+	}
+	for _, l := range tl.resources {
+		if l.down != nil {
+			l.down.End, l.down.open = maxTime(end, l.down.Start), true
+			l.spans = append(l.spans, *l.down)
+			l.down = nil
+		}
+		l.set(end, "", "")
+	}
+	return tl
+}
+
+func nodeState(s string) string {
+	if s == steps.NodeUp {
+		return NodeUp
+	}
+	return NodeDown
+}
+
+func (tl *timeline) change(in *Input, f fact, s *stepFacts) {
+	c := f.change
+	switch c.Kind {
+	case runtime.ChangeNode:
+		l := tl.nodes[c.Name]
+		if l == nil {
+			return
+		}
+		switch {
+		case c.ToState == "":
+			l.set(f.time, NodeGone, c.FromVersion)
+		case c.ToState == steps.NodeUp:
+			if c.FromState != steps.NodeUp {
+				s.up[c.Name] = true
+			}
+			l.set(f.time, NodeUp, c.ToVersion)
+		default:
+			s.left[c.Name] = true
+			state := NodeDown
+			switch {
+			case l.state == NodeUpgrading && c.ToVersion != c.FromVersion:
+				state = NodeRejoining
+			case l.state == NodeUpgrading || l.state == NodeRejoining:
+				state = l.state
+			}
+			l.set(f.time, state, c.ToVersion)
+		}
+	case runtime.ChangeResource:
+		l := tl.resources[c.Name]
+		if l == nil {
+			return
+		}
+		wasUp := c.FromState == steps.ResourceRunning
+		isUp := c.ToState == steps.ResourceRunning
+		switch {
+		case wasUp && isUp && c.FromNode != c.ToNode:
+			l.moves = append(l.moves, Move{Time: f.time, From: c.FromNode, To: c.ToNode})
+			l.moveWhy = append(l.moveWhy, moveAt{Move: Move{Time: f.time, From: c.FromNode, To: c.ToNode}, step: f.step, reason: moveReason(in, c, f.step, s)})
+		case wasUp && !isUp:
+			kind, why := outageReason(c, f.step, s)
+			l.down = &span{Start: f.time, kind: kind, step: f.step, reason: why}
+		case !wasUp && isUp && l.down != nil:
+			l.down.End = f.time
+			if c.FromNode != "" && c.ToNode != c.FromNode {
+				l.down.reason += fmt.Sprintf("; back on %s", c.ToNode)
+			}
+			l.spans = append(l.spans, *l.down)
+			l.down = nil
+		}
+		switch c.ToState {
+		case "":
+			l.set(f.time, ResourceGone, c.FromNode)
+		default:
+			l.set(f.time, c.ToState, c.ToNode)
+		}
+	}
+}
+
+func during(step string) string {
+	if step == "" {
+		return "between steps"
+	}
+	return "during " + step
+}
+
+func moveReason(in *Input, c *runtime.Change, step string, s *stepFacts) string {
+	home := in.Home[c.Name]
+	switch {
+	case s.left[c.FromNode]:
+		return fmt.Sprintf("failover %s → %s: %s left the cluster %s", c.FromNode, c.ToNode, c.FromNode, during(step))
+	case s.migrated[c.Name] && c.ToNode == home:
+		return fmt.Sprintf("failback %s → %s, moved by %s", c.FromNode, c.ToNode, step)
+	case s.migrated[c.Name]:
+		return fmt.Sprintf("moved %s → %s by %s", c.FromNode, c.ToNode, step)
+	case c.ToNode == home && s.up[home]:
+		return fmt.Sprintf("failback %s → %s by itself as %s rejoined, %s", c.FromNode, c.ToNode, home, during(step))
+	case c.ToNode == home:
+		return fmt.Sprintf("failback %s → %s by itself, %s", c.FromNode, c.ToNode, during(step))
+	}
+	return fmt.Sprintf("moved %s → %s %s", c.FromNode, c.ToNode, during(step))
+}
+
+func outageReason(c *runtime.Change, step string, s *stepFacts) (kind, why string) {
+	switch {
+	case c.ToState == steps.ResourceUpgrade:
+		return OutageUpgrade, fmt.Sprintf("offline for the media upgrade (state upgrade), taken by %s", step)
+	case c.Unplanned:
+		return OutageUnplanned, fmt.Sprintf("went %s by itself on %s %s (unplanned)", c.ToState, c.FromNode, during(step))
+	case s.offlined[c.Name]:
+		return OutageOffline, fmt.Sprintf("taken %s by %s", c.ToState, step)
+	}
+	return OutageOffline, fmt.Sprintf("%s on %s %s", c.ToState, c.FromNode, during(step))
+}
