@@ -92,18 +92,20 @@ func (a *app) report(args *reportArgs) int {
 			}
 			return exitOK
 		}
-		if err := writeAtomic(args.Out, func(f *os.File) error { return writeReportJSON(f, rep) }); err != nil {
+		if err := writeAtomic(args.Out, 0o644, func(f *os.File) error { return writeReportJSON(f, rep) }); err != nil {
 			fmt.Fprintf(a.stderr, "Error: writing %s: %v\n", args.Out, err)
 			return exitFailed
 		}
 		fmt.Fprintf(a.stdout, "Report data written to %s\n", args.Out)
 		return exitOK
 	}
-	out := args.Out
+	// In the state directory the report is its owner's alone, like the
+	// journal it is made from; elsewhere it is the operator's to share.
+	out, mode := args.Out, os.FileMode(0o644)
 	if out == "" {
-		out = filepath.Join(dir, ReportFile)
+		out, mode = filepath.Join(dir, ReportFile), 0o600
 	}
-	if err := writeReportHTML(out, rep); err != nil {
+	if err := writeReportHTML(out, mode, rep); err != nil {
 		fmt.Fprintf(a.stderr, "Error: writing the report: %v\n", err)
 		return exitFailed
 	}
@@ -212,7 +214,7 @@ func runbookDigest(rb *lang.Runbook) string {
 
 // writeAtomic writes a file through a temporary file renamed into place, so
 // that no reader sees it half-written.
-func writeAtomic(path string, write func(*os.File) error) error {
+func writeAtomic(path string, mode os.FileMode, write func(*os.File) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
@@ -222,7 +224,7 @@ func writeAtomic(path string, write func(*os.File) error) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Chmod(0o644); err != nil {
+	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
 		return err
 	}

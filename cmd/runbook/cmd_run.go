@@ -618,7 +618,7 @@ func (a *app) run(args *runArgs) int {
 	})
 	if hasRun(st.Records()) {
 		path := filepath.Join(dir, ReportFile)
-		if err := writeReportHTML(path, report.Build(reportInput(rb, rrb, dir, st.Records(), planned))); err != nil {
+		if err := writeReportHTML(path, 0o600, report.Build(reportInput(rb, rrb, dir, st.Records(), planned))); err != nil {
 			fmt.Fprintf(a.stderr, "Error: writing the report: %v\n", err)
 		} else {
 			view.Report(path)

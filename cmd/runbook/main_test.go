@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -10,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmdtest"
+
+	"github.com/runbookhq/runbook/runtime"
 )
 
 var update = flag.Bool("update", false, "rewrite the testdata/*.ct transcripts with the output of this run")
@@ -62,9 +66,13 @@ func TestTranscripts(t *testing.T) {
 		}
 		return nil
 	}
-	ts.Commands["runbook"] = cmdtest.InProcessProgram("runbook", func() int {
+	runbook := cmdtest.InProcessProgram("runbook", func() int {
 		return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	})
+	ts.Commands["runbook"] = func(args []string, inputFile string) ([]byte, error) {
+		out, err := runbook(args, inputFile)
+		return scrubWho(out), err
+	}
 	ts.Commands["unsetenv"] = func(args []string, _ string) ([]byte, error) {
 		if len(args) != 1 {
 			return nil, fmt.Errorf("need exactly 1 argument")
@@ -104,4 +112,19 @@ func copyTree(src, dst string) error {
 		}
 		return os.WriteFile(target, data, info.Mode().Perm())
 	})
+}
+
+// scrubWho replaces, in indented JSON output (report --json), the user and
+// host that ran the transcript with ${USER} and ${HOST}, which differ from
+// one machine to the next.
+func scrubWho(out []byte) []byte {
+	h := runtime.CurrentHolder("")
+	for key, val := range map[string]string{"user": h.User, "host": h.Host} {
+		if val == "" {
+			continue
+		}
+		old, _ := json.Marshal(val)
+		out = bytes.ReplaceAll(out, []byte(`"`+key+`": `+string(old)), []byte(`"`+key+`": "${`+strings.ToUpper(key)+`}"`))
+	}
+	return out
 }

@@ -24,8 +24,8 @@ func writeReportJSON(w io.Writer, rep *report.Report) error {
 }
 
 // writeReportHTML writes the report as one self-contained HTML page.
-func writeReportHTML(path string, rep *report.Report) error {
-	return writeAtomic(path, func(f *os.File) error {
+func writeReportHTML(path string, mode os.FileMode, rep *report.Report) error {
+	return writeAtomic(path, mode, func(f *os.File) error {
 		bw := bufio.NewWriterSize(f, 1<<16)
 		if err := renderReport(bw, rep); err != nil {
 			return err
@@ -150,8 +150,8 @@ ul.outages { margin: 0; padding-left: 16px; } ul.outages li { font-size: 13px; }
 
 <h2>Runs</h2>
 <table id="runs">
-<tr><th>Started</th><th>Ended</th><th>Outcome</th><th>Command</th><th>Runbook</th></tr>
-{{range .Runs}}<tr><td>{{time .Start}}</td><td>{{time .End}}</td><td class="st-{{.Outcome}}">{{.Outcome}}{{if .Message}}: {{.Message}}{{end}}</td><td class="mono">{{.Command}}</td><td class="mono">{{if .RunbookVersion}}v{{.RunbookVersion}} {{end}}{{short .SHA256}}</td></tr>
+<tr><th>Started</th><th>Ended</th><th>Run by</th><th>Confirmed</th><th>Outcome</th><th>Command</th><th>Runbook</th></tr>
+{{range .Runs}}<tr><td>{{time .Start}}</td><td>{{time .End}}</td><td class="run-by">{{.User}}{{if .Host}}@{{.Host}}{{end}}</td><td>{{.Confirmation}}{{if .Confirmed}} at {{timep .Confirmed}}{{end}}</td><td class="st-{{.Outcome}}">{{.Outcome}}{{if .Message}}: {{.Message}}{{end}}</td><td class="mono">{{.Command}}</td><td class="mono">{{if .RunbookVersion}}v{{.RunbookVersion}} {{end}}{{short .SHA256}}</td></tr>
 {{end}}</table>
 
 <h2>Approvals and stops</h2>

@@ -106,9 +106,16 @@ type PredictInfo struct {
 
 // Run is one invocation of `runbook run` that got to its first step.
 type Run struct {
-	Start          time.Time          `json:"start"`
-	End            time.Time          `json:"end"`
-	Command        string             `json:"command,omitempty"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Command string    `json:"command,omitempty"`
+	// User and Host are who ran it, where; Confirmation how the run was
+	// confirmed ("yes" at its prompt, or "--auto-approve"), at Confirmed
+	// (the wall clock's time of the answer at the prompt).
+	User           string             `json:"user,omitempty"`
+	Host           string             `json:"host,omitempty"`
+	Confirmation   string             `json:"confirmation,omitempty"`
+	Confirmed      *time.Time         `json:"confirmed,omitempty"`
 	Driver         string             `json:"driver,omitempty"`
 	RunbookVersion string             `json:"runbook_version,omitempty"`
 	SHA256         string             `json:"sha256,omitempty"`
@@ -158,6 +165,9 @@ type Mark struct {
 	Kind    string    `json:"kind"`
 	Step    string    `json:"step,omitempty"`
 	Message string    `json:"message"`
+	// User and Host are who answered an approval.
+	User string `json:"user,omitempty"`
+	Host string `json:"host,omitempty"`
 }
 
 // Lane is the history of one node or resource.
@@ -361,9 +371,14 @@ func splitRuns(recs []runtime.Record) []*run {
 	var cur *run
 	for _, r := range recs {
 		if r.Type == runtime.RecordRun {
-			cur = &run{Run: Run{Start: r.Time, End: r.Time, Command: r.Command, Driver: r.Driver,
+			cur = &run{Run: Run{Start: r.Time, End: r.Time, Command: r.Command, Driver: r.Driver, User: r.User, Host: r.Host,
+				Confirmation:   r.Answer,
 				RunbookVersion: r.RunbookVersion, SHA256: r.SHA256, Outcome: "killed",
 				Message: "the run ended without its summary: its process was killed, or the machine stopped"}}
+			if r.Answer != "--auto-approve" {
+				// A run confirmed at its prompt: when (on the wall clock).
+				cur.Confirmed = r.Answered
+			}
 			runs = append(runs, cur)
 		}
 		if cur == nil {
@@ -453,13 +468,23 @@ func buildMarks(in *Input, runs []*run, stepsOut []Step) []Mark {
 			}
 			marks = append(marks, Mark{Time: r.Start, Kind: MarkResume, Message: msg})
 		}
+		answered := map[string]bool{} // approve steps an operator answered in this run
 		for _, rec := range r.records {
+			if rec.Type == runtime.RecordApproval {
+				answered[rec.Address] = true
+				msg := "approved by " + who(rec.User, rec.Host)
+				if rec.Answer != "yes" {
+					msg = "declined by " + who(rec.User, rec.Host) + ": the run stopped there"
+				}
+				marks = append(marks, Mark{Time: rec.Time, Kind: MarkApproval, Step: rec.Address, Message: msg, User: rec.User, Host: rec.Host})
+				continue
+			}
 			if rec.Type != runtime.RecordStep {
 				continue
 			}
 			switch {
-			case rec.Status == runtime.StatusDone && approval[rec.Address]:
-				marks = append(marks, Mark{Time: rec.Time, Kind: MarkApproval, Step: rec.Address, Message: "approved"})
+			case rec.Status == runtime.StatusDone && approval[rec.Address] && !answered[rec.Address]:
+				marks = append(marks, Mark{Time: rec.Time, Kind: MarkApproval, Step: rec.Address, Message: "approved by --auto-approve (run by " + who(r.User, r.Host) + ")", User: r.User, Host: r.Host})
 			case rec.Status == runtime.StatusFailed:
 				marks = append(marks, Mark{Time: rec.Time, Kind: MarkFailure, Step: rec.Address, Message: "failed: " + rec.Error})
 			case rec.Status == runtime.StatusInDoubt:
@@ -549,6 +574,17 @@ func measuredDowntime(runs []*run, tl *timeline) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// who names a user at a host.
+func who(user, host string) string {
+	switch {
+	case user == "" && host == "":
+		return "an unknown user"
+	case host == "":
+		return user
+	}
+	return user + "@" + host
 }
 
 func cumulative(r *run) bool {
