@@ -1,9 +1,5 @@
 package runtime
 
-import (
-	"github.com/runbookhq/runbook/steps"
-)
-
 // journalChange records an observed change of the cluster, at the time the
 // run saw it. It is an observation, not an intent: it has no crash point,
 // and a failed write does not stop the run (the step's own record, written
@@ -16,7 +12,7 @@ func (r *runner) journalChange(e Event) {
 }
 
 // journalEnd records how the invocation ended and the downtime its summary
-// reports, once its run record is written.
+// reports (since the state's first run), once its run record is written.
 func (r *runner) journalEnd() {
 	if !r.journaling || r.opts.State == nil {
 		return
@@ -28,7 +24,6 @@ func (r *runner) journalEnd() {
 			rec.Downtime[name] = Seconds(d.Seconds())
 		}
 	}
-	_, rec.DowntimeCumulative = r.opts.Driver.(steps.DowntimeReporter)
 	_ = r.opts.State.Append(rec)
 }
 

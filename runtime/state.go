@@ -146,13 +146,10 @@ type Record struct {
 	Change *Change `json:"change,omitempty"`
 
 	// End records: how an invocation ended (Outcome: the run's outcome),
-	// and each resource's downtime as its summary reported it.
-	// DowntimeCumulative says whether that downtime counts from the
-	// state's first run (a driver that accounts for it, the simulator) or
-	// from this invocation's start.
-	Message            string             `json:"message,omitempty"`
-	Downtime           map[string]Seconds `json:"downtime_seconds,omitempty"`
-	DowntimeCumulative bool               `json:"downtime_cumulative,omitempty"`
+	// and each resource's downtime since the state's first run, as its
+	// summary reported it.
+	Message  string             `json:"message,omitempty"`
+	Downtime map[string]Seconds `json:"downtime_seconds,omitempty"`
 }
 
 // Record types.

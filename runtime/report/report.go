@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -338,7 +339,7 @@ func Build(in *Input) *Report {
 		}
 		rep.Nodes = append(rep.Nodes, l)
 	}
-	measured := measuredDowntime(runs, actual)
+	measured := measuredDowntime(runs)
 	for _, name := range in.Resources {
 		ra := actual.resources[name]
 		l := Lane{Name: name, Actual: ra.segs, Moves: ra.moves}
@@ -544,36 +545,35 @@ func buildOperations(recs []runtime.Record, runs []*run) []Operation {
 	return ops
 }
 
-// measuredDowntime is each resource's measured downtime: from the last run
-// whose driver accounts for it since the state's first run (cumulative);
-// otherwise added up over the runs, each as its summary said, or, for a run
-// that ended without one, from the outages the journal saw during it.
-func measuredDowntime(runs []*run, tl *timeline) map[string]float64 {
+// measuredDowntime is each resource's measured downtime since the state's
+// first run: as the last run's summary reported it (its end record); for a
+// last run that ended without one (killed), as the ledger of its last step
+// record says, each outage still open counted to that record.
+func measuredDowntime(runs []*run) map[string]float64 {
 	out := map[string]float64{}
-	for i := len(runs) - 1; i >= 0; i-- {
-		r := runs[i]
-		if r.ended && cumulative(r) {
+	if len(runs) == 0 {
+		return out
+	}
+	last := runs[len(runs)-1]
+	for _, r := range slices.Backward(last.records) {
+		switch {
+		case r.Type == runtime.RecordEnd:
 			for k, v := range r.Downtime {
-				out[k] += v
+				out[k] = float64(v)
+			}
+			return out
+		case r.Type == runtime.RecordStep && r.Outages != nil:
+			for k, v := range r.Outages.Ended {
+				out[k] = v
+			}
+			for k, since := range r.Outages.Since {
+				out[k] += r.Time.Sub(since).Seconds()
 			}
 			return out
 		}
-		if r.ended {
-			for k, v := range r.Downtime {
-				out[k] += v
-			}
-			continue
-		}
-		for name, rl := range tl.resources {
-			for _, o := range rl.spans {
-				s, e := maxTime(o.Start, r.Start), minTime(o.End, r.End)
-				if e.After(s) {
-					out[name] += e.Sub(s).Seconds()
-				}
-			}
-		}
 	}
-	return out
+	// Killed before its first step ended: as the run before it left it.
+	return measuredDowntime(runs[:len(runs)-1])
 }
 
 // who names a user at a host.
@@ -585,15 +585,6 @@ func who(user, host string) string {
 		return user
 	}
 	return user + "@" + host
-}
-
-func cumulative(r *run) bool {
-	for _, rec := range r.records {
-		if rec.Type == runtime.RecordEnd {
-			return rec.DowntimeCumulative
-		}
-	}
-	return false
 }
 
 func maxTime(a, b time.Time) time.Time {
