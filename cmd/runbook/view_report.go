@@ -67,7 +67,7 @@ var reportFuncs = template.FuncMap{
 	"clock": func(t time.Time) string { return t.Format("15:04:05") },
 	"exit": func(p *int) string {
 		if p == nil {
-			return "not journaled"
+			return "–"
 		}
 		return fmt.Sprint(*p)
 	},
@@ -168,8 +168,8 @@ ul.outages { margin: 0; padding-left: 16px; } ul.outages li { font-size: 13px; }
 
 <h2>Operations</h2>
 {{if .Operations}}<table id="operations">
-<tr><th>Issued</th><th>Step</th><th>Operation</th><th>Outcome</th><th class="num">Took at most</th><th>Exit status</th></tr>
-{{range .Operations}}<tr><td>{{time .Time}}</td><td class="mono">{{.Step}}</td><td class="mono">{{.Op}}</td><td class="st-{{.Outcome}}">{{.Outcome}}{{if .Error}}: {{.Error}}{{end}}</td><td class="num">{{durp .Seconds}}</td><td>{{exit .ExitStatus}}</td></tr>
+<tr><th>Issued</th><th>Step</th><th>Operation</th><th>Outcome</th><th class="num">Took</th><th>Exit status</th></tr>
+{{range .Operations}}<tr><td>{{time .Time}}</td><td class="mono">{{.Step}}</td><td class="mono">{{.Op}}</td><td class="st-{{.Outcome}}">{{.Outcome}}{{if .Error}}: {{.Error}}{{end}}</td><td class="num">{{if .Seconds}}{{durp .Seconds}}{{else if .SecondsAtMost}}≤ {{durp .SecondsAtMost}}{{end}}</td><td>{{exit .ExitStatus}}</td></tr>
 {{end}}</table>{{else}}<p class="note">None.</p>{{end}}
 {{range .Notes}}<p class="note">{{.}}</p>{{end}}
 </body>

@@ -1,8 +1,10 @@
 package report
 
 import (
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/runbookhq/runbook/runtime"
@@ -252,12 +254,16 @@ type Operation struct {
 	// Outcome is "ok", "failed", "in-doubt" or "unknown" (its run ended
 	// before the step did).
 	Outcome string `json:"outcome"`
-	// Seconds is how long the operation took at most: until the step's
-	// next operation or its end.
-	Seconds *float64 `json:"seconds_at_most,omitempty"`
+	// Seconds is how long the operation took, from its announcement to
+	// its outcome's record; without that record, SecondsAtMost bounds it:
+	// until the step's next operation or its end.
+	Seconds       *float64 `json:"seconds,omitempty"`
+	SecondsAtMost *float64 `json:"seconds_at_most,omitempty"`
 	// ExitStatus is its command's exit status, when the journal has it.
 	ExitStatus *int   `json:"exit_status,omitempty"`
 	Error      string `json:"error,omitempty"`
+
+	command, ended bool
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -299,9 +305,10 @@ func Build(in *Input) *Report {
 		}
 	}
 	rep.Marks = append(rep.Marks, buildMarks(in, runs, rep.Steps)...)
-	rep.Operations = append(rep.Operations, buildOperations(in.Records, runs)...)
-	if len(rep.Operations) > 0 {
-		rep.Notes = append(rep.Notes, "The journal records each operation's intent before it is issued, not its command's exit status: an operation's outcome is that of its step (a failed or in-doubt step's last operation is taken as the one that failed), and its duration is at most the time to the step's next operation or end.")
+	ops, derived := buildOperations(runs)
+	rep.Operations = append(rep.Operations, ops...)
+	if derived {
+		rep.Notes = append(rep.Notes, "Some operations have no outcome record in the journal (a run killed during them, or a journal older than those records): their outcome is that of their step (a failed or in-doubt step's last operation is taken as the one that failed), and their duration is at most the time to the step's next operation or end.")
 	}
 
 	// The timelines, actual and predicted.
@@ -509,40 +516,91 @@ func buildMarks(in *Input, runs []*run, stepsOut []Step) []Mark {
 	return marks
 }
 
-func buildOperations(recs []runtime.Record, runs []*run) []Operation {
-	var ops []Operation
+func buildOperations(runs []*run) (ops []Operation, derived bool) {
 	for _, r := range runs {
-		// pending are the operations of each step not yet followed by
-		// another record of the step.
+		// open are the operations announced and not yet ended, by step
+		// and operation; last the last one of each step.
+		open := map[[2]string]int{}
 		last := map[string]int{}
-		closeOp := func(addr string, t time.Time, outcome, errMsg string) {
-			i, ok := last[addr]
-			if !ok {
-				return
-			}
-			ops[i].Seconds = ptr(t.Sub(ops[i].Time).Seconds())
+		settle := func(i int, t time.Time, outcome, errMsg string) {
+			ops[i].SecondsAtMost = ptr(t.Sub(ops[i].Time).Seconds())
 			ops[i].Outcome, ops[i].Error = outcome, errMsg
-			delete(last, addr)
 		}
 		for _, rec := range r.records {
-			switch {
-			case rec.Type == runtime.RecordOp:
-				closeOp(rec.Address, rec.Time, "ok", "")
+			key := [2]string{rec.Address, rec.Op}
+			switch rec.Type {
+			case runtime.RecordOp:
+				if i, ok := last[rec.Address]; ok && ops[i].Outcome == "unknown" && !ops[i].ended {
+					// Without its op-end record (an older journal), an
+					// operation followed by another of its step succeeded.
+					settle(i, rec.Time, runtime.OpOK, "")
+				}
 				ops = append(ops, Operation{Time: rec.Time, Step: rec.Address, Op: rec.Op, Outcome: "unknown"})
+				open[key] = len(ops) - 1
 				last[rec.Address] = len(ops) - 1
-			case rec.Type == runtime.RecordStep && rec.Status != runtime.StatusStarted:
-				switch rec.Status {
-				case runtime.StatusFailed:
-					closeOp(rec.Address, rec.Time, "failed", rec.Error)
-				case runtime.StatusInDoubt:
-					closeOp(rec.Address, rec.Time, runtime.StatusInDoubt, rec.Error)
-				default:
-					closeOp(rec.Address, rec.Time, "ok", "")
+			case runtime.RecordOpStarted:
+				if i, ok := open[key]; ok {
+					ops[i].command = true
+				}
+			case runtime.RecordOpEnd:
+				i, ok := open[key]
+				if !ok {
+					continue
+				}
+				delete(open, key)
+				o := &ops[i]
+				o.ended = true
+				o.Outcome, o.Error, o.SecondsAtMost = rec.Outcome, rec.Error, nil
+				o.Seconds = ptr(rec.Time.Sub(o.Time).Seconds())
+				o.ExitStatus = exitStatus(o.command, rec)
+			case runtime.RecordStep:
+				if rec.Status == runtime.StatusStarted {
+					continue
+				}
+				for k, i := range open {
+					if k[0] != rec.Address || ops[i].ended {
+						continue
+					}
+					delete(open, k)
+					if ops[i].Outcome != "unknown" {
+						continue
+					}
+					switch {
+					case i != last[rec.Address]:
+						settle(i, rec.Time, runtime.OpOK, "")
+					case rec.Status == runtime.StatusFailed:
+						settle(i, rec.Time, runtime.OpFailed, rec.Error)
+					case rec.Status == runtime.StatusInDoubt:
+						settle(i, rec.Time, runtime.OpInDoubt, rec.Error)
+					default:
+						settle(i, rec.Time, runtime.OpOK, "")
+					}
 				}
 			}
 		}
 	}
-	return ops
+	for _, o := range ops {
+		if !o.ended {
+			derived = true
+		}
+	}
+	return ops, derived
+}
+
+var exitedWith = regexp.MustCompile(`exited with status (\d+)`)
+
+// exitStatus is the exit status of an operation's command, when it ran one
+// (its op-started record) or its error says it.
+func exitStatus(command bool, end runtime.Record) *int {
+	if m := exitedWith.FindStringSubmatch(end.Error); m != nil {
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			return &n
+		}
+	}
+	if command && end.Outcome == runtime.OpOK {
+		return ptr(0)
+	}
+	return nil
 }
 
 // measuredDowntime is each resource's measured downtime since the state's
