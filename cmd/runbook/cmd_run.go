@@ -617,8 +617,14 @@ func (a *app) run(args *runArgs) int {
 		Crash:          runtime.FailpointsFromEnv().Hit,
 	})
 	if hasRun(st.Records()) {
+		// The report is made from the journal as written, whose sensitive
+		// values are hidden, like `runbook report` makes it.
 		path := filepath.Join(dir, ReportFile)
-		if err := writeReportHTML(path, 0o600, report.Build(reportInput(rb, rrb, dir, st.Records(), planned))); err != nil {
+		recs, err := runtime.ReadJournal(dir)
+		if err == nil {
+			err = writeReportHTML(path, 0o600, report.Build(reportInput(rb, rrb, dir, recs, planned)))
+		}
+		if err != nil {
 			fmt.Fprintf(a.stderr, "Error: writing the report: %v\n", err)
 		} else {
 			view.Report(path)
