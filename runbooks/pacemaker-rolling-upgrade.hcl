@@ -43,14 +43,15 @@ cluster "harness" {
 
   # What a rehearsal (--driver sim) assumes, from the harness's measurements
   # (../shared/PACEMAKER.md): standby and a move take a fraction of a second,
-  # a graceful stop about 5 s, a start and rejoin about 3 s.
+  # a graceful stop about 5 s, a start and rejoin about 3 s; the schema step
+  # keeps the shared resources down about 3 s (stop, schema, refresh, start).
   sim {
     leave         = "300ms"
     migrate       = "300ms"
     upgrade       = "5s"
     reboot        = "3s"
-    media_upgrade = "1s"
-    media_refresh = "500ms"
+    media_upgrade = "2s"
+    media_refresh = "1s"
   }
 
   pacemaker {

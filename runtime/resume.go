@@ -1,6 +1,10 @@
 package runtime
 
-import "github.com/runbookhq/runbook/steps"
+import (
+	"strings"
+
+	"github.com/runbookhq/runbook/steps"
+)
 
 // resumeEnv tells a step what its earlier attempts left, before it checks
 // anything: the operations they issued (env.Issued) and the cluster as it
@@ -14,6 +18,16 @@ func (r *runner) resumeEnv(s *Step, wide bool) {
 	recs := r.opts.State.Records()
 	r.env.Issued = Issued(recs, s.Address)
 	r.env.Ended = ended(recs, s.Address)
+	if ip, ok := r.opts.Driver.(steps.InProcess); ok {
+		for op := range r.env.Issued {
+			if name, _, _ := strings.Cut(op, " "); !ip.Outlives(name) {
+				if r.env.Ended == nil {
+					r.env.Ended = map[string]bool{}
+				}
+				r.env.Ended[op] = true
+			}
+		}
+	}
 	r.env.Before = stepBefore(r.opts.State.Dir, recs, s.Address)
 }
 

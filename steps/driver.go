@@ -68,6 +68,16 @@ type ChangeTracker interface {
 	Changed() (nodes, resources []string, clusterWide bool)
 }
 
+// InProcess is implemented by a driver whose operations run within the
+// runbook's own process (the Pacemaker driver's bounded cluster commands),
+// but those Outlives names (an upgrade command that goes on by itself): a
+// run that died ended them with it, and their effect is read from the
+// cluster, so a resumed step may issue them again where the cluster shows
+// none (see Env.Ended).
+type InProcess interface {
+	Outlives(op string) bool
+}
+
 // ErrInDoubt marks an operation whose effect is unknown: it may have happened.
 var ErrInDoubt = errors.New("the operation's outcome is in doubt")
 

@@ -572,7 +572,7 @@ func (a *app) run(args *runArgs) int {
 		removed, err := pd.ClearLeftovers(cctx)
 		ccancel()
 		if len(removed) > 0 {
-			view.Notice("Removed the constraints of a move an interrupted run left behind: " + strings.Join(removed, ", "))
+			view.Notice("Settled what an interrupted run left on the cluster: " + strings.Join(removed, "; "))
 		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "Error: %v\n", err)

@@ -141,6 +141,10 @@ type crmConfig struct {
 	Locations []location
 	// Meta is each primitive's meta attributes.
 	Meta map[string]map[string]string
+	// MetaIDs is, for each primitive at the top of the resources (not in
+	// a group), the id of its first meta attribute set and of each of
+	// its meta attributes.
+	MetaIDs map[string]metaIDs
 	// NodeAttrs is each node's permanent attributes (configuration), and
 	// Transient its transient ones (status: fail counts, for instance).
 	NodeAttrs, Transient map[string]map[string]string
@@ -152,6 +156,11 @@ type crmConfig struct {
 	// Ops is each resource's last operations per node, from the status
 	// section: resource -> node -> ops.
 	Ops map[string]map[string][]lrmOp
+}
+
+type metaIDs struct {
+	Set   string
+	Pairs map[string]string // name -> id
 }
 
 // lrmOp is an operation of the executor as the CIB's status section
@@ -173,6 +182,16 @@ type location struct {
 	Rules               []xmlRule
 }
 
+// preferNode is the node of the driver's preference for rsc, "" if none.
+func (c *crmConfig) preferNode(rsc string) string {
+	for _, l := range c.Locations {
+		if l.ID == preferID(rsc) {
+			return l.Node
+		}
+	}
+	return ""
+}
+
 // Cluster option names the driver owns.
 const (
 	licenseOptionPrefix = "runbook-license-"
@@ -185,8 +204,26 @@ type xmlPair struct {
 }
 
 type xmlPrimitive struct {
-	ID   string    `xml:"id,attr"`
-	Meta []xmlPair `xml:"meta_attributes>nvpair"`
+	ID       string `xml:"id,attr"`
+	MetaSets []struct {
+		ID    string `xml:"id,attr"`
+		Pairs []struct {
+			ID    string `xml:"id,attr"`
+			Name  string `xml:"name,attr"`
+			Value string `xml:"value,attr"`
+		} `xml:"nvpair"`
+	} `xml:"meta_attributes"`
+}
+
+// meta is the primitive's meta attributes, from all its sets.
+func (p xmlPrimitive) meta() []xmlPair {
+	var out []xmlPair
+	for _, set := range p.MetaSets {
+		for _, pair := range set.Pairs {
+			out = append(out, xmlPair{Name: pair.Name, Value: pair.Value})
+		}
+	}
+	return out
 }
 
 type xmlRule struct {
@@ -274,7 +311,7 @@ func parseCIB(data []byte) (*crmConfig, error) {
 	}
 	c := &crmConfig{Schema: x.ValidateWith, Standby: map[string]bool{}, Stickiness: map[string]string{},
 		Meta: map[string]map[string]string{}, NodeAttrs: map[string]map[string]string{}, Transient: map[string]map[string]string{},
-		NodeIDs: map[string]string{}, Symmetric: true, Ops: map[string]map[string][]lrmOp{}}
+		NodeIDs: map[string]string{}, Symmetric: true, Ops: map[string]map[string][]lrmOp{}, MetaIDs: map[string]metaIDs{}}
 	for _, n := range x.Nodes {
 		c.NodeAttrs[n.Uname] = pairMap(n.Attrs)
 		c.NodeIDs[n.Uname] = n.ID
@@ -283,13 +320,27 @@ func parseCIB(data []byte) (*crmConfig, error) {
 		}
 	}
 	c.DefaultStickiness, _ = pairValue(x.Defaults, "resource-stickiness")
+	for _, p := range x.Primitives {
+		ids := metaIDs{Set: p.ID + "-meta_attributes", Pairs: map[string]string{}}
+		for i, set := range p.MetaSets {
+			if i == 0 {
+				ids.Set = set.ID
+			}
+			for _, pair := range set.Pairs {
+				if _, ok := ids.Pairs[pair.Name]; !ok {
+					ids.Pairs[pair.Name] = pair.ID
+				}
+			}
+		}
+		c.MetaIDs[p.ID] = ids
+	}
 	for _, p := range append(x.Primitives, x.Grouped...) {
-		v, ok := pairValue(p.Meta, "resource-stickiness")
+		v, ok := pairValue(p.meta(), "resource-stickiness")
 		if !ok {
 			v = c.DefaultStickiness
 		}
 		c.Stickiness[p.ID] = v
-		c.Meta[p.ID] = pairMap(p.Meta)
+		c.Meta[p.ID] = pairMap(p.meta())
 	}
 	for _, l := range x.Constraints {
 		c.Constraints = append(c.Constraints, l.ID)

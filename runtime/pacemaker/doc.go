@@ -5,16 +5,22 @@
 //
 // The runbook's operations map onto Pacemaker as follows:
 //
-//	Leave          crm_attribute: the node goes to standby; resources fail over
-//	Upgrade        Config.Upgrade (stop, install, start), then the standby attribute deleted
-//	Migrate        a runbook-prefer-R location constraint (INFINITY) on the node, a
-//	               runbook-ban-R (-INFINITY) on the current one, both removed once moved
-//	Offline        crm_resource --meta target-role=Stopped
-//	Online         runbook-prefer-R, target-role removed, then the constraint removed
+//	Leave          checked against the CIB's scores (see PlacementError), then the
+//	               node marked runbook-left and put in standby; resources fail over
+//	Upgrade        Config.Upgrade (stop, install, start), then standby and mark deleted
+//	Migrate        checked, then a runbook-prefer-R location constraint (INFINITY)
+//	               on the node, a runbook-ban-R (-INFINITY) on the current one,
+//	               both removed once moved
+//	Offline        the resource marked runbook-offline=NODE with target-role=Stopped,
+//	               in one change (reported as upgrade until Online)
+//	Online         checked, runbook-prefer-R unless the node scores highest,
+//	               target-role removed; the status read that sees it running
+//	               removes the constraint and the mark
 //	MediaUpgrade   cibadmin --upgrade (the CIB schema), media version recorded
-//	MediaRefresh   crm_resource --refresh --node
+//	MediaRefresh   crm_resource --refresh --resource R --node N, shared resources only
 //	InstallLicense a cluster option runbook-license-<hash> = "VERSION PRODUCT"
 //	Status         crm_mon --output-as=xml, cibadmin --query, a version command per node
+//	Downtime       the executor's starts and stops in each node's detail log
 //
 // Failover order and failback mode are the cluster's own configuration
 // (location scores and resource-stickiness 0 or INFINITY); the driver

@@ -101,17 +101,41 @@ type Driver struct {
 	// its deadline last saw.
 	last   *steps.Status
 	lastAt time.Time
-	// running is when each resource was last seen running, and where.
-	running map[string]time.Time
+	// active holds the resources active on one node at the last read;
+	// transit, when each resource the cluster is moving was first seen
+	// stopped.
+	active  map[string]bool
+	transit map[string]time.Time
 	// finish is set once the run has started (ClearLeftovers): from then
 	// on, Status finishes what an interrupted run left half-done.
 	finish bool
 	// started is when the driver was made: Downtime counts from there.
 	started time.Time
 	polled  *pollDowntime
+	// onlining holds the resources this run's Online started; their
+	// preference and mark are removed by the status read that sees them
+	// running (online), as for every resource with the driver's offline
+	// mark once the run has started (finish).
+	onlining map[string]bool
+	online   []string // resources to finish, found by the last read
+	// migrating holds the resources whose Migrate is waiting: it removes
+	// its constraints itself.
+	migrating map[string]bool
+	// lastMon and lastCIB are the last read's, at lastAt.
+	lastMon *monitor
+	lastCIB *crmConfig
 }
 
-var _ steps.Driver = (*Driver)(nil)
+var (
+	_ steps.Driver    = (*Driver)(nil)
+	_ steps.InProcess = (*Driver)(nil)
+)
+
+// Outlives reports that only the upgrade command (Config.Upgrade, a
+// command of its own) may go on after runbook dies: every other operation
+// is the driver's own bounded commands, which end with the process. What
+// they changed is in the CIB, with the driver's marks.
+func (d *Driver) Outlives(op string) bool { return op == steps.OpUpgrade }
 
 // New returns a Driver.
 func New(cfg Config) (*Driver, error) {
@@ -137,7 +161,7 @@ func New(cfg Config) (*Driver, error) {
 		cfg.LogFile = DefaultLogFile
 	}
 	return &Driver{cfg: cfg, versions: map[string]string{}, lastNode: map[string]string{}, upgrading: map[string]bool{},
-		running: map[string]time.Time{}, started: time.Now(), polled: newPollDowntime()}, nil
+		active: map[string]bool{}, transit: map[string]time.Time{}, started: time.Now(), polled: newPollDowntime(), onlining: map[string]bool{}, migrating: map[string]bool{}}, nil
 }
 
 // Status reads crm_mon, the CIB and each node's version.
@@ -157,6 +181,9 @@ func New(cfg Config) (*Driver, error) {
 // what it waited for and what it last saw, rather than the cut-short read.
 func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 	st, err := d.status(ctx)
+	if err == nil {
+		d.finishOnlines(ctx)
+	}
 	if err != nil && ctx.Err() != nil {
 		var lost *LostError
 		d.mu.Lock()
@@ -296,12 +323,21 @@ func (d *Driver) status(ctx context.Context) (*steps.Status, error) {
 			rs.State = steps.ResourceRunning
 			rs.Node = r.Nodes[0]
 			d.lastNode[r.ID] = rs.Node
-			d.running[r.ID] = now
 		case stopped && meta[offlineMark] != "":
 			rs.State = steps.ResourceUpgrade
 			rs.Node = meta[offlineMark]
 		case !stopped && d.moving(mon, cib, r.ID, now):
 			rs.State = steps.ResourceRunning
+		}
+		if rs.State != steps.ResourceRunning || r.Active {
+			delete(d.transit, r.ID)
+		}
+		d.active[r.ID] = r.Active && len(r.Nodes) == 1 && !r.Failed
+		// An online (or a move of another run) that has done its work:
+		// the resource runs, under the driver's preference alone.
+		if r.Active && len(r.Nodes) == 1 && !stopped && (d.onlining[r.ID] || finish) && !d.migrating[r.ID] &&
+			(meta[offlineMark] != "" || cib.preferNode(r.ID) == r.Nodes[0]) {
+			d.online = append(d.online, r.ID)
 		}
 		d.polled.observe(r.ID, r.Active && len(r.Nodes) == 1 && !r.Failed, now)
 		st.SetResource(r.ID, rs)
@@ -309,20 +345,50 @@ func (d *Driver) status(ctx context.Context) (*steps.Status, error) {
 	for _, l := range cib.Licenses {
 		st.Licenses = append(st.Licenses, steps.LicenseStatus{Product: l[0], Version: l[1]})
 	}
-	d.last, d.lastAt = st.Clone(), now
+	d.last, d.lastAt, d.lastMon, d.lastCIB = st.Clone(), now, mon, cib
 	return st, nil
 }
 
-// moving reports whether the cluster is moving a stopped resource: it ran
-// on a node at the last status read, within moveGrace, and Pacemaker has a
-// node to start it on. Called with d.mu held.
+// finishOnlines removes the preference and the offline mark of each
+// resource Online started that now runs: what Online leaves to the status
+// read, so that resources brought online one after the other start side by
+// side rather than each waiting for the one before.
+func (d *Driver) finishOnlines(ctx context.Context) {
+	d.mu.Lock()
+	list := d.online
+	d.online = nil
+	d.mu.Unlock()
+	for _, r := range list {
+		if d.unlocate(ctx, preferID(r)) != nil || d.unlocate(ctx, banID(r)) != nil || d.meta(ctx, r, offlineMark, "") != nil {
+			continue // tried again at the next read
+		}
+		d.mu.Lock()
+		delete(d.onlining, r)
+		d.mu.Unlock()
+	}
+}
+
+// moving reports whether the cluster is moving a stopped resource: it was
+// active at the last status read (or already moving then), it has been
+// stopped for less than moveGrace, and Pacemaker has a node to start it
+// on. Called with d.mu held.
 func (d *Driver) moving(mon *monitor, cib *crmConfig, rsc string, now time.Time) bool {
-	at, ok := d.running[rsc]
-	if !ok || d.lastNode[rsc] == "" || now.Sub(at) > moveGrace {
+	since, moving := d.transit[rsc]
+	if !moving && !d.active[rsc] || d.lastNode[rsc] == "" {
+		return false
+	}
+	if !moving {
+		since = now
+	}
+	if now.Sub(since) > moveGrace {
 		return false
 	}
 	p := cib.place(rsc, placeOpts{Nodes: d.nodeNames(mon), Out: liveOut(mon, cib, ""), Now: now})
-	return len(p.Best) > 0
+	if len(p.Best) == 0 {
+		return false
+	}
+	d.transit[rsc] = since
+	return true
 }
 
 func online(mon *monitor, node string) bool {
@@ -652,6 +718,14 @@ func (d *Driver) Migrate(ctx context.Context, r steps.Resource, n steps.Node) er
 	if err := d.checkMove(ctx, r.Name, n.Name); err != nil {
 		return err
 	}
+	d.mu.Lock()
+	d.migrating[r.Name] = true
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		delete(d.migrating, r.Name)
+		d.mu.Unlock()
+	}()
 	if err := d.locate(ctx, preferID(r.Name), r.Name, n.Name, "INFINITY"); err != nil {
 		return d.clear(ctx, r.Name, err)
 	}
@@ -721,13 +795,28 @@ func (d *Driver) meta(ctx context.Context, rsc, name, v string) error {
 // the node it runs on: until Online, the status reports it in the state
 // upgrade, at that node, in this run and any later one.
 func (d *Driver) Offline(ctx context.Context, r steps.Resource) error {
-	st, err := d.Status(ctx)
-	if err != nil {
-		return err
+	d.mu.Lock()
+	node := d.lastNode[r.Name] // the step has just read the status
+	d.mu.Unlock()
+	if node == "" {
+		st, err := d.Status(ctx)
+		if err != nil {
+			return err
+		}
+		node = st.Resources[r.Name].Node
 	}
-	node := st.Resources[r.Name].Node
 	if node == "" {
 		node = "unknown"
+	}
+	d.mu.Lock()
+	cib := d.lastCIB
+	d.mu.Unlock()
+	if cib != nil {
+		if ids, ok := cib.MetaIDs[r.Name]; ok {
+			// Mark and stop in one change: the downtime of the
+			// resources stopped before this one runs meanwhile.
+			return d.setMeta(ctx, r.Name, ids, [][2]string{{offlineMark, node}, {"target-role", "Stopped"}})
+		}
 	}
 	if err := d.meta(ctx, r.Name, offlineMark, node); err != nil {
 		return err
@@ -735,22 +824,82 @@ func (d *Driver) Offline(ctx context.Context, r steps.Resource) error {
 	return d.meta(ctx, r.Name, "target-role", "Stopped")
 }
 
-// Online starts the resource on the node, then removes the driver's mark.
-// Its load script is the resource agent's start action.
-func (d *Driver) Online(ctx context.Context, r steps.Resource, n steps.Node) error {
-	if err := d.checkMove(ctx, r.Name, n.Name); err != nil {
+// setMeta sets meta attributes of a primitive in one change of the CIB,
+// in its first meta attribute set, reusing each attribute's id.
+func (d *Driver) setMeta(ctx context.Context, rsc string, ids metaIDs, pairs [][2]string) error {
+	type nvpair struct {
+		ID    string `xml:"id,attr"`
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
+	}
+	var x struct {
+		XMLName xml.Name `xml:"primitive"`
+		ID      string   `xml:"id,attr"`
+		Set     struct {
+			ID    string   `xml:"id,attr"`
+			Pairs []nvpair `xml:"nvpair"`
+		} `xml:"meta_attributes"`
+	}
+	x.ID, x.Set.ID = rsc, ids.Set
+	for _, p := range pairs {
+		id := ids.Pairs[p[0]]
+		if id == "" {
+			id = ids.Set + "-" + p[0]
+		}
+		x.Set.Pairs = append(x.Set.Pairs, nvpair{id, p[0], p[1]})
+	}
+	b, err := xml.Marshal(x)
+	if err != nil {
 		return err
 	}
-	if err := d.locate(ctx, preferID(r.Name), r.Name, n.Name, "INFINITY"); err != nil {
-		return d.clear(ctx, r.Name, err)
+	return d.run(ctx, "cibadmin", "--modify", "--scope", "resources", "--xml-text", string(b))
+}
+
+// Online starts the resource on the node: a runbook-prefer-R constraint
+// there, then target-role removed. Its load script is the resource
+// agent's start action. It returns once the cluster has the change (the
+// step waits for the resource to run); the status read that sees it
+// running removes the constraint and the offline mark.
+func (d *Driver) Online(ctx context.Context, r steps.Resource, n steps.Node) error {
+	if err := d.checkMoveRecent(ctx, r.Name, n.Name); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.onlining[r.Name] = true
+	mon, cib := d.lastMon, d.lastCIB
+	d.mu.Unlock()
+	// Pacemaker starts it on the node by itself when the node scores
+	// highest: no preference needed, one command less while it is down.
+	alone := false
+	if mon != nil {
+		p := cib.place(r.Name, placeOpts{Nodes: d.nodeNames(mon), Out: liveOut(mon, cib, ""), Skip: ownConstraint, Now: time.Now()})
+		alone = len(p.Best) == 1 && p.Best[0] == n.Name
+	}
+	if !alone {
+		if err := d.locate(ctx, preferID(r.Name), r.Name, n.Name, "INFINITY"); err != nil {
+			return d.clear(ctx, r.Name, err)
+		}
 	}
 	if err := d.meta(ctx, r.Name, "target-role", ""); err != nil {
 		return d.clear(ctx, r.Name, err)
 	}
-	if err := d.clear(ctx, r.Name, d.waitOn(ctx, r.Name, n.Name)); err != nil {
-		return err
+	return nil
+}
+
+// checkMoveRecent is checkMove on the last status read, if it is at most a
+// few seconds old: the resources brought back online after the media
+// upgrade are down meanwhile.
+func (d *Driver) checkMoveRecent(ctx context.Context, rsc, node string) error {
+	d.mu.Lock()
+	mon, cib, at := d.lastMon, d.lastCIB, d.lastAt
+	d.mu.Unlock()
+	if mon == nil || time.Since(at) > 3*time.Second {
+		return d.checkMove(ctx, rsc, node)
 	}
-	return d.meta(ctx, r.Name, offlineMark, "")
+	if reason := d.moveRefusal(mon, cib, rsc, node, time.Now()); reason != "" {
+		return &PlacementError{Op: "bring " + rsc + " online on " + node, Refusals: []Refusal{{Resource: rsc, Node: node, Reason: reason}}}
+	}
+	return nil
 }
 
 // waitOn polls the status until the resource runs on node. Cut short, it
@@ -779,9 +928,9 @@ func (d *Driver) waitOn(ctx context.Context, rsc, node string) error {
 	}
 }
 
-// ClearLeftovers removes what a run killed in the middle of an operation
+// ClearLeftovers settles what a run killed in the middle of an operation
 // left behind (a run that ends in any other way removes its own), and
-// returns what it removed: the driver's move constraints (a leftover ban
+// returns what it did: the driver's move constraints (a leftover ban
 // would keep a resource from failing over to that node for good), the
 // standby mark of a node no longer in standby, the offline mark of a
 // resource no longer stopped; and it takes out of standby a node the
@@ -800,14 +949,40 @@ func (d *Driver) ClearLeftovers(ctx context.Context) ([]string, error) {
 	d.finish = true
 	d.mu.Unlock()
 	var removed []string
-	for _, id := range cib.Constraints {
-		if !strings.HasPrefix(id, ConstraintPrefix+"prefer-") && !strings.HasPrefix(id, ConstraintPrefix+"ban-") {
+	// A move whose resource runs where the driver's preference says is
+	// done: its constraints go. One still under way is left to finish
+	// (the resumed step waits for it); Status removes them once it has.
+	running := map[string]string{}
+	for _, r := range mon.Resources {
+		if r.Active && len(r.Nodes) == 1 {
+			running[r.ID] = r.Nodes[0]
+		}
+	}
+	for _, l := range cib.Locations {
+		rsc, isPrefer := strings.CutPrefix(l.ID, ConstraintPrefix+"prefer-")
+		if !isPrefer {
+			rsc, _ = strings.CutPrefix(l.ID, ConstraintPrefix+"ban-")
+		}
+		if rsc == l.ID || running[rsc] == "" || running[rsc] != cib.preferNode(rsc) && cib.preferNode(rsc) != "" {
 			continue
 		}
-		if err := d.unlocate(ctx, id); err != nil {
-			return removed, fmt.Errorf("removing constraint %s, left by an interrupted run: %w", id, err)
+		if err := d.unlocate(ctx, l.ID); err != nil {
+			return removed, fmt.Errorf("removing constraint %s, left by an interrupted run: %w", l.ID, err)
 		}
-		removed = append(removed, id)
+		removed = append(removed, l.ID)
+	}
+	// A move cut short between its preference and its ban: a sticky
+	// resource would never leave its node. The ban finishes it.
+	for _, l := range cib.Locations {
+		rsc, ok := strings.CutPrefix(l.ID, ConstraintPrefix+"prefer-")
+		if !ok || running[rsc] == "" || running[rsc] == l.Node || slices.Contains(cib.Constraints, banID(rsc)) ||
+			strings.EqualFold(cib.Meta[rsc]["target-role"], "Stopped") || cib.Meta[rsc][offlineMark] != "" {
+			continue
+		}
+		if err := d.locate(ctx, banID(rsc), rsc, running[rsc], "-INFINITY"); err != nil {
+			return removed, err
+		}
+		removed = append(removed, "added "+banID(rsc)+" on "+running[rsc]+" to finish the move of "+rsc+" to "+l.Node)
 	}
 	for _, n := range slices.Sorted(maps.Keys(cib.NodeAttrs)) {
 		if cib.NodeAttrs[n][standbyMark] != "" && !cib.Standby[n] {
@@ -882,9 +1057,14 @@ func (d *Driver) MediaRefresh(ctx context.Context, n steps.Node) error {
 			return d.fail(ctx, err)
 		}
 	}
-	_, cib, err := d.read(ctx)
-	if err != nil {
-		return err
+	d.mu.Lock()
+	cib := d.lastCIB
+	d.mu.Unlock()
+	if cib == nil || cib.MediaVersion == "" {
+		var err error
+		if _, cib, err = d.read(ctx); err != nil {
+			return err
+		}
 	}
 	v := cib.MediaVersion
 	if v == "" {

@@ -272,8 +272,8 @@ func TestOperations(t *testing.T) {
 		"upgrade n1 2.0",
 		"n1: crm_attribute --type nodes --node n1 --name standby --delete",
 		"n1: crm_attribute --type nodes --node n1 --name runbook-left --delete",
-		"n1: crm_resource --resource rA --meta --set-parameter runbook-offline --parameter-value n1",
-		"n1: crm_resource --resource rA --meta --set-parameter target-role --parameter-value Stopped",
+		// The mark and the stop in one change, reusing the ids of the CIB.
+		`n1: cibadmin --modify --scope resources --xml-text <primitive id="rA"><meta_attributes id="rA-meta_attributes"><nvpair id="rA-meta_attributes-runbook-offline" name="runbook-offline" value="n1"></nvpair><nvpair id="rA-meta_attributes-target-role" name="target-role" value="Stopped"></nvpair></meta_attributes></primitive>`,
 		// Only the shared resources, rD is not.
 		"n2: crm_resource --refresh --resource rA --node n2",
 		"n2: crm_resource --refresh --resource rB --node n2",

@@ -32,13 +32,19 @@ func TestStatusReadsTheMarks(t *testing.T) {
 	if diff := cmp.Diff(map[string]string{"n1": "2.0", "n2": "1.0", "n3": "1.0"}, media); diff != "" {
 		t.Errorf("media read per node (-want +got):\n%s", diff)
 	}
-	// n2 has not been upgraded: it stays in standby.
+	// n2 has not been upgraded: it stays in standby. rC runs: its online
+	// is finished.
 	d.finish = true
 	if _, err := d.Status(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.calls) != 0 {
-		t.Errorf("commands %v, want none", f.calls)
+	want := []string{
+		`n1: cibadmin --delete --scope constraints --xml-text <rsc_location id="runbook-prefer-rC"></rsc_location>`,
+		`n1: cibadmin --delete --scope constraints --xml-text <rsc_location id="runbook-ban-rC"></rsc_location>`,
+		"n1: crm_resource --resource rC --meta --delete-parameter runbook-offline",
+	}
+	if diff := cmp.Diff(want, f.calls); diff != "" {
+		t.Errorf("commands (-want +got):\n%s", diff)
 	}
 }
 
@@ -73,12 +79,17 @@ func TestResumeFinishesTheUpgrade(t *testing.T) {
 		t.Errorf("commands (-want +got):\n%s", diff)
 	}
 	// While the run goes on, a status read finishes it too (the upgrade
-	// command of the killed run may finish later).
+	// command of the killed run may finish later), and the online of a
+	// resource that runs again (here rC, as the fake CIB still has it).
 	f.calls = nil
 	if _, err := d.Status(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(calls[1:], f.calls); diff != "" {
+	calls = append(calls[1:],
+		`n1: cibadmin --delete --scope constraints --xml-text <rsc_location id="runbook-prefer-rC"></rsc_location>`,
+		`n1: cibadmin --delete --scope constraints --xml-text <rsc_location id="runbook-ban-rC"></rsc_location>`,
+		"n1: crm_resource --resource rC --meta --delete-parameter runbook-offline")
+	if diff := cmp.Diff(calls, f.calls); diff != "" {
 		t.Errorf("commands (-want +got):\n%s", diff)
 	}
 }

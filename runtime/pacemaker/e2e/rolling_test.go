@@ -105,7 +105,7 @@ func TestRollingUpgrade(t *testing.T) {
 	}
 	harness.Require(t)
 	tStart := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 170*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 330*time.Second)
 	defer cancel()
 	if removed, err := harness.CleanupLeftovers(prefix); err != nil {
 		t.Fatal(err)
@@ -145,10 +145,13 @@ func TestRollingUpgrade(t *testing.T) {
 	}
 	predicted := sim.summary.DowntimeSeconds
 
-	// (b) The live run, under the probe.
+	// (b) The live run, under the probes.
+	names := sortedKeys(homes)
 	p := startProbe(ctx, c, nil)
+	fp := startFileProbe(c, names)
 	live := runbook(ctx, t, 100*time.Second, nil, append([]string{"run", "--auto-approve", "--json", "--state", t.TempDir()}, append(vars, book)...)...)
 	samples := p.stop()
+	fileDown, _ := fp.stop()
 	if live.exit != 0 {
 		t.Fatalf("live run: exit %d, stderr:\n%s\nlast events:\n%s", live.exit, live.stderr, live.tail(15))
 	}
@@ -162,16 +165,30 @@ func TestRollingUpgrade(t *testing.T) {
 		t.Log(g)
 	}
 	checkEnd(ctx, t, c, homes, "2.0", initial)
+	// The runtime's downtime (the driver's, from the executor's log)
+	// against the 10 ms probe.
+	for _, r := range names {
+		if diff := live.summary.DowntimeSeconds[r] - fileDown[r].Seconds(); diff > 0.2 || diff < -0.2 {
+			t.Errorf("%s: the run says %.3fs of downtime, the 10 ms probe saw %.3fs", r, live.summary.DowntimeSeconds[r], fileDown[r].Seconds())
+		}
+	}
+	// rD is not shared: the media step leaves it running, never restarted.
+	if a.inSchema["rD"] != 0 {
+		t.Errorf("rD (not shared) was down %v in the schema step", a.inSchema["rD"])
+	}
+	if before, after := startCallAround(samples, "rD", schema); before != after {
+		t.Errorf("rD (not shared) restarted in the schema step: start call %d, then %d", before, after)
+	}
 
 	// (d) The report: predicted against measured downtime, and the
 	// runtime's share of the window.
 	work := a.work(readTimings(t, c.Dir, live.start, live.start.Add(live.wall)), homes)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Rolling upgrade of the harness cluster (3 nodes, 4 resources) with %s\n\n", filepath.Base(book))
-	fmt.Fprintf(&b, "%-9s %12s %14s %16s %14s\n", "resource", "predicted", "measured", "of which schema", "runtime says")
-	fmt.Fprintf(&b, "%-9s %12s %14s %16s %14s\n", "", "(simulator)", "(probe, 100ms)", "(probe)", "(live run)")
+	fmt.Fprintf(&b, "%-9s %12s %14s %16s %14s %14s\n", "resource", "predicted", "measured", "of which schema", "measured", "runtime says")
+	fmt.Fprintf(&b, "%-9s %12s %14s %16s %14s %14s\n", "", "(simulator)", "(crm_mon, 100ms)", "(crm_mon)", "(files, 10ms)", "(live run)")
 	for _, r := range sortedKeys(homes) {
-		fmt.Fprintf(&b, "%-9s %11.1fs %13.1fs %15.1fs %13.1fs\n", r, predicted[r], a.downtime[r].Seconds(), a.inSchema[r].Seconds(), live.summary.DowntimeSeconds[r])
+		fmt.Fprintf(&b, "%-9s %11.1fs %13.1fs %15.1fs %13.3fs %13.3fs\n", r, predicted[r], a.downtime[r].Seconds(), a.inSchema[r].Seconds(), fileDown[r].Seconds(), live.summary.DowntimeSeconds[r])
 	}
 	fmt.Fprintf(&b, "\nwall time of the live run (runbook run, process start to exit): %v\n", live.wall.Round(time.Millisecond))
 	total := time.Duration(0)
@@ -236,11 +253,65 @@ func TestRollingUpgrade(t *testing.T) {
 	t.Logf("TIMING run with the kill %v, resumed run %v", broken.wall.Round(time.Millisecond), resumed.wall.Round(time.Millisecond))
 	checkEnd(ctx, t, c, homes, "3.0", initial)
 
+	// (e) Roll on to 4.0, killing runbook (SIGKILL) at the worst points,
+	// each time resuming at once: during the leave of n1, during the
+	// failback move of rD, in the upgrade of n2 once it rejoined in standby
+	// (its upgrade command finishes on its own), and after the schema
+	// upgrade, with the shared resources stopped.
+	kills := killRoll(ctx, t, c, names, predicted, append(vars, "--var", "from_version=3.0", "--var", "target_version=4.0", book))
+	checkEnd(ctx, t, c, homes, "4.0", initial)
+	b.WriteString(kills)
+	if err := os.WriteFile(reportFile(), []byte(b.String()), 0o644); err != nil {
+		t.Error(err)
+	}
+
+	// (f) Operator bans, before a roll to 5.0: rC banned from n1 and n2 has
+	// nowhere to go when n3 leaves; rA banned from n2, its failover node
+	// from n1, would go to n3. The run refuses before any node leaves,
+	// naming both; nothing changes.
+	for _, ban := range [][2]string{{"rC", "n1"}, {"rC", "n2"}, {"rA", "n2"}} {
+		if _, err := c.Exec(ctx, anyRunning(c), "crm_resource", "--ban", "--resource", ban[0], "--node", ban[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	banned := runbook(ctx, t, 60*time.Second, nil, append([]string{"run", "--auto-approve", "--json", "--state", t.TempDir()},
+		append(vars, "--var", "from_version=4.0", "--var", "target_version=5.0", book)...)...)
+	var drifts []string
+	for _, e := range banned.events {
+		if e.Type == "drift" {
+			drifts = append(drifts, e.Message)
+		}
+	}
+	joined := strings.Join(drifts, "\n")
+	if banned.exit != 1 || !strings.Contains(joined, "resource rC: would have nowhere to run when n3 leaves") || !strings.Contains(joined, "cli-ban-rC-on-n1") ||
+		!strings.Contains(joined, "resource rA: would go to n3 when n1 leaves, not to n2") || !strings.Contains(joined, "cli-ban-rA-on-n2") {
+		t.Errorf("the run with the bans: exit %d, drift:\n%s\nstderr:\n%s", banned.exit, joined, banned.stderr)
+	}
+	if st, err := c.Status(ctx); err != nil {
+		t.Error(err)
+	} else {
+		for _, n := range c.Nodes() {
+			if ns := st.Node(n); ns == nil || !ns.Online || ns.Standby {
+				t.Errorf("%s left the cluster although the run was refused: %+v", n, ns)
+			}
+		}
+	}
+	if _, err := c.WaitWhere(ctx, homes); err != nil {
+		t.Errorf("resources not home after the refused run: %v", err)
+	}
+	for _, r := range []string{"rC", "rA"} {
+		if _, err := c.Exec(ctx, anyRunning(c), "crm_resource", "--clear", "--resource", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkEnd(ctx, t, c, homes, "4.0", initial)
+
 	// Nothing left behind.
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
 	closed = true
+	_ = b
 	for _, r := range harness.Remains(dir, inodes) {
 		t.Errorf("left behind: %s", r)
 	}
