@@ -28,8 +28,10 @@ type Redactor struct {
 	// forms are every secret in every quoted form, longest first (a longer
 	// one wins where two start at the same place).
 	forms [][]byte
-	// first marks the bytes a form starts with, for a quick scan.
-	first [256]bool
+	// first marks the bytes a form starts with, for a quick scan;
+	// byFirst lists the forms that start with each, longest first.
+	first   [256]bool
+	byFirst [256][][]byte
 }
 
 // New returns a Redactor of the secrets, or nil if there are none (empty
@@ -70,6 +72,9 @@ func New(secrets []string) *Redactor {
 		return nil
 	}
 	sort.SliceStable(r.forms, func(i, j int) bool { return len(r.forms[i]) > len(r.forms[j]) })
+	for _, f := range r.forms {
+		r.byFirst[f[0]] = append(r.byFirst[f[0]], f)
+	}
 	return r
 }
 
@@ -109,7 +114,7 @@ func (r *Redactor) scan(out, b []byte, final bool) ([]byte, int) {
 		// The forms are longest first: the first that matches, or could
 		// match once more input comes, is the one to replace.
 		matched, partial := 0, false
-		for _, f := range r.forms {
+		for _, f := range r.byFirst[b[i]] {
 			rest := b[i:]
 			if bytes.HasPrefix(rest, f) {
 				matched = len(f)
