@@ -32,7 +32,7 @@ func (Type) Doc() string {
 }
 func (Type) Attrs() []steps.Attr {
 	return []steps.Attr{
-		{Name: "command", Kind: steps.KindCommand, Required: true, Doc: "The command: a string runs under /bin/sh -c, a list of strings runs as argv with no shell."},
+		{Name: "command", Kind: steps.KindCommand, Required: true, Doc: "The command: a string runs under /bin/sh -c, each value in it (${...}) quoted as one word (raw(...) does not quote); a list of strings runs as argv with no shell."},
 		{Name: "dir", Kind: steps.KindString, Default: "the runbook's directory", Doc: "The working directory."},
 		{Name: "env", Kind: steps.KindStringList, Doc: "Extra environment variables, as \"NAME=value\"."},
 	}
