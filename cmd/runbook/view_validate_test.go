@@ -5,6 +5,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/runbookhq/runbook/lang"
 )
 
 func TestGitHubAnnotation(t *testing.T) {
@@ -52,5 +54,31 @@ func TestClosestName(t *testing.T) {
 		if got := closestName(tc.in, names); got != tc.want {
 			t.Errorf("closestName(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestJSONDiagnosticInfo: a diagnostic about a step carries its rule, step
+// and node(s) as fields; one without lang.DiagnosticInfo has none.
+func TestJSONDiagnosticInfo(t *testing.T) {
+	rng := &hcl.Range{Filename: "a.hcl", Start: hcl.Pos{Line: 3, Column: 5}, End: hcl.Pos{Line: 3, Column: 9}}
+	diags := hcl.Diagnostics{
+		{Severity: hcl.DiagError, Summary: "Upgrade not above current version", Detail: "D.", Subject: rng,
+			Extra: &lang.DiagnosticInfo{Rule: "R2", Step: "rolling.r[A1].upgrade-node.u", Node: "A1", Nodes: []string{"A1", "A2"}}},
+		{Severity: hcl.DiagWarning, Summary: "License not needed", Detail: "D.", Subject: rng,
+			Extra: &lang.DiagnosticInfo{Rule: "R1", Step: "step.install-license.l"}},
+		{Severity: hcl.DiagError, Summary: "Invalid version", Detail: "D.",
+			Extra: &lang.DiagnosticInfo{Step: "step.upgrade-node.u"}},
+		{Severity: hcl.DiagError, Summary: "Cannot read runbook", Detail: "D."},
+	}
+	jr := &jsonRange{Filename: "a.hcl", Start: jsonPos{3, 5}, End: jsonPos{3, 9}}
+	want := []jsonDiagnostic{
+		{Severity: "error", Summary: "Upgrade not above current version", Detail: "D.", Range: jr,
+			Rule: "R2", Step: "rolling.r[A1].upgrade-node.u", Node: "A1", Nodes: []string{"A1", "A2"}},
+		{Severity: "warning", Summary: "License not needed", Detail: "D.", Range: jr, Rule: "R1", Step: "step.install-license.l"},
+		{Severity: "error", Summary: "Invalid version", Detail: "D.", Step: "step.upgrade-node.u"},
+		{Severity: "error", Summary: "Cannot read runbook", Detail: "D."},
+	}
+	if diff := cmp.Diff(want, newJSONDiagnostics(diags)); diff != "" {
+		t.Errorf("newJSONDiagnostics (-want +got):\n%s", diff)
 	}
 }
