@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -56,5 +57,64 @@ func TestDiagnosticInfo(t *testing.T) {
 				t.Errorf("diagnostic info (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestValueOrigin: a bad value that a step takes from a variable or a local
+// unchanged is reported where it is written, once, in either syntax; one
+// that the expression changes is reported at the expression.
+func TestValueOrigin(t *testing.T) {
+	const cluster = `runbook "r" {}
+cluster "c" {}
+node "A1" {
+  address = "10.0.0.1"
+  version = "6.0"
+}
+`
+	for _, tc := range []struct {
+		name, src string
+		want      []string // file:line of each "Invalid version"
+	}{
+		{"r.hcl", cluster + `variable "v" { default = "6.x" }
+step "upgrade-node" "u" {
+  node = node.A1
+  to   = "${var.v}"
+}
+step "upgrade-node" "w" {
+  node = node.A1
+  to   = var.v
+}
+`, []string{"r.hcl:7"}},
+		{"r.hcl", cluster + `variable "v" { default = "6" }
+step "upgrade-node" "u" {
+  node = node.A1
+  to   = "${var.v}.x"
+}
+`, []string{"r.hcl:10"}},
+		{"r.hcl", cluster + `locals {
+  a = "6.x"
+  b = local.a
+}
+step "upgrade-node" "u" {
+  node = node.A1
+  to   = local.b
+}
+`, []string{"r.hcl:8"}},
+		{"r.hcl.json", `{"runbook": {"r": {}}, "cluster": {"c": {}},
+"node": {"A1": {"address": "10.0.0.1", "version": "6.0"}},
+"variable": {"v": {"default": "6.x"}},
+"step": {"upgrade-node": {"u": {"node": "${node.A1}", "to": "${var.v}"}}}}
+`, []string{"r.hcl.json:3"}},
+	} {
+		_, diags := loadSources(tc.name, []string{tc.name}, [][]byte{[]byte(tc.src)}, Options{Registry: builtin.Registry()})
+		var got []string
+		for _, d := range diags {
+			if d.Summary == "Invalid version" {
+				got = append(got, fmt.Sprintf("%s:%d", d.Subject.Filename, d.Subject.Start.Line))
+			}
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s\n%s", tc.name, diff, diags)
+		}
 	}
 }

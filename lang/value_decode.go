@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/runbookhq/runbook/steps"
@@ -46,7 +45,7 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 		if ty != cty.String {
 			if kind == steps.KindString {
 				p.wrongKind(rng, kind, name, v)
-			} else if rng, name, ok := p.valueOrigin(expr, name); ok {
+			} else if rng, name, ok := p.valueOrigin(expr, v, name); ok {
 				p.wrongKind(rng, kind, name, v)
 			}
 			return nil, false
@@ -58,7 +57,7 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 		switch kind {
 		case steps.KindVersion:
 			if _, err := steps.ParseVersion(s); err != nil {
-				if rng, name, ok := p.valueOrigin(expr, name); ok {
+				if rng, name, ok := p.valueOrigin(expr, v, name); ok {
 					p.errorf(rng, "Invalid version", "The value of %s is not a valid version: %v.", name, err)
 				}
 				return nil, false
@@ -66,13 +65,13 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 		case steps.KindDuration:
 			d, err := time.ParseDuration(s)
 			if err != nil {
-				if rng, name, ok := p.valueOrigin(expr, name); ok {
+				if rng, name, ok := p.valueOrigin(expr, v, name); ok {
 					p.errorf(rng, "Invalid duration", "The value of %s, %q, is not a duration. Write a Go duration such as \"45m\", \"1h30m\" or \"90s\".", name, s)
 				}
 				return nil, false
 			}
 			if d <= 0 {
-				if rng, name, ok := p.valueOrigin(expr, name); ok {
+				if rng, name, ok := p.valueOrigin(expr, v, name); ok {
 					p.errorf(rng, "Invalid duration", "The value of %s, %q, is not positive. Write a duration above zero, such as \"45m\".", name, s)
 				}
 				return nil, false
@@ -80,7 +79,7 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 			return d, true
 		}
 		if len(enum) > 0 && !contains(enum, s) {
-			if rng, name, ok := p.valueOrigin(expr, name); ok {
+			if rng, name, ok := p.valueOrigin(expr, v, name); ok {
 				p.errorf(rng, "Unsupported value", "The value of %s must be %s; %q is not one of them.%s", name, quotedList(enum), s, didYouMean(s, enum, ""))
 			}
 			return nil, false
@@ -221,37 +220,39 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 	return nil, false
 }
 
-// valueOrigin is where a mistake in the value of expr (the attribute name)
-// is reported: at expr itself, or, when expr only passes on the value of a
-// variable or a local (var.NAME, local.NAME), where that value was
-// written (the variable's default, its --var, a local's expression), which
-// is where it is to be fixed. The returned name says which value it is
-// and where it is used. ok is false when that origin was already
+// valueOrigin is where a mistake in v, the value of expr (the attribute
+// name), is reported: at expr itself, or, when expr only passes on the
+// value of a variable or a local (var.NAME, "${local.NAME}", in either
+// syntax: one reference, and the value unchanged), where that value was
+// written (the variable's default, its --var, a local's expression),
+// which is where it is to be fixed. The returned name says which value it
+// is and where it is used. ok is false when that origin was already
 // reported: a value used by many steps is reported once.
-func (p *parser) valueOrigin(expr hcl.Expression, name string) (rng hcl.Range, label string, ok bool) {
+func (p *parser) valueOrigin(expr hcl.Expression, v cty.Value, name string) (rng hcl.Range, label string, ok bool) {
 	use := expr.Range()
 	label, at := "", expr
-	for depth := 0; depth < 64; depth++ {
-		tr, ok := at.(*hclsyntax.ScopeTraversalExpr)
-		if !ok || len(tr.Traversal) != 2 {
+	for depth := 0; depth < 64 && at != nil; depth++ {
+		refs := at.Variables()
+		if len(refs) != 1 || len(refs[0]) != 2 {
 			break
 		}
-		attr, ok := tr.Traversal[1].(hcl.TraverseAttr)
-		if !ok {
+		attr, isAttr := refs[0][1].(hcl.TraverseAttr)
+		if !isAttr {
 			break
 		}
-		root := tr.Traversal.RootName()
-		if root == "var" {
-			if v := p.variables[attr.Name]; v != nil && v.valueRange.Filename != "" {
-				label, at, rng = "var."+attr.Name, nil, v.valueRange
+		switch refs[0].RootName() {
+		case "var":
+			if vd := p.variables[attr.Name]; vd != nil && vd.valueRange.Filename != "" && sameValue(vd.Value, v) {
+				label, at, rng = "var."+attr.Name, nil, vd.valueRange
+				continue
 			}
-			break
+		case "local":
+			if l := p.locals[attr.Name]; l != nil && l.attr != nil && sameValue(l.val, v) {
+				label, at = "local."+attr.Name, l.attr.Expr
+				continue
+			}
 		}
-		l := p.locals[attr.Name]
-		if root != "local" || l == nil || l.attr == nil {
-			break
-		}
-		label, at = "local."+attr.Name, l.attr.Expr
+		break
 	}
 	if label == "" {
 		return use, name, true
@@ -268,6 +269,16 @@ func (p *parser) valueOrigin(expr hcl.Expression, name string) (rng hcl.Range, l
 	}
 	p.originReported[key] = true
 	return rng, fmt.Sprintf("%s (used for %s at %s)", label, name, use), true
+}
+
+// sameValue reports whether a and b are the same value, marks aside.
+func sameValue(a, b cty.Value) bool {
+	if a == cty.NilVal || b == cty.NilVal {
+		return false
+	}
+	a, _ = a.Unmark()
+	b, _ = b.Unmark()
+	return a.RawEquals(b)
 }
 
 // decodeRef decodes a node, resource or licence reference by its exact
