@@ -476,6 +476,9 @@ func (a *app) run(args *runArgs) int {
 	}
 	dir := stateDir(args.State, rb, driver)
 	resume := a.resumeFor(rb, rrb, dir)
+	if resume != nil {
+		resume.Settle, resume.Reissue = args.Settle, args.Reissue
+	}
 	if err := checkStopAfter(args, rrb, resume); err != nil {
 		return a.usage("%v", err)
 	}

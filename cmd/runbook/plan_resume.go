@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,10 +22,16 @@ type resumePoint struct {
 	// or failed and continued past): where the run resumes. It is the number
 	// of steps when none is left.
 	First int
-	// Issued lists, for each step an earlier attempt left unsettled, the
-	// operations it issued (intents journaled, outcomes not): what the
-	// resumed step waits for rather than issue again.
-	Issued map[string][]string
+	// Doubt lists, for each step an earlier attempt left unsettled, the
+	// operations whose outcome is in doubt (announced in the journal, with
+	// no outcome or an outcome in doubt): what the resumed step waits for
+	// rather than issue again.
+	Doubt map[string][]runtime.DoubtfulOp
+	// Settle is how long a resumed step waits for their effect without a
+	// change (run --settle-timeout); Reissue the steps whose operations the
+	// run issues again (run --reissue).
+	Settle  time.Duration
+	Reissue []string
 	// Before is the plan's predicted downtime up to First: the whole plan's
 	// minus this is the downtime still to come.
 	Before map[string]time.Duration
@@ -41,7 +47,7 @@ func readResume(dir string, rrb *runtime.Runbook) (*resumePoint, error) {
 	if !runtime.HasSteps(recs) {
 		return nil, nil
 	}
-	rp := &resumePoint{Dir: dir, Last: runtime.StepStatuses(recs), First: len(rrb.Steps), Issued: map[string][]string{}}
+	rp := &resumePoint{Dir: dir, Last: runtime.StepStatuses(recs), First: len(rrb.Steps), Doubt: map[string][]runtime.DoubtfulOp{}, Settle: runtime.DefaultSettle}
 	for i, s := range rrb.Steps {
 		rec, ok := rp.Last[s.Address]
 		if ok && runtime.Settled(rec) {
@@ -50,11 +56,8 @@ func readResume(dir string, rrb *runtime.Runbook) (*resumePoint, error) {
 		if i < rp.First {
 			rp.First = i
 		}
-		if ops := runtime.Issued(recs, s.Address); len(ops) > 0 {
-			for op := range ops {
-				rp.Issued[s.Address] = append(rp.Issued[s.Address], op)
-			}
-			sort.Strings(rp.Issued[s.Address])
+		if ops := runtime.InDoubt(recs, s.Address); len(ops) > 0 {
+			rp.Doubt[s.Address] = ops
 		}
 	}
 	return rp, nil
@@ -89,10 +92,34 @@ func (rp *resumePoint) earlierNotes(reg steps.Registry, s runtime.Step) []string
 		notes = append(notes, "in doubt: an earlier run stopped or died during it")
 	}
 	notes = append(notes, "settled first from the cluster's status: done if its postcondition holds, else run again from where the cluster is")
-	if ops := rp.Issued[s.Address]; len(ops) > 0 {
-		notes = append(notes, fmt.Sprintf("waits for the effect of what the earlier attempt issued, without issuing it again: %s", strings.Join(ops, ", ")))
+	ops := rp.Doubt[s.Address]
+	if len(ops) == 0 {
+		return notes
 	}
-	return notes
+	names := rp.waitsFor(s.Address)
+	if slices.Contains(rp.Reissue, s.Address) {
+		return append(notes, "issues again, as asked (--reissue): "+strings.Join(names, ", "))
+	}
+	for _, op := range ops {
+		if op.Pgid != 0 && !op.Ended {
+			where := ""
+			if op.Host != "" {
+				where = " on " + op.Host
+			}
+			notes = append(notes, fmt.Sprintf("the command of %s may still run (process group %d%s): the run waits for it to end, at most the step's timeout", op.Op, op.Pgid, where))
+		}
+	}
+	return append(notes, fmt.Sprintf("waits for the effect of %s, in doubt, without issuing it again: at most %s (--settle-timeout) with no change in the cluster, then it stops in doubt; --reissue %s issues it again once you have checked",
+		strings.Join(names, ", "), runtime.FormatDuration(rp.Settle), s.Address))
+}
+
+// waitsFor names the operations in doubt of the step at addr.
+func (rp *resumePoint) waitsFor(addr string) []string {
+	var names []string
+	for _, op := range rp.Doubt[addr] {
+		names = append(names, op.Op)
+	}
+	return names
 }
 
 // noEffect is what a step type that changes no cluster state does, if it

@@ -55,7 +55,7 @@ func TestResumedPlanJSON(t *testing.T) {
 		t.Errorf("resume %+v; want from FS2's upgrade, 5 left, in %s", *p.Resume, state)
 	}
 	doubt := p.Steps[3]
-	if doubt.Journal != "in-doubt" || !cmp.Equal(doubt.WaitsFor, []string{"leave FS2", "upgrade FS2"}) || !strings.Contains(doubt.Earlier, "settled first from the cluster's status") {
+	if doubt.Journal != "in-doubt" || !cmp.Equal(doubt.WaitsFor, []string{"upgrade FS2"}) || !strings.Contains(doubt.Earlier, "settled first from the cluster's status") {
 		t.Errorf("step in doubt %+v", doubt)
 	}
 	if p.Steps[0].Journal != "done" || p.Steps[0].Earlier != "" || p.Steps[7].Journal != "" {

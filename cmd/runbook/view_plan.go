@@ -298,7 +298,7 @@ func (v *planJSON) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Res
 			if !rp.settled(s.Address) {
 				out.Resume.Left++
 				ps.Earlier = strings.Join(rp.earlierNotes(v.registry, s), "; ")
-				ps.WaitsFor = rp.Issued[s.Address]
+				ps.WaitsFor = rp.waitsFor(s.Address)
 			}
 		}
 		out.Steps = append(out.Steps, ps)
