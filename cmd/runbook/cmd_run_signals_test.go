@@ -117,8 +117,9 @@ func TestSignalStops(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newExecEnv(t, 100*time.Millisecond)
-			// The upgrade command takes a second after it has taken effect.
-			p := e.startPTY([]string{"STANDIN_FAULTS=hang-after:upgrade:FS1", "STANDIN_HANG=1s"}, e.runArgs()...)
+			// The upgrade command takes 3s after it has taken effect: the
+			// signal comes while it runs, even on a busy machine.
+			p := e.startPTY([]string{"STANDIN_FAULTS=hang-after:upgrade:FS1", "STANDIN_HANG=3s"}, e.runArgs()...)
 			e.waitOp("upgrade FS1 6.5")
 			p.send(t, tc.sig)
 			code, out := p.wait(t)
@@ -145,7 +146,7 @@ func TestSignalStops(t *testing.T) {
 func TestSignalHangup(t *testing.T) {
 	t.Parallel()
 	e := newExecEnv(t, 100*time.Millisecond)
-	p := e.startPTY([]string{"STANDIN_FAULTS=hang-after:upgrade:FS1", "STANDIN_HANG=2s"}, e.runArgs()...)
+	p := e.startPTY([]string{"STANDIN_FAULTS=hang-after:upgrade:FS1", "STANDIN_HANG=4s"}, e.runArgs()...)
 	e.waitOp("upgrade FS1 6.5")
 	p.tty.Close()
 	waitUntil(t, "the hangup's notice in run.log", func() bool {
