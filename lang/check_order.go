@@ -53,6 +53,18 @@ type orderState struct {
 	// nodes behind, say): the mixed versions at the end are the same
 	// finding.
 	mediaRefused bool
+	// upgradeRefused is set when an upgrade's own checks failed (an upgrade
+	// to the version the node runs, say).
+	upgradeRefused bool
+}
+
+// followsRefusedUpgrade reports a problem of the media upgrade about the
+// nodes' versions (one with no attribute: the media already at the nodes'
+// version, nodes behind) after an upgrade was refused: the model went on
+// with that upgrade's effect, and what it says about the versions follows
+// from the error already reported.
+func (o *orderState) followsRefusedUpgrade(st *Step, pr steps.Problem) bool {
+	return o.upgradeRefused && st.Type == typeMediaUpgrade && pr.Attr == ""
 }
 
 func newOrderState(p *parser, s *sim.Sim) *orderState {

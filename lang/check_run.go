@@ -84,7 +84,7 @@ func (p *parser) check() {
 		checkErr := false
 		if !orderErr {
 			for _, pr := range typ.Check(env, status, &st.Instance) {
-				if silenced[pr.Rule] {
+				if silenced[pr.Rule] || o.followsRefusedUpgrade(st, pr) {
 					continue
 				}
 				p.problem(st, pr)
@@ -93,6 +93,9 @@ func (p *parser) check() {
 		}
 		if checkErr && st.Type == typeMediaUpgrade {
 			o.mediaRefused = true
+		}
+		if checkErr && st.Type == typeUpgradeNode {
+			o.upgradeRefused = true
 		}
 		if typ.Mutates() {
 			// Steps that change no cluster state are not run: they may act
