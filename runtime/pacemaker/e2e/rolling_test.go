@@ -172,6 +172,12 @@ func TestRollingUpgrade(t *testing.T) {
 			t.Errorf("%s: the run says %.3fs of downtime, the 10 ms probe saw %.3fs", r, live.summary.DowntimeSeconds[r], fileDown[r].Seconds())
 		}
 	}
+	// A failover is a move, never an alarm.
+	for _, e := range live.events {
+		if e.Alarm {
+			t.Errorf("alarm in the live run: %s %s %s", e.Time.Format("15:04:05.000"), e.Step, e.Message)
+		}
+	}
 	// rD is not shared: the media step leaves it running, never restarted.
 	if a.inSchema["rD"] != 0 {
 		t.Errorf("rD (not shared) was down %v in the schema step", a.inSchema["rD"])
@@ -276,6 +282,17 @@ func TestRollingUpgrade(t *testing.T) {
 	}
 	banned := runbook(ctx, t, 60*time.Second, nil, append([]string{"run", "--auto-approve", "--json", "--state", t.TempDir()},
 		append(vars, "--var", "from_version=4.0", "--var", "target_version=5.0", book)...)...)
+	// plan --driver pacemaker makes the same check, and changes nothing.
+	pctx, pcancel := context.WithTimeout(ctx, 60*time.Second)
+	plan := exec.CommandContext(pctx, runbookBin, append([]string{"plan", "--driver", "pacemaker"},
+		append(vars, "--var", "from_version=4.0", "--var", "target_version=5.0", book)...)...)
+	var planErr bytes.Buffer
+	plan.Stderr = &planErr
+	perr := plan.Run()
+	pcancel()
+	if plan.ProcessState == nil || plan.ProcessState.ExitCode() != 1 || !strings.Contains(planErr.String(), "cli-ban-rA-on-n2") || !strings.Contains(planErr.String(), "would have nowhere to run when n3 leaves") {
+		t.Errorf("plan --driver pacemaker with the bans: %v, stderr:\n%s", perr, planErr.String())
+	}
 	var drifts []string
 	for _, e := range banned.events {
 		if e.Type == "drift" {
@@ -407,6 +424,7 @@ type event struct {
 	Step            string             `json:"step"`
 	Status          string             `json:"status"`
 	Message         string             `json:"message"`
+	Alarm           bool               `json:"alarm"`
 	DowntimeSeconds map[string]float64 `json:"downtime_seconds"`
 }
 
