@@ -40,6 +40,12 @@
 //     awaited before the upgrade, the media upgraded twice or before an
 //     upgrade, the final state) are checked alongside, in time linear in
 //     the number of steps.
+//   - Each mistake is said once (check_findings.go): a step that failed to
+//     decode leaves a hole in the abstract run, which no rule reports
+//     around; the same finding on several nodes of a roll is one
+//     diagnostic naming them; a bad value taken unchanged from a variable
+//     or a local is reported where it is written. A diagnostic about a
+//     step carries a [DiagnosticInfo] (its rule, step and nodes) in Extra.
 //
 // [Format] formats a file canonically with hclwrite.
 //
