@@ -1,5 +1,7 @@
 package runtime
 
+import "time"
+
 // journalChange records an observed change of the cluster, at the time the
 // run saw it. It is an observation, not an intent: it has no crash point,
 // and a failed write does not stop the run (the step's own record, written
@@ -28,8 +30,8 @@ func (r *runner) journalEnd() {
 }
 
 // waiting passes what the step in flight waits for to Options.Waiting.
-func (r *runner) waiting(what, pending string) {
+func (r *runner) waiting(what, pending string, now time.Time) {
 	if r.opts.Waiting != nil && r.cur != nil {
-		r.opts.Waiting(r.cur.Address, what, pending)
+		r.opts.Waiting(r.cur.Address, what, pending, now)
 	}
 }

@@ -111,7 +111,7 @@ type Options struct {
 	// Waiting, if set, is told on every status read of a wait what the
 	// step in flight waits for and what is still pending
 	// (steps.Env.Waiting): a live view shows it; it is not an event.
-	Waiting func(step, what, pending string)
+	Waiting func(step, what, pending string, now time.Time)
 
 	// Stop, when closed, stops the run after the step in flight.
 	Stop <-chan struct{}

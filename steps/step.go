@@ -166,8 +166,8 @@ type Env struct {
 	// Logf reports progress and facts worth a line of output.
 	Logf func(format string, args ...any)
 	// Waiting, if set, is told by WaitFor, on each status read, what the
-	// step waits for and what is still pending.
-	Waiting func(what, pending string)
+	// step waits for, what is still pending, and the driver's time.
+	Waiting func(what, pending string, now time.Time)
 	// Prompt asks the operator a yes/no question; nil when there is no
 	// terminal to ask.
 	Prompt func(ctx context.Context, question string) (bool, error)

@@ -48,10 +48,10 @@ func WaitFor(ctx context.Context, env *Env, deadline time.Time, what string, con
 		if pending == "" {
 			return st, nil
 		}
-		if env.Waiting != nil {
-			env.Waiting(what, pending)
-		}
 		now := clock.Now()
+		if env.Waiting != nil {
+			env.Waiting(what, pending, now)
+		}
 		if !now.Before(deadline) {
 			return st, &TimeoutError{What: what, Waited: now.Sub(start).Round(time.Second), Pending: pending}
 		}

@@ -567,7 +567,7 @@ func (a *app) run(args *runArgs) int {
 		end = now.Add(args.Window)
 	}
 
-	view := a.runView(args.View, driver == "sim")
+	view := a.runViewFor(args.View, driver, rrb, st.Records(), predicted, end)
 	notices.setView(view)
 
 	if pd, ok := drv.(*pacemaker.Driver); ok {
@@ -596,6 +596,10 @@ func (a *app) run(args *runArgs) int {
 		}
 	}
 	prompt = auditPrompt(st, drv, prompt)
+	var waiting func(step, what, pending string, now time.Time)
+	if live, ok := view.(*runLive); ok {
+		prompt, waiting = live.aroundPrompt(prompt), live.Waiting
+	}
 	res := runtime.Run(ctx, rrb, runtime.Options{
 		Registry:       a.registry,
 		Driver:         drv,
@@ -611,6 +615,7 @@ func (a *app) run(args *runArgs) int {
 		Output:         a.stderr,
 		Dir:            rb.Dir,
 		Events:         view.Event,
+		Waiting:        waiting,
 		Stop:           stop,
 		StopAfter:      args.StopAfter,
 		End:            end,
