@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -49,12 +50,17 @@ const timeLayout = "15:04:05"
 func (v *runHuman) Event(e runtime.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	// One write an event: the stream and run.log take whole lines, and a
+	// run of thousands of steps does not cost a system call a word.
+	var b bytes.Buffer
+	w := &b
+	defer func() { v.w.Write(b.Bytes()) }()
 	faint := paint(v.color, color.Faint)
-	faint.Fprint(v.w, e.Time.Format(timeLayout))
-	fmt.Fprint(v.w, " ")
+	faint.Fprint(w, e.Time.Format(timeLayout))
+	fmt.Fprint(w, " ")
 	if e.Step != "" {
-		paint(v.color, color.Bold).Fprint(v.w, e.Step)
-		fmt.Fprint(v.w, ": ")
+		paint(v.color, color.Bold).Fprint(w, e.Step)
+		fmt.Fprint(w, ": ")
 	}
 	msg := paint(v.color)
 	switch {
@@ -72,16 +78,16 @@ func (v *runHuman) Event(e runtime.Event) {
 		msg = paint(v.color, color.Bold)
 	}
 	if e.Type == runtime.EventWarning {
-		msg.Fprint(v.w, "warning: ")
+		msg.Fprint(w, "warning: ")
 	}
-	msg.Fprint(v.w, e.Message)
-	fmt.Fprintln(v.w)
+	msg.Fprint(w, e.Message)
+	fmt.Fprintln(w)
 	indent := strings.Repeat(" ", len(timeLayout)+1)
 	for _, p := range e.Problems {
-		fmt.Fprintf(v.w, "%s- %s\n", indent, p)
+		fmt.Fprintf(w, "%s- %s\n", indent, p)
 	}
 	if e.Detail != "" {
-		fmt.Fprintf(v.w, "%s%s\n", indent, e.Detail)
+		fmt.Fprintf(w, "%s%s\n", indent, e.Detail)
 	}
 }
 
