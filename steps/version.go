@@ -53,17 +53,51 @@ func (v Version) Compare(w Version) int {
 }
 
 // CompareVersions compares two version strings; an unparsable version sorts
-// before every parsable one, and two unparsable ones compare as strings.
+// before every parsable one, and two unparsable ones compare as strings. It
+// allocates nothing: the runtime compares versions on every status read.
 func CompareVersions(a, b string) int {
-	va, ea := ParseVersion(a)
-	vb, eb := ParseVersion(b)
+	va, oka := scanVersion(a)
+	vb, okb := scanVersion(b)
 	switch {
-	case ea != nil && eb != nil:
+	case !oka && !okb:
 		return strings.Compare(a, b)
-	case ea != nil:
+	case !oka:
 		return -1
-	case eb != nil:
+	case !okb:
 		return 1
 	}
-	return va.Compare(vb)
+	for i := range va {
+		switch {
+		case va[i] < vb[i]:
+			return -1
+		case va[i] > vb[i]:
+			return 1
+		}
+	}
+	return 0
+}
+
+// scanVersion reads a version as ParseVersion accepts it, its missing
+// components zero; ok is false where ParseVersion fails.
+func scanVersion(s string) (v [4]int, ok bool) {
+	if s == "" {
+		return v, false
+	}
+	i, digits := 0, 0
+	for j := 0; j < len(s); j++ {
+		c := s[j]
+		switch {
+		case c == '.':
+			if digits == 0 || i == len(v)-1 {
+				return v, false
+			}
+			i, digits = i+1, 0
+		case '0' <= c && c <= '9' && digits < 9:
+			v[i] = v[i]*10 + int(c-'0')
+			digits++
+		default:
+			return v, false
+		}
+	}
+	return v, digits > 0
 }
