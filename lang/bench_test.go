@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -12,33 +11,12 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/runbookhq/runbook/steps/builtin"
+	"github.com/runbookhq/runbook/testdata/gen"
 )
 
-// genRunbook writes a runbook for a cluster of n nodes: a resource homed on
-// each node (failing over to the next), a licence and its install-license,
-// one rolling block over every node with upgrade-node and await-failback,
-// and the media upgrade.
-func genRunbook(n int) []byte {
-	var b strings.Builder
-	b.WriteString("runbook \"bench\" {\n  version = \"1.0.0\"\n}\n\nvariable \"target\" {\n  type    = string\n  default = \"6.5\"\n}\n\ncluster \"big\" {}\n\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "node \"N%d\" {\n  address = \"10.%d.%d.%d\"\n  version = \"6.0\"\n}\n\n", i, i>>16&255, i>>8&255, i&255)
-	}
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "resource \"R%d\" {\n  shared    = true\n  preferred = [node.N%d, node.N%d]\n}\n\n", i, i, (i+1)%n)
-	}
-	fmt.Fprintf(&b, "license \"ncs65\" {\n  product = \"NetWare 6.5 Cluster Server\"\n  version = var.target\n  seats   = %d\n}\n\n", n)
-	b.WriteString("step \"install-license\" \"ncs65\" {\n  license = license.ncs65\n}\n\nrolling \"all\" {\n  nodes = [")
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "node.N%d", i)
-	}
-	b.WriteString("]\n\n  step \"upgrade-node\" \"up\" {\n    node = each.node\n    to   = var.target\n  }\n\n  step \"await-failback\" \"back\" {\n    node = each.node\n  }\n}\n\n")
-	b.WriteString("step \"media-upgrade\" \"pools\" {\n  on = node.N0\n}\n")
-	return []byte(b.String())
-}
+// genRunbook is the generated runbook the benchmarks measure, the one the
+// CLI's process benchmark runs too.
+func genRunbook(n int) []byte { return gen.Runbook(n) }
 
 var benchSizes = []int{100, 1000, 10000}
 
