@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/testdata/standin/standincheck"
@@ -155,5 +158,70 @@ func wantContains(t *testing.T, what, got string, wants ...string) {
 		if !strings.Contains(got, w) {
 			t.Errorf("%s does not contain %q:\n%s", what, w, got)
 		}
+	}
+}
+
+// TestStandinGate: a block fault holds the stand-in's command at a gate,
+// before its effect (block) or after it (block-after), until the test opens
+// it; the command reports its process group there, and a second command the
+// fault matches passes.
+func TestStandinGate(t *testing.T) {
+	for _, tc := range []struct {
+		fault, point string
+		state        string // offline_as
+	}{{"block", "before", ""}, {"block-after", "after", "offline"}} {
+		t.Run(tc.fault, func(t *testing.T) {
+			gate := t.TempDir()
+			desc := threeNodes
+			desc.OfflineAs = tc.state
+			// Every node at 6.5: the media await their upgrade.
+			desc.Nodes = []standincheck.Node{{Name: "FS1", Version: "6.5"}, {Name: "FS2", Version: "6.5"}, {Name: "FS3", Version: "6.5"}}
+			desc.MediaVersion = "6.0"
+			_, d := newStandin(t, desc, Config{}, "STANDIN_FAULTS="+tc.fault+":offline:POOL1_SERVER", "STANDIN_GATE="+gate)
+			var pgid atomic.Int64
+			ctx := steps.WithCommandStarted(context.Background(), func(p int) { pgid.Store(int64(p)) })
+			done := make(chan error, 1)
+			go func() { done <- d.Offline(ctx, pool1) }()
+			marker := filepath.Join(gate, "offline:POOL1_SERVER."+tc.point)
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				if data, err := os.ReadFile(marker); err == nil && strings.HasSuffix(string(data), "\n") && pgid.Load() != 0 {
+					if got, _ := strconv.Atoi(strings.TrimSpace(string(data))); int64(got) != pgid.Load() {
+						t.Errorf("the gate holds process group %q; the driver reported %d", data, pgid.Load())
+					}
+					break
+				}
+				select {
+				case err := <-done:
+					t.Fatalf("the command did not wait at the gate: %v", err)
+				default:
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the command never reached the gate")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			st, err := d.Status(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"before": steps.ResourceRunning, "after": steps.ResourceUpgrade}[tc.point]
+			if tc.state != "" {
+				want = tc.state
+			}
+			if got := st.Resources["POOL1_SERVER"].State; got != want {
+				t.Errorf("POOL1_SERVER at the gate %s its effect: %s; want %s", tc.point, got, want)
+			}
+			if err := os.WriteFile(marker+".go", nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			// Once through: the same command again does not wait.
+			if err := d.Offline(context.Background(), pool1); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

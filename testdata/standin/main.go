@@ -37,8 +37,18 @@
 //	fail:CMD[:ARG]        CMD (with first argument ARG) exits 1, changing nothing
 //	hang:CMD[:ARG]        CMD sleeps $STANDIN_HANG (default 1h) before doing anything
 //	hang-after:CMD[:ARG]  CMD takes effect, then sleeps before it exits
+//	block:CMD[:ARG]       CMD waits at a gate before doing anything (below)
+//	block-after:CMD[:ARG] CMD takes effect, then waits at a gate before it exits
 //	bad-status            status prints invalid JSON
 //	reboot-fails:NODE     the node does not come back from its reboot
+//
+// A gate lets a test hold a command in flight for as long as it wants, and
+// know that it is: the first command a block fault matches creates, in the
+// directory $STANDIN_GATE, the file CMD[:ARG].before (or .after) holding
+// its process group, then waits (at most $STANDIN_HANG) until the test
+// creates CMD[:ARG].before.go (or .after.go), holding no lock meanwhile. A
+// later command the same fault matches finds the file there and does not
+// wait: an operation issued twice shows in the log, and does not hang.
 package main
 
 import (
@@ -50,6 +60,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -129,7 +140,43 @@ func dispatch(dir string, args []string, stdin io.Reader, stdout io.Writer) erro
 	if f := faults.match("hang", args); f != "" {
 		time.Sleep(hangFor())
 	}
+	if f := faults.match("block", args); f != "" {
+		if err := gate(f, "before"); err != nil {
+			return err
+		}
+	}
 	return withCluster(dir, args, faults, stdout)
+}
+
+// gate holds the command at the gate of the block fault f, if it is the
+// first to reach it: see the package's doc.
+func gate(f, point string) error {
+	dir := os.Getenv("STANDIN_GATE")
+	if dir == "" {
+		return errors.New("a block fault needs a gate directory: set STANDIN_GATE")
+	}
+	_, target, _ := strings.Cut(f, ":")
+	name := filepath.Join(dir, target+"."+point)
+	file, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return nil // passed once already
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(file, "%d\n", syscall.Getpgrp())
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	for end := time.Now().Add(hangFor()); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(name + ".go"); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("the gate %s was not opened within %s", name, hangFor())
 }
 
 // arity gives each cluster command's argument count (after its name).
@@ -281,6 +328,9 @@ func withCluster(dir string, args []string, faults faultSet, stdout io.Writer) e
 	}
 	if f := faults.match("hang-after", args); f != "" {
 		time.Sleep(hangFor())
+	}
+	if f := faults.match("block-after", args); f != "" {
+		return gate(f, "after")
 	}
 	return nil
 }
