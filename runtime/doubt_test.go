@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,6 +51,10 @@ func TestInDoubt(t *testing.T) {
 			{Type: runtime.RecordReissue, Address: a, Ops: []string{"offline P1"}}},
 			[]runtime.DoubtfulOp{{Op: "offline P2"}}},
 		{"another step's operations", []runtime.Record{{Type: runtime.RecordOp, Address: "other", Op: "offline P1"}}, nil},
+		{"held at the gate, never started: never ran", []runtime.Record{step(runtime.StatusStarted),
+			{Type: runtime.RecordOp, Address: a, Op: "offline P1", Gated: true},
+			{Type: runtime.RecordOp, Address: a, Op: "offline P2", Gated: true}, started},
+			[]runtime.DoubtfulOp{{Op: "offline P2", Pgid: 42, Host: "h", Boot: "b", Gated: true}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, runtime.InDoubt(tc.recs, a)); diff != "" {
@@ -62,6 +67,12 @@ func TestInDoubt(t *testing.T) {
 		{Type: runtime.RecordReissue, Address: a, Ops: []string{"offline P1"}}}
 	if diff := cmp.Diff(map[string]bool{"offline P2": true}, runtime.Issued(recs, a)); diff != "" {
 		t.Errorf("runtime.Issued after a reissue (-want +got):\n%s", diff)
+	}
+	// Nor an operation held at the driver's gate that never started.
+	recs = []runtime.Record{step(runtime.StatusStarted), {Type: runtime.RecordOp, Address: a, Op: "offline P1", Gated: true},
+		{Type: runtime.RecordOp, Address: a, Op: "offline P2", Gated: true}, started}
+	if diff := cmp.Diff(map[string]bool{"offline P2": true}, runtime.Issued(recs, a)); diff != "" {
+		t.Errorf("runtime.Issued with a gated operation never started (-want +got):\n%s", diff)
 	}
 }
 
@@ -325,5 +336,56 @@ func TestObserverAbsorbs(t *testing.T) {
 	sm.Close()
 	if res.Outcome != runtime.OutcomeCompleted || st.Up("FS1") {
 		t.Fatalf("with --reissue: %s (%s), FS1 up %v\n%s", res.Outcome, res.Message, st.Up("FS1"), s.text())
+	}
+}
+
+// TestGatedNeverRan: an operation whose command a dead run started, held at
+// the driver's gate, and that ended without passing it (no Ran file) never
+// acted: the resumed run journals that, and the step issues it.
+func TestGatedNeverRan(t *testing.T) {
+	c := seed()
+	reg := builtin.Registry()
+	reg["leave"] = leaveType{}
+	const addr = "step.leave.fs1"
+	rb := &runtime.Runbook{Name: "test", Cluster: c, Steps: []runtime.Step{{When: true,
+		Instance: steps.Instance{Address: addr, Type: "leave", Name: "fs1", Timeout: time.Hour, OnFailure: "abort", Args: steps.Args{"node": c.Nodes[0]}}}}}
+	s := &session{dir: t.TempDir(), opts: func(o *runtime.Options) {
+		o.Registry, o.End = reg, time.Date(2000, 1, 1, 22, 0, 0, 1, time.UTC)
+	}}
+	if res, sm := s.run(t, rb); res.Outcome != runtime.OutcomeStopped {
+		t.Fatalf("first run: %s (%s)", res.Outcome, res.Message)
+	} else {
+		sm.Close()
+	}
+	// A process group that has ended.
+	cmd := exec.Command("true")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	journalAppend(t, s.dir, runtime.Record{Type: runtime.RecordStep, Address: addr, Status: runtime.StatusStarted},
+		runtime.Record{Type: runtime.RecordOp, Address: addr, Op: "leave FS1", Gated: true},
+		runtime.Record{Type: runtime.RecordOpStarted, Address: addr, Op: "leave FS1", Pgid: cmd.Process.Pid, Host: host, Boot: procgroup.BootID(),
+			Ran: filepath.Join(s.dir, "never-created")})
+	s.opts = func(o *runtime.Options) { o.Registry = reg }
+	res, sm := s.run(t, rb)
+	st, _ := sm.Status(t.Context())
+	sm.Close()
+	if res.Outcome != runtime.OutcomeCompleted || st.Up("FS1") {
+		t.Fatalf("%s (%s), FS1 up %v; want the leave issued and the run complete\n%s", res.Outcome, res.Message, st.Up("FS1"), s.text())
+	}
+	recs, err := runtime.ReadJournal(s.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []string
+	for _, r := range recs {
+		if r.Type == runtime.RecordOpEnd {
+			outcomes = append(outcomes, r.Op+" "+r.Outcome)
+		}
+	}
+	if want := []string{"leave FS1 not-run", "leave FS1 ok"}; !cmp.Equal(outcomes, want) {
+		t.Errorf("outcomes journaled %q; want %q", outcomes, want)
 	}
 }

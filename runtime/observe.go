@@ -37,7 +37,7 @@ type observer struct {
 	// intent, if set, journals an operation before it is issued; started
 	// the process group of its command, once it started; ended its outcome.
 	intent  func(key string) error
-	started func(key string, pgid int)
+	started func(key string, c steps.StartedCommand)
 	ended   func(key string, err error)
 	logf    func(format string, args ...any)
 
@@ -312,7 +312,7 @@ func (o *observer) do(ctx context.Context, key string, op func(context.Context) 
 		}
 	}
 	if o.started != nil {
-		ctx = steps.WithCommandStarted(ctx, func(pgid int) { o.started(key, pgid) })
+		ctx = steps.WithCommandStarted(ctx, func(c steps.StartedCommand) { o.started(key, c) })
 	}
 	err := op(ctx)
 	if o.ended != nil {

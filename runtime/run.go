@@ -173,6 +173,8 @@ func (r *runner) run() {
 	}
 
 	r.obs = newObserver(d, r.rb.Cluster, known, r.onChange, r.crash)
+	g, gated := d.(steps.StartGate)
+	gated = gated && g.GatesStarts()
 	if !fresh {
 		r.resumeDowntime(recs, live)
 	}
@@ -184,17 +186,17 @@ func (r *runner) run() {
 		// No crash point between the intent and the operation: a crash
 		// there cannot be told from one during the operation, and a step
 		// resuming after either waits for the operation's effect.
-		return r.opts.State.Append(Record{Type: RecordOp, Time: r.now(), Address: r.cur.Address, Op: key})
+		return r.opts.State.Append(Record{Type: RecordOp, Time: r.now(), Address: r.cur.Address, Op: key, Gated: gated})
 	}
 	host, _ := os.Hostname()
 	boot := procgroup.BootID()
-	r.obs.started = func(key string, pgid int) {
+	r.obs.started = func(key string, c steps.StartedCommand) {
 		if r.cur == nil || r.opts.State == nil {
 			return
 		}
 		// A failed write leaves the operation announced without a process
 		// group: a resumed run then waits the settle time for its effect.
-		_ = r.opts.State.Append(Record{Type: RecordOpStarted, Time: r.now(), Address: r.cur.Address, Op: key, Pgid: pgid, Boot: boot, Host: host})
+		_ = r.opts.State.Append(Record{Type: RecordOpStarted, Time: r.now(), Address: r.cur.Address, Op: key, Pgid: c.Pgid, Boot: boot, Host: host, Ran: c.Ran})
 	}
 	r.obs.ended = func(key string, err error) {
 		if r.cur == nil || r.opts.State == nil {
@@ -377,7 +379,6 @@ func (r *runner) step(s *Step, earlier string) bool {
 	start := r.now()
 	r.cur.Start = start
 	r.obs.begin(nodes, resources)
-	r.resumeEnv(s, wide)
 
 	var doubts []DoubtfulOp
 	if wide && r.opts.State != nil {
@@ -385,7 +386,13 @@ func (r *runner) step(s *Step, earlier string) bool {
 		if err := r.awaitCommands(s, doubts); err != nil {
 			return r.settle(s, StatusInDoubt, start, err, "")
 		}
+		var err error
+		if doubts, err = r.settleGated(s, doubts); err != nil {
+			r.fail(OutcomeError, err.Error(), "")
+			return false
+		}
 	}
+	r.resumeEnv(s, wide)
 
 	st, err := r.obs.Status(r.ctx)
 	if err != nil {
@@ -546,6 +553,14 @@ func (r *runner) settle(s *Step, status string, start time.Time, err error, note
 		return false
 	}
 	r.cur.Status, r.cur.Duration = status, end.Sub(start)
+	if Settled(rec) && r.opts.State != nil {
+		// The Ran files of commands a dead run left have served.
+		for _, jr := range r.opts.State.Records() {
+			if jr.Type == RecordOpStarted && jr.Address == s.Address && jr.Ran != "" {
+				_ = os.Remove(jr.Ran)
+			}
+		}
+	}
 	ev := Event{Type: EventStep, Time: end, Step: s.Address, Status: status, Duration: secondsOf(end.Sub(start))}
 	switch status {
 	case StatusDone:
@@ -745,4 +760,25 @@ func CheckReissue(recs []Record, addr string) error {
 		status = StatusPending
 	}
 	return fmt.Errorf("--reissue %s: the step is not in doubt (it is %s, and no operation of it has an unknown outcome), so there is nothing to issue again; run without --reissue", addr, status)
+}
+
+// settleGated settles the operations in doubt whose commands, held at the
+// driver's gate until their start was journaled, have ended without
+// passing it (the run died before it opened the gate): they never acted.
+// It journals that, and returns the operations still in doubt.
+func (r *runner) settleGated(s *Step, doubts []DoubtfulOp) ([]DoubtfulOp, error) {
+	var out []DoubtfulOp
+	for _, d := range doubts {
+		if alive, elsewhere := d.running(); d.Gated && d.Ran != "" && !d.Ended && !alive && !elsewhere {
+			if _, err := os.Stat(d.Ran); errors.Is(err, os.ErrNotExist) {
+				if err := r.journal(Record{Type: RecordOpEnd, Address: s.Address, Op: d.Op, Outcome: OpNotRun}); err != nil {
+					return nil, err
+				}
+				r.logf("%s, which an earlier run started, ended before it acted (the run died before it let the command go on): it is not in doubt", d.Op)
+				continue
+			}
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -115,8 +116,15 @@ type Record struct {
 	// of another boot is gone), and Host that machine.
 	Pgid int    `json:"pgid,omitempty"`
 	Boot string `json:"boot,omitempty"`
-	// Outcome is an op-end record's: OpOK, OpFailed or OpInDoubt; an end
-	// record's: the run's outcome (OutcomeCompleted, ...).
+	// Ran is the file the command of an op-started record creates once
+	// past the driver's gate, just before it acts (steps.StartGate).
+	Ran string `json:"ran,omitempty"`
+	// Gated is set on an op record when the driver starts no command for
+	// the operation before its op-started record is written: with no
+	// op-started record, the operation never ran.
+	Gated bool `json:"gated,omitempty"`
+	// Outcome is an op-end record's: OpOK, OpFailed, OpInDoubt or OpNotRun;
+	// an end record's: the run's outcome (OutcomeCompleted, ...).
 	Outcome string `json:"outcome,omitempty"`
 	// Ops are the operations a reissue record issues again.
 	Ops []string `json:"ops,omitempty"`
@@ -181,6 +189,9 @@ const (
 	OpOK      = "ok"
 	OpFailed  = "failed"
 	OpInDoubt = "in-doubt"
+	// OpNotRun: a resumed run found that the command of an operation a
+	// dead run started ended at the driver's gate, before it acted.
+	OpNotRun = "not-run"
 )
 
 // State is an open state directory: the journal, the snapshot of the
@@ -470,23 +481,36 @@ func HasSteps(recs []Record) bool {
 // the operations the operator asked to issue again (run --reissue).
 func Issued(recs []Record, addr string) map[string]bool {
 	var issued map[string]bool
+	gated := map[string]bool{} // announced, held at the driver's gate: not run unless started
 	for _, r := range recs {
 		if r.Address != addr {
 			continue
 		}
 		switch {
-		case r.Type == RecordOp:
+		case r.Type == RecordOp && r.Gated:
+			if !issued[r.Op] {
+				gated[r.Op] = true
+			}
+		case r.Type == RecordOp, r.Type == RecordOpStarted && gated[r.Op]:
 			if issued == nil {
 				issued = map[string]bool{}
 			}
 			issued[r.Op] = true
+			delete(gated, r.Op)
 		case r.Type == RecordReissue:
 			for _, op := range r.Ops {
 				delete(issued, op)
+				delete(gated, op)
 			}
+		case r.Type == RecordOpEnd && r.Outcome == OpNotRun:
+			delete(issued, r.Op)
 		case r.Type == RecordStep && r.Status != StatusInDoubt && r.Status != StatusStarted:
 			issued = nil // done, failed, skipped: what came before is over
+			clear(gated)
 		}
+	}
+	if len(issued) == 0 {
+		return nil
 	}
 	return issued
 }
@@ -503,9 +527,13 @@ type DoubtfulOp struct {
 	Pgid int
 	Boot string
 	Host string
+	Ran  string
 	// Ended is set when the run that issued it recorded it in doubt: its
 	// command ended (or was killed) without a clear outcome.
 	Ended bool
+	// Gated is set when the driver held its command at a gate until its
+	// start was recorded.
+	Gated bool
 }
 
 // InDoubt returns the operations of the step at addr whose outcome is in
@@ -532,10 +560,10 @@ func InDoubt(recs []Record, addr string) []DoubtfulOp {
 			if i := find(r.Op); i >= 0 {
 				out = append(out[:i], out[i+1:]...)
 			}
-			out = append(out, DoubtfulOp{Op: r.Op, Time: r.Time})
+			out = append(out, DoubtfulOp{Op: r.Op, Time: r.Time, Gated: r.Gated})
 		case RecordOpStarted:
 			if i := find(r.Op); i >= 0 {
-				out[i].Pgid, out[i].Boot, out[i].Host = r.Pgid, r.Boot, r.Host
+				out[i].Pgid, out[i].Boot, out[i].Host, out[i].Ran = r.Pgid, r.Boot, r.Host, r.Ran
 			}
 		case RecordOpEnd:
 			if i := find(r.Op); i >= 0 {
@@ -557,6 +585,9 @@ func InDoubt(recs []Record, addr string) []DoubtfulOp {
 			}
 		}
 	}
+	// An operation held at the driver's gate whose start was never
+	// recorded never ran: no doubt about it.
+	out = slices.DeleteFunc(out, func(d DoubtfulOp) bool { return d.Gated && d.Pgid == 0 })
 	if len(out) == 0 {
 		return nil
 	}

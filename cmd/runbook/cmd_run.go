@@ -282,7 +282,7 @@ func openDriver(name string, rb *lang.Runbook, dir string, faults []sim.Fault) (
 		// differs from the last one logged, so that the polls of a long wait
 		// do not fill it.
 		d, err := execdriver.New(execdriver.Config{Ops: ops, Status: rb.Exec.Status, Dir: rb.Dir, Log: log, LogStatusChanges: true, Redact: hide.String,
-			CommandTimeout: rb.Exec.CommandTimeout, InDoubtExitCodes: rb.Exec.InDoubtExitCodes})
+			CommandTimeout: rb.Exec.CommandTimeout, InDoubtExitCodes: rb.Exec.InDoubtExitCodes, GateDir: dir})
 		if err != nil {
 			log.Close()
 			return nil, nil, err

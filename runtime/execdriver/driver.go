@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,9 @@ type Config struct {
 	// KillGrace is how long a stopped command's process group has between
 	// SIGTERM and SIGKILL (DefaultKillGrace if zero).
 	KillGrace time.Duration
+	// GateDir is where each operation's command creates its Ran file
+	// (steps.StartedCommand) once past the gate; os.TempDir() if "".
+	GateDir string
 	// MaxOutput bounds the bytes kept of each of a command's output streams
 	// (DefaultMaxOutput if zero); the rest is read and dropped. A status
 	// larger than this is an error.
@@ -71,6 +75,7 @@ type Driver struct {
 	cfg        Config
 	grace      time.Duration
 	maxOutput  int
+	gateDir    string
 	logMu      sync.Mutex
 	lastStatus []byte // guarded by logMu
 }
@@ -82,7 +87,10 @@ func New(cfg Config) (*Driver, error) {
 	if len(cfg.Status.Argv) == 0 && strings.TrimSpace(cfg.Status.Shell) == "" {
 		return nil, errors.New(`the exec driver needs a status command: add status = ["COMMAND", "ARG", ...] (or a shell string) to the cluster's exec {} block; it must print the cluster's status JSON`)
 	}
-	d := &Driver{cfg: cfg, grace: cfg.KillGrace, maxOutput: cfg.MaxOutput}
+	d := &Driver{cfg: cfg, grace: cfg.KillGrace, maxOutput: cfg.MaxOutput, gateDir: cfg.GateDir}
+	if d.gateDir == "" {
+		d.gateDir = os.TempDir()
+	}
 	if d.grace <= 0 {
 		d.grace = DefaultKillGrace
 	}

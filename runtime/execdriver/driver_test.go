@@ -621,19 +621,27 @@ func TestLogStatusChanges(t *testing.T) {
 }
 
 // TestReportsProcessGroup: an operation reports its command's process group
-// through the context as soon as it started, while the command runs; a
-// status read reports none.
+// through the context as soon as it started, and the command does nothing
+// until the report has returned; a status read reports none.
 func TestReportsProcessGroup(t *testing.T) {
 	dir := t.TempDir()
-	d := shellDriver(t, dir, `echo $$ > pgid; while [ ! -e go ]; do sleep 0.01; done`, Config{})
+	d := shellDriver(t, dir, `echo $$ > pgid`, Config{})
 	var reported []int
-	ctx := steps.WithCommandStarted(context.Background(), func(pgid int) {
+	var ranFile string
+	ctx := steps.WithCommandStarted(context.Background(), func(c steps.StartedCommand) {
+		pgid := c.Pgid
+		ranFile = c.Ran
 		reported = append(reported, pgid)
 		if !procgroup.Alive(pgid) {
 			t.Errorf("process group %d reported, but not running", pgid)
 		}
-		if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
-			t.Error(err)
+		// The command waits at the gate until the report returns.
+		time.Sleep(50 * time.Millisecond)
+		if _, err := os.Stat(filepath.Join(dir, "pgid")); err == nil {
+			t.Errorf("the command acted before its start was reported")
+		}
+		if _, err := os.Stat(c.Ran); err == nil || c.Ran == "" {
+			t.Errorf("the Ran file %q exists before the gate opened", c.Ran)
 		}
 	})
 	if err := d.Leave(ctx, fs1); err != nil {
@@ -642,7 +650,35 @@ func TestReportsProcessGroup(t *testing.T) {
 	if want := []int{readInt(t, filepath.Join(dir, "pgid"))}; !cmp.Equal(reported, want) {
 		t.Errorf("reported %v; want the command's group %v", reported, want)
 	}
+	if _, err := os.Stat(ranFile); err == nil {
+		t.Errorf("the Ran file %s is left behind", ranFile)
+	}
 	if _, err := d.Status(ctx); err == nil || len(reported) != 1 {
 		t.Errorf("status: %v, reported %v; want a status error (true prints nothing) and no report", err, reported)
+	}
+}
+
+// TestGateClosed: a command whose gate is never opened (the runbook died
+// before it reported the command's start) runs nothing.
+func TestGateClosed(t *testing.T) {
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/bin/sh", "-c", gateScript, "runbook-gate", filepath.Join(dir, "ran"), "touch", filepath.Join(dir, "acted"))
+	cmd.ExtraFiles = []*os.File{r}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	w.Close()
+	if err := cmd.Wait(); err == nil || cmd.ProcessState.ExitCode() != 125 {
+		t.Errorf("exit %v; want 125", err)
+	}
+	for _, f := range []string{"acted", "ran"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s exists, although the gate never opened", f)
+		}
 	}
 }

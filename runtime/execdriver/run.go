@@ -3,6 +3,8 @@ package execdriver
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -133,7 +135,31 @@ func (d *Driver) run(ctx context.Context, what string, c steps.Command, mutating
 	if p, ok := lookPathIn(name, d.cfg.Env); ok {
 		name = p
 	}
+	var gateR, gateW *os.File
+	var ran string
+	if mutating {
+		// The command waits at a gate until its process group has been
+		// reported (and journaled): an operation whose start was never
+		// reported never ran. A runbook that dies before it opens the gate
+		// closes it, and the command does not run.
+		if err := findCommand(name, d.cfg.Dir, d.cfg.Env); err != nil {
+			d.logRun(what, display, r, err)
+			return r, cmdErr("could not be started", false, err)
+		}
+		var err error
+		if gateR, gateW, err = os.Pipe(); err != nil {
+			return r, cmdErr("could not be started", false, err)
+		}
+		defer gateR.Close()
+		defer gateW.Close()
+		ran = filepath.Join(d.gateDir, "runbook-ran-"+randomName())
+		args = append([]string{"-c", gateScript, "runbook-gate", ran, name}, args...)
+		name = "/bin/sh"
+	}
 	cmd := exec.Command(name, args...)
+	if gateR != nil {
+		cmd.ExtraFiles = []*os.File{gateR} // fd 3
+	}
 	cmd.Dir = d.cfg.Dir
 	if len(d.cfg.Env) > 0 {
 		cmd.Env = append(cmd.Environ(), d.cfg.Env...)
@@ -153,7 +179,14 @@ func (d *Driver) run(ctx context.Context, what string, c steps.Command, mutating
 	r.pgid = cmd.Process.Pid
 	if mutating {
 		// The caller journals it: a command outlives a runbook that dies.
-		steps.CommandStarted(parent, r.pgid)
+		// Then the gate opens.
+		gateR.Close()
+		steps.CommandStarted(parent, steps.StartedCommand{Pgid: r.pgid, Ran: ran})
+		_, _ = gateW.Write([]byte("\n"))
+		gateW.Close()
+		// Once it has ended, the journal has its outcome: the file has
+		// served.
+		defer os.Remove(ran)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -200,6 +233,45 @@ func (d *Driver) run(ctx context.Context, what string, c steps.Command, mutating
 		return r, cmdErr("failed", true, waitErr)
 	}
 	return r, nil
+}
+
+// gateScript holds a command until a line arrives on fd 3, then creates
+// the file $1 (its Ran file) and runs the command in place of the shell
+// (same process, same group), without fd 3. End of file instead (the
+// runbook died before it opened the gate) runs nothing.
+const gateScript = `IFS= read -r _ <&3 || exit 125; : > "$1" || exit 125; shift; exec "$@" 3<&-`
+
+// randomName is a name no other command's Ran file has.
+func randomName() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// GatesStarts reports that the driver runs no command of an operation
+// before it has reported the command's process group
+// (steps.CommandStarted) and that report has returned.
+func (d *Driver) GatesStarts() bool { return true }
+
+// findCommand finds name as exec.Command would (a bare name in the PATH
+// env sets, or the runbook's; a path from dir), to tell a command that does
+// not exist before the gate hides it behind /bin/sh.
+func findCommand(name, dir string, env []string) error {
+	if !strings.Contains(name, "/") {
+		if _, ok := lookPathIn(name, env); ok {
+			return nil
+		}
+		_, err := exec.LookPath(name)
+		return err
+	}
+	if !filepath.IsAbs(name) && dir != "" {
+		name = filepath.Join(dir, name)
+	}
+	fi, err := os.Stat(name)
+	if err == nil && (fi.IsDir() || fi.Mode()&0o111 == 0) {
+		err = fmt.Errorf("%s is not an executable file", name)
+	}
+	return err
 }
 
 // lookPathIn finds a bare command name in the PATH that env sets, if it

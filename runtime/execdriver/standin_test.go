@@ -179,7 +179,7 @@ func TestStandinGate(t *testing.T) {
 			desc.MediaVersion = "6.0"
 			_, d := newStandin(t, desc, Config{}, "STANDIN_FAULTS="+tc.fault+":offline:POOL1_SERVER", "STANDIN_GATE="+gate)
 			var pgid atomic.Int64
-			ctx := steps.WithCommandStarted(context.Background(), func(p int) { pgid.Store(int64(p)) })
+			ctx := steps.WithCommandStarted(context.Background(), func(c steps.StartedCommand) { pgid.Store(int64(c.Pgid)) })
 			done := make(chan error, 1)
 			go func() { done <- d.Offline(ctx, pool1) }()
 			marker := filepath.Join(gate, "offline:POOL1_SERVER."+tc.point)
