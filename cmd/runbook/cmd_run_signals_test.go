@@ -38,7 +38,11 @@ func (e *execEnv) startPTY(env []string, args ...string) *ptyProc {
 	p := &proc{out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(e.runbook, args...)
 	p.cmd.Env = append(append([]string(nil), e.env...), env...)
-	tty, err := pty.StartWithSize(p.cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	master, err := pty.StartWithSize(p.cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tty, err := pollable(master)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -76,6 +80,30 @@ func (e *execEnv) startPTY(env []string, args ...string) *ptyProc {
 		}
 	})
 	return &ptyProc{proc: p, tty: tty}
+}
+
+// pollable returns the pseudo-terminal's master as a file that Go's poller
+// reads, and closes f. creack/pty leaves the master in blocking mode (it
+// calls Fd for its ioctls): a Close then waits for the pending Read of the
+// drain, which only returns with the next output, so the terminal would hang
+// up late. The copy is close-on-exec, so that no process the tests start
+// holds the terminal open.
+func pollable(f *os.File) (*os.File, error) {
+	defer f.Close()
+	syscall.ForkLock.RLock()
+	fd, err := syscall.Dup(int(f.Fd()))
+	if err == nil {
+		syscall.CloseOnExec(fd)
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 // send sends sig to the runbook process alone, as kill(1) does.
@@ -160,6 +188,9 @@ func TestSignalHangup(t *testing.T) {
 	}
 	wantContains(t, log, "hangup: still stopping after the current step (a hangup never aborts a step)",
 		stepFS1Upgrade+": done in", "Stopped after "+stepFS1Upgrade)
+	if strings.Index(log, "hangup: the terminal is gone") > strings.Index(log, stepFS1Upgrade+": done in") {
+		t.Errorf("the hangup came after the step it should have let finish:\n%s", log)
+	}
 	if got := e.journal()[stepFS1Upgrade]; got != runtime.StatusDone {
 		t.Errorf("journal: %s is %q; want done", stepFS1Upgrade, got)
 	}
