@@ -626,9 +626,13 @@ func (a *app) run(args *runArgs) int {
 	})
 	if hasRun(st.Records()) {
 		// The report is made from the journal as written, whose sensitive
-		// values are hidden, like `runbook report` makes it.
+		// values are hidden, like `runbook report` makes it; read back only
+		// when there are any.
 		path := filepath.Join(dir, ReportFile)
-		recs, err := runtime.ReadJournal(dir)
+		recs, err := st.Records(), error(nil)
+		if st.Redact != nil {
+			recs, err = runtime.ReadJournal(dir)
+		}
 		if err == nil {
 			err = writeReportHTML(path, 0o600, report.Build(reportInput(rb, rrb, dir, recs, planned)))
 		}

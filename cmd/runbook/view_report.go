@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,12 +36,89 @@ func writeReportHTML(path string, mode os.FileMode, rep *report.Report) error {
 }
 
 func renderReport(w io.Writer, rep *report.Report) error {
-	return reportPage.Execute(w, reportPageData{Report: rep, Timeline: template.HTML(timelineSVG(rep))})
+	return reportPage.Execute(w, reportPageData{Report: rep, Timeline: template.HTML(timelineSVG(rep)),
+		DowntimeRows: template.HTML(downtimeRows(rep)), StepRows: template.HTML(stepRows(rep)), OperationRows: template.HTML(operationRows(rep))})
 }
 
+// reportPageData is the page's data. The long tables (a row per resource,
+// step and operation: thousands for a large cluster) are written here, every
+// value escaped, rather than by the template, which is several times slower.
 type reportPageData struct {
 	*report.Report
-	Timeline template.HTML
+	Timeline                              template.HTML
+	DowntimeRows, StepRows, OperationRows template.HTML
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+func downtimeRows(rep *report.Report) string {
+	var b strings.Builder
+	for _, d := range rep.Downtime {
+		fmt.Fprintf(&b, "<tr class=\"downtime\" data-resource=\"%s\"><td>%s</td><td class=\"num predicted\" data-seconds=\"%s\">%s</td><td class=\"num measured\" data-seconds=\"%s\">%s</td><td>",
+			esc(d.Resource), esc(d.Resource), num(d.PredictedSeconds), fmtSeconds(d.PredictedSeconds), num(d.MeasuredSeconds), fmtSeconds(d.MeasuredSeconds))
+		if len(d.Outages) == 0 {
+			b.WriteString("none")
+		} else {
+			b.WriteString(`<ul class="outages">`)
+			for _, o := range d.Outages {
+				open := ""
+				if o.Open {
+					open = " (still down)"
+				}
+				fmt.Fprintf(&b, "<li>%s–%s <b>%s</b>%s: %s</li>", o.Start.Format("15:04:05"), o.End.Format("15:04:05"), fmtSeconds(o.Seconds), open, esc(o.Reason))
+			}
+			b.WriteString("</ul>")
+		}
+		b.WriteString("</td></tr>\n")
+	}
+	return b.String()
+}
+
+func stepRows(rep *report.Report) string {
+	var b strings.Builder
+	for _, s := range rep.Steps {
+		took, predicted := "", ""
+		if len(s.Attempts) > 0 {
+			took = fmtSeconds(s.Seconds)
+		}
+		if s.PredictedSeconds != nil {
+			predicted = fmtSeconds(*s.PredictedSeconds)
+		}
+		fmt.Fprintf(&b, "<tr><td class=\"mono\">%s</td><td>%s</td><td class=\"st-%s\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>",
+			esc(s.Address), esc(s.Node), esc(s.Status), esc(s.Status), took, predicted)
+		for _, a := range s.Attempts {
+			fmt.Fprintf(&b, "<div>%s: <span class=\"st-%s\">%s</span> after %s", fmtTime(a.Start), esc(a.Status), esc(a.Status), fmtSeconds(a.Seconds))
+			if a.Error != "" {
+				b.WriteString(" — " + esc(a.Error))
+			}
+			b.WriteString("</div>")
+		}
+		b.WriteString("</td></tr>\n")
+	}
+	return b.String()
+}
+
+func operationRows(rep *report.Report) string {
+	var b strings.Builder
+	for _, o := range rep.Operations {
+		outcome := esc(o.Outcome)
+		if o.Error != "" {
+			outcome += ": " + esc(o.Error)
+		}
+		took, exit := "", "–"
+		switch {
+		case o.Seconds != nil:
+			took = fmtSeconds(*o.Seconds)
+		case o.SecondsAtMost != nil:
+			took = "≤ " + fmtSeconds(*o.SecondsAtMost)
+		}
+		if o.ExitStatus != nil {
+			exit = strconv.Itoa(*o.ExitStatus)
+		}
+		fmt.Fprintf(&b, "<tr><td>%s</td><td class=\"mono\">%s</td><td class=\"mono\">%s</td><td class=\"st-%s\">%s</td><td class=\"num\">%s</td><td>%s</td></tr>\n",
+			fmtTime(o.Time), esc(o.Step), esc(o.Op), esc(o.Outcome), outcome, took, exit)
+	}
+	return b.String()
 }
 
 func fmtSeconds(s float64) string {
@@ -140,13 +218,7 @@ ul.outages { margin: 0; padding-left: 16px; } ul.outages li { font-size: 13px; }
 <h2>Downtime per resource</h2>
 <table id="downtime">
 <tr><th>Resource</th><th class="num">Predicted</th><th class="num">Measured</th><th>Outages (measured)</th></tr>
-{{range .Downtime}}<tr class="downtime" data-resource="{{.Resource}}">
-<td>{{.Resource}}</td>
-<td class="num predicted" data-seconds="{{.PredictedSeconds}}">{{dur .PredictedSeconds}}</td>
-<td class="num measured" data-seconds="{{.MeasuredSeconds}}">{{dur .MeasuredSeconds}}</td>
-<td>{{if .Outages}}<ul class="outages">{{range .Outages}}<li>{{clock .Start}}–{{clock .End}} <b>{{dur .Seconds}}</b>{{if .Open}} (still down){{end}}: {{.Reason}}</li>{{end}}</ul>{{else}}none{{end}}</td>
-</tr>
-{{end}}</table>
+{{.DowntimeRows}}</table>
 
 <h2>Runs</h2>
 <table id="runs">
@@ -163,14 +235,12 @@ ul.outages { margin: 0; padding-left: 16px; } ul.outages li { font-size: 13px; }
 <h2>Steps</h2>
 <table id="steps">
 <tr><th>Step</th><th>Node</th><th>Status</th><th class="num">Took</th><th class="num">Predicted</th><th>Attempts</th></tr>
-{{range .Steps}}<tr><td class="mono">{{.Address}}</td><td>{{.Node}}</td><td class="st-{{.Status}}">{{.Status}}</td><td class="num">{{if .Attempts}}{{dur .Seconds}}{{end}}</td><td class="num">{{durp .PredictedSeconds}}</td><td>{{range .Attempts}}<div>{{time .Start}}: <span class="st-{{.Status}}">{{.Status}}</span> after {{dur .Seconds}}{{if .Error}} — {{.Error}}{{end}}</div>{{end}}</td></tr>
-{{end}}</table>
+{{.StepRows}}</table>
 
 <h2>Operations</h2>
 {{if .Operations}}<table id="operations">
 <tr><th>Issued</th><th>Step</th><th>Operation</th><th>Outcome</th><th class="num">Took</th><th>Exit status</th></tr>
-{{range .Operations}}<tr><td>{{time .Time}}</td><td class="mono">{{.Step}}</td><td class="mono">{{.Op}}</td><td class="st-{{.Outcome}}">{{.Outcome}}{{if .Error}}: {{.Error}}{{end}}</td><td class="num">{{if .Seconds}}{{durp .Seconds}}{{else if .SecondsAtMost}}≤ {{durp .SecondsAtMost}}{{end}}</td><td>{{exit .ExitStatus}}</td></tr>
-{{end}}</table>{{else}}<p class="note">None.</p>{{end}}
+{{.OperationRows}}</table>{{else}}<p class="note">None.</p>{{end}}
 {{range .Notes}}<p class="note">{{.}}</p>{{end}}
 </body>
 </html>

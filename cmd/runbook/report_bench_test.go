@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/runtime/report"
+	"github.com/runbookhq/runbook/steps/builtin"
+)
+
+// bigRunbook writes a runbook of n nodes, one shared resource homed on each
+// (failing over to the next node), the licence, the roll with failback and
+// the media upgrade.
+func bigRunbook(b *testing.B, dir string, n int) string {
+	var s strings.Builder
+	s.WriteString("runbook \"big\" {\n  version = \"1.0.0\"\n}\n\ncluster \"BIG\" {\n  driver = \"sim\"\n}\n\n")
+	name := func(i int) string { return fmt.Sprintf("N%04d", i%n) }
+	for i := range n {
+		fmt.Fprintf(&s, "node %q {\n  address = \"10.0.%d.%d\"\n  version = \"6.0\"\n}\n", name(i), i/250, i%250+1)
+	}
+	for i := range n {
+		fmt.Fprintf(&s, "resource \"R%04d\" {\n  shared    = true\n  preferred = [node.%s, node.%s]\n}\n", i, name(i), name(i+1))
+	}
+	s.WriteString("license \"l\" {\n  product = \"P\"\n  version = \"6.5\"\n  seats   = length(node)\n}\n\nstep \"install-license\" \"l\" {\n  license = license.l\n}\n\n")
+	s.WriteString("rolling \"upgrade\" {\n  nodes = [")
+	for i := range n {
+		if i > 0 {
+			s.WriteString(", ")
+		}
+		s.WriteString("node." + name(i))
+	}
+	s.WriteString("]\n\n  step \"upgrade-node\" \"upgrade\" {\n    node = each.node\n    to   = \"6.5\"\n  }\n\n  step \"await-failback\" \"failback\" {\n    node = each.node\n  }\n}\n\n")
+	s.WriteString("step \"media-upgrade\" \"pools\" {\n  on = node.N0000\n}\n")
+	path := filepath.Join(dir, "big.hcl")
+	if err := os.WriteFile(path, []byte(s.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkReport is the report of a run of 1,000 simulated nodes: "write"
+// is what a run adds at its end (read the journal, build the report, write
+// the HTML; the plan is the run's own), "command" is the whole of `runbook
+// report` (load the runbook, plan it, then the same).
+func BenchmarkReport(b *testing.B) {
+	const n = 1000
+	dir := b.TempDir()
+	path := bigRunbook(b, dir, n)
+	state := filepath.Join(dir, "state")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"run", "--auto-approve", "--state", state, path}, strings.NewReader(""), &out, &errOut); code != exitOK {
+		b.Fatalf("run exited %d:\n%s", code, errOut.String())
+	}
+	a := &app{stdout: io.Discard, stderr: io.Discard, registry: builtin.Registry()}
+	rb := a.loadRunbook(path, varArgs{}, true)
+	rrb := runtimeRunbook(rb)
+	planned := a.predictEvents(rb, rrb)
+
+	b.Run(fmt.Sprintf("write/nodes=%d", n), func(b *testing.B) {
+		for range b.N {
+			recs, err := runtime.ReadJournal(state)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := writeReportHTML(filepath.Join(dir, "report.html"), 0o600, report.Build(reportInput(rb, rrb, state, recs, planned))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run(fmt.Sprintf("command/nodes=%d", n), func(b *testing.B) {
+		for range b.N {
+			if code := run([]string{"report", "--state", state, "-o", filepath.Join(dir, "out.html"), path}, strings.NewReader(""), io.Discard, io.Discard); code != exitOK {
+				b.Fatalf("report exited %d", code)
+			}
+		}
+	})
+	if st, err := os.Stat(filepath.Join(dir, "out.html")); err == nil {
+		b.Logf("report of %d nodes: %d bytes", n, st.Size())
+	}
+}
