@@ -330,12 +330,15 @@ func Build(in *Input) *Report {
 		predicted = replay(in, in.Declared, planFacts(in.Plan, shift), in.Plan.Start.Add(shift), in.Plan.End.Add(shift))
 		rep.PredictedSeconds = in.Plan.End.Sub(in.Plan.Start).Seconds()
 		rep.Predicted = &PredictInfo{Start: in.Plan.Start.Add(shift), End: in.Plan.End.Add(shift), Seconds: rep.PredictedSeconds}
+		planned := make(map[string]int, len(in.Plan.Steps)) // the last of an address, by address
+		for j, ps := range in.Plan.Steps {
+			planned[ps.Address] = j
+		}
 		for i := range rep.Steps {
-			for _, ps := range in.Plan.Steps {
-				if ps.Address == rep.Steps[i].Address {
-					rep.Steps[i].PredictedStart = ptr(ps.Start.Add(shift))
-					rep.Steps[i].PredictedSeconds = ptr(seconds(ps.Duration))
-				}
+			if j, ok := planned[rep.Steps[i].Address]; ok {
+				ps := in.Plan.Steps[j]
+				rep.Steps[i].PredictedStart = ptr(ps.Start.Add(shift))
+				rep.Steps[i].PredictedSeconds = ptr(seconds(ps.Duration))
 			}
 		}
 	}
