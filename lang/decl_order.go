@@ -28,7 +28,11 @@ func (p *parser) evalDeclarations() {
 	add := func(key string, rng hcl.Range, exprs []hcl.Expression, eval func()) {
 		it := &declItem{key: key, rng: rng, eval: eval}
 		for _, e := range exprs {
-			refs, _ := p.refs(e, declScope, false)
+			refs, ok := p.refs(e, declScope, false)
+			if ok {
+				// eval finds them here rather than walk e again.
+				p.declRefs[e] = refs
+			}
 			for _, r := range refs {
 				if r.root == "var" || r.root == "each" {
 					continue

@@ -8,6 +8,7 @@ import (
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
@@ -397,22 +398,36 @@ func (p *parser) wholeMap(root string) cty.Value {
 
 // eval evaluates expr in sc. ok is false when a diagnostic was reported.
 func (p *parser) eval(expr hcl.Expression, sc *scope) (cty.Value, bool) {
-	refs, ok := p.refs(expr, sc, true)
-	if !ok {
-		return cty.DynamicVal, false
+	refs, ok := p.declRefs[expr]
+	if !ok || sc != declScope {
+		if refs, ok = p.refs(expr, sc, true); !ok {
+			return cty.DynamicVal, false
+		}
 	}
 	v, diags := expr.Value(p.evalCtx(refs, sc))
 	p.diags = append(p.diags, diags...)
 	if diags.HasErrors() {
 		return cty.DynamicVal, false
 	}
-	if valueSize(v, MaxValueSize) > MaxValueSize {
+	if mayGrow(expr) && valueSize(v, MaxValueSize) > MaxValueSize {
 		// Locals that double a string or a list each would otherwise
 		// exhaust memory long before the file's size cap matters.
 		p.errorf(expr.Range(), "Value too large", "This expression's value is larger than %d KiB (strings, plus 16 bytes an element). A runbook needs no values this large: check for a local that grows from another.", MaxValueSize/1024)
 		return cty.DynamicVal, false
 	}
 	return v, true
+}
+
+// mayGrow is false for an expression whose value cannot be larger than a
+// value already checked or than its own text: a literal, or a reference
+// (var, local, node... are checked when they are evaluated). Only those
+// that compute may grow.
+func mayGrow(expr hcl.Expression) bool {
+	switch expr.(type) {
+	case *hclsyntax.LiteralValueExpr, *hclsyntax.ScopeTraversalExpr:
+		return false
+	}
+	return true
 }
 
 // MaxValueSize bounds the size of any value an expression evaluates to.

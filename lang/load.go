@@ -189,6 +189,9 @@ type parser struct {
 
 	allNodes, allResources, allLicenses cty.Value
 	schemas                             map[string]*hcl.BodySchema
+	// declRefs are the references of the declarations' expressions, found
+	// valid when their order was worked out.
+	declRefs map[hcl.Expression][]ref
 	// clusterBroken is set when a node, resource or licence could not be
 	// decoded: the abstract run needs the whole cluster.
 	clusterBroken bool
@@ -204,7 +207,7 @@ func newParser(rb *Runbook, opts Options) *parser {
 	return &parser{rb: rb, opts: opts, funcs: functions(),
 		variables: map[string]*Variable{}, locals: map[string]*localDecl{}, nodes: map[string]*nodeDecl{},
 		resources: map[string]*resourceDecl{}, licenses: map[string]*licenseDecl{}, rollings: map[string]*hcl.Block{},
-		broken: map[*hcl.Block]bool{}}
+		broken: map[*hcl.Block]bool{}, declRefs: map[hcl.Expression][]ref{}}
 }
 
 var rootSchema = &hcl.BodySchema{
