@@ -224,7 +224,8 @@ func (v *runJSON) Event(e runtime.Event) {
 func (v *runJSON) Notice(msg string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.enc.Encode(map[string]string{"type": "notice", "message": msg})
+	// A notice at a prompt starts on a line of its own on a terminal.
+	v.enc.Encode(map[string]string{"type": "notice", "message": strings.TrimLeft(msg, "\n")})
 }
 
 // runSummaryJSON is the last line of `run --json`.
