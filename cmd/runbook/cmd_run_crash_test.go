@@ -258,3 +258,72 @@ func (tc crashTrial) run(e *execEnv) {
 		t.Fatalf("resumed run: exit %d; want %d\nfirst run:\n%s\nresumed run:\n%s", code, exitOK, p.out, out)
 	}
 }
+
+// TestExecReissue: the runbook dies while the upgrade of FS1 is in flight,
+// and the upgrade command dies too, before it acts (the node never got
+// it). The resumed run does not upgrade FS1 again: it waits for the
+// upgrade's effect for the settle time, then stops in doubt (exit 1),
+// saying what to check and that --reissue exists. --reissue on a step that
+// is not in doubt is a usage error; on this one, it issues the upgrade
+// again, once, and the run completes.
+func TestExecReissue(t *testing.T) {
+	t.Parallel()
+	e := newCrashEnv(t, false)
+	gate := t.TempDir()
+	p := e.start([]string{"STANDIN_FAULTS=block:upgrade:FS1", "STANDIN_GATE=" + gate, "STANDIN_HANG=1m"}, e.runArgs()...)
+	marker := filepath.Join(gate, "upgrade:FS1.before")
+	var pgid int
+	waitUntil(t, "the upgrade in flight", func() bool {
+		data, err := os.ReadFile(marker)
+		if err != nil || !strings.HasSuffix(string(data), "\n") {
+			return false
+		}
+		pgid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+		return true
+	})
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t)
+	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the upgrade command to die", func() bool { return !procgroup.Alive(pgid) })
+
+	code, out := e.run(nil, "--settle-timeout", "1s")
+	if code != exitFailed {
+		t.Fatalf("resumed run: exit %d; want %d\n%s", code, exitFailed, out)
+	}
+	wantContains(t, out, stepFS1Upgrade+": in doubt: ", "no sign of the effect of upgrade FS1, which an earlier run issued and left in doubt, within the settle time of 1s",
+		"check on the cluster whether upgrade FS1 took effect", "--reissue "+stepFS1Upgrade)
+	if got := e.upgrades(); len(got) != 0 {
+		t.Fatalf("upgrades %v; want none (the command died before it acted, and no run issued it again)", got)
+	}
+
+	code, out = e.run(nil, "--reissue", stepFS1Failback)
+	if code != exitUsage || !strings.Contains(out, "--reissue "+stepFS1Failback+": the step is not in doubt") {
+		t.Errorf("--reissue of a step not in doubt: exit %d; want %d\n%s", code, exitUsage, out)
+	}
+	code, out = e.run(nil, "--reissue", stepFS1Upgrade)
+	if code != exitOK {
+		t.Fatalf("--reissue: exit %d; want %d\n%s", code, exitOK, out)
+	}
+	wantContains(t, out, "asked to issue upgrade FS1 again (--reissue)")
+	e.audit(false)
+	if got, want := e.upgrades(), map[string]int{"FS1": 1, "FS2": 1, "FS3": 1}; !cmp.Equal(got, want) {
+		t.Errorf("upgrades per node %v; want %v", got, want)
+	}
+	recs, err := runtime.ReadJournal(e.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reissue *runtime.Record
+	for i := range recs {
+		if recs[i].Type == runtime.RecordReissue {
+			reissue = &recs[i]
+		}
+	}
+	if reissue == nil || reissue.Address != stepFS1Upgrade || !cmp.Equal(reissue.Ops, []string{"upgrade FS1"}) || reissue.User == "" || reissue.Host == "" {
+		t.Errorf("the journal's reissue record %+v; want who asked to issue upgrade FS1 again", reissue)
+	}
+}
