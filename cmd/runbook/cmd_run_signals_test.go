@@ -358,3 +358,52 @@ func TestStalledTerminal(t *testing.T) {
 	wantContains(t, log, "Run complete: 10 steps done")
 	e.audit(false)
 }
+
+// TestNohup: under nohup (SIGHUP ignored from the start) a hangup does not
+// stop the run: it goes on to the end.
+func TestNohup(t *testing.T) {
+	t.Parallel()
+	nohup, err := exec.LookPath("nohup")
+	if err != nil {
+		t.Skip("no nohup:", err)
+	}
+	e := newExecEnv(t, 100*time.Millisecond)
+	p := &proc{out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(nohup, append([]string{e.runbook}, e.runArgs()...)...)
+	p.cmd.Env = append(append([]string(nil), e.env...), "STANDIN_FAULTS=hang-after:upgrade:FS1", "STANDIN_HANG=3s")
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		err := p.cmd.Wait()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			p.code = ee.ExitCode()
+		}
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			<-p.done
+		}
+	})
+	e.waitOp("upgrade FS1 6.5")
+	// nohup has exec'd runbook: the process is runbook's.
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	code, out := p.wait(t)
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0\n%s", code, out)
+	}
+	wantContains(t, out, "Run complete: 10 steps done")
+	if strings.Contains(out, "hangup") {
+		t.Errorf("the run saw the hangup:\n%s", out)
+	}
+	e.audit(false)
+}
