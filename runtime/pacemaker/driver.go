@@ -121,6 +121,8 @@ type Driver struct {
 	// migrating holds the resources whose Migrate is waiting: it removes
 	// its constraints itself.
 	migrating map[string]bool
+	// media holds the nodes whose MediaUpgrade or MediaRefresh runs.
+	media map[string]bool
 	// lastMon and lastCIB are the last read's, at lastAt.
 	lastMon *monitor
 	lastCIB *crmConfig
@@ -161,7 +163,7 @@ func New(cfg Config) (*Driver, error) {
 		cfg.LogFile = DefaultLogFile
 	}
 	return &Driver{cfg: cfg, versions: map[string]string{}, lastNode: map[string]string{}, upgrading: map[string]bool{},
-		active: map[string]bool{}, transit: map[string]time.Time{}, started: time.Now(), polled: newPollDowntime(), onlining: map[string]bool{}, migrating: map[string]bool{}}, nil
+		active: map[string]bool{}, transit: map[string]time.Time{}, started: time.Now(), polled: newPollDowntime(), onlining: map[string]bool{}, migrating: map[string]bool{}, media: map[string]bool{}}, nil
 }
 
 // Status reads crm_mon, the CIB and each node's version.
@@ -262,6 +264,7 @@ func (d *Driver) status(ctx context.Context) (*steps.Status, error) {
 	}
 	if finish {
 		d.finishUpgrades(ctx, mon, cib)
+		d.finishMedia(ctx, cib)
 	}
 
 	d.mu.Lock()
@@ -583,6 +586,11 @@ const (
 	// mediaMark is a node attribute: the media version the node has read
 	// (MediaUpgrade, MediaRefresh).
 	mediaMark = "runbook-media"
+	// mediaUpgradingMark and mediaRefreshingMark are node attributes set
+	// to the media version before MediaUpgrade and MediaRefresh, removed
+	// once the node has read it.
+	mediaUpgradingMark  = "runbook-media-upgrading"
+	mediaRefreshingMark = "runbook-media-refreshing"
 )
 
 // nodeMedia is the media version a node has read: its mark, or, once the
@@ -1029,34 +1037,42 @@ func (d *Driver) clear(ctx context.Context, rsc string, cause error) error {
 
 // MediaUpgrade raises the CIB's schema to the newest this Pacemaker knows
 // (cibadmin --upgrade), on the node, and records the node's version as the
-// media version, cluster-wide and as what the node has read.
+// media version, cluster-wide and as what the node has read. The node is
+// marked first (runbook-media-upgrading), so that a run killed in the
+// middle leaves it for the next run to finish (see finishMedia).
 func (d *Driver) MediaUpgrade(ctx context.Context, n steps.Node) error {
-	if _, err := d.call(ctx, n.Name, "cibadmin", "--upgrade", "--force"); err != nil {
-		return d.fail(ctx, err)
-	}
 	v, err := d.readVersion(ctx, n.Name)
 	if err != nil {
 		return fmt.Errorf("pacemaker: cannot read the version of %s: %w", n.Name, err)
 	}
-	if _, err := d.call(ctx, n.Name, "crm_attribute", "--type", "crm_config", "--name", mediaVersionOption, "--update", v); err != nil {
+	defer d.busy(n.Name)()
+	if err := d.nodeAttr(ctx, n.Name, mediaUpgradingMark, v); err != nil {
+		return err
+	}
+	return d.mediaUpgrade(ctx, n.Name, v)
+}
+
+// mediaUpgrade is MediaUpgrade after its mark: every command in it may be
+// run again.
+func (d *Driver) mediaUpgrade(ctx context.Context, node, v string) error {
+	if _, err := d.call(ctx, node, "cibadmin", "--upgrade", "--force"); err != nil {
 		return d.fail(ctx, err)
 	}
-	return d.nodeAttr(ctx, n.Name, mediaMark, v)
+	if _, err := d.call(ctx, node, "crm_attribute", "--type", "crm_config", "--name", mediaVersionOption, "--update", v); err != nil {
+		return d.fail(ctx, err)
+	}
+	if err := d.nodeAttr(ctx, node, mediaMark, v); err != nil {
+		return err
+	}
+	return d.nodeAttr(ctx, node, mediaUpgradingMark, "")
 }
 
 // MediaRefresh makes the node forget and re-probe the state of the
 // runbook's shared resources on it (crm_resource --refresh --resource R
 // --node N, one by one): no other resource is touched. Then it records the
-// media version as what the node has read.
+// media version as what the node has read. The node is marked first
+// (runbook-media-refreshing), for a killed run's successor to finish.
 func (d *Driver) MediaRefresh(ctx context.Context, n steps.Node) error {
-	for _, r := range d.cfg.Resources {
-		if !r.Shared {
-			continue
-		}
-		if _, err := d.call(ctx, n.Name, "crm_resource", "--refresh", "--resource", r.Name, "--node", n.Name); err != nil {
-			return d.fail(ctx, err)
-		}
-	}
 	d.mu.Lock()
 	cib := d.lastCIB
 	d.mu.Unlock()
@@ -1070,5 +1086,57 @@ func (d *Driver) MediaRefresh(ctx context.Context, n steps.Node) error {
 	if v == "" {
 		return fmt.Errorf("pacemaker: refreshing %s: the media were not upgraded (no %s cluster option)", n.Name, mediaVersionOption)
 	}
-	return d.nodeAttr(ctx, n.Name, mediaMark, v)
+	defer d.busy(n.Name)()
+	if err := d.nodeAttr(ctx, n.Name, mediaRefreshingMark, v); err != nil {
+		return err
+	}
+	return d.mediaRefresh(ctx, n.Name, v)
+}
+
+// mediaRefresh is MediaRefresh after its mark.
+func (d *Driver) mediaRefresh(ctx context.Context, node, v string) error {
+	for _, r := range d.cfg.Resources {
+		if !r.Shared {
+			continue
+		}
+		if _, err := d.call(ctx, node, "crm_resource", "--refresh", "--resource", r.Name, "--node", node); err != nil {
+			return d.fail(ctx, err)
+		}
+	}
+	if err := d.nodeAttr(ctx, node, mediaMark, v); err != nil {
+		return err
+	}
+	return d.nodeAttr(ctx, node, mediaRefreshingMark, "")
+}
+
+// busy marks the node's media operation as running in this process, until
+// the returned function is called.
+func (d *Driver) busy(node string) func() {
+	d.mu.Lock()
+	d.media[node] = true
+	d.mu.Unlock()
+	return func() {
+		d.mu.Lock()
+		delete(d.media, node)
+		d.mu.Unlock()
+	}
+}
+
+// finishMedia finishes the media upgrade and the refreshes a killed run
+// left marked: the resumed step waits for their effect rather than issue
+// them again.
+func (d *Driver) finishMedia(ctx context.Context, cib *crmConfig) {
+	for _, n := range slices.Sorted(maps.Keys(cib.NodeAttrs)) {
+		d.mu.Lock()
+		busy := d.media[n]
+		d.mu.Unlock()
+		if busy {
+			continue
+		}
+		if v := cib.NodeAttrs[n][mediaUpgradingMark]; v != "" {
+			_ = d.mediaUpgrade(ctx, n, v) // tried again at the next read if it fails
+		} else if v := cib.NodeAttrs[n][mediaRefreshingMark]; v != "" {
+			_ = d.mediaRefresh(ctx, n, v)
+		}
+	}
 }

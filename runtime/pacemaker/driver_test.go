@@ -274,11 +274,14 @@ func TestOperations(t *testing.T) {
 		"n1: crm_attribute --type nodes --node n1 --name runbook-left --delete",
 		// The mark and the stop in one change, reusing the ids of the CIB.
 		`n1: cibadmin --modify --scope resources --xml-text <primitive id="rA"><meta_attributes id="rA-meta_attributes"><nvpair id="rA-meta_attributes-runbook-offline" name="runbook-offline" value="n1"></nvpair><nvpair id="rA-meta_attributes-target-role" name="target-role" value="Stopped"></nvpair></meta_attributes></primitive>`,
+		// Marked first, for a killed run's successor to finish.
+		"n1: crm_attribute --type nodes --node n2 --name runbook-media-refreshing --update 2.0",
 		// Only the shared resources, rD is not.
 		"n2: crm_resource --refresh --resource rA --node n2",
 		"n2: crm_resource --refresh --resource rB --node n2",
 		"n2: crm_resource --refresh --resource rC --node n2",
 		"n1: crm_attribute --type nodes --node n2 --name runbook-media --update 2.0",
+		"n1: crm_attribute --type nodes --node n2 --name runbook-media-refreshing --delete",
 		"n1: crm_attribute --type crm_config --name runbook-license-7de7d625c73c --update 2.0 NetWare 6.5 Cluster Server",
 	}
 	if diff := cmp.Diff(want, f.calls); diff != "" {

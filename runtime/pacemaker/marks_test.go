@@ -166,3 +166,38 @@ func TestFailbackOfInfinity(t *testing.T) {
 		t.Errorf("%s", got)
 	}
 }
+
+// A run killed in the middle of n3's refresh: the resumed step waits for n3
+// to read the media; the driver finishes the refresh its mark stands for.
+func TestResumeFinishesARefresh(t *testing.T) {
+	f := &fakeRunner{monFile: "crm_mon-healthy.xml", cibFile: "cib-media-marks.xml",
+		versions: map[string]string{"n1": "2.0", "n2": "2.0", "n3": "2.0"}}
+	d := newFake(t, f)
+	st, err := d.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Nodes["n3"].Media != "1.0" || len(f.calls) != 0 {
+		t.Fatalf("before the run: n3 reads %q, commands %v", st.Nodes["n3"].Media, f.calls)
+	}
+	d.finish = true
+	if _, err := d.Status(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"n3: crm_resource --refresh --resource rA --node n3",
+		"n3: crm_resource --refresh --resource rB --node n3",
+		"n3: crm_resource --refresh --resource rC --node n3",
+		"n1: crm_attribute --type nodes --node n3 --name runbook-media --update 2.0",
+		"n1: crm_attribute --type nodes --node n3 --name runbook-media-refreshing --delete",
+	}
+	var got []string
+	for _, c := range f.calls {
+		if strings.Contains(c, "n3") {
+			got = append(got, c)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("commands (-want +got):\n%s", diff)
+	}
+}

@@ -373,6 +373,10 @@ func checkEnd(ctx context.Context, t *testing.T, c *harness.Cluster, homes map[s
 	if err != nil || strings.Contains(string(out), "standby") {
 		t.Errorf("standby attributes left in the CIB's nodes: %s %v", out, err)
 	}
+	out, err = c.Exec(ctx, anyRunning(c), "cibadmin", "--query", "--scope", "resources")
+	if err != nil || strings.Contains(string(out), "target-role") || strings.Contains(string(out), "runbook-offline") {
+		t.Errorf("target-role or the driver's mark left in the CIB's resources: %s %v", out, err)
+	}
 }
 
 func anyRunning(c *harness.Cluster) string {
