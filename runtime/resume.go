@@ -97,3 +97,20 @@ func ended(recs []Record, addr string) map[string]bool {
 	}
 	return out
 }
+
+// endedWithRun marks as ended the operations in doubt that a driver running
+// its operations within the runbook's process (steps.InProcess) ended with
+// the run that died: the step settles them from the cluster, and may issue
+// them again where the cluster shows no effect.
+func (r *runner) endedWithRun(doubts []DoubtfulOp) []DoubtfulOp {
+	ip, ok := r.opts.Driver.(steps.InProcess)
+	if !ok {
+		return doubts
+	}
+	for i := range doubts {
+		if name, _, _ := strings.Cut(doubts[i].Op, " "); !ip.Outlives(name) {
+			doubts[i].Ended = true
+		}
+	}
+	return doubts
+}

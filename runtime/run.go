@@ -382,7 +382,7 @@ func (r *runner) step(s *Step, earlier string) bool {
 
 	var doubts []DoubtfulOp
 	if wide && r.opts.State != nil {
-		doubts = InDoubt(r.opts.State.Records(), s.Address)
+		doubts = r.endedWithRun(InDoubt(r.opts.State.Records(), s.Address))
 		if err := r.awaitCommands(s, doubts); err != nil {
 			return r.settle(s, StatusInDoubt, start, err, "")
 		}
