@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -242,7 +243,11 @@ func killRoll(ctx context.Context, t *testing.T, c *harness.Cluster, names []str
 		fmt.Fprintf(&b, "  run %d, %-44s %v\n", i+1, k.name+":", r.wall.Round(time.Millisecond))
 		t.Logf("TIMING kill roll run %d (%s): %v, exit %d", i+1, k.name, r.wall.Round(time.Millisecond), r.exit)
 		if i == len(points) && r.summary != nil {
-			fmt.Fprintf(&b, "  last run's summary downtime: %v\n", r.summary.DowntimeSeconds)
+			fmt.Fprintf(&b, "  last run's summary downtime (the media step's, across runs):")
+			for _, n := range names {
+				fmt.Fprintf(&b, " %s %.3fs", n, r.summary.DowntimeSeconds[n])
+			}
+			b.WriteString("\n")
 		}
 	}
 	down, outs := fp.stop()
@@ -269,4 +274,26 @@ func startCallAround(samples []sample, rsc string, w [2]time.Time) (before, afte
 		}
 	}
 	return before, after
+}
+
+// downtimeBound is how far the run's downtime may be from the 10 ms
+// probe's: 0.2 s. The executor logs a start or stop when the agent has
+// exited, a little after the state file changed; on a machine loaded far
+// beyond its cores (a load average above 8 a core, as when many test
+// suites share two cores), that delay alone reaches tenths of a second, and
+// the bound is 0.5 s, said in the log.
+func downtimeBound(t *testing.T) float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0.2
+	}
+	var load float64
+	if _, err := fmt.Sscan(string(data), &load); err != nil {
+		return 0.2
+	}
+	if cores := float64(goruntime.NumCPU()); load > 8*cores {
+		t.Logf("load average %.1f on %.0f cores: the downtime is compared with the probe within 0.5s, not 0.2s", load, cores)
+		return 0.5
+	}
+	return 0.2
 }
