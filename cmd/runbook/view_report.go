@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -211,7 +212,7 @@ ul.outages { margin: 0; padding-left: 16px; } ul.outages li { font-size: 13px; }
 <span><i style="background:#8250df;width:3px"></i>approval</span>
 <span><i style="background:#bf8700;width:3px"></i>stop</span>
 <span><i style="background:#cf222e;width:3px"></i>failure</span>
-<span><i style="background:#0969da;width:3px"></i>resume</span>
+<span><i style="background:#0969da;width:3px"></i>resume (dashed)</span>
 </div>
 <div class="timeline">{{.Timeline}}</div>
 
@@ -487,16 +488,25 @@ func timelineSVG(rep *report.Report) string {
 		})
 	}
 
-	// Marks across the whole chart.
-	for _, m := range rep.Marks {
+	// Marks across the whole chart: resumptions first, dashed, so that a
+	// stop or a failure at the same time shows over them.
+	marks := slices.Clone(rep.Marks)
+	sort.SliceStable(marks, func(i, j int) bool {
+		return marks[i].Kind == report.MarkResume && marks[j].Kind != report.MarkResume
+	})
+	for _, m := range marks {
+		dash := ""
+		if m.Kind == report.MarkResume {
+			dash = ` stroke-dasharray="6,4"`
+		}
 		x := ax.x(m.Time)
 		c := markColor[m.Kind]
 		t := fmt.Sprintf("%s %s: %s", m.Time.Format("15:04:05"), m.Kind, m.Message)
 		if m.Step != "" {
 			t = fmt.Sprintf("%s %s at %s: %s", m.Time.Format("15:04:05"), m.Kind, m.Step, m.Message)
 		}
-		fmt.Fprintf(&b, `<g class="mark" data-kind="%s"><title>%s</title><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"/><path d="M%.1f %d l-5 -8 h10 z" fill="%s"/></g>`,
-			m.Kind, esc(t), x, tlHeader, x, height-4, c, x, tlHeader+8, c)
+		fmt.Fprintf(&b, `<g class="mark" data-kind="%s"><title>%s</title><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"%s/><path d="M%.1f %d l-5 -8 h10 z" fill="%s"/></g>`,
+			m.Kind, esc(t), x, tlHeader, x, height-4, c, dash, x, tlHeader+8, c)
 	}
 	b.WriteString(`</svg>`)
 	return b.String()

@@ -197,3 +197,93 @@ func TestRunLiveLines(t *testing.T) {
 		t.Errorf("clip: %q", got)
 	}
 }
+
+// TestRunLiveAroundPrompt: the progress area is taken away while an approve
+// step asks, so that the question and the answer stay whole on the screen,
+// and drawn again after.
+func TestRunLiveAroundPrompt(t *testing.T) {
+	src, err := os.ReadFile("../../runbooks/netware65-rolling-upgrade.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := strings.Replace(string(src), `step "media-upgrade" "pools" {`, `step "exec" "pause" {
+  command = "sleep 1"
+}
+
+step "approve" "media" {
+  message = "Upgrade the shared media?"
+}
+
+step "exec" "after" {
+  command = "sleep 1"
+}
+
+step "media-upgrade" "pools" {`, 1)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "upgrade.hcl")
+	if err := os.WriteFile(path, []byte(rb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 60, Cols: 100}); err != nil {
+		t.Fatal(err)
+	}
+	var raw syncBuffer
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		io.Copy(&raw, ptmx)
+	}()
+	t.Setenv("NO_COLOR", "")
+	os.Unsetenv("NO_COLOR")
+	done := make(chan int, 1)
+	go func() { done <- run([]string{"run", "--state", filepath.Join(dir, "state"), path}, tty, tty, tty) }()
+	answer := func(prompt string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(raw.String(), prompt) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q on the terminal:\n%q", prompt, raw.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if _, err := ptmx.Write([]byte("yes\r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answer("Enter a value:")
+	answer("Type yes to approve:")
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the run did not end")
+	}
+	tty.Close()
+	<-read
+	if code != exitOK {
+		t.Fatalf("run exited %d:\n%s", code, raw.String())
+	}
+	out := raw.String()
+	for _, want := range []string{"▶ step.exec.pause", "▶ step.exec.after"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the terminal never showed %q", want)
+		}
+	}
+	s := newScreen(60, 100)
+	s.write(t, []byte(out))
+	screen := strings.Join(s.lines(), "\n")
+	if !strings.Contains(screen, "Upgrade the shared media?\n  Type yes to approve: yes\n") {
+		t.Errorf("the question and its answer are not whole on the screen:\n%s", screen)
+	}
+	if strings.Contains(screen, "▶") || strings.Contains(screen, "Steps 1") {
+		t.Errorf("the progress area is left on the screen:\n%s", screen)
+	}
+	if !strings.Contains(screen, "step.approve.media: approved by the operator") {
+		t.Errorf("no approval on the screen:\n%s", screen)
+	}
+}
