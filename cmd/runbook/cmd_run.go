@@ -509,63 +509,59 @@ func (a *app) run(args *runArgs) int {
 
 	hidden := redact.New(rb.Secrets())
 	command := hidden.String(commandLine(a.argv))
-	st, err := runtime.OpenState(dir, runtime.CurrentHolder(command))
+	// The run log is open before the driver, so that what opening it says
+	// is logged too.
+	var closeLog func()
+	defer func() {
+		if closeLog != nil {
+			closeLog()
+		}
+	}()
+	opened, err := openRun(dir, driver, command, rb, hidden, args.Faults, confirmation, func(st *runtime.State) error {
+		if log, err := openRunLog(dir, command, hidden); err != nil {
+			fmt.Fprintf(a.stderr, "Warning: the run's output is not logged: %v\n", err)
+		} else {
+			stdout.setLog(log)
+			stderr.setLog(log)
+			closeLog = func() {
+				a.flushHidden()
+				stdout.setLog(nil)
+				stderr.setLog(nil)
+				log.Close()
+			}
+		}
+		for _, addr := range args.Reissue {
+			if err := runtime.CheckReissue(st.Records(), addr); err != nil {
+				return reissueError{err}
+			}
+		}
+		return nil
+	})
 	var locked *runtime.LockedError
-	if errors.As(err, &locked) {
+	var reissue reissueError
+	var drift *pacemaker.DriftError
+	switch {
+	case errors.As(err, &locked):
 		fmt.Fprintf(a.stderr, "Error: %v.\nAnother run is in progress: wait for it, or stop it. If it died, `runbook unlock %s` clears the lock.\n", err, args.Path)
 		return a.notStarted(args, err.Error(), nil)
-	}
-	if err != nil {
+	case errors.As(err, &reissue):
+		return a.usage("%v", reissue.err)
+	case errors.As(err, &drift):
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
-		return a.notStarted(args, err.Error(), nil)
-	}
-	defer st.Close()
-	st.Sync = driver != "sim"
-	st.Confirmation = confirmation
-	st.Redact = hidden.String
-	if log, err := openRunLog(dir, command, hidden); err != nil {
-		fmt.Fprintf(a.stderr, "Warning: the run's output is not logged: %v\n", err)
-	} else {
-		stdout.setLog(log)
-		stderr.setLog(log)
-		defer func() {
-			a.flushHidden()
-			stdout.setLog(nil)
-			stderr.setLog(nil)
-			log.Close()
-		}()
-	}
-	for _, addr := range args.Reissue {
-		if err := runtime.CheckReissue(st.Records(), addr); err != nil {
-			return a.usage("%v", err)
-		}
-	}
-
-	drv, closeDriver, err := openDriver(driver, rb, dir, args.Faults)
-	if err != nil {
+		return a.notStarted(args, drift.Summary(), drift.Differences())
+	case err != nil:
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
-		var drift *pacemaker.DriftError
-		if errors.As(err, &drift) {
-			return a.notStarted(args, drift.Summary(), drift.Differences())
-		}
 		return a.notStarted(args, strings.SplitN(err.Error(), "\n", 2)[0], nil)
 	}
+	st, drv := opened.State, opened.Driver
+	defer st.Close()
 	defer func() {
-		if err := closeDriver(); err != nil {
+		if err := opened.closeDriver(); err != nil {
 			fmt.Fprintf(a.stderr, "Error: closing the %s driver: %v\n", driver, err)
 		}
 	}()
 
-	var end time.Time
-	switch now := drv.Now(); {
-	case args.Until != nil:
-		end = time.Date(now.Year(), now.Month(), now.Day(), args.Until.Hour, args.Until.Minute, 0, 0, now.Location())
-		if !end.After(now) {
-			end = end.Add(24 * time.Hour)
-		}
-	case args.Window > 0:
-		end = now.Add(args.Window)
-	}
+	end := windowEnd(drv.Now(), args.Until, args.Window)
 
 	view := a.runViewFor(args.View, driver, rrb, st.Records(), predicted, end)
 	notices.setView(view)
@@ -733,6 +729,12 @@ func (n *noticeBoard) notice(msg string) {
 	}
 	fmt.Fprintln(w, msg)
 }
+
+// reissueError is a --reissue that names a step with nothing in doubt: a
+// usage error.
+type reissueError struct{ err error }
+
+func (e reissueError) Error() string { return e.err.Error() }
 
 // errSecondInterrupt is why a run's context is cancelled: the step in flight
 // is in doubt, "aborted by a second interrupt: <what was in flight>".

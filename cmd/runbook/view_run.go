@@ -250,14 +250,20 @@ type runSummaryJSON struct {
 func (v *runJSON) Summary(res *runtime.Result) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.enc.Encode(summaryJSON(res, v.report))
+}
+
+// summaryJSON is the summary object of a run that ended with res and wrote
+// the report at report ("" if none).
+func summaryJSON(res *runtime.Result, report string) runSummaryJSON {
 	dt := map[string]float64{}
 	for k, d := range res.Downtime {
 		dt[k] = d.Seconds()
 	}
-	v.enc.Encode(runSummaryJSON{
+	return runSummaryJSON{
 		Type: "summary", OK: res.OK(), Outcome: res.Outcome, Message: res.Message, ExitCode: res.ExitCode(),
 		Steps: map[string]int{"done": res.Done, "earlier": res.Earlier, "skipped": res.Skipped, "failed": res.Failed, "in_doubt": res.InDoubt, "left": res.Left},
 		Last:  res.Last, Next: res.Next, Start: res.Start, End: res.End, ElapsedSeconds: res.End.Sub(res.Start).Seconds(),
-		LeftPredictedSeconds: res.LeftPredicted.Seconds(), DowntimeSeconds: dt, Offline: res.Offline, Report: v.report,
-	})
+		LeftPredictedSeconds: res.LeftPredicted.Seconds(), DowntimeSeconds: dt, Offline: res.Offline, Report: report,
+	}
 }

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/runbookhq/runbook/runtime"
+)
+
+// fleetRunArgs is the command line of `runbook fleet run`.
+type fleetRunArgs struct {
+	// Paths are the clusters' runbooks, one a cluster, in the order they
+	// start.
+	Paths []string
+	View  viewType
+	// Driver is --driver; "" means each runbook's own.
+	Driver string
+	// State is --state: the directory under which each cluster keeps its
+	// state, in a directory named after its runbook; "" means each
+	// runbook's default state directory.
+	State       string
+	AutoApprove bool
+	Until       *clockTime
+	Window      time.Duration
+	Settle      time.Duration
+	// MaxConcurrency is how many clusters roll at once.
+	MaxConcurrency int
+	// MaxFailures is the failure count at which no new cluster starts (0
+	// and 1: the first).
+	MaxFailures int
+
+	json  bool
+	until string
+}
+
+func (f *fleetRunArgs) bind(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.json, "json", false, "print one JSON object per event, each naming its cluster, then one summary per cluster and the fleet's summary")
+	fs.IntVar(&f.MaxConcurrency, "max-concurrency", 1, "roll at most `N` clusters at once")
+	fs.IntVar(&f.MaxFailures, "max-failures", 0, "start no new cluster once `M` clusters have failed (0: at the first failure, like 1)")
+	fs.StringVar(&f.Driver, "driver", "", "run every cluster with `DRIVER` (sim, exec or pacemaker) instead of its runbook's own; sim rehearses the fleet")
+	fs.StringVar(&f.State, "state", "", "keep each cluster's journal, lock and simulator in `DIR`/NAME (default .runbook/NAME beside each runbook)")
+	fs.BoolVar(&f.AutoApprove, "auto-approve", false, "run without showing the fleet's plan and asking for confirmation; approve steps are approved")
+	fs.StringVar(&f.until, "until", "", "start no step whose timeout would run past `HH:MM` on its cluster's driver clock (exit 3)")
+	fs.DurationVar(&f.Window, "window", 0, "start no step whose timeout would run past `DURATION` from now on its cluster's driver clock (exit 3)")
+	fs.DurationVar(&f.Settle, "settle-timeout", runtime.DefaultSettle, "how long a resumed step waits for the effect of an operation an earlier run left in doubt, with no change in the cluster, before it stops")
+}
+
+func (f *fleetRunArgs) finish(pos []string) error {
+	if len(pos) == 0 {
+		return errors.New("fleet run needs the PATH of each cluster's runbook (a file or directory)")
+	}
+	f.Paths = pos
+	if f.json {
+		f.View = viewJSON
+	}
+	if err := checkDriver(f.Driver); err != nil {
+		return err
+	}
+	if f.MaxConcurrency < 1 {
+		return fmt.Errorf("invalid --max-concurrency %d: want 1 or more clusters at once", f.MaxConcurrency)
+	}
+	if f.MaxFailures < 0 {
+		return fmt.Errorf("invalid --max-failures %d: want 0 (stop at the first failure) or more", f.MaxFailures)
+	}
+	if f.until != "" && f.Window != 0 {
+		return errors.New("--until and --window cannot be used together")
+	}
+	if f.until != "" {
+		t, err := parseClock(f.until)
+		if err != nil {
+			return fmt.Errorf("invalid --until %q: want a time of day HH:MM, such as 06:00", f.until)
+		}
+		f.Until = t
+	}
+	if f.Window < 0 {
+		return fmt.Errorf("invalid --window %s: want a positive duration, such as 4h", f.Window)
+	}
+	if f.Settle <= 0 {
+		return fmt.Errorf("invalid --settle-timeout %s: want a positive duration, such as 5m", f.Settle)
+	}
+	return nil
+}
+
+// failureLimit is the failure count at which no new cluster starts.
+func (f *fleetRunArgs) failureLimit() int { return max(f.MaxFailures, 1) }
+
+// fleetStatusArgs is the command line of `runbook fleet status`.
+type fleetStatusArgs struct {
+	Paths  []string
+	View   viewType
+	Driver string
+	State  string
+
+	json bool
+}
+
+func (f *fleetStatusArgs) bind(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.json, "json", false, "print the fleet's status as one JSON object")
+	fs.StringVar(&f.State, "state", "", "read each cluster's state in `DIR`/NAME, as fleet run --state DIR keeps it (default .runbook/NAME beside each runbook)")
+	fs.StringVar(&f.Driver, "driver", "", "show the state of the fleet's runs with `DRIVER` (a rehearsal: --driver sim)")
+}
+
+func (f *fleetStatusArgs) finish(pos []string) error {
+	if len(pos) == 0 {
+		return errors.New("fleet status needs the PATH of each cluster's runbook (a file or directory)")
+	}
+	f.Paths = pos
+	if f.json {
+		f.View = viewJSON
+	}
+	return checkDriver(f.Driver)
+}

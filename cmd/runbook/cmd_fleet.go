@@ -1,0 +1,563 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/runtime/pacemaker"
+	"github.com/runbookhq/runbook/runtime/redact"
+	"github.com/runbookhq/runbook/runtime/report"
+	"github.com/runbookhq/runbook/steps"
+)
+
+// fleetRetry is how long a fleet waits before it tries again to claim a
+// cluster whose run another process holds.
+const fleetRetry = 2 * time.Second
+
+func (a *app) fleetCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "fleet",
+		Short: "Run many clusters' runbooks in one window, a few clusters at a time",
+		Long: `A fleet is many clusters, each with its own runbook (a file or a directory,
+one PATH a cluster). fleet run rolls them with a cap on how many roll at
+once and a stop when too many fail; fleet status shows where each stands.`,
+	}
+	c.AddCommand(a.fleetRunCommand(), a.fleetStatusCommand())
+	return c
+}
+
+func (a *app) fleetRunCommand() *cobra.Command {
+	var args fleetRunArgs
+	c := &cobra.Command{
+		Use:   "run [flags] PATH...",
+		Short: "Roll many clusters, each by its own runbook, at most N at once",
+		Long: `Fleet run validates every cluster's runbook first: an invalid one is reported
+and counts as a failure, and the others still run. It then starts the
+clusters in the order given, at most --max-concurrency at once; each rolls
+as runbook run would roll it (one node at a time, by its own runbook), with
+its own state, lock and driver, and resumes from its own journal.
+
+When failures reach M (--max-failures), no new cluster starts; the clusters
+already rolling finish their step in flight and stop, as a Ctrl-C would stop
+them. M=0 stops at the first failure, like M=1; with M=3 the third failure
+stops new starts. A failure is an invalid runbook, a cluster whose run fails
+(a failed step, a changed cluster, an error), or a cluster that cannot be
+opened. A cluster whose state another process holds is skipped and tried
+again later.
+
+--until and --window admit a cluster's next step only if it fits, on its
+driver's clock. A first Ctrl-C (or SIGTERM, SIGQUIT, SIGHUP) stops every
+cluster after its step in flight; a second one aborts the steps in flight
+(they are in doubt, settled by the next run).
+
+Every line of output is prefixed with its cluster's name; each cluster's
+output also goes to run.log in its state directory.
+
+Exit status: 0 every cluster completed, 1 a cluster failed (or was invalid),
+2 usage error, 3 stopped on purpose before the end (Ctrl-C, the window):
+run the same command to resume.`,
+		Example: `  runbook fleet run --auto-approve --max-concurrency 4 --max-failures 2 clusters/*/
+  runbook fleet run --driver sim --auto-approve --state /tmp/rehearsal east.hcl west.hcl`,
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			if err := args.finish(pos); err != nil {
+				return usageError{err}
+			}
+			return exitWith(a.fleetRun(&args))
+		},
+	}
+	args.bind(c.Flags())
+	return c
+}
+
+// Where a fleet's cluster ended.
+const (
+	fleetDone       = "done"
+	fleetFailed     = "failed"
+	fleetStopped    = "stopped"
+	fleetNotStarted = "not-started"
+)
+
+// fleetCluster is one cluster of a fleet: its runbook and how its run
+// ended.
+type fleetCluster struct {
+	Path string
+	// Name is the runbook's name, or its path if it is invalid.
+	Name   string
+	rb     *lang.Runbook
+	rrb    *runtime.Runbook
+	driver string
+	dir    string
+	hidden *redact.Redactor
+	// out and errOut are the cluster's output, each line prefixed with
+	// its name; flush writes what they hold back.
+	out, errOut io.Writer
+	flush       func()
+
+	Outcome string
+	// Reason says why a cluster failed or stopped.
+	Reason string
+	Result *runtime.Result
+}
+
+// fleetRunner is one `fleet run`: its clusters and what they share.
+type fleetRunner struct {
+	a       *app
+	args    *fleetRunArgs
+	command string
+	ctx     context.Context
+	// stop is closed when every cluster must stop after its step in
+	// flight: a signal, or the failures reaching the limit.
+	stop     chan struct{}
+	stopOnce sync.Once
+	// why says why stop was closed.
+	why string
+	// promptMu lets one cluster at a time ask on the terminal.
+	promptMu  sync.Mutex
+	sigStop   chan struct{}
+	view      fleetView
+	clusters  []*fleetCluster
+	failures  int
+	confirmed *runtime.Approval
+}
+
+func (f *fleetRunner) stopAll(why string) {
+	f.stopOnce.Do(func() {
+		f.why = why
+		close(f.stop)
+	})
+}
+
+func (a *app) fleetRun(args *fleetRunArgs) int {
+	stdout, stderr, flush := newRunOutputs(a.stdout, a.stderr)
+	defer flush()
+	a.stdout, a.stderr = stdout, stderr
+	out, errOut := &lineSink{w: stdout}, &lineSink{w: stderr}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	f := &fleetRunner{a: a, args: args, ctx: ctx, stop: make(chan struct{}), sigStop: make(chan struct{}),
+		command: commandLine(a.argv)}
+	f.view = a.fleetViewFor(args.View, out)
+	stopSignals := a.onSignals(f.sigStop, cancel, func(msg string) { f.view.Notice(msg) })
+	defer stopSignals()
+	go func() {
+		select {
+		case <-f.sigStop:
+			f.stopAll("interrupted")
+		case <-f.stop:
+		}
+	}()
+
+	// Every runbook is validated first.
+	names := map[string]string{}
+	for _, path := range args.Paths {
+		c := f.load(path, out, errOut)
+		f.clusters = append(f.clusters, c)
+		if c.rb == nil {
+			continue
+		}
+		if other, ok := names[c.Name]; ok && args.State != "" {
+			fmt.Fprintf(a.stderr, "Error: %s and %s are both runbook %q: with --state, each cluster's state is DIR/NAME, so each needs its own name.\n", other, path, c.Name)
+			return exitUsage
+		}
+		names[c.Name] = path
+	}
+	for _, c := range f.clusters {
+		if c.rb == nil {
+			f.failed(c, "the runbook is invalid")
+		}
+	}
+	defer func() {
+		for _, c := range f.clusters {
+			c.flush()
+		}
+	}()
+
+	f.confirmed = &runtime.Approval{Time: time.Now(), Answer: "--auto-approve"}
+	if !args.AutoApprove {
+		if !a.interactive {
+			fmt.Fprintln(a.stderr, "Error: fleet run shows the plan and asks for confirmation on a terminal, and there is none. Pass --auto-approve to run without asking.")
+			return exitFailed
+		}
+		f.showPlan()
+		ok, err := a.confirm(ctx, f.sigStop, "Do you want to roll these clusters? Only 'yes' will be accepted:", "Enter a value:")
+		if !ok {
+			if err != nil {
+				fmt.Fprintf(a.stdout, "%v.\n", upperFirst(err.Error()))
+			}
+			fmt.Fprintln(a.stdout, "Fleet run cancelled: nothing was done.")
+			return exitFailed
+		}
+		f.confirmed = &runtime.Approval{Time: time.Now(), Answer: "yes"}
+	}
+
+	f.dispatch()
+	return f.view.Summary(f)
+}
+
+// failed counts a failure of c; once failures reach the limit, no new
+// cluster starts and those rolling stop.
+func (f *fleetRunner) failed(c *fleetCluster, reason string) {
+	c.Outcome, c.Reason = fleetFailed, reason
+	f.failures++
+	if f.failures == f.args.failureLimit() {
+		f.stopAll(fmt.Sprintf("failures reached --max-failures %d", f.args.MaxFailures))
+		f.view.Notice(fmt.Sprintf("%s failed: %s. Failures reached %d (--max-failures %d): no new cluster starts; those rolling stop after their step in flight.",
+			c.Name, reason, f.failures, f.args.MaxFailures))
+	}
+}
+
+// load loads and validates a cluster's runbook. Its diagnostics go to
+// errOut, prefixed with the cluster's name.
+func (f *fleetRunner) load(path string, out, errOut *lineSink) *fleetCluster {
+	a := f.a
+	c := &fleetCluster{Path: path, Name: path}
+	rb, diags := a.load(path, lang.Options{Registry: a.registry, Env: os.Environ(), RequireValues: true})
+	if rb != nil && rb.Name != "" {
+		c.Name = rb.Name
+	}
+	c.hidden = redact.New(nil)
+	if rb != nil {
+		c.hidden = redact.New(rb.Secrets())
+	}
+	prefix := c.Name + " | "
+	if f.args.View == viewJSON {
+		prefix = ""
+	}
+	hout := c.hidden.NewWriter(&prefixWriter{prefix: prefix, sink: out})
+	herr := c.hidden.NewWriter(&prefixWriter{prefix: c.Name + " | ", sink: errOut})
+	c.out, c.errOut = hout, herr
+	c.flush = func() {
+		hout.Flush()
+		herr.Flush()
+		hout.Unwrap().(*prefixWriter).Flush()
+		herr.Unwrap().(*prefixWriter).Flush()
+	}
+	var files map[string]*hcl.File
+	if rb != nil {
+		files = rb.Files
+	}
+	if len(diags) > 0 {
+		p := &diagPrinter{w: c.errOut, files: files, width: columns(a.stderr), color: a.color,
+			hint: fmt.Sprintf("`runbook validate --json %s` lists them all", path)}
+		p.write(diags)
+	}
+	if diags.HasErrors() || rb == nil {
+		errs, _ := countDiags(diags)
+		fmt.Fprintf(c.errOut, "Error: the runbook is invalid (%s); this cluster is not run, and counts as a failure. `runbook validate %s` checks it.\n", plural(errs, "error"), path)
+		f.view.Invalid(c, diags)
+		return c
+	}
+	c.rb, c.rrb = rb, runtimeRunbook(rb)
+	c.driver = f.args.Driver
+	if c.driver == "" {
+		c.driver = ownDriver(rb)
+	}
+	c.dir = fleetStateDir(f.args.State, rb, c.driver)
+	return c
+}
+
+// fleetStateDir is a fleet cluster's state directory: DIR/NAME under
+// --state DIR (DIR/NAME@DRIVER for a rehearsal of a runbook written for
+// another driver), else the one runbook run uses.
+func fleetStateDir(root string, rb *lang.Runbook, driver string) string {
+	if root == "" {
+		return stateDir("", rb, driver)
+	}
+	name := rb.Name
+	if driver != "" && driver != ownDriver(rb) {
+		name += "@" + driver
+	}
+	return filepath.Join(root, name)
+}
+
+// showPlan shows what each cluster would run, for the confirmation.
+func (f *fleetRunner) showPlan() {
+	w := f.a.stdout
+	fmt.Fprintln(w, "Fleet plan:")
+	for _, c := range f.clusters {
+		if c.rb == nil {
+			fmt.Fprintf(w, "  %s: invalid, not run (counts as a failure)\n", c.Name)
+			continue
+		}
+		plan := f.a.predict(c.rb, c.rrb)
+		var total time.Duration
+		for _, s := range plan.Steps {
+			total += s.Duration
+		}
+		recs, _ := runtime.ReadJournal(c.dir)
+		left := len(c.rrb.Steps)
+		for _, rec := range runtime.StepStatuses(recs) {
+			if runtime.Settled(rec) {
+				left--
+			}
+		}
+		fmt.Fprintf(w, "  %s: %s of %d left (about %s by the plan for all), driver %s, state %s\n",
+			c.Name, plural(left, "step"), len(c.rrb.Steps), runtime.FormatDuration(total), c.driver, c.dir)
+	}
+	fmt.Fprintf(w, "At most %d at once; no new cluster starts once failures reach %d.\n", f.args.MaxConcurrency, f.args.failureLimit())
+}
+
+// attempt is one try of a cluster: locked is set when another process
+// holds its state, and it was not run.
+type attempt struct {
+	c      *fleetCluster
+	locked bool
+}
+
+// dispatch starts the clusters in order, at most MaxConcurrency at once,
+// until every one has ended, or the fleet stops.
+func (f *fleetRunner) dispatch() {
+	queue := []*fleetCluster{}
+	for _, c := range f.clusters {
+		if c.rb != nil {
+			queue = append(queue, c)
+		}
+	}
+	var deferred []*fleetCluster
+	results := make(chan attempt)
+	running := 0
+	var retry <-chan time.Time
+	stopping := func() bool {
+		select {
+		case <-f.stop:
+			return true
+		default:
+			return false
+		}
+	}
+	for {
+		for !stopping() && running < f.args.MaxConcurrency && len(queue) > 0 {
+			c := queue[0]
+			queue = queue[1:]
+			running++
+			go func() { results <- f.roll(c) }()
+		}
+		if running == 0 && (stopping() || len(queue)+len(deferred) == 0) {
+			break
+		}
+		if len(deferred) > 0 && retry == nil {
+			retry = time.After(fleetRetry)
+		}
+		select {
+		case r := <-results:
+			running--
+			c := r.c
+			switch {
+			case r.locked:
+				deferred = append(deferred, c)
+			case c.Outcome == fleetFailed:
+				f.failed(c, c.Reason)
+			}
+		case <-retry:
+			retry = nil
+			queue, deferred = append(queue, deferred...), nil
+		case <-f.stop:
+			// Nothing new starts; wait for those rolling.
+			if running == 0 {
+				continue
+			}
+			r := <-results
+			running--
+			if !r.locked && r.c.Outcome == fleetFailed {
+				f.failed(r.c, r.c.Reason)
+			}
+		}
+	}
+	for _, c := range f.clusters {
+		if c.Outcome == "" {
+			c.Outcome = fleetNotStarted
+			if f.why != "" {
+				c.Reason = f.why
+			}
+		}
+	}
+}
+
+// roll runs one cluster as `runbook run` would, and sets its outcome. A
+// failure is counted by the caller.
+func (f *fleetRunner) roll(c *fleetCluster) attempt {
+	a, args := f.a, f.args
+	var log *runLog
+	opened, err := openRun(c.dir, c.driver, c.hidden.String(f.command), c.rb, c.hidden, nil, f.confirmed, func(*runtime.State) error {
+		var err error
+		if log, err = openRunLog(c.dir, c.hidden.String(f.command), c.hidden); err != nil {
+			fmt.Fprintf(c.errOut, "Warning: the run's output is not logged: %v\n", err)
+		}
+		return nil
+	})
+	var locked *runtime.LockedError
+	if errors.As(err, &locked) {
+		f.view.Cluster(c, fmt.Sprintf("held by another run (%s); trying again later", locked.Holder))
+		return attempt{c: c, locked: true}
+	}
+	if log != nil {
+		defer log.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(c.errOut, "Error: %v\n", err)
+		c.Outcome, c.Reason = fleetFailed, firstLine(err.Error())
+		var drift *pacemaker.DriftError
+		if errors.As(err, &drift) {
+			c.Reason = drift.Summary()
+		}
+		return attempt{c: c}
+	}
+	st, drv := opened.State, opened.Driver
+	defer st.Close()
+	defer func() {
+		if err := opened.closeDriver(); err != nil {
+			fmt.Fprintf(c.errOut, "Error: closing the %s driver: %v\n", c.driver, err)
+		}
+	}()
+	out, errOut := c.out, c.errOut
+	if log != nil {
+		out, errOut = io.MultiWriter(c.out, log), io.MultiWriter(c.errOut, log)
+	}
+	view := f.view.ClusterView(c, out)
+	if pd, ok := drv.(*pacemaker.Driver); ok {
+		cctx, ccancel := context.WithTimeout(f.ctx, time.Minute)
+		removed, err := pd.ClearLeftovers(cctx)
+		ccancel()
+		if len(removed) > 0 {
+			view.Notice("Settled what an interrupted run left on the cluster: " + strings.Join(removed, "; "))
+		}
+		if err != nil {
+			fmt.Fprintf(errOut, "Error: %v\n", err)
+			c.Outcome, c.Reason = fleetFailed, err.Error()
+			return attempt{c: c}
+		}
+	}
+	planned := a.predictEvents(c.rb, c.rrb)
+	predicted := map[string]time.Duration{}
+	for _, s := range planned.res.Steps {
+		predicted[s.Address] = s.Duration
+	}
+	var prompt func(context.Context, string) (bool, error)
+	if a.interactive {
+		prompt = func(ctx context.Context, q string) (bool, error) {
+			f.promptMu.Lock()
+			defer f.promptMu.Unlock()
+			ok, err := a.confirm(ctx, f.stop, c.Name+": "+q, "Type yes to approve:")
+			if errors.Is(err, errPromptStopped) {
+				err = fmt.Errorf("%w (%w)", err, steps.ErrStop)
+			}
+			return ok, err
+		}
+	}
+	res := runtime.Run(f.ctx, c.rrb, runtime.Options{
+		Registry:       a.registry,
+		Driver:         drv,
+		State:          st,
+		DriverName:     c.driver,
+		Command:        c.hidden.String(f.command),
+		RunbookVersion: c.rb.Version,
+		RunbookSHA256:  runbookDigest(c.rb),
+		Poll:           poll(c.rb, c.driver),
+		Prompt:         auditPrompt(st, drv, prompt),
+		AutoApprove:    args.AutoApprove,
+		Rehearsal:      c.driver == "sim" && ownDriver(c.rb) != "sim",
+		Output:         errOut,
+		Dir:            c.rb.Dir,
+		Events:         view.Event,
+		Stop:           f.stop,
+		End:            windowEnd(drv.Now(), args.Until, args.Window),
+		Predicted:      predicted,
+		Settle:         args.Settle,
+		Crash:          runtime.FailpointsFromEnv().Hit,
+	})
+	if hasRun(st.Records()) {
+		path := filepath.Join(c.dir, ReportFile)
+		recs, err := runtime.ReadJournal(c.dir)
+		if err == nil {
+			err = writeReportHTML(path, 0o600, report.Build(reportInput(c.rb, c.rrb, c.dir, recs, planned)))
+		}
+		if err != nil {
+			fmt.Fprintf(errOut, "Error: writing the report: %v\n", err)
+		} else {
+			view.Report(path)
+		}
+	}
+	view.Summary(res)
+	c.Result = res
+	switch res.Outcome {
+	case runtime.OutcomeCompleted:
+		c.Outcome = fleetDone
+	case runtime.OutcomeStopped, runtime.OutcomeInterrupted:
+		c.Outcome, c.Reason = fleetStopped, res.Message
+	default:
+		c.Outcome, c.Reason = fleetFailed, res.Message
+	}
+	return attempt{c: c}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// lineSink writes whole lines to w, one write a line, one writer at a
+// time: the clusters' lines never mix within a line.
+type lineSink struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *lineSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// prefixWriter prefixes each line with a cluster's name, and passes on
+// whole lines only.
+type prefixWriter struct {
+	mu     sync.Mutex
+	prefix string
+	sink   io.Writer
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(b)
+	var out []byte
+	for len(b) > 0 {
+		i := strings.IndexByte(string(b), '\n')
+		if i < 0 {
+			p.buf = append(p.buf, b...)
+			break
+		}
+		out = append(out, p.prefix...)
+		out = append(out, p.buf...)
+		out = append(out, b[:i+1]...)
+		p.buf = p.buf[:0]
+		b = b[i+1:]
+	}
+	if len(out) > 0 {
+		p.sink.Write(out)
+	}
+	return n, nil
+}
+
+// Flush writes a last line that has no newline yet.
+func (p *prefixWriter) Flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.buf) > 0 {
+		p.sink.Write(append(append([]byte(p.prefix), p.buf...), '\n'))
+		p.buf = p.buf[:0]
+	}
+}

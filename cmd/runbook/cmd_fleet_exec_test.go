@@ -1,0 +1,273 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runbookhq/runbook/testdata/standin/standincheck"
+)
+
+// fleetExecRunbook is a cluster's runbook for the exec driver against its
+// own stand-in cluster manager, whose state is in standinDir.
+func fleetExecRunbook(name, standinDir string) string {
+	return fmt.Sprintf(`runbook %q {
+  version = "1.0.0"
+}
+
+variable "standin" {
+  type = string
+}
+
+variable "dir" {
+  type    = string
+  default = %q
+}
+
+cluster "CL1" {
+  driver = "exec"
+
+  exec {
+    poll    = "50ms"
+    status  = [var.standin, "-dir", var.dir, "status"]
+    leave   = [var.standin, "-dir", var.dir, "leave", node.name]
+    upgrade = [var.standin, "-dir", var.dir, "upgrade", node.name, to]
+    migrate = [var.standin, "-dir", var.dir, "migrate", resource.name, node.name]
+    offline = [var.standin, "-dir", var.dir, "offline", resource.name]
+    online  = [var.standin, "-dir", var.dir, "online", resource.name, node.name]
+  }
+}
+
+node "FS1" {
+  address = "127.0.0.1"
+  version = "6.0"
+}
+
+node "FS2" {
+  address = "127.0.0.1"
+  version = "6.0"
+}
+
+resource "POOL1_SERVER" {
+  shared    = true
+  preferred = [node.FS1, node.FS2]
+  failback  = "auto"
+}
+
+rolling "upgrade" {
+  nodes = [node.FS1, node.FS2]
+
+  step "upgrade-node" "upgrade" {
+    node    = each.node
+    to      = "6.5"
+    timeout = "20s"
+  }
+}
+`, name, standinDir)
+}
+
+// fleetExecCluster is one stand-in cluster of a fleet test.
+type fleetExecCluster struct {
+	name, hcl, standinDir string
+}
+
+// newFleetExec makes n clusters, each a stand-in whose upgraded nodes
+// reboot for rebootDelay, and its runbook; faults[i] are injected into
+// cluster i's stand-in. It returns the clusters and the environment of a
+// runbook process.
+func newFleetExec(t *testing.T, n int, rebootDelay time.Duration, faults map[int]string) ([]fleetExecCluster, []string) {
+	t.Helper()
+	_, standin := buildExecBins(t)
+	dir := t.TempDir()
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "RUNBOOK_") || strings.HasPrefix(name, "STANDIN_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "NO_COLOR=1", "RUNBOOK_VAR_standin="+standin)
+	desc := standincheck.Description{
+		Nodes:       []standincheck.Node{{Name: "FS1", Version: "6.0"}, {Name: "FS2", Version: "6.0"}},
+		Resources:   []standincheck.Resource{{Name: "POOL1_SERVER", Preferred: []string{"FS1", "FS2"}, Failback: "auto", Shared: true}},
+		RebootDelay: rebootDelay.String(),
+	}
+	descJSON, err := json.Marshal(desc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	descFile := filepath.Join(dir, "cluster.json")
+	if err := os.WriteFile(descFile, descJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out []fleetExecCluster
+	for i := range n {
+		c := fleetExecCluster{name: fmt.Sprintf("c%02d", i)}
+		cdir := filepath.Join(dir, c.name)
+		c.standinDir, c.hcl = filepath.Join(cdir, "standin"), filepath.Join(cdir, "upgrade.hcl")
+		if err := os.MkdirAll(c.standinDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(c.hcl, []byte(fleetExecRunbook(c.name, c.standinDir)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		standinArgs := [][]string{{"init", descFile}}
+		if f, ok := faults[i]; ok {
+			standinArgs = append(standinArgs, []string{"fault", "add", f})
+		}
+		for _, a := range standinArgs {
+			if out, err := exec.Command(standin, append([]string{"-dir", c.standinDir}, a...)...).CombinedOutput(); err != nil {
+				t.Fatalf("standin %v: %v\n%s", a, err, out)
+			}
+		}
+		out = append(out, c)
+	}
+	return out, env
+}
+
+// rollingSpan is when a cluster's stand-in saw its commands, first to
+// last: by the stand-in's own clock, the least of the time its cluster was
+// rolling (claimed by a runner, to released).
+type rollingSpan struct {
+	name       string
+	start, end time.Time
+}
+
+func rollingSpans(t *testing.T, cs []fleetExecCluster) []rollingSpan {
+	t.Helper()
+	var out []rollingSpan
+	for _, c := range cs {
+		recs, err := standincheck.ReadLog(c.standinDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := rollingSpan{name: c.name}
+		for _, r := range recs {
+			if r.Kind != standincheck.KindCommand || r.Args[0] == "fault" {
+				continue // the test's own set-up
+			}
+			if s.start.IsZero() {
+				s.start = r.Time
+			}
+			s.end = r.Time
+		}
+		if !s.start.IsZero() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// maxOverlap is the most spans that hold at one instant.
+func maxOverlap(spans []rollingSpan) int {
+	type edge struct {
+		t     time.Time
+		delta int
+	}
+	var edges []edge
+	for _, s := range spans {
+		edges = append(edges, edge{s.start, +1}, edge{s.end, -1})
+	}
+	// At equal times a start counts before an end: touching spans overlap.
+	sort.Slice(edges, func(i, j int) bool {
+		if edges[i].t.Equal(edges[j].t) {
+			return edges[i].delta > edges[j].delta
+		}
+		return edges[i].t.Before(edges[j].t)
+	})
+	n, most := 0, 0
+	for _, e := range edges {
+		n += e.delta
+		most = max(most, n)
+	}
+	return most
+}
+
+// upgradesOf counts the upgrades a cluster's stand-in ran, per node.
+func upgradesOf(t *testing.T, c fleetExecCluster) map[string]int {
+	t.Helper()
+	recs, err := standincheck.ReadLog(c.standinDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, r := range recs {
+		if r.Kind == standincheck.KindCommand && r.Exit == 0 && len(r.Args) > 1 && r.Args[0] == "upgrade" {
+			out[r.Args[1]]++
+		}
+	}
+	return out
+}
+
+// TestFleetExecCap rolls six stand-in clusters, two at a time, one of
+// which fails and one whose runbook is invalid: the stand-ins' own logs
+// show at most two clusters rolling at any instant, every other cluster
+// upgraded with each node once, and both failures counted.
+func TestFleetExecCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	runbookBin, _ := buildExecBins(t)
+	cs, env := newFleetExec(t, 6, 150*time.Millisecond, map[int]string{2: "fail:upgrade:FS2"})
+	invalid := filepath.Join(t.TempDir(), "invalid.hcl")
+	if err := os.WriteFile(invalid, []byte("runbook \"broken\" {\n  version = \n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(t.TempDir(), "state")
+	args := []string{"fleet", "run", "--json", "--auto-approve", "--max-concurrency", "2", "--max-failures", "3", "--state", state}
+	for i, c := range cs {
+		if i == 3 {
+			args = append(args, invalid)
+		}
+		args = append(args, c.hcl)
+	}
+	cmd := exec.Command(runbookBin, args...)
+	cmd.Env = env
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(4 * execRunLimit):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("fleet run did not end; output:\n%s\n%s", stdout.String(), stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitFailed {
+		t.Errorf("exit %d; want %d", code, exitFailed)
+	}
+	got, sum := fleetOutcomes(t, stdout.String())
+	for i, c := range cs {
+		want := fleetDone
+		if i == 2 {
+			want = fleetFailed
+		}
+		if got[c.name] != want {
+			t.Errorf("%s: %q; want %q\n%s", c.name, got[c.name], want, stderr.String())
+		}
+		ups := upgradesOf(t, c)
+		switch {
+		case i == 2 && (ups["FS1"] != 1 || ups["FS2"] != 0):
+			t.Errorf("%s (its FS2 fails to upgrade): upgrades %v; want FS1 once", c.name, ups)
+		case i != 2 && (ups["FS1"] != 1 || ups["FS2"] != 1):
+			t.Errorf("%s: upgrades %v; want each node once", c.name, ups)
+		}
+	}
+	if got[invalid] != fleetFailed || sum.Failures != 2 || sum.Clusters.Failed != 2 || sum.Clusters.Done != 5 {
+		t.Errorf("summary %+v; want 5 done, 2 failed (the invalid runbook and c02)", sum)
+	}
+	if n := maxOverlap(rollingSpans(t, cs)); n > 2 {
+		t.Errorf("the stand-ins saw %d clusters rolling at once; want at most 2 (--max-concurrency 2)", n)
+	}
+}

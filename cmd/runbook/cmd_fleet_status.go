@@ -1,0 +1,199 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime"
+)
+
+func (a *app) fleetStatusCommand() *cobra.Command {
+	var args fleetStatusArgs
+	c := &cobra.Command{
+		Use:   "status [flags] PATH...",
+		Short: "Show where each cluster of a fleet stands, and the fleet's totals",
+		Long: `Fleet status reads each cluster's journal and lock and says where it stands:
+done (every step done or skipped), rolling (a run holds it: which runner, which
+step), failed (why: an invalid runbook, a failed step, a changed cluster) or
+waiting (not started yet, or stopped: a fleet run resumes it). Give it the
+PATHs and the --state and --driver that fleet run was given.
+
+Exit status: 0 shown, 2 usage error.`,
+		Example: `  runbook fleet status clusters/*/
+  runbook fleet status --json --state /tmp/rehearsal east.hcl west.hcl`,
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			if err := args.finish(pos); err != nil {
+				return usageError{err}
+			}
+			return exitWith(a.fleetStatus(&args))
+		},
+	}
+	args.bind(c.Flags())
+	return c
+}
+
+// Where a cluster of a fleet stands.
+const (
+	standDone    = "done"
+	standRolling = "rolling"
+	standFailed  = "failed"
+	standWaiting = "waiting"
+)
+
+// clusterStanding is one line of `fleet status`.
+type clusterStanding struct {
+	Cluster string `json:"cluster"`
+	Path    string `json:"path"`
+	Status  string `json:"status"`
+	// Runner is who holds a rolling cluster: user@host PID.
+	Runner string `json:"runner,omitempty"`
+	// Step is the step in flight of a rolling cluster, or where a stopped
+	// or failed one stands.
+	Step string `json:"step,omitempty"`
+	// Why says why a cluster failed, or why one waiting stopped.
+	Why   string `json:"why,omitempty"`
+	State string `json:"state,omitempty"`
+	// Done and Steps count the settled steps and all of them.
+	Done  int `json:"steps_done"`
+	Steps int `json:"steps"`
+}
+
+type fleetStatusReport struct {
+	Clusters []clusterStanding `json:"clusters"`
+	Totals   map[string]int    `json:"totals"`
+}
+
+func (a *app) fleetStatus(args *fleetStatusArgs) int {
+	rep := &fleetStatusReport{Totals: map[string]int{standDone: 0, standRolling: 0, standFailed: 0, standWaiting: 0}}
+	for _, path := range args.Paths {
+		s := a.standing(path, args)
+		rep.Clusters = append(rep.Clusters, s)
+		rep.Totals[s.Status]++
+	}
+	if args.View == viewJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+		return exitOK
+	}
+	writeFleetStatus(a.stdout, rep)
+	return exitOK
+}
+
+// standing reads where the cluster of the runbook at path stands.
+func (a *app) standing(path string, args *fleetStatusArgs) clusterStanding {
+	s := clusterStanding{Cluster: path, Path: path}
+	rb, diags := a.load(path, lang.Options{Registry: a.registry, Env: os.Environ(), RequireValues: true})
+	if diags.HasErrors() || rb == nil {
+		errs, _ := countDiags(diags)
+		s.Status, s.Why = standFailed, fmt.Sprintf("the runbook is invalid (%s; `runbook validate %s` shows them)", plural(errs, "error"), path)
+		return s
+	}
+	s.Cluster = rb.Name
+	driver := args.Driver
+	if driver == "" {
+		driver = ownDriver(rb)
+	}
+	dir := fleetStateDir(args.State, rb, driver)
+	s.State, s.Steps = dir, len(rb.Steps)
+	recs, err := runtime.ReadJournal(dir)
+	if err != nil {
+		s.Status, s.Why = standFailed, "the journal is unreadable: "+err.Error()
+		return s
+	}
+	last := runtime.StepStatuses(recs)
+	var failedStep, failedWhy, next string
+	for _, st := range rb.Steps {
+		rec, ok := last[st.Address]
+		switch {
+		case ok && runtime.Settled(rec):
+			s.Done++
+		case ok && rec.Status == runtime.StatusFailed && failedStep == "":
+			failedStep, failedWhy = st.Address, rec.Error
+			fallthrough
+		default:
+			if next == "" {
+				next = st.Address
+			}
+		}
+	}
+	if _, err := os.Stat(dir); err == nil {
+		lock, err := runtime.AcquireLock(dir, runtime.CurrentHolder(commandLine(a.argv)))
+		var locked *runtime.LockedError
+		switch {
+		case errors.As(err, &locked):
+			s.Status, s.Step = standRolling, next
+			if locked.Holder != nil {
+				s.Runner = fmt.Sprintf("%s@%s PID %d", locked.Holder.User, locked.Holder.Host, locked.Holder.PID)
+			}
+			return s
+		case err == nil:
+			lock.Release()
+		}
+	}
+	var end *runtime.Record
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Type == runtime.RecordEnd {
+			end = &recs[i]
+			break
+		}
+		if recs[i].Type == runtime.RecordRun {
+			break // the last run did not end: it was killed
+		}
+	}
+	switch {
+	case next == "" && len(recs) > 0:
+		s.Status = standDone
+	case end != nil && (end.Outcome == runtime.OutcomeFailed || end.Outcome == runtime.OutcomeDrift || end.Outcome == runtime.OutcomeError):
+		s.Status, s.Step, s.Why = standFailed, failedStep, end.Message
+		if s.Step == "" {
+			s.Step = next
+		}
+	case failedStep != "":
+		s.Status, s.Step, s.Why = standFailed, failedStep, failedWhy
+	case end != nil:
+		s.Status, s.Step, s.Why = standWaiting, next, "stopped: "+end.Message
+	case hasRun(recs):
+		s.Status, s.Step, s.Why = standWaiting, next, "its last run was killed: the next run settles the step in flight"
+	default:
+		s.Status = standWaiting
+	}
+	return s
+}
+
+func writeFleetStatus(w io.Writer, rep *fleetStatusReport) {
+	width := 0
+	for _, c := range rep.Clusters {
+		width = max(width, len(c.Cluster))
+	}
+	for _, c := range rep.Clusters {
+		line := fmt.Sprintf("%-*s  %-7s  %d/%d steps", width, c.Cluster, c.Status, c.Done, c.Steps)
+		var more []string
+		if c.Runner != "" {
+			more = append(more, "on "+c.Runner)
+		}
+		if c.Step != "" {
+			where := "at "
+			if c.Status == standRolling {
+				where = "step "
+			}
+			more = append(more, where+c.Step)
+		}
+		if c.Why != "" {
+			more = append(more, c.Why)
+		}
+		if len(more) > 0 {
+			line += ": " + strings.Join(more, "; ")
+		}
+		fmt.Fprintln(w, line)
+	}
+	t := rep.Totals
+	fmt.Fprintf(w, "\n%s: %d done, %d rolling, %d failed, %d waiting.\n", plural(len(rep.Clusters), "cluster"), t[standDone], t[standRolling], t[standFailed], t[standWaiting])
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"time"
+
+	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/runtime/redact"
+	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/sim"
+)
+
+// openedRun is a run's state and driver, open: what `run` and each cluster
+// of `fleet run` open before runtime.Run, and close after it.
+type openedRun struct {
+	State  *runtime.State
+	Driver steps.Driver
+	// closeDriver closes the driver.
+	closeDriver func() error
+}
+
+// openRun claims the run's state in dir (its lock: a *runtime.LockedError
+// when another run holds it) and opens the driver. The journal hides the
+// values hidden hides; it reaches the disk before each operation unless the
+// driver is the simulator. Before the driver is opened, ready (if set) is
+// called with the open state; an error from it ends the opening there.
+func openRun(dir, driver, command string, rb *lang.Runbook, hidden *redact.Redactor, faults []sim.Fault, confirmation *runtime.Approval, ready func(*runtime.State) error) (*openedRun, error) {
+	st, err := runtime.OpenState(dir, runtime.CurrentHolder(command))
+	if err != nil {
+		return nil, err
+	}
+	st.Sync = driver != "sim"
+	st.Confirmation = confirmation
+	st.Redact = hidden.String
+	if ready != nil {
+		if err := ready(st); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	drv, closeDriver, err := openDriver(driver, rb, dir, faults)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &openedRun{State: st, Driver: drv, closeDriver: closeDriver}, nil
+}
+
+// windowEnd is the end of the window on the driver's clock (now): --until
+// (the next HH:MM) or --window from now; zero if neither is set.
+func windowEnd(now time.Time, until *clockTime, window time.Duration) time.Time {
+	switch {
+	case until != nil:
+		end := time.Date(now.Year(), now.Month(), now.Day(), until.Hour, until.Minute, 0, 0, now.Location())
+		if !end.After(now) {
+			end = end.Add(24 * time.Hour)
+		}
+		return end
+	case window > 0:
+		return now.Add(window)
+	}
+	return time.Time{}
+}
