@@ -555,10 +555,8 @@ func (r *runner) settle(s *Step, status string, start time.Time, err error, note
 	r.cur.Status, r.cur.Duration = status, end.Sub(start)
 	if Settled(rec) && r.opts.State != nil {
 		// The Ran files of commands a dead run left have served.
-		for _, jr := range r.opts.State.Records() {
-			if jr.Type == RecordOpStarted && jr.Address == s.Address && jr.Ran != "" {
-				_ = os.Remove(jr.Ran)
-			}
+		for _, ran := range r.opts.State.RanFiles(s.Address) {
+			_ = os.Remove(ran)
 		}
 	}
 	ev := Event{Type: EventStep, Time: end, Step: s.Address, Status: status, Duration: secondsOf(end.Sub(start))}

@@ -216,8 +216,10 @@ type State struct {
 	mu      sync.Mutex
 	journal *os.File
 	records []Record
-	lock    *Lock
-	holder  Holder
+	// ran are the Ran files of the op-started records, by step address.
+	ran    map[string][]string
+	lock   *Lock
+	holder Holder
 	// current is the step last journaled as started.
 	current string
 }
@@ -284,7 +286,29 @@ func (s *State) openJournal() error {
 		return err
 	}
 	s.journal, s.records = f, recs
+	for _, r := range recs {
+		s.indexRan(r)
+	}
 	return nil
+}
+
+func (s *State) indexRan(r Record) {
+	if r.Type != RecordOpStarted || r.Ran == "" {
+		return
+	}
+	if s.ran == nil {
+		s.ran = map[string][]string{}
+	}
+	s.ran[r.Address] = append(s.ran[r.Address], r.Ran)
+}
+
+// RanFiles returns the Ran files the op-started records of the step at
+// address name, oldest first: found without a scan of the journal, which a
+// step's end would otherwise make quadratic in the run's length.
+func (s *State) RanFiles(address string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ran[address]
 }
 
 // readRecords reads every complete line; it returns the offset just past
@@ -357,6 +381,7 @@ func (s *State) Append(r Record) error {
 		}
 	}
 	s.records = append(s.records, r)
+	s.indexRan(r)
 	return nil
 }
 
