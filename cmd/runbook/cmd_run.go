@@ -626,7 +626,7 @@ func (a *app) run(args *runArgs) int {
 		// when there are any.
 		path := filepath.Join(dir, ReportFile)
 		recs, err := st.Records(), error(nil)
-		if st.Redact != nil {
+		if hidden != nil { // st.Redact is never nil: hidden.String of a nil Redactor returns its input
 			recs, err = runtime.ReadJournal(dir)
 		}
 		if err == nil {
