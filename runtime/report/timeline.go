@@ -201,6 +201,7 @@ func replay(in *Input, initial *steps.Status, facts []fact, start, end time.Time
 	}
 	for _, l := range tl.nodes {
 		l.set(end, "", "")
+		upgrades(l.segs)
 	}
 	for _, l := range tl.resources {
 		if l.down != nil {
@@ -312,4 +313,16 @@ func outageReason(c *runtime.Change, step string, s *stepFacts) (kind, why strin
 		return OutageOffline, fmt.Sprintf("taken %s by %s", c.ToState, step)
 	}
 	return OutageOffline, fmt.Sprintf("%s on %s %s", c.ToState, c.FromNode, during(step))
+}
+
+// upgrades names "upgrading" a node's time down that ends with it up at
+// another version: what the plan shows (its events say when a node went
+// down and came back, not which operations were issued) and what a journal
+// without the operations' records shows.
+func upgrades(segs []Segment) {
+	for i := 0; i+1 < len(segs); i++ {
+		if segs[i].State == NodeDown && segs[i+1].State == NodeUp && segs[i+1].Version != segs[i].Version {
+			segs[i].State = NodeUpgrading
+		}
+	}
 }
