@@ -290,6 +290,9 @@ func TestApproveCtrlC(t *testing.T) {
 	}
 	wantContains(t, out, "interrupt: not approved; stopping here",
 		`stopped at `+stepApprove+`: "Upgrade the shared media? Every pool goes offline until it is done." was not approved: interrupted at the prompt`)
+	// run.log has what the terminal showed, the plan confirmed included.
+	wantContains(t, e.runLog(), "Plan for runbook standin: 10 steps", "Do you want to perform these steps?",
+		"Type yes to approve:", "interrupt: not approved; stopping here")
 	j := e.journal()
 	if j[stepApprove] != runtime.StatusStarted || j["step.media-upgrade.pools"] != "" {
 		t.Errorf("journal %v; want %s started and nothing after it", j, stepApprove)

@@ -81,6 +81,8 @@ type runOutput struct {
 func (o *runOutput) Write(p []byte) (int, error) {
 	if l := o.log.Load(); l != nil {
 		l.Write(p)
+	} else {
+		o.q.early(p)
 	}
 	if !o.failed.Load() {
 		o.q.put(queued{o: o, p: bytes.Clone(p)})
@@ -91,8 +93,37 @@ func (o *runOutput) Write(p []byte) (int, error) {
 // Unwrap returns the stream, for the terminal's width.
 func (o *runOutput) Unwrap() io.Writer { return o.w }
 
-// setLog starts copying to log (nil: stops).
-func (o *runOutput) setLog(log *runLog) { o.log.Store(log) }
+// setLog starts copying to log (nil: stops). What the run printed before,
+// since it started (the plan it showed, the confirmation), goes to log
+// first.
+func (o *runOutput) setLog(log *runLog) {
+	q := o.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if log != nil && !q.logged {
+		q.logged = true
+		log.Write(q.before)
+		q.before = nil
+	}
+	q.log = log
+	o.log.Store(log)
+}
+
+// maxEarlyOutput bounds what is kept of the output before run.log is open.
+const maxEarlyOutput = 1 << 20
+
+// early keeps p for run.log, which is not open yet.
+func (q *outputQueue) early(p []byte) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.logged && q.log != nil:
+		// setLog came between the caller's look and this.
+		q.log.Write(p)
+	case !q.logged && len(q.before)+len(p) <= maxEarlyOutput:
+		q.before = append(q.before, p...)
+	}
+}
 
 // outputQueueSize bounds the writes waiting for a stalled terminal; past it
 // they are dropped from the terminal (run.log has them).
@@ -107,6 +138,12 @@ const outputFlushLimit = 5 * time.Second
 type outputQueue struct {
 	ch      chan queued
 	dropped atomic.Int64
+	// before is the output written before run.log was open (logged: it
+	// has been), for run.log.
+	mu     sync.Mutex
+	before []byte
+	logged bool
+	log    *runLog
 	// stderr is where the queue says how many writes it dropped (never
 	// stdout, which may be JSON lines).
 	stderr *runOutput
