@@ -10,6 +10,7 @@ import (
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 	"github.com/runbookhq/runbook/steps/sim"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 var benchSizes = []int{100, 1000, 10000}
@@ -26,7 +27,7 @@ func BenchmarkRun(b *testing.B) {
 				b.StopTimer()
 				dir := b.TempDir()
 				s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
-				st, err := runtime.OpenState(dir, runtime.CurrentHolder("bench"))
+				st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("bench"), runtime.LockOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -6,17 +6,18 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 	"github.com/runbookhq/runbook/steps/sim"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 // crashChildEnv makes the test binary a child that runs the seed runbook in
@@ -33,12 +34,12 @@ func TestMain(m *testing.M) {
 
 func crashChild(dir string) int {
 	c := seed()
-	sm, err := sim.Open(filepath.Join(dir, runtime.SimFile), c, sim.Options{Timings: sim.DefaultTimings()})
+	sm, err := sim.Open(teststore.Dir(dir), c, sim.Options{Timings: sim.DefaultTimings()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	st, err := runtime.OpenState(dir, runtime.CurrentHolder("crash child"))
+	st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("crash child"), runtime.LockOptions{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -66,7 +67,7 @@ type finalState struct {
 
 func readFinal(t *testing.T, dir string) finalState {
 	t.Helper()
-	sm, err := sim.Open(filepath.Join(dir, runtime.SimFile), seed(), sim.Options{})
+	sm, err := sim.Open(teststore.Dir(dir), seed(), sim.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,8 @@
 // hold), and the cluster is compared with what the journal expects before
 // anything is done.
 //
-// The package also keeps the state directory (journal, snapshot and lock)
+// The package also keeps the state (journal, snapshot and lock) through a
+// Store, whose kinds (stores/local: a state directory) it does not know,
 // and turns what it observes through the driver into events: one per change
 // of the cluster, per step outcome, per stop. It knows drivers and the step
 // contract of package steps; it knows nothing of HCL, of the command line or

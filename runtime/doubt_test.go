@@ -16,6 +16,7 @@ import (
 	"github.com/runbookhq/runbook/runtime/procgroup"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 func TestInDoubt(t *testing.T) {
@@ -80,7 +81,7 @@ func TestInDoubt(t *testing.T) {
 // that died would have left them.
 func journalAppend(t *testing.T, dir string, recs ...runtime.Record) {
 	t.Helper()
-	st, err := runtime.OpenState(dir, runtime.CurrentHolder("test"))
+	st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("test"), runtime.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestSettleInDoubt(t *testing.T) {
 		t.Errorf("the run does not say what is in doubt:\n%s", s.text())
 	}
 
-	recs, err := runtime.ReadJournal(s.dir)
+	recs, err := runtime.ReadJournal(local.New(s.dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestSettleInDoubt(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{"FS1": 1, "FS2": 1, "FS3": 1}, sm.Upgrades()); diff != "" {
 		t.Errorf("upgrades (-want +got):\n%s", diff)
 	}
-	recs, err = runtime.ReadJournal(s.dir)
+	recs, err = runtime.ReadJournal(local.New(s.dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +259,7 @@ func TestAwaitsEarlierCommand(t *testing.T) {
 				t.Errorf("in-doubt message %q; want %q", ev.Message, want)
 			}
 			if tc.timeout != time.Hour {
-				recs, err := runtime.ReadJournal(s.dir)
+				recs, err := runtime.ReadJournal(local.New(s.dir))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -375,7 +376,7 @@ func TestGatedNeverRan(t *testing.T) {
 	if res.Outcome != runtime.OutcomeCompleted || st.Up("FS1") {
 		t.Fatalf("%s (%s), FS1 up %v; want the leave issued and the run complete\n%s", res.Outcome, res.Message, st.Up("FS1"), s.text())
 	}
-	recs, err := runtime.ReadJournal(s.dir)
+	recs, err := runtime.ReadJournal(local.New(s.dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func (r *runner) resumeDowntime(recs []Record, live *steps.Status) {
 	o := r.obs
 	ended := map[string]time.Duration{}
 	since := map[string]time.Time{}
-	if snap, err := ReadSnapshot(r.opts.State.Dir); err == nil {
+	if snap, err := ReadSnapshot(r.opts.State.Store); err == nil {
 		first := time.Time{}
 		for _, rec := range recs {
 			if rec.Type == RecordRun {

@@ -2,15 +2,16 @@ package runtime_test
 
 import (
 	"context"
-	"path/filepath"
 	goruntime "runtime"
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 	"github.com/runbookhq/runbook/steps/sim"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 // measured is the simulator without its own downtime accounting, as a real
@@ -43,13 +44,13 @@ func downtimeAcrossRuns(t *testing.T, killAfter string) {
 	rb := procedure(c)
 	dir := t.TempDir()
 	ctx := context.Background()
-	sm, err := sim.Open(filepath.Join(dir, runtime.SimFile), c, sim.Options{Timings: sim.DefaultTimings()})
+	sm, err := sim.Open(teststore.Dir(dir), c, sim.Options{Timings: sim.DefaultTimings()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sm.Close()
 	run := func(crash func(string)) *runtime.Result {
-		st, err := runtime.OpenState(dir, runtime.CurrentHolder("test"))
+		st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("test"), runtime.LockOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,15 +3,16 @@ package runtime_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 	"github.com/runbookhq/runbook/steps/sim"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 // seed is the reference cluster: three nodes, two shared pools with auto
@@ -81,11 +82,11 @@ func (s *session) run(t testing.TB, rb *runtime.Runbook) (*runtime.Result, *sim.
 
 func (s *session) runCtx(t testing.TB, ctx context.Context, rb *runtime.Runbook) (*runtime.Result, *sim.Sim) {
 	t.Helper()
-	sm, err := sim.Open(filepath.Join(s.dir, runtime.SimFile), rb.Cluster, sim.Options{Timings: sim.DefaultTimings(), Faults: s.faults})
+	sm, err := sim.Open(teststore.Dir(s.dir), rb.Cluster, sim.Options{Timings: sim.DefaultTimings(), Faults: s.faults})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := runtime.OpenState(s.dir, runtime.CurrentHolder("test"))
+	st, err := runtime.OpenState(local.New(s.dir), runtime.CurrentHolder("test"), runtime.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

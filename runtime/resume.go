@@ -28,7 +28,7 @@ func (r *runner) resumeEnv(s *Step, wide bool) {
 			}
 		}
 	}
-	r.env.Before = stepBefore(r.opts.State.Dir, recs, s.Address)
+	r.env.Before = stepBefore(r.opts.State.Store, recs, s.Address)
 }
 
 // stepBefore returns the status the journal expects just before the first
@@ -36,7 +36,7 @@ func (r *runner) resumeEnv(s *Step, wide bool) {
 // or failed and continued past): where the cluster was before the step
 // changed anything. Nil when no attempt started, or the snapshot cannot be
 // read.
-func stepBefore(dir string, recs []Record, addr string) *steps.Status {
+func stepBefore(store Store, recs []Record, addr string) *steps.Status {
 	first := -1
 	for i, rec := range recs {
 		if rec.Type != RecordStep || rec.Address != addr {
@@ -52,7 +52,7 @@ func stepBefore(dir string, recs []Record, addr string) *steps.Status {
 	if first < 0 {
 		return nil
 	}
-	snap, err := ReadSnapshot(dir)
+	snap, err := ReadSnapshot(store)
 	if err != nil {
 		return nil
 	}

@@ -97,7 +97,7 @@ func (r *runner) run() {
 	last := StepStatuses(recs)
 	fresh := !HasSteps(recs)
 	if first := FirstDriver(recs); first != "" && r.opts.DriverName != "" && first != r.opts.DriverName {
-		r.fail(OutcomeError, fmt.Sprintf("the state directory %s belongs to a run with driver %q, not %q", r.opts.State.Dir, first, r.opts.DriverName),
+		r.fail(OutcomeError, fmt.Sprintf("the state directory %s belongs to a run with driver %q, not %q", r.opts.State.Store.Where(""), first, r.opts.DriverName),
 			"use the same driver, or another state directory (--state DIR)")
 		return
 	}
@@ -118,7 +118,7 @@ func (r *runner) run() {
 			}
 		}
 	} else {
-		snap, err := ReadSnapshot(r.opts.State.Dir)
+		snap, err := ReadSnapshot(r.opts.State.Store)
 		if err != nil {
 			r.fail(OutcomeError, fmt.Sprintf("the journal has steps, but the snapshot of the cluster before them is unreadable: %v", err),
 				"start over with a fresh state directory (--state DIR)")

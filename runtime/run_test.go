@@ -11,9 +11,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/sim"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 func TestWholeRunDowntime(t *testing.T) {
@@ -104,7 +106,7 @@ func TestDriftOnResume(t *testing.T) {
 func TestDriftOnFreshRun(t *testing.T) {
 	c := seed()
 	dir := t.TempDir()
-	sm, err := sim.Open(filepath.Join(dir, runtime.SimFile), c, sim.Options{})
+	sm, err := sim.Open(teststore.Dir(dir), c, sim.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestDriftOnFreshRun(t *testing.T) {
 			t.Errorf("no %q in:\n%s", want, s.text())
 		}
 	}
-	if recs, _ := runtime.ReadJournal(dir); len(recs) != 0 {
+	if recs, _ := runtime.ReadJournal(local.New(dir)); len(recs) != 0 {
 		t.Errorf("journal has %d records; want none", len(recs))
 	}
 }
@@ -152,20 +154,20 @@ func TestInDoubtResumed(t *testing.T) {
 
 func TestLockHeld(t *testing.T) {
 	dir := t.TempDir()
-	st, err := runtime.OpenState(dir, runtime.CurrentHolder("runbook run first"))
+	st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("runbook run first"), runtime.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = runtime.OpenState(dir, runtime.CurrentHolder("runbook run second"))
+	_, err = runtime.OpenState(local.New(dir), runtime.CurrentHolder("runbook run second"), runtime.LockOptions{})
 	var le *runtime.LockedError
 	if !errors.As(err, &le) || le.Holder == nil || le.Holder.Command != "runbook run first" || le.Holder.PID != os.Getpid() {
 		t.Fatalf("second open: %v", err)
 	}
-	if _, err := runtime.Unlock(dir, false); !errors.Is(err, runtime.ErrHolderAlive) {
+	if _, err := runtime.Unlock(local.New(dir), false); !errors.Is(err, runtime.ErrHolderAlive) {
 		t.Errorf("unlock while held: %v; want ErrHolderAlive", err)
 	}
 	st.Close()
-	st, err = runtime.OpenState(dir, runtime.CurrentHolder("runbook run third"))
+	st, err = runtime.OpenState(local.New(dir), runtime.CurrentHolder("runbook run third"), runtime.LockOptions{})
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}
@@ -174,16 +176,16 @@ func TestLockHeld(t *testing.T) {
 
 func TestTornJournal(t *testing.T) {
 	dir := t.TempDir()
-	st, err := runtime.OpenState(dir, runtime.CurrentHolder("test"))
+	st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("test"), runtime.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st.Append(runtime.Record{Type: runtime.RecordStep, Address: "step.a.b", Status: runtime.StatusDone})
 	st.Close()
-	f, _ := os.OpenFile(filepath.Join(dir, runtime.JournalFile), os.O_APPEND|os.O_WRONLY, 0)
+	f, _ := os.OpenFile(filepath.Join(dir, local.JournalFile), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"type":"step","address":"step.c`)
 	f.Close()
-	st, err = runtime.OpenState(dir, runtime.CurrentHolder("test"))
+	st, err = runtime.OpenState(local.New(dir), runtime.CurrentHolder("test"), runtime.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +194,7 @@ func TestTornJournal(t *testing.T) {
 	}
 	st.Append(runtime.Record{Type: runtime.RecordStep, Address: "step.c.d", Status: runtime.StatusDone})
 	st.Close()
-	recs, err := runtime.ReadJournal(dir)
+	recs, err := runtime.ReadJournal(local.New(dir))
 	if err != nil || len(recs) != 2 || recs[1].Address != "step.c.d" {
 		t.Errorf("after append: %v, %+v", err, recs)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 	"github.com/runbookhq/runbook/steps/sim"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 // localType is a step type that changes no cluster state, as exec and
@@ -114,7 +115,7 @@ func TestContinuedFailureSettled(t *testing.T) {
 			t.Errorf("later run %d says a step was interrupted:\n%s", i+1, s.text())
 		}
 	}
-	recs, err := runtime.ReadJournal(s.dir)
+	recs, err := runtime.ReadJournal(local.New(s.dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func TestAbortCause(t *testing.T) {
 	if !strings.HasPrefix(msg, "in doubt: aborted by a second interrupt: ") || strings.Contains(msg, "context canceled") {
 		t.Errorf("in-doubt message %q; want \"in doubt: aborted by a second interrupt: <what was in flight>\"\n%s", msg, s.text())
 	}
-	recs, err := runtime.ReadJournal(s.dir)
+	recs, err := runtime.ReadJournal(local.New(s.dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,9 @@
 package runtime
 
 import (
-	"bufio"
-	"bytes"
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -15,69 +11,6 @@ import (
 
 	"github.com/runbookhq/runbook/steps"
 )
-
-// Files of a state directory.
-const (
-	JournalFile  = "journal.jsonl"
-	SnapshotFile = "snapshot.json"
-	LockFile     = "runbook.lock"
-	HolderFile   = "holder.json"
-	// SimFile is where the simulator keeps its cluster; the command line
-	// opens it, the runtime only names it.
-	SimFile = "sim.json"
-	// ExecLogFile is where the exec driver logs every command it runs, with
-	// its output and exit status.
-	ExecLogFile = "exec.log"
-)
-
-// A state directory holds who ran what and the output of the cluster's
-// commands: only its owner may read it.
-const (
-	// DirMode is the mode of a state directory (and of the .runbook
-	// directory created above it).
-	DirMode os.FileMode = 0o700
-	// FileMode is the mode of every file in it.
-	FileMode os.FileMode = 0o600
-)
-
-// PrepareDir creates the state directory dir (mode DirMode), or restricts
-// an existing one and the files in it to their owner: a directory left by
-// an earlier version, or made by hand, may be readable by others.
-func PrepareDir(dir string) error {
-	if err := os.MkdirAll(dir, DirMode); err != nil {
-		return err
-	}
-	restrict := func(path string, want os.FileMode) error {
-		fi, err := os.Lstat(path)
-		if err != nil || fi.Mode()&os.ModeSymlink != 0 {
-			return nil // gone, or a link: its target is not ours to change
-		}
-		if fi.Mode().Perm()&^want == 0 {
-			return nil
-		}
-		if err := os.Chmod(path, fi.Mode().Perm()&want); err != nil {
-			return fmt.Errorf("restricting %s to its owner: %w", path, err)
-		}
-		return nil
-	}
-	if err := restrict(dir, DirMode); err != nil {
-		return err
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		want := FileMode
-		if e.IsDir() {
-			want = DirMode
-		}
-		if err := restrict(filepath.Join(dir, e.Name()), want); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // DefaultStateDir is the state directory of a runbook when --state is not
 // given: .runbook/NAME beside the runbook, so that runbooks that share a
@@ -194,14 +127,10 @@ const (
 	OpNotRun = "not-run"
 )
 
-// State is an open state directory: the journal, the snapshot of the
-// cluster taken before the first step, and the lock.
+// State is a store open for a run: its lock held, its journal read.
 type State struct {
-	Dir string
-	// Sync makes every journal write reach the disk (fsync) before the run
-	// goes on. It protects against a power loss, which matters for a real
-	// cluster; a SIGKILL loses nothing that was written either way.
-	Sync bool
+	// Store is where the state is kept.
+	Store Store
 
 	// Confirmation is the answer to the run's confirmation, recorded on
 	// the next run record.
@@ -214,47 +143,44 @@ type State struct {
 
 	// mu serializes Append: a step's operations may run concurrently.
 	mu      sync.Mutex
-	journal *os.File
+	session Session
 	records []Record
 	// ran are the Ran files of the op-started records, by step address.
 	ran    map[string][]string
-	lock   *Lock
 	holder Holder
 	// current is the step last journaled as started.
 	current string
 }
 
-// OpenState creates the directory if needed (PrepareDir), takes its lock (failing at
-// once with a *LockedError when another run holds it) and reads the
-// journal.
-func OpenState(dir string, holder Holder) (*State, error) {
-	if err := PrepareDir(dir); err != nil {
-		return nil, err
-	}
-	lk, err := AcquireLock(dir, holder)
+// OpenState takes the store's lock (failing at once with a *LockedError
+// when another run holds it) and reads the journal.
+func OpenState(store Store, holder Holder, opts LockOptions) (*State, error) {
+	sess, err := store.Lock(context.Background(), holder, opts)
 	if err != nil {
 		return nil, err
 	}
-	s := &State{Dir: dir, lock: lk, holder: holder}
-	if err := s.openJournal(); err != nil {
-		lk.Release()
+	s := &State{Store: store, session: sess, holder: holder}
+	entries, err := sess.Journal()
+	if err == nil {
+		s.records, err = decodeRecords(entries, store.Where(""))
+	}
+	if err != nil {
+		sess.Release()
 		return nil, err
+	}
+	for _, r := range s.records {
+		s.indexRan(r)
 	}
 	return s, nil
 }
 
-// Close closes the journal and releases the lock.
+// Session is the held lock, through which a run's other writes go (the
+// simulator's cluster, the logs).
+func (s *State) Session() Session { return s.session }
+
+// Close releases the lock.
 func (s *State) Close() error {
-	var err error
-	if s.journal != nil {
-		err = s.journal.Close()
-	}
-	if s.lock != nil {
-		if e := s.lock.Release(); err == nil {
-			err = e
-		}
-	}
-	return err
+	return s.session.Release()
 }
 
 // Records returns the journal's records, oldest first.
@@ -262,34 +188,6 @@ func (s *State) Records() []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.records
-}
-
-func (s *State) openJournal() error {
-	path := filepath.Join(s.Dir, JournalFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FileMode)
-	if err != nil {
-		return err
-	}
-	recs, good, err := readRecords(f)
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	// A torn last line (a crash in the middle of a write) is dropped, so
-	// that the next record starts on a line of its own.
-	if err := f.Truncate(good); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Seek(good, io.SeekStart); err != nil {
-		f.Close()
-		return err
-	}
-	s.journal, s.records = f, recs
-	for _, r := range recs {
-		s.indexRan(r)
-	}
-	return nil
 }
 
 func (s *State) indexRan(r Record) {
@@ -311,77 +209,55 @@ func (s *State) RanFiles(address string) []string {
 	return s.ran[address]
 }
 
-// readRecords reads every complete line; it returns the offset just past
-// the last good one. A torn last line is ignored; a bad line before the last
-// is an error.
-func readRecords(r io.Reader) ([]Record, int64, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	var recs []Record
-	var off int64
-	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			// No newline: a torn write, or nothing.
-			return recs, off, nil
-		}
-		if err != nil {
-			return nil, 0, err
-		}
+func decodeRecords(entries [][]byte, where string) ([]Record, error) {
+	recs := make([]Record, 0, len(entries))
+	for i, e := range entries {
 		var rec Record
-		if jerr := json.Unmarshal(bytes.TrimSpace(b), &rec); jerr != nil {
-			if _, perr := br.Peek(1); perr != nil {
-				// The last line, complete but garbled: torn too.
-				return recs, off, nil
-			}
-			return nil, 0, fmt.Errorf("journal line %d: %v", line, jerr)
+		if err := json.Unmarshal(e, &rec); err != nil {
+			return nil, fmt.Errorf("%s: journal entry %d: %v", where, i+1, err)
 		}
 		recs = append(recs, rec)
-		off += int64(len(b))
 	}
+	return recs, nil
 }
 
-// ReadJournal reads the journal of a state directory without locking it
-// (for status). A missing journal is empty.
-func ReadJournal(dir string) ([]Record, error) {
-	f, err := os.Open(filepath.Join(dir, JournalFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+// ReadJournal reads the journal of a store without locking it (for
+// status). A missing journal is empty.
+func ReadJournal(store Store) ([]Record, error) {
+	entries, err := store.Journal()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	recs, _, err := readRecords(f)
-	return recs, err
+	return decodeRecords(entries, store.Where(""))
 }
 
-// Append writes one record as one line, with one write call.
-func (s *State) Append(r Record) error {
+// Append writes records to the journal, in one write.
+func (s *State) Append(recs ...Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.audit(&r)
-	w := r
-	if s.Redact != nil {
-		w.Error, w.Command = s.Redact(w.Error), s.Redact(w.Command)
+	lines := make([][]byte, 0, len(recs))
+	for i := range recs {
+		s.audit(&recs[i])
+		w := recs[i]
+		if s.Redact != nil {
+			w.Error, w.Command = s.Redact(w.Error), s.Redact(w.Command)
+		}
+		b, err := json.Marshal(w)
+		if err != nil {
+			return err
+		}
+		if s.Redact != nil {
+			b = []byte(s.Redact(string(b)))
+		}
+		lines = append(lines, b)
 	}
-	b, err := json.Marshal(w)
-	if err != nil {
+	if err := s.session.Append(lines...); err != nil {
 		return err
 	}
-	if s.Redact != nil {
-		b = []byte(s.Redact(string(b)))
+	s.records = append(s.records, recs...)
+	for _, r := range recs {
+		s.indexRan(r)
 	}
-	b = append(b, '\n')
-	if _, err := s.journal.Write(b); err != nil {
-		return fmt.Errorf("writing the journal: %w", err)
-	}
-	if s.Sync {
-		if err := s.journal.Sync(); err != nil {
-			return fmt.Errorf("writing the journal: %w", err)
-		}
-	}
-	s.records = append(s.records, r)
-	s.indexRan(r)
 	return nil
 }
 
@@ -400,46 +276,24 @@ func (s *State) WriteSnapshot(t time.Time, st *steps.Status) error {
 	if s.Redact != nil {
 		b = []byte(s.Redact(string(b)))
 	}
-	return writeFileAtomic(filepath.Join(s.Dir, SnapshotFile), b, s.Sync)
+	return s.session.Put(SnapshotBlob, b)
 }
 
-// ReadSnapshot reads the snapshot of a state directory.
-func ReadSnapshot(dir string) (*steps.Status, error) {
-	b, err := os.ReadFile(filepath.Join(dir, SnapshotFile))
+// ReadSnapshot reads the snapshot of a store.
+func ReadSnapshot(store Store) (*steps.Status, error) {
+	b, err := store.Get(SnapshotBlob)
 	if err != nil {
 		return nil, err
 	}
 	var sn snapshot
 	if err := json.Unmarshal(b, &sn); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SnapshotFile), err)
+		return nil, fmt.Errorf("%s: %w", store.Where(SnapshotBlob), err)
 	}
 	if sn.Status == nil {
-		return nil, fmt.Errorf("%s: no status", filepath.Join(dir, SnapshotFile))
+		return nil, fmt.Errorf("%s: no status", store.Where(SnapshotBlob))
 	}
 	sn.Status.Reindex()
 	return sn.Status, nil
-}
-
-func writeFileAtomic(path string, data []byte, sync bool) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if sync {
-		if err := tmp.Sync(); err != nil {
-			tmp.Close()
-			return err
-		}
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // StepStatuses returns each step's last status in the journal.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 // checkModes fails for any file of dir readable by others than its owner.
@@ -21,9 +22,9 @@ func checkModes(t *testing.T, dir string) {
 		if err != nil {
 			return err
 		}
-		want := runtime.FileMode
+		want := local.FileMode
 		if d.IsDir() {
-			want = runtime.DirMode
+			want = local.DirMode
 		}
 		if got := fi.Mode().Perm(); got != want {
 			t.Errorf("%s has mode %v; want %v", path, got, want)
@@ -41,7 +42,7 @@ func TestStateModes(t *testing.T) {
 	old := syscall.Umask(0)
 	defer syscall.Umask(old)
 	dir := filepath.Join(t.TempDir(), ".runbook", "r")
-	st, err := runtime.OpenState(dir, runtime.CurrentHolder("runbook run r.hcl"))
+	st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("runbook run r.hcl"), runtime.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestStateModes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, f := range []string{runtime.JournalFile, runtime.LockFile, runtime.ExecLogFile} {
+	for _, f := range []string{local.JournalFile, local.LockFile, runtime.ExecLog} {
 		p := filepath.Join(dir, f)
 		if err := os.WriteFile(p, nil, 0o644); err != nil {
 			t.Fatal(err)
@@ -68,7 +69,7 @@ func TestStateModes(t *testing.T) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	st, err = runtime.OpenState(dir, runtime.CurrentHolder("runbook run r.hcl"))
+	st, err = runtime.OpenState(local.New(dir), runtime.CurrentHolder("runbook run r.hcl"), runtime.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestStateModes(t *testing.T) {
 func TestAudit(t *testing.T) {
 	dir := t.TempDir()
 	holder := runtime.Holder{User: "alice", Host: "ops1", PID: 42, Since: time.Now(), Command: "runbook run r.hcl"}
-	st, err := runtime.OpenState(dir, holder)
+	st, err := runtime.OpenState(local.New(dir), holder, runtime.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestAudit(t *testing.T) {
 	if err := st.Approved(t0.Add(time.Minute), false); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := runtime.ReadJournal(dir)
+	recs, err := runtime.ReadJournal(local.New(dir))
 	if err != nil {
 		t.Fatal(err)
 	}

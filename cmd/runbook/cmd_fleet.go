@@ -99,6 +99,7 @@ type fleetCluster struct {
 	rrb    *runtime.Runbook
 	driver string
 	dir    string
+	store  runtime.Store
 	hidden *redact.Redactor
 	// out and errOut are the cluster's output, each line prefixed with
 	// its name; flush writes what they hold back.
@@ -259,12 +260,19 @@ func (f *fleetRunner) load(path string, out, errOut *lineSink) *fleetCluster {
 		f.view.Invalid(c, diags)
 		return c
 	}
-	c.rb, c.rrb = rb, runtimeRunbook(rb)
 	c.driver = f.args.Driver
 	if c.driver == "" {
 		c.driver = ownDriver(rb)
 	}
 	c.dir = fleetStateDir(f.args.State, rb, c.driver)
+	store, err := f.a.openStore(c.dir)
+	if err != nil {
+		fmt.Fprintf(c.errOut, "Error: %v; this cluster is not run, and counts as a failure.\n", err)
+		f.view.Invalid(c, nil)
+		return c
+	}
+	c.rb, c.rrb, c.store = rb, runtimeRunbook(rb), store
+	c.dir = store.Where("")
 	return c
 }
 
@@ -296,7 +304,7 @@ func (f *fleetRunner) showPlan() {
 		for _, s := range plan.Steps {
 			total += s.Duration
 		}
-		recs, _ := runtime.ReadJournal(c.dir)
+		recs, _ := runtime.ReadJournal(c.store)
 		left := len(c.rrb.Steps)
 		for _, rec := range runtime.StepStatuses(recs) {
 			if runtime.Settled(rec) {
@@ -390,9 +398,9 @@ func (f *fleetRunner) dispatch() {
 func (f *fleetRunner) roll(c *fleetCluster) attempt {
 	a, args := f.a, f.args
 	var log *runLog
-	opened, err := openRun(c.dir, c.driver, c.hidden.String(f.command), c.rb, c.hidden, nil, f.confirmed, func(*runtime.State) error {
+	opened, err := openRun(c.store, c.driver, c.hidden.String(f.command), c.rb, c.hidden, nil, f.confirmed, func(st *runtime.State) error {
 		var err error
-		if log, err = openRunLog(c.dir, c.hidden.String(f.command), c.hidden); err != nil {
+		if log, err = openRunLog(st.Session(), c.hidden.String(f.command), c.hidden); err != nil {
 			fmt.Fprintf(c.errOut, "Warning: the run's output is not logged: %v\n", err)
 		}
 		return nil
@@ -478,10 +486,10 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		Crash:          runtime.FailpointsFromEnv().Hit,
 	})
 	if hasRun(st.Records()) {
-		path := filepath.Join(c.dir, ReportFile)
-		recs, err := runtime.ReadJournal(c.dir)
+		path := c.store.Where(runtime.ReportBlob)
+		recs, err := runtime.ReadJournal(c.store)
 		if err == nil {
-			err = writeReportHTML(path, 0o600, report.Build(reportInput(c.rb, c.rrb, c.dir, recs, planned)))
+			err = putReportHTML(st.Session().Put, report.Build(reportInput(c.rb, c.rrb, c.store, recs, planned)))
 		}
 		if err != nil {
 			fmt.Fprintf(errOut, "Error: writing the report: %v\n", err)

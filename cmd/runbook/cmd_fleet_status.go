@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,9 +102,13 @@ func (a *app) standing(path string, args *fleetStatusArgs) clusterStanding {
 	if driver == "" {
 		driver = ownDriver(rb)
 	}
-	dir := fleetStateDir(args.State, rb, driver)
-	s.State, s.Steps = dir, len(rb.Steps)
-	recs, err := runtime.ReadJournal(dir)
+	store, err := a.openStore(fleetStateDir(args.State, rb, driver))
+	if err != nil {
+		s.Status, s.Why = standFailed, err.Error()
+		return s
+	}
+	s.State, s.Steps = store.Where(""), len(rb.Steps)
+	recs, err := runtime.ReadJournal(store)
 	if err != nil {
 		s.Status, s.Why = standFailed, "the journal is unreadable: "+err.Error()
 		return s
@@ -124,8 +129,8 @@ func (a *app) standing(path string, args *fleetStatusArgs) clusterStanding {
 			}
 		}
 	}
-	if _, err := os.Stat(dir); err == nil {
-		lock, err := runtime.AcquireLock(dir, runtime.CurrentHolder(commandLine(a.argv)))
+	if stored(store, recs) {
+		lock, err := store.Lock(context.Background(), runtime.CurrentHolder(commandLine(a.argv)), runtime.LockOptions{})
 		var locked *runtime.LockedError
 		switch {
 		case errors.As(err, &locked):

@@ -61,7 +61,11 @@ func (a *app) plan(args *planArgs) int {
 	if driver == "" {
 		driver = ownDriver(rb)
 	}
-	rp, err := readResume(stateDir(args.State, rb, driver), rrb)
+	store, err := a.openStore(stateDir(args.State, rb, driver))
+	var rp *resumePoint
+	if err == nil {
+		rp, err = readResume(store, rrb)
+	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
 		return exitFailed

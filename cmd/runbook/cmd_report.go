@@ -6,12 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"sort"
 
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/internal/atomicfile"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/report"
@@ -19,10 +20,6 @@ import (
 	"github.com/runbookhq/runbook/steps/approve"
 	"github.com/runbookhq/runbook/steps/sim"
 )
-
-// ReportFile is the report `runbook run` and `runbook report` write in the
-// state directory.
-const ReportFile = "report.html"
 
 func (a *app) reportCommand() *cobra.Command {
 	var args reportArgs
@@ -65,8 +62,13 @@ func (a *app) report(args *reportArgs) int {
 	if rb == nil {
 		return exitFailed
 	}
-	dir := stateDir(args.State, rb, args.Driver)
-	recs, err := runtime.ReadJournal(dir)
+	store, err := a.openStore(stateDir(args.State, rb, args.Driver))
+	if err != nil {
+		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		return exitFailed
+	}
+	dir := store.Where("")
+	recs, err := runtime.ReadJournal(store)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
 		return exitFailed
@@ -76,8 +78,8 @@ func (a *app) report(args *reportArgs) int {
 		return exitFailed
 	}
 	rrb := runtimeRunbook(rb)
-	in := reportInput(rb, rrb, dir, recs, a.predictEvents(rb, rrb))
-	if lk, err := runtime.AcquireLock(dir, runtime.CurrentHolder(commandLine(a.argv))); err == nil {
+	in := reportInput(rb, rrb, store, recs, a.predictEvents(rb, rrb))
+	if lk, err := store.Lock(context.Background(), runtime.CurrentHolder(commandLine(a.argv)), runtime.LockOptions{}); err == nil {
 		lk.Release()
 	} else {
 		var locked *runtime.LockedError
@@ -92,7 +94,7 @@ func (a *app) report(args *reportArgs) int {
 			}
 			return exitOK
 		}
-		if err := writeAtomic(args.Out, 0o644, func(f *os.File) error { return writeReportJSON(f, rep) }); err != nil {
+		if err := atomicfile.Write(args.Out, 0o644, false, func(w io.Writer) error { return writeReportJSON(w, rep) }); err != nil {
 			fmt.Fprintf(a.stderr, "Error: writing %s: %v\n", args.Out, err)
 			return exitFailed
 		}
@@ -101,11 +103,13 @@ func (a *app) report(args *reportArgs) int {
 	}
 	// In the state directory the report is its owner's alone, like the
 	// journal it is made from; elsewhere it is the operator's to share.
-	out, mode := args.Out, os.FileMode(0o644)
+	out := args.Out
 	if out == "" {
-		out, mode = filepath.Join(dir, ReportFile), 0o600
+		out, err = store.Where(runtime.ReportBlob), putReportHTML(store.Put, rep)
+	} else {
+		err = writeReportHTML(out, 0o644, rep)
 	}
-	if err := writeReportHTML(out, mode, rep); err != nil {
+	if err != nil {
 		fmt.Fprintf(a.stderr, "Error: writing the report: %v\n", err)
 		return exitFailed
 	}
@@ -143,12 +147,12 @@ func (a *app) predictEvents(rb *lang.Runbook, rrb *runtime.Runbook) *plannedRun 
 }
 
 // reportInput gathers what the report is built from.
-func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, dir string, recs []runtime.Record, plan *plannedRun) *report.Input {
+func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, recs []runtime.Record, plan *plannedRun) *report.Input {
 	in := &report.Input{
 		Runbook:  report.RunbookInfo{Name: rb.Name, Version: rb.Version, Description: rb.Description, SHA256: runbookDigest(rb)},
 		Cluster:  rb.ClusterName,
 		Driver:   runtime.FirstDriver(recs),
-		StateDir: dir,
+		StateDir: store.Where(""),
 		Home:     map[string]string{},
 		Declared: rb.Cluster.InitialStatus(),
 		Records:  recs,
@@ -167,7 +171,7 @@ func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, dir string, recs []runt
 	for _, s := range rrb.Steps {
 		in.Steps = append(in.Steps, report.StepInfo{Address: s.Address, Type: s.Type, Node: stepNode(s.Args), Approval: s.Type == approval})
 	}
-	if snap, err := runtime.ReadSnapshot(dir); err == nil {
+	if snap, err := runtime.ReadSnapshot(store); err == nil {
 		in.Snapshot = snap
 	}
 	if plan != nil && plan.res != nil {
@@ -210,26 +214,4 @@ func runbookDigest(rb *lang.Runbook) string {
 		h.Write(rb.Files[n].Bytes)
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// writeAtomic writes a file through a temporary file renamed into place, so
-// that no reader sees it half-written.
-func writeAtomic(path string, mode os.FileMode, write func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 // TestRunHolderCommand: the lock's holder record (and the journal's run
@@ -28,7 +29,7 @@ func TestRunHolderCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	hcl := strings.Replace(string(data), `step "exec" "note" {`,
-		fmt.Sprintf("step \"exec\" \"peek\" {\n  command = [\"cp\", %q, \"holder-seen.json\"]\n}\n\nstep \"exec\" \"note\" {", filepath.Join(state, runtime.HolderFile)), 1)
+		fmt.Sprintf("step \"exec\" \"peek\" {\n  command = [\"cp\", %q, \"holder-seen.json\"]\n}\n\nstep \"exec\" \"note\" {", filepath.Join(state, local.HolderFile)), 1)
 	path := filepath.Join(dir, "local.hcl")
 	if err := os.WriteFile(path, []byte(hcl), 0o644); err != nil {
 		t.Fatal(err)
@@ -49,7 +50,7 @@ func TestRunHolderCommand(t *testing.T) {
 	if h.Command != want {
 		t.Errorf("holder record's command:\n  %s\nwant\n  %s", h.Command, want)
 	}
-	recs, err := runtime.ReadJournal(state)
+	recs, err := runtime.ReadJournal(local.New(state))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -159,7 +158,13 @@ func (a *app) predictUntil(rb *lang.Runbook, rrb *runtime.Runbook, stopAfter str
 	return runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: poll(rb, "sim"), Plan: true, StopAfter: stopAfter})
 }
 
-// stateDir is the state directory of a run with driver: --state if set;
+// openStore opens the state store that ref names: a state directory, or a
+// store of the kind its URL scheme names.
+func (a *app) openStore(ref string) (runtime.Store, error) {
+	return a.stores.Open(ref)
+}
+
+// stateDir is the state of a run with driver: --state if set;
 // otherwise .runbook/NAME beside the runbook for its own driver, and
 // .runbook/NAME@DRIVER for another (a rehearsal with --driver sim keeps its
 // journal, lock and simulator apart from the real run's).
@@ -248,10 +253,10 @@ func checkRunTargets(args *runArgs, rb *lang.Runbook, rrb *runtime.Runbook) erro
 
 // openDriver builds the driver a run or status uses. The returned function
 // closes it.
-func openDriver(name string, rb *lang.Runbook, dir string, faults []sim.Fault) (steps.Driver, func() error, error) {
+func openDriver(name string, rb *lang.Runbook, sess runtime.Session, faults []sim.Fault) (steps.Driver, func() error, error) {
 	switch name {
 	case "sim":
-		s, err := sim.Open(filepath.Join(dir, runtime.SimFile), rb.Cluster, sim.Options{Timings: timings(rb), Faults: faults})
+		s, err := sim.Open(sess, rb.Cluster, sim.Options{Timings: timings(rb), Faults: faults})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -260,7 +265,7 @@ func openDriver(name string, rb *lang.Runbook, dir string, faults []sim.Fault) (
 		if rb.Exec == nil {
 			return nil, nil, errors.New(`the runbook declares no exec { ... } block in its cluster block, which the exec driver needs; rehearse it with --driver sim`)
 		}
-		logFile, err := os.OpenFile(filepath.Join(dir, runtime.ExecLogFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, runtime.FileMode)
+		logFile, err := sess.Stream(runtime.ExecLog)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -282,7 +287,7 @@ func openDriver(name string, rb *lang.Runbook, dir string, faults []sim.Fault) (
 		// differs from the last one logged, so that the polls of a long wait
 		// do not fill it.
 		d, err := execdriver.New(execdriver.Config{Ops: ops, Status: rb.Exec.Status, Dir: rb.Dir, Log: log, LogStatusChanges: true, Redact: hide.String,
-			CommandTimeout: rb.Exec.CommandTimeout, InDoubtExitCodes: rb.Exec.InDoubtExitCodes, GateDir: dir})
+			CommandTimeout: rb.Exec.CommandTimeout, InDoubtExitCodes: rb.Exec.InDoubtExitCodes, GateDir: runtime.ScratchDir(sess)})
 		if err != nil {
 			log.Close()
 			return nil, nil, err
@@ -474,8 +479,11 @@ func (a *app) run(args *runArgs) int {
 	if err := checkRunTargets(args, rb, rrb); err != nil {
 		return a.usage("%v", err)
 	}
-	dir := stateDir(args.State, rb, driver)
-	resume := a.resumeFor(rb, rrb, dir)
+	store, err := a.openStore(stateDir(args.State, rb, driver))
+	if err != nil {
+		return a.usage("%v", err)
+	}
+	resume := a.resumeFor(rb, rrb, store)
 	if resume != nil {
 		resume.Settle, resume.Reissue = args.Settle, args.Reissue
 	}
@@ -517,8 +525,8 @@ func (a *app) run(args *runArgs) int {
 			closeLog()
 		}
 	}()
-	opened, err := openRun(dir, driver, command, rb, hidden, args.Faults, confirmation, func(st *runtime.State) error {
-		if log, err := openRunLog(dir, command, hidden); err != nil {
+	opened, err := openRun(store, driver, command, rb, hidden, args.Faults, confirmation, func(st *runtime.State) error {
+		if log, err := openRunLog(st.Session(), command, hidden); err != nil {
 			fmt.Fprintf(a.stderr, "Warning: the run's output is not logged: %v\n", err)
 		} else {
 			stdout.setLog(log)
@@ -624,13 +632,13 @@ func (a *app) run(args *runArgs) int {
 		// The report is made from the journal as written, whose sensitive
 		// values are hidden, like `runbook report` makes it; read back only
 		// when there are any.
-		path := filepath.Join(dir, ReportFile)
+		path := store.Where(runtime.ReportBlob)
 		recs, err := st.Records(), error(nil)
 		if hidden != nil { // st.Redact is never nil: hidden.String of a nil Redactor returns its input
-			recs, err = runtime.ReadJournal(dir)
+			recs, err = runtime.ReadJournal(store)
 		}
 		if err == nil {
-			err = writeReportHTML(path, 0o600, report.Build(reportInput(rb, rrb, dir, recs, planned)))
+			err = putReportHTML(st.Session().Put, report.Build(reportInput(rb, rrb, store, recs, planned)))
 		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "Error: writing the report: %v\n", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/procgroup"
 	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/stores/local"
 	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
@@ -205,7 +206,7 @@ func (tc crashTrial) run(e *execEnv) {
 			return false
 		}
 		pgid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
-		recs, err := runtime.ReadJournal(e.state)
+		recs, err := runtime.ReadJournal(local.New(e.state))
 		if err != nil {
 			return false
 		}

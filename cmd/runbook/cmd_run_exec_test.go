@@ -20,6 +20,7 @@ import (
 
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/stores/local"
 	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
@@ -284,7 +285,7 @@ func (e *execEnv) upgrades() map[string]int {
 // journal returns the last status of each step in the journal.
 func (e *execEnv) journal() map[string]string {
 	e.t.Helper()
-	recs, err := runtime.ReadJournal(e.state)
+	recs, err := runtime.ReadJournal(local.New(e.state))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -367,7 +368,7 @@ func TestExecRun(t *testing.T) {
 	}
 
 	// The exec log keeps every operation, and a status only when it changed.
-	data, err := os.ReadFile(filepath.Join(e.state, runtime.ExecLogFile))
+	data, err := os.ReadFile(filepath.Join(e.state, runtime.ExecLog))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +404,7 @@ func TestExecCtrlC(t *testing.T) {
 		t.Errorf("journal: %s is %q; want done", stepFS1Upgrade, got)
 	}
 	// The command was not killed: it exited 0 by itself.
-	data, err := os.ReadFile(filepath.Join(e.state, runtime.ExecLogFile))
+	data, err := os.ReadFile(filepath.Join(e.state, runtime.ExecLog))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,7 +508,7 @@ func TestExecBadStatus(t *testing.T) {
 	if code, out := e.run(nil, "--stop-after", stepFS1Failback); code != 3 {
 		t.Fatalf("--stop-after: exit %d; want 3\n%s", code, out)
 	}
-	before, err := os.ReadFile(filepath.Join(e.state, runtime.JournalFile))
+	before, err := os.ReadFile(filepath.Join(e.state, local.JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,7 +520,7 @@ func TestExecBadStatus(t *testing.T) {
 		t.Fatalf("exit %d; want %d\n%s", code, exitFailed, out)
 	}
 	wantContains(t, out, "Error: cannot read the cluster's status: status: command "+e.standin+" status: ", `its output begins "Cluster CL1: status follows`)
-	after, err := os.ReadFile(filepath.Join(e.state, runtime.JournalFile))
+	after, err := os.ReadFile(filepath.Join(e.state, local.JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 // The tests of this file run `runbook run` as an operator at a terminal
@@ -297,7 +298,7 @@ func TestApproveCtrlC(t *testing.T) {
 	if j[stepApprove] != runtime.StatusStarted || j["step.media-upgrade.pools"] != "" {
 		t.Errorf("journal %v; want %s started and nothing after it", j, stepApprove)
 	}
-	recs, err := runtime.ReadJournal(e.state)
+	recs, err := runtime.ReadJournal(local.New(e.state))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +337,7 @@ func TestConfirmCtrlC(t *testing.T) {
 		t.Fatalf("exit %d; want %d\n%s", code, exitFailed, out)
 	}
 	wantContains(t, out, "Interrupted at the prompt.", "Run cancelled: nothing was done.")
-	if _, err := os.Stat(filepath.Join(e.state, runtime.JournalFile)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(e.state, local.JournalFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a journal was written (%v)", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 // copyRunbook copies an example runbook into a fresh directory.
@@ -39,7 +40,7 @@ func runCLI(args ...string) (int, string) {
 func TestRunRefusedWhileLocked(t *testing.T) {
 	path := copyRunbook(t, "two-node.hcl")
 	dir := runtime.DefaultStateDir(filepath.Dir(path), "two-node")
-	st, err := runtime.OpenState(dir, runtime.CurrentHolder("runbook run two-node.hcl"))
+	st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("runbook run two-node.hcl"), runtime.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +52,8 @@ func TestRunRefusedWhileLocked(t *testing.T) {
 	if !want.MatchString(out) || !strings.Contains(out, "runbook unlock") {
 		t.Errorf("run while locked printed:\n%s\nwant a match for %s and a hint at runbook unlock", out, want)
 	}
-	if _, err := os.Stat(filepath.Join(dir, runtime.JournalFile)); err == nil {
-		if recs, _ := runtime.ReadJournal(dir); len(recs) != 0 {
+	if _, err := os.Stat(filepath.Join(dir, local.JournalFile)); err == nil {
+		if recs, _ := runtime.ReadJournal(local.New(dir)); len(recs) != 0 {
 			t.Errorf("the refused run wrote %d journal records", len(recs))
 		}
 	}
@@ -73,13 +74,13 @@ func TestUnlockStale(t *testing.T) {
 	path := copyRunbook(t, "two-node.hcl")
 	dir := runtime.DefaultStateDir(filepath.Dir(path), "two-node")
 	os.MkdirAll(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, runtime.LockFile), nil, 0o644)
-	os.WriteFile(filepath.Join(dir, runtime.HolderFile), []byte(`{"user":"op","host":"elsewhere","pid":999999,"since":"2024-05-01T22:00:00Z","command":"runbook run"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, local.LockFile), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, local.HolderFile), []byte(`{"user":"op","host":"elsewhere","pid":999999,"since":"2024-05-01T22:00:00Z","command":"runbook run"}`), 0o644)
 	code, out := runCLI("unlock", path)
 	if code != exitOK || !strings.Contains(out, "Cleared the stale lock") || !strings.Contains(out, "op@elsewhere (PID 999999") {
 		t.Errorf("unlock: exit %d\n%s", code, out)
 	}
-	if _, err := os.Stat(filepath.Join(dir, runtime.HolderFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, local.HolderFile)); !os.IsNotExist(err) {
 		t.Errorf("holder record still there: %v", err)
 	}
 }
@@ -91,7 +92,7 @@ func TestUnlockStale(t *testing.T) {
 func TestRunJSONNotStarted(t *testing.T) {
 	path := copyRunbook(t, "two-node.hcl")
 	dir := runtime.DefaultStateDir(filepath.Dir(path), "two-node")
-	st, err := runtime.OpenState(dir, runtime.CurrentHolder("runbook run two-node.hcl"))
+	st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("runbook run two-node.hcl"), runtime.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +11,7 @@ import (
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/sim"
 )
 
 func (a *app) statusCommand() *cobra.Command {
@@ -81,13 +80,17 @@ func (a *app) status(args *statusArgs) int {
 		}
 		return exitFailed
 	}
-	dir := stateDir(args.State, rb, args.Driver)
-	recs, err := runtime.ReadJournal(dir)
+	store, err := a.openStore(stateDir(args.State, rb, args.Driver))
 	if err != nil {
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
 		return exitFailed
 	}
-	rep := &statusReport{Runbook: rb.Name, StateDir: dir, Driver: runtime.FirstDriver(recs)}
+	recs, err := runtime.ReadJournal(store)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		return exitFailed
+	}
+	rep := &statusReport{Runbook: rb.Name, StateDir: store.Where(""), Driver: runtime.FirstDriver(recs)}
 	if rep.Driver == "" {
 		rep.Driver = args.Driver
 	}
@@ -102,7 +105,7 @@ func (a *app) status(args *statusArgs) int {
 		}
 		rep.Steps = append(rep.Steps, ss)
 	}
-	if err := a.readCluster(rep, rb, recs); err != nil {
+	if err := a.readCluster(rep, rb, store, recs); err != nil {
 		rep.Error = err.Error()
 	}
 	return a.statusView(args.View).Status(rep)
@@ -110,16 +113,20 @@ func (a *app) status(args *statusArgs) int {
 
 // readCluster fills in the cluster's status. The simulator's state is
 // opened only under the state's lock, so that status never races a run.
-func (a *app) readCluster(rep *statusReport, rb *lang.Runbook, recs []runtime.Record) error {
-	if _, err := os.Stat(rep.StateDir); errors.Is(err, os.ErrNotExist) || (rep.Driver == "sim" && !exists(filepath.Join(rep.StateDir, runtime.SimFile))) {
+func (a *app) readCluster(rep *statusReport, rb *lang.Runbook, store runtime.Store, recs []runtime.Record) error {
+	fresh := !stored(store, recs)
+	if rep.Driver == "sim" {
+		fresh = !exists(store, sim.StateName)
+	}
+	if fresh {
 		rep.Source, rep.Cluster = sourceDeclared, rb.Cluster.InitialStatus()
 		return nil
 	}
-	lock, err := runtime.AcquireLock(rep.StateDir, runtime.CurrentHolder(commandLine(a.argv)))
+	lock, err := store.Lock(context.Background(), runtime.CurrentHolder(commandLine(a.argv)), runtime.LockOptions{})
 	var locked *runtime.LockedError
 	if errors.As(err, &locked) {
 		rep.Holder = locked.Holder
-		snap, err := runtime.ReadSnapshot(rep.StateDir)
+		snap, err := runtime.ReadSnapshot(store)
 		if err != nil {
 			return fmt.Errorf("a run holds the lock, and the journal's snapshot is unreadable: %v", err)
 		}
@@ -130,7 +137,7 @@ func (a *app) readCluster(rep *statusReport, rb *lang.Runbook, recs []runtime.Re
 		return err
 	}
 	defer lock.Release()
-	drv, closeDriver, err := openDriver(rep.Driver, rb, rep.StateDir, nil)
+	drv, closeDriver, err := openDriver(rep.Driver, rb, lock, nil)
 	if err != nil {
 		return err
 	}
@@ -143,7 +150,18 @@ func (a *app) readCluster(rep *statusReport, rb *lang.Runbook, recs []runtime.Re
 	return nil
 }
 
-func exists(path string) bool {
-	_, err := os.Stat(path)
+// stored reports whether a run has left anything in the store: a journal,
+// or a lock.
+func stored(store runtime.Store, recs []runtime.Record) bool {
+	if len(recs) > 0 {
+		return true
+	}
+	h, err := store.Holder()
+	return h != nil || err != nil
+}
+
+// exists reports whether the store keeps a blob of that name.
+func exists(store runtime.Store, name string) bool {
+	_, err := store.Get(name)
 	return err == nil
 }

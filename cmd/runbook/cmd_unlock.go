@@ -43,7 +43,13 @@ func (a *app) unlock(args *unlockArgs) int {
 		}
 		dir = stateDir("", rb, args.Driver)
 	}
-	res, err := runtime.Unlock(dir, args.Force)
+	store, err := a.openStore(dir)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		return exitFailed
+	}
+	dir = store.Where("")
+	res, err := runtime.Unlock(store, args.Force)
 	switch {
 	case errors.Is(err, runtime.ErrHolderAlive):
 		who := "a process whose record is missing"

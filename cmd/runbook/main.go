@@ -16,9 +16,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
+	storebuiltin "github.com/runbookhq/runbook/stores/builtin"
 )
 
 // Exit codes (the README's "Exit codes").
@@ -47,6 +49,8 @@ type app struct {
 	prompting      atomic.Bool
 	stdout, stderr io.Writer
 	registry       steps.Registry
+	// stores are the kinds of state store, chosen by --state's scheme.
+	stores runtime.StoreKinds
 	// color is true when stdout is a terminal and NO_COLOR is unset.
 	color bool
 	// interactive is true when stdin and stdout are terminals.
@@ -99,7 +103,7 @@ func isTerminal(f any) bool {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{argv: args, stdin: stdin, stdout: stdout, stderr: stderr, registry: builtin.Registry()}
+	a := &app{argv: args, stdin: stdin, stdout: stdout, stderr: stderr, registry: builtin.Registry(), stores: storebuiltin.Stores()}
 	_, noColor := os.LookupEnv("NO_COLOR")
 	a.color = !noColor && isTerminal(stdout)
 	a.interactive = isTerminal(stdin) && isTerminal(stdout)

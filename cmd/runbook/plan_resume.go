@@ -37,17 +37,17 @@ type resumePoint struct {
 	Before map[string]time.Duration
 }
 
-// readResume reads the journal in dir. It returns nil when the journal has
+// readResume reads the journal of store. It returns nil when the journal has
 // no step: a fresh run, whose plan is the whole runbook.
-func readResume(dir string, rrb *runtime.Runbook) (*resumePoint, error) {
-	recs, err := runtime.ReadJournal(dir)
+func readResume(store runtime.Store, rrb *runtime.Runbook) (*resumePoint, error) {
+	recs, err := runtime.ReadJournal(store)
 	if err != nil {
 		return nil, fmt.Errorf("reading the journal: %w", err)
 	}
 	if !runtime.HasSteps(recs) {
 		return nil, nil
 	}
-	rp := &resumePoint{Dir: dir, Last: runtime.StepStatuses(recs), First: len(rrb.Steps), Doubt: map[string][]runtime.DoubtfulOp{}, Settle: runtime.DefaultSettle}
+	rp := &resumePoint{Dir: store.Where(""), Last: runtime.StepStatuses(recs), First: len(rrb.Steps), Doubt: map[string][]runtime.DoubtfulOp{}, Settle: runtime.DefaultSettle}
 	for i, s := range rrb.Steps {
 		rec, ok := rp.Last[s.Address]
 		if ok && runtime.Settled(rec) {
@@ -134,8 +134,8 @@ func noEffect(t steps.Type) string {
 // resumeFor reads where a run with driver resumes, for the plan shown
 // before it; a journal that cannot be read shows the whole plan (the run
 // itself then reports the journal's error).
-func (a *app) resumeFor(rb *lang.Runbook, rrb *runtime.Runbook, dir string) *resumePoint {
-	rp, err := readResume(dir, rrb)
+func (a *app) resumeFor(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store) *resumePoint {
+	rp, err := readResume(store, rrb)
 	if err != nil || rp == nil {
 		return nil
 	}

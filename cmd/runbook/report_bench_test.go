@@ -12,6 +12,7 @@ import (
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/report"
 	"github.com/runbookhq/runbook/steps/builtin"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 // bigRunbook writes a runbook of n nodes, one shared resource homed on each
@@ -64,11 +65,11 @@ func BenchmarkReport(b *testing.B) {
 
 	b.Run(fmt.Sprintf("write/nodes=%d", n), func(b *testing.B) {
 		for range b.N {
-			recs, err := runtime.ReadJournal(state)
+			recs, err := runtime.ReadJournal(local.New(state))
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := writeReportHTML(filepath.Join(dir, "report.html"), 0o600, report.Build(reportInput(rb, rrb, state, recs, planned))); err != nil {
+			if err := writeReportHTML(filepath.Join(dir, "report.html"), 0o600, report.Build(reportInput(rb, rrb, local.New(state), recs, planned))); err != nil {
 				b.Fatal(err)
 			}
 		}

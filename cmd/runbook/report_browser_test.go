@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/report"
 )
 
@@ -79,7 +80,7 @@ func TestReportInBrowser(t *testing.T) {
 	if code := run([]string{"run", "--auto-approve", "runbooks/netware65-rolling-upgrade.hcl"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
 		t.Fatalf("run exited %d:\n%s%s", code, stdout.String(), stderr.String())
 	}
-	page := filepath.Join(dir, "runbooks", ".runbook", "netware65-rolling-upgrade", ReportFile)
+	page := filepath.Join(dir, "runbooks", ".runbook", "netware65-rolling-upgrade", runtime.ReportBlob)
 	if !strings.Contains(stdout.String(), "Report: runbooks/.runbook/netware65-rolling-upgrade/report.html\n") {
 		t.Errorf("run does not name its report:\n%s", stdout.String())
 	}

@@ -5,25 +5,25 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
 )
 
 // runLogFile is the log of a run's output in its state directory: what the
 // terminal showed, so that an operator whose terminal is gone (a dropped SSH
 // session, `runbook run ... | head`) can read what happened.
-const runLogFile = "run.log"
+const runLogFile = runtime.RunLog
 
 // runLog is run.log, open for appending. Both of a run's output streams
 // write to it, through runOutput.
 type runLog struct {
 	mu sync.Mutex
-	f  *os.File
+	f  io.WriteCloser
 	// w writes to f, hiding the runbook's sensitive values.
 	w   *redact.Writer
 	err error // the first write error; later writes are dropped
@@ -33,8 +33,8 @@ type runLog struct {
 // name the cluster's nodes and addresses) and starts the run's section with
 // the time and command line. hide hides the runbook's sensitive values in
 // it.
-func openRunLog(dir, command string, hide *redact.Redactor) (*runLog, error) {
-	f, err := os.OpenFile(filepath.Join(dir, runLogFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+func openRunLog(sess runtime.Session, command string, hide *redact.Redactor) (*runLog, error) {
+	f, err := sess.Stream(runtime.RunLog)
 	if err != nil {
 		return nil, err
 	}

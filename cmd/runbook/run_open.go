@@ -24,12 +24,13 @@ type openedRun struct {
 // values hidden hides; it reaches the disk before each operation unless the
 // driver is the simulator. Before the driver is opened, ready (if set) is
 // called with the open state; an error from it ends the opening there.
-func openRun(dir, driver, command string, rb *lang.Runbook, hidden *redact.Redactor, faults []sim.Fault, confirmation *runtime.Approval, ready func(*runtime.State) error) (*openedRun, error) {
-	st, err := runtime.OpenState(dir, runtime.CurrentHolder(command))
+func openRun(store runtime.Store, driver, command string, rb *lang.Runbook, hidden *redact.Redactor, faults []sim.Fault, confirmation *runtime.Approval, ready func(*runtime.State) error) (*openedRun, error) {
+	// A real cluster's journal must survive a power loss; the simulator's
+	// is only as real as its cluster.
+	st, err := runtime.OpenState(store, runtime.CurrentHolder(command), runtime.LockOptions{Durable: driver != "sim"})
 	if err != nil {
 		return nil, err
 	}
-	st.Sync = driver != "sim"
 	st.Confirmation = confirmation
 	st.Redact = hidden.String
 	if ready != nil {
@@ -38,7 +39,7 @@ func openRun(dir, driver, command string, rb *lang.Runbook, hidden *redact.Redac
 			return nil, err
 		}
 	}
-	drv, closeDriver, err := openDriver(driver, rb, dir, faults)
+	drv, closeDriver, err := openDriver(driver, rb, st.Session(), faults)
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 // secretCore is the part of the test's secret that no quoting changes: if
@@ -38,7 +39,7 @@ func sensitiveRunbook(t *testing.T, e *execEnv) {
 		`leave           = [var.standin, "leave", node.name]`:                             `leave           = "TOKEN=${var.token} ${var.standin} leave ${node.name}"`,
 		`message = "Upgrade the shared media? Every pool goes offline until it is done."`: `message = "Upgrade the shared media with ${var.token}?"`,
 		`step "exec" "backup" {`: `step "exec" "notify" {
-  command = ["sh", "-c", "echo notify with \"$1\"; echo warn with \"$1\" >&2; cp \"$2\" holder-seen.json; printf %s \"$1\" > token-seen", "sh", var.token, "` + filepath.Join(e.state, runtime.HolderFile) + `"]
+  command = ["sh", "-c", "echo notify with \"$1\"; echo warn with \"$1\" >&2; cp \"$2\" holder-seen.json; printf %s \"$1\" > token-seen", "sh", var.token, "` + filepath.Join(e.state, local.HolderFile) + `"]
 }
 
 step "exec" "fails" {
@@ -134,15 +135,15 @@ func TestSensitiveNeverWritten(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{runtime.JournalFile, runtime.ExecLogFile, runLogFile, runtime.SnapshotFile} {
+	for _, f := range []string{local.JournalFile, runtime.ExecLog, runLogFile, runtime.SnapshotBlob} {
 		if _, err := os.Stat(filepath.Join(e.state, f)); err != nil {
 			t.Errorf("the exec run's state directory has no %s: %v", f, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(sim, runtime.SimFile)); err != nil {
-		t.Errorf("the simulator's state directory has no %s: %v", runtime.SimFile, err)
+	if _, err := os.Stat(filepath.Join(sim, "sim.json")); err != nil {
+		t.Errorf("the simulator's state directory has no sim.json: %v", err)
 	}
-	execLog, _ := os.ReadFile(filepath.Join(e.state, runtime.ExecLogFile))
+	execLog, _ := os.ReadFile(filepath.Join(e.state, runtime.ExecLog))
 	if !regexp.MustCompile(`leave FS1: .*TOKEN=.*\(sensitive\)`).Match(execLog) {
 		t.Errorf("exec.log does not show the leave command, redacted:\n%s", execLog)
 	}
@@ -160,9 +161,9 @@ func checkStateModes(t *testing.T, dir string) {
 		if err != nil {
 			return err
 		}
-		want := runtime.FileMode
+		want := local.FileMode
 		if d.IsDir() {
-			want = runtime.DirMode
+			want = local.DirMode
 		}
 		if got := fi.Mode().Perm(); got != want {
 			t.Errorf("%s has mode %v; want %v", path, got, want)
@@ -206,7 +207,7 @@ func TestExecShellInjection(t *testing.T) {
 		t.Fatalf("the address's command ran: %s exists\n%s", pwned, out)
 	}
 	e.audit(false)
-	execLog, _ := os.ReadFile(filepath.Join(e.state, runtime.ExecLogFile))
+	execLog, _ := os.ReadFile(filepath.Join(e.state, runtime.ExecLog))
 	if !strings.Contains(string(execLog), "leave FS2: $ /bin/sh -c ") {
 		t.Errorf("exec.log has no leave of FS2 through the shell:\n%s", execLog)
 	}
@@ -231,7 +232,7 @@ func TestAuditApprovals(t *testing.T) {
 	if code, out := p.wait(t); code != exitOK {
 		t.Fatalf("resumed run: exit %d; want 0\n%s", code, out)
 	}
-	recs, err := runtime.ReadJournal(e.state)
+	recs, err := runtime.ReadJournal(local.New(e.state))
 	if err != nil {
 		t.Fatal(err)
 	}

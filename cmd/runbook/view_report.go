@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runbookhq/runbook/internal/atomicfile"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/report"
 )
@@ -27,13 +29,22 @@ func writeReportJSON(w io.Writer, rep *report.Report) error {
 
 // writeReportHTML writes the report as one self-contained HTML page.
 func writeReportHTML(path string, mode os.FileMode, rep *report.Report) error {
-	return writeAtomic(path, mode, func(f *os.File) error {
-		bw := bufio.NewWriterSize(f, 1<<16)
+	return atomicfile.Write(path, mode, false, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<16)
 		if err := renderReport(bw, rep); err != nil {
 			return err
 		}
 		return bw.Flush()
 	})
+}
+
+// putReportHTML renders the report into the state store.
+func putReportHTML(put func(string, []byte) error, rep *report.Report) error {
+	var b bytes.Buffer
+	if err := renderReport(&b, rep); err != nil {
+		return err
+	}
+	return put(runtime.ReportBlob, b.Bytes())
 }
 
 func renderReport(w io.Writer, rep *report.Report) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 	"github.com/runbookhq/runbook/steps/sim"
@@ -240,9 +241,9 @@ func TestIssuedUpgradeIsNotRepeated(t *testing.T) {
 // read the upgraded media, without taking the resources offline again.
 func TestMediaRefreshResumed(t *testing.T) {
 	c := seed()
-	path := t.TempDir() + "/sim.json"
+	dir := t.TempDir()
 	tm := sim.DefaultTimings()
-	s, err := sim.Open(path, c, sim.Options{Timings: tm, Faults: []sim.Fault{{Kind: sim.FaultMediaUpgradeFails, Target: "FS3"}}})
+	s, err := sim.Open(teststore.Dir(dir), c, sim.Options{Timings: tm, Faults: []sim.Fault{{Kind: sim.FaultMediaUpgradeFails, Target: "FS3"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +253,7 @@ func TestMediaRefreshResumed(t *testing.T) {
 		t.Fatalf("err = %v; want the refresh on FS3 to fail", err)
 	}
 	s.Close()
-	s, err = sim.Open(path, c, sim.Options{Timings: tm})
+	s, err = sim.Open(teststore.Dir(dir), c, sim.Options{Timings: tm})
 	if err != nil {
 		t.Fatal(err)
 	}

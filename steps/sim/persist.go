@@ -6,9 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/runbookhq/runbook/steps"
@@ -56,8 +55,8 @@ type resourceLine struct {
 }
 
 type logFile struct {
-	path string
-	f    *os.File
+	store Store
+	w     io.WriteCloser
 }
 
 func newDelta() delta {
@@ -119,8 +118,8 @@ func (s *Sim) commit() error {
 	}
 	b = append(b, '\n')
 	// One write of a whole line: a crash leaves at most a torn last line.
-	if _, err := s.log.f.Write(b); err != nil {
-		return fmt.Errorf("simulator state %s: %w", s.log.path, err)
+	if _, err := s.log.w.Write(b); err != nil {
+		return fmt.Errorf("simulator state %s: %w", s.log.store.Where(logName), err)
 	}
 	return nil
 }
@@ -152,12 +151,28 @@ func (s *Sim) apply(l *deltaLine) {
 	}
 }
 
-// Open returns a simulator persisted at path (a file in the state
-// directory), creating it from the declared cluster if it does not exist.
-// Every operation is persisted before it returns.
-func Open(path string, c *steps.Cluster, opts Options) (*Sim, error) {
+// Store is where a persisted Sim keeps its cluster: a state store's
+// session (runtime.Session).
+type Store interface {
+	Where(name string) string
+	Get(name string) ([]byte, error)
+	Put(name string, data []byte) error
+	Stream(name string) (io.WriteCloser, error)
+}
+
+// StateName names the simulator's cluster in its store, and StateName+".log"
+// the changes since it was written.
+const StateName = "sim.json"
+
+const logName = StateName + ".log"
+
+// Open returns a simulator persisted in store, creating it from the
+// declared cluster if it is not there. Every operation is persisted before
+// it returns.
+func Open(store Store, c *steps.Cluster, opts Options) (*Sim, error) {
 	s := New(c, opts)
-	data, err := os.ReadFile(path)
+	path := store.Where(StateName)
+	data, err := store.Get(StateName)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -174,8 +189,7 @@ func Open(path string, c *steps.Cluster, opts Options) (*Sim, error) {
 		s.st = state{Clock: snap.Clock, Status: snap.Status, Downtime: orEmpty(snap.Downtime),
 			DownSince: orEmpty(snap.DownSince), Upgrades: orEmpty(snap.Upgrades)}
 	}
-	logPath := path + ".log"
-	if data, err := os.ReadFile(logPath); err == nil {
+	if data, err := store.Get(logName); err == nil {
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(make([]byte, 0, 1<<16), 1<<30)
 		for sc.Scan() {
@@ -188,14 +202,17 @@ func Open(path string, c *steps.Cluster, opts Options) (*Sim, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("simulator state: %w", err)
 	}
-	if err := s.writeSnapshot(path); err != nil {
+	if err := s.writeSnapshot(store); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err := store.Put(logName, nil); err != nil {
+		return nil, fmt.Errorf("simulator state: %w", err)
+	}
+	w, err := store.Stream(logName)
 	if err != nil {
 		return nil, fmt.Errorf("simulator state: %w", err)
 	}
-	s.log = &logFile{path: logPath, f: f}
+	s.log = &logFile{store: store, w: w}
 	return s, nil
 }
 
@@ -204,56 +221,28 @@ func (s *Sim) Close() error {
 	if s.log == nil {
 		return nil
 	}
-	path := s.log.path[:len(s.log.path)-len(".log")]
-	err := s.writeSnapshot(path)
-	if err == nil {
-		err = s.log.f.Truncate(0)
+	err := s.log.w.Close()
+	if e := s.writeSnapshot(s.log.store); err == nil {
+		err = e
 	}
-	if cerr := s.log.f.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = s.log.store.Put(logName, nil)
 	}
 	s.log = nil
 	return err
 }
 
-func (s *Sim) writeSnapshot(path string) error {
+func (s *Sim) writeSnapshot(store Store) error {
 	snap := snapshot{Format: formatVersion, Clock: s.st.Clock, Status: s.st.Status, Downtime: s.st.Downtime,
 		DownSince: s.st.DownSince, Upgrades: s.st.Upgrades}
 	b, err := json.MarshalIndent(&snap, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, b); err != nil {
+	if err := store.Put(StateName, b); err != nil {
 		return fmt.Errorf("simulator state: %w", err)
 	}
 	return nil
-}
-
-// writeFileAtomic replaces path with data: a temporary file beside it,
-// synced, then renamed over it.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 func orEmpty[V any](m map[string]V) map[string]V {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -88,7 +89,7 @@ func TestPersistence(t *testing.T) {
 	c := cluster()
 	path := filepath.Join(t.TempDir(), "sim.json")
 	ctx := context.Background()
-	s, err := Open(path, c, Options{Timings: DefaultTimings()})
+	s, err := Open(teststore.Dir(filepath.Dir(path)), c, Options{Timings: DefaultTimings()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestPersistence(t *testing.T) {
 	f.WriteString(`{"nodes":{"A":{"vers`)
 	f.Close()
 
-	r, err := Open(path, c, Options{})
+	r, err := Open(teststore.Dir(filepath.Dir(path)), c, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

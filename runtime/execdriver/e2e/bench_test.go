@@ -14,6 +14,7 @@ import (
 	"github.com/runbookhq/runbook/runtime/execdriver"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
+	"github.com/runbookhq/runbook/stores/local"
 	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
@@ -50,11 +51,10 @@ func BenchmarkExecRun(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		st, err := runtime.OpenState(filepath.Join(dir, "state"), runtime.CurrentHolder("bench"))
+		st, err := runtime.OpenState(local.New(filepath.Join(dir, "state")), runtime.CurrentHolder("bench"), runtime.LockOptions{Durable: true})
 		if err != nil {
 			b.Fatal(err)
 		}
-		st.Sync = true
 		td := &timedDriver{Driver: d}
 		b.StartTimer()
 		start := time.Now()

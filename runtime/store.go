@@ -1,0 +1,136 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Store keeps what runs leave behind: the journal, the snapshot of the
+// cluster taken before the first step, the lock and who holds it, and named
+// blobs and streams (the simulator's cluster, the exec driver's log, the
+// run's output, the report). A state directory is the first kind of store
+// (package stores/local); each kind is one package, found through the
+// StoreKinds that the command line hands down.
+//
+// What a run writes goes through the Session that Lock returns, and only
+// while it holds the lock: a store whose lock is a lease (a shared store)
+// conditions each write on still holding it, and fails the write with an
+// error wrapping ErrLockLost once it does not. What status, plan and report
+// read needs no lock.
+type Store interface {
+	// Where names the store in messages; Where(name) names one of its
+	// blobs or streams (a file's path, a key).
+	Where(name string) string
+	// Lock takes the store's lock for holder at once, or fails with a
+	// *LockedError that says who holds it.
+	Lock(ctx context.Context, holder Holder, opts LockOptions) (Session, error)
+	// Journal returns the journal's entries, oldest first (none when there
+	// is no journal yet). A torn last entry, the trace of a crash in the
+	// middle of a write, is not returned.
+	Journal() ([][]byte, error)
+	// Get returns a blob; an error wrapping fs.ErrNotExist if it is absent.
+	Get(name string) ([]byte, error)
+	// Put replaces a blob that no run writes (a report made without a
+	// run), as one atomic write.
+	Put(name string, data []byte) error
+	// Holder returns who holds the lock, as recorded when it was taken;
+	// nil if nobody is recorded.
+	Holder() (*Holder, error)
+	// Unlock clears a stale lock, as runtime.Unlock describes.
+	Unlock(force bool) (*UnlockResult, error)
+}
+
+// LockOptions are a session's.
+type LockOptions struct {
+	// Durable makes every write reach stable storage before it returns
+	// (fsync): it protects a real cluster's journal against a power loss.
+	Durable bool
+}
+
+// Session is a held lock on a store, and the writes made under it.
+type Session interface {
+	// Where names a blob or stream as Store.Where does.
+	Where(name string) string
+	// Journal returns the journal's entries as Store.Journal does, read
+	// under the lock.
+	Journal() ([][]byte, error)
+	// Append adds entries to the journal in one write: a crash keeps all
+	// of them, or loses at most the last, torn.
+	Append(entries ...[]byte) error
+	// Get reads a blob as Store.Get does.
+	Get(name string) ([]byte, error)
+	// Put replaces a blob as one atomic write.
+	Put(name string, data []byte) error
+	// Stream opens a named stream for appending; each Write appends.
+	Stream(name string) (io.WriteCloser, error)
+	// Release releases the lock.
+	Release() error
+}
+
+// LocalDir is implemented by a session whose store is a directory on this
+// machine: where a run's commands may leave files of their own (the exec
+// driver's marks that a command ran). With another store they go to the
+// system's temporary directory.
+type LocalDir interface {
+	LocalDir() string
+}
+
+// ScratchDir is the session's LocalDir, or "" for the system's temporary
+// directory.
+func ScratchDir(sess Session) string {
+	if d, ok := sess.(LocalDir); ok {
+		return d.LocalDir()
+	}
+	return ""
+}
+
+// ErrLockLost is wrapped by a Session's writes once the lock is no longer
+// held (a lease expired): nothing more is written.
+var ErrLockLost = errors.New("the state's lock was lost")
+
+// Names of what a store keeps besides the journal and the lock.
+const (
+	SnapshotBlob = "snapshot.json"
+	// SimBlob is where the simulator keeps its cluster (and SimBlob+".log"
+	// the changes since).
+	SimBlob = "sim.json"
+	// ExecLog is the stream where the exec driver logs every command it
+	// runs, with its output and exit status.
+	ExecLog = "exec.log"
+	// RunLog is the stream of a run's output.
+	RunLog = "run.log"
+	// ReportBlob is the run's report page.
+	ReportBlob = "report.html"
+)
+
+// StoreOpener opens the store at ref, a reference the operator gave
+// (--state).
+type StoreOpener func(ref string) (Store, error)
+
+// StoreKinds finds a store by the scheme of its reference: "etcd://..."
+// opens the kind registered as "etcd"; a reference with no scheme (a plain
+// path) opens Default.
+type StoreKinds struct {
+	Default StoreOpener
+	Schemes map[string]StoreOpener
+}
+
+// Open opens the store that ref names.
+func (k StoreKinds) Open(ref string) (Store, error) {
+	if scheme, _, ok := strings.Cut(ref, "://"); ok && scheme != "" && !strings.ContainsAny(scheme, `/\`) {
+		open, found := k.Schemes[scheme]
+		if !found {
+			return nil, fmt.Errorf("--state %s: no kind of state store has the scheme %q (known: %s)", ref, scheme, strings.Join(slices.Sorted(maps.Keys(k.Schemes)), ", "))
+		}
+		return open(ref)
+	}
+	if k.Default == nil {
+		return nil, fmt.Errorf("--state %s: no default state store", ref)
+	}
+	return k.Default(ref)
+}

@@ -1,0 +1,20 @@
+// Package builtin lists every kind of state store: the only place that
+// knows them all. The command line hands the list down; a store's kind is
+// chosen by the scheme of --state.
+package builtin
+
+import (
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/stores/local"
+)
+
+// Stores returns the state stores built in: a plain path is a state
+// directory.
+func Stores() runtime.StoreKinds {
+	return runtime.StoreKinds{
+		Default: local.Open,
+		Schemes: map[string]runtime.StoreOpener{
+			local.Scheme: local.Open,
+		},
+	}
+}

@@ -1,0 +1,142 @@
+package local_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/stores/builtin"
+	"github.com/runbookhq/runbook/stores/local"
+)
+
+func TestOpenByReference(t *testing.T) {
+	kinds := builtin.Stores()
+	for _, tc := range []struct {
+		ref, where, err string
+	}{
+		{ref: "state/x", where: "state/x"},
+		{ref: "/var/lib/runbook/x", where: "/var/lib/runbook/x"},
+		{ref: "file:///var/lib/runbook/x", where: "/var/lib/runbook/x"},
+		{ref: "file://relative", err: "absolute path"},
+		{ref: "nosuch://host/x", err: `no kind of state store has the scheme "nosuch" (known: file)`},
+	} {
+		store, err := kinds.Open(tc.ref)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("Open(%q) = %v; want an error with %q", tc.ref, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("Open(%q): %v", tc.ref, err)
+			continue
+		}
+		if got := store.Where(""); got != tc.where {
+			t.Errorf("Open(%q).Where = %q; want %q", tc.ref, got, tc.where)
+		}
+	}
+}
+
+// TestJournal: entries appended in one write come back in order; a torn
+// last line (a crash in mid-write) is dropped and cut off, so that the next
+// entry starts on a line of its own; a garbled line before the last is an
+// error.
+func TestJournal(t *testing.T) {
+	dir := t.TempDir()
+	store := local.New(dir)
+	sess, err := store.Lock(context.Background(), runtime.Holder{User: "u"}, runtime.LockOptions{Durable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Append([]byte(`{"a":1}`), []byte(`{"b":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	sess.Release()
+	path := filepath.Join(dir, local.JournalFile)
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"c":`)
+	f.Close()
+
+	sess, err = store.Lock(context.Background(), runtime.Holder{User: "u"}, runtime.LockOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sess.Journal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Append([]byte(`{"d":4}`)); err != nil {
+		t.Fatal(err)
+	}
+	sess.Release()
+	if diff := cmp.Diff([]string{`{"a":1}`, `{"b":2}`}, strs(got)); diff != "" {
+		t.Errorf("journal read under the lock (-want +got):\n%s", diff)
+	}
+	got, err = store.Journal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{`{"a":1}`, `{"b":2}`, `{"d":4}`}, strs(got)); diff != "" {
+		t.Errorf("journal after the torn line (-want +got):\n%s", diff)
+	}
+
+	os.WriteFile(path, []byte("{\"a\":1}\nnot json\n{\"b\":2}\n"), 0o600)
+	if _, err := store.Journal(); err == nil || !strings.Contains(err.Error(), "journal line 2") {
+		t.Errorf("a garbled line before the last: %v; want an error naming line 2", err)
+	}
+}
+
+func strs(bs [][]byte) []string {
+	out := []string{}
+	for _, b := range bs {
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// TestLock: the lock is taken once; whoever is refused learns who holds it;
+// a blob is a plain name, written only in the directory.
+func TestLock(t *testing.T) {
+	dir := t.TempDir()
+	store := local.New(filepath.Join(dir, "st"))
+	h := runtime.Holder{User: "alice", Host: "ops1", PID: 42, Command: "runbook run r.hcl"}
+	sess, err := store.Lock(context.Background(), h, runtime.LockOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Lock(context.Background(), runtime.Holder{User: "bob"}, runtime.LockOptions{})
+	var locked *runtime.LockedError
+	if !errors.As(err, &locked) || locked.Holder == nil || locked.Holder.User != "alice" {
+		t.Fatalf("second lock: %v; want a LockedError naming alice", err)
+	}
+	if _, err := store.Unlock(false); !errors.Is(err, runtime.ErrHolderAlive) {
+		t.Errorf("Unlock of a held lock: %v; want ErrHolderAlive", err)
+	}
+	for _, name := range []string{"../x", "a/b", local.JournalFile, local.HolderFile, ""} {
+		if err := sess.Put(name, nil); err == nil {
+			t.Errorf("Put(%q) succeeded; want it refused", name)
+		}
+	}
+	if err := sess.Put(runtime.SnapshotBlob, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := store.Get(runtime.SnapshotBlob); err != nil || string(b) != "{}" {
+		t.Errorf("Get = %q, %v", b, err)
+	}
+	if _, err := store.Get(runtime.ReportBlob); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Get of a missing blob: %v; want ErrNotExist", err)
+	}
+	if err := sess.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := store.Holder(); h != nil {
+		t.Errorf("holder after release: %v", h)
+	}
+}
