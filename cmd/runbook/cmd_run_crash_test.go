@@ -314,7 +314,7 @@ func TestExecReissue(t *testing.T) {
 	if got, want := e.upgrades(), map[string]int{"FS1": 1, "FS2": 1, "FS3": 1}; !cmp.Equal(got, want) {
 		t.Errorf("upgrades per node %v; want %v", got, want)
 	}
-	recs, err := runtime.ReadJournal(e.state)
+	recs, err := runtime.ReadJournal(local.New(e.state))
 	if err != nil {
 		t.Fatal(err)
 	}
