@@ -287,3 +287,33 @@ step "media-upgrade" "pools" {`, 1)
 		t.Errorf("no approval on the screen:\n%s", screen)
 	}
 }
+
+// With NO_COLOR, a terminal gets the event lines alone: nothing redrawn.
+func TestRunLiveNoColor(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 40, Cols: 100}); err != nil {
+		t.Fatal(err)
+	}
+	var raw bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		io.Copy(&raw, ptmx)
+	}()
+	t.Setenv("NO_COLOR", "1")
+	dir := t.TempDir()
+	code := run([]string{"run", "--auto-approve", "--state", filepath.Join(dir, "state"), "../../runbooks/netware65-rolling-upgrade.hcl"}, tty, tty, tty)
+	tty.Close()
+	<-read
+	if code != exitOK {
+		t.Fatalf("run exited %d:\n%s", code, raw.String())
+	}
+	out := raw.String()
+	if strings.Contains(out, "\x1b") || strings.Contains(out, "▶") || !strings.Contains(out, "22:00:00 step.install-license.ncs65: started\r\n") {
+		t.Errorf("with NO_COLOR the terminal got more than the event lines:\n%q", out)
+	}
+}
