@@ -5,8 +5,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/steps/sim"
 )
 
 // Drivers a cluster block may name.

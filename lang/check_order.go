@@ -6,8 +6,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/steps/sim"
 )
 
 // orderState holds the rules about the order of steps that no single

@@ -7,8 +7,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/steps/sim"
 )
 
 // Step type names the order rules know. The registry is data, but these

@@ -32,7 +32,7 @@
 //     values are decoded strictly by [steps.Kind] (value_decode.go), never
 //     converted.
 //   - The checks (check_run.go, check_order.go): an abstract run of the
-//     runbook. A simulator (steps/sim) starts from the declared cluster;
+//     runbook. A simulator (drivers/sim) starts from the declared cluster;
 //     each step instance's type checks its preconditions against it
 //     ([steps.Type.Check]) and then acts on it ([steps.Type.Run]), so that
 //     validate, plan and run share one model of what every step does. The

@@ -13,7 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
-	"github.com/runbookhq/runbook/steps/sim"
+	"github.com/runbookhq/runbook/drivers/sim"
 )
 
 // Load reads, decodes, evaluates and checks the runbook at path: a .hcl or

@@ -3,8 +3,8 @@ package lang
 import (
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/steps/sim"
 )
 
 // Options are the inputs of Load besides the runbook itself.

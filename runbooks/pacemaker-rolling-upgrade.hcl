@@ -1,6 +1,6 @@
 # A rolling upgrade of a live three-node Pacemaker 2.1 + Corosync 3 cluster:
-# the test harness's cluster (runtime/pacemaker/harness), which its
-# end-to-end test (runtime/pacemaker/e2e) rolls with this runbook.
+# the test harness's cluster (internal/pacemaker/harness), which its
+# end-to-end test (drivers/pacemaker/e2e) rolls with this runbook.
 #
 # Per node: standby (its resources fail over along their location scores),
 # stop, upgrade (the harness's version marker), start, rejoin, unstandby,
@@ -25,7 +25,7 @@ variable "harness_dir" {
 variable "pcmkctl" {
   type        = string
   default     = "pcmkctl"
-  description = "The pcmkctl program (runtime/pacemaker/harness/pcmkctl) that upgrades a node."
+  description = "The pcmkctl program (internal/pacemaker/harness/pcmkctl) that upgrades a node."
 }
 
 variable "from_version" {

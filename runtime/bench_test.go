@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
-	"github.com/runbookhq/runbook/steps/sim"
 	"github.com/runbookhq/runbook/stores/local"
 )
 

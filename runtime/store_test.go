@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
-	"github.com/runbookhq/runbook/steps/sim"
 )
 
 // memStore is a state store in memory whose lock is a lease that the test

@@ -9,7 +9,7 @@
 // ([Type.Run]).
 //
 // The same three functions serve validate, plan and run. `validate` and
-// `plan` call them against the simulator of package steps/sim started from the
+// `plan` call them against the simulator of package drivers/sim started from the
 // declared cluster; `run` calls them against the live driver. A step type
 // therefore describes its effect on a cluster exactly once.
 //

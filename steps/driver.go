@@ -7,7 +7,7 @@ import (
 )
 
 // Driver is the only way a step acts on a cluster. The simulator (package
-// steps/sim), the exec driver and the Pacemaker driver implement it.
+// drivers/sim), the exec driver and the Pacemaker driver implement it.
 //
 // An operation returns once the driver has handed it to the cluster; the
 // step, never the driver, decides when the cluster has reached the state it

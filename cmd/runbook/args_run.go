@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/steps/sim"
 )
 
 // Drivers a run can use.

@@ -14,9 +14,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/drivers/pacemaker"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/runtime/pacemaker"
 	"github.com/runbookhq/runbook/runtime/redact"
 	"github.com/runbookhq/runbook/runtime/report"
 	"github.com/runbookhq/runbook/steps"

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runbookhq/runbook/testdata/standin/standincheck"
+	"github.com/runbookhq/runbook/internal/standin/standincheck"
 )
 
 // fleetExecRunbook is a cluster's runbook for the exec driver against its

@@ -12,13 +12,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/internal/atomicfile"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/report"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/approve"
-	"github.com/runbookhq/runbook/steps/sim"
 )
 
 func (a *app) reportCommand() *cobra.Command {

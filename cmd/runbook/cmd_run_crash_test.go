@@ -12,11 +12,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/procgroup"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/stores/local"
-	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
 // The crash-point sweep: for every cluster-changing command of a whole exec

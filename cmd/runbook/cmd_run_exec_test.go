@@ -18,15 +18,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/stores/local"
-	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
 // The tests of this file run `runbook run --driver exec` as the operator
 // does: the runbook binary and the stand-in cluster manager
-// (testdata/standin) are built once per test binary, every run is a real OS
+// (internal/standin) are built once per test binary, every run is a real OS
 // process, and Ctrl-C is a SIGINT sent to the run's whole process group, as a
 // terminal sends it. Each test starts a fresh stand-in cluster and audits
 // what the stand-in saw (standincheck.Audit).

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
 // TestExecMediaUpgradeResume kills the runbook (SIGKILL) inside the media

@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/steps/sim"
 )
 
 func (a *app) statusCommand() *cobra.Command {

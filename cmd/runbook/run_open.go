@@ -3,11 +3,11 @@ package main
 import (
 	"time"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/steps/sim"
 )
 
 // openedRun is a run's state and driver, open: what `run` and each cluster

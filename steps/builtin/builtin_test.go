@@ -9,10 +9,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
-	"github.com/runbookhq/runbook/steps/sim"
 )
 
 // seed is the reference cluster: three nodes, two shared pools with auto

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/installlicense"
-	"github.com/runbookhq/runbook/steps/sim"
 )
 
 type counting struct {

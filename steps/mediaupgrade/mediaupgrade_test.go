@@ -9,9 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/mediaupgrade"
-	"github.com/runbookhq/runbook/steps/sim"
 )
 
 // upgraded returns a simulator of n nodes that all run 6.5 on media at 6.0,

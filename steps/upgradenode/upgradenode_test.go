@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/steps/sim"
 	"github.com/runbookhq/runbook/steps/upgradenode"
 )
 

@@ -1,6 +1,6 @@
 # The exec runbook of cmd/runbook's exec tests (cmd_run_exec_test.go): the
 # reference procedure (runbooks/netware65-rolling-upgrade.hcl) driven through the exec driver against the
-# stand-in cluster manager (testdata/standin), which the tests build and name
+# stand-in cluster manager (internal/standin), which the tests build and name
 # in var.standin (RUNBOOK_VAR_standin). The stand-in finds its state in
 # $STANDIN_DIR, which the commands inherit from the runbook process.
 # Timeouts are variables so that a test can make them seconds.

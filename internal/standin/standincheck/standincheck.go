@@ -27,7 +27,7 @@ const (
 )
 
 // Package is the stand-in program's import path, for go build.
-const Package = "github.com/runbookhq/runbook/testdata/standin"
+const Package = "github.com/runbookhq/runbook/internal/standin"
 
 // Description is the cluster the stand-in starts from (`standin init FILE`).
 type Description struct {
@@ -188,7 +188,7 @@ func Build(dir string) (string, error) {
 }
 
 // Args returns the stand-in's arguments for a driver operation on its
-// subject, as runtime/execdriver/testdata/ncs.hcl declares them; nil for an
+// subject, as drivers/exec/testdata/ncs.hcl declares them; nil for an
 // operation the stand-in does not know.
 func Args(op string, node *steps.Node, res *steps.Resource, lic *steps.License, to string) []string {
 	switch op {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runbookhq/runbook/runtime/pacemaker/harness"
+	"github.com/runbookhq/runbook/internal/pacemaker/harness"
 )
 
 // The file probe: each resource's ocf:pacemaker:Dummy state file, which

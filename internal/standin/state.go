@@ -8,8 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
 // state is the cluster as the stand-in keeps it between invocations.

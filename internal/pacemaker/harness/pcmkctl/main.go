@@ -1,5 +1,5 @@
 // Command pcmkctl acts on the nodes of a running harness cluster
-// (runtime/pacemaker/harness) from a process of its own, such as the
+// (internal/pacemaker/harness) from a process of its own, such as the
 // upgrade command of a runbook run by `runbook run --driver pacemaker`:
 //
 //	pcmkctl [-timeout 2m] DIR upgrade NODE VERSION   graceful stop, version marker, start
@@ -21,7 +21,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/runbookhq/runbook/runtime/pacemaker/harness"
+	"github.com/runbookhq/runbook/internal/pacemaker/harness"
 )
 
 // LogFile is the timing log in the cluster's directory.

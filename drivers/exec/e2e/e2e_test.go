@@ -13,11 +13,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/drivers/exec"
+	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/runtime/execdriver"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
-	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
 var standinBin string
@@ -69,7 +69,7 @@ func procedure(c *steps.Cluster, timeout time.Duration) *runtime.Runbook {
 	return rb
 }
 
-// ops maps each operation to the stand-in, as runtime/execdriver/testdata/ncs.hcl does.
+// ops maps each operation to the stand-in, as drivers/exec/testdata/ncs.hcl does.
 func ops(op string, s execdriver.Subject) (steps.Command, bool, error) {
 	args := standincheck.Args(op, s.Node, s.Resource, s.License, s.To)
 	if args == nil {

@@ -15,7 +15,7 @@ import (
 // overhead (evaluating the command, its own process group, bounded capture,
 // the log record).
 //
-//	go test -run '^$' -bench ExecOperation -count 10 ./runtime/execdriver | benchstat -
+//	go test -run '^$' -bench ExecOperation -count 10 ./drivers/exec | benchstat -
 func BenchmarkExecOperation(b *testing.B) {
 	truePath, err := exec.LookPath("true")
 	if err != nil {

@@ -24,7 +24,7 @@
 // Resources are running, offline, comatose (brought online where it cannot
 // run: on a node that has not refreshed the upgraded media), or upgrade: a
 // shared resource taken offline once every node runs a version above the
-// media's, awaiting the media upgrade, as in the simulator (steps/sim).
+// media's, awaiting the media upgrade, as in the simulator (drivers/sim).
 // The description's offline_as = "offline" reports the latter as offline on
 // no node. Each node reports the media version it has read.
 //
@@ -65,7 +65,7 @@ import (
 
 	"github.com/gofrs/flock"
 
-	"github.com/runbookhq/runbook/testdata/standin/standincheck"
+	"github.com/runbookhq/runbook/internal/standin/standincheck"
 )
 
 func main() {

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/drivers/exec"
+	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/runtime/execdriver"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 	"github.com/runbookhq/runbook/stores/local"
-	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
 // BenchmarkExecRun runs the whole reference procedure on a 100-node cluster
@@ -27,7 +27,7 @@ import (
 // also reports, on the final cluster, a status read through the driver beside
 // spawning the same command directly, which is the driver's own overhead.
 //
-//	go test -run '^$' -bench ExecRun -benchtime 3x -count 5 ./runtime/execdriver/e2e | benchstat -
+//	go test -run '^$' -bench ExecRun -benchtime 3x -count 5 ./drivers/exec/e2e | benchstat -
 func BenchmarkExecRun(b *testing.B) {
 	const nodes, shared = 100, 20
 	c := bigCluster(nodes, shared)

@@ -2,8 +2,8 @@
 # 6.0 to 6.5, driven through the exec driver.
 #
 # As written, every command goes to the stand-in cluster manager of the
-# tests (testdata/standin in the module): build it with
-#   go build -o "$BIN/standin" ./testdata/standin
+# tests (internal/standin in the module): build it with
+#   go build -o "$BIN/standin" ./internal/standin
 # put $BIN on PATH, set STANDIN_DIR to a fresh directory and run
 #   standin init cluster.json
 # with the nodes, resources and licences below (standincheck.Description).

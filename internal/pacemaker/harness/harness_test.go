@@ -16,7 +16,7 @@ import (
 // -capture DIR writes crm_mon XML samples from the live cluster to DIR,
 // for the pacemaker driver's parsing tests:
 //
-//	go test ./runtime/pacemaker/harness -run TestCluster -capture ../testdata
+//	go test ./internal/pacemaker/harness -run TestCluster -capture ../../../drivers/pacemaker/testdata
 var capture = flag.String("capture", "", "write crm_mon XML samples to this directory")
 
 const testPrefix = "runbook-pcmk-test"
@@ -336,7 +336,7 @@ func crashChild() {
 // active resource's start call is the one on the node it runs on, not its
 // history on a node it left.
 func TestParseStatusStartCall(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "crm_mon-after-failback.xml"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "drivers", "pacemaker", "testdata", "crm_mon-after-failback.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/runtime/procgroup"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
 func execCombined(argv ...string) ([]byte, error) {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runbookhq/runbook/runtime/pacemaker"
-	"github.com/runbookhq/runbook/runtime/pacemaker/harness"
+	"github.com/runbookhq/runbook/drivers/pacemaker"
+	"github.com/runbookhq/runbook/internal/pacemaker/harness"
 	"github.com/runbookhq/runbook/steps"
 )
 

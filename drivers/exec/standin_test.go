@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
 // standinBin is the stand-in cluster manager, built once by TestMain.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runbookhq/runbook/runtime/pacemaker"
-	"github.com/runbookhq/runbook/runtime/pacemaker/harness"
+	"github.com/runbookhq/runbook/drivers/pacemaker"
+	"github.com/runbookhq/runbook/internal/pacemaker/harness"
 )
 
 // BenchmarkStatusLive reads the status of a live three-node cluster (the
@@ -14,7 +14,7 @@ import (
 // corosync membership and each node's version, side by side. The
 // "membership" sub-benchmark reads only the membership, for its own cost.
 //
-//	go test -run '^$' -bench StatusLive -benchtime 200x ./runtime/pacemaker
+//	go test -run '^$' -bench StatusLive -benchtime 200x ./drivers/pacemaker
 func BenchmarkStatusLive(b *testing.B) {
 	harness.Require(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -1,5 +1,5 @@
 // Package e2e rolls a live three-node Pacemaker cluster (the harness of
-// runtime/pacemaker/harness) with runbooks/pacemaker-rolling-upgrade.hcl
+// internal/pacemaker/harness) with runbooks/pacemaker-rolling-upgrade.hcl
 // through the runbook binary, as an operator would: a rehearsal on the
 // simulator, the live run under a probe that samples crm_mon every 100 ms,
 // and a run that loses a second node in the middle of an upgrade, then

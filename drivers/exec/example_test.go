@@ -15,8 +15,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 )
 
 // hclOps evaluates the exec {} block's expressions as the language does, with

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runbookhq/runbook/runtime/pacemaker/harness"
+	"github.com/runbookhq/runbook/internal/pacemaker/harness"
 )
 
 const prefix = "runbook-pcmk-e2e"
@@ -42,7 +42,7 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(bin)
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/runbook", "./runtime/pacemaker/harness/pcmkctl")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/runbook", "./internal/pacemaker/harness/pcmkctl")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building the runbook and pcmkctl binaries: %v\n%s", err, out)

@@ -18,7 +18,7 @@ import (
 )
 
 // The testdata files were recorded from the harness's real cluster
-// (runtime/pacemaker/harness, -capture): nodes n1-n3, resources rA-rD.
+// (internal/pacemaker/harness, -capture): nodes n1-n3, resources rA-rD.
 
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()
