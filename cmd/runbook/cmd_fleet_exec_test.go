@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -270,4 +273,129 @@ func TestFleetExecCap(t *testing.T) {
 	if n := maxOverlap(rollingSpans(t, cs)); n > 2 {
 		t.Errorf("the stand-ins saw %d clusters rolling at once; want at most 2 (--max-concurrency 2)", n)
 	}
+}
+
+// startFleet starts `runbook fleet run --auto-approve ARGS...` in its own
+// process group, as a terminal's foreground job.
+func startFleet(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	runbookBin, _ := buildExecBins(t)
+	p := &proc{out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(runbookBin, append([]string{"fleet", "run", "--auto-approve"}, args...)...)
+	p.cmd.Env = env
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		err := p.cmd.Wait()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &ee):
+			p.code = ee.ExitCode()
+		default:
+			p.code = -1
+		}
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			<-p.done
+		}
+	})
+	return p
+}
+
+// waitStandinOp waits until c's stand-in ran op ("upgrade FS1 6.5").
+func waitStandinOp(t *testing.T, c fleetExecCluster, op string) {
+	t.Helper()
+	waitUntil(t, c.name+"'s stand-in to run "+op, func() bool {
+		recs, err := standincheck.ReadLog(c.standinDir)
+		return err == nil && slices.Contains(standincheck.Operations(recs), op)
+	})
+}
+
+// TestFleetExecStops checks that the clusters rolling stop after their
+// step in flight, and that none starts after, both at a Ctrl-C and when
+// failures reach --max-failures; and that the same command resumes them.
+func TestFleetExecStops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	const reboot = 1500 * time.Millisecond
+	check := func(t *testing.T, cs []fleetExecCluster, out string, want map[string]string, upgraded map[string][]string) {
+		t.Helper()
+		got, _ := fleetOutcomes(t, out)
+		for _, c := range cs {
+			if got[c.name] != want[c.name] {
+				t.Errorf("%s: %q; want %q", c.name, got[c.name], want[c.name])
+			}
+			ups := upgradesOf(t, c)
+			for _, n := range []string{"FS1", "FS2"} {
+				w := 0
+				if slices.Contains(upgraded[c.name], n) {
+					w = 1
+				}
+				if ups[n] != w {
+					t.Errorf("%s: %s upgraded %d times; want %d", c.name, n, ups[n], w)
+				}
+			}
+		}
+	}
+	t.Run("ctrl-c", func(t *testing.T) {
+		cs, env := newFleetExec(t, 4, reboot, nil)
+		args := []string{"--json", "--max-concurrency", "2", "--state", filepath.Join(t.TempDir(), "state")}
+		for _, c := range cs {
+			args = append(args, c.hcl)
+		}
+		p := startFleet(t, env, args...)
+		waitStandinOp(t, cs[0], "upgrade FS1 6.5")
+		waitStandinOp(t, cs[1], "upgrade FS1 6.5")
+		if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		code, out := p.wait(t)
+		if code != exitStopped {
+			t.Errorf("exit %d; want %d\n%s", code, exitStopped, out)
+		}
+		// The step in flight (FS1's upgrade) ends, nothing after it starts.
+		check(t, cs, out, map[string]string{"c00": fleetStopped, "c01": fleetStopped, "c02": fleetNotStarted, "c03": fleetNotStarted},
+			map[string][]string{"c00": {"FS1"}, "c01": {"FS1"}})
+		for _, c := range cs[2:] {
+			if spans := rollingSpans(t, []fleetExecCluster{c}); len(spans) > 0 {
+				t.Errorf("%s's stand-in received commands after the Ctrl-C", c.name)
+			}
+		}
+		// The same command resumes every cluster: each node upgraded once.
+		code, out = startFleet(t, env, args...).wait(t)
+		if code != exitOK {
+			t.Errorf("resumed: exit %d\n%s", code, out)
+		}
+		all := map[string][]string{}
+		want := map[string]string{}
+		for _, c := range cs {
+			all[c.name], want[c.name] = []string{"FS1", "FS2"}, fleetDone
+		}
+		check(t, cs, out, want, all)
+	})
+	t.Run("max-failures", func(t *testing.T) {
+		// c00's FS1 fails to upgrade while c01 upgrades its FS1 (a reboot
+		// of 1.5s): c01 finishes that step and stops; c02 never starts.
+		cs, env := newFleetExec(t, 3, reboot, map[int]string{0: "fail:upgrade:FS1"})
+		args := []string{"--json", "--max-concurrency", "2", "--max-failures", "0", "--state", filepath.Join(t.TempDir(), "state")}
+		for _, c := range cs {
+			args = append(args, c.hcl)
+		}
+		code, out := startFleet(t, env, args...).wait(t)
+		if code != exitFailed {
+			t.Errorf("exit %d; want %d\n%s", code, exitFailed, out)
+		}
+		check(t, cs, out, map[string]string{"c00": fleetFailed, "c01": fleetStopped, "c02": fleetNotStarted},
+			map[string][]string{"c01": {"FS1"}})
+	})
 }
