@@ -106,6 +106,10 @@ type fleetCluster struct {
 	out, errOut io.Writer
 	flush       func()
 
+	// heldElsewhere is set once another process was found holding the
+	// cluster's state.
+	heldElsewhere bool
+
 	Outcome string
 	// Reason says why a cluster failed or stopped.
 	Reason string
@@ -131,6 +135,8 @@ type fleetRunner struct {
 	clusters  []*fleetCluster
 	failures  int
 	confirmed *runtime.Approval
+	// slots are the fleet's cap.
+	slots fleetSlots
 }
 
 func (f *fleetRunner) stopAll(why string) {
@@ -203,6 +209,16 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 		f.confirmed = &runtime.Approval{Time: time.Now(), Answer: "yes"}
 	}
 
+	f.slots = &processSlots{n: args.MaxConcurrency}
+	if args.State != "" && !isStoreURL(args.State) {
+		// Fleet runs sharing a --state directory share the cap.
+		slots, err := newFileSlots(fleetSlotsDir(args.State), args.MaxConcurrency)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "Error: %v\n", err)
+			return exitFailed
+		}
+		f.slots = slots
+	}
 	f.dispatch()
 	return f.view.Summary(f)
 }
@@ -287,7 +303,18 @@ func fleetStateDir(root string, rb *lang.Runbook, driver string) string {
 	if driver != "" && driver != ownDriver(rb) {
 		name += "@" + driver
 	}
+	if isStoreURL(root) {
+		// A store's reference: its prefix gets the name.
+		return strings.TrimSuffix(root, "/") + "/" + name
+	}
 	return filepath.Join(root, name)
+}
+
+// isStoreURL reports whether a --state is the URL of a store ("etcd://..."),
+// not a directory.
+func isStoreURL(ref string) bool {
+	scheme, _, ok := strings.Cut(ref, "://")
+	return ok && scheme != "" && !strings.ContainsAny(scheme, `/\`)
 }
 
 // showPlan shows what each cluster would run, for the confirmation.
@@ -324,8 +351,12 @@ type attempt struct {
 	locked bool
 }
 
-// dispatch starts the clusters in order, at most MaxConcurrency at once,
-// until every one has ended, or the fleet stops.
+// fleetSlotRetry is how long a fleet waits before it tries again for a
+// slot that other processes hold.
+const fleetSlotRetry = 250 * time.Millisecond
+
+// dispatch starts the clusters in order, each once it holds a slot of the
+// cap, until every one has ended, or the fleet stops.
 func (f *fleetRunner) dispatch() {
 	queue := []*fleetCluster{}
 	for _, c := range f.clusters {
@@ -336,7 +367,7 @@ func (f *fleetRunner) dispatch() {
 	var deferred []*fleetCluster
 	results := make(chan attempt)
 	running := 0
-	var retry <-chan time.Time
+	var retry, slotRetry <-chan time.Time
 	stopping := func() bool {
 		select {
 		case <-f.stop:
@@ -345,12 +376,43 @@ func (f *fleetRunner) dispatch() {
 			return false
 		}
 	}
+	ended := func(r attempt) {
+		running--
+		switch {
+		case r.locked:
+			r.c.heldElsewhere = true
+			deferred = append(deferred, r.c)
+		case r.c.Outcome == fleetFailed:
+			f.failed(r.c, r.c.Reason)
+		}
+	}
 	for {
-		for !stopping() && running < f.args.MaxConcurrency && len(queue) > 0 {
+		for !stopping() && running < f.args.MaxConcurrency && len(queue) > 0 && slotRetry == nil {
 			c := queue[0]
+			if c.heldElsewhere && f.endedElsewhere(c) {
+				queue = queue[1:]
+				if c.Outcome == fleetFailed {
+					f.failed(c, c.Reason)
+				}
+				continue
+			}
+			release, ok, err := f.slots.TryAcquire()
+			if err != nil {
+				f.view.Notice(fmt.Sprintf("Error: the fleet's slots: %v", err))
+				f.stopAll("the fleet's slots cannot be taken")
+				break
+			}
+			if !ok {
+				slotRetry = time.After(fleetSlotRetry)
+				break
+			}
 			queue = queue[1:]
 			running++
-			go func() { results <- f.roll(c) }()
+			go func() {
+				r := f.roll(c)
+				release()
+				results <- r
+			}()
 		}
 		if running == 0 && (stopping() || len(queue)+len(deferred) == 0) {
 			break
@@ -360,37 +422,57 @@ func (f *fleetRunner) dispatch() {
 		}
 		select {
 		case r := <-results:
-			running--
-			c := r.c
-			switch {
-			case r.locked:
-				deferred = append(deferred, c)
-			case c.Outcome == fleetFailed:
-				f.failed(c, c.Reason)
-			}
+			ended(r)
 		case <-retry:
 			retry = nil
 			queue, deferred = append(queue, deferred...), nil
+		case <-slotRetry:
+			slotRetry = nil
 		case <-f.stop:
 			// Nothing new starts; wait for those rolling.
-			if running == 0 {
-				continue
-			}
-			r := <-results
-			running--
-			if !r.locked && r.c.Outcome == fleetFailed {
-				f.failed(r.c, r.c.Reason)
+			if running > 0 {
+				ended(<-results)
 			}
 		}
 	}
 	for _, c := range f.clusters {
 		if c.Outcome == "" {
 			c.Outcome = fleetNotStarted
-			if f.why != "" {
+			if stopping() {
 				c.Reason = f.why
 			}
 		}
 	}
+}
+
+// endedElsewhere reports whether a cluster that another process held when
+// this fleet run tried it has since been finished there: every step done
+// (done), or its run ended failed (a failure, not run again here). A
+// cluster whose run stopped or died there is taken over: it resumes here.
+func (f *fleetRunner) endedElsewhere(c *fleetCluster) bool {
+	recs, err := runtime.ReadJournal(c.store)
+	if err != nil || !hasRun(recs) {
+		return false
+	}
+	last := runtime.StepStatuses(recs)
+	done := true
+	for _, s := range c.rrb.Steps {
+		if r, ok := last[s.Address]; !ok || !runtime.Settled(r) {
+			done = false
+		}
+	}
+	if done {
+		c.Outcome, c.Reason = fleetDone, "finished by another runner"
+		f.view.Cluster(c, "finished by another runner")
+		return true
+	}
+	end := recs[len(recs)-1]
+	if end.Type == runtime.RecordEnd && (end.Outcome == runtime.OutcomeFailed || end.Outcome == runtime.OutcomeDrift || end.Outcome == runtime.OutcomeError) {
+		c.Outcome, c.Reason = fleetFailed, "failed on another runner: "+end.Message
+		f.view.Cluster(c, c.Reason)
+		return true
+	}
+	return false
 }
 
 // roll runs one cluster as `runbook run` would, and sets its outcome. A
@@ -407,7 +489,9 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 	})
 	var locked *runtime.LockedError
 	if errors.As(err, &locked) {
-		f.view.Cluster(c, fmt.Sprintf("held by another run (%s); trying again later", locked.Holder))
+		if !c.heldElsewhere {
+			f.view.Cluster(c, fmt.Sprintf("held by another run (%s); trying again later", locked.Holder))
+		}
 		return attempt{c: c, locked: true}
 	}
 	if log != nil {

@@ -399,3 +399,129 @@ func TestFleetExecStops(t *testing.T) {
 			map[string][]string{"c01": {"FS1"}})
 	})
 }
+
+// runnerSpans are, for each cluster, when its stand-in saw each runner's
+// commands, first to last (by the stand-in's clock, and the runner as the
+// parent process of the command): the least of the time that runner held
+// the cluster rolling.
+func runnerSpans(t *testing.T, cs []fleetExecCluster) (spans []rollingSpan, runners map[string][]int) {
+	t.Helper()
+	runners = map[string][]int{}
+	for _, c := range cs {
+		recs, err := standincheck.ReadLog(c.standinDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		by := map[int]*rollingSpan{}
+		for _, r := range recs {
+			if r.Kind != standincheck.KindCommand || r.Args[0] == "fault" {
+				continue
+			}
+			s, ok := by[r.Runner]
+			if !ok {
+				s = &rollingSpan{name: fmt.Sprintf("%s by %d", c.name, r.Runner), start: r.Time}
+				by[r.Runner] = s
+				runners[c.name] = append(runners[c.name], r.Runner)
+			}
+			s.end = r.Time
+		}
+		for _, s := range by {
+			spans = append(spans, *s)
+		}
+	}
+	return spans, runners
+}
+
+// TestFleetRunners starts three fleet runs with the same arguments on one
+// machine, sharing --state, over twelve stand-in clusters (one invalid
+// runbook, one cluster whose node fails to upgrade) at most four at once,
+// and SIGKILLs one of them while it upgrades a node: the two left take its
+// clusters over and finish them from their journals; every valid cluster
+// but the failing one ends upgraded, each node once; the stand-ins never
+// saw more than four clusters rolling at once.
+func TestFleetRunners(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	const n, fails = 12, 5
+	cs, env := newFleetExec(t, n, 300*time.Millisecond, map[int]string{fails: "fail:upgrade:FS2"})
+	invalid := filepath.Join(t.TempDir(), "invalid.hcl")
+	if err := os.WriteFile(invalid, []byte("runbook \"broken\" {\n  version = \n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(t.TempDir(), "state")
+	args := []string{"--json", "--max-concurrency", "4", "--max-failures", "3", "--settle-timeout", "5s", "--state", state, invalid}
+	for _, c := range cs {
+		args = append(args, c.hcl)
+	}
+	var ps []*proc
+	for range 3 {
+		ps = append(ps, startFleet(t, env, args...))
+	}
+	// Kill the first runner seen upgrading a node, as soon as the stand-in
+	// of a cluster it holds has run the upgrade.
+	pids := map[int]*proc{}
+	for _, p := range ps {
+		pids[p.cmd.Process.Pid] = p
+	}
+	victim := 0
+	var held string
+	waitUntil(t, "a runner to upgrade a node", func() bool {
+		for _, c := range cs {
+			recs, err := standincheck.ReadLog(c.standinDir)
+			if err != nil {
+				continue
+			}
+			for _, r := range recs {
+				if r.Kind == standincheck.KindCommand && pids[r.Runner] != nil && r.Args[0] == "upgrade" && r.Exit == 0 {
+					victim, held = r.Runner, c.name
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if err := syscall.Kill(-victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-pids[victim].done
+	ps = slices.DeleteFunc(ps, func(p *proc) bool { return p.cmd.Process.Pid == victim })
+	for _, p := range ps {
+		code, out := p.wait(t)
+		if code != exitFailed {
+			t.Errorf("a runner left: exit %d; want %d (two failures)\n%s", code, exitFailed, out)
+		}
+		got, sum := fleetOutcomes(t, out)
+		for i, c := range cs {
+			want := fleetDone
+			if i == fails {
+				want = fleetFailed
+			}
+			if got[c.name] != want {
+				t.Errorf("runner %d: %s %q; want %q", p.cmd.Process.Pid, c.name, got[c.name], want)
+			}
+		}
+		if got[invalid] != fleetFailed || sum.Failures != 2 {
+			t.Errorf("runner %d: %d failures, the invalid runbook %q; want 2, failed", p.cmd.Process.Pid, sum.Failures, got[invalid])
+		}
+	}
+	for i, c := range cs {
+		ups := upgradesOf(t, c)
+		want := map[string]int{"FS1": 1, "FS2": 1}
+		if i == fails {
+			want = map[string]int{"FS1": 1}
+		}
+		for node, w := range want {
+			if ups[node] != w {
+				t.Errorf("%s: %s upgraded %d times; want %d", c.name, node, ups[node], w)
+			}
+		}
+	}
+	spans, runners := runnerSpans(t, cs)
+	if k := maxOverlap(spans); k > 4 {
+		t.Errorf("the stand-ins saw %d clusters rolling at once; want at most 4 (--max-concurrency 4 across the runners)", k)
+	}
+	if rs := runners[held]; len(rs) < 2 || rs[0] != victim {
+		t.Errorf("%s, held by the killed runner %d, was acted on by %v; want it taken over by another", held, victim, rs)
+	}
+}

@@ -59,6 +59,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -281,7 +282,7 @@ func withCluster(dir string, args []string, faults faultSet, stdout io.Writer) e
 		}
 	}
 
-	rec := standincheck.Record{Kind: standincheck.KindCommand, Args: args}
+	rec := standincheck.Record{Kind: standincheck.KindCommand, Args: args, Runner: runner()}
 	var cmdErr error
 	var output []byte
 	if f := faults.match("fail", args); f != "" {
@@ -353,4 +354,35 @@ func appendLog(dir string, st *state, rec standincheck.Record) error {
 		return err
 	}
 	return f.Close()
+}
+
+// runner is the nearest ancestor process named runbook (through the shell
+// of the exec driver's gate), from /proc; 0 if none.
+func runner() int {
+	pid := os.Getppid()
+	for range 4 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0
+		}
+		// pid (comm) state ppid ...
+		s := string(b)
+		open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || close < open {
+			return 0
+		}
+		if s[open+1:close] == "runbook" {
+			return pid
+		}
+		f := strings.Fields(s[close+1:])
+		if len(f) < 2 {
+			return 0
+		}
+		ppid, err := strconv.Atoi(f[1])
+		if err != nil {
+			return 0
+		}
+		pid = ppid
+	}
+	return 0
 }

@@ -105,6 +105,9 @@ type Record struct {
 	Error string `json:"error,omitempty"`
 	// Fault names the injected fault that applied, if any.
 	Fault string `json:"fault,omitempty"`
+	// Runner is the runbook process the command was run by (the nearest
+	// ancestor named runbook), 0 if none: who was acting on the cluster.
+	Runner int `json:"runner,omitempty"`
 	// Events say what the command or event changed ("failover POOL1 FS1->FS2").
 	Events      []string     `json:"events,omitempty"`
 	Description *Description `json:"description,omitempty"`
