@@ -5,13 +5,14 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/runbookhq/runbook/internal/suggest"
 )
 
 // scopeMode says which references an expression may use.
@@ -205,12 +206,7 @@ func joinWith(names []string, conj string) string {
 
 // didYouMean suggests the candidate closest to given, as a sentence.
 func didYouMean(given string, candidates []string, prefix string) string {
-	best, bestDist := "", 3
-	for _, c := range candidates {
-		if d := levenshtein.Distance(given, c, nil); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
+	best := suggest.Closest(given, candidates, 3)
 	if best == "" {
 		return ""
 	}

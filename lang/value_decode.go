@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -78,7 +79,7 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 			}
 			return d, true
 		}
-		if len(enum) > 0 && !contains(enum, s) {
+		if len(enum) > 0 && !slices.Contains(enum, s) {
 			if rng, name, ok := p.valueOrigin(expr, v, name); ok {
 				p.errorf(rng, "Unsupported value", "The value of %s must be %s; %q is not one of them.%s", name, quotedList(enum), s, didYouMean(s, enum, ""))
 			}
@@ -385,15 +386,6 @@ func withArticle(s string) string {
 		return "an " + s
 	}
 	return "a " + s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func quotedList(list []string) string {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -92,7 +93,7 @@ func checkDeclared(c *steps.Cluster, live *steps.Status) []Difference {
 	}
 	for _, r := range c.Resources {
 		rs, ok := live.Resources[r.Name]
-		if !ok || rs.State != steps.ResourceRunning || !contains(r.Preferred, rs.Node) {
+		if !ok || rs.State != steps.ResourceRunning || !slices.Contains(r.Preferred, rs.Node) {
 			fix := "bring it online on " + orList(r.Preferred)
 			if !ok {
 				fix = "the cluster does not report the resource: check the cluster's configuration, or the runbook's resource block"
@@ -111,15 +112,6 @@ func orList(names []string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // compareStatus compares the live status with the one the journal expects,

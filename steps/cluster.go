@@ -1,8 +1,6 @@
 package steps
 
-import (
-	"sort"
-)
+import ()
 
 // Failback modes of a resource.
 const (
@@ -167,13 +165,4 @@ func (c *Cluster) InitialStatus() *Status {
 		s.SetResource(r.Name, rs)
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -3,6 +3,8 @@ package steps
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 )
 
@@ -177,10 +179,10 @@ func (s *Status) Up(node string) bool {
 }
 
 // Down returns the nodes that are not up, sorted.
-func (s *Status) Down() []string { return sortedKeys(s.down) }
+func (s *Status) Down() []string { return slices.Sorted(maps.Keys(s.down)) }
 
 // RunningOn returns the resources running on node, sorted.
-func (s *Status) RunningOn(node string) []string { return sortedKeys(s.on[node]) }
+func (s *Status) RunningOn(node string) []string { return slices.Sorted(maps.Keys(s.on[node])) }
 
 // HasLicense reports whether a licence for the product and version is installed.
 func (s *Status) HasLicense(product, version string) bool {
@@ -193,10 +195,10 @@ func (s *Status) HasLicense(product, version string) bool {
 }
 
 // NodeNames returns the node names, sorted.
-func (s *Status) NodeNames() []string { return sortedKeys(s.Nodes) }
+func (s *Status) NodeNames() []string { return slices.Sorted(maps.Keys(s.Nodes)) }
 
 // ResourceNames returns the resource names, sorted.
-func (s *Status) ResourceNames() []string { return sortedKeys(s.Resources) }
+func (s *Status) ResourceNames() []string { return slices.Sorted(maps.Keys(s.Resources)) }
 
 // Versions returns the distinct versions the nodes run, lowest first.
 func (s *Status) Versions() []string {
@@ -204,7 +206,7 @@ func (s *Status) Versions() []string {
 	for _, n := range s.Nodes {
 		set[n.Version] = true
 	}
-	out := sortedKeys(set)
+	out := slices.Sorted(maps.Keys(set))
 	sort.Slice(out, func(i, j int) bool { return CompareVersions(out[i], out[j]) < 0 })
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -279,4 +281,4 @@ type PlanNoter interface {
 type Registry map[string]Type
 
 // Names returns the registered type names, sorted.
-func (r Registry) Names() []string { return sortedKeys(r) }
+func (r Registry) Names() []string { return slices.Sorted(maps.Keys(r)) }

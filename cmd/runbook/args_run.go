@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -18,7 +19,7 @@ var driverNames = []string{"sim", "exec", "pacemaker"}
 
 // checkDriver checks a --driver flag ("" is the runbook's own).
 func checkDriver(d string) error {
-	if d != "" && !contains(driverNames, d) {
+	if d != "" && !slices.Contains(driverNames, d) {
 		return fmt.Errorf("unknown --driver %q; want sim, exec or pacemaker", d)
 	}
 	return nil
@@ -121,13 +122,4 @@ func parseClock(s string) (*clockTime, error) {
 	h, _ := strconv.Atoi(m[1])
 	min, _ := strconv.Atoi(m[2])
 	return &clockTime{h, min}, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

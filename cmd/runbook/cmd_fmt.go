@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/internal/atomicfile"
 	"github.com/runbookhq/runbook/lang"
 )
 
@@ -163,7 +164,7 @@ func fmtFile(name string, check bool, v *fmtView) (bool, error) {
 // file renamed over it, so that a reader never sees half a file and a crash
 // leaves the old file whole. The file keeps its permissions; a symbolic link
 // stays a link, and its target is replaced.
-func writeFileAtomic(name string, data []byte) (err error) {
+func writeFileAtomic(name string, data []byte) error {
 	if real, err := filepath.EvalSymlinks(name); err == nil {
 		name = real
 	}
@@ -171,29 +172,7 @@ func writeFileAtomic(name string, data []byte) (err error) {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(info.Mode().Perm()); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
+	return atomicfile.WriteFile(name, data, info.Mode().Perm(), true)
 }
 
 // singleFile returns the map the diagnostic writer needs to show source.

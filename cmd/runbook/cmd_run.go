@@ -9,19 +9,20 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/runbookhq/runbook/drivers/exec"
 	"github.com/runbookhq/runbook/drivers/pacemaker"
 	"github.com/runbookhq/runbook/drivers/sim"
+	"github.com/runbookhq/runbook/internal/suggest"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
@@ -189,12 +190,7 @@ func ownDriver(rb *lang.Runbook) string {
 
 // didYouMean returns ` (did you mean "X"?)` for the closest candidate, or "".
 func didYouMean(got string, candidates []string) string {
-	best, bestD := "", len(got)/2+3
-	for _, c := range candidates {
-		if d := levenshtein.Distance(got, c, nil); d < bestD {
-			best, bestD = c, d
-		}
-	}
+	best := suggest.Closest(got, candidates, len(got)/2+3)
 	if best == "" {
 		return ""
 	}
@@ -244,7 +240,7 @@ func checkRunTargets(args *runArgs, rb *lang.Runbook, rrb *runtime.Runbook) erro
 		default:
 			continue
 		}
-		if !contains(names, f.Target) {
+		if !slices.Contains(names, f.Target) {
 			return fmt.Errorf("--fault %s: the runbook declares no %s %q%s", f, f.TargetKind(), f.Target, didYouMean(f.Target, names))
 		}
 	}

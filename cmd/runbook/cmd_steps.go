@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/internal/suggest"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -56,30 +57,9 @@ func (a *app) steps(args *stepsArgs) int {
 func closestName(s string, candidates []string) string {
 	best, bestDist := "", len(s)/3+1
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestDist || (best == "" && len(s) >= 3 && strings.Contains(strings.ToLower(c), strings.ToLower(s))) {
+		if d := suggest.Distance(s, c); d < bestDist || (best == "" && len(s) >= 3 && strings.Contains(strings.ToLower(c), strings.ToLower(s))) {
 			best, bestDist = c, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -12,7 +12,8 @@ package sim
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,7 +89,7 @@ func New(c *steps.Cluster, opts Options) *Sim {
 
 // Changed implements steps.ChangeTracker.
 func (s *Sim) Changed() (nodes, resources []string, clusterWide bool) {
-	nodes, resources = sortedKeys(s.seen.nodes), sortedKeys(s.seen.resources)
+	nodes, resources = slices.Sorted(maps.Keys(s.seen.nodes)), slices.Sorted(maps.Keys(s.seen.resources))
 	clusterWide = s.seen.licenses || s.seen.media
 	s.seen = newDelta()
 	return nodes, resources, clusterWide
@@ -187,7 +188,7 @@ func (s *Sim) move(targets map[string]string) {
 	if len(targets) == 0 {
 		return
 	}
-	names := sortedKeys(targets)
+	names := slices.Sorted(maps.Keys(targets))
 	for _, r := range names {
 		rs := s.st.Status.Resources[r]
 		s.setResource(r, steps.ResourceStatus{State: steps.ResourceOffline, Node: rs.Node})
@@ -372,7 +373,7 @@ func (s *Sim) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error
 	if !s.st.Status.Up(n.Name) {
 		return fmt.Errorf("cannot migrate %s to %s: the node is not up", r.Name, n.Name)
 	}
-	if !contains(res.Preferred, n.Name) {
+	if !slices.Contains(res.Preferred, n.Name) {
 		return fmt.Errorf("cannot migrate %s to %s: the node is not in its preferred list (%s)", r.Name, n.Name, strings.Join(res.Preferred, ", "))
 	}
 	if s.fault(FaultMigrateFails, r.Name) {
@@ -415,7 +416,7 @@ func (s *Sim) Online(ctx context.Context, r steps.Resource, n steps.Node) error 
 	if !s.st.Status.Up(n.Name) {
 		return fmt.Errorf("cannot bring %s online on %s: the node is not up", r.Name, n.Name)
 	}
-	if !contains(res.Preferred, n.Name) {
+	if !slices.Contains(res.Preferred, n.Name) {
 		return fmt.Errorf("cannot bring %s online on %s: the node is not in its preferred list", r.Name, n.Name)
 	}
 	s.setResource(r.Name, steps.ResourceStatus{State: steps.ResourceRunning, Node: n.Name})
@@ -487,24 +488,6 @@ func (s *Sim) setMedia(name, v string) {
 	ns := s.st.Status.Nodes[name]
 	ns.Media = v
 	s.setNode(name, ns)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 var _ steps.Driver = (*Sim)(nil)
