@@ -26,6 +26,10 @@ import (
 // cluster whose run another process holds.
 const fleetRetry = 2 * time.Second
 
+// fleetSlotTTL is how long a slot of the cap in a shared store outlives a
+// runner that died: the default lease of a run's lock.
+const fleetSlotTTL = 15 * time.Second
+
 func (a *app) fleetCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "fleet",
@@ -210,6 +214,22 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 	}
 
 	f.slots = &processSlots{n: args.MaxConcurrency}
+	if isStoreURL(args.State) {
+		// Fleet runs sharing a store share the cap, if the store keeps
+		// slots.
+		root, err := a.openStore(args.State)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "Error: %v\n", err)
+			return exitFailed
+		}
+		if ss, ok := root.(runtime.SlotStore); ok {
+			slots := ss.Slots("fleet", args.MaxConcurrency, fleetSlotTTL, runtime.CurrentHolder(f.command))
+			defer slots.Close()
+			f.slots = slots
+		} else {
+			f.view.Notice(fmt.Sprintf("Warning: the store %s keeps no shared slots: --max-concurrency %d holds within this fleet run only, not across runners.", root.Where(""), args.MaxConcurrency))
+		}
+	}
 	if args.State != "" && !isStoreURL(args.State) {
 		// Fleet runs sharing a --state directory share the cap.
 		slots, err := newFileSlots(fleetSlotsDir(args.State), args.MaxConcurrency)
