@@ -33,26 +33,15 @@ type ExecConfig struct {
 	commands
 }
 
-// Subject is what an operation acts on; each field is bound, under its
-// lower-case name, in the operation's expression.
-type Subject struct {
-	Node     *steps.Node
-	Resource *steps.Resource
-	License  *steps.License
-	To       string
-}
-
-// ExecOps are the exec driver's operations, with the names each binds.
-var ExecOps = map[string][]string{
-	steps.OpInstallLicense: {"license"},
-	steps.OpLeave:          {"node"},
-	steps.OpUpgrade:        {"node", "to"},
-	steps.OpMigrate:        {"resource", "node"},
-	steps.OpOffline:        {"resource"},
-	steps.OpOnline:         {"resource", "node"},
-	steps.OpMediaUpgrade:   {"node"},
-	steps.OpMediaRefresh:   {"node"},
-}
+// ExecOps are the exec driver's operations (steps.Operations), with the
+// names each binds.
+var ExecOps = func() map[string][]string {
+	m := map[string][]string{}
+	for _, op := range steps.Operations {
+		m[op.Name] = op.Binds
+	}
+	return m
+}()
 
 // defaultPoll is how often drivers read status while waiting.
 const defaultPoll = 2 * time.Second
@@ -145,7 +134,7 @@ func subjectType(name string) cty.Type {
 // Command evaluates operation op with its subject bound. ok is false if the
 // runbook does not declare op; err reports a subject the operation needs
 // but subj lacks, or an expression that fails on these values.
-func (c *commands) Command(op string, subj Subject) (cmd steps.Command, ok bool, err error) {
+func (c *commands) Command(op string, subj steps.Subject) (cmd steps.Command, ok bool, err error) {
 	if c == nil {
 		return steps.Command{}, false, nil
 	}

@@ -37,7 +37,7 @@ func TestPacemakerVersionCommand(t *testing.T) {
 				t.Fatal(diags)
 			}
 			fs2, _ := rb.Cluster.Node("FS2")
-			got, ok, err := rb.Pacemaker.Command("version", Subject{Node: fs2})
+			got, ok, err := rb.Pacemaker.Command("version", steps.Subject{Node: fs2})
 			if err != nil || !ok {
 				t.Fatal(ok, err)
 			}
@@ -59,14 +59,14 @@ func TestPacemakerUpgradeArgv(t *testing.T) {
 		t.Fatal(diags)
 	}
 	fs1, _ := rb.Cluster.Node("FS1")
-	up, ok, err := rb.Pacemaker.Command("upgrade", Subject{Node: fs1, To: "6.5"})
+	up, ok, err := rb.Pacemaker.Command("upgrade", steps.Subject{Node: fs1, To: "6.5"})
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
 	if diff := cmp.Diff([]string{"ssh", "root@10.0.0.1", "/usr/local/sbin/upgrade-pacemaker", "6.5"}, up.Argv); diff != "" {
 		t.Errorf("upgrade (-want +got):\n%s", diff)
 	}
-	prefix, _, err := rb.Pacemaker.Command("prefix", Subject{Node: fs1})
+	prefix, _, err := rb.Pacemaker.Command("prefix", steps.Subject{Node: fs1})
 	if err != nil || strings.Join(prefix.Argv, " ") != "nsenter --net=/ns/FS1.net --" {
 		t.Errorf("prefix = %+v, %v", prefix, err)
 	}

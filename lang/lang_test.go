@@ -341,18 +341,18 @@ func TestExecCommand(t *testing.T) {
 	lic := &steps.License{Name: "l", Product: "NCS", Version: "6.5"}
 	tests := []struct {
 		op   string
-		subj Subject
+		subj steps.Subject
 		want steps.Command
 		ok   bool
 		err  string
 	}{
-		{"leave", Subject{Node: fs1}, steps.Command{Shell: "ssh root@10.0.0.1 cluster leave"}, true, ""},
-		{"upgrade", Subject{Node: fs1, To: "6.5"}, steps.Command{Argv: []string{"ssh", "root@10.0.0.1", "/opt/upgrade", "6.5"}}, true, ""},
-		{"migrate", Subject{Node: fs1, Resource: r1}, steps.Command{Shell: "ncs-admin migrate R1 FS1"}, true, ""},
-		{"online", Subject{Node: fs1, Resource: r1}, steps.Command{Shell: "ncs-admin online R1 FS1 # 2 preferred"}, true, ""},
-		{"install_license", Subject{License: lic}, steps.Command{Argv: []string{"ncs-admin", "license", "add", "NCS", "6.5"}}, true, ""},
-		{"offline", Subject{Resource: r1}, steps.Command{}, false, ""},
-		{"leave", Subject{}, steps.Command{}, true, "operation leave needs a node"},
+		{"leave", steps.Subject{Node: fs1}, steps.Command{Shell: "ssh root@10.0.0.1 cluster leave"}, true, ""},
+		{"upgrade", steps.Subject{Node: fs1, To: "6.5"}, steps.Command{Argv: []string{"ssh", "root@10.0.0.1", "/opt/upgrade", "6.5"}}, true, ""},
+		{"migrate", steps.Subject{Node: fs1, Resource: r1}, steps.Command{Shell: "ncs-admin migrate R1 FS1"}, true, ""},
+		{"online", steps.Subject{Node: fs1, Resource: r1}, steps.Command{Shell: "ncs-admin online R1 FS1 # 2 preferred"}, true, ""},
+		{"install_license", steps.Subject{License: lic}, steps.Command{Argv: []string{"ncs-admin", "license", "add", "NCS", "6.5"}}, true, ""},
+		{"offline", steps.Subject{Resource: r1}, steps.Command{}, false, ""},
+		{"leave", steps.Subject{}, steps.Command{}, true, "operation leave needs a node"},
 	}
 	for _, tt := range tests {
 		cmd, ok, err := e.Command(tt.op, tt.subj)
@@ -381,14 +381,14 @@ func TestPacemakerCommand(t *testing.T) {
 		t.Fatal(diags)
 	}
 	fs2, _ := rb.Cluster.Node("FS2")
-	prefix, ok, err := rb.Pacemaker.Command("prefix", Subject{Node: fs2})
+	prefix, ok, err := rb.Pacemaker.Command("prefix", steps.Subject{Node: fs2})
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
 	if diff := cmp.Diff(steps.Command{Argv: []string{"ssh", "root@10.0.0.2"}}, prefix); diff != "" {
 		t.Errorf("prefix (-want +got):\n%s", diff)
 	}
-	up, _, err := rb.Pacemaker.Command("upgrade", Subject{Node: fs2, To: "6.5"})
+	up, _, err := rb.Pacemaker.Command("upgrade", steps.Subject{Node: fs2, To: "6.5"})
 	if err != nil || up.Shell != "apt-get install -y netware=6.5" {
 		t.Errorf("upgrade = %+v, %v", up, err)
 	}

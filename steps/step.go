@@ -282,3 +282,50 @@ type Registry map[string]Type
 
 // Names returns the registered type names, sorted.
 func (r Registry) Names() []string { return slices.Sorted(maps.Keys(r)) }
+
+// Subject is what a driver operation acts on, bound to the names its
+// command may use: node, resource, license and to. Fields the operation
+// does not have are nil or empty.
+type Subject struct {
+	Node     *Node
+	Resource *Resource
+	License  *License
+	// To is the version an upgrade installs.
+	To string
+}
+
+// Commands gives a driver the commands its runbook declares, evaluated for
+// one operation's subject: the driver is handed it when it opens, and asks
+// it for each command it runs.
+//
+// Command evaluates the command declared for op with subj bound. It returns
+// declared == false, and no error, when the runbook declares no command for
+// op; an error when the command cannot be evaluated for this subject.
+type Commands interface {
+	Command(op string, subj Subject) (cmd Command, declared bool, err error)
+}
+
+// CommandsFunc adapts a function to Commands.
+type CommandsFunc func(op string, subj Subject) (Command, bool, error)
+
+// Command calls f.
+func (f CommandsFunc) Command(op string, subj Subject) (Command, bool, error) { return f(op, subj) }
+
+// Operation is a Driver operation, with the subjects its command binds.
+type Operation struct {
+	Name  string
+	Binds []string
+}
+
+// Operations lists every Driver operation, in the order of the README's
+// table of exec block attributes.
+var Operations = []Operation{
+	{OpInstallLicense, []string{"license"}},
+	{OpLeave, []string{"node"}},
+	{OpUpgrade, []string{"node", "to"}},
+	{OpMigrate, []string{"resource", "node"}},
+	{OpOffline, []string{"resource"}},
+	{OpOnline, []string{"resource", "node"}},
+	{OpMediaUpgrade, []string{"node"}},
+	{OpMediaRefresh, []string{"node"}},
+}

@@ -275,14 +275,11 @@ func openDriver(name string, rb *lang.Runbook, sess runtime.Session, faults []si
 			}
 			return err
 		}}
-		ops := execdriver.OpsFunc(func(op string, s execdriver.Subject) (steps.Command, bool, error) {
-			return rb.Exec.Command(op, lang.Subject{Node: s.Node, Resource: s.Resource, License: s.License, To: s.To})
-		})
 		// The log is the record of what was done to the cluster: every
 		// operation, with its output and exit status; a status only when it
 		// differs from the last one logged, so that the polls of a long wait
 		// do not fill it.
-		d, err := execdriver.New(execdriver.Config{Ops: ops, Status: rb.Exec.Status, Dir: rb.Dir, Log: log, LogStatusChanges: true, Redact: hide.String,
+		d, err := execdriver.New(execdriver.Config{Ops: rb.Exec, Status: rb.Exec.Status, Dir: rb.Dir, Log: log, LogStatusChanges: true, Redact: hide.String,
 			CommandTimeout: rb.Exec.CommandTimeout, InDoubtExitCodes: rb.Exec.InDoubtExitCodes, GateDir: runtime.ScratchDir(sess)})
 		if err != nil {
 			log.Close()
@@ -313,73 +310,15 @@ func openPacemaker(rb *lang.Runbook) (steps.Driver, func() error, error) {
 	if pc == nil {
 		return nil, nil, errors.New(`the runbook declares no pacemaker { ... } block in its cluster block, which the pacemaker driver needs; rehearse it with --driver sim`)
 	}
-	node := func(name string) (*steps.Node, error) {
-		if n, ok := rb.Cluster.Node(name); ok {
-			return n, nil
-		}
-		return nil, fmt.Errorf("the runbook declares no node %q", name)
-	}
-	command := func(op string, s lang.Subject) (steps.Command, error) {
-		c, ok, err := pc.Command(op, s)
-		if err == nil && !ok {
-			err = fmt.Errorf("the pacemaker block declares no %s command", op)
-		}
-		return c, err
-	}
-	var names []string
 	var leaves []pacemaker.Leave
 	for _, s := range rb.Steps {
 		if s.Type == (upgradenode.Type{}).Name() && s.When && s.Args.Known("node") {
 			leaves = append(leaves, pacemaker.Leave{Node: s.Args.Node("node").Name, To: s.Args.String("to")})
 		}
 	}
-	media := ""
-	for _, n := range rb.Cluster.Nodes {
-		names = append(names, n.Name)
-		if media == "" || steps.CompareVersions(n.Version, media) < 0 {
-			media = n.Version
-		}
-	}
-	d, err := pacemaker.New(pacemaker.Config{
-		Nodes: names,
-		Run: pacemaker.PrefixRunner(func(name string) (steps.Command, error) {
-			n, err := node(name)
-			if err != nil {
-				return steps.Command{}, err
-			}
-			return command("prefix", lang.Subject{Node: n})
-		}),
-		VersionCommandFor: func(name string) ([]string, error) {
-			n, err := node(name)
-			if err != nil {
-				return nil, err
-			}
-			c, err := command("version", lang.Subject{Node: n})
-			return pacemaker.Argv(c), err
-		},
-		Upgrade: func(ctx context.Context, name, to string) error {
-			n, err := node(name)
-			if err != nil {
-				return err
-			}
-			c, err := command("upgrade", lang.Subject{Node: n, To: to})
-			if err != nil {
-				return err
-			}
-			return pacemaker.RunLocal(ctx, rb.Dir, c)
-		},
-		MediaVersion:   media,
-		Poll:           pc.Poll,
-		CommandTimeout: pc.CommandTimeout,
-		Resources:      rb.Cluster.Resources,
-		Leaves:         leaves,
-	})
+	d, err := pacemaker.Open(context.Background(), pacemaker.Declared{Cluster: rb.Cluster, Commands: pc, Dir: rb.Dir,
+		Poll: pc.Poll, CommandTimeout: pc.CommandTimeout, Leaves: leaves})
 	if err != nil {
-		return nil, nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := pacemaker.Preflight(ctx, d, rb.Cluster.Resources); err != nil {
 		return nil, nil, err
 	}
 	return d, func() error { return nil }, nil

@@ -76,7 +76,7 @@ func BenchmarkExecOperation(b *testing.B) {
 
 func benchDriver(b *testing.B, c steps.Command, log io.Writer) *Driver {
 	d, err := New(Config{
-		Ops:    OpsFunc(func(string, Subject) (steps.Command, bool, error) { return c, true, nil }),
+		Ops:    steps.CommandsFunc(func(string, steps.Subject) (steps.Command, bool, error) { return c, true, nil }),
 		Status: steps.Command{Shell: "true"},
 		Log:    log,
 	})

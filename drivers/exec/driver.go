@@ -27,8 +27,9 @@ var ErrNotDeclared = errors.New("no command declared for the operation")
 
 // Config configures a Driver.
 type Config struct {
-	// Ops gives each operation's command. A nil Ops declares none.
-	Ops Ops
+	// Ops gives each operation's command, evaluated for its subject (the
+	// runbook's exec block). A nil Ops declares none.
+	Ops steps.Commands
 	// Status prints the cluster's status JSON. Required.
 	Status steps.Command
 	// Dir is the working directory of the commands; "" is the runbook
@@ -132,45 +133,45 @@ func firstBytes(b []byte, n int) string {
 // InstallLicense runs install_license.
 func (d *Driver) InstallLicense(ctx context.Context, l steps.License) error {
 	what := fmt.Sprintf("install licence %s (%s %s)", l.Name, l.Product, l.Version)
-	return d.do(ctx, steps.OpInstallLicense, what, Subject{License: &l})
+	return d.do(ctx, steps.OpInstallLicense, what, steps.Subject{License: &l})
 }
 
 // Leave runs leave.
 func (d *Driver) Leave(ctx context.Context, n steps.Node) error {
-	return d.do(ctx, steps.OpLeave, "leave "+n.Name, Subject{Node: &n})
+	return d.do(ctx, steps.OpLeave, "leave "+n.Name, steps.Subject{Node: &n})
 }
 
 // Upgrade runs upgrade.
 func (d *Driver) Upgrade(ctx context.Context, n steps.Node, to string) error {
-	return d.do(ctx, steps.OpUpgrade, fmt.Sprintf("upgrade %s to %s", n.Name, to), Subject{Node: &n, To: to})
+	return d.do(ctx, steps.OpUpgrade, fmt.Sprintf("upgrade %s to %s", n.Name, to), steps.Subject{Node: &n, To: to})
 }
 
 // Migrate runs migrate.
 func (d *Driver) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error {
-	return d.do(ctx, steps.OpMigrate, fmt.Sprintf("migrate %s to %s", r.Name, n.Name), Subject{Resource: &r, Node: &n})
+	return d.do(ctx, steps.OpMigrate, fmt.Sprintf("migrate %s to %s", r.Name, n.Name), steps.Subject{Resource: &r, Node: &n})
 }
 
 // Offline runs offline.
 func (d *Driver) Offline(ctx context.Context, r steps.Resource) error {
-	return d.do(ctx, steps.OpOffline, "offline "+r.Name, Subject{Resource: &r})
+	return d.do(ctx, steps.OpOffline, "offline "+r.Name, steps.Subject{Resource: &r})
 }
 
 // Online runs online.
 func (d *Driver) Online(ctx context.Context, r steps.Resource, n steps.Node) error {
-	return d.do(ctx, steps.OpOnline, fmt.Sprintf("online %s on %s", r.Name, n.Name), Subject{Resource: &r, Node: &n})
+	return d.do(ctx, steps.OpOnline, fmt.Sprintf("online %s on %s", r.Name, n.Name), steps.Subject{Resource: &r, Node: &n})
 }
 
 // MediaUpgrade runs media_upgrade.
 func (d *Driver) MediaUpgrade(ctx context.Context, n steps.Node) error {
-	return d.do(ctx, steps.OpMediaUpgrade, "media upgrade on "+n.Name, Subject{Node: &n})
+	return d.do(ctx, steps.OpMediaUpgrade, "media upgrade on "+n.Name, steps.Subject{Node: &n})
 }
 
 // MediaRefresh runs media_refresh.
 func (d *Driver) MediaRefresh(ctx context.Context, n steps.Node) error {
-	return d.do(ctx, steps.OpMediaRefresh, "media refresh on "+n.Name, Subject{Node: &n})
+	return d.do(ctx, steps.OpMediaRefresh, "media refresh on "+n.Name, steps.Subject{Node: &n})
 }
 
-func (d *Driver) do(ctx context.Context, op, what string, subj Subject) error {
+func (d *Driver) do(ctx context.Context, op, what string, subj steps.Subject) error {
 	if d.cfg.Ops == nil {
 		return notDeclared(op, what)
 	}

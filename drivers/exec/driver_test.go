@@ -152,7 +152,7 @@ func TestInDoubtExitCodes(t *testing.T) {
 		exit    string
 		inDoubt bool
 	}{{"255", true}, {"1", false}} {
-		ops := OpsFunc(func(op string, s Subject) (steps.Command, bool, error) {
+		ops := steps.CommandsFunc(func(op string, s steps.Subject) (steps.Command, bool, error) {
 			return steps.Command{Shell: "exit " + tc.exit}, true, nil
 		})
 		d, err := New(Config{Ops: ops, Status: steps.Command{Shell: "true"}, InDoubtExitCodes: []int{255}})
@@ -358,7 +358,7 @@ func TestStatusShell(t *testing.T) {
 func TestArgvVsShell(t *testing.T) {
 	dir := t.TempDir()
 	word := `it's $X; "quoted" | ${node}`
-	ops := OpsFunc(func(op string, s Subject) (steps.Command, bool, error) {
+	ops := steps.CommandsFunc(func(op string, s steps.Subject) (steps.Command, bool, error) {
 		switch op {
 		case steps.OpLeave:
 			return steps.Command{Argv: []string{"sh", "-c", `printf '%s\n' "$@" > argv.out`, "sh", word, s.Node.Address}}, true, nil
@@ -403,7 +403,7 @@ func TestOwnProcessGroup(t *testing.T) {
 }
 
 func TestNotDeclared(t *testing.T) {
-	ops := OpsFunc(func(op string, s Subject) (steps.Command, bool, error) {
+	ops := steps.CommandsFunc(func(op string, s steps.Subject) (steps.Command, bool, error) {
 		return steps.Command{}, false, nil
 	})
 	for _, d := range []*Driver{mustNew(t, Config{Ops: ops, Status: steps.Command{Shell: "true"}}), mustNew(t, Config{Status: steps.Command{Shell: "true"}})} {
@@ -416,7 +416,7 @@ func TestNotDeclared(t *testing.T) {
 }
 
 func TestOpsError(t *testing.T) {
-	ops := OpsFunc(func(op string, s Subject) (steps.Command, bool, error) {
+	ops := steps.CommandsFunc(func(op string, s steps.Subject) (steps.Command, bool, error) {
 		return steps.Command{}, true, errors.New("Unsupported attribute: This object does not have an attribute named \"adress\"")
 	})
 	d := mustNew(t, Config{Ops: ops, Status: steps.Command{Shell: "true"}})
@@ -432,7 +432,7 @@ func TestNewNeedsStatus(t *testing.T) {
 }
 
 func TestEmptyCommand(t *testing.T) {
-	ops := OpsFunc(func(op string, s Subject) (steps.Command, bool, error) {
+	ops := steps.CommandsFunc(func(op string, s steps.Subject) (steps.Command, bool, error) {
 		return steps.Command{Argv: []string{}}, true, nil
 	})
 	err := mustNew(t, Config{Ops: ops, Status: steps.Command{Shell: "true"}}).Leave(context.Background(), fs1)
@@ -544,7 +544,7 @@ func TestAuditFindsViolations(t *testing.T) {
 
 func shellDriver(t *testing.T, dir, script string, cfg Config) *Driver {
 	t.Helper()
-	cfg.Ops = OpsFunc(func(op string, s Subject) (steps.Command, bool, error) {
+	cfg.Ops = steps.CommandsFunc(func(op string, s steps.Subject) (steps.Command, bool, error) {
 		return steps.Command{Shell: script}, true, nil
 	})
 	cfg.Status = steps.Command{Shell: "true"}

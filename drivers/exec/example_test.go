@@ -24,7 +24,7 @@ import (
 // ExecConfig, enough to run the example runbook.
 type hclOps map[string]hcl.Expression
 
-func (o hclOps) Command(op string, s Subject) (steps.Command, bool, error) {
+func (o hclOps) Command(op string, s steps.Subject) (steps.Command, bool, error) {
 	expr, ok := o[op]
 	if !ok {
 		return steps.Command{}, false, nil
@@ -96,16 +96,19 @@ func loadExample(t *testing.T) hcl.Attributes {
 // testdata/ncs.hcl, against the stand-in started from testdata/cluster.json.
 func TestExampleRunbook(t *testing.T) {
 	attrs := loadExample(t)
-	var names []string
+	var names, operations []string
+	for _, op := range steps.Operations {
+		operations = append(operations, op.Name)
+	}
 	ops := hclOps{}
 	for name, a := range attrs {
 		names = append(names, name)
-		if slices.Contains(Operations, name) {
+		if slices.Contains(operations, name) {
 			ops[name] = a.Expr
 		}
 	}
 	slices.Sort(names)
-	want := append([]string{"poll", "status"}, Operations...)
+	want := append([]string{"poll", "status"}, operations...)
 	slices.Sort(want)
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Fatalf("exec {} attributes (-want +got):\n%s", diff)

@@ -63,8 +63,8 @@ var (
 )
 
 // standinOps maps each operation to the stand-in, as testdata/ncs.hcl does.
-func standinOps(bin string) OpsFunc {
-	return func(op string, s Subject) (steps.Command, bool, error) {
+func standinOps(bin string) steps.CommandsFunc {
+	return func(op string, s steps.Subject) (steps.Command, bool, error) {
 		args := standincheck.Args(op, s.Node, s.Resource, s.License, s.To)
 		if args == nil {
 			return steps.Command{}, false, nil

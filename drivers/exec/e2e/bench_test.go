@@ -42,7 +42,7 @@ func BenchmarkExecRun(b *testing.B) {
 		stateDir = initStandin(b, c, dir)
 		var err error
 		d, err = execdriver.New(execdriver.Config{
-			Ops:              execdriver.OpsFunc(ops),
+			Ops:              steps.CommandsFunc(ops),
 			Status:           steps.Command{Argv: []string{standinBin, "status"}},
 			Env:              []string{"STANDIN_DIR=" + stateDir},
 			Log:              discardLog{},

@@ -70,7 +70,7 @@ func procedure(c *steps.Cluster, timeout time.Duration) *runtime.Runbook {
 }
 
 // ops maps each operation to the stand-in, as drivers/exec/testdata/ncs.hcl does.
-func ops(op string, s execdriver.Subject) (steps.Command, bool, error) {
+func ops(op string, s steps.Subject) (steps.Command, bool, error) {
 	args := standincheck.Args(op, s.Node, s.Resource, s.License, s.To)
 	if args == nil {
 		return steps.Command{}, false, nil
@@ -97,7 +97,7 @@ func run(t *testing.T, c *steps.Cluster, rb *runtime.Runbook, rebootDelay string
 		t.Fatalf("standin init: %v\n%s", err, out)
 	}
 	d, err := execdriver.New(execdriver.Config{
-		Ops:              execdriver.OpsFunc(ops),
+		Ops:              steps.CommandsFunc(ops),
 		Status:           steps.Command{Argv: []string{standinBin, "status"}},
 		Env:              append([]string{"STANDIN_DIR=" + state}, env...),
 		Log:              &strings.Builder{},
