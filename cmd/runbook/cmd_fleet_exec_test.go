@@ -400,6 +400,15 @@ func TestFleetExecStops(t *testing.T) {
 	})
 }
 
+// clusterPaths are the clusters' runbooks.
+func clusterPaths(cs []fleetExecCluster) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.hcl)
+	}
+	return out
+}
+
 // runnerSpans are, for each cluster, when its stand-in saw each runner's
 // commands, first to last (by the stand-in's clock, and the runner as the
 // parent process of the command): the least of the time that runner held
@@ -443,14 +452,20 @@ func TestFleetRunners(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
-	const n, fails = 12, 5
+	testFleetRunners(t, 12, filepath.Join(t.TempDir(), "state"))
+}
+
+// testFleetRunners is TestFleetRunners over n clusters with the state in
+// state and the flags given.
+func testFleetRunners(t *testing.T, n int, state string, flags ...string) {
+	const fails = 5
 	cs, env := newFleetExec(t, n, 300*time.Millisecond, map[int]string{fails: "fail:upgrade:FS2"})
 	invalid := filepath.Join(t.TempDir(), "invalid.hcl")
 	if err := os.WriteFile(invalid, []byte("runbook \"broken\" {\n  version = \n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	state := filepath.Join(t.TempDir(), "state")
-	args := []string{"--json", "--max-concurrency", "4", "--max-failures", "3", "--settle-timeout", "5s", "--state", state, invalid}
+	args := append([]string{"--json", "--max-concurrency", "4", "--max-failures", "3", "--settle-timeout", "5s", "--state", state}, flags...)
+	args = append(args, invalid)
 	for _, c := range cs {
 		args = append(args, c.hcl)
 	}
@@ -481,6 +496,36 @@ func TestFleetRunners(t *testing.T) {
 		}
 		return false
 	})
+	// Any machine reads the fleet's status from the store: the cluster
+	// rolling on that runner.
+	runbookBin, _ := buildExecBins(t)
+	status := exec.Command(runbookBin, append([]string{"fleet", "status", "--json", "--state", state}, clusterPaths(cs)...)...)
+	status.Env = env
+	if out, err := status.Output(); err != nil {
+		t.Errorf("fleet status: %v\n%s", err, out)
+	} else {
+		var rep fleetStatusReport
+		if err := json.Unmarshal(out, &rep); err != nil {
+			t.Fatal(err)
+		}
+		// The runners hold their clusters from the claim to the release:
+		// each cluster rolling is on one of them, and the status says which.
+		for _, c := range rep.Clusters {
+			if c.Status != standRolling {
+				continue
+			}
+			runner := -1
+			if i := strings.LastIndex(c.Runner, "PID "); i >= 0 {
+				fmt.Sscanf(c.Runner[i:], "PID %d", &runner)
+			}
+			if pids[runner] == nil {
+				t.Errorf("fleet status: %s rolling on %q, not one of the runners", c.Cluster, c.Runner)
+			}
+		}
+		if rep.Totals[standRolling] < 1 || rep.Totals[standRolling] > 4 {
+			t.Errorf("fleet status: %d clusters rolling while the runners run; want 1 to 4", rep.Totals[standRolling])
+		}
+	}
 	if err := syscall.Kill(-victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
