@@ -42,7 +42,8 @@ type Runbook struct {
 	Driver string
 	// Cluster is the declared cluster: nodes, resources and licences.
 	Cluster *steps.Cluster
-	// Sim holds the simulator's durations from cluster { sim { ... } }.
+	// Sim holds the simulator's durations: sim.DefaultTimings, with those
+	// cluster { sim { ... } } sets.
 	Sim sim.Timings
 	// Exec is cluster { exec { ... } }, nil if absent.
 	Exec *ExecConfig

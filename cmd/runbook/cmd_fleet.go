@@ -298,7 +298,7 @@ func (f *fleetRunner) load(path string, out, errOut *lineSink) *fleetCluster {
 	}
 	c.driver = f.args.Driver
 	if c.driver == "" {
-		c.driver = ownDriver(rb)
+		c.driver = rb.Driver
 	}
 	c.dir = fleetStateDir(f.args.State, rb, c.driver)
 	store, err := f.a.openStore(c.dir)
@@ -320,7 +320,7 @@ func fleetStateDir(root string, rb *lang.Runbook, driver string) string {
 		return stateDir("", rb, driver)
 	}
 	name := rb.Name
-	if driver != "" && driver != ownDriver(rb) {
+	if driver != "" && driver != rb.Driver {
 		name += "@" + driver
 	}
 	if isStoreURL(root) {
@@ -579,7 +579,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		Poll:           poll(c.rb, c.driver),
 		Prompt:         auditPrompt(st, drv, prompt),
 		AutoApprove:    args.AutoApprove,
-		Rehearsal:      c.driver == "sim" && ownDriver(c.rb) != "sim",
+		Rehearsal:      c.driver == "sim" && c.rb.Driver != "sim",
 		Output:         errOut,
 		Dir:            c.rb.Dir,
 		Events:         view.Event,

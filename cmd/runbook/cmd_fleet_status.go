@@ -100,7 +100,7 @@ func (a *app) standing(path string, args *fleetStatusArgs) clusterStanding {
 	s.Cluster = rb.Name
 	driver := args.Driver
 	if driver == "" {
-		driver = ownDriver(rb)
+		driver = rb.Driver
 	}
 	store, err := a.openStore(fleetStateDir(args.State, rb, driver))
 	if err != nil {

@@ -59,7 +59,7 @@ func (a *app) plan(args *planArgs) int {
 	res := a.predict(rb, rrb)
 	driver := args.Driver
 	if driver == "" {
-		driver = ownDriver(rb)
+		driver = rb.Driver
 	}
 	store, err := a.openStore(stateDir(args.State, rb, driver))
 	var rp *resumePoint

@@ -136,7 +136,7 @@ type plannedRun struct {
 // predictEvents is predict, keeping the events.
 func (a *app) predictEvents(rb *lang.Runbook, rrb *runtime.Runbook) *plannedRun {
 	p := &plannedRun{}
-	s := sim.New(rb.Cluster, sim.Options{Timings: timings(rb)})
+	s := sim.New(rb.Cluster, sim.Options{Timings: rb.Sim})
 	p.res = runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: poll(rb, "sim"), Plan: true,
 		Events: func(e runtime.Event) {
 			if e.Type == runtime.EventChange {
@@ -158,7 +158,7 @@ func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, re
 		Records:  recs,
 	}
 	if in.Driver == "" {
-		in.Driver = ownDriver(rb)
+		in.Driver = rb.Driver
 	}
 	for _, n := range rb.Cluster.Nodes {
 		in.Nodes = append(in.Nodes, n.Name)

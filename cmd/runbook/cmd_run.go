@@ -125,13 +125,6 @@ func runtimeRunbook(rb *lang.Runbook) *runtime.Runbook {
 	return out
 }
 
-func timings(rb *lang.Runbook) sim.Timings {
-	if rb.Sim == (sim.Timings{}) {
-		return sim.DefaultTimings()
-	}
-	return rb.Sim
-}
-
 // poll is how often steps read status.
 func poll(rb *lang.Runbook, driver string) time.Duration {
 	switch {
@@ -155,7 +148,7 @@ func (a *app) predict(rb *lang.Runbook, rrb *runtime.Runbook) *runtime.Result {
 // predictUntil is predict stopped after the step at stopAfter ("" runs to
 // the end).
 func (a *app) predictUntil(rb *lang.Runbook, rrb *runtime.Runbook, stopAfter string) *runtime.Result {
-	s := sim.New(rb.Cluster, sim.Options{Timings: timings(rb)})
+	s := sim.New(rb.Cluster, sim.Options{Timings: rb.Sim})
 	return runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: poll(rb, "sim"), Plan: true, StopAfter: stopAfter})
 }
 
@@ -174,18 +167,10 @@ func stateDir(flag string, rb *lang.Runbook, driver string) string {
 		return flag
 	}
 	dir := runtime.DefaultStateDir(rb.Dir, rb.Name)
-	if driver != "" && driver != ownDriver(rb) {
+	if driver != "" && driver != rb.Driver {
 		dir += "@" + driver
 	}
 	return dir
-}
-
-// ownDriver is the driver the runbook declares.
-func ownDriver(rb *lang.Runbook) string {
-	if rb.Driver == "" {
-		return "sim"
-	}
-	return rb.Driver
 }
 
 // didYouMean returns ` (did you mean "X"?)` for the closest candidate, or "".
@@ -252,7 +237,7 @@ func checkRunTargets(args *runArgs, rb *lang.Runbook, rrb *runtime.Runbook) erro
 func openDriver(name string, rb *lang.Runbook, sess runtime.Session, faults []sim.Fault) (steps.Driver, func() error, error) {
 	switch name {
 	case "sim":
-		s, err := sim.Open(sess, rb.Cluster, sim.Options{Timings: timings(rb), Faults: faults})
+		s, err := sim.Open(sess, rb.Cluster, sim.Options{Timings: rb.Sim, Faults: faults})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -405,7 +390,7 @@ func (a *app) run(args *runArgs) int {
 	}
 	driver := args.Driver
 	if driver == "" {
-		driver = ownDriver(rb)
+		driver = rb.Driver
 	}
 	if len(args.Faults) > 0 && driver != "sim" {
 		return a.usage("--fault only works with the simulator; this runbook uses the %s driver (add --driver sim to rehearse it)", driver)
@@ -550,7 +535,7 @@ func (a *app) run(args *runArgs) int {
 		Poll:           poll(rb, driver),
 		Prompt:         prompt,
 		AutoApprove:    args.AutoApprove,
-		Rehearsal:      driver == "sim" && ownDriver(rb) != "sim",
+		Rehearsal:      driver == "sim" && rb.Driver != "sim",
 		Output:         a.stderr,
 		Dir:            rb.Dir,
 		Events:         view.Event,

@@ -95,7 +95,7 @@ func (a *app) status(args *statusArgs) int {
 		rep.Driver = args.Driver
 	}
 	if rep.Driver == "" {
-		rep.Driver = ownDriver(rb)
+		rep.Driver = rb.Driver
 	}
 	last := runtime.StepStatuses(recs)
 	for _, s := range rb.Steps {
