@@ -3,9 +3,9 @@ package steps
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"sort"
+
+	"github.com/runbookhq/runbook/internal/sorted"
 )
 
 // Node states.
@@ -179,10 +179,10 @@ func (s *Status) Up(node string) bool {
 }
 
 // Down returns the nodes that are not up, sorted.
-func (s *Status) Down() []string { return slices.Sorted(maps.Keys(s.down)) }
+func (s *Status) Down() []string { return sorted.Keys(s.down) }
 
 // RunningOn returns the resources running on node, sorted.
-func (s *Status) RunningOn(node string) []string { return slices.Sorted(maps.Keys(s.on[node])) }
+func (s *Status) RunningOn(node string) []string { return sorted.Keys(s.on[node]) }
 
 // HasLicense reports whether a licence for the product and version is installed.
 func (s *Status) HasLicense(product, version string) bool {
@@ -195,10 +195,10 @@ func (s *Status) HasLicense(product, version string) bool {
 }
 
 // NodeNames returns the node names, sorted.
-func (s *Status) NodeNames() []string { return slices.Sorted(maps.Keys(s.Nodes)) }
+func (s *Status) NodeNames() []string { return sorted.Keys(s.Nodes) }
 
 // ResourceNames returns the resource names, sorted.
-func (s *Status) ResourceNames() []string { return slices.Sorted(maps.Keys(s.Resources)) }
+func (s *Status) ResourceNames() []string { return sorted.Keys(s.Resources) }
 
 // Versions returns the distinct versions the nodes run, lowest first.
 func (s *Status) Versions() []string {
@@ -206,7 +206,7 @@ func (s *Status) Versions() []string {
 	for _, n := range s.Nodes {
 		set[n.Version] = true
 	}
-	out := slices.Sorted(maps.Keys(set))
+	out := sorted.Keys(set)
 	sort.Slice(out, func(i, j int) bool { return CompareVersions(out[i], out[j]) < 0 })
 	return out
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/runbookhq/runbook/internal/sorted"
 )
 
 // Kind is the type of a step attribute. The language checks every value
@@ -281,7 +281,7 @@ type PlanNoter interface {
 type Registry map[string]Type
 
 // Names returns the registered type names, sorted.
-func (r Registry) Names() []string { return slices.Sorted(maps.Keys(r)) }
+func (r Registry) Names() []string { return sorted.Keys(r) }
 
 // Subject is what a driver operation acts on, bound to the names its
 // command may use: node, resource, license and to. Fields the operation

@@ -12,11 +12,11 @@ package sim
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/runbookhq/runbook/internal/sorted"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -89,7 +89,7 @@ func New(c *steps.Cluster, opts Options) *Sim {
 
 // Changed implements steps.ChangeTracker.
 func (s *Sim) Changed() (nodes, resources []string, clusterWide bool) {
-	nodes, resources = slices.Sorted(maps.Keys(s.seen.nodes)), slices.Sorted(maps.Keys(s.seen.resources))
+	nodes, resources = sorted.Keys(s.seen.nodes), sorted.Keys(s.seen.resources)
 	clusterWide = s.seen.licenses || s.seen.media
 	s.seen = newDelta()
 	return nodes, resources, clusterWide
@@ -188,7 +188,7 @@ func (s *Sim) move(targets map[string]string) {
 	if len(targets) == 0 {
 		return
 	}
-	names := slices.Sorted(maps.Keys(targets))
+	names := sorted.Keys(targets)
 	for _, r := range names {
 		rs := s.st.Status.Resources[r]
 		s.setResource(r, steps.ResourceStatus{State: steps.ResourceOffline, Node: rs.Node})

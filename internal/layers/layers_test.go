@@ -27,6 +27,7 @@ var layers = []struct {
 	{"runtime/redact", 0},
 	{"internal/atomicfile", 0},
 	{"internal/suggest", 0},
+	{"internal/sorted", 0},
 }
 
 func layerOf(pkg string) (int, bool) {
