@@ -265,7 +265,7 @@ func TestRollingUpgrade(t *testing.T) {
 	// failback move of rD, in the upgrade of n2 once it rejoined in standby
 	// (its upgrade command finishes on its own), and after the schema
 	// upgrade, with the shared resources stopped.
-	kills := killRoll(ctx, t, c, names, predicted, append(vars, "--var", "from_version=3.0", "--var", "target_version=4.0", book))
+	kills := killRoll(ctx, t, c, names, predicted, fileDown, append(vars, "--var", "from_version=3.0", "--var", "target_version=4.0", book))
 	checkEnd(ctx, t, c, homes, "4.0", initial)
 	b.WriteString(kills)
 	if err := os.WriteFile(reportFile(), []byte(b.String()), 0o644); err != nil {
