@@ -358,10 +358,14 @@ func (w *stream) Write(p []byte) (int, error) {
 	if ss.failed != nil {
 		return 0, ss.failed
 	}
-	ss.pending[w.name] = append(ss.pending[w.name], p...)
-	if len(ss.pending[w.name]) >= streamFlush {
-		if err := ss.flushLocked(); err != nil {
-			return 0, err
+	for rest := p; len(rest) > 0; {
+		n := min(len(rest), streamFlush)
+		ss.pending[w.name] = append(ss.pending[w.name], rest[:n]...)
+		rest = rest[n:]
+		if len(ss.pending[w.name]) >= streamFlush {
+			if err := ss.flushLocked(); err != nil {
+				return len(p) - len(rest) - n, err
+			}
 		}
 	}
 	return len(p), nil
@@ -369,13 +373,17 @@ func (w *stream) Write(p []byte) (int, error) {
 
 func (w *stream) Close() error { return w.ss.Flush() }
 
+// releaseTimeout bounds the revocation of a lease at the end of a run.
+const releaseTimeout = 3 * time.Second
+
 // Release writes what the streams hold, stops renewing the lease and
 // revokes it, which removes the lock.
 func (ss *Session) Release() error {
 	err := ss.Flush()
 	ss.cancel()
 	<-ss.kept
-	ctx, cancel := context.WithTimeout(context.Background(), ss.s.cfg.OpTimeout)
+	// Best effort, and short: a lease not revoked expires by itself.
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
 	if _, rerr := ss.s.cli.Revoke(ctx, ss.lease); rerr != nil && err == nil && !strings.Contains(rerr.Error(), "lease not found") {
 		err = &Unreachable{Endpoints: ss.s.cfg.Endpoints, Err: rerr}

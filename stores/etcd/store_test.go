@@ -68,8 +68,16 @@ func TestStore(t *testing.T) {
 		if err := ss.Append([]byte(`{"a":1}`), []byte(`{"a":2}`)); err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(w, "line 2\n")
 		big := bytes.Repeat([]byte("0123456789"), 250_000) // 2.5 MB: three chunks
+		fmt.Fprintf(w, "line 2\n")
+		x, err := ss.Stream("exec.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.Write(big); err != nil {
+			t.Fatal(err)
+		}
+		x.Close()
 		if err := ss.Put("sim.json", big); err != nil {
 			t.Fatal(err)
 		}
@@ -93,6 +101,9 @@ func TestStore(t *testing.T) {
 		}
 		if b, err := o.Get("run.log"); err != nil || string(b) != "line 1\nline 2\n" {
 			t.Fatalf("run.log %q, %v", b, err)
+		}
+		if b, err := o.Get("exec.log"); err != nil || !bytes.Equal(b, big) {
+			t.Fatalf("exec.log: %d bytes, %v", len(b), err)
 		}
 		if _, err := o.Get("nothing"); !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("a missing blob: %v", err)
