@@ -48,7 +48,7 @@ func (e *LockedError) Error() string {
 	if e.Holder != nil {
 		who = e.Holder.String()
 	}
-	return fmt.Sprintf("the state directory %s is locked by %s", e.Dir, who)
+	return fmt.Sprintf("the state in %s is locked by %s", e.Dir, who)
 }
 
 // UnlockResult says what Unlock found and did.

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Store keeps what runs leave behind: the journal, the snapshot of the
@@ -50,6 +51,17 @@ type LockOptions struct {
 	// Durable makes every write reach stable storage before it returns
 	// (fsync): it protects a real cluster's journal against a power loss.
 	Durable bool
+	// TTL is how long a lock that is a lease (a shared store's) outlives
+	// its holder's last renewal: the lock of a holder that died is free
+	// after it. 0 is the store's default; a lock that the kernel releases
+	// with its process has no use for it.
+	TTL time.Duration
+	// Wait bounds how long Lock waits for a lock that another run holds to
+	// be released, or its lease to expire; 0 fails at once.
+	Wait time.Duration
+	// Waiting, if set, is told whom Lock waits for and how long the
+	// holder's lease has left, when the wait starts and as that changes.
+	Waiting func(holder *Holder, left time.Duration)
 }
 
 // Session is a held lock on a store, and the writes made under it.

@@ -4,17 +4,22 @@
 package builtin
 
 import (
+	"os"
+
 	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/stores/etcd"
 	"github.com/runbookhq/runbook/stores/local"
 )
 
 // Stores returns the state stores built in: a plain path is a state
-// directory.
+// directory; etcd://HOST:PORT,.../PREFIX an etcd cluster, reached with the
+// settings of its RUNBOOK_ETCD_* environment variables.
 func Stores() runtime.StoreKinds {
 	return runtime.StoreKinds{
 		Default: local.Open,
 		Schemes: map[string]runtime.StoreOpener{
 			local.Scheme: local.Open,
+			etcd.Scheme:  etcd.Opener(os.Getenv),
 		},
 	}
 }

@@ -21,20 +21,8 @@ import (
 // how long after its holder's last sign of life another run may take it.
 const DefaultLockTTL = 15 * time.Second
 
-// LockOptions say how a run takes the lock.
-type LockOptions struct {
-	// TTL is the lock's lease (DefaultLockTTL if 0), in whole seconds.
-	TTL time.Duration
-	// Wait bounds how long to wait for a lock held by another run to be
-	// released or to expire; 0 fails at once.
-	Wait time.Duration
-	// Waiting, if set, is told whom the run waits for and how long the
-	// holder's lease has left, when the wait starts and when that changes.
-	Waiting func(h *runtime.Holder, left time.Duration)
-}
-
 // ErrLockLost is wrapped by a session's writes once its lock is lost.
-var ErrLockLost = errors.New("lost the lock")
+var ErrLockLost = runtime.ErrLockLost
 
 // LostError says why a session's writes are refused: its lease expired (the
 // run was paused or cut off from etcd for longer than its TTL), and whether
@@ -70,9 +58,11 @@ type Session struct {
 	failed  error // the first failed write: nothing is written after it
 }
 
-// Lock takes the lock for holder, waiting for another run's lock to be
-// released or to expire as opts say; a *runtime.LockedError if it cannot.
-func (s *Store) Lock(ctx context.Context, holder runtime.Holder, opts LockOptions) (*Session, error) {
+// Lock takes the lock for holder under a lease of opts.TTL (DefaultLockTTL
+// if 0; in whole seconds), kept alive until Release, waiting at most
+// opts.Wait for another run's lock to be released or to expire; a
+// *runtime.LockedError if it cannot.
+func (s *Store) Lock(ctx context.Context, holder runtime.Holder, opts runtime.LockOptions) (runtime.Session, error) {
 	ttl := opts.TTL
 	if ttl <= 0 {
 		ttl = DefaultLockTTL

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -30,10 +31,18 @@ const attemptTimeout = 2 * time.Second
 // over 1.5 MiB by default.
 const chunkSize = 1 << 20
 
+var (
+	_ runtime.Store   = (*Store)(nil)
+	_ runtime.Session = (*Session)(nil)
+)
+
 // Store is an etcd store.
 type Store struct {
 	cfg *Config
 	cli *clientv3.Client
+	// down is set once a request found etcd unreachable: later requests
+	// get one attempt's time, so that a run that stops for it stops soon.
+	down atomic.Bool
 }
 
 // Open connects to the store ref names (ParseRef); it does not wait for
@@ -115,7 +124,11 @@ func (s *Store) Where(name string) string {
 // change or a lost connection fails (the caller's request must be safe to
 // retry); an error past the timeout is an *Unreachable.
 func (s *Store) do(f func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.OpTimeout)
+	timeout := s.cfg.OpTimeout
+	if s.down.Load() {
+		timeout = attemptTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var err error
 	for {
@@ -124,11 +137,16 @@ func (s *Store) do(f func(ctx context.Context) error) error {
 		actx, acancel := context.WithTimeout(ctx, attemptTimeout)
 		err = f(actx)
 		acancel()
-		if err == nil || !retryable(err) {
+		if err == nil {
+			s.down.Store(false)
+			return nil
+		}
+		if !retryable(err) {
 			return err
 		}
 		select {
 		case <-ctx.Done():
+			s.down.Store(true)
 			return &Unreachable{Endpoints: s.cfg.Endpoints, Err: err}
 		case <-time.After(200 * time.Millisecond):
 		}
@@ -388,4 +406,16 @@ func (s *Store) fenced(fence clientv3.Cmp, ops ...clientv3.Op) error {
 		}
 		return nil
 	})
+}
+
+// Opener opens etcd stores for the registry of stores, with the
+// connection's settings from env (os.Getenv).
+func Opener(env func(string) string) runtime.StoreOpener {
+	return func(ref string) (runtime.Store, error) {
+		s, err := Open(ref, env)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 }

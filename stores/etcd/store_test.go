@@ -56,7 +56,7 @@ func TestStore(t *testing.T) {
 
 	t.Run("writes", func(t *testing.T) {
 		s := open(t, c, "writes", nil)
-		ss, err := s.Lock(ctx, holder(1), LockOptions{})
+		ss, err := s.Lock(ctx, holder(1), runtime.LockOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestStore(t *testing.T) {
 			t.Fatalf("holder after release: %v, %v", h, err)
 		}
 		// A new session appends after what is there.
-		ss, err = o.Lock(ctx, holder(2), LockOptions{})
+		ss, err = o.Lock(ctx, holder(2), runtime.LockOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,12 +130,12 @@ func TestStore(t *testing.T) {
 
 	t.Run("refused", func(t *testing.T) {
 		s := open(t, c, "refused", nil)
-		ss, err := s.Lock(ctx, holder(1), LockOptions{})
+		ss, err := s.Lock(ctx, holder(1), runtime.LockOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer ss.Release()
-		_, err = open(t, c, "refused", nil).Lock(ctx, holder(2), LockOptions{})
+		_, err = open(t, c, "refused", nil).Lock(ctx, holder(2), runtime.LockOptions{})
 		var locked *runtime.LockedError
 		if !errors.As(err, &locked) || locked.Holder == nil || locked.Holder.PID != 1 {
 			t.Fatalf("a second lock: %v", err)
@@ -150,10 +150,11 @@ func TestStore(t *testing.T) {
 
 	t.Run("paused", func(t *testing.T) {
 		s := open(t, c, "paused", nil)
-		a, err := s.Lock(ctx, holder(1), LockOptions{TTL: 2 * time.Second})
+		sess, err := s.Lock(ctx, holder(1), runtime.LockOptions{TTL: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
+		a := sess.(*Session)
 		if err := a.Append([]byte(`{"by":"a"}`)); err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +162,7 @@ func TestStore(t *testing.T) {
 		a.cancel()
 		<-a.kept
 		var waited []time.Duration
-		b, err := open(t, c, "paused", nil).Lock(ctx, holder(2), LockOptions{TTL: 2 * time.Second, Wait: 20 * time.Second,
+		b, err := open(t, c, "paused", nil).Lock(ctx, holder(2), runtime.LockOptions{TTL: 2 * time.Second, Wait: 20 * time.Second,
 			Waiting: func(h *runtime.Holder, left time.Duration) {
 				if h == nil || h.PID != 1 {
 					t.Errorf("waiting for %v", h)
@@ -197,7 +198,7 @@ func TestStore(t *testing.T) {
 
 	t.Run("leader", func(t *testing.T) {
 		s := open(t, c, "leader", nil)
-		ss, err := s.Lock(ctx, holder(1), LockOptions{})
+		ss, err := s.Lock(ctx, holder(1), runtime.LockOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,7 +223,7 @@ func TestStore(t *testing.T) {
 	t.Run("quorum", func(t *testing.T) {
 		s := open(t, c, "quorum", nil)
 		s.cfg.OpTimeout = 3 * time.Second
-		ss, err := s.Lock(ctx, holder(1), LockOptions{TTL: 2 * time.Second})
+		ss, err := s.Lock(ctx, holder(1), runtime.LockOptions{TTL: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,7 +243,7 @@ func TestStore(t *testing.T) {
 		c.RestoreQuorum()
 		// A new run takes over once the old lease is gone (revoked, or
 		// expired), and finds 1, and 2 whole or not at all.
-		ss, err = s.Lock(ctx, holder(2), LockOptions{Wait: 20 * time.Second})
+		ss, err = s.Lock(ctx, holder(2), runtime.LockOptions{Wait: 20 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,7 +269,7 @@ func TestTLS(t *testing.T) {
 	certs := c.TLS()
 	env := map[string]string{EnvCACert: certs.CA, EnvCert: certs.ClientCert, EnvKey: certs.ClientKey, EnvUser: "runbook", EnvPassword: "s3cret-pw"}
 	s := open(t, c, "tls", env)
-	ss, err := s.Lock(context.Background(), holder(1), LockOptions{})
+	ss, err := s.Lock(context.Background(), holder(1), runtime.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
