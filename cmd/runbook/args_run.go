@@ -46,11 +46,17 @@ type runArgs struct {
 	Reissue []string
 	// Settle is --settle-timeout.
 	Settle time.Duration
+	// LockTTL is --lock-ttl and WaitLock --wait-lock: the lease of the
+	// lock of a shared store, and how long to wait for another run's.
+	LockTTL, WaitLock time.Duration
 
 	json   bool
 	until  string
 	faults []string
 }
+
+// defaultLockTTL is --lock-ttl's default.
+const defaultLockTTL = 15 * time.Second
 
 // clockTime is a time of day, HH:MM.
 type clockTime struct{ Hour, Minute int }
@@ -66,6 +72,8 @@ func (r *runArgs) bind(fs *pflag.FlagSet) {
 	fs.DurationVar(&r.Window, "window", 0, "do not start a step whose timeout would run past `DURATION` from now on the driver's clock (exit 3)")
 	fs.StringArrayVar(&r.Reissue, "reissue", nil, "issue again the operations in doubt of the step at `ADDRESS`, once you checked the cluster (repeatable)")
 	fs.DurationVar(&r.Settle, "settle-timeout", runtime.DefaultSettle, "how long a resumed step waits for the effect of an operation an earlier run left in doubt, with no change in the cluster, before it stops")
+	fs.DurationVar(&r.LockTTL, "lock-ttl", defaultLockTTL, "with a shared state store (etcd), the lease of the run's lock: how long after this process stops renewing it (dies, is paused) another run may take it")
+	fs.DurationVar(&r.WaitLock, "wait-lock", 0, "wait at most `DURATION` for another run's lock to be released or its lease to expire (default: fail at once)")
 	fs.StringArrayVar(&r.faults, "fault", nil, "inject the fault `KIND:TARGET` into the simulator (repeatable; sim only)")
 }
 
@@ -93,6 +101,12 @@ func (r *runArgs) finish(pos []string) error {
 	}
 	if r.Settle <= 0 {
 		return fmt.Errorf("invalid --settle-timeout %s: want a positive duration, such as 5m", r.Settle)
+	}
+	if r.LockTTL < time.Second {
+		return fmt.Errorf("invalid --lock-ttl %s: want at least 1s, such as 15s", r.LockTTL)
+	}
+	if r.WaitLock < 0 {
+		return fmt.Errorf("invalid --wait-lock %s: want a positive duration, such as 30s", r.WaitLock)
 	}
 	if r.Window < 0 {
 		return fmt.Errorf("invalid --window %s: want a positive duration, such as 4h", r.Window)

@@ -500,7 +500,7 @@ func (f *fleetRunner) endedElsewhere(c *fleetCluster) bool {
 func (f *fleetRunner) roll(c *fleetCluster) attempt {
 	a, args := f.a, f.args
 	var log *runLog
-	opened, err := openRun(c.store, c.driver, c.hidden.String(f.command), c.rb, c.hidden, nil, f.confirmed, func(st *runtime.State) error {
+	opened, err := openRun(c.store, c.driver, c.hidden.String(f.command), c.rb, c.hidden, nil, f.confirmed, runtime.LockOptions{}, func(st *runtime.State) error {
 		var err error
 		if log, err = openRunLog(st.Session(), c.hidden.String(f.command), c.hidden); err != nil {
 			fmt.Fprintf(c.errOut, "Warning: the run's output is not logged: %v\n", err)

@@ -158,15 +158,22 @@ func (a *app) openStore(ref string) (runtime.Store, error) {
 	return a.stores.Open(ref)
 }
 
-// stateDir is the state of a run with driver: --state if set;
-// otherwise .runbook/NAME beside the runbook for its own driver, and
-// .runbook/NAME@DRIVER for another (a rehearsal with --driver sim keeps its
-// journal, lock and simulator apart from the real run's).
+// stateEnv is the environment variable that names the state when --state
+// is not given.
+const stateEnv = "RUNBOOK_STATE"
+
+// stateDir is the state of a run with driver: --state if set; otherwise
+// $RUNBOOK_STATE, or .runbook/NAME beside the runbook, for its own driver,
+// and the same with @DRIVER added for another (a rehearsal with --driver
+// sim keeps its journal, lock and simulator apart from the real run's).
 func stateDir(flag string, rb *lang.Runbook, driver string) string {
 	if flag != "" {
 		return flag
 	}
 	dir := runtime.DefaultStateDir(rb.Dir, rb.Name)
+	if env := os.Getenv(stateEnv); env != "" {
+		dir = strings.TrimRight(env, "/")
+	}
 	if driver != "" && driver != rb.Driver {
 		dir += "@" + driver
 	}
@@ -445,7 +452,14 @@ func (a *app) run(args *runArgs) int {
 			closeLog()
 		}
 	}()
-	opened, err := openRun(store, driver, command, rb, hidden, args.Faults, confirmation, func(st *runtime.State) error {
+	lock := runtime.LockOptions{TTL: args.LockTTL, Wait: args.WaitLock, Waiting: func(h *runtime.Holder, left time.Duration) {
+		who := "another run (its holder record is unreadable)"
+		if h != nil {
+			who = h.String()
+		}
+		fmt.Fprintf(a.stderr, "Waiting for the lock of %s, held by %s: its lease expires in %s unless its holder renews it (waiting at most %s, --wait-lock).\n", store.Where(""), who, left, args.WaitLock)
+	}}
+	opened, err := openRun(store, driver, command, rb, hidden, args.Faults, confirmation, lock, func(st *runtime.State) error {
 		if log, err := openRunLog(st.Session(), command, hidden); err != nil {
 			fmt.Fprintf(a.stderr, "Warning: the run's output is not logged: %v\n", err)
 		} else {

@@ -22,12 +22,13 @@ type openedRun struct {
 // openRun claims the run's state in dir (its lock: a *runtime.LockedError
 // when another run holds it) and opens the driver. The journal hides the
 // values hidden hides; it reaches the disk before each operation unless the
-// driver is the simulator. Before the driver is opened, ready (if set) is
+// driver is the simulator. lock says how to take the lock. Before the driver is opened, ready (if set) is
 // called with the open state; an error from it ends the opening there.
-func openRun(store runtime.Store, driver, command string, rb *lang.Runbook, hidden *redact.Redactor, faults []sim.Fault, confirmation *runtime.Approval, ready func(*runtime.State) error) (*openedRun, error) {
+func openRun(store runtime.Store, driver, command string, rb *lang.Runbook, hidden *redact.Redactor, faults []sim.Fault, confirmation *runtime.Approval, lock runtime.LockOptions, ready func(*runtime.State) error) (*openedRun, error) {
 	// A real cluster's journal must survive a power loss; the simulator's
 	// is only as real as its cluster.
-	st, err := runtime.OpenState(store, runtime.CurrentHolder(command), runtime.LockOptions{Durable: driver != "sim"})
+	lock.Durable = driver != "sim"
+	st, err := runtime.OpenState(store, runtime.CurrentHolder(command), lock)
 	if err != nil {
 		return nil, err
 	}

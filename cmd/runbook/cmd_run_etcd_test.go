@@ -1,0 +1,184 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/runbookhq/runbook/internal/etcdtest"
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/testdata/standin/standincheck"
+	etcdstore "github.com/runbookhq/runbook/stores/etcd"
+)
+
+// etcdEnv is an exec test whose state is in etcd, with a second working
+// directory holding the same runbook, as a colleague's machine would.
+type etcdEnv struct {
+	*execEnv
+	c     *etcdtest.Cluster
+	other string // the runbook in the second directory
+}
+
+func newEtcdEnv(t *testing.T, c *etcdtest.Cluster, prefix string, rebootDelay time.Duration) *etcdEnv {
+	t.Helper()
+	e := &etcdEnv{execEnv: newExecEnv(t, rebootDelay), c: c}
+	e.state = "etcd://" + strings.Join(c.Endpoints(), ",") + "/" + prefix
+	dir := t.TempDir()
+	e.other = filepath.Join(dir, "standin.hcl")
+	data, err := os.ReadFile(e.hcl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.other, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// startOther starts `runbook run` from the second directory.
+func (e *etcdEnv) startOther(flags ...string) *proc {
+	args := append([]string{"run", "--auto-approve", "--state", e.state}, flags...)
+	return e.start(nil, append(args, e.other)...)
+}
+
+// records reads the journal from etcd.
+func (e *etcdEnv) records() []runtime.Record {
+	e.t.Helper()
+	s, err := etcdstore.Open(e.state, func(string) string { return "" })
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer s.Close()
+	recs, err := runtime.ReadJournal(s)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return recs
+}
+
+func (e *etcdEnv) wantOnce() {
+	e.t.Helper()
+	e.audit(false)
+	if got, want := e.upgrades(), map[string]int{"FS1": 1, "FS2": 1, "FS3": 1}; !cmp.Equal(got, want) {
+		e.t.Errorf("upgrades per node %v; want %v", got, want)
+	}
+}
+
+// TestEtcd runs the exec runbook against the stand-in with its state in a
+// three-member etcd cluster: a whole run and status from another
+// directory, two runs at once, a take-over after SIGKILL, a holder paused
+// past its lease, the leader killed and quorum lost mid-run.
+func TestEtcd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an etcd cluster")
+	}
+	c := etcdtest.Start(t, etcdtest.Options{})
+
+	t.Run("whole", func(t *testing.T) {
+		e := newEtcdEnv(t, c, "whole", 0)
+		if code, out := e.run(nil); code != exitOK {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		e.wantOnce()
+		p := e.start(nil, "status", "--state", e.state, e.other)
+		code, out := p.wait(t)
+		if code != exitOK {
+			t.Fatalf("status from another directory: exit %d\n%s", code, out)
+		}
+		wantContains(t, out, e.state)
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		e := newEtcdEnv(t, c, "refused", time.Second)
+		a := e.start(nil, e.runArgs()...)
+		e.waitOp("upgrade FS1 6.5")
+		code, out := e.startOther().wait(t)
+		if code != exitFailed {
+			t.Fatalf("the second run: exit %d\n%s", code, out)
+		}
+		wantContains(t, out, "locked by", "PID "+strconv.Itoa(a.cmd.Process.Pid))
+		if code, out := a.wait(t); code != exitOK {
+			t.Fatalf("the first run: exit %d\n%s", code, out)
+		}
+		e.wantOnce()
+	})
+
+	t.Run("sigkill", func(t *testing.T) {
+		e := newEtcdEnv(t, c, "sigkill", time.Second)
+		a := e.start(nil, e.runArgs("--lock-ttl", "2s")...)
+		e.waitOp("upgrade FS2 6.5")
+		syscall.Kill(-a.cmd.Process.Pid, syscall.SIGKILL)
+		a.wait(t)
+		code, out := e.startOther("--wait-lock", "30s").wait(t)
+		if code != exitOK {
+			t.Fatalf("the take-over: exit %d\n%s", code, out)
+		}
+		wantContains(t, out, "Waiting for the lock of "+e.state, "its lease expires in")
+		e.wantOnce()
+	})
+
+	t.Run("sigstop", func(t *testing.T) {
+		e := newEtcdEnv(t, c, "sigstop", time.Second)
+		a := e.start(nil, e.runArgs("--lock-ttl", "2s")...)
+		e.waitOp("upgrade FS1 6.5")
+		if err := syscall.Kill(a.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		code, out := e.startOther("--wait-lock", "30s").wait(t)
+		if code != exitOK {
+			syscall.Kill(a.cmd.Process.Pid, syscall.SIGCONT)
+			t.Fatalf("the take-over: exit %d\n%s", code, out)
+		}
+		ops, recs := len(standincheck.Operations(e.log())), len(e.records())
+		syscall.Kill(a.cmd.Process.Pid, syscall.SIGCONT)
+		code, out = a.wait(t)
+		if code != exitFailed {
+			t.Fatalf("the paused run, woken: exit %d\n%s", code, out)
+		}
+		wantContains(t, out, "lost the lock")
+		if n := len(standincheck.Operations(e.log())); n != ops {
+			t.Errorf("the paused run issued %d operations after it woke", n-ops)
+		}
+		if n := len(e.records()); n != recs {
+			t.Errorf("the paused run wrote %d journal records after it woke", n-recs)
+		}
+		e.wantOnce()
+	})
+
+	t.Run("leader", func(t *testing.T) {
+		e := newEtcdEnv(t, c, "leader", time.Second)
+		a := e.start(nil, e.runArgs()...)
+		e.waitOp("upgrade FS1 6.5")
+		old := c.KillLeader()
+		if code, out := a.wait(t); code != exitOK {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		c.Restart(old)
+		c.WaitHealthy()
+		e.wantOnce()
+	})
+
+	t.Run("quorum", func(t *testing.T) {
+		e := newEtcdEnv(t, c, "quorum", time.Second)
+		a := e.start(nil, e.runArgs("--lock-ttl", "2s")...)
+		e.waitOp("upgrade FS1 6.5")
+		c.LoseQuorum()
+		code, out := a.wait(t)
+		c.RestoreQuorum()
+		if code != exitFailed {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		wantContains(t, out, c.Endpoints()[0])
+		code, out = e.startOther("--wait-lock", "40s").wait(t)
+		if code != exitOK {
+			t.Fatalf("the run once etcd is back: exit %d\n%s", code, out)
+		}
+		e.wantOnce()
+	})
+}
