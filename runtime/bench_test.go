@@ -3,13 +3,16 @@ package runtime_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/runbookhq/runbook/drivers/sim"
+	"github.com/runbookhq/runbook/internal/etcdtest"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
+	"github.com/runbookhq/runbook/stores/etcd"
 	"github.com/runbookhq/runbook/stores/local"
 )
 
@@ -75,5 +78,53 @@ func BenchmarkBare(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rb.Steps)), "ns/step")
 		})
+	}
+}
+
+// BenchmarkStore is BenchmarkRun's run with its journal in each kind of
+// state store: a state directory (synced to disk, as for a real cluster)
+// and a three-member etcd cluster on this machine (its members do not
+// sync: the cost measured is the store's, its requests and transactions).
+// Its ns/step is the cost of a step with the store.
+func BenchmarkStore(b *testing.B) {
+	c := etcdtest.Start(b, etcdtest.Options{})
+	stores := []struct {
+		name string
+		open func(b *testing.B, n, i int) runtime.Store
+	}{
+		{"local", func(b *testing.B, n, i int) runtime.Store { return local.New(b.TempDir()) }},
+		{"etcd", func(b *testing.B, n, i int) runtime.Store {
+			s, err := etcd.Open(fmt.Sprintf("etcd://%s/bench/%d/%d", strings.Join(c.Endpoints(), ","), n, i), func(string) string { return "" })
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { s.Close() })
+			return s
+		}},
+	}
+	for _, n := range []int{100, 1000} {
+		cl := large(n)
+		rb := procedure(cl)
+		for _, store := range stores {
+			b.Run(fmt.Sprintf("store=%s/nodes=%d", store.name, n), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					s := sim.New(cl, sim.Options{Timings: sim.DefaultTimings()})
+					st, err := runtime.OpenState(store.open(b, n, i), runtime.CurrentHolder("bench"), runtime.LockOptions{Durable: true})
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+					res := runtime.Run(context.Background(), rb, runtime.Options{Registry: builtin.Registry(), Driver: s, State: st, DriverName: "sim", Poll: 2 * time.Second})
+					b.StopTimer()
+					st.Close()
+					if res.Outcome != runtime.OutcomeCompleted {
+						b.Fatalf("%s: %s", res.Outcome, res.Message)
+					}
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rb.Steps)), "ns/step")
+			})
+		}
 	}
 }
