@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/runbookhq/runbook/internal/etcdtest"
+	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/testdata/standin/standincheck"
 	etcdstore "github.com/runbookhq/runbook/stores/etcd"
 )
 

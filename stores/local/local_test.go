@@ -25,7 +25,7 @@ func TestOpenByReference(t *testing.T) {
 		{ref: "/var/lib/runbook/x", where: "/var/lib/runbook/x"},
 		{ref: "file:///var/lib/runbook/x", where: "/var/lib/runbook/x"},
 		{ref: "file://relative", err: "absolute path"},
-		{ref: "nosuch://host/x", err: `no kind of state store has the scheme "nosuch" (known: file)`},
+		{ref: "nosuch://host/x", err: `no kind of state store has the scheme "nosuch" (known: etcd, file)`},
 	} {
 		store, err := kinds.Open(tc.ref)
 		if tc.err != "" {
