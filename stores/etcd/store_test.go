@@ -146,6 +146,13 @@ func TestStore(t *testing.T) {
 		if err := s.Put("report.html", []byte("x")); err == nil {
 			t.Fatal("a put outside the run succeeded while it holds the lock")
 		}
+		res, err := open(t, c, "refused", nil).Unlock(true)
+		if err != nil || !res.Cleared || res.Holder == nil || res.Holder.PID != 1 {
+			t.Fatalf("unlock --force: %+v, %v", res, err)
+		}
+		if err := ss.Append([]byte(`1`)); !errors.Is(err, ErrLockLost) {
+			t.Fatalf("an append after unlock --force: %v", err)
+		}
 	})
 
 	t.Run("paused", func(t *testing.T) {
