@@ -15,6 +15,7 @@ import (
 	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/runtime"
 	etcdstore "github.com/runbookhq/runbook/stores/etcd"
+	"github.com/runbookhq/runbook/stores/local"
 )
 
 // etcdEnv is an exec test whose state is in etcd, with a second working
@@ -23,11 +24,13 @@ type etcdEnv struct {
 	*execEnv
 	c     *etcdtest.Cluster
 	other string // the runbook in the second directory
+	local string // a local state directory
 }
 
 func newEtcdEnv(t *testing.T, c *etcdtest.Cluster, prefix string, rebootDelay time.Duration) *etcdEnv {
 	t.Helper()
 	e := &etcdEnv{execEnv: newExecEnv(t, rebootDelay), c: c}
+	e.local = e.state
 	e.state = "etcd://" + strings.Join(c.Endpoints(), ",") + "/" + prefix
 	dir := t.TempDir()
 	e.other = filepath.Join(dir, "standin.hcl")
@@ -56,6 +59,16 @@ func (e *etcdEnv) records() []runtime.Record {
 	}
 	defer s.Close()
 	recs, err := runtime.ReadJournal(s)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return recs
+}
+
+// localRecords reads the journal of a local state directory.
+func (e *etcdEnv) localRecords(dir string) []runtime.Record {
+	e.t.Helper()
+	recs, err := runtime.ReadJournal(local.New(dir))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -92,6 +105,36 @@ func TestEtcd(t *testing.T) {
 			t.Fatalf("status from another directory: exit %d\n%s", code, out)
 		}
 		wantContains(t, out, e.state)
+	})
+
+	t.Run("push-pull", func(t *testing.T) {
+		e := newEtcdEnv(t, c, "moved", 0)
+		code, out := e.start(nil, "run", "--auto-approve", "--state", e.local, "--stop-after", "step.install-license.ncs65", e.hcl).wait(t)
+		if code != exitStopped {
+			t.Fatalf("the local run: exit %d\n%s", code, out)
+		}
+		push := func() (int, string) {
+			return e.start(nil, "state", "push", "--state", e.state, "--dir", e.local, e.hcl).wait(t)
+		}
+		if code, out := push(); code != exitOK {
+			t.Fatalf("push: exit %d\n%s", code, out)
+		}
+		code, out = push()
+		if code != exitFailed {
+			t.Fatalf("push again: exit %d\n%s", code, out)
+		}
+		wantContains(t, out, "already holds a run")
+		if code, out := e.startOther().wait(t); code != exitOK {
+			t.Fatalf("the run from etcd: exit %d\n%s", code, out)
+		}
+		e.wantOnce()
+		back := filepath.Join(t.TempDir(), "state")
+		if code, out := e.start(nil, "state", "pull", "--state", e.state, "--dir", back, e.other).wait(t); code != exitOK {
+			t.Fatalf("pull: exit %d\n%s", code, out)
+		}
+		if got, want := len(e.records()), len(e.localRecords(back)); got != want {
+			t.Errorf("pulled %d journal records of %d", want, got)
+		}
 	})
 
 	t.Run("refused", func(t *testing.T) {

@@ -15,6 +15,7 @@ func (a *app) commands() []*cobra.Command {
 		a.fmtCommand(),
 		a.stepsCommand(),
 		a.unlockCommand(),
+		a.stateCommand(),
 		a.fleetCommand(),
 		a.versionCommand(),
 	}
