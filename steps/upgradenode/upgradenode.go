@@ -125,10 +125,11 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 		// An interrupted attempt issued the upgrade, and its outcome is not
 		// known: the node may be installing or rebooting. Wait for it rather
 		// than upgrade it twice; if it never comes back, the step fails and
-		// the operator's retry issues the upgrade afresh.
+		// the operator, having checked the node, issues it again with
+		// --reissue.
 		env.Log("the upgrade of %s was issued by an interrupted attempt: waiting for %s to rejoin at %s instead of upgrading it again", n.Name, n.Name, to)
 		if err := waitRejoin(ctx, env, n, to, deadline); err != nil {
-			return fmt.Errorf("%w; the upgrade issued by the interrupted attempt did not bring it back: check %s, then run again to retry the upgrade", err, n.Name)
+			return fmt.Errorf("%w; the upgrade issued by the interrupted attempt did not bring it back: check %s; if its upgrade never ran, run again with --reissue %s to issue it again", err, n.Name, in.Address)
 		}
 		return nil
 	} else if env.Before != nil {
