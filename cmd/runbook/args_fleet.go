@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -28,6 +30,9 @@ type fleetRunArgs struct {
 	Settle      time.Duration
 	// MaxConcurrency is how many clusters roll at once.
 	MaxConcurrency int
+	// LockTTL is --lock-ttl: with a shared store, the lease of each
+	// cluster's lock and of each slot of the cap.
+	LockTTL time.Duration
 	// MaxFailures is the failure count at which no new cluster starts (0
 	// and 1: the first).
 	MaxFailures int
@@ -41,10 +46,11 @@ func (f *fleetRunArgs) bind(fs *pflag.FlagSet) {
 	fs.IntVar(&f.MaxConcurrency, "max-concurrency", 1, "roll at most `N` clusters at once")
 	fs.IntVar(&f.MaxFailures, "max-failures", 0, "start no new cluster once `M` clusters have failed (0: at the first failure, like 1)")
 	fs.StringVar(&f.Driver, "driver", "", "run every cluster with `DRIVER` (sim, exec or pacemaker) instead of its runbook's own; sim rehearses the fleet")
-	fs.StringVar(&f.State, "state", "", "keep each cluster's journal, lock and simulator in `DIR`/NAME (default .runbook/NAME beside each runbook)")
+	fs.StringVar(&f.State, "state", "", "keep each cluster's journal, lock and simulator in `STATE`/NAME: a directory, or a shared store (etcd://HOST:PORT[,...]/PREFIX); default $RUNBOOK_STATE, else .runbook/NAME beside each runbook")
 	fs.BoolVar(&f.AutoApprove, "auto-approve", false, "run without showing the fleet's plan and asking for confirmation; approve steps are approved")
 	fs.StringVar(&f.until, "until", "", "start no step whose timeout would run past `HH:MM` on its cluster's driver clock (exit 3)")
 	fs.DurationVar(&f.Window, "window", 0, "start no step whose timeout would run past `DURATION` from now on its cluster's driver clock (exit 3)")
+	fs.DurationVar(&f.LockTTL, "lock-ttl", defaultLockTTL, "with a shared state store (etcd), the lease of each cluster's lock and of each slot of the cap: how long after this runner stops renewing them (dies, is paused) the other runners may take its clusters over")
 	fs.DurationVar(&f.Settle, "settle-timeout", runtime.DefaultSettle, "how long a resumed step waits for the effect of an operation an earlier run left in doubt, with no change in the cluster, before it stops")
 }
 
@@ -56,6 +62,7 @@ func (f *fleetRunArgs) finish(pos []string) error {
 	if f.json {
 		f.View = viewJSON
 	}
+	f.State = fleetState(f.State)
 	if err := checkDriver(f.Driver); err != nil {
 		return err
 	}
@@ -78,6 +85,9 @@ func (f *fleetRunArgs) finish(pos []string) error {
 	if f.Window < 0 {
 		return fmt.Errorf("invalid --window %s: want a positive duration, such as 4h", f.Window)
 	}
+	if f.LockTTL < time.Second {
+		return fmt.Errorf("invalid --lock-ttl %s: want at least 1s, such as 15s", f.LockTTL)
+	}
 	if f.Settle <= 0 {
 		return fmt.Errorf("invalid --settle-timeout %s: want a positive duration, such as 5m", f.Settle)
 	}
@@ -99,7 +109,7 @@ type fleetStatusArgs struct {
 
 func (f *fleetStatusArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print the fleet's status as one JSON object")
-	fs.StringVar(&f.State, "state", "", "read each cluster's state in `DIR`/NAME, as fleet run --state DIR keeps it (default .runbook/NAME beside each runbook)")
+	fs.StringVar(&f.State, "state", "", "read each cluster's state in `STATE`/NAME, as fleet run --state keeps it (a directory or etcd://...; default $RUNBOOK_STATE, else .runbook/NAME beside each runbook)")
 	fs.StringVar(&f.Driver, "driver", "", "show the state of the fleet's runs with `DRIVER` (a rehearsal: --driver sim)")
 }
 
@@ -111,5 +121,15 @@ func (f *fleetStatusArgs) finish(pos []string) error {
 	if f.json {
 		f.View = viewJSON
 	}
+	f.State = fleetState(f.State)
 	return checkDriver(f.Driver)
+}
+
+// fleetState is a fleet's --state: the flag, or $RUNBOOK_STATE, under which
+// each cluster's state is NAME (a fleet never gives its clusters one state).
+func fleetState(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return strings.TrimRight(os.Getenv(stateEnv), "/")
 }

@@ -26,10 +26,6 @@ import (
 // cluster whose run another process holds.
 const fleetRetry = 2 * time.Second
 
-// fleetSlotTTL is how long a slot of the cap in a shared store outlives a
-// runner that died: the default lease of a run's lock.
-const fleetSlotTTL = 15 * time.Second
-
 func (a *app) fleetCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "fleet",
@@ -223,7 +219,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 			return exitFailed
 		}
 		if ss, ok := root.(runtime.SlotStore); ok {
-			slots := ss.Slots("fleet", args.MaxConcurrency, fleetSlotTTL, runtime.CurrentHolder(f.command))
+			slots := ss.Slots("fleet", args.MaxConcurrency, args.LockTTL, runtime.CurrentHolder(f.command))
 			defer slots.Close()
 			f.slots = slots
 		} else {
@@ -500,7 +496,7 @@ func (f *fleetRunner) endedElsewhere(c *fleetCluster) bool {
 func (f *fleetRunner) roll(c *fleetCluster) attempt {
 	a, args := f.a, f.args
 	var log *runLog
-	opened, err := openRun(c.store, c.driver, c.hidden.String(f.command), c.rb, c.hidden, nil, f.confirmed, runtime.LockOptions{}, func(st *runtime.State) error {
+	opened, err := openRun(c.store, c.driver, c.hidden.String(f.command), c.rb, c.hidden, nil, f.confirmed, runtime.LockOptions{TTL: args.LockTTL}, func(st *runtime.State) error {
 		var err error
 		if log, err = openRunLog(st.Session(), c.hidden.String(f.command), c.hidden); err != nil {
 			fmt.Fprintf(c.errOut, "Warning: the run's output is not logged: %v\n", err)

@@ -230,3 +230,25 @@ func TestFleetUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetStateEnv checks that $RUNBOOK_STATE is the fleet's state when
+// --state is not given: each cluster's under it by name, never one state
+// for all.
+func TestFleetStateEnv(t *testing.T) {
+	dir := t.TempDir()
+	paths := writeFleet(t, dir, "east", "west")
+	state := filepath.Join(dir, "shared")
+	t.Setenv("RUNBOOK_STATE", state+"/")
+	if code, out := runCLI(append([]string{"fleet", "run", "--auto-approve", "--max-concurrency", "2"}, paths...)...); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, n := range []string{"east", "west"} {
+		if _, err := os.Stat(filepath.Join(state, n, "journal.jsonl")); err != nil {
+			t.Errorf("cluster %s's journal: %v", n, err)
+		}
+	}
+	code, out := runCLI(append([]string{"fleet", "status"}, paths...)...)
+	if code != exitOK || !strings.Contains(out, "2 clusters: 2 done") {
+		t.Errorf("fleet status with RUNBOOK_STATE: exit %d\n%s", code, out)
+	}
+}

@@ -1,0 +1,21 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/runbookhq/runbook/internal/etcdtest"
+)
+
+// TestFleetRunnersEtcd is TestFleetRunners on etcd: three runners over
+// twenty stand-in clusters with their state in a three-member etcd cluster,
+// the cap of four held across them by the store's slots; the clusters of
+// the runner killed are taken over once their leases (--lock-ttl 2s)
+// expire, and resumed from their journals in etcd.
+func TestFleetRunnersEtcd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an etcd cluster and real processes")
+	}
+	c := etcdtest.Start(t, etcdtest.Options{})
+	testFleetRunners(t, 20, "etcd://"+strings.Join(c.Endpoints(), ",")+"/fleet", "--lock-ttl", "2s")
+}
