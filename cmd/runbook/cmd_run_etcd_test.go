@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/runbookhq/runbook/internal/etcdtest"
 	"github.com/runbookhq/runbook/internal/standin/standincheck"
@@ -224,4 +226,51 @@ func TestEtcd(t *testing.T) {
 		}
 		e.wantOnce()
 	})
+}
+
+// TestEtcdTLS runs the exec runbook with its state in an etcd cluster that
+// serves TLS and asks for a client certificate, with user and password
+// authentication on, all from the RUNBOOK_ETCD_* environment; the password
+// appears in no output and no key.
+func TestEtcdTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an etcd cluster")
+	}
+	c := etcdtest.Start(t, etcdtest.Options{TLS: true})
+	const password = "pw-8d1f0c"
+	c.EnableAuth("operator", password)
+	e := newEtcdEnv(t, c, "tls", 0)
+	certs := c.TLS()
+	env := []string{etcdstore.EnvCACert + "=" + certs.CA, etcdstore.EnvCert + "=" + certs.ClientCert, etcdstore.EnvKey + "=" + certs.ClientKey,
+		etcdstore.EnvUser + "=operator", etcdstore.EnvPassword + "=" + password}
+	code, out := e.start(env, e.runArgs()...).wait(t)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	e.wantOnce()
+	code, out = e.start(env[:3], "status", "--state", e.state, e.other).wait(t)
+	if code != exitFailed || strings.Contains(out, password) {
+		t.Fatalf("status without credentials: exit %d\n%s", code, out)
+	}
+	code, out = e.start(append(env[:4:4], etcdstore.EnvPassword+"=wrong-"+password), "status", "--state", e.state, e.other).wait(t)
+	if code != exitFailed || strings.Contains(out, password) {
+		t.Fatalf("status with a wrong password: exit %d\n%s", code, out)
+	}
+	wantContains(t, out, "authentication failed")
+	cli, err := c.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := cli.Get(ctx, "/tls", clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range resp.Kvs {
+		if strings.Contains(string(kv.Value), password) {
+			t.Errorf("etcd key %s holds the password", kv.Key)
+		}
+	}
 }
