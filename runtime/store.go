@@ -60,7 +60,7 @@ type LockOptions struct {
 	// be released, or its lease to expire; 0 fails at once.
 	Wait time.Duration
 	// Waiting, if set, is told whom Lock waits for and how long the
-	// holder's lease has left, when the wait starts and as that changes.
+	// holder's lease has left, when the wait starts and now and then.
 	Waiting func(holder *Holder, left time.Duration)
 }
 

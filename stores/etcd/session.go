@@ -156,7 +156,8 @@ func (s *Store) Lock(ctx context.Context, holder runtime.Holder, opts runtime.Lo
 			revoke()
 			return nil, &runtime.LockedError{Dir: s.Where(""), Holder: other}
 		}
-		if opts.Waiting != nil && left != told {
+		// Said when the wait starts, then every 5s of the lease's time.
+		if opts.Waiting != nil && (told < 0 || left <= told-5*time.Second) {
 			opts.Waiting(other, left)
 			told = left
 		}
