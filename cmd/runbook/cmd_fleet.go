@@ -57,6 +57,12 @@ stops new starts. A failure is an invalid runbook, a cluster whose run fails
 opened. A cluster whose state another process holds is skipped and tried
 again later.
 
+Several fleet runs started with the same arguments and the same state share
+the work and the cap: on one machine with --state DIR, on several with
+--state etcd://HOST:PORT[,...]/PREFIX. The clusters of a runner that dies are
+taken over by the others once their leases expire (--lock-ttl), each resumed
+from its journal.
+
 --until and --window admit a cluster's next step only if it fits, on its
 driver's clock. A first Ctrl-C (or SIGTERM, SIGQUIT, SIGHUP) stops every
 cluster after its step in flight; a second one aborts the steps in flight
