@@ -194,6 +194,9 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 	defer func() {
 		for _, c := range f.clusters {
 			c.flush()
+			if c.store != nil {
+				closeStore(c.store)
+			}
 		}
 	}()
 
@@ -224,6 +227,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 			fmt.Fprintf(a.stderr, "Error: %v\n", err)
 			return exitFailed
 		}
+		defer closeStore(root)
 		if ss, ok := root.(runtime.SlotStore); ok {
 			slots := ss.Slots("fleet", args.MaxConcurrency, args.LockTTL, runtime.CurrentHolder(f.command))
 			defer slots.Close()
@@ -614,6 +618,13 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		c.Outcome, c.Reason = fleetFailed, res.Message
 	}
 	return attempt{c: c}
+}
+
+// closeStore closes a store that holds a connection (etcd's).
+func closeStore(s runtime.Store) {
+	if c, ok := s.(io.Closer); ok {
+		c.Close()
+	}
 }
 
 func firstLine(s string) string {

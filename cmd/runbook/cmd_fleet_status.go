@@ -107,6 +107,7 @@ func (a *app) standing(path string, args *fleetStatusArgs) clusterStanding {
 		s.Status, s.Why = standFailed, err.Error()
 		return s
 	}
+	defer closeStore(store)
 	s.State, s.Steps = store.Where(""), len(rb.Steps)
 	recs, err := runtime.ReadJournal(store)
 	if err != nil {
