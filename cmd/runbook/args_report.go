@@ -14,6 +14,9 @@ type reportArgs struct {
 	// Driver picks the state of a run with another driver than the
 	// runbook's own (a rehearsal: --driver sim).
 	Driver string
+	// Probe is --probe: a file of downtime measured outside runbook, laid
+	// beside the journal's.
+	Probe string
 
 	json bool
 }
@@ -23,6 +26,7 @@ func (r *reportArgs) bind(fs *pflag.FlagSet) {
 	fs.StringVarP(&r.Out, "output", "o", "", "write the report to `FILE` (default: report.html in the state directory; with --json, standard output)")
 	fs.StringVar(&r.State, "state", "", "read the state in `DIR` (default .runbook/NAME beside the runbook)")
 	fs.StringVar(&r.Driver, "driver", "", "report on the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver")
+	fs.StringVar(&r.Probe, "probe", "", "lay the downtime measured outside runbook, in the JSON `FILE` {\"source\": ..., \"downtime_seconds\": {RESOURCE: SECONDS}}, beside the journal's")
 	r.Vars.bind(fs)
 }
 

@@ -41,11 +41,18 @@ far as the journal goes). By default the page is report.html in the state
 directory, which every run also writes when it ends; -o writes it elsewhere.
 --json prints the same data as one JSON object.
 
+--probe FILE lays a downtime measured outside runbook (a client polling
+each service through the window) beside the journal's: FILE is one JSON
+object {"source": "what measured it", "downtime_seconds": {"RESOURCE":
+SECONDS, ...}}, shown as the downtime table's "Probe" column (probe_seconds
+in --json). Each resource it names must be one of the runbook's.
+
 Exit status: 0 written, 1 invalid runbook or no run to report on, 2 usage
 error.`,
 		Example: `  runbook report runbooks/netware65-rolling-upgrade.hcl
   runbook report -o /tmp/window.html --driver sim upgrade.hcl
-  runbook report --json --state /tmp/rehearsal upgrade.hcl`,
+  runbook report --json --state /tmp/rehearsal upgrade.hcl
+  runbook report --probe probe.json -o /tmp/window.html upgrade.hcl`,
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			if err := args.finish(pos); err != nil {
 				return usageError{err}
@@ -79,6 +86,12 @@ func (a *app) report(args *reportArgs) int {
 	}
 	rrb := runtimeRunbook(rb)
 	in := reportInput(rb, rrb, store, recs, a.predictEvents(rb, rrb))
+	if args.Probe != "" {
+		if in.Probe, err = readProbe(args.Probe, in.Resources); err != nil {
+			fmt.Fprintf(a.stderr, "Error: %v\n", err)
+			return exitFailed
+		}
+	}
 	if lk, err := store.Lock(context.Background(), runtime.CurrentHolder(commandLine(a.argv)), runtime.LockOptions{}); err == nil {
 		lk.Release()
 	} else {

@@ -66,8 +66,16 @@ func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 func downtimeRows(rep *report.Report) string {
 	var b strings.Builder
 	for _, d := range rep.Downtime {
-		fmt.Fprintf(&b, "<tr class=\"downtime\" data-resource=\"%s\"><td>%s</td><td class=\"num predicted\" data-seconds=\"%s\">%s</td><td class=\"num measured\" data-seconds=\"%s\">%s</td><td>",
+		fmt.Fprintf(&b, "<tr class=\"downtime\" data-resource=\"%s\"><td>%s</td><td class=\"num predicted\" data-seconds=\"%s\">%s</td><td class=\"num measured\" data-seconds=\"%s\">%s</td>",
 			esc(d.Resource), esc(d.Resource), num(d.PredictedSeconds), fmtSeconds(d.PredictedSeconds), num(d.MeasuredSeconds), fmtSeconds(d.MeasuredSeconds))
+		if rep.Probe != nil {
+			if d.ProbeSeconds == nil {
+				b.WriteString(`<td class="num probe">not measured</td>`)
+			} else {
+				fmt.Fprintf(&b, `<td class="num probe" data-seconds="%s">%s</td>`, num(*d.ProbeSeconds), fmtSeconds(*d.ProbeSeconds))
+			}
+		}
+		b.WriteString("<td>")
 		if len(d.Outages) == 0 {
 			b.WriteString("none")
 		} else {
@@ -229,9 +237,10 @@ ul.outages { margin: 0; padding-left: 16px; } ul.outages li { font-size: 13px; }
 
 <h2>Downtime per resource</h2>
 <table id="downtime">
-<tr><th>Resource</th><th class="num">Predicted</th><th class="num">Measured</th><th>Outages (measured)</th></tr>
+<tr><th>Resource</th><th class="num">Predicted</th><th class="num">Measured</th>{{if .Probe}}<th class="num" title="{{.Probe.Source}}">Probe</th>{{end}}<th>Outages (measured)</th></tr>
 {{.DowntimeRows}}</table>
-
+{{if .Probe}}<p class="probe-source">Probe: the downtime measured outside runbook, by {{.Probe.Source}}.</p>
+{{end}}
 <h2>Runs</h2>
 <table id="runs">
 <tr><th>Started</th><th>Ended</th><th>Run by</th><th>Confirmed</th><th>Outcome</th><th>Command</th><th>Runbook</th></tr>

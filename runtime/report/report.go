@@ -36,6 +36,17 @@ type Input struct {
 	// Running is set when a run holds the state's lock: its last
 	// invocation is still going on.
 	Running bool
+	// Probe is a measurement of the resources' downtime taken outside
+	// runbook (a client polling each service), laid beside the journal's;
+	// nil if there is none.
+	Probe *Probe
+}
+
+// Probe is an external measurement of downtime: what measured it, and the
+// seconds each resource it watched was unreachable.
+type Probe struct {
+	Source   string             `json:"source"`
+	Downtime map[string]float64 `json:"downtime_seconds"`
 }
 
 // StepInfo is a step of the runbook.
@@ -85,6 +96,14 @@ type Report struct {
 	Operations []Operation  `json:"operations"`
 	Notes      []string     `json:"notes,omitempty"`
 	Predicted  *PredictInfo `json:"predicted,omitempty"`
+	// Probe says what measured the downtime's probe column, when there is
+	// one.
+	Probe *ProbeInfo `json:"probe,omitempty"`
+}
+
+// ProbeInfo is the source of an external measurement of downtime.
+type ProbeInfo struct {
+	Source string `json:"source"`
 }
 
 // RunbookInfo identifies the runbook.
@@ -219,9 +238,12 @@ type Move struct {
 
 // Downtime is one resource's downtime.
 type Downtime struct {
-	Resource         string   `json:"resource"`
-	PredictedSeconds float64  `json:"predicted_seconds"`
-	MeasuredSeconds  float64  `json:"measured_seconds"`
+	Resource         string  `json:"resource"`
+	PredictedSeconds float64 `json:"predicted_seconds"`
+	MeasuredSeconds  float64 `json:"measured_seconds"`
+	// ProbeSeconds is the external probe's measurement, nil when it did
+	// not watch the resource (or there is no probe).
+	ProbeSeconds     *float64 `json:"probe_seconds,omitempty"`
 	Outages          []Outage `json:"outages,omitempty"`
 	PredictedOutages []Outage `json:"predicted_outages,omitempty"`
 }
@@ -361,8 +383,16 @@ func Build(in *Input) *Report {
 			d.PredictedSeconds = seconds(in.Plan.Downtime[name])
 			d.PredictedOutages = rp.outages(d.PredictedSeconds)
 		}
+		if in.Probe != nil {
+			if v, ok := in.Probe.Downtime[name]; ok {
+				d.ProbeSeconds = ptr(v)
+			}
+		}
 		rep.Resources = append(rep.Resources, l)
 		rep.Downtime = append(rep.Downtime, d)
+	}
+	if in.Probe != nil {
+		rep.Probe = &ProbeInfo{Source: in.Probe.Source}
 	}
 	return rep
 }

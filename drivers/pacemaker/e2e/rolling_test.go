@@ -149,7 +149,8 @@ func TestRollingUpgrade(t *testing.T) {
 	names := sortedKeys(homes)
 	p := startProbe(ctx, c, nil)
 	fp := startFileProbe(c, names)
-	live := runbook(ctx, t, 100*time.Second, nil, append([]string{"run", "--auto-approve", "--json", "--state", t.TempDir()}, append(vars, book)...)...)
+	liveState := t.TempDir()
+	live := runbook(ctx, t, 100*time.Second, nil, append([]string{"run", "--auto-approve", "--json", "--state", liveState}, append(vars, book)...)...)
 	samples := p.stop()
 	fileDown, _ := fp.stop()
 	if live.exit != 0 {
@@ -211,6 +212,7 @@ func TestRollingUpgrade(t *testing.T) {
 	} else {
 		t.Logf("report written to %s", reportFile())
 	}
+	checkReport(ctx, t, liveState, append(vars, book), live, fileDown)
 
 	// (c) Roll on to 3.0; n3 dies hard while n2 is being upgraded.
 	vars3 := append(vars, "--var", "from_version=2.0", "--var", "target_version=3.0")
@@ -831,4 +833,88 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// reportHTML is where the live run's report, with the 10 ms probe's
+// downtime beside the journal's, is written.
+func reportHTML() string {
+	if f := os.Getenv("RUNBOOK_PCMK_REPORT_HTML"); f != "" {
+		return f
+	}
+	return filepath.Join(os.TempDir(), "runbook-pacemaker-e2e-report.html")
+}
+
+// checkReport checks the report of the live run: the run wrote it to its
+// state directory; `runbook report --probe` lays the 10 ms file probe's
+// downtime beside the journal's, and its --json says what the probe
+// measured and what the run measured.
+func checkReport(ctx context.Context, t *testing.T, state string, bookArgs []string, live *run, fileDown map[string]time.Duration) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(state, "report.html")); err != nil {
+		t.Errorf("the live run wrote no report: %v", err)
+	}
+	probed := map[string]float64{}
+	for r, d := range fileDown {
+		probed[r] = d.Seconds()
+	}
+	data, err := json.Marshal(map[string]any{"source": "files polled every 10 ms by the e2e test", "downtime_seconds": probed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probeFile := filepath.Join(t.TempDir(), "probe.json")
+	if err := os.WriteFile(probeFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	report := func(args ...string) []byte {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(cctx, runbookBin, append(append([]string{"report", "--probe", probeFile, "--state", state}, args...), bookArgs...)...)
+		cmd.Env = append(os.Environ(), "NO_COLOR=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("runbook report %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return out
+	}
+	report("-o", reportHTML())
+	t.Logf("report with the probe written to %s", reportHTML())
+	var rep struct {
+		Probe *struct {
+			Source string `json:"source"`
+		} `json:"probe"`
+		Downtime []struct {
+			Resource        string   `json:"resource"`
+			MeasuredSeconds float64  `json:"measured_seconds"`
+			ProbeSeconds    *float64 `json:"probe_seconds"`
+		} `json:"downtime"`
+	}
+	if err := json.Unmarshal(report("--json"), &rep); err != nil {
+		t.Fatalf("report --json: %v", err)
+	}
+	if rep.Probe == nil || rep.Probe.Source == "" {
+		t.Errorf("report --json names no probe: %+v", rep.Probe)
+	}
+	seen := map[string]bool{}
+	for _, d := range rep.Downtime {
+		seen[d.Resource] = true
+		want, ok := probed[d.Resource]
+		switch {
+		case !ok:
+			t.Errorf("the report has resource %s, which the probe did not watch", d.Resource)
+		case d.ProbeSeconds == nil:
+			t.Errorf("%s: the report has no probe column; the probe measured %.3fs", d.Resource, want)
+		case *d.ProbeSeconds != want:
+			t.Errorf("%s: the report's probe column says %vs, the probe measured %vs", d.Resource, *d.ProbeSeconds, want)
+		}
+		if diff := d.MeasuredSeconds - live.summary.DowntimeSeconds[d.Resource]; diff > 0.001 || diff < -0.001 {
+			t.Errorf("%s: the report measured %.3fs of downtime, the run's summary %.3fs", d.Resource, d.MeasuredSeconds, live.summary.DowntimeSeconds[d.Resource])
+		}
+	}
+	for r := range probed {
+		if !seen[r] {
+			t.Errorf("the report has no downtime row for %s", r)
+		}
+	}
 }
