@@ -161,7 +161,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 	defer cancel(nil)
 	f := &fleetRunner{a: a, args: args, ctx: ctx, stop: make(chan struct{}), sigStop: make(chan struct{}),
 		command: commandLine(a.argv)}
-	f.view = a.fleetViewFor(args.View, out)
+	f.view = a.fleetViewFor(args, out, errOut)
 	stopSignals := a.onSignals(f.sigStop, cancel, func(msg string) { f.view.Notice(msg) })
 	defer stopSignals()
 	go func() {
@@ -411,12 +411,14 @@ func (f *fleetRunner) dispatch() {
 		case r.c.Outcome == fleetFailed:
 			f.failed(r.c, r.c.Reason)
 		}
+		f.stand(r.c, r.c.Outcome)
 	}
 	for {
 		for !stopping() && running < f.args.MaxConcurrency && len(queue) > 0 && slotRetry == nil {
 			c := queue[0]
 			if c.heldElsewhere && f.endedElsewhere(c) {
 				queue = queue[1:]
+				f.stand(c, c.Outcome)
 				if c.Outcome == fleetFailed {
 					f.failed(c, c.Reason)
 				}
@@ -434,6 +436,7 @@ func (f *fleetRunner) dispatch() {
 			}
 			queue = queue[1:]
 			running++
+			f.stand(c, standRolling)
 			go func() {
 				r := f.roll(c)
 				release()
@@ -574,6 +577,8 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 			return ok, err
 		}
 	}
+	end := windowEnd(drv.Now(), args.Until, args.Window)
+	prompt, waiting := liveCluster(view, st.Records(), predicted, end, prompt)
 	res := runtime.Run(f.ctx, c.rrb, runtime.Options{
 		Registry:       a.registry,
 		Driver:         drv,
@@ -590,7 +595,8 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		Dir:            c.rb.Dir,
 		Events:         view.Event,
 		Stop:           f.stop,
-		End:            windowEnd(drv.Now(), args.Until, args.Window),
+		End:            end,
+		Waiting:        waiting,
 		Predicted:      predicted,
 		Settle:         args.Settle,
 		Crash:          runtime.FailpointsFromEnv().Hit,

@@ -29,11 +29,23 @@ type fleetView interface {
 	Summary(f *fleetRunner) int
 }
 
-func (a *app) fleetViewFor(t viewType, out io.Writer) fleetView {
-	if t == viewJSON {
+// fleetViewFor is the fleet's view: live on a terminal (stdout a terminal,
+// NO_COLOR unset, no --json), otherwise the event lines of fleetHuman. out
+// and errOut are the fleet's stdout and stderr; the live view prints what
+// they write above its area (stderr's only if it is a terminal too).
+func (a *app) fleetViewFor(args *fleetRunArgs, out, errOut *lineSink) fleetView {
+	if args.View == viewJSON {
 		return &fleetJSON{w: out}
 	}
-	return &fleetHuman{w: out, color: a.color}
+	h := &fleetHuman{w: out, color: a.color}
+	if !a.color {
+		return h
+	}
+	sinks := []*lineSink{out}
+	if termFd(a.stderr) >= 0 {
+		sinks = append(sinks, errOut)
+	}
+	return newFleetLive(h, len(args.Paths), a.stdout, sinks...)
 }
 
 // fleetTotals counts the clusters by outcome.

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// fleetBooks writes the seed runbook three times, as clusters east, west
+// and north on the simulator, each with a step that takes a second before
+// the media upgrade (so that the area is drawn while it runs).
+func fleetBooks(t *testing.T, dir string) []string {
+	t.Helper()
+	src, err := os.ReadFile("../../runbooks/netware65-rolling-upgrade.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, name := range []string{"east", "west", "north"} {
+		rb := strings.Replace(string(src), `runbook "netware65-rolling-upgrade" {`, `runbook "`+name+`" {`, 1)
+		rb = strings.Replace(rb, `step "media-upgrade" "pools" {`, "step \"exec\" \"pause\" {\n  command = \"sleep 1\"\n}\n\nstep \"media-upgrade\" \"pools\" {", 1)
+		path := filepath.Join(dir, name+".hcl")
+		if err := os.WriteFile(path, []byte(rb), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, path)
+	}
+	return paths
+}
+
+// onTerminal runs runbook with its stdin, stdout and stderr a
+// pseudo-terminal of rows x cols, and returns its exit code and all it
+// wrote.
+func onTerminal(t *testing.T, rows, cols uint16, args ...string) (int, []byte) {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: rows, Cols: cols}); err != nil {
+		t.Fatal(err)
+	}
+	var raw bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		io.Copy(&raw, ptmx) // until the terminal closes (EIO)
+	}()
+	code := run(args, tty, tty, tty)
+	tty.Close()
+	select {
+	case <-read:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the terminal's output did not end")
+	}
+	return code, raw.Bytes()
+}
+
+// TestFleetLiveOnATerminal rolls three simulated clusters, two at a time,
+// on a pseudo-terminal of 120x200 (tall enough to keep every line): the area shows a line per rolling
+// cluster (its step in flight, the steps done of all) and the fleet's line
+// (done, rolling, failed, waiting of all; the window left), redrawn in
+// place; the event lines, prefixed with their cluster, go above it; once
+// the fleet ends the area is gone and the screen ends with the summary.
+func TestFleetLiveOnATerminal(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("NO_COLOR", "")
+	os.Unsetenv("NO_COLOR")
+	args := append([]string{"fleet", "run", "--auto-approve", "--max-concurrency", "2", "--window", "4h", "--state", filepath.Join(dir, "state")}, fleetBooks(t, dir)...)
+	code, raw := onTerminal(t, 200, 120, args...)
+	out := string(raw)
+	if code != exitOK {
+		t.Fatalf("fleet run exited %d:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"▶ east [7/9] step.exec.pause  0s",
+		"▶ west [7/9] step.exec.pause  0s",
+		"▶ north [7/9] step.exec.pause  0s",
+		"  working",
+		"Fleet: 0 done, 2 rolling, 0 failed, 1 waiting of 3  window: 2h16m left (ends 02:00)",
+		"Fleet: 2 done, 1 rolling, 0 failed, 0 waiting of 3  window: 2h16m left (ends 02:00)",
+		"\x1b[3A\x1b[J", // two clusters' lines and the fleet's, redrawn
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the terminal never showed %q:\n%q", want, out)
+		}
+	}
+	s := newScreen(200, 120)
+	s.write(t, raw)
+	lines := s.lines()
+	screen := strings.Join(lines, "\n")
+	if strings.Contains(screen, "▶") || strings.Contains(screen, "Fleet: 2 done") || strings.Contains(screen, "of 3  window") {
+		t.Errorf("the progress area is left on the screen:\n%s", screen)
+	}
+	end := strings.Join(lines[len(lines)-4:], "\n")
+	want := `Fleet: 3 clusters: 3 done, 0 failed, 0 stopped, 0 not started.
+  east   done
+  west   done
+  north  done`
+	if end != want {
+		t.Errorf("the screen ends:\n%s\n\nwant:\n%s", end, want)
+	}
+	// Each cluster's events are there, in order, each once, prefixed.
+	for _, name := range []string{"east", "west", "north"} {
+		var events []string
+		for _, l := range lines {
+			if strings.HasPrefix(l, name+" | ") && strings.Contains(l, "step.exec.pause: ") {
+				events = append(events, l)
+			}
+		}
+		if got, want := strings.Join(events, "\n"), name+" | 23:44:00 step.exec.pause: started\n"+name+" | 23:44:00 step.exec.pause: done in 0s"; got != want {
+			t.Errorf("%s's exec step on the screen:\n%s\nwant:\n%s", name, got, want)
+		}
+	}
+}
+
+// With NO_COLOR, fleet run on a terminal prints the event lines alone:
+// nothing redrawn.
+func TestFleetLiveNoColor(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("NO_COLOR", "1")
+	args := append([]string{"fleet", "run", "--auto-approve", "--max-concurrency", "2", "--state", filepath.Join(dir, "state")}, fleetBooks(t, dir)[:2]...)
+	code, raw := onTerminal(t, 40, 100, args...)
+	out := string(raw)
+	if code != exitOK {
+		t.Fatalf("fleet run exited %d:\n%s", code, out)
+	}
+	if strings.Contains(out, "\x1b") || strings.Contains(out, "▶") || !strings.Contains(out, "east | 22:00:00 step.install-license.ncs65: started\r\n") {
+		t.Errorf("with NO_COLOR the terminal got more than the event lines:\n%q", out)
+	}
+}
