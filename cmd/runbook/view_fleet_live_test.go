@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/runbookhq/runbook/runtime"
 )
 
 // fleetBooks writes the seed runbook three times, as clusters east, west
@@ -134,5 +136,122 @@ func TestFleetLiveNoColor(t *testing.T) {
 	}
 	if strings.Contains(out, "\x1b") || strings.Contains(out, "▶") || !strings.Contains(out, "east | 22:00:00 step.install-license.ncs65: started\r\n") {
 		t.Errorf("with NO_COLOR the terminal got more than the event lines:\n%q", out)
+	}
+}
+
+// The area's lines: a cluster's step in flight on its node against the
+// plan and what it waits for; the fleet's counts and the least window left.
+func TestFleetLiveLines(t *testing.T) {
+	t0 := time.Date(2000, 1, 1, 22, 0, 0, 0, time.UTC)
+	addr := "rolling.upgrade[FS2].upgrade-node.upgrade"
+	v := &fleetLive{fleetHuman: &fleetHuman{w: io.Discard}, total: 6, width: 200, standing: map[*fleetCluster]string{}}
+	east, west := &fleetCluster{Name: "east"}, &fleetCluster{Name: "west"}
+	for c, s := range map[*fleetCluster]string{{}: fleetDone, {}: fleetFailed, {}: fleetStopped, east: standRolling, west: standRolling} {
+		v.standing[c] = s
+	}
+	e := &fleetLiveCluster{runHuman: &runHuman{w: io.Discard}, v: v, name: "east", c: east, total: 8, done: 3,
+		nodes: map[string]string{addr: "FS2"}, predict: map[string]time.Duration{addr: 34*time.Minute + 20*time.Second}, end: t0.Add(4 * time.Hour)}
+	w := &fleetLiveCluster{runHuman: &runHuman{w: io.Discard}, v: v, name: "west", c: west, total: 8, end: t0.Add(5 * time.Hour)}
+	v.rolling = []*fleetLiveCluster{e, w}
+	e.Event(runtime.Event{Type: runtime.EventStep, Status: runtime.StatusStarted, Step: addr, Time: t0.Add(time.Hour)})
+	e.Waiting(addr, "FS2 to rejoin at 6.5", "FS2 is down at 6.0", t0.Add(time.Hour+40*time.Minute))
+	w.Waiting("step.x", "ignored: no step in flight", "", t0.Add(time.Hour))
+	for _, c := range []struct{ got, want string }{
+		{e.line(), "▶ east [3/8] rolling.upgrade[FS2].upgrade-node.upgrade on FS2  40m of 34m20s (5m40s over)  waiting for FS2 to rejoin at 6.5: FS2 is down at 6.0"},
+		{w.line(), "▶ west [0/8] between steps"},
+		{v.fleetLine(), "Fleet: 1 done, 2 rolling, 1 failed, 2 waiting of 6  window: 2h20m left (ends 02:00)"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got  %q\nwant %q", c.got, c.want)
+		}
+	}
+	e.Event(runtime.Event{Type: runtime.EventStep, Status: runtime.StatusDone, Step: addr, Time: t0.Add(2 * time.Hour)})
+	if got, want := e.line(), "▶ east [4/8] between steps"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	// A cluster that ended leaves the area, and is counted as it ended.
+	v.stand(east, fleetDone)
+	if got, want := v.fleetLine(), "Fleet: 2 done, 1 rolling, 1 failed, 2 waiting of 6  window: 4h left (ends 03:00)"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if len(v.rolling) != 1 || v.rolling[0] != w {
+		t.Errorf("the rolling clusters after east ended: %v", v.rolling)
+	}
+}
+
+// TestFleetLiveAroundPrompt: the area is taken away while a cluster's
+// approve step asks, so that the question and the answer stay whole on the
+// screen, and drawn again after.
+func TestFleetLiveAroundPrompt(t *testing.T) {
+	dir := t.TempDir()
+	paths := fleetBooks(t, dir)[:1]
+	src, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := strings.Replace(string(src), `step "media-upgrade" "pools" {`, "step \"approve\" \"media\" {\n  message = \"Upgrade the shared media?\"\n}\n\nstep \"exec\" \"after\" {\n  command = \"sleep 1\"\n}\n\nstep \"media-upgrade\" \"pools\" {", 1)
+	if err := os.WriteFile(paths[0], []byte(rb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 100, Cols: 120}); err != nil {
+		t.Fatal(err)
+	}
+	var raw syncBuffer
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		io.Copy(&raw, ptmx)
+	}()
+	t.Setenv("NO_COLOR", "")
+	os.Unsetenv("NO_COLOR")
+	done := make(chan int, 1)
+	go func() {
+		done <- run(append([]string{"fleet", "run", "--state", filepath.Join(dir, "state")}, paths...), tty, tty, tty)
+	}()
+	answer := func(prompt string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(raw.String(), prompt) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q on the terminal:\n%q", prompt, raw.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if _, err := ptmx.Write([]byte("yes\r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answer("Enter a value:")
+	answer("Type yes to approve:")
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the fleet run did not end")
+	}
+	tty.Close()
+	<-read
+	out := raw.String()
+	if code != exitOK {
+		t.Fatalf("fleet run exited %d:\n%s", code, out)
+	}
+	for _, want := range []string{"▶ east [7/11] step.exec.pause", "▶ east [9/11] step.exec.after"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the terminal never showed %q", want)
+		}
+	}
+	s := newScreen(100, 120)
+	s.write(t, []byte(out))
+	screen := strings.Join(s.lines(), "\n")
+	if !strings.Contains(screen, "east: Upgrade the shared media?\n  Type yes to approve: yes\n") {
+		t.Errorf("the question and its answer are not whole on the screen:\n%s", screen)
+	}
+	if strings.Contains(screen, "▶") || strings.Contains(screen, "rolling, 0 failed") {
+		t.Errorf("the progress area is left on the screen:\n%s", screen)
 	}
 }
