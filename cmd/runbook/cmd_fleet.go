@@ -69,7 +69,10 @@ cluster after its step in flight; a second one aborts the steps in flight
 (they are in doubt, settled by the next run).
 
 Every line of output is prefixed with its cluster's name; each cluster's
-output also goes to run.log in its state directory.
+output also goes to run.log in its state directory. On a terminal (without
+NO_COLOR or --json), a progress area under the lines, redrawn in place,
+shows each rolling cluster's step in flight and what it waits for, and the
+fleet's clusters done, rolling, failed and waiting, and the window left.
 
 Exit status: 0 every cluster completed, 1 a cluster failed (or was invalid),
 2 usage error, 3 stopped on purpose before the end (Ctrl-C, the window):
