@@ -19,3 +19,26 @@ type Slots interface {
 	// Close frees every slot this process holds.
 	Close() error
 }
+
+// FailureStore is a store that can count a fleet's failures across every
+// runner that shares the store.
+type FailureStore interface {
+	// Failures joins the fleet's current window of failures: the one of
+	// the runners still live, or, when none is, a new one that starts
+	// with no failure. The runner stays in it until Close; a runner that
+	// died leaves it at most ttl later.
+	Failures(ttl time.Duration, holder Holder) (Failures, error)
+}
+
+// Failures are the failures of a fleet's window, one record a cluster.
+type Failures interface {
+	// Record records that cluster failed, once: recording it again
+	// changes nothing.
+	Record(cluster string) error
+	// Recorded reports whether cluster's failure is recorded.
+	Recorded(cluster string) (bool, error)
+	// Count is how many clusters' failures are recorded.
+	Count() (int, error)
+	// Close leaves the window.
+	Close() error
+}

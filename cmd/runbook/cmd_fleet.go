@@ -146,13 +146,19 @@ type fleetRunner struct {
 	confirmed *runtime.Approval
 	// slots are the fleet's cap.
 	slots fleetSlots
+	// fails are the fleet's failures, shared by the runners that share
+	// its state.
+	fails runtime.Failures
 }
 
-func (f *fleetRunner) stopAll(why string) {
+// stopAll stops the fleet; it reports whether this call stopped it.
+func (f *fleetRunner) stopAll(why string) (stopped bool) {
 	f.stopOnce.Do(func() {
 		f.why = why
 		close(f.stop)
+		stopped = true
 	})
+	return stopped
 }
 
 func (a *app) fleetRun(args *fleetRunArgs) int {
@@ -189,11 +195,6 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 		}
 		names[c.Name] = path
 	}
-	for _, c := range f.clusters {
-		if c.rb == nil {
-			f.failed(c, "the runbook is invalid")
-		}
-	}
 	defer func() {
 		for _, c := range f.clusters {
 			c.flush()
@@ -222,6 +223,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 	}
 
 	f.slots = &processSlots{n: args.MaxConcurrency}
+	f.fails = &processFailures{}
 	if isStoreURL(args.State) {
 		// Fleet runs sharing a store share the cap, if the store keeps
 		// slots.
@@ -238,6 +240,17 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 		} else {
 			f.view.Notice(fmt.Sprintf("Warning: the store %s keeps no shared slots: --max-concurrency %d holds within this fleet run only, not across runners.", root.Where(""), args.MaxConcurrency))
 		}
+		if fs, ok := root.(runtime.FailureStore); ok {
+			fails, err := fs.Failures(args.LockTTL, runtime.CurrentHolder(f.command))
+			if err != nil {
+				fmt.Fprintf(a.stderr, "Error: the fleet's failures: %v\n", err)
+				return exitFailed
+			}
+			defer fails.Close()
+			f.fails = fails
+		} else {
+			f.view.Notice(fmt.Sprintf("Warning: the store %s keeps no shared failure count: --max-failures %d counts the failures of this fleet run only, not across runners.", root.Where(""), args.MaxFailures))
+		}
 	}
 	if args.State != "" && !isStoreURL(args.State) {
 		// Fleet runs sharing a --state directory share the cap.
@@ -247,20 +260,49 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 			return exitFailed
 		}
 		f.slots = slots
+		fails, err := openFileFailures(args.State)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "Error: the fleet's failures: %v\n", err)
+			return exitFailed
+		}
+		defer fails.Close()
+		f.fails = fails
+	}
+	for _, c := range f.clusters {
+		if c.rb == nil {
+			f.failed(c, "the runbook is invalid")
+		}
 	}
 	f.dispatch()
 	return f.view.Summary(f)
 }
 
-// failed counts a failure of c; once failures reach the limit, no new
-// cluster starts and those rolling stop.
+// failed counts a failure of c, and records it in the fleet's failures
+// (once, whichever runner records it); once the fleet's failures reach the
+// limit, no new cluster starts and those rolling stop.
 func (f *fleetRunner) failed(c *fleetCluster, reason string) {
 	c.Outcome, c.Reason = fleetFailed, reason
 	f.failures++
-	if f.failures == f.args.failureLimit() {
-		f.stopAll(fmt.Sprintf("failures reached --max-failures %d", f.args.MaxFailures))
-		f.view.Notice(fmt.Sprintf("%s failed: %s. Failures reached %d (--max-failures %d): no new cluster starts; those rolling stop after their step in flight.",
-			c.Name, reason, f.failures, f.args.MaxFailures))
+	if err := f.fails.Record(c.Name); err != nil {
+		f.view.Notice(fmt.Sprintf("Error: recording the failure of %s in the fleet's failures: %v", c.Name, err))
+		f.stopAll("the fleet's failures cannot be recorded")
+		return
+	}
+	f.checkFailures(c.Name + " failed: " + reason + ". ")
+}
+
+// checkFailures reads the fleet's failure count, the failures of every
+// runner sharing its state, and stops the fleet once they reach the limit.
+func (f *fleetRunner) checkFailures(what string) {
+	n, err := f.fails.Count()
+	if err != nil {
+		f.view.Notice(fmt.Sprintf("Error: reading the fleet's failures: %v", err))
+		f.stopAll("the fleet's failures cannot be read")
+		return
+	}
+	if n >= f.args.failureLimit() && f.stopAll(fmt.Sprintf("failures reached --max-failures %d", f.args.MaxFailures)) {
+		f.view.Notice(fmt.Sprintf("%sFailures reached %d (--max-failures %d): no new cluster starts; those rolling stop after their step in flight.",
+			what, n, f.args.MaxFailures))
 	}
 }
 
@@ -384,6 +426,10 @@ type attempt struct {
 // slot that other processes hold.
 const fleetSlotRetry = 250 * time.Millisecond
 
+// fleetFailureCheck is how often a fleet reads the failures of the runners
+// it shares its state with while its clusters roll.
+const fleetFailureCheck = time.Second
+
 // dispatch starts the clusters in order, each once it holds a slot of the
 // cap, until every one has ended, or the fleet stops.
 func (f *fleetRunner) dispatch() {
@@ -397,6 +443,9 @@ func (f *fleetRunner) dispatch() {
 	results := make(chan attempt)
 	running := 0
 	var retry, slotRetry <-chan time.Time
+	// Failures of the other runners stop this one too.
+	tick := time.NewTicker(fleetFailureCheck)
+	defer tick.Stop()
 	stopping := func() bool {
 		select {
 		case <-f.stop:
@@ -419,6 +468,23 @@ func (f *fleetRunner) dispatch() {
 	for {
 		for !stopping() && running < f.args.MaxConcurrency && len(queue) > 0 && slotRetry == nil {
 			c := queue[0]
+			if f.checkFailures(""); stopping() {
+				break
+			}
+			if rec, err := f.fails.Recorded(c.Name); err != nil || rec {
+				if err != nil {
+					f.view.Notice(fmt.Sprintf("Error: reading the fleet's failures: %v", err))
+					f.stopAll("the fleet's failures cannot be read")
+					break
+				}
+				// Failed on another runner in this window: counted, not
+				// run again.
+				queue = queue[1:]
+				c.Outcome, c.Reason = fleetFailed, "failed on another runner"
+				f.failures++
+				f.view.Cluster(c, c.Reason)
+				continue
+			}
 			if c.heldElsewhere && f.endedElsewhere(c) {
 				queue = queue[1:]
 				f.stand(c, c.Outcome)
@@ -460,6 +526,8 @@ func (f *fleetRunner) dispatch() {
 			queue, deferred = append(queue, deferred...), nil
 		case <-slotRetry:
 			slotRetry = nil
+		case <-tick.C:
+			f.checkFailures("")
 		case <-f.stop:
 			// Nothing new starts; wait for those rolling.
 			if running > 0 {

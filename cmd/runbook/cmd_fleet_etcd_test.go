@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -18,4 +19,19 @@ func TestFleetRunnersEtcd(t *testing.T) {
 	}
 	c := etcdtest.Start(t, etcdtest.Options{})
 	testFleetRunners(t, 20, "etcd://"+strings.Join(c.Endpoints(), ",")+"/fleet", "--lock-ttl", "2s")
+}
+
+// TestFleetFailuresAcrossRunnersEtcd is TestFleetFailuresAcrossRunners on a
+// three-member etcd cluster: the failures are keys under the fleet's prefix,
+// and the window is the runners' leases.
+func TestFleetFailuresAcrossRunnersEtcd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an etcd cluster")
+	}
+	c := etcdtest.Start(t, etcdtest.Options{})
+	n := 0
+	testFleetFailuresAcross(t, func(t *testing.T) string {
+		n++
+		return fmt.Sprintf("etcd://%s/failures%d", strings.Join(c.Endpoints(), ","), n)
+	})
 }
