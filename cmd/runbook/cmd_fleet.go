@@ -51,7 +51,9 @@ its own state, lock and driver, and resumes from its own journal.
 
 When failures reach M (--max-failures), no new cluster starts; the clusters
 already rolling finish their step in flight and stop, as a Ctrl-C would stop
-them. M=0 stops at the first failure, like M=1; with M=3 the third failure
+them. The failures are the fleet's, counted across every runner sharing its
+state, in the window of the runners live together (the README's Fleet
+section). M=0 stops at the first failure, like M=1; with M=3 the third failure
 stops new starts. A failure is an invalid runbook, a cluster whose run fails
 (a failed step, a changed cluster, an error), or a cluster that cannot be
 opened. A cluster whose state another process holds is skipped and tried

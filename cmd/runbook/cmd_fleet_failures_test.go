@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -117,4 +118,56 @@ func joinFleetFailures(t *testing.T, state string) runtime.Failures {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// TestFleetWindow checks --window fleet-wide on the simulator's virtual
+// clock: a window that leaves each cluster room for its first node only
+// stops each cleanly before the step that would not fit (exit 3, nothing
+// failed), and the same command resumes them: every node upgraded once.
+func TestFleetWindow(t *testing.T) {
+	dir := t.TempDir()
+	paths := writeFleet(t, dir, "east", "west", "north")
+	// An upgrade takes about 34m on the simulator, within its 45m
+	// timeout: a 1h window fits the first, not the second.
+	args := append([]string{"fleet", "run", "--json", "--auto-approve", "--max-concurrency", "2",
+		"--window", "1h", "--state", filepath.Join(dir, "state")}, paths...)
+	started := map[string]int{}
+	for i, want := range []struct {
+		code    int
+		outcome string
+	}{{exitStopped, fleetStopped}, {exitOK, fleetDone}} {
+		code, out := runCLI(args...)
+		if code != want.code {
+			t.Fatalf("run %d: exit %d; want %d\n%s", i+1, code, want.code, out)
+		}
+		got, sum := fleetOutcomes(t, out)
+		for _, n := range []string{"east", "west", "north"} {
+			if got[n] != want.outcome {
+				t.Errorf("run %d: %s %q; want %q", i+1, n, got[n], want.outcome)
+			}
+		}
+		if sum.Failures != 0 {
+			t.Errorf("run %d: %d failures; want none", i+1, sum.Failures)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			var ev struct {
+				Type, Cluster, Step, Status string
+			}
+			if json.Unmarshal([]byte(line), &ev) == nil && strings.Contains(ev.Step, "upgrade-node") && ev.Status == "started" {
+				started[ev.Cluster+" "+ev.Step]++
+			}
+		}
+		for _, c := range sum.Each {
+			if i == 0 && !strings.Contains(c.Reason, "(timeout 45m) would run past it, so it was not started") {
+				t.Errorf("%s stopped: %q; want the window's reason", c.Cluster, c.Reason)
+			}
+		}
+	}
+	for _, n := range []string{"east", "west", "north"} {
+		for _, node := range []string{"N1", "N2"} {
+			if k := fmt.Sprintf("%s rolling.upgrade[%s].upgrade-node.upgrade", n, node); started[k] != 1 {
+				t.Errorf("%s started %d times; want once", k, started[k])
+			}
+		}
+	}
 }
