@@ -133,6 +133,9 @@ type fleetRunner struct {
 	args    *fleetRunArgs
 	command string
 	ctx     context.Context
+	// started is when the fleet started, on the wall clock: --window
+	// counts from it.
+	started time.Time
 	// stop is closed when every cluster must stop after its step in
 	// flight: a signal, or the failures reaching the limit.
 	stop     chan struct{}
@@ -171,7 +174,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	f := &fleetRunner{a: a, args: args, ctx: ctx, stop: make(chan struct{}), sigStop: make(chan struct{}),
-		command: commandLine(a.argv)}
+		command: commandLine(a.argv), started: time.Now()}
 	f.view = a.fleetViewFor(args, out, errOut)
 	stopSignals := a.onSignals(f.sigStop, cancel, func(msg string) { f.view.Notice(msg) })
 	defer stopSignals()
@@ -650,7 +653,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 			return ok, err
 		}
 	}
-	end := windowEnd(drv.Now(), args.Until, args.Window)
+	end := windowEnd(drv.Now(), args.Until, windowLeft(args.Window, time.Since(f.started)))
 	prompt, waiting := liveCluster(view, st.Records(), predicted, end, prompt)
 	res := runtime.Run(f.ctx, c.rrb, runtime.Options{
 		Registry:       a.registry,
@@ -764,4 +767,15 @@ func (p *prefixWriter) Flush() {
 		p.sink.Write(append(append([]byte(p.prefix), p.buf...), '\n'))
 		p.buf = p.buf[:0]
 	}
+}
+
+// windowLeft is what is left of a fleet's --window (0: none) after elapsed
+// on the wall clock: a cluster that waited for a slot gets the rest of the
+// fleet's window, not a whole window of its own. A window that has passed
+// leaves a nanosecond, so that no step fits in it.
+func windowLeft(window, elapsed time.Duration) time.Duration {
+	if window <= 0 {
+		return 0
+	}
+	return max(window-elapsed, time.Nanosecond)
 }

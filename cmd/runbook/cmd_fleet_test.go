@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fleetSimRunbook is a cluster's runbook for the simulator: two nodes
@@ -250,5 +251,21 @@ func TestFleetStateEnv(t *testing.T) {
 	code, out := runCLI(append([]string{"fleet", "status"}, paths...)...)
 	if code != exitOK || !strings.Contains(out, "2 clusters: 2 done") {
 		t.Errorf("fleet status with RUNBOOK_STATE: exit %d\n%s", code, out)
+	}
+}
+
+func TestWindowLeft(t *testing.T) {
+	for _, tc := range []struct {
+		window, elapsed, want time.Duration
+	}{
+		{0, time.Hour, 0},
+		{4 * time.Hour, 0, 4 * time.Hour},
+		{4 * time.Hour, 90 * time.Minute, 150 * time.Minute},
+		{4 * time.Hour, 4 * time.Hour, time.Nanosecond},
+		{4 * time.Hour, 5 * time.Hour, time.Nanosecond},
+	} {
+		if got := windowLeft(tc.window, tc.elapsed); got != tc.want {
+			t.Errorf("windowLeft(%v, %v) = %v; want %v", tc.window, tc.elapsed, got, tc.want)
+		}
 	}
 }
