@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/runbookhq/runbook/steps/builtin"
+	storebuiltin "github.com/runbookhq/runbook/stores/builtin"
 )
 
 // markerRE finds the inline markers of a fixture: a line that should carry
@@ -80,7 +81,7 @@ func sortFindings(fs []finding) []finding {
 
 // fixtureOptions reads "# OPTION: --var k=v" style lines of a fixture.
 func fixtureOptions(t *testing.T, file string) Options {
-	opts := Options{Registry: builtin.Registry()}
+	opts := Options{Registry: builtin.Registry(), StateKinds: storebuiltin.Stores().BlockSettings()}
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/runbookhq/runbook/steps/builtin"
+	storebuiltin "github.com/runbookhq/runbook/stores/builtin"
 )
 
 // FuzzValidate loads arbitrary input as a runbook file, as `runbook
@@ -35,12 +36,13 @@ func FuzzValidate(f *testing.F) {
 		f.Add(src, strings.HasSuffix(s, ".json"))
 	}
 	reg := builtin.Registry()
+	kinds := storebuiltin.Stores().BlockSettings()
 	f.Fuzz(func(t *testing.T, src []byte, json bool) {
 		name := "fuzz.hcl"
 		if json {
 			name = "fuzz.hcl.json"
 		}
-		rb, diags := loadSources(name, []string{name}, [][]byte{src}, Options{Registry: reg, Env: []string{"RUNBOOK_VAR_x=1"}})
+		rb, diags := loadSources(name, []string{name}, [][]byte{src}, Options{Registry: reg, Env: []string{"RUNBOOK_VAR_x=1"}, StateKinds: kinds})
 		if rb == nil || rb.Files[name] == nil {
 			t.Fatalf("no runbook or file for parsed input")
 		}

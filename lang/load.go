@@ -158,6 +158,7 @@ type parser struct {
 
 	runbookBlocks []*hcl.Block
 	clusterBlocks []*hcl.Block
+	stateBlocks   []*hcl.Block
 
 	variables map[string]*Variable
 	locals    map[string]*localDecl
@@ -221,6 +222,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "license", LabelNames: []string{"name"}},
 		{Type: "step", LabelNames: []string{"type", "name"}},
 		{Type: "rolling", LabelNames: []string{"name"}},
+		{Type: "state", LabelNames: []string{"kind"}},
 	},
 }
 
@@ -233,6 +235,7 @@ func (p *parser) load(bodies []hcl.Body) {
 		}
 	}
 	p.checkSingletons()
+	p.decodeState()
 	p.resolveVariables()
 	p.evalDeclarations()
 	p.decodeCluster()
@@ -250,6 +253,8 @@ func (p *parser) declare(block *hcl.Block) {
 		p.runbookBlocks = append(p.runbookBlocks, block)
 	case "cluster":
 		p.clusterBlocks = append(p.clusterBlocks, block)
+	case "state":
+		p.stateBlocks = append(p.stateBlocks, block)
 	case "variable":
 		p.declareVariable(block)
 	case "locals":

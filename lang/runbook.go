@@ -4,6 +4,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/runbookhq/runbook/drivers/sim"
+	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -23,6 +24,10 @@ type Options struct {
 	// need. When false (validate), such a variable is an unknown value of its
 	// declared type, so every expression that uses it is still type-checked.
 	RequireValues bool
+	// StateKinds are the kinds of state store a state "KIND" block may
+	// name, with their settings. The CLI passes those of
+	// stores/builtin.Stores().
+	StateKinds map[string][]runtime.StoreSetting
 }
 
 // Runbook is a decoded, evaluated and checked runbook: the declared cluster
@@ -50,6 +55,8 @@ type Runbook struct {
 	// Pacemaker is cluster { pacemaker { ... } }: nil if absent, except
 	// with driver = "pacemaker", which gets the defaults.
 	Pacemaker *PacemakerConfig
+	// State is the state "KIND" { ... } block, nil if absent.
+	State *StateBlock
 	// Steps are every step instance in run order, rolling blocks expanded.
 	Steps []*Step
 

@@ -130,6 +130,44 @@ type StoreOpener func(ref string) (Store, error)
 type StoreKinds struct {
 	Default StoreOpener
 	Schemes map[string]StoreOpener
+	// Blocks are the kinds a runbook may name in a state "KIND" { ... }
+	// block, by kind.
+	Blocks map[string]StoreBlock
+}
+
+// StoreBlock is what a runbook's state "KIND" { ... } block may say for
+// one kind of store, and how to open the store it describes.
+type StoreBlock struct {
+	// Settings are the block's attributes.
+	Settings []StoreSetting
+	// Open opens the store the block's settings describe (by name, each
+	// a list of one value unless its setting is a List; file paths already
+	// resolved). suffix is added to the store's name: "@sim" keeps a
+	// rehearsal's state apart from the real run's.
+	Open func(settings map[string][]string, suffix string) (Store, error)
+}
+
+// StoreSetting is one attribute of a state block: a string, or a list of
+// strings.
+type StoreSetting struct {
+	Name     string
+	List     bool
+	Required bool
+	// File marks a path: a relative one is taken from the runbook's
+	// directory.
+	File bool
+	// Doc says what the setting is, for messages.
+	Doc string
+}
+
+// BlockSettings returns the settings of each kind of state block: the
+// data lang needs to check a runbook's state block.
+func (k StoreKinds) BlockSettings() map[string][]StoreSetting {
+	out := make(map[string][]StoreSetting, len(k.Blocks))
+	for kind, b := range k.Blocks {
+		out[kind] = b.Settings
+	}
+	return out
 }
 
 // Open opens the store that ref names.

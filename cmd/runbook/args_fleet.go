@@ -46,7 +46,7 @@ func (f *fleetRunArgs) bind(fs *pflag.FlagSet) {
 	fs.IntVar(&f.MaxConcurrency, "max-concurrency", 1, "roll at most `N` clusters at once")
 	fs.IntVar(&f.MaxFailures, "max-failures", 0, "start no new cluster once `M` clusters have failed (0: at the first failure, like 1)")
 	fs.StringVar(&f.Driver, "driver", "", "run every cluster with `DRIVER` (sim, exec or pacemaker) instead of its runbook's own; sim rehearses the fleet")
-	fs.StringVar(&f.State, "state", "", "keep each cluster's journal, lock and simulator in `STATE`/NAME: a directory, or a shared store (etcd://HOST:PORT[,...]/PREFIX); default $RUNBOOK_STATE, else .runbook/NAME beside each runbook")
+	fs.StringVar(&f.State, "state", "", "keep each cluster's journal, lock and simulator in `STATE`/NAME: a directory, or a shared store (etcd://HOST:PORT[,...]/PREFIX); default $RUNBOOK_STATE, else each runbook's state block or .runbook/NAME beside it")
 	fs.BoolVar(&f.AutoApprove, "auto-approve", false, "run without showing the fleet's plan and asking for confirmation; approve steps are approved")
 	fs.StringVar(&f.until, "until", "", "start no step whose timeout would run past `HH:MM` on its cluster's driver clock (exit 3)")
 	fs.DurationVar(&f.Window, "window", 0, "start no step whose timeout would run past `DURATION` from now on its cluster's driver clock (exit 3)")
@@ -109,7 +109,7 @@ type fleetStatusArgs struct {
 
 func (f *fleetStatusArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print the fleet's status as one JSON object")
-	fs.StringVar(&f.State, "state", "", "read each cluster's state in `STATE`/NAME, as fleet run --state keeps it (a directory or etcd://...; default $RUNBOOK_STATE, else .runbook/NAME beside each runbook)")
+	fs.StringVar(&f.State, "state", "", "read each cluster's state in `STATE`/NAME, as fleet run --state keeps it (a directory or etcd://...; default $RUNBOOK_STATE, else each runbook's state block or .runbook/NAME beside it)")
 	fs.StringVar(&f.Driver, "driver", "", "show the state of the fleet's runs with `DRIVER` (a rehearsal: --driver sim)")
 }
 

@@ -23,7 +23,7 @@ type planArgs struct {
 
 func (p *planArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&p.json, "json", false, "print the plan as one JSON object")
-	fs.StringVar(&p.State, "state", "", "show what is left of the run whose state is in `DIR` (default .runbook/NAME beside the runbook)")
+	fs.StringVar(&p.State, "state", "", "show what is left of the run whose state is in `DIR` (default $RUNBOOK_STATE, else the runbook's state block, else .runbook/NAME beside the runbook)")
 	fs.StringVar(&p.Driver, "driver", "", "show what is left of the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver; pacemaker also checks the live cluster")
 	p.Vars.bind(fs)
 }

@@ -24,7 +24,7 @@ type reportArgs struct {
 func (r *reportArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&r.json, "json", false, "print the report's data as one JSON object instead of writing the HTML page")
 	fs.StringVarP(&r.Out, "output", "o", "", "write the report to `FILE` (default: report.html in the state directory; with --json, standard output)")
-	fs.StringVar(&r.State, "state", "", "read the state in `DIR` (default .runbook/NAME beside the runbook)")
+	fs.StringVar(&r.State, "state", "", "read the state in `DIR` (default $RUNBOOK_STATE, else the runbook's state block, else .runbook/NAME beside the runbook)")
 	fs.StringVar(&r.Driver, "driver", "", "report on the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver")
 	fs.StringVar(&r.Probe, "probe", "", "lay the downtime measured outside runbook, in the JSON `FILE` {\"source\": ..., \"downtime_seconds\": {RESOURCE: SECONDS}}, beside the journal's")
 	r.Vars.bind(fs)

@@ -65,7 +65,7 @@ func (r *runArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&r.json, "json", false, "print one JSON object per event, ending with a summary")
 	r.Vars.bind(fs)
 	fs.StringVar(&r.Driver, "driver", "", "run with `DRIVER` (sim, exec or pacemaker) instead of the runbook's own; sim rehearses any runbook")
-	fs.StringVar(&r.State, "state", "", "keep the journal, lock and simulator in `DIR` (default .runbook/NAME beside the runbook)")
+	fs.StringVar(&r.State, "state", "", "keep the journal, lock and simulator in `DIR` (default $RUNBOOK_STATE, else the runbook's state block, else .runbook/NAME beside the runbook)")
 	fs.BoolVar(&r.AutoApprove, "auto-approve", false, "run without showing the plan and asking for confirmation")
 	fs.StringVar(&r.StopAfter, "stop-after", "", "stop after the step at `ADDRESS` (exit 3); run again to resume")
 	fs.StringVar(&r.until, "until", "", "do not start a step whose timeout would run past `HH:MM` on the driver's clock (exit 3)")

@@ -17,7 +17,7 @@ type statusArgs struct {
 
 func (s *statusArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&s.json, "json", false, "print the status as one JSON object")
-	fs.StringVar(&s.State, "state", "", "read the state in `DIR` (default .runbook/NAME beside the runbook)")
+	fs.StringVar(&s.State, "state", "", "read the state in `DIR` (default $RUNBOOK_STATE, else the runbook's state block, else .runbook/NAME beside the runbook)")
 	fs.StringVar(&s.Driver, "driver", "", "show the state of the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver")
 	s.Vars.bind(fs)
 }

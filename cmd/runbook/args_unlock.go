@@ -14,7 +14,7 @@ type unlockArgs struct {
 }
 
 func (u *unlockArgs) bind(fs *pflag.FlagSet) {
-	fs.StringVar(&u.State, "state", "", "unlock the state in `DIR` (default .runbook/NAME beside the runbook)")
+	fs.StringVar(&u.State, "state", "", "unlock the state in `DIR` (default $RUNBOOK_STATE, else the runbook's state block, else .runbook/NAME beside the runbook)")
 	fs.BoolVar(&u.Force, "force", false, "remove the lock even though a process holds it (only when you know that process is not running a step)")
 	fs.StringVar(&u.Driver, "driver", "", "unlock the state of the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver")
 	u.Vars.bind(fs)

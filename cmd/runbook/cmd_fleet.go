@@ -356,8 +356,7 @@ func (f *fleetRunner) load(path string, out, errOut *lineSink) *fleetCluster {
 	if c.driver == "" {
 		c.driver = rb.Driver
 	}
-	c.dir = fleetStateDir(f.args.State, rb, c.driver)
-	store, err := f.a.openStore(c.dir)
+	store, err := f.a.openFleetState(f.args.State, rb, c.driver)
 	if err != nil {
 		fmt.Fprintf(c.errOut, "Error: %v; this cluster is not run, and counts as a failure.\n", err)
 		f.view.Invalid(c, nil)
@@ -366,6 +365,16 @@ func (f *fleetRunner) load(path string, out, errOut *lineSink) *fleetCluster {
 	c.rb, c.rrb, c.store = rb, runtimeRunbook(rb), store
 	c.dir = store.Where("")
 	return c
+}
+
+// openFleetState opens a fleet cluster's state: under root (--state, or
+// $RUNBOOK_STATE) by its name, else the state runbook run would use (the
+// runbook's state block, or the directory beside it).
+func (a *app) openFleetState(root string, rb *lang.Runbook, driver string) (runtime.Store, error) {
+	if root == "" {
+		return a.openState("", rb, driver)
+	}
+	return a.openStore(fleetStateDir(root, rb, driver))
 }
 
 // fleetStateDir is a fleet cluster's state directory: DIR/NAME under

@@ -102,7 +102,7 @@ func (a *app) standing(path string, args *fleetStatusArgs) clusterStanding {
 	if driver == "" {
 		driver = rb.Driver
 	}
-	store, err := a.openStore(fleetStateDir(args.State, rb, driver))
+	store, err := a.openFleetState(args.State, rb, driver)
 	if err != nil {
 		s.Status, s.Why = standFailed, err.Error()
 		return s

@@ -61,7 +61,7 @@ func (a *app) plan(args *planArgs) int {
 	if driver == "" {
 		driver = rb.Driver
 	}
-	store, err := a.openStore(stateDir(args.State, rb, driver))
+	store, err := a.openState(args.State, rb, driver)
 	var rp *resumePoint
 	if err == nil {
 		rp, err = readResume(store, rrb)

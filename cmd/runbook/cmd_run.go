@@ -158,6 +158,30 @@ func (a *app) openStore(ref string) (runtime.Store, error) {
 	return a.stores.Open(ref)
 }
 
+// openState opens the state of a run with driver, the first of: --state
+// (flag), $RUNBOOK_STATE, the runbook's state block, the directory beside
+// the runbook (see stateDir). A rehearsal with another driver than the
+// runbook's keeps its state apart, with @DRIVER added to the store's name.
+func (a *app) openState(flag string, rb *lang.Runbook, driver string) (runtime.Store, error) {
+	if flag != "" || os.Getenv(stateEnv) != "" || rb.State == nil {
+		return a.openStore(stateDir(flag, rb, driver))
+	}
+	kind, ok := a.stores.Blocks[rb.State.Kind]
+	if !ok {
+		// lang checked the kind against the same list.
+		return nil, fmt.Errorf("%s: no kind of state store is named %q", rb.State.Range, rb.State.Kind)
+	}
+	suffix := ""
+	if driver != "" && driver != rb.Driver {
+		suffix = "@" + driver
+	}
+	store, err := kind.Open(rb.State.Settings, suffix)
+	if err != nil {
+		return nil, fmt.Errorf("the runbook's state block (%s): %w", rb.State.Range, err)
+	}
+	return store, nil
+}
+
 // stateEnv is the environment variable that names the state when --state
 // is not given.
 const stateEnv = "RUNBOOK_STATE"
@@ -406,7 +430,7 @@ func (a *app) run(args *runArgs) int {
 	if err := checkRunTargets(args, rb, rrb); err != nil {
 		return a.usage("%v", err)
 	}
-	store, err := a.openStore(stateDir(args.State, rb, driver))
+	store, err := a.openState(args.State, rb, driver)
 	if err != nil {
 		return a.usage("%v", err)
 	}

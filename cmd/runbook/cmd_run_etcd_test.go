@@ -274,3 +274,72 @@ func TestEtcdTLS(t *testing.T) {
 		}
 	}
 }
+
+// TestEtcdStateBlock runs a simulated runbook whose state "etcd" block
+// names the store: no flag and no RUNBOOK_STATE are needed, neither for
+// the run nor for status from another directory; --state and
+// RUNBOOK_STATE still come first.
+func TestEtcdStateBlock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an etcd cluster")
+	}
+	t.Setenv(stateEnv, "")
+	c := etcdtest.Start(t, etcdtest.Options{})
+	src, err := os.ReadFile(filepath.Join("..", "..", "runbooks", "two-node.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := `state "etcd" {
+  endpoints = ["` + strings.Join(c.Endpoints(), `", "`) + `"]
+  prefix    = "/block/two-node"
+}
+`
+	src = append([]byte(block), src...)
+	var paths []string
+	for range 2 {
+		p := filepath.Join(t.TempDir(), "two-node.hcl")
+		if err := os.WriteFile(p, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	where := "etcd://" + strings.Join(c.Endpoints(), ",") + "/block/two-node"
+
+	if code, out := runCLI("run", "--auto-approve", paths[0]); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(paths[0]), ".runbook")); !os.IsNotExist(err) {
+		t.Errorf("the run left a local state directory beside the runbook (%v)", err)
+	}
+	s, err := etcdstore.Open(where, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	recs, err := runtime.ReadJournal(s)
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("the journal in etcd: %d records, %v", len(recs), err)
+	}
+
+	code, out := runCLI("status", paths[1])
+	if code != exitOK {
+		t.Fatalf("status from another directory: exit %d\n%s", code, out)
+	}
+	wantContains(t, out, where)
+	wantContains(t, out, "Steps: 5 of 5 done")
+
+	// --state, then RUNBOOK_STATE, come before the block: an empty
+	// directory has no run.
+	empty := t.TempDir()
+	code, out = runCLI("status", "--state", empty, paths[1])
+	if strings.Contains(out, where) {
+		t.Errorf("status --state %s read the block's store: exit %d\n%s", empty, code, out)
+	}
+	wantContains(t, out, empty)
+	t.Setenv(stateEnv, empty)
+	code, out = runCLI("status", paths[1])
+	if strings.Contains(out, where) {
+		t.Errorf("status with %s=%s read the block's store: exit %d\n%s", stateEnv, empty, code, out)
+	}
+	wantContains(t, out, empty)
+}

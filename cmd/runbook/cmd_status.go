@@ -80,7 +80,7 @@ func (a *app) status(args *statusArgs) int {
 		}
 		return exitFailed
 	}
-	store, err := a.openStore(stateDir(args.State, rb, args.Driver))
+	store, err := a.openState(args.State, rb, args.Driver)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
 		return exitFailed

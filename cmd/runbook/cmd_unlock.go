@@ -35,20 +35,22 @@ Exit status: 0 unlocked or not locked, 1 the lock is held, 2 usage error.`,
 }
 
 func (a *app) unlock(args *unlockArgs) int {
-	dir := args.State
-	if dir == "" {
+	var store runtime.Store
+	var err error
+	if args.State != "" {
+		store, err = a.openStore(args.State)
+	} else {
 		rb := a.loadRunbook(args.Path, args.Vars, false)
 		if rb == nil {
 			return exitFailed
 		}
-		dir = stateDir("", rb, args.Driver)
+		store, err = a.openState("", rb, args.Driver)
 	}
-	store, err := a.openStore(dir)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
 		return exitFailed
 	}
-	dir = store.Where("")
+	dir := store.Where("")
 	res, err := runtime.Unlock(store, args.Force)
 	switch {
 	case errors.Is(err, runtime.ErrHolderAlive):

@@ -25,6 +25,9 @@ const (
 // diagnostic at once. The abandoned evaluation goes on in the background
 // until the process exits, which the caller then does.
 func (a *app) load(path string, opts lang.Options) (*lang.Runbook, hcl.Diagnostics) {
+	if opts.StateKinds == nil {
+		opts.StateKinds = a.stores.BlockSettings()
+	}
 	timeout := defaultLoadTimeout
 	if s := os.Getenv("RUNBOOK_LOAD_TIMEOUT"); s != "" {
 		if d, err := time.ParseDuration(s); err == nil && d > 0 {

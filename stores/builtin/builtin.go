@@ -1,6 +1,7 @@
 // Package builtin lists every kind of state store: the only place that
 // knows them all. The command line hands the list down; a store's kind is
-// chosen by the scheme of --state.
+// chosen by the scheme of --state, or by the label of a runbook's state
+// block.
 package builtin
 
 import (
@@ -20,6 +21,9 @@ func Stores() runtime.StoreKinds {
 		Schemes: map[string]runtime.StoreOpener{
 			local.Scheme: local.Open,
 			etcd.Scheme:  etcd.Opener(os.Getenv),
+		},
+		Blocks: map[string]runtime.StoreBlock{
+			etcd.Scheme: etcd.Block(os.Getenv),
 		},
 	}
 }

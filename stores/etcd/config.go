@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/runbookhq/runbook/runtime"
 )
 
 // Scheme is the URL scheme of an etcd store:
@@ -96,4 +98,72 @@ func (c *Config) tls() (*tls.Config, error) {
 		tc.Certificates = []tls.Certificate{cert}
 	}
 	return tc, nil
+}
+
+// Block is the runbook's state "etcd" { ... } block: the endpoints, the
+// key prefix and the TLS files. The user and password are never in it:
+// they come from the environment (RUNBOOK_ETCD_USER, RUNBOOK_ETCD_PASSWORD),
+// and so do the TLS files the block does not name.
+func Block(env func(string) string) runtime.StoreBlock {
+	return runtime.StoreBlock{
+		Settings: []runtime.StoreSetting{
+			{Name: "endpoints", List: true, Required: true, Doc: `the members' client addresses, ["HOST:PORT", ...]`},
+			{Name: "prefix", Required: true, Doc: "the key prefix of the run's state"},
+			{Name: "ca_file", File: true, Doc: "the CA that signed the members' certificates (PEM)"},
+			{Name: "cert_file", File: true, Doc: "the client certificate (PEM)"},
+			{Name: "key_file", File: true, Doc: "the client certificate's key (PEM)"},
+		},
+		Open: func(settings map[string][]string, suffix string) (runtime.Store, error) {
+			cfg, err := BlockConfig(settings, env)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Prefix += suffix
+			s, err := New(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+	}
+}
+
+// BlockConfig is the Config of a state "etcd" block's settings, with the
+// credentials, and the TLS files the block does not name, from env.
+func BlockConfig(settings map[string][]string, env func(string) string) (*Config, error) {
+	one := func(name string) string {
+		if v := settings[name]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	prefix := strings.Trim(one("prefix"), "/")
+	if prefix == "" {
+		return nil, fmt.Errorf(`state "etcd": prefix is empty; name the key prefix of the run's state, such as "/runbook/CL1"`)
+	}
+	cfg := &Config{Prefix: "/" + prefix}
+	if len(settings["endpoints"]) == 0 {
+		return nil, fmt.Errorf(`state "etcd": endpoints is empty; list the members' client addresses, ["HOST:PORT", ...]`)
+	}
+	for _, h := range settings["endpoints"] {
+		if _, _, err := net.SplitHostPort(h); err != nil {
+			return nil, fmt.Errorf(`state "etcd": endpoint %q is not HOST:PORT`, h)
+		}
+		cfg.Endpoints = append(cfg.Endpoints, h)
+	}
+	cfg.CACert, cfg.Cert, cfg.Key = one("ca_file"), one("cert_file"), one("key_file")
+	if cfg.CACert == "" {
+		cfg.CACert = env(EnvCACert)
+	}
+	if cfg.Cert == "" && cfg.Key == "" {
+		cfg.Cert, cfg.Key = env(EnvCert), env(EnvKey)
+	}
+	cfg.User, cfg.Password = env(EnvUser), env(EnvPassword)
+	if (cfg.Cert == "") != (cfg.Key == "") {
+		return nil, fmt.Errorf(`state "etcd": cert_file and key_file go together: set both or neither`)
+	}
+	if cfg.User == "" && cfg.Password != "" {
+		return nil, fmt.Errorf("%s is set without %s", EnvPassword, EnvUser)
+	}
+	return cfg, nil
 }
