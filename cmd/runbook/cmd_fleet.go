@@ -662,7 +662,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 			return ok, err
 		}
 	}
-	end := windowEnd(drv.Now(), args.Until, windowLeft(args.Window, time.Since(f.started)))
+	end := windowEnd(drv.Now(), args.Until, windowLeft(args.Window, time.Since(f.started).Truncate(time.Minute)))
 	prompt, waiting := liveCluster(view, st.Records(), predicted, end, prompt)
 	res := runtime.Run(f.ctx, c.rrb, runtime.Options{
 		Registry:       a.registry,
@@ -781,7 +781,10 @@ func (p *prefixWriter) Flush() {
 // windowLeft is what is left of a fleet's --window (0: none) after elapsed
 // on the wall clock: a cluster that waited for a slot gets the rest of the
 // fleet's window, not a whole window of its own. A window that has passed
-// leaves a nanosecond, so that no step fits in it.
+// leaves a nanosecond, so that no step fits in it. fleet run passes the time
+// since its start in whole minutes (a window is planned in minutes), so that
+// a rehearsal on the simulator's virtual clocks that takes less than a
+// minute is not moved by the wall clock at all.
 func windowLeft(window, elapsed time.Duration) time.Duration {
 	if window <= 0 {
 		return 0
