@@ -3,14 +3,15 @@ package runtime
 import "time"
 
 // journalChange records an observed change of the cluster, at the time the
-// run saw it. It is an observation, not an intent: it has no crash point,
-// and a failed write does not stop the run (the step's own record, written
-// next, would fail the same way and stop it).
+// run saw it. It is an observation, not an intent: it is written with the
+// journal's next record (State.Observe), has no crash point, and a failed
+// write does not stop the run (the step's own record would fail the same way
+// and stop it).
 func (r *runner) journalChange(e Event) {
 	if !r.journaling || r.opts.State == nil || e.Change == nil {
 		return
 	}
-	_ = r.opts.State.Append(Record{Type: RecordChange, Time: e.Time, Address: e.Step, Change: e.Change})
+	r.opts.State.Observe(Record{Type: RecordChange, Time: e.Time, Address: e.Step, Change: e.Change})
 }
 
 // journalEnd records how the invocation ended and the downtime its summary

@@ -145,6 +145,8 @@ type State struct {
 	mu      sync.Mutex
 	session Session
 	records []Record
+	// observed are observations queued by Observe for the next write.
+	observed []Record
 	// ran are the Ran files of the op-started records, by step address.
 	ran    map[string][]string
 	holder Holder
@@ -180,7 +182,24 @@ func (s *State) Session() Session { return s.session }
 
 // Close releases the lock.
 func (s *State) Close() error {
-	return s.session.Release()
+	err := s.Append() // the observations still queued
+	if e := s.session.Release(); e != nil {
+		err = e
+	}
+	return err
+}
+
+// Observe queues an observation (a change of the cluster the run saw) for
+// the journal's next write, which writes it in the same write, before its
+// own records: an observation need not be in the journal before anything
+// else happens, and a store whose writes are transactions (etcd) then pays
+// for a step's observations with the step's next record, not one each. A
+// run killed with observations queued loses them: the report of that
+// stretch falls back on the changes its steps' own records carry.
+func (s *State) Observe(r Record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.observed = append(s.observed, r)
 }
 
 // Records returns the journal's records, oldest first.
@@ -231,10 +250,18 @@ func ReadJournal(store Store) ([]Record, error) {
 	return decodeRecords(entries, store.Where(""))
 }
 
-// Append writes records to the journal, in one write.
+// Append writes records to the journal, in one write, after the
+// observations queued by Observe.
 func (s *State) Append(recs ...Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.observed) > 0 {
+		recs = append(s.observed, recs...)
+		s.observed = nil
+	}
+	if len(recs) == 0 {
+		return nil
+	}
 	lines := make([][]byte, 0, len(recs))
 	for i := range recs {
 		s.audit(&recs[i])
