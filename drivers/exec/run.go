@@ -305,6 +305,10 @@ func lookPathIn(name string, env []string) (string, bool) {
 // stopGroup ends the process group pgid: SIGTERM, then SIGKILL once the
 // grace period has passed with some member still alive. It returns the
 // leader's wait error from done.
+// killWait bounds how long stopGroup waits for the members of a process
+// group it sent SIGKILL to to die.
+const killWait = 2 * time.Second
+
 func (d *Driver) stopGroup(pgid int, done <-chan error) error {
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	var waitErr error
@@ -323,6 +327,14 @@ func (d *Driver) stopGroup(pgid int, done <-chan error) error {
 			_ = syscall.Kill(-pgid, syscall.SIGKILL)
 			if !leaderDone {
 				waitErr = <-done
+			}
+			// SIGKILL cannot be ignored, but each member dies only when the
+			// kernel gets to it (on a loaded machine, after the leader was
+			// reaped): wait for that, so that the operation is settled only
+			// once nothing of its command runs. Bounded: a member stuck in
+			// the kernel (uninterruptible sleep) is left to it.
+			for end := time.Now().Add(killWait); procgroup.Alive(pgid) && time.Now().Before(end); {
+				time.Sleep(10 * time.Millisecond)
 			}
 			return waitErr
 		}
