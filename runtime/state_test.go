@@ -7,34 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/stores/local"
 )
-
-// checkModes fails for any file of dir readable by others than its owner.
-func checkModes(t *testing.T, dir string) {
-	t.Helper()
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		want := local.FileMode
-		if d.IsDir() {
-			want = local.DirMode
-		}
-		if got := fi.Mode().Perm(); got != want {
-			t.Errorf("%s has mode %v; want %v", path, got, want)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestStateModes: a new state directory is its owner's alone, and opening
 // an existing one restricts it and its files (left by an older version).
@@ -49,7 +25,7 @@ func TestStateModes(t *testing.T) {
 	if err := st.Append(runtime.Record{Type: runtime.RecordRun, Time: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	checkModes(t, filepath.Dir(dir))
+	teststore.CheckModes(t, filepath.Dir(dir))
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +50,7 @@ func TestStateModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	checkModes(t, dir)
+	teststore.CheckModes(t, dir)
 }
 
 // TestAudit: the journal says who ran (the lock's holder, on the run

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/stores/local"
 )
@@ -116,7 +117,7 @@ func TestSensitiveNeverWritten(t *testing.T) {
 	}
 	files := 0
 	for _, dir := range []string{e.state, sim} {
-		checkStateModes(t, dir)
+		teststore.CheckModes(t, dir)
 		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -146,32 +147,6 @@ func TestSensitiveNeverWritten(t *testing.T) {
 	execLog, _ := os.ReadFile(filepath.Join(e.state, runtime.ExecLog))
 	if !regexp.MustCompile(`leave FS1: .*TOKEN=.*\(sensitive\)`).Match(execLog) {
 		t.Errorf("exec.log does not show the leave command, redacted:\n%s", execLog)
-	}
-}
-
-// checkStateModes fails for a file of the state directory dir that others
-// than its owner may read.
-func checkStateModes(t *testing.T, dir string) {
-	t.Helper()
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		want := local.FileMode
-		if d.IsDir() {
-			want = local.DirMode
-		}
-		if got := fi.Mode().Perm(); got != want {
-			t.Errorf("%s has mode %v; want %v", path, got, want)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

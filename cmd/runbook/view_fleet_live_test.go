@@ -65,6 +65,57 @@ func onTerminal(t *testing.T, rows, cols uint16, args ...string) (int, []byte) {
 	return code, raw.Bytes()
 }
 
+// answeringOnTerminal runs runbook on a pseudo-terminal of rows x cols, as
+// onTerminal does, typing "yes" at each of prompts in turn once it shows;
+// it returns the exit code and all the terminal showed. Every wait is
+// bounded.
+func answeringOnTerminal(t *testing.T, rows, cols uint16, prompts []string, args ...string) (int, string) {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: rows, Cols: cols}); err != nil {
+		t.Fatal(err)
+	}
+	var raw syncBuffer
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		io.Copy(&raw, ptmx) // until the terminal closes (EIO)
+	}()
+	t.Setenv("NO_COLOR", "")
+	os.Unsetenv("NO_COLOR")
+	done := make(chan int, 1)
+	go func() { done <- run(args, tty, tty, tty) }()
+	for _, prompt := range prompts {
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(raw.String(), prompt) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q on the terminal:\n%q", prompt, raw.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if _, err := ptmx.Write([]byte("yes\r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("runbook %s did not end", args[0])
+	}
+	tty.Close()
+	select {
+	case <-read:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the terminal's output did not end")
+	}
+	return code, raw.String()
+}
+
 // TestFleetLiveOnATerminal rolls three simulated clusters, two at a time,
 // on a pseudo-terminal of 120x200 (tall enough to keep every line): the area shows a line per rolling
 // cluster (its step in flight, the steps done of all) and the fleet's line
@@ -193,50 +244,8 @@ func TestFleetLiveAroundPrompt(t *testing.T) {
 	if err := os.WriteFile(paths[0], []byte(rb), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
-	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 100, Cols: 120}); err != nil {
-		t.Fatal(err)
-	}
-	var raw syncBuffer
-	read := make(chan struct{})
-	go func() {
-		defer close(read)
-		io.Copy(&raw, ptmx)
-	}()
-	t.Setenv("NO_COLOR", "")
-	os.Unsetenv("NO_COLOR")
-	done := make(chan int, 1)
-	go func() {
-		done <- run(append([]string{"fleet", "run", "--state", filepath.Join(dir, "state")}, paths...), tty, tty, tty)
-	}()
-	answer := func(prompt string) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for !strings.Contains(raw.String(), prompt) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q on the terminal:\n%q", prompt, raw.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if _, err := ptmx.Write([]byte("yes\r")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	answer("Enter a value:")
-	answer("Type yes to approve:")
-	var code int
-	select {
-	case code = <-done:
-	case <-time.After(60 * time.Second):
-		t.Fatal("the fleet run did not end")
-	}
-	tty.Close()
-	<-read
-	out := raw.String()
+	code, out := answeringOnTerminal(t, 100, 120, []string{"Enter a value:", "Type yes to approve:"},
+		append([]string{"fleet", "run", "--state", filepath.Join(dir, "state")}, paths...)...)
 	if code != exitOK {
 		t.Fatalf("fleet run exited %d:\n%s", code, out)
 	}

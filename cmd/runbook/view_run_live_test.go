@@ -224,51 +224,11 @@ step "media-upgrade" "pools" {`, 1)
 	if err := os.WriteFile(path, []byte(rb), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
-	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 60, Cols: 100}); err != nil {
-		t.Fatal(err)
-	}
-	var raw syncBuffer
-	read := make(chan struct{})
-	go func() {
-		defer close(read)
-		io.Copy(&raw, ptmx)
-	}()
-	t.Setenv("NO_COLOR", "")
-	os.Unsetenv("NO_COLOR")
-	done := make(chan int, 1)
-	go func() { done <- run([]string{"run", "--state", filepath.Join(dir, "state"), path}, tty, tty, tty) }()
-	answer := func(prompt string) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for !strings.Contains(raw.String(), prompt) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q on the terminal:\n%q", prompt, raw.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if _, err := ptmx.Write([]byte("yes\r")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	answer("Enter a value:")
-	answer("Type yes to approve:")
-	var code int
-	select {
-	case code = <-done:
-	case <-time.After(60 * time.Second):
-		t.Fatal("the run did not end")
-	}
-	tty.Close()
-	<-read
+	code, out := answeringOnTerminal(t, 60, 100, []string{"Enter a value:", "Type yes to approve:"},
+		"run", "--state", filepath.Join(dir, "state"), path)
 	if code != exitOK {
-		t.Fatalf("run exited %d:\n%s", code, raw.String())
+		t.Fatalf("run exited %d:\n%s", code, out)
 	}
-	out := raw.String()
 	for _, want := range []string{"▶ step.exec.pause", "▶ step.exec.after"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the terminal never showed %q", want)
