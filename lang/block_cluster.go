@@ -5,6 +5,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
 )
@@ -106,19 +107,19 @@ func (p *parser) decodeSimBlock(b *hcl.Block) {
 // buildCluster indexes the declared cluster and checks what only the whole
 // cluster can tell: licence seats against the cluster size.
 func (p *parser) buildCluster() {
-	nodes := make([]steps.Node, len(p.nodeList))
+	nodes := make([]cluster.Node, len(p.nodeList))
 	for i, d := range p.nodeList {
 		nodes[i] = d.node
 	}
-	resources := make([]steps.Resource, len(p.resList))
+	resources := make([]cluster.Resource, len(p.resList))
 	for i, d := range p.resList {
 		resources[i] = d.resource
 	}
-	licenses := make([]steps.License, len(p.licList))
+	licenses := make([]cluster.License, len(p.licList))
 	for i, d := range p.licList {
 		licenses[i] = d.license
 	}
-	p.rb.Cluster = steps.NewCluster(p.rb.ClusterName, nodes, resources, licenses)
+	p.rb.Cluster = cluster.NewCluster(p.rb.ClusterName, nodes, resources, licenses)
 	if len(nodes) == 0 && len(p.clusterBlocks) > 0 {
 		p.errorf(p.clusterBlocks[0].DefRange, "No nodes declared", `The cluster has no nodes. Declare each with a node block, such as node "FS1" { address = "10.10.0.11" version = "6.0" }.`)
 		p.clusterBroken = true

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -21,7 +22,7 @@ type ExecConfig struct {
 	// Poll is how often status is read while waiting (default 2s).
 	Poll time.Duration
 	// Status prints the status JSON.
-	Status steps.Command
+	Status cluster.Command
 	// CommandTimeout bounds each command, on top of its step's timeout
 	// (0: only the step's timeout).
 	CommandTimeout time.Duration
@@ -33,11 +34,11 @@ type ExecConfig struct {
 	commands
 }
 
-// ExecOps are the exec driver's operations (steps.Operations), with the
+// ExecOps are the exec driver's operations (cluster.Operations), with the
 // names each binds.
 var ExecOps = func() map[string][]string {
 	m := map[string][]string{}
-	for _, op := range steps.Operations {
+	for _, op := range cluster.Operations {
 		m[op.Name] = op.Binds
 	}
 	return m
@@ -75,7 +76,7 @@ func (p *parser) decodeExecBlock(b *hcl.Block) *ExecConfig {
 	if a, ok := content.Attributes["status"]; ok {
 		e.statusSet = true
 		x, _ := p.decodeValue(a.Expr, steps.KindCommand, nil, declScope, "status")
-		if c, ok := x.(steps.Command); ok {
+		if c, ok := x.(cluster.Command); ok {
 			e.Status = c
 		}
 	}
@@ -134,34 +135,34 @@ func subjectType(name string) cty.Type {
 // Command evaluates operation op with its subject bound. ok is false if the
 // runbook does not declare op; err reports a subject the operation needs
 // but subj lacks, or an expression that fails on these values.
-func (c *commands) Command(op string, subj steps.Subject) (cmd steps.Command, ok bool, err error) {
+func (c *commands) Command(op string, subj cluster.Subject) (cmd cluster.Command, ok bool, err error) {
 	if c == nil {
-		return steps.Command{}, false, nil
+		return cluster.Command{}, false, nil
 	}
 	expr, declared := c.exprs[op]
 	if !declared {
-		return steps.Command{}, false, nil
+		return cluster.Command{}, false, nil
 	}
 	binds, known := c.binds[op]
 	if !known {
-		return steps.Command{}, false, fmt.Errorf("unknown operation %q", op)
+		return cluster.Command{}, false, fmt.Errorf("unknown operation %q", op)
 	}
 	sc := &scope{mode: scopeExec, op: op, subjects: map[string]cty.Value{}}
 	for _, name := range binds {
 		switch name {
 		case "node":
 			if subj.Node == nil {
-				return steps.Command{}, true, fmt.Errorf("operation %s needs a node", op)
+				return cluster.Command{}, true, fmt.Errorf("operation %s needs a node", op)
 			}
 			sc.subjects[name] = nodeVal(subj.Node)
 		case "resource":
 			if subj.Resource == nil {
-				return steps.Command{}, true, fmt.Errorf("operation %s needs a resource", op)
+				return cluster.Command{}, true, fmt.Errorf("operation %s needs a resource", op)
 			}
 			sc.subjects[name] = resourceVal(subj.Resource, c.nodeValue)
 		case "license":
 			if subj.License == nil {
-				return steps.Command{}, true, fmt.Errorf("operation %s needs a license", op)
+				return cluster.Command{}, true, fmt.Errorf("operation %s needs a license", op)
 			}
 			sc.subjects[name] = licenseVal(subj.License)
 		case "to":
@@ -174,11 +175,11 @@ func (c *commands) Command(op string, subj steps.Subject) (cmd steps.Command, ok
 	q.diags, q.quiet = nil, true
 	x, _ := q.decodeValue(expr, steps.KindCommand, nil, sc, op)
 	if q.diags.HasErrors() {
-		return steps.Command{}, true, diagsError(op, q.diags)
+		return cluster.Command{}, true, diagsError(op, q.diags)
 	}
-	cmd, isCmd := x.(steps.Command)
+	cmd, isCmd := x.(cluster.Command)
 	if !isCmd {
-		return steps.Command{}, true, fmt.Errorf("operation %s: the command is not known: it depends on a variable with no value", op)
+		return cluster.Command{}, true, fmt.Errorf("operation %s: the command is not known: it depends on a variable with no value", op)
 	}
 	return cmd, true, nil
 }

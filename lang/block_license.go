@@ -4,6 +4,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -14,7 +15,7 @@ type licenseDecl struct {
 	name    string
 	block   *hcl.Block
 	attrs   hcl.Attributes
-	license steps.License
+	license cluster.License
 	val     cty.Value
 }
 
@@ -45,7 +46,7 @@ func (p *parser) declareLicense(block *hcl.Block) {
 		p.clusterBroken = true
 	}
 	d := &licenseDecl{name: name, block: block, attrs: content.Attributes,
-		license: steps.License{Name: name, MinNodes: defaultMinNodes}}
+		license: cluster.License{Name: name, MinNodes: defaultMinNodes}}
 	p.licenses[name] = d
 	p.licList = append(p.licList, d)
 }

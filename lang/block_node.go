@@ -4,6 +4,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -13,7 +14,7 @@ type nodeDecl struct {
 	name  string
 	block *hcl.Block
 	attrs hcl.Attributes
-	node  steps.Node
+	node  cluster.Node
 	val   cty.Value
 }
 
@@ -38,7 +39,7 @@ func (p *parser) declareNode(block *hcl.Block) {
 	if diags.HasErrors() {
 		p.clusterBroken = true
 	}
-	d := &nodeDecl{name: name, block: block, attrs: content.Attributes, node: steps.Node{Name: name}}
+	d := &nodeDecl{name: name, block: block, attrs: content.Attributes, node: cluster.Node{Name: name}}
 	p.nodes[name] = d
 	p.nodeList = append(p.nodeList, d)
 }

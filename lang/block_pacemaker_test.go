@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 func pacemakerRunbook(block string) string {
@@ -20,16 +20,16 @@ func TestPacemakerVersionCommand(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		block string
-		want  steps.Command
+		want  cluster.Command
 	}{
-		{"default", ``, steps.Command{Argv: []string{"cat", "/var/lib/pacemaker/runbook-version"}}},
-		{"no block attribute", `pacemaker {}`, steps.Command{Argv: []string{"cat", "/var/lib/pacemaker/runbook-version"}}},
+		{"default", ``, cluster.Command{Argv: []string{"cat", "/var/lib/pacemaker/runbook-version"}}},
+		{"no block attribute", `pacemaker {}`, cluster.Command{Argv: []string{"cat", "/var/lib/pacemaker/runbook-version"}}},
 		{"per node", `pacemaker {
     version = ["cat", "/srv/${node.name}/version"]
-  }`, steps.Command{Argv: []string{"cat", "/srv/FS2/version"}}},
+  }`, cluster.Command{Argv: []string{"cat", "/srv/FS2/version"}}},
 		{"shell", `pacemaker {
     version = "dpkg-query -W -f '$${Version}' pacemaker"
-  }`, steps.Command{Shell: "dpkg-query -W -f '${Version}' pacemaker"}},
+  }`, cluster.Command{Shell: "dpkg-query -W -f '${Version}' pacemaker"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rb, diags := load(t, pacemakerRunbook(tt.block), Options{})
@@ -37,7 +37,7 @@ func TestPacemakerVersionCommand(t *testing.T) {
 				t.Fatal(diags)
 			}
 			fs2, _ := rb.Cluster.Node("FS2")
-			got, ok, err := rb.Pacemaker.Command("version", steps.Subject{Node: fs2})
+			got, ok, err := rb.Pacemaker.Command("version", cluster.Subject{Node: fs2})
 			if err != nil || !ok {
 				t.Fatal(ok, err)
 			}
@@ -59,14 +59,14 @@ func TestPacemakerUpgradeArgv(t *testing.T) {
 		t.Fatal(diags)
 	}
 	fs1, _ := rb.Cluster.Node("FS1")
-	up, ok, err := rb.Pacemaker.Command("upgrade", steps.Subject{Node: fs1, To: "6.5"})
+	up, ok, err := rb.Pacemaker.Command("upgrade", cluster.Subject{Node: fs1, To: "6.5"})
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
 	if diff := cmp.Diff([]string{"ssh", "root@10.0.0.1", "/usr/local/sbin/upgrade-pacemaker", "6.5"}, up.Argv); diff != "" {
 		t.Errorf("upgrade (-want +got):\n%s", diff)
 	}
-	prefix, _, err := rb.Pacemaker.Command("prefix", steps.Subject{Node: fs1})
+	prefix, _, err := rb.Pacemaker.Command("prefix", cluster.Subject{Node: fs1})
 	if err != nil || strings.Join(prefix.Argv, " ") != "nsenter --net=/ns/FS1.net --" {
 		t.Errorf("prefix = %+v, %v", prefix, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -13,7 +14,7 @@ type resourceDecl struct {
 	name     string
 	block    *hcl.Block
 	attrs    hcl.Attributes
-	resource steps.Resource
+	resource cluster.Resource
 	val      cty.Value
 }
 
@@ -41,14 +42,14 @@ func (p *parser) declareResource(block *hcl.Block) {
 		p.clusterBroken = true
 	}
 	d := &resourceDecl{name: name, block: block, attrs: content.Attributes,
-		resource: steps.Resource{Name: name, Failback: steps.FailbackAuto}}
+		resource: cluster.Resource{Name: name, Failback: cluster.FailbackAuto}}
 	p.resources[name] = d
 	p.resList = append(p.resList, d)
 }
 
 func (p *parser) evalResource(d *resourceDecl) {
 	r := &d.resource
-	shared, failback, script := cty.False, cty.StringVal(steps.FailbackAuto), cty.StringVal("")
+	shared, failback, script := cty.False, cty.StringVal(cluster.FailbackAuto), cty.StringVal("")
 	preferred := cty.UnknownVal(cty.List(nodeType))
 	if a, ok := d.attrs["shared"]; ok {
 		switch x, _ := p.decodeValue(a.Expr, steps.KindBool, nil, declScope, "shared"); x := x.(type) {
@@ -60,7 +61,7 @@ func (p *parser) evalResource(d *resourceDecl) {
 		}
 	}
 	if a, ok := d.attrs["failback"]; ok {
-		switch x, _ := p.decodeValue(a.Expr, steps.KindString, []string{steps.FailbackAuto, steps.FailbackManual}, declScope, "failback"); x := x.(type) {
+		switch x, _ := p.decodeValue(a.Expr, steps.KindString, []string{cluster.FailbackAuto, cluster.FailbackManual}, declScope, "failback"); x := x.(type) {
 		case string:
 			r.Failback, failback = x, cty.StringVal(x)
 		case steps.Unknown:
@@ -79,7 +80,7 @@ func (p *parser) evalResource(d *resourceDecl) {
 	if a, ok := d.attrs["preferred"]; ok {
 		x, ok := p.decodeValue(a.Expr, steps.KindNodeList, nil, declScope, "preferred")
 		switch x := x.(type) {
-		case []steps.Node:
+		case []cluster.Node:
 			if p.checkNodeSet(x, a.Expr, "preferred", "resource "+d.name) {
 				vals := make([]cty.Value, len(x))
 				for i, n := range x {
@@ -105,7 +106,7 @@ func (p *parser) evalResource(d *resourceDecl) {
 
 // checkNodeSet requires a list of nodes to be non-empty and free of
 // duplicates, pointing at the repeated element where it can.
-func (p *parser) checkNodeSet(nodes []steps.Node, expr hcl.Expression, attr, owner string) bool {
+func (p *parser) checkNodeSet(nodes []cluster.Node, expr hcl.Expression, attr, owner string) bool {
 	if len(nodes) == 0 {
 		p.errorf(expr.Range(), "Empty node list", "The %s of %s lists no nodes. List at least one, as in [node.%s].", attr, owner, p.example("node"))
 		return false

@@ -3,6 +3,7 @@ package lang
 import (
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -60,9 +61,9 @@ func (p *parser) decodeRolling(block *hcl.Block) {
 		p.addHole(block, "", "")
 		return
 	}
-	var nodes []steps.Node
+	var nodes []cluster.Node
 	switch x := x.(type) {
-	case []steps.Node:
+	case []cluster.Node:
 		nodes = x
 	case steps.Unknown:
 		p.errorf(a.Expr.Range(), "Rolling node set not known",

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
 )
@@ -273,14 +274,14 @@ func (o *orderState) finish(s *sim.Sim) {
 	}
 	high := ""
 	for _, n := range c.Nodes {
-		if v := st.Nodes[n.Name].Version; high == "" || steps.CompareVersions(v, high) > 0 {
+		if v := st.Nodes[n.Name].Version; high == "" || cluster.CompareVersions(v, high) > 0 {
 			high = v
 		}
 	}
 	var behind []string
 	var first *nodeDecl
 	for _, n := range c.Nodes {
-		if v := st.Nodes[n.Name].Version; steps.CompareVersions(v, high) < 0 {
+		if v := st.Nodes[n.Name].Version; cluster.CompareVersions(v, high) < 0 {
 			behind = append(behind, fmt.Sprintf("%s (%s)", n.Name, v))
 			if first == nil {
 				first = p.nodes[n.Name]

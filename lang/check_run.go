@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
 )
@@ -136,7 +137,7 @@ func (p *parser) checkDeclared(st *Step, used []string, reported map[string]bool
 	case rb.Driver == "pacemaker" && rb.Pacemaker != nil:
 		// The Pacemaker driver does everything with Pacemaker's own tools
 		// but the upgrade itself, which the runbook supplies.
-		declared = func(op string) bool { return op != steps.OpUpgrade || rb.Pacemaker.Declared(op) }
+		declared = func(op string) bool { return op != cluster.OpUpgrade || rb.Pacemaker.Declared(op) }
 		block = "pacemaker"
 	default:
 		return
@@ -152,7 +153,7 @@ func (p *parser) checkDeclared(st *Step, used []string, reported map[string]bool
 
 // opRecorder records the driver operations a step issues, by name.
 type opRecorder struct {
-	steps.Driver
+	cluster.Driver
 	used []string
 }
 
@@ -165,50 +166,50 @@ func (r *opRecorder) note(op string) {
 	r.used = append(r.used, op)
 }
 
-func (r *opRecorder) InstallLicense(ctx context.Context, l steps.License) error {
-	r.note(steps.OpInstallLicense)
+func (r *opRecorder) InstallLicense(ctx context.Context, l cluster.License) error {
+	r.note(cluster.OpInstallLicense)
 	return r.Driver.InstallLicense(ctx, l)
 }
 
-func (r *opRecorder) Leave(ctx context.Context, n steps.Node) error {
-	r.note(steps.OpLeave)
+func (r *opRecorder) Leave(ctx context.Context, n cluster.Node) error {
+	r.note(cluster.OpLeave)
 	return r.Driver.Leave(ctx, n)
 }
 
-func (r *opRecorder) Upgrade(ctx context.Context, n steps.Node, to string) error {
-	r.note(steps.OpUpgrade)
+func (r *opRecorder) Upgrade(ctx context.Context, n cluster.Node, to string) error {
+	r.note(cluster.OpUpgrade)
 	return r.Driver.Upgrade(ctx, n, to)
 }
 
-func (r *opRecorder) Migrate(ctx context.Context, res steps.Resource, n steps.Node) error {
-	r.note(steps.OpMigrate)
+func (r *opRecorder) Migrate(ctx context.Context, res cluster.Resource, n cluster.Node) error {
+	r.note(cluster.OpMigrate)
 	return r.Driver.Migrate(ctx, res, n)
 }
 
-func (r *opRecorder) Offline(ctx context.Context, res steps.Resource) error {
-	r.note(steps.OpOffline)
+func (r *opRecorder) Offline(ctx context.Context, res cluster.Resource) error {
+	r.note(cluster.OpOffline)
 	return r.Driver.Offline(ctx, res)
 }
 
-func (r *opRecorder) Online(ctx context.Context, res steps.Resource, n steps.Node) error {
-	r.note(steps.OpOnline)
+func (r *opRecorder) Online(ctx context.Context, res cluster.Resource, n cluster.Node) error {
+	r.note(cluster.OpOnline)
 	return r.Driver.Online(ctx, res, n)
 }
 
-func (r *opRecorder) MediaUpgrade(ctx context.Context, n steps.Node) error {
-	r.note(steps.OpMediaUpgrade)
+func (r *opRecorder) MediaUpgrade(ctx context.Context, n cluster.Node) error {
+	r.note(cluster.OpMediaUpgrade)
 	return r.Driver.MediaUpgrade(ctx, n)
 }
 
-func (r *opRecorder) MediaRefresh(ctx context.Context, n steps.Node) error {
-	r.note(steps.OpMediaRefresh)
+func (r *opRecorder) MediaRefresh(ctx context.Context, n cluster.Node) error {
+	r.note(cluster.OpMediaRefresh)
 	return r.Driver.MediaRefresh(ctx, n)
 }
 
 // Concurrently passes a group of operations on to the simulator, which
 // runs them one by one.
 func (r *opRecorder) Concurrently(limit int, ops []func() error) []error {
-	return steps.Concurrently(r.Driver, limit, ops)
+	return cluster.Concurrently(r.Driver, limit, ops)
 }
 
 // problem reports a step type's Problem at the attribute it is about.

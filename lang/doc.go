@@ -3,7 +3,7 @@
 // against the step types' schemas, and checks the runbook as a whole.
 //
 // [Load] turns a file or a directory of files into a [Runbook]: the
-// declared cluster ([steps.Cluster]), the driver settings, and every step
+// declared cluster ([cluster.Cluster]), the driver settings, and every step
 // instance in run order, with rolling blocks expanded one instance per
 // node. Every problem is an hcl.Diagnostic with a short summary, a detail
 // that says how to fix it, and the tightest source range; diagnostics are

@@ -3,7 +3,7 @@ package lang
 import (
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // The cty types of the cluster's objects. Each kind has its own object type,
@@ -33,7 +33,7 @@ var (
 )
 
 // nodeVal is a node's value as expressions see it.
-func nodeVal(n *steps.Node) cty.Value {
+func nodeVal(n *cluster.Node) cty.Value {
 	return cty.ObjectVal(map[string]cty.Value{
 		"name":    cty.StringVal(n.Name),
 		"address": cty.StringVal(n.Address),
@@ -42,7 +42,7 @@ func nodeVal(n *steps.Node) cty.Value {
 }
 
 // resourceVal is a resource's value; node looks up its preferred nodes.
-func resourceVal(r *steps.Resource, node func(string) cty.Value) cty.Value {
+func resourceVal(r *cluster.Resource, node func(string) cty.Value) cty.Value {
 	pref := make([]cty.Value, len(r.Preferred))
 	for i, p := range r.Preferred {
 		pref[i] = node(p)
@@ -61,7 +61,7 @@ func resourceVal(r *steps.Resource, node func(string) cty.Value) cty.Value {
 }
 
 // licenseVal is a licence's value.
-func licenseVal(l *steps.License) cty.Value {
+func licenseVal(l *cluster.License) cty.Value {
 	return cty.ObjectVal(map[string]cty.Value{
 		"name":      cty.StringVal(l.Name),
 		"product":   cty.StringVal(l.Product),

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 )
@@ -132,20 +133,20 @@ license "ncs65" {
 		t.Fatal(diags)
 	}
 	c := rb.Cluster
-	want := &steps.Cluster{
+	want := &cluster.Cluster{
 		Name: "c",
-		Nodes: []steps.Node{
+		Nodes: []cluster.Node{
 			{Name: "FS1", Address: "10.0.0.1", Version: "6.0"},
 			{Name: "FS2", Address: "10.0.0.2", Version: "6.0"},
 			{Name: "FS3", Address: "10.0.0.3", Version: "6.0"},
 		},
-		Resources: []steps.Resource{
+		Resources: []cluster.Resource{
 			{Name: "R1", Shared: true, Preferred: []string{"FS1", "FS2"}, Failback: "auto"},
 			{Name: "R2", Preferred: []string{"FS2", "FS3"}, Failback: "manual"},
 		},
-		Licenses: []steps.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: 3, MinNodes: 3}},
+		Licenses: []cluster.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: 3, MinNodes: 3}},
 	}
-	if diff := cmp.Diff(want, c, cmp.AllowUnexported(steps.Cluster{})); diff != "" && !strings.Contains(diff, "Idx") && !strings.Contains(diff, "assigned") {
+	if diff := cmp.Diff(want, c, cmp.AllowUnexported(cluster.Cluster{})); diff != "" && !strings.Contains(diff, "Idx") && !strings.Contains(diff, "assigned") {
 		t.Errorf("cluster (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(want.Nodes, c.Nodes); diff != "" {
@@ -338,21 +339,21 @@ func TestExecCommand(t *testing.T) {
 	}
 	fs1, _ := rb.Cluster.Node("FS1")
 	r1, _ := rb.Cluster.Resource("R1")
-	lic := &steps.License{Name: "l", Product: "NCS", Version: "6.5"}
+	lic := &cluster.License{Name: "l", Product: "NCS", Version: "6.5"}
 	tests := []struct {
 		op   string
-		subj steps.Subject
-		want steps.Command
+		subj cluster.Subject
+		want cluster.Command
 		ok   bool
 		err  string
 	}{
-		{"leave", steps.Subject{Node: fs1}, steps.Command{Shell: "ssh root@10.0.0.1 cluster leave"}, true, ""},
-		{"upgrade", steps.Subject{Node: fs1, To: "6.5"}, steps.Command{Argv: []string{"ssh", "root@10.0.0.1", "/opt/upgrade", "6.5"}}, true, ""},
-		{"migrate", steps.Subject{Node: fs1, Resource: r1}, steps.Command{Shell: "ncs-admin migrate R1 FS1"}, true, ""},
-		{"online", steps.Subject{Node: fs1, Resource: r1}, steps.Command{Shell: "ncs-admin online R1 FS1 # 2 preferred"}, true, ""},
-		{"install_license", steps.Subject{License: lic}, steps.Command{Argv: []string{"ncs-admin", "license", "add", "NCS", "6.5"}}, true, ""},
-		{"offline", steps.Subject{Resource: r1}, steps.Command{}, false, ""},
-		{"leave", steps.Subject{}, steps.Command{}, true, "operation leave needs a node"},
+		{"leave", cluster.Subject{Node: fs1}, cluster.Command{Shell: "ssh root@10.0.0.1 cluster leave"}, true, ""},
+		{"upgrade", cluster.Subject{Node: fs1, To: "6.5"}, cluster.Command{Argv: []string{"ssh", "root@10.0.0.1", "/opt/upgrade", "6.5"}}, true, ""},
+		{"migrate", cluster.Subject{Node: fs1, Resource: r1}, cluster.Command{Shell: "ncs-admin migrate R1 FS1"}, true, ""},
+		{"online", cluster.Subject{Node: fs1, Resource: r1}, cluster.Command{Shell: "ncs-admin online R1 FS1 # 2 preferred"}, true, ""},
+		{"install_license", cluster.Subject{License: lic}, cluster.Command{Argv: []string{"ncs-admin", "license", "add", "NCS", "6.5"}}, true, ""},
+		{"offline", cluster.Subject{Resource: r1}, cluster.Command{}, false, ""},
+		{"leave", cluster.Subject{}, cluster.Command{}, true, "operation leave needs a node"},
 	}
 	for _, tt := range tests {
 		cmd, ok, err := e.Command(tt.op, tt.subj)
@@ -381,14 +382,14 @@ func TestPacemakerCommand(t *testing.T) {
 		t.Fatal(diags)
 	}
 	fs2, _ := rb.Cluster.Node("FS2")
-	prefix, ok, err := rb.Pacemaker.Command("prefix", steps.Subject{Node: fs2})
+	prefix, ok, err := rb.Pacemaker.Command("prefix", cluster.Subject{Node: fs2})
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if diff := cmp.Diff(steps.Command{Argv: []string{"ssh", "root@10.0.0.2"}}, prefix); diff != "" {
+	if diff := cmp.Diff(cluster.Command{Argv: []string{"ssh", "root@10.0.0.2"}}, prefix); diff != "" {
 		t.Errorf("prefix (-want +got):\n%s", diff)
 	}
-	up, _, err := rb.Pacemaker.Command("upgrade", steps.Subject{Node: fs2, To: "6.5"})
+	up, _, err := rb.Pacemaker.Command("upgrade", cluster.Subject{Node: fs2, To: "6.5"})
 	if err != nil || up.Shell != "apt-get install -y netware=6.5" {
 		t.Errorf("upgrade = %+v, %v", up, err)
 	}
@@ -500,13 +501,13 @@ func (fakeType) Attrs() []steps.Attr {
 }
 func (fakeType) DefaultTimeout() time.Duration { return time.Minute }
 func (f fakeType) Mutates() bool               { return f.mutates }
-func (fakeType) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.Problem {
+func (fakeType) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []steps.Problem {
 	if in.Args.Int("count") > len(st.Nodes) {
 		return []steps.Problem{{Attr: "count", Summary: "Count too high", Detail: "Lower it."}}
 	}
 	return nil
 }
-func (fakeType) Done(env *steps.Env, st *steps.Status, in *steps.Instance) bool { return false }
+func (fakeType) Done(env *steps.Env, st *cluster.Status, in *steps.Instance) bool { return false }
 func (fakeType) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadline time.Time) error {
 	return nil
 }
@@ -533,8 +534,8 @@ step "fake" "b" {
 	want := steps.Args{
 		"count": 2,
 		"tags":  []string{"x", "y"},
-		"run":   steps.Command{Argv: []string{"echo", "10.0.0.1"}},
-		"nodes": []steps.Node{{Name: "FS2", Address: "10.0.0.2", Version: "6.0"}, {Name: "FS3", Address: "10.0.0.3", Version: "6.0"}},
+		"run":   cluster.Command{Argv: []string{"echo", "10.0.0.1"}},
+		"nodes": []cluster.Node{{Name: "FS2", Address: "10.0.0.2", Version: "6.0"}, {Name: "FS3", Address: "10.0.0.3", Version: "6.0"}},
 		"mode":  "fast",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -3,6 +3,7 @@ package lang
 import (
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
@@ -46,7 +47,7 @@ type Runbook struct {
 	// Driver is "sim" (the default), "exec" or "pacemaker".
 	Driver string
 	// Cluster is the declared cluster: nodes, resources and licences.
-	Cluster *steps.Cluster
+	Cluster *cluster.Cluster
 	// Sim holds the simulator's durations: sim.DefaultTimings, with those
 	// cluster { sim { ... } } sets.
 	Sim sim.Timings

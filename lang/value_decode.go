@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -57,7 +58,7 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 		s := v.AsString()
 		switch kind {
 		case steps.KindVersion:
-			if _, err := steps.ParseVersion(s); err != nil {
+			if _, err := cluster.ParseVersion(s); err != nil {
 				if rng, name, ok := p.valueOrigin(expr, v, name); ok {
 					p.errorf(rng, "Invalid version", "The value of %s is not a valid version: %v.", name, err)
 				}
@@ -132,8 +133,8 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 		if len(elemExprs) != v.LengthInt() {
 			elemExprs = nil
 		}
-		var nodes []steps.Node
-		var resources []steps.Resource
+		var nodes []cluster.Node
+		var resources []cluster.Resource
 		var strs []string
 		ok, unknown := true, false
 		i := 0
@@ -157,9 +158,9 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 			switch x := x.(type) {
 			case steps.Unknown:
 				unknown = true
-			case steps.Node:
+			case cluster.Node:
 				nodes = append(nodes, x)
-			case steps.Resource:
+			case cluster.Resource:
 				resources = append(resources, x)
 			case string:
 				strs = append(strs, x)
@@ -188,7 +189,7 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 				p.errorf(rng, "Invalid command", "The value of %s is an empty command. Write the command to run.", name)
 				return nil, false
 			}
-			return steps.Command{Shell: v.AsString()}, true
+			return cluster.Command{Shell: v.AsString()}, true
 		}
 		if !(ty.IsListType() || ty.IsTupleType()) {
 			p.wrongKind(rng, kind, name, v)
@@ -215,7 +216,7 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 			p.errorf(rng, "Invalid command", "The value of %s is an empty argv list. Write the program to run first, as in [\"ncs-admin\", \"status\"].", name)
 			return nil, false
 		}
-		return steps.Command{Argv: argv}, true
+		return cluster.Command{Argv: argv}, true
 	}
 	p.errorf(rng, "Unsupported attribute kind", "The attribute %s has a kind the language does not know (%v). This is a bug in its step type.", name, kind)
 	return nil, false

@@ -3,7 +3,7 @@ package runtime
 import (
 	"fmt"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // String says what changed, in a few words: "resource POOL1 moved FS1 → FS2",
@@ -16,9 +16,9 @@ func (c Change) String() string {
 			return fmt.Sprintf("node %s appeared, %s at %s", c.Name, c.ToState, c.ToVersion)
 		case c.ToState == "":
 			return fmt.Sprintf("node %s disappeared", c.Name)
-		case c.ToState == steps.NodeUp && c.FromState != steps.NodeUp:
+		case c.ToState == cluster.NodeUp && c.FromState != cluster.NodeUp:
 			return fmt.Sprintf("node %s up at %s", c.Name, c.ToVersion)
-		case c.ToState != steps.NodeUp && c.FromState == steps.NodeUp:
+		case c.ToState != cluster.NodeUp && c.FromState == cluster.NodeUp:
 			return fmt.Sprintf("node %s %s", c.Name, c.ToState)
 		case c.FromVersion == c.ToVersion && c.FromMedia != c.ToMedia:
 			return fmt.Sprintf("node %s read the media at %s", c.Name, c.ToMedia)
@@ -31,15 +31,15 @@ func (c Change) String() string {
 			return fmt.Sprintf("resource %s appeared, %s", c.Name, resourceWhere(c.ToState, c.ToNode))
 		case c.ToState == "":
 			return fmt.Sprintf("resource %s disappeared!", c.Name)
-		case c.FromState == steps.ResourceRunning && c.ToState == steps.ResourceRunning:
+		case c.FromState == cluster.ResourceRunning && c.ToState == cluster.ResourceRunning:
 			return fmt.Sprintf("resource %s moved %s → %s", c.Name, c.FromNode, c.ToNode)
-		case c.ToState == steps.ResourceRunning:
+		case c.ToState == cluster.ResourceRunning:
 			return fmt.Sprintf("resource %s online on %s", c.Name, c.ToNode)
-		case c.ToState == steps.ResourceComatose:
+		case c.ToState == cluster.ResourceComatose:
 			return fmt.Sprintf("resource %s comatose on %s!", c.Name, c.ToNode)
-		case c.Unplanned && c.FromState == steps.ResourceRunning:
+		case c.Unplanned && c.FromState == cluster.ResourceRunning:
 			return fmt.Sprintf("resource %s went %s!", c.Name, c.ToState)
-		case c.ToState == steps.ResourceUpgrade:
+		case c.ToState == cluster.ResourceUpgrade:
 			return fmt.Sprintf("resource %s brought offline for the media upgrade (state upgrade)", c.Name)
 		default:
 			return fmt.Sprintf("resource %s %s", c.Name, c.ToState)
@@ -56,7 +56,7 @@ func (c Change) String() string {
 }
 
 func resourceWhere(state, node string) string {
-	if state == steps.ResourceRunning {
+	if state == cluster.ResourceRunning {
 		return "running on " + node
 	}
 	if node != "" {
@@ -67,5 +67,5 @@ func resourceWhere(state, node string) string {
 
 // Alarming reports whether the change is an outage or a fault.
 func (c Change) Alarming() bool {
-	return c.Kind == ChangeResource && (c.Unplanned || c.ToState == steps.ResourceComatose || c.ToState == "")
+	return c.Kind == ChangeResource && (c.Unplanned || c.ToState == cluster.ResourceComatose || c.ToState == "")
 }

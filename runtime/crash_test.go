@@ -12,10 +12,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 	"github.com/runbookhq/runbook/stores/local"
 )
@@ -61,7 +61,7 @@ func crashChild(dir string) int {
 
 // finalState is what must not depend on where a run was interrupted.
 type finalState struct {
-	Status   *steps.Status
+	Status   *cluster.Status
 	Upgrades map[string]int
 }
 
@@ -124,7 +124,7 @@ func TestCrashAnywhere(t *testing.T) {
 			t.Fatalf("resume after crash point %d was killed:\n%s", n, out2)
 		}
 		got := readFinal(t, dir)
-		if diff := cmp.Diff(want, got, cmp.AllowUnexported(steps.Status{})); diff != "" {
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(cluster.Status{})); diff != "" {
 			t.Errorf("crash point %d: final state differs (-uninterrupted +resumed):\n%s\nfirst run:\n%s", n, diff, out)
 		}
 	}

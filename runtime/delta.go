@@ -3,7 +3,7 @@ package runtime
 import (
 	"sort"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // Delta is what a step changed in the cluster: the new status of each node
@@ -12,10 +12,10 @@ import (
 // status the journal expects is the snapshot taken before the first step plus
 // every delta since: linear in the run's length, whatever the cluster's size.
 type Delta struct {
-	Nodes        map[string]*steps.NodeStatus     `json:"nodes,omitempty"`
-	Resources    map[string]*steps.ResourceStatus `json:"resources,omitempty"`
-	Licenses     *[]steps.LicenseStatus           `json:"licenses,omitempty"`
-	MediaVersion *string                          `json:"media_version,omitempty"`
+	Nodes        map[string]*cluster.NodeStatus     `json:"nodes,omitempty"`
+	Resources    map[string]*cluster.ResourceStatus `json:"resources,omitempty"`
+	Licenses     *[]cluster.LicenseStatus           `json:"licenses,omitempty"`
+	MediaVersion *string                            `json:"media_version,omitempty"`
 }
 
 // Empty reports whether nothing changed.
@@ -24,7 +24,7 @@ func (d *Delta) Empty() bool {
 }
 
 // Apply changes s as the delta says.
-func (d *Delta) Apply(s *steps.Status) {
+func (d *Delta) Apply(s *cluster.Status) {
 	if d == nil {
 		return
 	}
@@ -46,7 +46,7 @@ func (d *Delta) Apply(s *steps.Status) {
 		s.SetResource(r, *rs)
 	}
 	if d.Licenses != nil {
-		s.Licenses = append([]steps.LicenseStatus(nil), (*d.Licenses)...)
+		s.Licenses = append([]cluster.LicenseStatus(nil), (*d.Licenses)...)
 	}
 	if d.MediaVersion != nil {
 		s.MediaVersion = *d.MediaVersion
@@ -56,25 +56,25 @@ func (d *Delta) Apply(s *steps.Status) {
 	}
 }
 
-func (d *Delta) setNode(name string, ns *steps.NodeStatus) {
+func (d *Delta) setNode(name string, ns *cluster.NodeStatus) {
 	if d.Nodes == nil {
-		d.Nodes = map[string]*steps.NodeStatus{}
+		d.Nodes = map[string]*cluster.NodeStatus{}
 	}
 	d.Nodes[name] = ns
 }
 
-func (d *Delta) setResource(name string, rs *steps.ResourceStatus) {
+func (d *Delta) setResource(name string, rs *cluster.ResourceStatus) {
 	if d.Resources == nil {
-		d.Resources = map[string]*steps.ResourceStatus{}
+		d.Resources = map[string]*cluster.ResourceStatus{}
 	}
 	d.Resources[name] = rs
 }
 
 // licenseChanges returns the licences added to and removed from old.
-func licenseChanges(old, cur []steps.LicenseStatus) (added, removed []steps.LicenseStatus) {
-	has := func(list []steps.LicenseStatus, l steps.LicenseStatus) bool {
+func licenseChanges(old, cur []cluster.LicenseStatus) (added, removed []cluster.LicenseStatus) {
+	has := func(list []cluster.LicenseStatus, l cluster.LicenseStatus) bool {
 		for _, x := range list {
-			if x.Product == l.Product && steps.CompareVersions(x.Version, l.Version) == 0 {
+			if x.Product == l.Product && cluster.CompareVersions(x.Version, l.Version) == 0 {
 				return true
 			}
 		}

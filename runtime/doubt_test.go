@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/procgroup"
 	"github.com/runbookhq/runbook/steps"
@@ -284,7 +285,7 @@ type leaveType struct{ localType }
 
 func (leaveType) Name() string  { return "leave" }
 func (leaveType) Mutates() bool { return true }
-func (leaveType) Done(_ *steps.Env, st *steps.Status, in *steps.Instance) bool {
+func (leaveType) Done(_ *steps.Env, st *cluster.Status, in *steps.Instance) bool {
 	return !st.Up(in.Args.Node("node").Name)
 }
 func (leaveType) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadline time.Time) error {
@@ -292,7 +293,7 @@ func (leaveType) Run(ctx context.Context, env *steps.Env, in *steps.Instance, de
 	if err := env.Driver.Leave(ctx, n); err != nil {
 		return err
 	}
-	_, err := steps.WaitFor(ctx, env, deadline, n.Name+" to leave", func(st *steps.Status) (string, error) {
+	_, err := steps.WaitFor(ctx, env, deadline, n.Name+" to leave", func(st *cluster.Status) (string, error) {
 		if st.Up(n.Name) {
 			return n.Name + " up", nil
 		}

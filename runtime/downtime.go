@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // Outages is the downtime ledger a step's outcome record carries, so that
@@ -45,7 +45,7 @@ func (o *observer) ledger() *Outages {
 // that runs again now. A resource down with no such record went down during
 // the dead run, no earlier than its last record. Resources down since the
 // snapshot count from the state's first run.
-func (r *runner) resumeDowntime(recs []Record, live *steps.Status) {
+func (r *runner) resumeDowntime(recs []Record, live *cluster.Status) {
 	o := r.obs
 	ended := map[string]time.Duration{}
 	since := map[string]time.Time{}
@@ -58,7 +58,7 @@ func (r *runner) resumeDowntime(recs []Record, live *steps.Status) {
 			}
 		}
 		for name, rs := range snap.Resources {
-			if rs.State != steps.ResourceRunning && !first.IsZero() {
+			if rs.State != cluster.ResourceRunning && !first.IsZero() {
 				since[name] = first
 			}
 		}
@@ -82,21 +82,21 @@ func (r *runner) resumeDowntime(recs []Record, live *steps.Status) {
 			upAt = map[string]time.Time{}
 		case rec.Type == RecordOp:
 			switch op, subj := opSubject(rec.Op); op {
-			case steps.OpOffline:
+			case cluster.OpOffline:
 				if _, down := since[subj]; !down {
 					since[subj] = rec.Time
 				}
 				// A step took it offline: its going offline, which this
 				// run may see first, is no surprise.
 				o.offlined[subj] = true
-			case steps.OpOnline:
+			case cluster.OpOnline:
 				upAt[subj] = rec.Time
 			}
 		}
 	}
 	for name, t := range since {
 		rs, ok := live.Resources[name]
-		if ok && rs.State != steps.ResourceRunning {
+		if ok && rs.State != cluster.ResourceRunning {
 			continue
 		}
 		end := last
@@ -109,7 +109,7 @@ func (r *runner) resumeDowntime(recs []Record, live *steps.Status) {
 		delete(since, name)
 	}
 	for name, rs := range live.Resources {
-		if _, down := since[name]; !down && rs.State != steps.ResourceRunning && !last.IsZero() {
+		if _, down := since[name]; !down && rs.State != cluster.ResourceRunning && !last.IsZero() {
 			since[name] = last
 		}
 	}

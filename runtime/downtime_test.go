@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 	"github.com/runbookhq/runbook/stores/local"
 )
@@ -17,7 +17,7 @@ import (
 // measured is the simulator without its own downtime accounting, as a real
 // driver is: the runtime measures the downtime from the status it reads.
 type measured struct {
-	steps.Driver
+	cluster.Driver
 	sim *sim.Sim
 }
 
@@ -31,9 +31,9 @@ func (m measured) Concurrently(limit int, ops []func() error) []error {
 // the killed run to its online, in whichever run, as the simulator saw it.
 func TestDowntimeAcrossRuns(t *testing.T) {
 	for _, op := range []string{
-		steps.OpKey(steps.OpMediaUpgrade, "FS1"),
-		steps.OpKey(steps.OpMediaRefresh, "FS2"),
-		steps.OpKey(steps.OpOnline, "POOL1", "FS1"),
+		cluster.OpKey(cluster.OpMediaUpgrade, "FS1"),
+		cluster.OpKey(cluster.OpMediaRefresh, "FS2"),
+		cluster.OpKey(cluster.OpOnline, "POOL1", "FS1"),
 	} {
 		t.Run(op, func(t *testing.T) { downtimeAcrossRuns(t, op) })
 	}

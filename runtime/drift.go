@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // Difference is one way the cluster differs from what is expected.
@@ -33,45 +33,45 @@ func (d Difference) describe(whose string) string {
 }
 
 // nodeFix says how to put a node back as expected.
-func nodeFix(want steps.NodeStatus, wok bool, live steps.NodeStatus, lok bool) string {
+func nodeFix(want cluster.NodeStatus, wok bool, live cluster.NodeStatus, lok bool) string {
 	switch {
 	case !lok:
 		return "the cluster no longer reports the node: bring it back into the cluster"
 	case !wok:
 		return "the node is not in the runbook: take it out of the cluster, or declare it in the runbook and start over with a fresh state directory (--state DIR)"
-	case steps.CompareVersions(want.Version, live.Version) != 0:
+	case cluster.CompareVersions(want.Version, live.Version) != 0:
 		return fmt.Sprintf("it was upgraded or reinstalled outside this run: put it back at %s, or start over with a fresh state directory (--state DIR) and a runbook that declares it at %s", want.Version, live.Version)
-	case want.State == steps.NodeUp:
+	case want.State == cluster.NodeUp:
 		return "bring it back into the cluster"
 	}
 	return "it rejoined outside this run: check it"
 }
 
 // resourceFix says how to put a resource back as expected.
-func resourceFix(want steps.ResourceStatus, wok bool, live steps.ResourceStatus, lok bool) string {
+func resourceFix(want cluster.ResourceStatus, wok bool, live cluster.ResourceStatus, lok bool) string {
 	switch {
 	case !lok:
 		return "the cluster no longer reports the resource: check the cluster's configuration"
 	case !wok:
 		return "the resource is not in the runbook: declare it in a resource block, or remove it from the cluster"
-	case want.State == steps.ResourceRunning && live.State == steps.ResourceRunning:
+	case want.State == cluster.ResourceRunning && live.State == cluster.ResourceRunning:
 		return "move it back to " + want.Node
-	case want.State == steps.ResourceRunning:
+	case want.State == cluster.ResourceRunning:
 		return "bring it online on " + want.Node
-	case live.State == steps.ResourceRunning:
+	case live.State == cluster.ResourceRunning:
 		return "take it " + want.State + " again"
 	}
 	return "check it"
 }
 
-func nodeWords(ns steps.NodeStatus, ok bool) string {
+func nodeWords(ns cluster.NodeStatus, ok bool) string {
 	if !ok {
 		return "no such node"
 	}
 	return ns.Version + " " + ns.State
 }
 
-func resourceWords(rs steps.ResourceStatus, ok bool) string {
+func resourceWords(rs cluster.ResourceStatus, ok bool) string {
 	if !ok {
 		return "no such resource"
 	}
@@ -82,18 +82,18 @@ func resourceWords(rs steps.ResourceStatus, ok bool) string {
 // the first step of a fresh run: every node present, up, at its declared
 // version; every resource present and running on a node of its preferred
 // list.
-func checkDeclared(c *steps.Cluster, live *steps.Status) []Difference {
+func checkDeclared(c *cluster.Cluster, live *cluster.Status) []Difference {
 	var out []Difference
 	for _, n := range c.Nodes {
 		ns, ok := live.Nodes[n.Name]
-		if !ok || ns.State != steps.NodeUp || steps.CompareVersions(ns.Version, n.Version) != 0 {
+		if !ok || ns.State != cluster.NodeUp || cluster.CompareVersions(ns.Version, n.Version) != 0 {
 			out = append(out, Difference{Kind: "node", Name: n.Name, Expected: n.Version + " up", Actual: nodeWords(ns, ok),
-				Fix: nodeFix(steps.NodeStatus{Version: n.Version, State: steps.NodeUp}, true, ns, ok)})
+				Fix: nodeFix(cluster.NodeStatus{Version: n.Version, State: cluster.NodeUp}, true, ns, ok)})
 		}
 	}
 	for _, r := range c.Resources {
 		rs, ok := live.Resources[r.Name]
-		if !ok || rs.State != steps.ResourceRunning || !slices.Contains(r.Preferred, rs.Node) {
+		if !ok || rs.State != cluster.ResourceRunning || !slices.Contains(r.Preferred, rs.Node) {
 			fix := "bring it online on " + orList(r.Preferred)
 			if !ok {
 				fix = "the cluster does not report the resource: check the cluster's configuration, or the runbook's resource block"
@@ -118,7 +118,7 @@ func orList(names []string) string {
 // except for the nodes and resources in skip (a step in flight may have
 // changed them; a step in flight may also have changed the licences and the
 // media, so with inFlight set they are not compared).
-func compareStatus(want, live *steps.Status, skipNodes, skipRes map[string]bool, allRes, inFlight bool) []Difference {
+func compareStatus(want, live *cluster.Status, skipNodes, skipRes map[string]bool, allRes, inFlight bool) []Difference {
 	var out []Difference
 	names := map[string]bool{}
 	for n := range want.Nodes {
@@ -133,7 +133,7 @@ func compareStatus(want, live *steps.Status, skipNodes, skipRes map[string]bool,
 		}
 		w, wok := want.Nodes[n]
 		l, lok := live.Nodes[n]
-		if wok != lok || w.State != l.State || steps.CompareVersions(w.Version, l.Version) != 0 {
+		if wok != lok || w.State != l.State || cluster.CompareVersions(w.Version, l.Version) != 0 {
 			out = append(out, Difference{Kind: "node", Name: n, Expected: nodeWords(w, wok), Actual: nodeWords(l, lok), Fix: nodeFix(w, wok, l, lok)})
 		}
 	}
@@ -151,7 +151,7 @@ func compareStatus(want, live *steps.Status, skipNodes, skipRes map[string]bool,
 			}
 			w, wok := want.Resources[r]
 			l, lok := live.Resources[r]
-			same := wok == lok && w.State == l.State && (w.State != steps.ResourceRunning || w.Node == l.Node)
+			same := wok == lok && w.State == l.State && (w.State != cluster.ResourceRunning || w.Node == l.Node)
 			if !same {
 				out = append(out, Difference{Kind: "resource", Name: r, Expected: resourceWords(w, wok), Actual: resourceWords(l, lok), Fix: resourceFix(w, wok, l, lok)})
 			}
@@ -164,14 +164,14 @@ func compareStatus(want, live *steps.Status, skipNodes, skipRes map[string]bool,
 		out = append(out, Difference{Kind: "licences", Expected: licenseWords(want.Licenses), Actual: licenseWords(live.Licenses),
 			Fix: "someone installed or removed licences outside this run: put them back as expected"})
 	}
-	if steps.CompareVersions(want.MediaVersion, live.MediaVersion) != 0 {
+	if cluster.CompareVersions(want.MediaVersion, live.MediaVersion) != 0 {
 		out = append(out, Difference{Kind: "media", Expected: "version " + want.MediaVersion, Actual: "version " + live.MediaVersion,
 			Fix: "the shared media were changed outside this run: check them and every pool before going on"})
 	}
 	return out
 }
 
-func licenseWords(ls []steps.LicenseStatus) string {
+func licenseWords(ls []cluster.LicenseStatus) string {
 	if len(ls) == 0 {
 		return "none installed"
 	}

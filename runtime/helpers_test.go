@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
@@ -17,20 +18,20 @@ import (
 
 // seed is the reference cluster: three nodes, two shared pools with auto
 // failback, one manual resource, a licence for 6.5 from three nodes on.
-func seed() *steps.Cluster {
-	return steps.NewCluster("CL1",
-		[]steps.Node{{Name: "FS1", Version: "6.0"}, {Name: "FS2", Version: "6.0"}, {Name: "FS3", Version: "6.0"}},
-		[]steps.Resource{
+func seed() *cluster.Cluster {
+	return cluster.NewCluster("CL1",
+		[]cluster.Node{{Name: "FS1", Version: "6.0"}, {Name: "FS2", Version: "6.0"}, {Name: "FS3", Version: "6.0"}},
+		[]cluster.Resource{
 			{Name: "POOL1", Shared: true, Preferred: []string{"FS1", "FS2", "FS3"}, Failback: "auto"},
 			{Name: "POOL2", Shared: true, Preferred: []string{"FS2", "FS3", "FS1"}, Failback: "auto"},
 			{Name: "WEB", Preferred: []string{"FS3", "FS1"}, Failback: "manual"},
 		},
-		[]steps.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: 3, MinNodes: 3}},
+		[]cluster.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: 3, MinNodes: 3}},
 	)
 }
 
 // procedure is the whole rolling upgrade of c as a runbook.
-func procedure(c *steps.Cluster) *runtime.Runbook {
+func procedure(c *cluster.Cluster) *runtime.Runbook {
 	reg := builtin.Registry()
 	rb := &runtime.Runbook{Name: "test", Cluster: c}
 	add := func(in steps.Instance) {
@@ -51,19 +52,19 @@ func procedure(c *steps.Cluster) *runtime.Runbook {
 
 // large is a cluster of n nodes and 2n resources, every other one shared,
 // each preferring three consecutive nodes.
-func large(n int) *steps.Cluster {
-	var nodes []steps.Node
+func large(n int) *cluster.Cluster {
+	var nodes []cluster.Node
 	for i := 0; i < n; i++ {
-		nodes = append(nodes, steps.Node{Name: fmt.Sprintf("N%05d", i), Version: "6.0"})
+		nodes = append(nodes, cluster.Node{Name: fmt.Sprintf("N%05d", i), Version: "6.0"})
 	}
-	var res []steps.Resource
+	var res []cluster.Resource
 	for i := 0; i < 2*n; i++ {
 		h := i / 2
-		res = append(res, steps.Resource{Name: fmt.Sprintf("R%05d", i), Shared: i%2 == 0, Failback: "auto",
+		res = append(res, cluster.Resource{Name: fmt.Sprintf("R%05d", i), Shared: i%2 == 0, Failback: "auto",
 			Preferred: []string{nodes[h].Name, nodes[(h+1)%n].Name, nodes[(h+2)%n].Name}})
 	}
-	lic := []steps.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: n, MinNodes: 3}}
-	return steps.NewCluster("BIG", nodes, res, lic)
+	lic := []cluster.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: n, MinNodes: 3}}
+	return cluster.NewCluster("BIG", nodes, res, lic)
 }
 
 // session is one invocation against a persisted simulator and state

@@ -9,22 +9,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
 // observer wraps the driver the steps act through. It keeps the runtime's
 // picture of the cluster (known), compares each status a step reads with it
 // and reports every difference as a change. With a driver that tells what
-// changed (steps.ChangeTracker, the simulator) it compares only that, so a
+// changed (cluster.ChangeTracker, the simulator) it compares only that, so a
 // status read costs time in the size of the change, not of the cluster;
 // otherwise it compares whole statuses. It also measures downtime, for
 // drivers that do not report it, and passes a crash point after every
 // operation.
 type observer struct {
-	steps.Driver
-	tracker steps.ChangeTracker
-	cluster *steps.Cluster
-	known   *steps.Status
+	cluster.Driver
+	tracker cluster.ChangeTracker
+	cluster *cluster.Cluster
+	known   *cluster.Status
 
 	// extraNodes and extraRes are compared on every read besides what the
 	// tracker reports: the scope of a step resumed in flight, whose partial
@@ -37,7 +38,7 @@ type observer struct {
 	// intent, if set, journals an operation before it is issued; started
 	// the process group of its command, once it started; ended its outcome.
 	intent  func(key string) error
-	started func(key string, c steps.StartedCommand)
+	started func(key string, c cluster.StartedCommand)
 	ended   func(key string, err error)
 	logf    func(format string, args ...any)
 
@@ -60,16 +61,16 @@ type observer struct {
 	downtime  map[string]time.Duration
 }
 
-func newObserver(d steps.Driver, c *steps.Cluster, known *steps.Status, onChange func(time.Time, Change), crash func(string)) *observer {
+func newObserver(d cluster.Driver, c *cluster.Cluster, known *cluster.Status, onChange func(time.Time, Change), crash func(string)) *observer {
 	o := &observer{Driver: d, cluster: c, known: known, onChange: onChange, crash: crash,
 		offlined: map[string]bool{}, downSince: map[string]time.Time{}, downtime: map[string]time.Duration{}}
-	if t, ok := d.(steps.ChangeTracker); ok {
+	if t, ok := d.(cluster.ChangeTracker); ok {
 		o.tracker = t
 		t.Changed() // known was just compared with the whole status
 	}
 	now := d.Now()
 	for name, rs := range known.Resources {
-		if rs.State != steps.ResourceRunning {
+		if rs.State != cluster.ResourceRunning {
 			o.downSince[name] = now
 		}
 	}
@@ -128,7 +129,7 @@ func (o *observer) disarm() {
 	o.settleBy, o.awaited = time.Time{}, nil
 }
 
-func (o *observer) Status(ctx context.Context) (*steps.Status, error) {
+func (o *observer) Status(ctx context.Context) (*cluster.Status, error) {
 	st, err := o.Driver.Status(ctx)
 	if err != nil {
 		return nil, err
@@ -157,14 +158,14 @@ type unsettledError struct {
 
 func (e *unsettledError) Error() string {
 	return fmt.Sprintf("no sign of the effect of %s, which an earlier run issued and left in doubt, within the settle time of %s (%s)",
-		strings.Join(e.ops, ", "), fmtDuration(e.settle), steps.ErrInDoubt)
+		strings.Join(e.ops, ", "), fmtDuration(e.settle), cluster.ErrInDoubt)
 }
 
-func (e *unsettledError) Unwrap() error { return steps.ErrInDoubt }
+func (e *unsettledError) Unwrap() error { return cluster.ErrInDoubt }
 
 // observe compares st with known and records the changes; it reports
 // whether anything changed.
-func (o *observer) observe(st *steps.Status) bool {
+func (o *observer) observe(st *cluster.Status) bool {
 	changed := false
 	report := func(t time.Time, c Change) { changed = true; o.onChange(t, c) }
 
@@ -209,7 +210,7 @@ func (o *observer) observe(st *steps.Status) bool {
 			continue
 		}
 		c := Change{Kind: ChangeResource, Name: r, FromState: old.State, FromNode: old.Node, ToState: cur.State, ToNode: cur.Node}
-		wasRunning, isRunning := had && old.State == steps.ResourceRunning, has && cur.State == steps.ResourceRunning
+		wasRunning, isRunning := had && old.State == cluster.ResourceRunning, has && cur.State == cluster.ResourceRunning
 		if wasRunning && !isRunning {
 			c.Unplanned = !o.offlined[r]
 			if _, earlier := o.downSince[r]; !earlier {
@@ -241,8 +242,8 @@ func (o *observer) observe(st *steps.Status) bool {
 		for _, l := range removed {
 			report(now, Change{Kind: ChangeLicense, Product: l.Product, FromVersion: l.Version})
 		}
-		o.known.Licenses = append([]steps.LicenseStatus(nil), st.Licenses...)
-		ls := append([]steps.LicenseStatus(nil), st.Licenses...)
+		o.known.Licenses = append([]cluster.LicenseStatus(nil), st.Licenses...)
+		ls := append([]cluster.LicenseStatus(nil), st.Licenses...)
 		o.delta.Licenses = &ls
 	}
 	if st.MediaVersion != o.known.MediaVersion {
@@ -312,7 +313,7 @@ func (o *observer) do(ctx context.Context, key string, op func(context.Context) 
 		}
 	}
 	if o.started != nil {
-		ctx = steps.WithCommandStarted(ctx, func(c steps.StartedCommand) { o.started(key, c) })
+		ctx = cluster.WithCommandStarted(ctx, func(c cluster.StartedCommand) { o.started(key, c) })
 	}
 	err := op(ctx)
 	if o.ended != nil {
@@ -322,37 +323,37 @@ func (o *observer) do(ctx context.Context, key string, op func(context.Context) 
 	return err
 }
 
-func (o *observer) InstallLicense(ctx context.Context, l steps.License) error {
-	return o.do(ctx, steps.OpKey(steps.OpInstallLicense, l.Name), func(ctx context.Context) error { return o.Driver.InstallLicense(ctx, l) })
+func (o *observer) InstallLicense(ctx context.Context, l cluster.License) error {
+	return o.do(ctx, cluster.OpKey(cluster.OpInstallLicense, l.Name), func(ctx context.Context) error { return o.Driver.InstallLicense(ctx, l) })
 }
 
-func (o *observer) Leave(ctx context.Context, n steps.Node) error {
-	return o.do(ctx, steps.OpKey(steps.OpLeave, n.Name), func(ctx context.Context) error { return o.Driver.Leave(ctx, n) })
+func (o *observer) Leave(ctx context.Context, n cluster.Node) error {
+	return o.do(ctx, cluster.OpKey(cluster.OpLeave, n.Name), func(ctx context.Context) error { return o.Driver.Leave(ctx, n) })
 }
 
-func (o *observer) Upgrade(ctx context.Context, n steps.Node, to string) error {
-	return o.do(ctx, steps.OpKey(steps.OpUpgrade, n.Name), func(ctx context.Context) error { return o.Driver.Upgrade(ctx, n, to) })
+func (o *observer) Upgrade(ctx context.Context, n cluster.Node, to string) error {
+	return o.do(ctx, cluster.OpKey(cluster.OpUpgrade, n.Name), func(ctx context.Context) error { return o.Driver.Upgrade(ctx, n, to) })
 }
 
-func (o *observer) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error {
-	return o.do(ctx, steps.OpKey(steps.OpMigrate, r.Name, n.Name), func(ctx context.Context) error { return o.Driver.Migrate(ctx, r, n) })
+func (o *observer) Migrate(ctx context.Context, r cluster.Resource, n cluster.Node) error {
+	return o.do(ctx, cluster.OpKey(cluster.OpMigrate, r.Name, n.Name), func(ctx context.Context) error { return o.Driver.Migrate(ctx, r, n) })
 }
 
-func (o *observer) Offline(ctx context.Context, r steps.Resource) error {
+func (o *observer) Offline(ctx context.Context, r cluster.Resource) error {
 	o.offlined[r.Name] = true
-	return o.do(ctx, steps.OpKey(steps.OpOffline, r.Name), func(ctx context.Context) error { return o.Driver.Offline(ctx, r) })
+	return o.do(ctx, cluster.OpKey(cluster.OpOffline, r.Name), func(ctx context.Context) error { return o.Driver.Offline(ctx, r) })
 }
 
-func (o *observer) Online(ctx context.Context, r steps.Resource, n steps.Node) error {
-	return o.do(ctx, steps.OpKey(steps.OpOnline, r.Name, n.Name), func(ctx context.Context) error { return o.Driver.Online(ctx, r, n) })
+func (o *observer) Online(ctx context.Context, r cluster.Resource, n cluster.Node) error {
+	return o.do(ctx, cluster.OpKey(cluster.OpOnline, r.Name, n.Name), func(ctx context.Context) error { return o.Driver.Online(ctx, r, n) })
 }
 
-func (o *observer) MediaUpgrade(ctx context.Context, n steps.Node) error {
-	return o.do(ctx, steps.OpKey(steps.OpMediaUpgrade, n.Name), func(ctx context.Context) error { return o.Driver.MediaUpgrade(ctx, n) })
+func (o *observer) MediaUpgrade(ctx context.Context, n cluster.Node) error {
+	return o.do(ctx, cluster.OpKey(cluster.OpMediaUpgrade, n.Name), func(ctx context.Context) error { return o.Driver.MediaUpgrade(ctx, n) })
 }
 
-func (o *observer) MediaRefresh(ctx context.Context, n steps.Node) error {
-	return o.do(ctx, steps.OpKey(steps.OpMediaRefresh, n.Name), func(ctx context.Context) error { return o.Driver.MediaRefresh(ctx, n) })
+func (o *observer) MediaRefresh(ctx context.Context, n cluster.Node) error {
+	return o.do(ctx, cluster.OpKey(cluster.OpMediaRefresh, n.Name), func(ctx context.Context) error { return o.Driver.MediaRefresh(ctx, n) })
 }
 
 // scopeOf returns the nodes and resources a step instance can affect, from
@@ -360,7 +361,7 @@ func (o *observer) MediaRefresh(ctx context.Context, n steps.Node) error {
 // and each resource it names. When wide is set, a resource-list attribute the
 // step leaves to its default (which this package cannot compute) counts as
 // every resource: used to tolerate a step's partial effects on resume.
-func scopeOf(c *steps.Cluster, typ steps.Type, in *steps.Instance, wide bool) (nodes, resources map[string]bool, all bool) {
+func scopeOf(c *cluster.Cluster, typ steps.Type, in *steps.Instance, wide bool) (nodes, resources map[string]bool, all bool) {
 	nodes, resources = map[string]bool{}, map[string]bool{}
 	addNode := func(n string) {
 		nodes[n] = true
@@ -370,15 +371,15 @@ func scopeOf(c *steps.Cluster, typ steps.Type, in *steps.Instance, wide bool) (n
 	}
 	for _, v := range in.Args {
 		switch v := v.(type) {
-		case steps.Node:
+		case cluster.Node:
 			addNode(v.Name)
-		case []steps.Node:
+		case []cluster.Node:
 			for _, n := range v {
 				addNode(n.Name)
 			}
-		case steps.Resource:
+		case cluster.Resource:
 			resources[v.Name] = true
-		case []steps.Resource:
+		case []cluster.Resource:
 			for _, r := range v {
 				resources[r.Name] = true
 			}

@@ -3,7 +3,7 @@ package runtime
 import (
 	"strings"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // resumeEnv tells a step what its earlier attempts left, before it checks
@@ -18,7 +18,7 @@ func (r *runner) resumeEnv(s *Step, wide bool) {
 	recs := r.opts.State.Records()
 	r.env.Issued = Issued(recs, s.Address)
 	r.env.Ended = ended(recs, s.Address)
-	if ip, ok := r.opts.Driver.(steps.InProcess); ok {
+	if ip, ok := r.opts.Driver.(cluster.InProcess); ok {
 		for op := range r.env.Issued {
 			if name, _, _ := strings.Cut(op, " "); !ip.Outlives(name) {
 				if r.env.Ended == nil {
@@ -36,7 +36,7 @@ func (r *runner) resumeEnv(s *Step, wide bool) {
 // or failed and continued past): where the cluster was before the step
 // changed anything. Nil when no attempt started, or the snapshot cannot be
 // read.
-func stepBefore(store Store, recs []Record, addr string) *steps.Status {
+func stepBefore(store Store, recs []Record, addr string) *cluster.Status {
 	first := -1
 	for i, rec := range recs {
 		if rec.Type != RecordStep || rec.Address != addr {
@@ -99,11 +99,11 @@ func ended(recs []Record, addr string) map[string]bool {
 }
 
 // endedWithRun marks as ended the operations in doubt that a driver running
-// its operations within the runbook's process (steps.InProcess) ended with
+// its operations within the runbook's process (cluster.InProcess) ended with
 // the run that died: the step settles them from the cluster, and may issue
 // them again where the cluster shows no effect.
 func (r *runner) endedWithRun(doubts []DoubtfulOp) []DoubtfulOp {
-	ip, ok := r.opts.Driver.(steps.InProcess)
+	ip, ok := r.opts.Driver.(cluster.InProcess)
 	if !ok {
 		return doubts
 	}

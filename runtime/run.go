@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/runtime/procgroup"
 	"github.com/runbookhq/runbook/steps"
 )
@@ -103,7 +104,7 @@ func (r *runner) run() {
 	}
 
 	// Compare the live cluster with what is expected before doing anything.
-	var known *steps.Status
+	var known *cluster.Status
 	wide := map[string]string{} // steps in flight, by their last status: their scope is tolerated, and observed wide
 	if fresh {
 		if diffs := checkDeclared(r.rb.Cluster, live); len(diffs) > 0 {
@@ -173,7 +174,7 @@ func (r *runner) run() {
 	}
 
 	r.obs = newObserver(d, r.rb.Cluster, known, r.onChange, r.crash)
-	g, gated := d.(steps.StartGate)
+	g, gated := d.(cluster.StartGate)
 	gated = gated && g.GatesStarts()
 	if !fresh {
 		r.resumeDowntime(recs, live)
@@ -190,7 +191,7 @@ func (r *runner) run() {
 	}
 	host, _ := os.Hostname()
 	boot := procgroup.BootID()
-	r.obs.started = func(key string, c steps.StartedCommand) {
+	r.obs.started = func(key string, c cluster.StartedCommand) {
 		if r.cur == nil || r.opts.State == nil {
 			return
 		}
@@ -205,7 +206,7 @@ func (r *runner) run() {
 		rec := Record{Type: RecordOpEnd, Time: r.now(), Address: r.cur.Address, Op: key, Outcome: OpOK}
 		switch {
 		case err == nil:
-		case errors.Is(err, steps.ErrInDoubt):
+		case errors.Is(err, cluster.ErrInDoubt):
 			rec.Outcome, rec.Error = OpInDoubt, err.Error()
 		default:
 			rec.Outcome, rec.Error = OpFailed, err.Error()
@@ -464,7 +465,7 @@ func (r *runner) step(s *Step, earlier string) bool {
 	r.obs.disarm()
 	timedOut := stepCtx.Err() != nil && r.ctx.Err() == nil
 	cancel()
-	if timedOut && runErr != nil && (errors.Is(runErr, context.DeadlineExceeded) && !errors.Is(runErr, steps.ErrInDoubt)) {
+	if timedOut && runErr != nil && (errors.Is(runErr, context.DeadlineExceeded) && !errors.Is(runErr, cluster.ErrInDoubt)) {
 		runErr = fmt.Errorf("did not finish within its timeout of %s: %w", fmtDuration(timeout), runErr)
 	}
 	st, err = r.obs.Status(context.WithoutCancel(r.ctx))
@@ -491,7 +492,7 @@ func (r *runner) step(s *Step, earlier string) bool {
 		r.obs.end()
 		r.stop(fmt.Sprintf("stopped at %s: %v", s.Address, runErr))
 		return false
-	case r.ctx.Err() != nil || errors.Is(runErr, steps.ErrInDoubt):
+	case r.ctx.Err() != nil || errors.Is(runErr, cluster.ErrInDoubt):
 		return r.settle(s, StatusInDoubt, start, runErr, "")
 	default:
 		return r.settle(s, StatusFailed, start, runErr, "")
@@ -643,7 +644,7 @@ func (r *runner) finish() {
 			res.LeftPredicted += r.opts.Predicted[s.Address]
 		}
 	}
-	if dr, ok := r.opts.Driver.(steps.DowntimeReporter); ok {
+	if dr, ok := r.opts.Driver.(cluster.DowntimeReporter); ok {
 		res.Downtime = dr.Downtime()
 	} else if r.obs != nil {
 		res.Downtime = r.obs.measuredDowntime()
@@ -654,7 +655,7 @@ func (r *runner) finish() {
 	// Say which resources the run leaves not running.
 	if st, err := r.opts.Driver.Status(context.WithoutCancel(r.ctx)); err == nil {
 		for _, name := range st.ResourceNames() {
-			if rs := st.Resources[name]; rs.State != steps.ResourceRunning {
+			if rs := st.Resources[name]; rs.State != cluster.ResourceRunning {
 				res.Offline = append(res.Offline, name)
 				who := "it was not taken offline by this run"
 				if r.obs.offlined[name] {
@@ -705,12 +706,12 @@ func (r *runner) awaitCommands(s *Step, doubts []DoubtfulOp) error {
 		}
 		r.logf("the command of %s that an earlier run started (process group %d) is still running: waiting for it to end (at most %s, the step's timeout) before reading the cluster's status", d.Op, d.Pgid, fmtDuration(timeout))
 		for procgroup.Alive(d.Pgid) {
-			if err := (steps.WallClock{}).Sleep(ctx, poll); err != nil {
+			if err := (cluster.WallClock{}).Sleep(ctx, poll); err != nil {
 				if r.ctx.Err() != nil {
 					return &abortedError{cause: context.Cause(r.ctx), op: d.Op, err: fmt.Errorf("waiting for the command of %s (process group %d), which an earlier run started", d.Op, d.Pgid)}
 				}
 				return fmt.Errorf("the command of %s that an earlier run started (process group %d) still runs after the step's timeout of %s: check what it does, stop it if it hangs (kill -TERM -- -%d), then run again: %w",
-					d.Op, d.Pgid, fmtDuration(timeout), d.Pgid, steps.ErrInDoubt)
+					d.Op, d.Pgid, fmtDuration(timeout), d.Pgid, cluster.ErrInDoubt)
 			}
 		}
 		r.logf("the command of %s that an earlier run started has ended", d.Op)

@@ -11,10 +11,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/stores/local"
 )
 
@@ -35,7 +35,7 @@ func TestWholeRunDowntime(t *testing.T) {
 	tm := sim.DefaultTimings()
 	moves := map[string]int{}
 	for _, e := range s.events {
-		if e.Change != nil && e.Change.Kind == runtime.ChangeResource && e.Change.FromState == steps.ResourceRunning && e.Change.ToState == steps.ResourceRunning {
+		if e.Change != nil && e.Change.Kind == runtime.ChangeResource && e.Change.FromState == cluster.ResourceRunning && e.Change.ToState == cluster.ResourceRunning {
 			moves[e.Change.Name]++
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -14,7 +15,7 @@ import (
 // so that this package does not depend on the language.
 type Runbook struct {
 	Name    string
-	Cluster *steps.Cluster
+	Cluster *cluster.Cluster
 	Steps   []Step
 }
 
@@ -73,9 +74,9 @@ const DefaultSettle = 5 * time.Minute
 // Options are the inputs of Run besides the runbook.
 type Options struct {
 	Registry steps.Registry
-	// Driver acts on the cluster. If it implements steps.DowntimeReporter,
+	// Driver acts on the cluster. If it implements cluster.DowntimeReporter,
 	// the summary's downtime comes from it.
-	Driver steps.Driver
+	Driver cluster.Driver
 	// State is the state directory; nil runs without a journal (plan).
 	State *State
 	// Plan runs the steps on a model of the cluster (the simulator) to

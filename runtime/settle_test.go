@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
@@ -26,10 +27,10 @@ func (localType) Doc() string                   { return "Counts its runs." }
 func (localType) Attrs() []steps.Attr           { return nil }
 func (localType) DefaultTimeout() time.Duration { return time.Minute }
 func (localType) Mutates() bool                 { return false }
-func (localType) Check(*steps.Env, *steps.Status, *steps.Instance) []steps.Problem {
+func (localType) Check(*steps.Env, *cluster.Status, *steps.Instance) []steps.Problem {
 	return nil
 }
-func (localType) Done(*steps.Env, *steps.Status, *steps.Instance) bool { return false }
+func (localType) Done(*steps.Env, *cluster.Status, *steps.Instance) bool { return false }
 func (t localType) Run(context.Context, *steps.Env, *steps.Instance, time.Time) error {
 	*t.runs++
 	if t.fail {
@@ -41,7 +42,7 @@ func (t localType) Run(context.Context, *steps.Env, *steps.Instance, time.Time) 
 // withLocal is the procedure with a local step after the licence (failing
 // with on_failure = "continue" when fail is set) and an approve step before
 // the media upgrade, and a registry that knows the local type.
-func withLocal(c *steps.Cluster, runs *int, fail bool) (*runtime.Runbook, steps.Registry) {
+func withLocal(c *cluster.Cluster, runs *int, fail bool) (*runtime.Runbook, steps.Registry) {
 	reg := builtin.Registry()
 	reg["local"] = localType{runs: runs, fail: fail}
 	rb := procedure(c)

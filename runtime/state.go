@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // DefaultStateDir is the state directory of a runbook when --state is not
@@ -50,7 +50,7 @@ type Record struct {
 	Pgid int    `json:"pgid,omitempty"`
 	Boot string `json:"boot,omitempty"`
 	// Ran is the file the command of an op-started record creates once
-	// past the driver's gate, just before it acts (steps.StartGate).
+	// past the driver's gate, just before it acts (cluster.StartGate).
 	Ran string `json:"ran,omitempty"`
 	// Gated is set on an op record when the driver starts no command for
 	// the operation before its op-started record is written: with no
@@ -290,12 +290,12 @@ func (s *State) Append(recs ...Record) error {
 
 // snapshot is the status of the cluster before the first step.
 type snapshot struct {
-	Time   time.Time     `json:"time"`
-	Status *steps.Status `json:"status"`
+	Time   time.Time       `json:"time"`
+	Status *cluster.Status `json:"status"`
 }
 
 // WriteSnapshot replaces the snapshot atomically.
-func (s *State) WriteSnapshot(t time.Time, st *steps.Status) error {
+func (s *State) WriteSnapshot(t time.Time, st *cluster.Status) error {
 	b, err := json.Marshal(snapshot{Time: t, Status: st})
 	if err != nil {
 		return err
@@ -307,7 +307,7 @@ func (s *State) WriteSnapshot(t time.Time, st *steps.Status) error {
 }
 
 // ReadSnapshot reads the snapshot of a store.
-func ReadSnapshot(store Store) (*steps.Status, error) {
+func ReadSnapshot(store Store) (*cluster.Status, error) {
 	b, err := store.Get(SnapshotBlob)
 	if err != nil {
 		return nil, err
@@ -352,7 +352,7 @@ func Settled(r Record) bool {
 
 // Expected replays the journal over the snapshot: the status the journal
 // expects the cluster to be in now.
-func Expected(snap *steps.Status, recs []Record) *steps.Status {
+func Expected(snap *cluster.Status, recs []Record) *cluster.Status {
 	st := snap.Clone()
 	for _, r := range recs {
 		r.Changes.Apply(st)

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 )
 
@@ -275,7 +275,7 @@ func TestStoreLockLost(t *testing.T) {
 	}
 	announced := 0
 	for _, r := range recs {
-		if r.Type == runtime.RecordOp && strings.HasPrefix(r.Op, steps.OpUpgrade) {
+		if r.Type == runtime.RecordOp && strings.HasPrefix(r.Op, cluster.OpUpgrade) {
 			announced++
 		}
 	}

@@ -1,12 +1,10 @@
 // Package steps is the contract between the runbook language, the runtime
 // and the step types.
 //
-// It defines the cluster as a runbook declares it ([Cluster], [Node],
-// [Resource], [License]), the cluster as a driver reports it ([Status]), the
-// operations a driver offers ([Driver]), and what a step type is ([Type]): its
-// schema, its preconditions against a cluster ([Type.Check]), its
-// postcondition ([Type.Done]) and the way it acts through a driver
-// ([Type.Run]).
+// It defines what a step type is ([Type]): its schema, its preconditions
+// against a cluster ([Type.Check]), its postcondition ([Type.Done]) and the
+// way it acts through a driver ([Type.Run]). The cluster it acts on, and the
+// driver it acts through, are package cluster's.
 //
 // The same three functions serve validate, plan and run. `validate` and
 // `plan` call them against the simulator of package drivers/sim started from the

@@ -1,10 +1,12 @@
 package steps
 
 import (
+	"github.com/runbookhq/runbook/cluster"
+
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/runbookhq/runbook/internal/sorted"
@@ -60,21 +62,6 @@ var CommonAttrs = []Attr{
 	{Name: "on_failure", Kind: KindString, Default: "abort", Enum: []string{"abort", "continue"}, Doc: `"continue" lets the run go on after a failure; only for steps that change no cluster state.`},
 }
 
-// Command is a decoded KindCommand value.
-type Command struct {
-	// Shell is set for a string: it runs under /bin/sh -c.
-	Shell string
-	// Argv is set for a list: it runs as it is, with no shell.
-	Argv []string
-}
-
-func (c Command) String() string {
-	if c.Argv != nil {
-		return strings.Join(c.Argv, " ")
-	}
-	return c.Shell
-}
-
 // Unknown is the value of an attribute whose value is not known yet (it
 // depends on a variable that has no value at validate time).
 type Unknown struct{}
@@ -117,13 +104,19 @@ func (a Args) String(name string) string          { v, _ := get[string](a, name)
 func (a Args) Bool(name string) bool              { v, _ := get[bool](a, name); return v }
 func (a Args) Int(name string) int                { v, _ := get[int](a, name); return v }
 func (a Args) Duration(name string) time.Duration { v, _ := get[time.Duration](a, name); return v }
-func (a Args) Node(name string) Node              { v, _ := get[Node](a, name); return v }
-func (a Args) Nodes(name string) []Node           { v, _ := get[[]Node](a, name); return v }
-func (a Args) Resource(name string) Resource      { v, _ := get[Resource](a, name); return v }
-func (a Args) Resources(name string) []Resource   { v, _ := get[[]Resource](a, name); return v }
-func (a Args) License(name string) License        { v, _ := get[License](a, name); return v }
-func (a Args) Command(name string) Command        { v, _ := get[Command](a, name); return v }
-func (a Args) Strings(name string) []string       { v, _ := get[[]string](a, name); return v }
+func (a Args) Node(name string) cluster.Node      { v, _ := get[cluster.Node](a, name); return v }
+func (a Args) Nodes(name string) []cluster.Node   { v, _ := get[[]cluster.Node](a, name); return v }
+func (a Args) Resource(name string) cluster.Resource {
+	v, _ := get[cluster.Resource](a, name)
+	return v
+}
+func (a Args) Resources(name string) []cluster.Resource {
+	v, _ := get[[]cluster.Resource](a, name)
+	return v
+}
+func (a Args) License(name string) cluster.License { v, _ := get[cluster.License](a, name); return v }
+func (a Args) Command(name string) cluster.Command { v, _ := get[cluster.Command](a, name); return v }
+func (a Args) Strings(name string) []string        { v, _ := get[[]string](a, name); return v }
 
 // Instance is one step to run: a top-level step block, or a step block of a
 // rolling block bound to one node.
@@ -161,8 +154,8 @@ func (p Problem) Error() string {
 // Env is what a step sees of the world while it runs.
 type Env struct {
 	// Cluster is the cluster the runbook declares.
-	Cluster *Cluster
-	Driver  Driver
+	Cluster *cluster.Cluster
+	Driver  cluster.Driver
 	// Poll is how often status is read while waiting.
 	Poll time.Duration
 	// Logf reports progress and facts worth a line of output.
@@ -203,31 +196,13 @@ type Env struct {
 	// reads in it what the live status may no longer show: where a resource
 	// that the step took offline ran. Nil on a step's first attempt, and
 	// where there is no journal (validate, plan).
-	Before *Status
+	Before *cluster.Status
 }
-
-// Driver operation names, as OpKey and the exec driver's block name them.
-const (
-	OpInstallLicense = "install_license"
-	OpLeave          = "leave"
-	OpUpgrade        = "upgrade"
-	OpMigrate        = "migrate"
-	OpOffline        = "offline"
-	OpOnline         = "online"
-	OpMediaUpgrade   = "media_upgrade"
-	OpMediaRefresh   = "media_refresh"
-)
 
 // Pending reports whether the operation key was issued by an interrupted
 // attempt and may still be under way (its command may still run): the step
 // waits for its effect rather than issue it again.
 func (e *Env) Pending(key string) bool { return e.Issued[key] && !e.Ended[key] }
-
-// OpKey names a driver operation on its subjects: "upgrade FS2",
-// "migrate POOL1 FS1".
-func OpKey(op string, subjects ...string) string {
-	return strings.Join(append([]string{op}, subjects...), " ")
-}
 
 // Log reports a line through Logf, if set.
 func (e *Env) Log(format string, args ...any) {
@@ -258,11 +233,11 @@ type Type interface {
 	// Check returns the preconditions that do not hold on the cluster in st.
 	// It must accept the partial state its own interrupted run leaves behind,
 	// so that an interrupted step can be resumed.
-	Check(env *Env, st *Status, in *Instance) []Problem
+	Check(env *Env, st *cluster.Status, in *Instance) []Problem
 	// Done reports whether the step's postcondition already holds in st.
 	// A step that has no postcondition it can read from the cluster returns
 	// false.
-	Done(env *Env, st *Status, in *Instance) bool
+	Done(env *Env, st *cluster.Status, in *Instance) bool
 	// Run acts through env.Driver and waits until the postcondition holds or
 	// the deadline passes. It resumes the partial state its own interrupted
 	// run left behind, and never applies an effect twice.
@@ -283,49 +258,7 @@ type Registry map[string]Type
 // Names returns the registered type names, sorted.
 func (r Registry) Names() []string { return sorted.Keys(r) }
 
-// Subject is what a driver operation acts on, bound to the names its
-// command may use: node, resource, license and to. Fields the operation
-// does not have are nil or empty.
-type Subject struct {
-	Node     *Node
-	Resource *Resource
-	License  *License
-	// To is the version an upgrade installs.
-	To string
-}
-
-// Commands gives a driver the commands its runbook declares, evaluated for
-// one operation's subject: the driver is handed it when it opens, and asks
-// it for each command it runs.
-//
-// Command evaluates the command declared for op with subj bound. It returns
-// declared == false, and no error, when the runbook declares no command for
-// op; an error when the command cannot be evaluated for this subject.
-type Commands interface {
-	Command(op string, subj Subject) (cmd Command, declared bool, err error)
-}
-
-// CommandsFunc adapts a function to Commands.
-type CommandsFunc func(op string, subj Subject) (Command, bool, error)
-
-// Command calls f.
-func (f CommandsFunc) Command(op string, subj Subject) (Command, bool, error) { return f(op, subj) }
-
-// Operation is a Driver operation, with the subjects its command binds.
-type Operation struct {
-	Name  string
-	Binds []string
-}
-
-// Operations lists every Driver operation, in the order of the README's
-// table of exec block attributes.
-var Operations = []Operation{
-	{OpInstallLicense, []string{"license"}},
-	{OpLeave, []string{"node"}},
-	{OpUpgrade, []string{"node", "to"}},
-	{OpMigrate, []string{"resource", "node"}},
-	{OpOffline, []string{"resource"}},
-	{OpOnline, []string{"resource", "node"}},
-	{OpMediaUpgrade, []string{"node"}},
-	{OpMediaRefresh, []string{"node"}},
-}
+// ErrStop marks a step that ended because the operator chose to stop there
+// (declined an approval): the run stops cleanly, resumable, and the step
+// runs again when the run resumes.
+var ErrStop = errors.New("the operator chose to stop")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/internal/atomicfile"
 	"github.com/runbookhq/runbook/lang"
@@ -202,7 +203,7 @@ func stepNode(args steps.Args) string {
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		if n, ok := args[k].(steps.Node); ok {
+		if n, ok := args[k].(cluster.Node); ok {
 			return n.Name
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/exec"
 	"github.com/runbookhq/runbook/drivers/pacemaker"
 	"github.com/runbookhq/runbook/drivers/sim"
@@ -265,7 +266,7 @@ func checkRunTargets(args *runArgs, rb *lang.Runbook, rrb *runtime.Runbook) erro
 
 // openDriver builds the driver a run or status uses. The returned function
 // closes it.
-func openDriver(name string, rb *lang.Runbook, sess runtime.Session, faults []sim.Fault) (steps.Driver, func() error, error) {
+func openDriver(name string, rb *lang.Runbook, sess runtime.Session, faults []sim.Fault) (cluster.Driver, func() error, error) {
 	switch name {
 	case "sim":
 		s, err := sim.Open(sess, rb.Cluster, sim.Options{Timings: rb.Sim, Faults: faults})
@@ -321,7 +322,7 @@ func (c closer) Close() error { return c.close() }
 // its prefix, the upgrade command runs here, in the runbook's directory.
 // Before the run, each resource's declared failback is compared with its
 // stickiness.
-func openPacemaker(rb *lang.Runbook) (steps.Driver, func() error, error) {
+func openPacemaker(rb *lang.Runbook) (cluster.Driver, func() error, error) {
 	pc := rb.Pacemaker
 	if pc == nil {
 		return nil, nil, errors.New(`the runbook declares no pacemaker { ... } block in its cluster block, which the pacemaker driver needs; rehearse it with --driver sim`)
@@ -709,7 +710,7 @@ var errSecondInterrupt = errors.New("aborted by a second interrupt")
 // auditPrompt journals each answer the operator gives at an approve step's
 // prompt: who, when, yes or no. A prompt cut short (an error) records
 // nothing.
-func auditPrompt(st *runtime.State, drv steps.Driver, prompt func(context.Context, string) (bool, error)) func(context.Context, string) (bool, error) {
+func auditPrompt(st *runtime.State, drv cluster.Driver, prompt func(context.Context, string) (bool, error)) func(context.Context, string) (bool, error) {
 	if prompt == nil {
 		return nil
 	}

@@ -12,10 +12,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/procgroup"
-	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/stores/local"
 )
 
@@ -137,7 +137,7 @@ func TestExecCrashSweep(t *testing.T) {
 					t.Errorf("command %q failed: %s", r.Op(), r.Error)
 				}
 			}
-			if diff := cmp.Diff(wantStatus, e.standinStatus(), cmp.AllowUnexported(steps.Status{})); diff != "" {
+			if diff := cmp.Diff(wantStatus, e.standinStatus(), cmp.AllowUnexported(cluster.Status{})); diff != "" {
 				t.Errorf("final status (-uninterrupted +interrupted):\n%s", diff)
 			}
 		})
@@ -157,19 +157,19 @@ func newCrashEnv(t *testing.T, offline bool) *execEnv {
 	t.Helper()
 	return newExecEnvWith(t, 0, func(d *standincheck.Description) {
 		if offline {
-			d.OfflineAs = steps.ResourceOffline
+			d.OfflineAs = cluster.ResourceOffline
 		}
 	})
 }
 
 // standinStatus is the cluster's status as the stand-in reports it.
-func (e *execEnv) standinStatus() *steps.Status {
+func (e *execEnv) standinStatus() *cluster.Status {
 	e.t.Helper()
 	out, err := e.standinCmd("status")
 	if err != nil {
 		e.t.Fatalf("standin status: %v\n%s", err, out)
 	}
-	st, err := steps.ParseStatus([]byte(out))
+	st, err := cluster.ParseStatus([]byte(out))
 	if err != nil {
 		e.t.Fatal(err)
 	}

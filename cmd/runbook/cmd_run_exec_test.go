@@ -18,9 +18,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/stores/local"
 )
 
@@ -451,7 +451,7 @@ func TestExecCtrlCTwice(t *testing.T) {
 	// FS1 to rejoin rather than upgrade it a second time (complete checks
 	// that each node was upgraded once).
 	out, err := e.standinCmd("status")
-	if st, perr := steps.ParseStatus([]byte(out)); err != nil || perr != nil || st.Up("FS1") {
+	if st, perr := cluster.ParseStatus([]byte(out)); err != nil || perr != nil || st.Up("FS1") {
 		t.Fatalf("FS1 should still be rebooting when the run resumes: %s %v %v", out, err, perr)
 	}
 	out = e.complete()

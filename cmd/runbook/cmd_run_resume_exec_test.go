@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/internal/standin/standincheck"
-	"github.com/runbookhq/runbook/steps"
 )
 
 // TestExecMediaUpgradeResume kills the runbook (SIGKILL) inside the media
@@ -21,7 +21,7 @@ import (
 // the killed run to its online.
 func TestExecMediaUpgradeResume(t *testing.T) {
 	t.Parallel()
-	for _, offlineAs := range []string{steps.ResourceUpgrade, steps.ResourceOffline} {
+	for _, offlineAs := range []string{cluster.ResourceUpgrade, cluster.ResourceOffline} {
 		for _, at := range []struct{ fault, op string }{
 			{"offline:POOL2_SERVER", "offline POOL2_SERVER"},
 			{"media-upgrade:FS1", "media-upgrade FS1"},

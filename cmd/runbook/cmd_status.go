@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/steps"
 )
 
 func (a *app) statusCommand() *cobra.Command {
@@ -56,7 +56,7 @@ type statusReport struct {
 	Source   string
 	// Time is the driver's clock when read (zero if unknown).
 	Time    time.Time
-	Cluster *steps.Status
+	Cluster *cluster.Status
 	Steps   []stepStatus
 	Holder  *runtime.Holder
 	// Error is why the cluster could not be read, if it could not.

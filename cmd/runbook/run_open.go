@@ -3,18 +3,18 @@ package main
 import (
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
-	"github.com/runbookhq/runbook/steps"
 )
 
 // openedRun is a run's state and driver, open: what `run` and each cluster
 // of `fleet run` open before runtime.Run, and close after it.
 type openedRun struct {
 	State  *runtime.State
-	Driver steps.Driver
+	Driver cluster.Driver
 	// closeDriver closes the driver.
 	closeDriver func() error
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/steps"
 )
 
 // statusView shows `runbook status` and picks the exit code.
@@ -98,7 +98,7 @@ func (v *statusHuman) Status(rep *statusReport) int {
 	return statusExit(rep)
 }
 
-func (v *statusHuman) cluster(st *steps.Status) {
+func (v *statusHuman) cluster(st *cluster.Status) {
 	tw := tabwriter.NewWriter(v.w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  NODE\tVERSION\tSTATE")
 	for _, n := range st.NodeNames() {
@@ -124,7 +124,7 @@ func (v *statusHuman) cluster(st *steps.Status) {
 	fmt.Fprintf(v.w, "  Media: %s\n", st.MediaVersion)
 	var unread []string
 	for _, n := range st.NodeNames() {
-		if m := st.Nodes[n].Media; m != "" && steps.CompareVersions(m, st.MediaVersion) < 0 {
+		if m := st.Nodes[n].Media; m != "" && cluster.CompareVersions(m, st.MediaVersion) < 0 {
 			unread = append(unread, fmt.Sprintf("%s (reads %s)", n, m))
 		}
 	}
@@ -150,20 +150,20 @@ type statusJSON struct{ w io.Writer }
 
 func (v *statusJSON) Status(rep *statusReport) int {
 	out := struct {
-		Runbook      string                          `json:"runbook"`
-		StateDir     string                          `json:"state_dir"`
-		Driver       string                          `json:"driver"`
-		Source       string                          `json:"source"`
-		Time         *time.Time                      `json:"time,omitempty"`
-		Nodes        map[string]steps.NodeStatus     `json:"nodes"`
-		Resources    map[string]steps.ResourceStatus `json:"resources"`
-		Licenses     []steps.LicenseStatus           `json:"licenses"`
-		MediaVersion string                          `json:"media_version"`
-		Steps        []stepStatus                    `json:"steps"`
-		Lock         *runtime.Holder                 `json:"lock,omitempty"`
-		Error        string                          `json:"error,omitempty"`
+		Runbook      string                            `json:"runbook"`
+		StateDir     string                            `json:"state_dir"`
+		Driver       string                            `json:"driver"`
+		Source       string                            `json:"source"`
+		Time         *time.Time                        `json:"time,omitempty"`
+		Nodes        map[string]cluster.NodeStatus     `json:"nodes"`
+		Resources    map[string]cluster.ResourceStatus `json:"resources"`
+		Licenses     []cluster.LicenseStatus           `json:"licenses"`
+		MediaVersion string                            `json:"media_version"`
+		Steps        []stepStatus                      `json:"steps"`
+		Lock         *runtime.Holder                   `json:"lock,omitempty"`
+		Error        string                            `json:"error,omitempty"`
 	}{Runbook: rep.Runbook, StateDir: rep.StateDir, Driver: rep.Driver, Source: rep.Source, Steps: rep.Steps, Lock: rep.Holder, Error: rep.Error,
-		Nodes: map[string]steps.NodeStatus{}, Resources: map[string]steps.ResourceStatus{}, Licenses: []steps.LicenseStatus{}}
+		Nodes: map[string]cluster.NodeStatus{}, Resources: map[string]cluster.ResourceStatus{}, Licenses: []cluster.LicenseStatus{}}
 	if !rep.Time.IsZero() {
 		out.Time = &rep.Time
 	}

@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // BenchmarkExecOperation compares one driver operation with spawning the
@@ -21,8 +21,8 @@ func BenchmarkExecOperation(b *testing.B) {
 	if err != nil {
 		b.Skip("no true(1)")
 	}
-	argv := steps.Command{Argv: []string{truePath, "FS1"}}
-	shell := steps.Command{Shell: truePath + " FS1"}
+	argv := cluster.Command{Argv: []string{truePath, "FS1"}}
+	shell := cluster.Command{Shell: truePath + " FS1"}
 	ctx := context.Background()
 
 	b.Run("direct/argv", func(b *testing.B) {
@@ -74,10 +74,10 @@ func BenchmarkExecOperation(b *testing.B) {
 	})
 }
 
-func benchDriver(b *testing.B, c steps.Command, log io.Writer) *Driver {
+func benchDriver(b *testing.B, c cluster.Command, log io.Writer) *Driver {
 	d, err := New(Config{
-		Ops:    steps.CommandsFunc(func(string, steps.Subject) (steps.Command, bool, error) { return c, true, nil }),
-		Status: steps.Command{Shell: "true"},
+		Ops:    cluster.CommandsFunc(func(string, cluster.Subject) (cluster.Command, bool, error) { return c, true, nil }),
+		Status: cluster.Command{Shell: "true"},
 		Log:    log,
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-// Package execdriver implements [steps.Driver] by running commands: the
+// Package execdriver implements [cluster.Driver] by running commands: the
 // `exec` driver (the README's "The exec driver"), the way a runbook drives
 // a real cluster manager.
 //
@@ -14,7 +14,7 @@
 // runbook, which decides what to do, and never the command half-way through
 // its work. When the operation's context ends, or its per-command timeout
 // passes, the whole group is sent SIGTERM and, after a grace period, SIGKILL;
-// the operation then fails with an error wrapping [steps.ErrInDoubt], since
+// the operation then fails with an error wrapping [cluster.ErrInDoubt], since
 // the command may have acted before it was killed.
 //
 // An operation returns as soon as its command exits: the step, never the

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // Defaults of Config's tuning fields.
@@ -29,9 +29,9 @@ var ErrNotDeclared = errors.New("no command declared for the operation")
 type Config struct {
 	// Ops gives each operation's command, evaluated for its subject (the
 	// runbook's exec block). A nil Ops declares none.
-	Ops steps.Commands
+	Ops cluster.Commands
 	// Status prints the cluster's status JSON. Required.
-	Status steps.Command
+	Status cluster.Command
 	// Dir is the working directory of the commands; "" is the runbook
 	// process's own.
 	Dir string
@@ -54,7 +54,7 @@ type Config struct {
 	CommandTimeout time.Duration
 	// InDoubtExitCodes are exit statuses after which an operation's outcome
 	// is unknown: ssh exits 255 when the connection drops, whatever the
-	// remote command did. Such a failure is in doubt (steps.ErrInDoubt),
+	// remote command did. Such a failure is in doubt (cluster.ErrInDoubt),
 	// so the next run settles the step from the cluster's status and never
 	// issues the operation again blindly.
 	InDoubtExitCodes []int
@@ -62,7 +62,7 @@ type Config struct {
 	// SIGTERM and SIGKILL (DefaultKillGrace if zero).
 	KillGrace time.Duration
 	// GateDir is where each operation's command creates its Ran file
-	// (steps.StartedCommand) once past the gate; os.TempDir() if "".
+	// (cluster.StartedCommand) once past the gate; os.TempDir() if "".
 	GateDir string
 	// MaxOutput bounds the bytes kept of each of a command's output streams
 	// (DefaultMaxOutput if zero); the rest is read and dropped. A status
@@ -72,7 +72,7 @@ type Config struct {
 
 // Driver is the exec driver. It is safe for concurrent use.
 type Driver struct {
-	steps.WallClock
+	cluster.WallClock
 	cfg        Config
 	grace      time.Duration
 	maxOutput  int
@@ -81,7 +81,7 @@ type Driver struct {
 	lastStatus []byte // guarded by logMu
 }
 
-var _ steps.Driver = (*Driver)(nil)
+var _ cluster.Driver = (*Driver)(nil)
 
 // New returns an exec driver.
 func New(cfg Config) (*Driver, error) {
@@ -102,7 +102,7 @@ func New(cfg Config) (*Driver, error) {
 }
 
 // Status runs the status command and parses its output.
-func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
+func (d *Driver) Status(ctx context.Context) (*cluster.Status, error) {
 	r, err := d.run(ctx, statusWhat, d.cfg.Status, false)
 	if err != nil {
 		return nil, err
@@ -115,7 +115,7 @@ func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
 	if len(bytes.TrimSpace(out)) == 0 {
 		return nil, fmt.Errorf("status: command %s printed nothing; it must print the cluster's status JSON", cmd)
 	}
-	st, err := steps.ParseStatus(out)
+	st, err := cluster.ParseStatus(out)
 	if err != nil {
 		return nil, fmt.Errorf("status: command %s: %w; its output begins %s", cmd, err, firstBytes(out, 120))
 	}
@@ -131,47 +131,47 @@ func firstBytes(b []byte, n int) string {
 }
 
 // InstallLicense runs install_license.
-func (d *Driver) InstallLicense(ctx context.Context, l steps.License) error {
+func (d *Driver) InstallLicense(ctx context.Context, l cluster.License) error {
 	what := fmt.Sprintf("install licence %s (%s %s)", l.Name, l.Product, l.Version)
-	return d.do(ctx, steps.OpInstallLicense, what, steps.Subject{License: &l})
+	return d.do(ctx, cluster.OpInstallLicense, what, cluster.Subject{License: &l})
 }
 
 // Leave runs leave.
-func (d *Driver) Leave(ctx context.Context, n steps.Node) error {
-	return d.do(ctx, steps.OpLeave, "leave "+n.Name, steps.Subject{Node: &n})
+func (d *Driver) Leave(ctx context.Context, n cluster.Node) error {
+	return d.do(ctx, cluster.OpLeave, "leave "+n.Name, cluster.Subject{Node: &n})
 }
 
 // Upgrade runs upgrade.
-func (d *Driver) Upgrade(ctx context.Context, n steps.Node, to string) error {
-	return d.do(ctx, steps.OpUpgrade, fmt.Sprintf("upgrade %s to %s", n.Name, to), steps.Subject{Node: &n, To: to})
+func (d *Driver) Upgrade(ctx context.Context, n cluster.Node, to string) error {
+	return d.do(ctx, cluster.OpUpgrade, fmt.Sprintf("upgrade %s to %s", n.Name, to), cluster.Subject{Node: &n, To: to})
 }
 
 // Migrate runs migrate.
-func (d *Driver) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error {
-	return d.do(ctx, steps.OpMigrate, fmt.Sprintf("migrate %s to %s", r.Name, n.Name), steps.Subject{Resource: &r, Node: &n})
+func (d *Driver) Migrate(ctx context.Context, r cluster.Resource, n cluster.Node) error {
+	return d.do(ctx, cluster.OpMigrate, fmt.Sprintf("migrate %s to %s", r.Name, n.Name), cluster.Subject{Resource: &r, Node: &n})
 }
 
 // Offline runs offline.
-func (d *Driver) Offline(ctx context.Context, r steps.Resource) error {
-	return d.do(ctx, steps.OpOffline, "offline "+r.Name, steps.Subject{Resource: &r})
+func (d *Driver) Offline(ctx context.Context, r cluster.Resource) error {
+	return d.do(ctx, cluster.OpOffline, "offline "+r.Name, cluster.Subject{Resource: &r})
 }
 
 // Online runs online.
-func (d *Driver) Online(ctx context.Context, r steps.Resource, n steps.Node) error {
-	return d.do(ctx, steps.OpOnline, fmt.Sprintf("online %s on %s", r.Name, n.Name), steps.Subject{Resource: &r, Node: &n})
+func (d *Driver) Online(ctx context.Context, r cluster.Resource, n cluster.Node) error {
+	return d.do(ctx, cluster.OpOnline, fmt.Sprintf("online %s on %s", r.Name, n.Name), cluster.Subject{Resource: &r, Node: &n})
 }
 
 // MediaUpgrade runs media_upgrade.
-func (d *Driver) MediaUpgrade(ctx context.Context, n steps.Node) error {
-	return d.do(ctx, steps.OpMediaUpgrade, "media upgrade on "+n.Name, steps.Subject{Node: &n})
+func (d *Driver) MediaUpgrade(ctx context.Context, n cluster.Node) error {
+	return d.do(ctx, cluster.OpMediaUpgrade, "media upgrade on "+n.Name, cluster.Subject{Node: &n})
 }
 
 // MediaRefresh runs media_refresh.
-func (d *Driver) MediaRefresh(ctx context.Context, n steps.Node) error {
-	return d.do(ctx, steps.OpMediaRefresh, "media refresh on "+n.Name, steps.Subject{Node: &n})
+func (d *Driver) MediaRefresh(ctx context.Context, n cluster.Node) error {
+	return d.do(ctx, cluster.OpMediaRefresh, "media refresh on "+n.Name, cluster.Subject{Node: &n})
 }
 
-func (d *Driver) do(ctx context.Context, op, what string, subj steps.Subject) error {
+func (d *Driver) do(ctx context.Context, op, what string, subj cluster.Subject) error {
 	if d.cfg.Ops == nil {
 		return notDeclared(op, what)
 	}
@@ -233,11 +233,11 @@ func logStream(b *bytes.Buffer, prefix string, c *capture) {
 }
 
 // hidden is c with Redact applied to its words, for display.
-func hidden(c steps.Command, redact func(string) string) steps.Command {
+func hidden(c cluster.Command, redact func(string) string) cluster.Command {
 	if redact == nil {
 		return c
 	}
-	out := steps.Command{Shell: redact(c.Shell)}
+	out := cluster.Command{Shell: redact(c.Shell)}
 	if c.Argv != nil {
 		out.Argv = make([]string, len(c.Argv))
 		for i, w := range c.Argv {

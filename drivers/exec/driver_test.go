@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/runtime/procgroup"
 	"github.com/runbookhq/runbook/steps"
@@ -34,7 +35,7 @@ func TestEveryOperation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	resourceOn := func(st *steps.Status, res, state, node string) {
+	resourceOn := func(st *cluster.Status, res, state, node string) {
 		t.Helper()
 		if got := st.Resources[res]; got.State != state || got.Node != node {
 			t.Errorf("%s is %s on %s; want %s on %s", res, got.State, got.Node, state, node)
@@ -58,7 +59,7 @@ func TestEveryOperation(t *testing.T) {
 	resourceOn(st, "POOL1_SERVER", "running", "FS2")
 	must(d.Upgrade(ctx, fs1, "6.5"))
 	st = mustStatus(t, d)
-	if got := st.Nodes["FS1"]; got != (steps.NodeStatus{Version: "6.5", State: "up", Media: "6.0"}) {
+	if got := st.Nodes["FS1"]; got != (cluster.NodeStatus{Version: "6.5", State: "up", Media: "6.0"}) {
 		t.Errorf("FS1 after upgrade: %+v", got)
 	}
 	resourceOn(st, "POOL1_SERVER", "running", "FS1") // auto failback
@@ -128,8 +129,8 @@ func TestRebootDelay(t *testing.T) {
 		t.Fatal("FS1 is up at once despite its reboot delay")
 	}
 	env := &steps.Env{Driver: d, Poll: 50 * time.Millisecond}
-	st, err := steps.WaitFor(ctx, env, start.Add(3*time.Second), "FS1 up at 6.5", func(st *steps.Status) (string, error) {
-		if n := st.Nodes["FS1"]; n.State != steps.NodeUp || n.Version != "6.5" {
+	st, err := steps.WaitFor(ctx, env, start.Add(3*time.Second), "FS1 up at 6.5", func(st *cluster.Status) (string, error) {
+		if n := st.Nodes["FS1"]; n.State != cluster.NodeUp || n.Version != "6.5" {
 			return "FS1 is " + n.State + " at " + n.Version, nil
 		}
 		return "", nil
@@ -152,15 +153,15 @@ func TestInDoubtExitCodes(t *testing.T) {
 		exit    string
 		inDoubt bool
 	}{{"255", true}, {"1", false}} {
-		ops := steps.CommandsFunc(func(op string, s steps.Subject) (steps.Command, bool, error) {
-			return steps.Command{Shell: "exit " + tc.exit}, true, nil
+		ops := cluster.CommandsFunc(func(op string, s cluster.Subject) (cluster.Command, bool, error) {
+			return cluster.Command{Shell: "exit " + tc.exit}, true, nil
 		})
-		d, err := New(Config{Ops: ops, Status: steps.Command{Shell: "true"}, InDoubtExitCodes: []int{255}})
+		d, err := New(Config{Ops: ops, Status: cluster.Command{Shell: "true"}, InDoubtExitCodes: []int{255}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		err = d.Leave(context.Background(), fs1)
-		if err == nil || errors.Is(err, steps.ErrInDoubt) != tc.inDoubt {
+		if err == nil || errors.Is(err, cluster.ErrInDoubt) != tc.inDoubt {
 			t.Errorf("exit %s: err = %v; want in doubt = %v", tc.exit, err, tc.inDoubt)
 		}
 	}
@@ -177,7 +178,7 @@ func TestCommandFails(t *testing.T) {
 		t.Fatal("leave FS2 succeeded despite the injected failure")
 	}
 	wantContains(t, "error", err.Error(), "leave FS2: command "+standinBin+" leave FS2 exited with status 1: standin: injected failure of \"leave FS2\"")
-	if errors.Is(err, steps.ErrInDoubt) {
+	if errors.Is(err, cluster.ErrInDoubt) {
 		t.Errorf("a command that exited 1 is in doubt: %v", err)
 	}
 	var ce *CommandError
@@ -212,7 +213,7 @@ func TestCommandHangs(t *testing.T) {
 	start := time.Now()
 	err := d.Upgrade(ctx, fs1, "6.5")
 	took := time.Since(start)
-	if !errors.Is(err, steps.ErrInDoubt) || !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, cluster.ErrInDoubt) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v; want one wrapping ErrInDoubt and DeadlineExceeded", err)
 	}
 	wantContains(t, "error", err.Error(), "upgrade FS1 to 6.5: command", "did not finish within 500ms (the exec driver's command timeout)")
@@ -232,7 +233,7 @@ func TestStepDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	err := d.Leave(ctx, fs1)
-	if !errors.Is(err, steps.ErrInDoubt) {
+	if !errors.Is(err, cluster.ErrInDoubt) {
 		t.Fatalf("err = %v; want in doubt", err)
 	}
 	wantContains(t, "error", err.Error(), "leave FS1: command", "did not finish before the step's deadline")
@@ -254,7 +255,7 @@ func TestKillsProcessGroup(t *testing.T) {
 			start := time.Now()
 			err := d.Leave(context.Background(), fs1)
 			took := time.Since(start)
-			if !errors.Is(err, steps.ErrInDoubt) {
+			if !errors.Is(err, cluster.ErrInDoubt) {
 				t.Fatalf("err = %v; want in doubt", err)
 			}
 			if took < 500*time.Millisecond+tc.minTook || took > 3*time.Second {
@@ -277,14 +278,14 @@ func TestInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel)
 	err := d.Offline(ctx, pool1)
-	if !errors.Is(err, steps.ErrInDoubt) || !errors.Is(err, context.Canceled) {
+	if !errors.Is(err, cluster.ErrInDoubt) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v; want in doubt and canceled", err)
 	}
 	wantContains(t, "error", err.Error(), "offline POOL1_SERVER: command /bin/sh -c 'sleep 30' was interrupted")
 
 	// A context already done starts nothing, so nothing is in doubt.
 	err = d.Offline(ctx, pool1)
-	if err == nil || errors.Is(err, steps.ErrInDoubt) {
+	if err == nil || errors.Is(err, cluster.ErrInDoubt) {
 		t.Errorf("err = %v; want a failure not in doubt", err)
 	}
 }
@@ -293,7 +294,7 @@ func TestInterrupted(t *testing.T) {
 func TestKilledBySignal(t *testing.T) {
 	d := shellDriver(t, t.TempDir(), "kill -KILL $$", Config{})
 	err := d.Leave(context.Background(), fs1)
-	if !errors.Is(err, steps.ErrInDoubt) {
+	if !errors.Is(err, cluster.ErrInDoubt) {
 		t.Fatalf("err = %v; want in doubt", err)
 	}
 	wantContains(t, "error", err.Error(), "was killed by signal killed")
@@ -311,16 +312,16 @@ func TestStatusInvalidJSON(t *testing.T) {
 func TestStatusErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		cmd   steps.Command
+		cmd   cluster.Command
 		cfg   Config
 		wants []string
 	}{
-		{"empty", steps.Command{Shell: "true"}, Config{}, []string{"status: command /bin/sh -c true printed nothing; it must print the cluster's status JSON"}},
-		{"shape", steps.Command{Argv: []string{"echo", `{"resources": {}}`}}, Config{}, []string{`invalid status JSON: no "nodes" object`}},
-		{"state", steps.Command{Argv: []string{"echo", `{"nodes": {"FS1": {"version": "6.0", "state": "sleeping"}}}`}}, Config{}, []string{`node "FS1" has state "sleeping"`}},
-		{"exit", steps.Command{Shell: "echo 'cluster not running' >&2; exit 3"}, Config{}, []string{"exited with status 3: cluster not running"}},
-		{"too-large", steps.Command{Shell: `printf '{"nodes": {}, "pad": "%0300d"}' 0`}, Config{MaxOutput: 100}, []string{"printed more than 100 bytes"}},
-		{"missing", steps.Command{Argv: []string{"/nonexistent/ncs-admin", "status"}}, Config{}, []string{"status: command /nonexistent/ncs-admin status could not be started"}},
+		{"empty", cluster.Command{Shell: "true"}, Config{}, []string{"status: command /bin/sh -c true printed nothing; it must print the cluster's status JSON"}},
+		{"shape", cluster.Command{Argv: []string{"echo", `{"resources": {}}`}}, Config{}, []string{`invalid status JSON: no "nodes" object`}},
+		{"state", cluster.Command{Argv: []string{"echo", `{"nodes": {"FS1": {"version": "6.0", "state": "sleeping"}}}`}}, Config{}, []string{`node "FS1" has state "sleeping"`}},
+		{"exit", cluster.Command{Shell: "echo 'cluster not running' >&2; exit 3"}, Config{}, []string{"exited with status 3: cluster not running"}},
+		{"too-large", cluster.Command{Shell: `printf '{"nodes": {}, "pad": "%0300d"}' 0`}, Config{MaxOutput: 100}, []string{"printed more than 100 bytes"}},
+		{"missing", cluster.Command{Argv: []string{"/nonexistent/ncs-admin", "status"}}, Config{}, []string{"status: command /nonexistent/ncs-admin status could not be started"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
@@ -334,7 +335,7 @@ func TestStatusErrors(t *testing.T) {
 				t.Fatal("no error")
 			}
 			wantContains(t, "error", err.Error(), tc.wants...)
-			if errors.Is(err, steps.ErrInDoubt) {
+			if errors.Is(err, cluster.ErrInDoubt) {
 				t.Errorf("a status failure is in doubt: %v", err)
 			}
 		})
@@ -342,7 +343,7 @@ func TestStatusErrors(t *testing.T) {
 }
 
 func TestStatusShell(t *testing.T) {
-	d, err := New(Config{Status: steps.Command{Shell: `printf '{"nodes": {"%s": {"version": "6.5", "state": "up"}}, "media_version": "6.0"}' "$NODE"`},
+	d, err := New(Config{Status: cluster.Command{Shell: `printf '{"nodes": {"%s": {"version": "6.5", "state": "up"}}, "media_version": "6.0"}' "$NODE"`},
 		Env: []string{"NODE=FS9"}})
 	if err != nil {
 		t.Fatal(err)
@@ -358,16 +359,16 @@ func TestStatusShell(t *testing.T) {
 func TestArgvVsShell(t *testing.T) {
 	dir := t.TempDir()
 	word := `it's $X; "quoted" | ${node}`
-	ops := steps.CommandsFunc(func(op string, s steps.Subject) (steps.Command, bool, error) {
+	ops := cluster.CommandsFunc(func(op string, s cluster.Subject) (cluster.Command, bool, error) {
 		switch op {
-		case steps.OpLeave:
-			return steps.Command{Argv: []string{"sh", "-c", `printf '%s\n' "$@" > argv.out`, "sh", word, s.Node.Address}}, true, nil
-		case steps.OpUpgrade:
-			return steps.Command{Shell: "echo " + s.Node.Name + " $X " + s.To + " > shell.out; pwd >> shell.out"}, true, nil
+		case cluster.OpLeave:
+			return cluster.Command{Argv: []string{"sh", "-c", `printf '%s\n' "$@" > argv.out`, "sh", word, s.Node.Address}}, true, nil
+		case cluster.OpUpgrade:
+			return cluster.Command{Shell: "echo " + s.Node.Name + " $X " + s.To + " > shell.out; pwd >> shell.out"}, true, nil
 		}
-		return steps.Command{}, false, nil
+		return cluster.Command{}, false, nil
 	})
-	d, err := New(Config{Ops: ops, Status: steps.Command{Argv: []string{"true"}}, Dir: dir, Env: []string{"X=expanded"}})
+	d, err := New(Config{Ops: ops, Status: cluster.Command{Argv: []string{"true"}}, Dir: dir, Env: []string{"X=expanded"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,10 +404,10 @@ func TestOwnProcessGroup(t *testing.T) {
 }
 
 func TestNotDeclared(t *testing.T) {
-	ops := steps.CommandsFunc(func(op string, s steps.Subject) (steps.Command, bool, error) {
-		return steps.Command{}, false, nil
+	ops := cluster.CommandsFunc(func(op string, s cluster.Subject) (cluster.Command, bool, error) {
+		return cluster.Command{}, false, nil
 	})
-	for _, d := range []*Driver{mustNew(t, Config{Ops: ops, Status: steps.Command{Shell: "true"}}), mustNew(t, Config{Status: steps.Command{Shell: "true"}})} {
+	for _, d := range []*Driver{mustNew(t, Config{Ops: ops, Status: cluster.Command{Shell: "true"}}), mustNew(t, Config{Status: cluster.Command{Shell: "true"}})} {
 		err := d.Migrate(context.Background(), pool2, fs2)
 		if !errors.Is(err, ErrNotDeclared) {
 			t.Fatalf("err = %v; want ErrNotDeclared", err)
@@ -416,10 +417,10 @@ func TestNotDeclared(t *testing.T) {
 }
 
 func TestOpsError(t *testing.T) {
-	ops := steps.CommandsFunc(func(op string, s steps.Subject) (steps.Command, bool, error) {
-		return steps.Command{}, true, errors.New("Unsupported attribute: This object does not have an attribute named \"adress\"")
+	ops := cluster.CommandsFunc(func(op string, s cluster.Subject) (cluster.Command, bool, error) {
+		return cluster.Command{}, true, errors.New("Unsupported attribute: This object does not have an attribute named \"adress\"")
 	})
-	d := mustNew(t, Config{Ops: ops, Status: steps.Command{Shell: "true"}})
+	d := mustNew(t, Config{Ops: ops, Status: cluster.Command{Shell: "true"}})
 	err := d.Leave(context.Background(), fs1)
 	wantContains(t, "error", err.Error(), `leave FS1: evaluating the leave command of the exec {} block: Unsupported attribute`)
 }
@@ -432,10 +433,10 @@ func TestNewNeedsStatus(t *testing.T) {
 }
 
 func TestEmptyCommand(t *testing.T) {
-	ops := steps.CommandsFunc(func(op string, s steps.Subject) (steps.Command, bool, error) {
-		return steps.Command{Argv: []string{}}, true, nil
+	ops := cluster.CommandsFunc(func(op string, s cluster.Subject) (cluster.Command, bool, error) {
+		return cluster.Command{Argv: []string{}}, true, nil
 	})
-	err := mustNew(t, Config{Ops: ops, Status: steps.Command{Shell: "true"}}).Leave(context.Background(), fs1)
+	err := mustNew(t, Config{Ops: ops, Status: cluster.Command{Shell: "true"}}).Leave(context.Background(), fs1)
 	if err == nil || !strings.Contains(err.Error(), "leave FS1: the command is empty") {
 		t.Errorf("err = %v", err)
 	}
@@ -468,7 +469,7 @@ func TestStandinRefusesUnlicensedRejoin(t *testing.T) {
 	if err := d.Upgrade(ctx, fs1, "6.5"); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustStatus(t, d).Nodes["FS1"]; got.State != steps.NodeDown {
+	if got := mustStatus(t, d).Nodes["FS1"]; got.State != cluster.NodeDown {
 		t.Errorf("FS1 is %s at %s; an unlicensed node must not rejoin", got.State, got.Version)
 	}
 
@@ -544,10 +545,10 @@ func TestAuditFindsViolations(t *testing.T) {
 
 func shellDriver(t *testing.T, dir, script string, cfg Config) *Driver {
 	t.Helper()
-	cfg.Ops = steps.CommandsFunc(func(op string, s steps.Subject) (steps.Command, bool, error) {
-		return steps.Command{Shell: script}, true, nil
+	cfg.Ops = cluster.CommandsFunc(func(op string, s cluster.Subject) (cluster.Command, bool, error) {
+		return cluster.Command{Shell: script}, true, nil
 	})
-	cfg.Status = steps.Command{Shell: "true"}
+	cfg.Status = cluster.Command{Shell: "true"}
 	cfg.Dir = dir
 	return mustNew(t, cfg)
 }
@@ -587,7 +588,7 @@ func TestStandinConcurrent(t *testing.T) {
 	errs := make(chan error, 40)
 	for i := 0; i < 20; i++ {
 		go func() { _, err := d.Status(ctx); errs <- err }()
-		go func() { errs <- d.Migrate(ctx, web, []steps.Node{fs1, fs2, fs3}[i%3]) }()
+		go func() { errs <- d.Migrate(ctx, web, []cluster.Node{fs1, fs2, fs3}[i%3]) }()
 	}
 	for i := 0; i < 40; i++ {
 		if err := <-errs; err != nil {
@@ -628,7 +629,7 @@ func TestReportsProcessGroup(t *testing.T) {
 	d := shellDriver(t, dir, `echo $$ > pgid`, Config{})
 	var reported []int
 	var ranFile string
-	ctx := steps.WithCommandStarted(context.Background(), func(c steps.StartedCommand) {
+	ctx := cluster.WithCommandStarted(context.Background(), func(c cluster.StartedCommand) {
 		pgid := c.Pgid
 		ranFile = c.Ran
 		reported = append(reported, pgid)

@@ -15,8 +15,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/internal/standin/standincheck"
-	"github.com/runbookhq/runbook/steps"
 )
 
 // hclOps evaluates the exec {} block's expressions as the language does, with
@@ -24,10 +24,10 @@ import (
 // ExecConfig, enough to run the example runbook.
 type hclOps map[string]hcl.Expression
 
-func (o hclOps) Command(op string, s steps.Subject) (steps.Command, bool, error) {
+func (o hclOps) Command(op string, s cluster.Subject) (cluster.Command, bool, error) {
 	expr, ok := o[op]
 	if !ok {
-		return steps.Command{}, false, nil
+		return cluster.Command{}, false, nil
 	}
 	vars := map[string]cty.Value{"to": cty.StringVal(s.To)}
 	if s.Node != nil {
@@ -41,26 +41,26 @@ func (o hclOps) Command(op string, s steps.Subject) (steps.Command, bool, error)
 	}
 	v, diags := expr.Value(&hcl.EvalContext{Variables: vars})
 	if diags.HasErrors() {
-		return steps.Command{}, true, diags
+		return cluster.Command{}, true, diags
 	}
 	return commandOf(v)
 }
 
-func commandOf(v cty.Value) (steps.Command, bool, error) {
+func commandOf(v cty.Value) (cluster.Command, bool, error) {
 	switch {
 	case v.Type() == cty.String:
-		return steps.Command{Shell: v.AsString()}, true, nil
+		return cluster.Command{Shell: v.AsString()}, true, nil
 	case v.Type().IsTupleType() || v.Type().IsListType():
 		argv := []string{}
 		for _, e := range v.AsValueSlice() {
 			if e.Type() != cty.String {
-				return steps.Command{}, true, fmt.Errorf("command word of type %s", e.Type().FriendlyName())
+				return cluster.Command{}, true, fmt.Errorf("command word of type %s", e.Type().FriendlyName())
 			}
 			argv = append(argv, e.AsString())
 		}
-		return steps.Command{Argv: argv}, true, nil
+		return cluster.Command{Argv: argv}, true, nil
 	}
-	return steps.Command{}, true, fmt.Errorf("a command is a string or a list of strings, not %s", v.Type().FriendlyName())
+	return cluster.Command{}, true, fmt.Errorf("a command is a string or a list of strings, not %s", v.Type().FriendlyName())
 }
 
 // loadExample parses testdata/ncs.hcl and returns its exec {} attributes.
@@ -97,7 +97,7 @@ func loadExample(t *testing.T) hcl.Attributes {
 func TestExampleRunbook(t *testing.T) {
 	attrs := loadExample(t)
 	var names, operations []string
-	for _, op := range steps.Operations {
+	for _, op := range cluster.Operations {
 		operations = append(operations, op.Name)
 	}
 	ops := hclOps{}
@@ -138,7 +138,7 @@ func TestExampleRunbook(t *testing.T) {
 	s, d := newStandin(t, desc, Config{Ops: ops, Status: status}, "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	ctx := context.Background()
 	errs := []error{d.InstallLicense(ctx, ncs65)}
-	for _, n := range []steps.Node{fs1, fs2, fs3} {
+	for _, n := range []cluster.Node{fs1, fs2, fs3} {
 		errs = append(errs, d.Leave(ctx, n), d.Upgrade(ctx, n, "6.5"))
 		if n.Name == "FS2" {
 			errs = append(errs, d.Migrate(ctx, pool2, fs2))

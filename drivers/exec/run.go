@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/runtime/procgroup"
-	"github.com/runbookhq/runbook/steps"
 )
 
 // maxErrOutput bounds the command output quoted in an error message.
@@ -54,17 +54,17 @@ func (e *CommandError) Error() string {
 	}
 	if e.InDoubt {
 		b.WriteString(" (")
-		b.WriteString(steps.ErrInDoubt.Error())
+		b.WriteString(cluster.ErrInDoubt.Error())
 		b.WriteString(")")
 	}
 	return b.String()
 }
 
-// Unwrap returns steps.ErrInDoubt when the outcome is in doubt, and Cause.
+// Unwrap returns cluster.ErrInDoubt when the outcome is in doubt, and Cause.
 func (e *CommandError) Unwrap() []error {
 	var errs []error
 	if e.InDoubt {
-		errs = append(errs, steps.ErrInDoubt)
+		errs = append(errs, cluster.ErrInDoubt)
 	}
 	if e.Cause != nil {
 		errs = append(errs, e.Cause)
@@ -103,7 +103,7 @@ type result struct {
 
 // run runs c for the operation what, and returns an error unless it exits 0.
 // mutating says whether a killed command leaves the outcome in doubt.
-func (d *Driver) run(ctx context.Context, what string, c steps.Command, mutating bool) (*result, error) {
+func (d *Driver) run(ctx context.Context, what string, c cluster.Command, mutating bool) (*result, error) {
 	var name string
 	var args []string
 	switch {
@@ -181,7 +181,7 @@ func (d *Driver) run(ctx context.Context, what string, c steps.Command, mutating
 		// The caller journals it: a command outlives a runbook that dies.
 		// Then the gate opens.
 		gateR.Close()
-		steps.CommandStarted(parent, steps.StartedCommand{Pgid: r.pgid, Ran: ran})
+		cluster.CommandStarted(parent, cluster.StartedCommand{Pgid: r.pgid, Ran: ran})
 		_, _ = gateW.Write([]byte("\n"))
 		gateW.Close()
 		// Once it has ended, the journal has its outcome: the file has
@@ -361,7 +361,7 @@ func errOutput(r *result) string {
 
 // displayCommand renders a command for messages and the log: an argv with
 // each word quoted as a shell would need it, a shell string as it is.
-func displayCommand(c steps.Command) string {
+func displayCommand(c cluster.Command) string {
 	if c.Argv == nil {
 		return "/bin/sh -c " + shellQuote(c.Shell)
 	}

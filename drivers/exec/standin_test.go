@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/internal/standin/standincheck"
-	"github.com/runbookhq/runbook/steps"
 )
 
 // standinBin is the stand-in cluster manager, built once by TestMain.
@@ -53,23 +53,23 @@ var threeNodes = standincheck.Description{
 }
 
 var (
-	fs1   = steps.Node{Name: "FS1", Address: "10.10.0.11", Version: "6.0"}
-	fs2   = steps.Node{Name: "FS2", Address: "10.10.0.12", Version: "6.0"}
-	fs3   = steps.Node{Name: "FS3", Address: "10.10.0.13", Version: "6.0"}
-	pool1 = steps.Resource{Name: "POOL1_SERVER", Shared: true, Preferred: []string{"FS1", "FS2", "FS3"}, Failback: "auto"}
-	pool2 = steps.Resource{Name: "POOL2_SERVER", Shared: true, Preferred: []string{"FS2", "FS3", "FS1"}, Failback: "manual"}
-	web   = steps.Resource{Name: "WEB", Preferred: []string{"FS3", "FS1", "FS2"}}
-	ncs65 = steps.License{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: 3, MinNodes: 3}
+	fs1   = cluster.Node{Name: "FS1", Address: "10.10.0.11", Version: "6.0"}
+	fs2   = cluster.Node{Name: "FS2", Address: "10.10.0.12", Version: "6.0"}
+	fs3   = cluster.Node{Name: "FS3", Address: "10.10.0.13", Version: "6.0"}
+	pool1 = cluster.Resource{Name: "POOL1_SERVER", Shared: true, Preferred: []string{"FS1", "FS2", "FS3"}, Failback: "auto"}
+	pool2 = cluster.Resource{Name: "POOL2_SERVER", Shared: true, Preferred: []string{"FS2", "FS3", "FS1"}, Failback: "manual"}
+	web   = cluster.Resource{Name: "WEB", Preferred: []string{"FS3", "FS1", "FS2"}}
+	ncs65 = cluster.License{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: 3, MinNodes: 3}
 )
 
 // standinOps maps each operation to the stand-in, as testdata/ncs.hcl does.
-func standinOps(bin string) steps.CommandsFunc {
-	return func(op string, s steps.Subject) (steps.Command, bool, error) {
+func standinOps(bin string) cluster.CommandsFunc {
+	return func(op string, s cluster.Subject) (cluster.Command, bool, error) {
 		args := standincheck.Args(op, s.Node, s.Resource, s.License, s.To)
 		if args == nil {
-			return steps.Command{}, false, nil
+			return cluster.Command{}, false, nil
 		}
-		return steps.Command{Argv: append([]string{bin}, args...)}, true, nil
+		return cluster.Command{Argv: append([]string{bin}, args...)}, true, nil
 	}
 }
 
@@ -110,18 +110,18 @@ func newStandin(t *testing.T, desc standincheck.Description, cfg Config, env ...
 	if err := os.WriteFile(descFile, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cluster := filepath.Join(s.dir, "cluster")
-	if out, err := runStandin(cluster, "init", descFile); err != nil {
+	clusterDir := filepath.Join(s.dir, "cluster")
+	if out, err := runStandin(clusterDir, "init", descFile); err != nil {
 		t.Fatalf("standin init: %v\n%s", err, out)
 	}
-	s.dir = cluster
+	s.dir = clusterDir
 	if cfg.Ops == nil {
 		cfg.Ops = standinOps(standinBin)
 	}
 	if cfg.Status.Argv == nil && cfg.Status.Shell == "" {
-		cfg.Status = steps.Command{Argv: []string{standinBin, "status"}}
+		cfg.Status = cluster.Command{Argv: []string{standinBin, "status"}}
 	}
-	cfg.Env = append([]string{"STANDIN_DIR=" + cluster}, env...)
+	cfg.Env = append([]string{"STANDIN_DIR=" + clusterDir}, env...)
 	cfg.Log = s.log
 	d, err := New(cfg)
 	if err != nil {
@@ -143,7 +143,7 @@ func (s *standin) records(t *testing.T) []standincheck.Record {
 	return recs
 }
 
-func mustStatus(t *testing.T, d *Driver) *steps.Status {
+func mustStatus(t *testing.T, d *Driver) *cluster.Status {
 	t.Helper()
 	st, err := d.Status(context.Background())
 	if err != nil {
@@ -179,7 +179,7 @@ func TestStandinGate(t *testing.T) {
 			desc.MediaVersion = "6.0"
 			_, d := newStandin(t, desc, Config{}, "STANDIN_FAULTS="+tc.fault+":offline:POOL1_SERVER", "STANDIN_GATE="+gate)
 			var pgid atomic.Int64
-			ctx := steps.WithCommandStarted(context.Background(), func(c steps.StartedCommand) { pgid.Store(int64(c.Pgid)) })
+			ctx := cluster.WithCommandStarted(context.Background(), func(c cluster.StartedCommand) { pgid.Store(int64(c.Pgid)) })
 			done := make(chan error, 1)
 			go func() { done <- d.Offline(ctx, pool1) }()
 			marker := filepath.Join(gate, "offline:POOL1_SERVER."+tc.point)
@@ -205,7 +205,7 @@ func TestStandinGate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]string{"before": steps.ResourceRunning, "after": steps.ResourceUpgrade}[tc.point]
+			want := map[string]string{"before": cluster.ResourceRunning, "after": cluster.ResourceUpgrade}[tc.point]
 			if tc.state != "" {
 				want = tc.state
 			}

@@ -1,4 +1,4 @@
-// Package pacemaker implements [steps.Driver] for a Pacemaker 2.1 +
+// Package pacemaker implements [cluster.Driver] for a Pacemaker 2.1 +
 // Corosync 3 cluster, with Pacemaker's own command-line tools run on the
 // cluster's nodes through a [Runner] (SSH for a real cluster, the test
 // harness's namespaces in the end-to-end tests).

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // A resource's downtime is read from its own operation history: the
@@ -22,7 +22,7 @@ import (
 // section keeps only each resource's last operation per node, to the
 // second, which cannot tell a move of 300 ms from one of 1.3 s.
 
-var _ steps.DowntimeReporter = (*Driver)(nil)
+var _ cluster.DowntimeReporter = (*Driver)(nil)
 
 // Downtime returns each resource's downtime since the driver was made (a
 // resource down when it was made counts from its stop, in an earlier run):

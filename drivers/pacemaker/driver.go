@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // Runner runs argv on a cluster node and returns its standard output; a
@@ -63,7 +63,7 @@ type Config struct {
 	// Resources are the runbook's resources: their preferred lists are
 	// what a leave and a move are checked against (R3), the shared ones
 	// are what MediaRefresh refreshes.
-	Resources []steps.Resource
+	Resources []cluster.Resource
 	// Leaves are the nodes the runbook takes out of the cluster, in order,
 	// with the version each is upgraded to: Preflight checks where their
 	// resources would go.
@@ -83,7 +83,7 @@ const DefaultLogFile = "/var/log/pacemaker/pacemaker.log"
 
 // Driver drives a Pacemaker 2.1 cluster with its command-line tools.
 type Driver struct {
-	steps.WallClock
+	cluster.WallClock
 	cfg Config
 
 	mu       sync.Mutex
@@ -99,7 +99,7 @@ type Driver struct {
 
 	// last is the last status read, at lastAt: what a wait cut short by
 	// its deadline last saw.
-	last   *steps.Status
+	last   *cluster.Status
 	lastAt time.Time
 	// active holds the resources active on one node at the last read;
 	// transit, when each resource the cluster is moving was first seen
@@ -129,15 +129,15 @@ type Driver struct {
 }
 
 var (
-	_ steps.Driver    = (*Driver)(nil)
-	_ steps.InProcess = (*Driver)(nil)
+	_ cluster.Driver    = (*Driver)(nil)
+	_ cluster.InProcess = (*Driver)(nil)
 )
 
 // Outlives reports that only the upgrade command (Config.Upgrade, a
 // command of its own) may go on after runbook dies: every other operation
 // is the driver's own bounded commands, which end with the process. What
 // they changed is in the CIB, with the driver's marks.
-func (d *Driver) Outlives(op string) bool { return op == steps.OpUpgrade }
+func (d *Driver) Outlives(op string) bool { return op == cluster.OpUpgrade }
 
 // New returns a Driver.
 func New(cfg Config) (*Driver, error) {
@@ -181,7 +181,7 @@ func New(cfg Config) (*Driver, error) {
 // When ctx ends while the status is read (a step's timeout), Status
 // returns the last status read, if it is recent, so that the wait reports
 // what it waited for and what it last saw, rather than the cut-short read.
-func (d *Driver) Status(ctx context.Context) (*steps.Status, error) {
+func (d *Driver) Status(ctx context.Context) (*cluster.Status, error) {
 	st, err := d.status(ctx)
 	if err == nil {
 		d.finishOnlines(ctx)
@@ -206,7 +206,7 @@ const lastGood = 10 * time.Second
 // reported where it ran.
 const moveGrace = 20 * time.Second
 
-func (d *Driver) status(ctx context.Context) (*steps.Status, error) {
+func (d *Driver) status(ctx context.Context) (*cluster.Status, error) {
 	mon, via, err := d.monitor(ctx)
 	if err != nil {
 		return nil, err
@@ -290,7 +290,7 @@ func (d *Driver) status(ctx context.Context) (*steps.Status, error) {
 		}
 		return nil, e
 	}
-	st := steps.NewStatus()
+	st := cluster.NewStatus()
 	st.MediaVersion = cib.MediaVersion
 	if st.MediaVersion == "" {
 		st.MediaVersion = d.cfg.MediaVersion
@@ -298,19 +298,19 @@ func (d *Driver) status(ctx context.Context) (*steps.Status, error) {
 	seen := map[string]bool{}
 	for _, n := range mon.Nodes {
 		seen[n.Name] = true
-		state := steps.NodeDown
+		state := cluster.NodeDown
 		if n.Online && !n.Standby && !n.Pending && !n.Unclean {
-			state = steps.NodeUp
+			state = cluster.NodeUp
 		}
-		st.SetNode(n.Name, steps.NodeStatus{State: state, Version: d.versions[n.Name], Media: d.nodeMedia(cib, n.Name)})
+		st.SetNode(n.Name, cluster.NodeStatus{State: state, Version: d.versions[n.Name], Media: d.nodeMedia(cib, n.Name)})
 	}
 	for _, name := range d.cfg.Nodes {
 		if !seen[name] {
-			st.SetNode(name, steps.NodeStatus{State: steps.NodeDown, Version: d.versions[name], Media: d.nodeMedia(cib, name)})
+			st.SetNode(name, cluster.NodeStatus{State: cluster.NodeDown, Version: d.versions[name], Media: d.nodeMedia(cib, name)})
 		}
 	}
 	for _, r := range mon.Resources {
-		rs := steps.ResourceStatus{State: steps.ResourceOffline, Node: d.lastNode[r.ID]}
+		rs := cluster.ResourceStatus{State: cluster.ResourceOffline, Node: d.lastNode[r.ID]}
 		if rs.Node == "" {
 			rs.Node = r.LastNode
 		}
@@ -318,21 +318,21 @@ func (d *Driver) status(ctx context.Context) (*steps.Status, error) {
 		stopped := strings.EqualFold(meta["target-role"], "Stopped")
 		switch {
 		case r.Failed || r.Blocked || len(r.Nodes) > 1:
-			rs.State = steps.ResourceComatose
+			rs.State = cluster.ResourceComatose
 			if len(r.Nodes) > 0 {
 				rs.Node = r.Nodes[0]
 			}
 		case r.Active && len(r.Nodes) == 1:
-			rs.State = steps.ResourceRunning
+			rs.State = cluster.ResourceRunning
 			rs.Node = r.Nodes[0]
 			d.lastNode[r.ID] = rs.Node
 		case stopped && meta[offlineMark] != "":
-			rs.State = steps.ResourceUpgrade
+			rs.State = cluster.ResourceUpgrade
 			rs.Node = meta[offlineMark]
 		case !stopped && d.moving(mon, cib, r.ID, now):
-			rs.State = steps.ResourceRunning
+			rs.State = cluster.ResourceRunning
 		}
-		if rs.State != steps.ResourceRunning || r.Active {
+		if rs.State != cluster.ResourceRunning || r.Active {
 			delete(d.transit, r.ID)
 		}
 		d.active[r.ID] = r.Active && len(r.Nodes) == 1 && !r.Failed
@@ -346,7 +346,7 @@ func (d *Driver) status(ctx context.Context) (*steps.Status, error) {
 		st.SetResource(r.ID, rs)
 	}
 	for _, l := range cib.Licenses {
-		st.Licenses = append(st.Licenses, steps.LicenseStatus{Product: l[0], Version: l[1]})
+		st.Licenses = append(st.Licenses, cluster.LicenseStatus{Product: l[0], Version: l[1]})
 	}
 	d.last, d.lastAt, d.lastMon, d.lastCIB = st.Clone(), now, mon, cib
 	return st, nil
@@ -554,13 +554,13 @@ func (d *Driver) fail(ctx context.Context, err error) error {
 		return nil
 	}
 	if ctx.Err() != nil || errors.Is(err, errCommandTimeout) {
-		return fmt.Errorf("%w: %w", steps.ErrInDoubt, err)
+		return fmt.Errorf("%w: %w", cluster.ErrInDoubt, err)
 	}
 	return err
 }
 
 // licenseOption names the cluster option that records a licence.
-func licenseOption(l steps.License) string {
+func licenseOption(l cluster.License) string {
 	sum := sha256.Sum256([]byte(l.Product + "\x00" + l.Version))
 	return licenseOptionPrefix + hex.EncodeToString(sum[:6])
 }
@@ -568,7 +568,7 @@ func licenseOption(l steps.License) string {
 // InstallLicense records the licence as a cluster option
 // (runbook-license-<hash> = "VERSION PRODUCT"): cluster-wide, and
 // idempotent.
-func (d *Driver) InstallLicense(ctx context.Context, l steps.License) error {
+func (d *Driver) InstallLicense(ctx context.Context, l cluster.License) error {
 	return d.run(ctx, "crm_attribute", "--type", "crm_config", "--name", licenseOption(l),
 		"--update", l.Version+" "+l.Product)
 }
@@ -613,7 +613,7 @@ func (d *Driver) nodeMedia(cib *crmConfig, node string) string {
 // PlacementError). The node is marked with the version it runs before it
 // goes to standby, so that a later run can tell a node the runbook left
 // from an operator's standby, and an upgraded one from one that is not.
-func (d *Driver) Leave(ctx context.Context, n steps.Node) error {
+func (d *Driver) Leave(ctx context.Context, n cluster.Node) error {
 	mon, cib, err := d.read(ctx)
 	if err != nil {
 		return err
@@ -654,7 +654,7 @@ func (d *Driver) unstandby(ctx context.Context, node string) error {
 
 // Upgrade runs Config.Upgrade, then takes the node out of standby so that
 // it rejoins active.
-func (d *Driver) Upgrade(ctx context.Context, n steps.Node, to string) error {
+func (d *Driver) Upgrade(ctx context.Context, n cluster.Node, to string) error {
 	if d.cfg.Upgrade == nil {
 		return errors.New("pacemaker: no upgrade command configured")
 	}
@@ -714,13 +714,13 @@ func (d *Driver) read(ctx context.Context) (*monitor, *crmConfig, error) {
 // constraint forbids the resource (-INFINITY: an operator's ban) is
 // refused before anything is changed: the ban on its current node would
 // otherwise send it to a third one.
-func (d *Driver) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error {
+func (d *Driver) Migrate(ctx context.Context, r cluster.Resource, n cluster.Node) error {
 	st, err := d.Status(ctx)
 	if err != nil {
 		return err
 	}
 	from := st.Resources[r.Name]
-	if from.State == steps.ResourceRunning && from.Node == n.Name {
+	if from.State == cluster.ResourceRunning && from.Node == n.Name {
 		return nil
 	}
 	if err := d.checkMove(ctx, r.Name, n.Name); err != nil {
@@ -737,7 +737,7 @@ func (d *Driver) Migrate(ctx context.Context, r steps.Resource, n steps.Node) er
 	if err := d.locate(ctx, preferID(r.Name), r.Name, n.Name, "INFINITY"); err != nil {
 		return d.clear(ctx, r.Name, err)
 	}
-	if from.State == steps.ResourceRunning {
+	if from.State == cluster.ResourceRunning {
 		if err := d.locate(ctx, banID(r.Name), r.Name, from.Node, "-INFINITY"); err != nil {
 			return d.clear(ctx, r.Name, err)
 		}
@@ -802,7 +802,7 @@ func (d *Driver) meta(ctx context.Context, rsc, name, v string) error {
 // Offline stops the resource (target-role=Stopped), once it is marked with
 // the node it runs on: until Online, the status reports it in the state
 // upgrade, at that node, in this run and any later one.
-func (d *Driver) Offline(ctx context.Context, r steps.Resource) error {
+func (d *Driver) Offline(ctx context.Context, r cluster.Resource) error {
 	d.mu.Lock()
 	node := d.lastNode[r.Name] // the step has just read the status
 	d.mu.Unlock()
@@ -868,7 +868,7 @@ func (d *Driver) setMeta(ctx context.Context, rsc string, ids metaIDs, pairs [][
 // agent's start action. It returns once the cluster has the change (the
 // step waits for the resource to run); the status read that sees it
 // running removes the constraint and the offline mark.
-func (d *Driver) Online(ctx context.Context, r steps.Resource, n steps.Node) error {
+func (d *Driver) Online(ctx context.Context, r cluster.Resource, n cluster.Node) error {
 	if err := d.checkMoveRecent(ctx, r.Name, n.Name); err != nil {
 		return err
 	}
@@ -925,7 +925,7 @@ func (d *Driver) waitOn(ctx context.Context, rsc, node string) error {
 			last = "reading the status: " + err.Error()
 		} else {
 			rs := st.Resources[rsc]
-			if rs.State == steps.ResourceRunning && rs.Node == node {
+			if rs.State == cluster.ResourceRunning && rs.Node == node {
 				return nil
 			}
 			last = fmt.Sprintf("%s is %s on %s", rsc, rs.State, rs.Node)
@@ -1029,7 +1029,7 @@ func (d *Driver) clear(ctx context.Context, rsc string, cause error) error {
 	defer cancel()
 	for _, id := range []string{preferID(rsc), banID(rsc)} {
 		if err := d.unlocate(cctx, id); err != nil {
-			return errors.Join(cause, fmt.Errorf("%w: removing constraint %s: %w", steps.ErrInDoubt, id, err))
+			return errors.Join(cause, fmt.Errorf("%w: removing constraint %s: %w", cluster.ErrInDoubt, id, err))
 		}
 	}
 	return cause
@@ -1040,7 +1040,7 @@ func (d *Driver) clear(ctx context.Context, rsc string, cause error) error {
 // media version, cluster-wide and as what the node has read. The node is
 // marked first (runbook-media-upgrading), so that a run killed in the
 // middle leaves it for the next run to finish (see finishMedia).
-func (d *Driver) MediaUpgrade(ctx context.Context, n steps.Node) error {
+func (d *Driver) MediaUpgrade(ctx context.Context, n cluster.Node) error {
 	v, err := d.readVersion(ctx, n.Name)
 	if err != nil {
 		return fmt.Errorf("pacemaker: cannot read the version of %s: %w", n.Name, err)
@@ -1072,7 +1072,7 @@ func (d *Driver) mediaUpgrade(ctx context.Context, node, v string) error {
 // --node N, one by one): no other resource is touched. Then it records the
 // media version as what the node has read. The node is marked first
 // (runbook-media-refreshing), for a killed run's successor to finish.
-func (d *Driver) MediaRefresh(ctx context.Context, n steps.Node) error {
+func (d *Driver) MediaRefresh(ctx context.Context, n cluster.Node) error {
 	d.mu.Lock()
 	cib := d.lastCIB
 	d.mu.Unlock()

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/pacemaker"
 	"github.com/runbookhq/runbook/internal/pacemaker/harness"
-	"github.com/runbookhq/runbook/steps"
 )
 
 var capture = flag.Bool("capture", false, "write the CIB and crm_mon samples of the end-to-end test to testdata/")
@@ -42,11 +42,11 @@ func TestDriverEndToEnd(t *testing.T) {
 		MediaVersion: "1.0",
 		Poll:         200 * time.Millisecond,
 		// rD is not shared: the media refresh leaves it alone.
-		Resources: []steps.Resource{
-			{Name: "rA", Shared: true, Preferred: []string{"n1", "n2", "n3"}, Failback: steps.FailbackAuto},
-			{Name: "rB", Shared: true, Preferred: []string{"n2", "n3", "n1"}, Failback: steps.FailbackManual},
-			{Name: "rC", Shared: true, Preferred: []string{"n3", "n1", "n2"}, Failback: steps.FailbackAuto},
-			{Name: "rD", Preferred: []string{"n1", "n3", "n2"}, Failback: steps.FailbackManual},
+		Resources: []cluster.Resource{
+			{Name: "rA", Shared: true, Preferred: []string{"n1", "n2", "n3"}, Failback: cluster.FailbackAuto},
+			{Name: "rB", Shared: true, Preferred: []string{"n2", "n3", "n1"}, Failback: cluster.FailbackManual},
+			{Name: "rC", Shared: true, Preferred: []string{"n3", "n1", "n2"}, Failback: cluster.FailbackAuto},
+			{Name: "rD", Preferred: []string{"n1", "n3", "n2"}, Failback: cluster.FailbackManual},
 		},
 		Upgrade: func(ctx context.Context, node, to string) error {
 			if err := c.StopNode(ctx, node); err != nil {
@@ -61,12 +61,12 @@ func TestDriverEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor := func(what string, cond func(*steps.Status) bool) *steps.Status {
+	waitFor := func(what string, cond func(*cluster.Status) bool) *cluster.Status {
 		t.Helper()
 		wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
 		defer wcancel()
 		t0 := time.Now()
-		var last *steps.Status
+		var last *cluster.Status
 		for {
 			st, err := d.Status(wctx)
 			if err == nil {
@@ -81,23 +81,23 @@ func TestDriverEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	on := func(st *steps.Status, want map[string]string) bool {
+	on := func(st *cluster.Status, want map[string]string) bool {
 		for r, n := range want {
-			if rs := st.Resources[r]; rs.State != steps.ResourceRunning || rs.Node != n {
+			if rs := st.Resources[r]; rs.State != cluster.ResourceRunning || rs.Node != n {
 				return false
 			}
 		}
 		return true
 	}
-	node := func(name string) steps.Node { return steps.Node{Name: name} }
-	res := func(name string) steps.Resource { return steps.Resource{Name: name} }
+	node := func(name string) cluster.Node { return cluster.Node{Name: name} }
+	res := func(name string) cluster.Resource { return cluster.Resource{Name: name} }
 
 	st, err := d.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"n1", "n2", "n3"} {
-		if ns := st.Nodes[n]; ns.State != steps.NodeUp || ns.Version != "1.0" {
+		if ns := st.Nodes[n]; ns.State != cluster.NodeUp || ns.Version != "1.0" {
 			t.Errorf("node %s = %+v, want up at 1.0", n, ns)
 		}
 	}
@@ -125,13 +125,13 @@ func TestDriverEndToEnd(t *testing.T) {
 		}
 	}
 
-	lic := steps.License{Name: "ncs", Product: "NetWare 6.5 Cluster Server", Version: "2.0"}
+	lic := cluster.License{Name: "ncs", Product: "NetWare 6.5 Cluster Server", Version: "2.0"}
 	for i := 0; i < 2; i++ {
 		if err := d.InstallLicense(ctx, lic); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st = waitFor("licence", func(st *steps.Status) bool { return st.HasLicense(lic.Product, "2.0") })
+	st = waitFor("licence", func(st *cluster.Status) bool { return st.HasLicense(lic.Product, "2.0") })
 	if len(st.Licenses) != 1 {
 		t.Errorf("licences = %v, want one", st.Licenses)
 	}
@@ -157,7 +157,7 @@ func TestDriverEndToEnd(t *testing.T) {
 	if err := d.Leave(ctx, node("n1")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("leave n1 failover", func(st *steps.Status) bool {
+	waitFor("leave n1 failover", func(st *cluster.Status) bool {
 		return !st.Up("n1") && on(st, map[string]string{"rA": "n2", "rD": "n3"})
 	})
 	save("n1-left")
@@ -168,7 +168,7 @@ func TestDriverEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("TIMING Upgrade(n1) returned: %v", time.Since(t0).Round(time.Millisecond))
-	st = waitFor("n1 up at 2.0 and rA back", func(st *steps.Status) bool {
+	st = waitFor("n1 up at 2.0 and rA back", func(st *cluster.Status) bool {
 		return st.Up("n1") && st.Nodes["n1"].Version == "2.0" && on(st, map[string]string{"rA": "n1"})
 	})
 	if !on(st, map[string]string{"rD": "n3"}) {
@@ -180,7 +180,7 @@ func TestDriverEndToEnd(t *testing.T) {
 	if err := d.Migrate(ctx, res("rD"), node("n1")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("rD migrated to n1", func(st *steps.Status) bool { return on(st, map[string]string{"rD": "n1"}) })
+	waitFor("rD migrated to n1", func(st *cluster.Status) bool { return on(st, map[string]string{"rD": "n1"}) })
 	if out, err := c.Exec(ctx, "n2", "cibadmin", "--query", "--scope", "constraints"); err != nil || strings.Contains(string(out), "cli-") || strings.Contains(string(out), pacemaker.ConstraintPrefix) {
 		t.Errorf("constraints left by Migrate: %s %v", out, err)
 	}
@@ -189,7 +189,7 @@ func TestDriverEndToEnd(t *testing.T) {
 	if err := d.Offline(ctx, res("rA")); err != nil {
 		t.Fatal(err)
 	}
-	st = waitFor("rA offline", func(st *steps.Status) bool { return st.Resources["rA"].State == steps.ResourceUpgrade })
+	st = waitFor("rA offline", func(st *cluster.Status) bool { return st.Resources["rA"].State == cluster.ResourceUpgrade })
 	if st.Resources["rA"].Node != "n1" {
 		t.Errorf("rA taken offline for the media upgrade ran on %q, want n1", st.Resources["rA"].Node)
 	}
@@ -200,11 +200,11 @@ func TestDriverEndToEnd(t *testing.T) {
 	if err := d.MediaRefresh(ctx, node("n2")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("media at 2.0", func(st *steps.Status) bool { return st.MediaVersion == "2.0" })
+	waitFor("media at 2.0", func(st *cluster.Status) bool { return st.MediaVersion == "2.0" })
 	if err := d.Online(ctx, res("rA"), node("n1")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("rA online on n1", func(st *steps.Status) bool { return on(st, map[string]string{"rA": "n1"}) })
+	waitFor("rA online on n1", func(st *cluster.Status) bool { return on(st, map[string]string{"rA": "n1"}) })
 
 	// What a run killed in the middle of a move leaves: its prefer and ban.
 	// The next run removes them, and not an operator's own ban.

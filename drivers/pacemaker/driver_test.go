@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // The testdata files were recorded from the harness's real cluster
@@ -188,11 +188,11 @@ func newFake(t *testing.T, f *fakeRunner) *Driver {
 
 // testResources are the harness's resources as a runbook declares them;
 // rD is not on shared storage.
-var testResources = []steps.Resource{
-	{Name: "rA", Shared: true, Preferred: []string{"n1", "n2", "n3"}, Failback: steps.FailbackAuto},
-	{Name: "rB", Shared: true, Preferred: []string{"n2", "n3", "n1"}, Failback: steps.FailbackManual},
-	{Name: "rC", Shared: true, Preferred: []string{"n3", "n1", "n2"}, Failback: steps.FailbackAuto},
-	{Name: "rD", Preferred: []string{"n1", "n3", "n2"}, Failback: steps.FailbackManual},
+var testResources = []cluster.Resource{
+	{Name: "rA", Shared: true, Preferred: []string{"n1", "n2", "n3"}, Failback: cluster.FailbackAuto},
+	{Name: "rB", Shared: true, Preferred: []string{"n2", "n3", "n1"}, Failback: cluster.FailbackManual},
+	{Name: "rC", Shared: true, Preferred: []string{"n3", "n1", "n2"}, Failback: cluster.FailbackAuto},
+	{Name: "rD", Preferred: []string{"n1", "n3", "n2"}, Failback: cluster.FailbackManual},
 }
 
 func TestStatus(t *testing.T) {
@@ -203,19 +203,19 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantNodes := map[string]steps.NodeStatus{
-		"n1": {Version: "1.0", State: steps.NodeDown}, // in standby: it has left
-		"n2": {Version: "1.0", State: steps.NodeUp},
-		"n3": {Version: "1.0", State: steps.NodeUp},
+	wantNodes := map[string]cluster.NodeStatus{
+		"n1": {Version: "1.0", State: cluster.NodeDown}, // in standby: it has left
+		"n2": {Version: "1.0", State: cluster.NodeUp},
+		"n3": {Version: "1.0", State: cluster.NodeUp},
 	}
 	if diff := cmp.Diff(wantNodes, st.Nodes); diff != "" {
 		t.Errorf("nodes (-want +got):\n%s", diff)
 	}
-	wantRes := map[string]steps.ResourceStatus{
-		"rA": {State: steps.ResourceRunning, Node: "n2"},
-		"rB": {State: steps.ResourceRunning, Node: "n2"},
-		"rC": {State: steps.ResourceRunning, Node: "n3"},
-		"rD": {State: steps.ResourceRunning, Node: "n3"},
+	wantRes := map[string]cluster.ResourceStatus{
+		"rA": {State: cluster.ResourceRunning, Node: "n2"},
+		"rB": {State: cluster.ResourceRunning, Node: "n2"},
+		"rC": {State: cluster.ResourceRunning, Node: "n3"},
+		"rD": {State: cluster.ResourceRunning, Node: "n3"},
 	}
 	if diff := cmp.Diff(wantRes, st.Resources); diff != "" {
 		t.Errorf("resources (-want +got):\n%s", diff)
@@ -239,7 +239,7 @@ func TestStatusOfflineResourceAndUnreachableNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := st.Resources["rA"]; got != (steps.ResourceStatus{State: steps.ResourceOffline, Node: "n1"}) {
+	if got := st.Resources["rA"]; got != (cluster.ResourceStatus{State: cluster.ResourceOffline, Node: "n1"}) {
 		t.Errorf("rA = %+v, want offline at n1", got)
 	}
 	if got := st.Nodes["n3"].Version; got != "1.0" {
@@ -252,14 +252,14 @@ func TestOperations(t *testing.T) {
 		versions: map[string]string{"n1": "1.0", "n2": "1.0", "n3": "1.0"}}
 	d := newFake(t, f)
 	ctx := context.Background()
-	n1 := steps.Node{Name: "n1"}
+	n1 := cluster.Node{Name: "n1"}
 	for _, op := range []func() error{
 		func() error { return d.Leave(ctx, n1) },
 		func() error { return d.Upgrade(ctx, n1, "2.0") },
-		func() error { return d.Offline(ctx, steps.Resource{Name: "rA"}) },
-		func() error { return d.MediaRefresh(ctx, steps.Node{Name: "n2"}) },
+		func() error { return d.Offline(ctx, cluster.Resource{Name: "rA"}) },
+		func() error { return d.MediaRefresh(ctx, cluster.Node{Name: "n2"}) },
 		func() error {
-			return d.InstallLicense(ctx, steps.License{Product: "NetWare 6.5 Cluster Server", Version: "2.0"})
+			return d.InstallLicense(ctx, cluster.License{Product: "NetWare 6.5 Cluster Server", Version: "2.0"})
 		},
 	} {
 		if err := op(); err != nil {
@@ -297,12 +297,12 @@ func TestMigrateBansTheCurrentNode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cfg.Poll = 1
 	done := make(chan error)
-	go func() { done <- d.Migrate(ctx, steps.Resource{Name: "rD"}, steps.Node{Name: "n1"}) }()
+	go func() { done <- d.Migrate(ctx, cluster.Resource{Name: "rD"}, cluster.Node{Name: "n1"}) }()
 	// The fake cluster never moves rD; the caller gives up. The
 	// constraints are removed: the move is not in doubt.
 	cancel()
 	err := <-done
-	if err == nil || errors.Is(err, steps.ErrInDoubt) || !strings.Contains(err.Error(), "waiting for rD to run on n1: context canceled (last seen: rD is running on n3)") {
+	if err == nil || errors.Is(err, cluster.ErrInDoubt) || !strings.Contains(err.Error(), "waiting for rD to run on n1: context canceled (last seen: rD is running on n3)") {
 		t.Errorf("err = %v, want what it waited for and last saw, not in doubt", err)
 	}
 	want := []string{
@@ -404,8 +404,8 @@ func TestCommandTimeoutInDoubt(t *testing.T) {
 		versions: map[string]string{"n1": "1.0", "n2": "1.0", "n3": "1.0"}, hang: "cibadmin --modify"}
 	d := newFake(t, f)
 	d.cfg.CommandTimeout = 20 * time.Millisecond
-	err := d.Migrate(context.Background(), steps.Resource{Name: "rD"}, steps.Node{Name: "n1"})
-	if !errors.Is(err, steps.ErrInDoubt) || !errors.Is(err, errCommandTimeout) {
+	err := d.Migrate(context.Background(), cluster.Resource{Name: "rD"}, cluster.Node{Name: "n1"})
+	if !errors.Is(err, cluster.ErrInDoubt) || !errors.Is(err, errCommandTimeout) {
 		t.Fatalf("err = %v, want in doubt after the command timeout", err)
 	}
 	f.mu.Lock()

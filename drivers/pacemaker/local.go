@@ -8,14 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // PrefixRunner returns a Runner that runs prefix(node) followed by argv on
 // this machine: `ssh root@ADDRESS argv...` for a real cluster, `nsenter
 // ... -- argv...` for the test harness. A prefix given as a string (a
 // Shell command) runs under /bin/sh -c with argv as its arguments ("$@").
-func PrefixRunner(prefix func(node string) (steps.Command, error)) Runner {
+func PrefixRunner(prefix func(node string) (cluster.Command, error)) Runner {
 	return func(ctx context.Context, node string, argv ...string) ([]byte, error) {
 		p, err := prefix(node)
 		if err != nil {
@@ -36,7 +36,7 @@ func PrefixRunner(prefix func(node string) (steps.Command, error)) Runner {
 
 // Argv returns the argv that runs c: its Argv, or /bin/sh -c for a Shell
 // command.
-func Argv(c steps.Command) []string {
+func Argv(c cluster.Command) []string {
 	if c.Argv != nil {
 		return c.Argv
 	}
@@ -45,7 +45,7 @@ func Argv(c steps.Command) []string {
 
 // RunLocal runs c on this machine in dir. A non-zero exit is an error that
 // carries the command's standard error.
-func RunLocal(ctx context.Context, dir string, c steps.Command) error {
+func RunLocal(ctx context.Context, dir string, c cluster.Command) error {
 	_, err := runLocal(ctx, dir, Argv(c))
 	return err
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // cib-marks.xml: n2 left by the runbook at 1.0 and still in standby, rA
@@ -22,7 +22,7 @@ func TestStatusReadsTheMarks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := st.Resources["rA"]; got != (steps.ResourceStatus{State: steps.ResourceUpgrade, Node: "n1"}) {
+	if got := st.Resources["rA"]; got != (cluster.ResourceStatus{State: cluster.ResourceUpgrade, Node: "n1"}) {
 		t.Errorf("rA = %+v, want upgrade at n1", got)
 	}
 	media := map[string]string{}
@@ -158,10 +158,10 @@ Nov 29 18:25:00.000 n2 pacemaker-execd     [26544] (log_finished) 	info: rB star
 }
 
 func TestFailbackOfInfinity(t *testing.T) {
-	if mode, ok := FailbackOf("1000000"); !ok || mode != steps.FailbackManual {
+	if mode, ok := FailbackOf("1000000"); !ok || mode != cluster.FailbackManual {
 		t.Errorf("1000000: %q %v", mode, ok)
 	}
-	m := Mismatch{Resource: "rA", Declared: steps.FailbackAuto, Stickiness: "100"}
+	m := Mismatch{Resource: "rA", Declared: cluster.FailbackAuto, Stickiness: "100"}
 	if got := m.String(); !strings.Contains(got, "neither auto (0) nor manual (INFINITY)") || strings.Contains(got, "set failback") {
 		t.Errorf("%s", got)
 	}

@@ -5,17 +5,17 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // Declared is what a runbook declares for the Pacemaker driver.
 type Declared struct {
 	// Cluster is the declared cluster: its nodes (by the names Pacemaker
 	// knows them), resources and licences.
-	Cluster *steps.Cluster
+	Cluster *cluster.Cluster
 	// Commands gives the runbook's pacemaker block's commands: "prefix"
 	// and "version" with node bound, "upgrade" with node and to bound.
-	Commands steps.Commands
+	Commands cluster.Commands
 	// Dir is where the upgrade command runs: the runbook's directory.
 	Dir string
 	// Poll and CommandTimeout are Config's.
@@ -30,18 +30,18 @@ type Declared struct {
 // through d.Commands. Before it returns, Preflight compares each
 // resource's declared failback with its stickiness (within a minute).
 func Open(ctx context.Context, d Declared) (*Driver, error) {
-	node := func(name string) (*steps.Node, error) {
+	node := func(name string) (*cluster.Node, error) {
 		if n, ok := d.Cluster.Node(name); ok {
 			return n, nil
 		}
 		return nil, fmt.Errorf("the runbook declares no node %q", name)
 	}
-	command := func(op, name, to string) (steps.Command, error) {
+	command := func(op, name, to string) (cluster.Command, error) {
 		n, err := node(name)
 		if err != nil {
-			return steps.Command{}, err
+			return cluster.Command{}, err
 		}
-		c, ok, err := d.Commands.Command(op, steps.Subject{Node: n, To: to})
+		c, ok, err := d.Commands.Command(op, cluster.Subject{Node: n, To: to})
 		if err == nil && !ok {
 			err = fmt.Errorf("the pacemaker block declares no %s command", op)
 		}
@@ -51,13 +51,13 @@ func Open(ctx context.Context, d Declared) (*Driver, error) {
 	media := ""
 	for _, n := range d.Cluster.Nodes {
 		names = append(names, n.Name)
-		if media == "" || steps.CompareVersions(n.Version, media) < 0 {
+		if media == "" || cluster.CompareVersions(n.Version, media) < 0 {
 			media = n.Version
 		}
 	}
 	drv, err := New(Config{
 		Nodes: names,
-		Run: PrefixRunner(func(name string) (steps.Command, error) {
+		Run: PrefixRunner(func(name string) (cluster.Command, error) {
 			return command("prefix", name, "")
 		}),
 		VersionCommandFor: func(name string) ([]string, error) {

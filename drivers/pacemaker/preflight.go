@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // FailbackOf maps a resource-stickiness value to the runbook's failback
@@ -15,15 +15,15 @@ import (
 // may or may not return home by itself, depending on its location scores.
 func FailbackOf(stickiness string) (mode string, ok bool) {
 	if strings.TrimSpace(stickiness) == "" {
-		return steps.FailbackAuto, true
+		return cluster.FailbackAuto, true
 	}
 	switch n, ok := parseScore(stickiness); {
 	case !ok:
 		return "", false
 	case n == 0:
-		return steps.FailbackAuto, true
+		return cluster.FailbackAuto, true
 	case n >= infinity:
-		return steps.FailbackManual, true
+		return cluster.FailbackManual, true
 	}
 	return "", false
 }
@@ -42,7 +42,7 @@ func (m Mismatch) String() string {
 		shown = "unset (0)"
 	}
 	want := "0"
-	if m.Declared == steps.FailbackManual {
+	if m.Declared == cluster.FailbackManual {
 		want = "INFINITY"
 	}
 	got, ok := FailbackOf(m.Stickiness)
@@ -57,7 +57,7 @@ func (m Mismatch) String() string {
 // CheckFailback compares each resource's declared failback mode with its
 // stickiness in the CIB. Resources the CIB does not have are left to the
 // runtime's comparison of the cluster with the runbook.
-func (d *Driver) CheckFailback(ctx context.Context, rs []steps.Resource) ([]Mismatch, error) {
+func (d *Driver) CheckFailback(ctx context.Context, rs []cluster.Resource) ([]Mismatch, error) {
 	cib, err := d.cib(ctx)
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func (d *Driver) CheckFailback(ctx context.Context, rs []steps.Resource) ([]Mism
 		}
 		declared := r.Failback
 		if declared == "" {
-			declared = steps.FailbackAuto
+			declared = cluster.FailbackAuto
 		}
 		if mode, ok := FailbackOf(stick); !ok || mode != declared {
 			out = append(out, Mismatch{Resource: r.Name, Declared: declared, Stickiness: stick})
@@ -88,7 +88,7 @@ func (d *Driver) CheckFailback(ctx context.Context, rs []steps.Resource) ([]Mism
 // is not yet at its version, where Pacemaker would run its resources once
 // it leaves, and whether those homed there could come back (see
 // Refusal): an operator's ban found at the first leave, not the third.
-func Preflight(ctx context.Context, d *Driver, rs []steps.Resource) error {
+func Preflight(ctx context.Context, d *Driver, rs []cluster.Resource) error {
 	mm, err := d.CheckFailback(ctx, rs)
 	if err != nil {
 		return fmt.Errorf("pacemaker: reading the resources' stickiness: %w", err)
@@ -118,7 +118,7 @@ func (d *Driver) CheckLeaves(ctx context.Context) ([]Refusal, error) {
 	var out []Refusal
 	now := time.Now()
 	for _, l := range d.cfg.Leaves {
-		if v, err := d.readVersion(ctx, l.Node); err == nil && steps.CompareVersions(v, l.To) >= 0 {
+		if v, err := d.readVersion(ctx, l.Node); err == nil && cluster.CompareVersions(v, l.To) >= 0 {
 			continue
 		}
 		out = append(out, d.leaveRefusals(mon, cib, l.Node, true, now)...)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 func TestFailbackOf(t *testing.T) {
@@ -17,10 +17,10 @@ func TestFailbackOf(t *testing.T) {
 		mode string
 		ok   bool
 	}{
-		{"", steps.FailbackAuto, true},
-		{"0", steps.FailbackAuto, true},
-		{"INFINITY", steps.FailbackManual, true},
-		{"+INFINITY", steps.FailbackManual, true},
+		{"", cluster.FailbackAuto, true},
+		{"0", cluster.FailbackAuto, true},
+		{"INFINITY", cluster.FailbackManual, true},
+		{"+INFINITY", cluster.FailbackManual, true},
 		{"100", "", false},
 	} {
 		mode, ok := FailbackOf(tc.in)
@@ -34,17 +34,17 @@ func TestCheckFailback(t *testing.T) {
 	f := &fakeRunner{monFile: "crm_mon-healthy.xml", cibFile: "cib-mixed-versions.xml"}
 	d := newFake(t, f)
 	// The CIB has rA and rC at 0, rB and rD at INFINITY.
-	got, err := d.CheckFailback(context.Background(), []steps.Resource{
-		{Name: "rA", Failback: steps.FailbackAuto},
-		{Name: "rB", Failback: steps.FailbackAuto},
+	got, err := d.CheckFailback(context.Background(), []cluster.Resource{
+		{Name: "rA", Failback: cluster.FailbackAuto},
+		{Name: "rB", Failback: cluster.FailbackAuto},
 		{Name: "rC"},
-		{Name: "rD", Failback: steps.FailbackManual},
-		{Name: "rZ", Failback: steps.FailbackManual},
+		{Name: "rD", Failback: cluster.FailbackManual},
+		{Name: "rZ", Failback: cluster.FailbackManual},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Mismatch{{Resource: "rB", Declared: steps.FailbackAuto, Stickiness: "INFINITY"}}
+	want := []Mismatch{{Resource: "rB", Declared: cluster.FailbackAuto, Stickiness: "INFINITY"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -57,9 +57,9 @@ func TestCheckFailback(t *testing.T) {
 // difference, and how failback maps onto stickiness.
 func TestPreflightRefuses(t *testing.T) {
 	f := &fakeRunner{monFile: "crm_mon-healthy.xml", cibFile: "cib-mixed-versions.xml"}
-	err := Preflight(context.Background(), newFake(t, f), []steps.Resource{
-		{Name: "rA", Failback: steps.FailbackManual},
-		{Name: "rB", Failback: steps.FailbackAuto},
+	err := Preflight(context.Background(), newFake(t, f), []cluster.Resource{
+		{Name: "rA", Failback: cluster.FailbackManual},
+		{Name: "rB", Failback: cluster.FailbackAuto},
 	})
 	var drift *DriftError
 	if !errors.As(err, &drift) {
@@ -76,7 +76,7 @@ func TestPreflightRefuses(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error:\n%s\nwant:\n%s", err, want)
 	}
-	if err := Preflight(context.Background(), newFake(t, f), []steps.Resource{{Name: "rA"}, {Name: "rB", Failback: steps.FailbackManual}}); err != nil {
+	if err := Preflight(context.Background(), newFake(t, f), []cluster.Resource{{Name: "rA"}, {Name: "rB", Failback: cluster.FailbackManual}}); err != nil {
 		t.Errorf("matching failback: %v", err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // Refusal is a leave or a move that the cluster's configuration would turn
@@ -88,7 +88,7 @@ func ownConstraint(id string) bool { return strings.HasPrefix(id, ConstraintPref
 
 // expectedTarget is where the runbook's model sends a resource when node
 // leaves: the first node of its preferred list that is available.
-func expectedTarget(r steps.Resource, leaving string, out availability) string {
+func expectedTarget(r cluster.Resource, leaving string, out availability) string {
 	for _, p := range r.Preferred {
 		if p != leaving && out(p) == "" {
 			return p
@@ -106,7 +106,7 @@ func (d *Driver) leaveRefusals(mon *monitor, cib *crmConfig, node string, planne
 	if planned {
 		out = plannedOut(mon, cib, node)
 	}
-	declared := map[string]steps.Resource{}
+	declared := map[string]cluster.Resource{}
 	for _, r := range d.cfg.Resources {
 		declared[r.Name] = r
 	}
@@ -168,7 +168,7 @@ func (d *Driver) leaveRefusals(mon *monitor, cib *crmConfig, node string, planne
 // once every node is up: a manual one is moved by the driver (an INFINITY
 // preference, which only -INFINITY defeats), an auto one must score highest
 // there by itself.
-func failbackRefusal(cib *crmConfig, r steps.Resource, nodes []string, out availability, now time.Time) string {
+func failbackRefusal(cib *crmConfig, r cluster.Resource, nodes []string, out availability, now time.Time) string {
 	home := r.Home()
 	p := cib.place(r.Name, placeOpts{Nodes: nodes, Out: out, Skip: ownConstraint, Now: now})
 	hs := p.node(home)
@@ -178,7 +178,7 @@ func failbackRefusal(cib *crmConfig, r steps.Resource, nodes []string, out avail
 	if hs.Score <= -infinity {
 		return fmt.Sprintf("could not come back to %s, its home node: %s", home, hs)
 	}
-	if r.Failback == steps.FailbackManual || len(p.Best) == 0 || slices.Contains(p.Best, home) && len(p.Best) == 1 {
+	if r.Failback == cluster.FailbackManual || len(p.Best) == 0 || slices.Contains(p.Best, home) && len(p.Best) == 1 {
 		return ""
 	}
 	return fmt.Sprintf("would not fail back to %s, its home node, by itself (failback \"auto\"): it scores higher on %s: %s", home, strings.Join(p.Best, " or "), p.scores())

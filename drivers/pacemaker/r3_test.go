@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // cib-banned.xml: an operator's ban of rA from n2 (its failover node from
@@ -19,9 +19,9 @@ func TestLeaveRefusedByOperatorBan(t *testing.T) {
 	f := &fakeRunner{monFile: "crm_mon-healthy.xml", cibFile: "cib-banned.xml",
 		versions: map[string]string{"n1": "1.0", "n2": "1.0", "n3": "1.0"}}
 	d := newFake(t, f)
-	err := d.Leave(context.Background(), steps.Node{Name: "n1"})
+	err := d.Leave(context.Background(), cluster.Node{Name: "n1"})
 	var pe *PlacementError
-	if !errors.As(err, &pe) || errors.Is(err, steps.ErrInDoubt) {
+	if !errors.As(err, &pe) || errors.Is(err, cluster.ErrInDoubt) {
 		t.Fatalf("err = %v, want a PlacementError", err)
 	}
 	want := "resource rA: would go to n3 when n1 leaves, not to n2 as its preferred list (n1, n2, n3) says: n3 100 (loc-rA-n3 100); n2 -INFINITY (loc-rA-n2 200, cli-ban-rA-on-n2 -INFINITY), not allowed"
@@ -35,7 +35,7 @@ func TestLeaveRefusedByOperatorBan(t *testing.T) {
 		t.Errorf("commands issued although refused: %v", f.calls)
 	}
 	// The expired ban of rB from n2 does not count: n2 may leave (rB to n3).
-	if err := d.Leave(context.Background(), steps.Node{Name: "n2"}); err != nil {
+	if err := d.Leave(context.Background(), cluster.Node{Name: "n2"}); err != nil {
 		t.Errorf("leave n2: %v", err)
 	}
 }
@@ -90,7 +90,7 @@ func TestStrandedResource(t *testing.T) {
 		location{ID: "cli-ban-svcT-on-n1", Rsc: "svcT", Node: "n1", Score: "-INFINITY"})
 	mon.Resources = append(mon.Resources, monResource{ID: "svcT", Active: true, Nodes: []string{"n2"}})
 	d := newFake(t, &fakeRunner{})
-	d.cfg.Resources = append(d.cfg.Resources, steps.Resource{Name: "svcT", Preferred: []string{"n2", "n1"}})
+	d.cfg.Resources = append(d.cfg.Resources, cluster.Resource{Name: "svcT", Preferred: []string{"n2", "n1"}})
 	got := d.leaveRefusals(mon, cib, "n2", false, time.Now())
 	want := "resource svcT: would have nowhere to run when n2 leaves: n1 -INFINITY (loc-svcT-n1 100, cli-ban-svcT-on-n1 -INFINITY), not allowed; n2 200 (loc-svcT-n2 200), leaving; n3 0 (no location constraint), not enabled by any constraint (symmetric-cluster=false)"
 	if len(got) != 1 || got[0].String() != want {
@@ -102,7 +102,7 @@ func TestMoveRefusedByBan(t *testing.T) {
 	f := &fakeRunner{monFile: "crm_mon-after-failback.xml", cibFile: "cib-banned.xml",
 		versions: map[string]string{"n1": "1.0", "n2": "1.0", "n3": "1.0"}}
 	d := newFake(t, f)
-	err := d.Migrate(context.Background(), steps.Resource{Name: "rA"}, steps.Node{Name: "n2"})
+	err := d.Migrate(context.Background(), cluster.Resource{Name: "rA"}, cluster.Node{Name: "n2"})
 	var pe *PlacementError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "resource rA: cannot run on n2: n2 -INFINITY (loc-rA-n2 200, cli-ban-rA-on-n2 -INFINITY)") {
 		t.Fatalf("err = %v, want the move refused, naming the ban", err)

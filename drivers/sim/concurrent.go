@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Concurrently implements steps.Concurrent: it runs the operations of a
+// Concurrently implements cluster.Concurrent: it runs the operations of a
 // group as if they ran at once, at most limit at a time (all when limit <=
 // 0). They run one after another, each in a lane of its own: an operation
 // starts when the first lane is free, takes its usual time there, and the

@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // TestConcurrently: operations of a group overlap on the virtual clock, in
 // at most limit lanes, and the clock never goes back.
 func TestConcurrently(t *testing.T) {
-	c := cluster()
+	c := testCluster()
 	for _, tc := range []struct {
 		limit int
 		want  time.Duration
@@ -30,7 +30,7 @@ func TestConcurrently(t *testing.T) {
 				return s.MediaRefresh(ctx, n)
 			})
 		}
-		for i, err := range steps.Concurrently(s, tc.limit, ops) {
+		for i, err := range cluster.Concurrently(s, tc.limit, ops) {
 			if err != nil {
 				t.Errorf("limit %d: op %d: %v", tc.limit, i, err)
 			}

@@ -10,7 +10,7 @@ import (
 	"io/fs"
 	"time"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // A persisted Sim is a snapshot file plus a log of the changes made since,
@@ -24,7 +24,7 @@ const formatVersion = 1
 type snapshot struct {
 	Format    int                      `json:"format"`
 	Clock     time.Time                `json:"clock"`
-	Status    *steps.Status            `json:"status"`
+	Status    *cluster.Status          `json:"status"`
 	Downtime  map[string]time.Duration `json:"downtime_ns"`
 	DownSince map[string]time.Time     `json:"down_since"`
 	Upgrades  map[string]int           `json:"upgrades"`
@@ -39,19 +39,19 @@ type delta struct {
 }
 
 type deltaLine struct {
-	Clock     *time.Time                  `json:"clock,omitempty"`
-	Nodes     map[string]steps.NodeStatus `json:"nodes,omitempty"`
-	Resources map[string]resourceLine     `json:"resources,omitempty"`
-	Licenses  []steps.LicenseStatus       `json:"licenses,omitempty"`
-	Media     *string                     `json:"media,omitempty"`
-	Upgrades  map[string]int              `json:"upgrades,omitempty"`
-	Refreshed map[string]string           `json:"refreshed,omitempty"`
+	Clock     *time.Time                    `json:"clock,omitempty"`
+	Nodes     map[string]cluster.NodeStatus `json:"nodes,omitempty"`
+	Resources map[string]resourceLine       `json:"resources,omitempty"`
+	Licenses  []cluster.LicenseStatus       `json:"licenses,omitempty"`
+	Media     *string                       `json:"media,omitempty"`
+	Upgrades  map[string]int                `json:"upgrades,omitempty"`
+	Refreshed map[string]string             `json:"refreshed,omitempty"`
 }
 
 type resourceLine struct {
-	Status    steps.ResourceStatus `json:"status"`
-	Downtime  time.Duration        `json:"downtime_ns"`
-	DownSince *time.Time           `json:"down_since,omitempty"`
+	Status    cluster.ResourceStatus `json:"status"`
+	Downtime  time.Duration          `json:"downtime_ns"`
+	DownSince *time.Time             `json:"down_since,omitempty"`
 }
 
 type logFile struct {
@@ -91,7 +91,7 @@ func (s *Sim) commit() error {
 		l.Media = &m
 	}
 	if len(s.changed.nodes) > 0 {
-		l.Nodes = map[string]steps.NodeStatus{}
+		l.Nodes = map[string]cluster.NodeStatus{}
 		for n := range s.changed.nodes {
 			l.Nodes[n] = s.st.Status.Nodes[n]
 		}
@@ -169,7 +169,7 @@ const logName = StateName + ".log"
 // Open returns a simulator persisted in store, creating it from the
 // declared cluster if it is not there. Every operation is persisted before
 // it returns.
-func Open(store Store, c *steps.Cluster, opts Options) (*Sim, error) {
+func Open(store Store, c *cluster.Cluster, opts Options) (*Sim, error) {
 	s := New(c, opts)
 	path := store.Where(StateName)
 	data, err := store.Get(StateName)

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/internal/sorted"
-	"github.com/runbookhq/runbook/steps"
 )
 
 // Epoch is where the virtual clock starts: 22:00 on a quiet night.
@@ -37,12 +37,12 @@ type Options struct {
 	Lenient bool
 }
 
-// Sim is a simulated cluster. It implements steps.Driver and
-// steps.DowntimeReporter. It is not safe for concurrent use: operations that
-// run at once go through Concurrently (steps.Concurrent), which overlaps
+// Sim is a simulated cluster. It implements cluster.Driver and
+// cluster.DowntimeReporter. It is not safe for concurrent use: operations that
+// run at once go through Concurrently (cluster.Concurrent), which overlaps
 // them on the virtual clock.
 type Sim struct {
-	cluster *steps.Cluster
+	cluster *cluster.Cluster
 	opts    Options
 	faults  map[Fault]bool
 	st      state
@@ -59,7 +59,7 @@ type Sim struct {
 // state is everything the simulated cluster remembers.
 type state struct {
 	Clock     time.Time
-	Status    *steps.Status
+	Status    *cluster.Status
 	Downtime  map[string]time.Duration // accumulated, for resources back up
 	DownSince map[string]time.Time     // resources not running now, since when
 	Upgrades  map[string]int           // completed upgrades per node
@@ -67,7 +67,7 @@ type state struct {
 }
 
 // New returns a simulator in memory, started from the declared cluster.
-func New(c *steps.Cluster, opts Options) *Sim {
+func New(c *cluster.Cluster, opts Options) *Sim {
 	s := &Sim{cluster: c, opts: opts, faults: map[Fault]bool{}}
 	for _, f := range opts.Faults {
 		s.faults[f] = true
@@ -79,7 +79,7 @@ func New(c *steps.Cluster, opts Options) *Sim {
 	s.st = state{Clock: start, Status: c.InitialStatus(), Downtime: map[string]time.Duration{},
 		DownSince: map[string]time.Time{}, Upgrades: map[string]int{}}
 	for name, rs := range s.st.Status.Resources {
-		if rs.State != steps.ResourceRunning {
+		if rs.State != cluster.ResourceRunning {
 			s.st.DownSince[name] = start
 		}
 	}
@@ -87,7 +87,7 @@ func New(c *steps.Cluster, opts Options) *Sim {
 	return s
 }
 
-// Changed implements steps.ChangeTracker.
+// Changed implements cluster.ChangeTracker.
 func (s *Sim) Changed() (nodes, resources []string, clusterWide bool) {
 	nodes, resources = sorted.Keys(s.seen.nodes), sorted.Keys(s.seen.resources)
 	clusterWide = s.seen.licenses || s.seen.media
@@ -105,7 +105,7 @@ func (s *Sim) timing(d time.Duration) time.Duration {
 func (s *Sim) fault(kind, target string) bool { return s.faults[Fault{kind, target}] }
 
 // Status returns the live status, not a copy.
-func (s *Sim) Status(ctx context.Context) (*steps.Status, error) {
+func (s *Sim) Status(ctx context.Context) (*cluster.Status, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -158,19 +158,19 @@ func (s *Sim) advance(d time.Duration) {
 	}
 }
 
-func (s *Sim) setNode(name string, ns steps.NodeStatus) {
+func (s *Sim) setNode(name string, ns cluster.NodeStatus) {
 	s.st.Status.SetNode(name, ns)
 	s.changed.nodes[name] = true
 	s.seen.nodes[name] = true
 }
 
 // setResource records a resource's new status and accounts for its downtime.
-func (s *Sim) setResource(name string, rs steps.ResourceStatus) {
+func (s *Sim) setResource(name string, rs cluster.ResourceStatus) {
 	old := s.st.Status.Resources[name]
 	s.st.Status.SetResource(name, rs)
 	s.changed.resources[name] = true
 	s.seen.resources[name] = true
-	wasUp, isUp := old.State == steps.ResourceRunning, rs.State == steps.ResourceRunning
+	wasUp, isUp := old.State == cluster.ResourceRunning, rs.State == cluster.ResourceRunning
 	switch {
 	case wasUp && !isUp:
 		s.st.DownSince[name] = s.st.Clock
@@ -191,17 +191,17 @@ func (s *Sim) move(targets map[string]string) {
 	names := sorted.Keys(targets)
 	for _, r := range names {
 		rs := s.st.Status.Resources[r]
-		s.setResource(r, steps.ResourceStatus{State: steps.ResourceOffline, Node: rs.Node})
+		s.setResource(r, cluster.ResourceStatus{State: cluster.ResourceOffline, Node: rs.Node})
 	}
 	s.advance(s.timing(s.opts.Timings.Migrate))
 	for _, r := range names {
-		s.setResource(r, steps.ResourceStatus{State: steps.ResourceRunning, Node: targets[r]})
+		s.setResource(r, cluster.ResourceStatus{State: cluster.ResourceRunning, Node: targets[r]})
 	}
 }
 
 // failoverTarget is the first node of the resource's preferred list, other
 // than leaving, that is up; "" if there is none.
-func (s *Sim) failoverTarget(r *steps.Resource, leaving string) string {
+func (s *Sim) failoverTarget(r *cluster.Resource, leaving string) string {
 	for _, p := range r.Preferred {
 		if p != leaving && s.st.Status.Up(p) {
 			return p
@@ -217,7 +217,7 @@ func (s *Sim) node(name string) error {
 	return nil
 }
 
-func (s *Sim) resource(name string) (*steps.Resource, error) {
+func (s *Sim) resource(name string) (*cluster.Resource, error) {
 	r, ok := s.cluster.Resource(name)
 	if _, live := s.st.Status.Resources[name]; !ok || !live {
 		return nil, fmt.Errorf("no resource %q in the cluster", name)
@@ -226,7 +226,7 @@ func (s *Sim) resource(name string) (*steps.Resource, error) {
 }
 
 // InstallLicense installs a licence cluster-wide.
-func (s *Sim) InstallLicense(ctx context.Context, l steps.License) error {
+func (s *Sim) InstallLicense(ctx context.Context, l cluster.License) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func (s *Sim) InstallLicense(ctx context.Context, l steps.License) error {
 		return fmt.Errorf("the cluster rejected licence %s (%s %s): the licence key is not valid for this cluster", l.Name, l.Product, l.Version)
 	}
 	if !s.st.Status.HasLicense(l.Product, l.Version) {
-		s.st.Status.Licenses = append(s.st.Status.Licenses, steps.LicenseStatus{Product: l.Product, Version: l.Version})
+		s.st.Status.Licenses = append(s.st.Status.Licenses, cluster.LicenseStatus{Product: l.Product, Version: l.Version})
 		s.changed.licenses = true
 		s.seen.licenses = true
 	}
@@ -245,7 +245,7 @@ func (s *Sim) InstallLicense(ctx context.Context, l steps.License) error {
 
 // Leave takes the node down; its resources fail over in preferred order, and
 // a resource with no up node left in its list goes offline: an outage.
-func (s *Sim) Leave(ctx context.Context, n steps.Node) error {
+func (s *Sim) Leave(ctx context.Context, n cluster.Node) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -258,11 +258,11 @@ func (s *Sim) Leave(ctx context.Context, n steps.Node) error {
 
 func (s *Sim) leave(name string) {
 	ns := s.st.Status.Nodes[name]
-	if ns.State != steps.NodeUp {
+	if ns.State != cluster.NodeUp {
 		return
 	}
 	s.advance(s.timing(s.opts.Timings.Leave))
-	ns.State = steps.NodeDown
+	ns.State = cluster.NodeDown
 	s.setNode(name, ns)
 	targets := map[string]string{}
 	for _, r := range s.st.Status.RunningOn(name) {
@@ -273,7 +273,7 @@ func (s *Sim) leave(name string) {
 		if t := s.failoverTarget(res, name); t != "" {
 			targets[r] = t
 		} else {
-			s.setResource(r, steps.ResourceStatus{State: steps.ResourceOffline, Node: name})
+			s.setResource(r, cluster.ResourceStatus{State: cluster.ResourceOffline, Node: name})
 		}
 	}
 	s.move(targets)
@@ -281,14 +281,14 @@ func (s *Sim) leave(name string) {
 
 // Upgrade installs to on the node, which reboots and rejoins: only if the
 // cluster software is licensed for to (R1), and not under reboot-fails.
-func (s *Sim) Upgrade(ctx context.Context, n steps.Node, to string) error {
+func (s *Sim) Upgrade(ctx context.Context, n cluster.Node, to string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := s.node(n.Name); err != nil {
 		return err
 	}
-	if _, err := steps.ParseVersion(to); err != nil {
+	if _, err := cluster.ParseVersion(to); err != nil {
 		return err
 	}
 	s.leave(n.Name) // a node rebooting into its upgrade leaves the cluster
@@ -299,7 +299,7 @@ func (s *Sim) Upgrade(ctx context.Context, n steps.Node, to string) error {
 		return s.commit()
 	}
 	ns := s.st.Status.Nodes[n.Name]
-	ns.Version, ns.State = to, steps.NodeDown
+	ns.Version, ns.State = to, cluster.NodeDown
 	s.setNode(n.Name, ns)
 	s.advance(s.timing(s.opts.Timings.Reboot))
 	if !s.licensed(to) {
@@ -311,7 +311,7 @@ func (s *Sim) Upgrade(ctx context.Context, n steps.Node, to string) error {
 		return err
 	}
 	if s.fault(FaultUpgradeInDoubt, n.Name) {
-		return fmt.Errorf("upgrade of %s: connection lost while waiting for the command: %w", n.Name, steps.ErrInDoubt)
+		return fmt.Errorf("upgrade of %s: connection lost while waiting for the command: %w", n.Name, cluster.ErrInDoubt)
 	}
 	return nil
 }
@@ -337,7 +337,7 @@ func (s *Sim) licensed(v string) bool {
 // preferred node.
 func (s *Sim) join(name string) {
 	ns := s.st.Status.Nodes[name]
-	ns.State = steps.NodeUp
+	ns.State = cluster.NodeUp
 	s.setNode(name, ns)
 	s.st.Upgrades[name]++
 	s.changed.upgrades[name] = true
@@ -349,10 +349,10 @@ func (s *Sim) join(name string) {
 			continue
 		}
 		switch {
-		case rs.State == steps.ResourceRunning && res.Home() == name && rs.Node != name &&
-			res.Failback != steps.FailbackManual && !s.fault(FaultFailbackStalls, r):
+		case rs.State == cluster.ResourceRunning && res.Home() == name && rs.Node != name &&
+			res.Failback != cluster.FailbackManual && !s.fault(FaultFailbackStalls, r):
 			targets[r] = name
-		case rs.State == steps.ResourceOffline:
+		case rs.State == cluster.ResourceOffline:
 			if t := s.failoverTarget(res, ""); t != "" {
 				targets[r] = t
 			}
@@ -362,7 +362,7 @@ func (s *Sim) join(name string) {
 }
 
 // Migrate moves a running resource to the node.
-func (s *Sim) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error {
+func (s *Sim) Migrate(ctx context.Context, r cluster.Resource, n cluster.Node) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -380,7 +380,7 @@ func (s *Sim) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error
 		return fmt.Errorf("migrate %s to %s: the resource's unload script failed", r.Name, n.Name)
 	}
 	rs := s.st.Status.Resources[r.Name]
-	if rs.State != steps.ResourceRunning {
+	if rs.State != cluster.ResourceRunning {
 		return fmt.Errorf("cannot migrate %s: it is %s, not running", r.Name, rs.State)
 	}
 	if rs.Node == n.Name || s.fault(FaultFailbackStalls, r.Name) {
@@ -392,7 +392,7 @@ func (s *Sim) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error
 
 // Offline brings a resource offline for the media upgrade: it enters the
 // state upgrade and remembers the node it ran on.
-func (s *Sim) Offline(ctx context.Context, r steps.Resource) error {
+func (s *Sim) Offline(ctx context.Context, r cluster.Resource) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -400,12 +400,12 @@ func (s *Sim) Offline(ctx context.Context, r steps.Resource) error {
 		return err
 	}
 	rs := s.st.Status.Resources[r.Name]
-	s.setResource(r.Name, steps.ResourceStatus{State: steps.ResourceUpgrade, Node: rs.Node})
+	s.setResource(r.Name, cluster.ResourceStatus{State: cluster.ResourceUpgrade, Node: rs.Node})
 	return s.commit()
 }
 
 // Online runs the resource's load script on the node.
-func (s *Sim) Online(ctx context.Context, r steps.Resource, n steps.Node) error {
+func (s *Sim) Online(ctx context.Context, r cluster.Resource, n cluster.Node) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -419,14 +419,14 @@ func (s *Sim) Online(ctx context.Context, r steps.Resource, n steps.Node) error 
 	if !slices.Contains(res.Preferred, n.Name) {
 		return fmt.Errorf("cannot bring %s online on %s: the node is not in its preferred list", r.Name, n.Name)
 	}
-	s.setResource(r.Name, steps.ResourceStatus{State: steps.ResourceRunning, Node: n.Name})
+	s.setResource(r.Name, cluster.ResourceStatus{State: cluster.ResourceRunning, Node: n.Name})
 	return s.commit()
 }
 
 // MediaUpgrade upgrades the shared media to the version every node runs.
 // Like the real tool, it refuses while a node runs an older version or a
 // shared resource is still running.
-func (s *Sim) MediaUpgrade(ctx context.Context, n steps.Node) error {
+func (s *Sim) MediaUpgrade(ctx context.Context, n cluster.Node) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -439,7 +439,7 @@ func (s *Sim) MediaUpgrade(ctx context.Context, n steps.Node) error {
 	target := s.st.Status.Nodes[n.Name].Version
 	var behind []string
 	for _, name := range s.st.Status.NodeNames() {
-		if steps.CompareVersions(s.st.Status.Nodes[name].Version, target) != 0 {
+		if cluster.CompareVersions(s.st.Status.Nodes[name].Version, target) != 0 {
 			behind = append(behind, name)
 		}
 	}
@@ -447,7 +447,7 @@ func (s *Sim) MediaUpgrade(ctx context.Context, n steps.Node) error {
 		return fmt.Errorf("media upgrade on %s: refused, nodes %s do not run %s", n.Name, strings.Join(behind, ", "), target)
 	}
 	for _, r := range s.cluster.Resources {
-		if rs := s.st.Status.Resources[r.Name]; r.Shared && rs.State == steps.ResourceRunning {
+		if rs := s.st.Status.Resources[r.Name]; r.Shared && rs.State == cluster.ResourceRunning {
 			return fmt.Errorf("media upgrade on %s: refused, shared resource %s is still running on %s", n.Name, r.Name, rs.Node)
 		}
 	}
@@ -464,7 +464,7 @@ func (s *Sim) MediaUpgrade(ctx context.Context, n steps.Node) error {
 }
 
 // MediaRefresh makes a node read the upgraded media.
-func (s *Sim) MediaRefresh(ctx context.Context, n steps.Node) error {
+func (s *Sim) MediaRefresh(ctx context.Context, n cluster.Node) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -490,7 +490,7 @@ func (s *Sim) setMedia(name, v string) {
 	s.setNode(name, ns)
 }
 
-var _ steps.Driver = (*Sim)(nil)
-var _ steps.Concurrent = (*Sim)(nil)
-var _ steps.DowntimeReporter = (*Sim)(nil)
-var _ steps.ChangeTracker = (*Sim)(nil)
+var _ cluster.Driver = (*Sim)(nil)
+var _ cluster.Concurrent = (*Sim)(nil)
+var _ cluster.DowntimeReporter = (*Sim)(nil)
+var _ cluster.ChangeTracker = (*Sim)(nil)

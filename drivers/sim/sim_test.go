@@ -9,29 +9,29 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/internal/teststore"
-	"github.com/runbookhq/runbook/steps"
 )
 
-func cluster() *steps.Cluster {
-	return steps.NewCluster("CL",
-		[]steps.Node{{Name: "A", Version: "1.0"}, {Name: "B", Version: "1.0"}, {Name: "C", Version: "1.0"}},
-		[]steps.Resource{
+func testCluster() *cluster.Cluster {
+	return cluster.NewCluster("CL",
+		[]cluster.Node{{Name: "A", Version: "1.0"}, {Name: "B", Version: "1.0"}, {Name: "C", Version: "1.0"}},
+		[]cluster.Resource{
 			{Name: "R1", Shared: true, Preferred: []string{"A", "B", "C"}, Failback: "auto"},
 			{Name: "R2", Preferred: []string{"A", "C"}, Failback: "manual"},
 			{Name: "R3", Preferred: []string{"B"}, Failback: "auto"},
 		},
-		[]steps.License{{Name: "l2", Product: "P", Version: "2", MinNodes: 3, Seats: 3}})
+		[]cluster.License{{Name: "l2", Product: "P", Version: "2", MinNodes: 3, Seats: 3}})
 }
 
-func node(c *steps.Cluster, name string) steps.Node { n, _ := c.Node(name); return *n }
-func res(c *steps.Cluster, name string) steps.Resource {
+func node(c *cluster.Cluster, name string) cluster.Node { n, _ := c.Node(name); return *n }
+func res(c *cluster.Cluster, name string) cluster.Resource {
 	r, _ := c.Resource(name)
 	return *r
 }
 
 func TestFailoverAndFailback(t *testing.T) {
-	c := cluster()
+	c := testCluster()
 	tm := DefaultTimings()
 	s := New(c, Options{Timings: tm})
 	ctx := context.Background()
@@ -39,7 +39,7 @@ func TestFailoverAndFailback(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ := s.Status(ctx)
-	want := map[string]steps.ResourceStatus{
+	want := map[string]cluster.ResourceStatus{
 		"R1": {State: "running", Node: "B"}, // next preferred up
 		"R2": {State: "running", Node: "C"}, // B is not in its list
 		"R3": {State: "running", Node: "B"},
@@ -59,7 +59,7 @@ func TestFailoverAndFailback(t *testing.T) {
 	if err := s.Upgrade(ctx, node(c, "A"), "2"); err != nil {
 		t.Fatal(err)
 	}
-	want["R1"] = steps.ResourceStatus{State: "running", Node: "A"} // auto failback; R2 is manual
+	want["R1"] = cluster.ResourceStatus{State: "running", Node: "A"} // auto failback; R2 is manual
 	if diff := cmp.Diff(want, st.Resources); diff != "" {
 		t.Fatalf("after rejoin (-want +got):\n%s", diff)
 	}
@@ -77,7 +77,7 @@ func TestFailoverAndFailback(t *testing.T) {
 	if err := s.Upgrade(ctx, node(c, "B"), "2"); err != nil {
 		t.Fatal(err)
 	}
-	if rs := st.Resources["R3"]; rs != (steps.ResourceStatus{State: "running", Node: "B"}) {
+	if rs := st.Resources["R3"]; rs != (cluster.ResourceStatus{State: "running", Node: "B"}) {
 		t.Fatalf("R3 = %+v; want back on B", rs)
 	}
 	if got, want := s.Downtime()["R3"], s.Now().Sub(before)-tm.Leave; got != want {
@@ -86,7 +86,7 @@ func TestFailoverAndFailback(t *testing.T) {
 }
 
 func TestPersistence(t *testing.T) {
-	c := cluster()
+	c := testCluster()
 	path := filepath.Join(t.TempDir(), "sim.json")
 	ctx := context.Background()
 	s, err := Open(teststore.Dir(filepath.Dir(path)), c, Options{Timings: DefaultTimings()})
@@ -108,7 +108,7 @@ func TestPersistence(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := r.Status(ctx)
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(steps.Status{})); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(cluster.Status{})); diff != "" {
 		t.Errorf("status after reopen (-want +got):\n%s", diff)
 	}
 	if !r.Now().Equal(wantClock) {
@@ -137,7 +137,7 @@ func TestParseFault(t *testing.T) {
 }
 
 func TestInstantAndLenient(t *testing.T) {
-	c := cluster()
+	c := testCluster()
 	s := New(c, Options{Timings: DefaultTimings(), Instant: true, Lenient: true})
 	ctx := context.Background()
 	if err := s.Upgrade(ctx, node(c, "A"), "2"); err != nil {

@@ -21,7 +21,8 @@ var layers = []struct {
 	{"stores/", 4},
 	{"runtime", 3},
 	{"drivers/", 3},
-	{"steps", 1},
+	{"steps", 2},
+	{"cluster", 1},
 	// Leaves that anyone may use.
 	{"runtime/procgroup", 0},
 	{"runtime/redact", 0},

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/internal/standin/standincheck"
-	"github.com/runbookhq/runbook/steps"
 )
 
 // state is the cluster as the stand-in keeps it between invocations.
@@ -17,7 +17,7 @@ type state struct {
 	Desc      standincheck.Description `json:"description"`
 	Nodes     map[string]*nodeState    `json:"nodes"`
 	Resources map[string]*resState     `json:"resources"`
-	Licenses  []steps.LicenseStatus    `json:"licenses"`
+	Licenses  []cluster.LicenseStatus  `json:"licenses"`
 	Media     string                   `json:"media_version"`
 	// MediaUpgradedOn is the node that upgraded the media, "" before.
 	MediaUpgradedOn string          `json:"media_upgraded_on,omitempty"`
@@ -49,14 +49,14 @@ func newState(d standincheck.Description) (*state, error) {
 		return nil, fmt.Errorf("the cluster has no nodes")
 	}
 	for _, n := range d.Nodes {
-		if _, err := steps.ParseVersion(n.Version); err != nil {
+		if _, err := cluster.ParseVersion(n.Version); err != nil {
 			return nil, fmt.Errorf("node %q: %v", n.Name, err)
 		}
 		if st.Nodes[n.Name] != nil {
 			return nil, fmt.Errorf("node %q is described twice", n.Name)
 		}
-		st.Nodes[n.Name] = &nodeState{Version: n.Version, State: steps.NodeUp}
-		if d.MediaVersion == "" && (st.Media == "" || steps.CompareVersions(n.Version, st.Media) < 0) {
+		st.Nodes[n.Name] = &nodeState{Version: n.Version, State: cluster.NodeUp}
+		if d.MediaVersion == "" && (st.Media == "" || cluster.CompareVersions(n.Version, st.Media) < 0) {
 			st.Media = n.Version
 		}
 	}
@@ -69,15 +69,15 @@ func newState(d standincheck.Description) (*state, error) {
 				return nil, fmt.Errorf("resource %q prefers unknown node %q", r.Name, p)
 			}
 		}
-		if r.Failback != "" && r.Failback != steps.FailbackAuto && r.Failback != steps.FailbackManual {
+		if r.Failback != "" && r.Failback != cluster.FailbackAuto && r.Failback != cluster.FailbackManual {
 			return nil, fmt.Errorf("resource %q: failback %q; want auto or manual", r.Name, r.Failback)
 		}
-		st.Resources[r.Name] = &resState{State: steps.ResourceRunning, Node: r.Preferred[0]}
+		st.Resources[r.Name] = &resState{State: cluster.ResourceRunning, Node: r.Preferred[0]}
 	}
 	if _, err := st.rebootDelay(); err != nil {
 		return nil, err
 	}
-	if d.OfflineAs != "" && d.OfflineAs != steps.ResourceUpgrade && d.OfflineAs != steps.ResourceOffline {
+	if d.OfflineAs != "" && d.OfflineAs != cluster.ResourceUpgrade && d.OfflineAs != cluster.ResourceOffline {
 		return nil, fmt.Errorf("offline_as %q; want upgrade or offline", d.OfflineAs)
 	}
 	return st, nil
@@ -123,24 +123,24 @@ func (st *state) clone() *state {
 }
 
 // status is the state in the status JSON's shape.
-func (st *state) status() *steps.Status {
-	s := steps.NewStatus()
+func (st *state) status() *cluster.Status {
+	s := cluster.NewStatus()
 	for name, n := range st.Nodes {
 		media := st.Media
 		if st.MediaUpgradedOn != "" && !st.Refreshed[name] {
 			media = st.MediaBefore
 		}
-		s.SetNode(name, steps.NodeStatus{Version: n.Version, State: n.State, Media: media})
+		s.SetNode(name, cluster.NodeStatus{Version: n.Version, State: n.State, Media: media})
 	}
 	for name, r := range st.Resources {
-		rs := steps.ResourceStatus{State: r.State, Node: r.Node}
-		if rs.State == steps.ResourceUpgrade && st.Desc.OfflineAs == steps.ResourceOffline {
+		rs := cluster.ResourceStatus{State: r.State, Node: r.Node}
+		if rs.State == cluster.ResourceUpgrade && st.Desc.OfflineAs == cluster.ResourceOffline {
 			// Reported as a plain offline resource, on no node.
-			rs = steps.ResourceStatus{State: steps.ResourceOffline}
+			rs = cluster.ResourceStatus{State: cluster.ResourceOffline}
 		}
 		s.SetResource(name, rs)
 	}
-	s.Licenses = append([]steps.LicenseStatus{}, st.Licenses...)
+	s.Licenses = append([]cluster.LicenseStatus{}, st.Licenses...)
 	s.MediaVersion = st.Media
 	return s
 }
@@ -174,13 +174,13 @@ func (st *state) upNode(name string) (*nodeState, error) {
 	switch {
 	case n == nil:
 		return nil, fmt.Errorf("no node %q in cluster", name)
-	case n.State != steps.NodeUp:
+	case n.State != cluster.NodeUp:
 		return nil, fmt.Errorf("node %s is not in the cluster", name)
 	}
 	return n, nil
 }
 
-func serving(r *resState) bool { return r.State == steps.ResourceRunning }
+func serving(r *resState) bool { return r.State == cluster.ResourceRunning }
 
 // apply runs a cluster command and returns what changed.
 func (st *state) apply(args []string, now time.Time, faults faultSet) ([]string, error) {
@@ -196,11 +196,11 @@ func (st *state) apply(args []string, now time.Time, faults faultSet) ([]string,
 
 	case "license":
 		product, version := args[2], args[3]
-		if _, err := steps.ParseVersion(version); err != nil {
+		if _, err := cluster.ParseVersion(version); err != nil {
 			return nil, err
 		}
 		if !st.status().HasLicense(product, version) {
-			st.Licenses = append(st.Licenses, steps.LicenseStatus{Product: product, Version: version})
+			st.Licenses = append(st.Licenses, cluster.LicenseStatus{Product: product, Version: version})
 			ev = append(ev, fmt.Sprintf("licence %s %s installed", product, version))
 		}
 
@@ -209,7 +209,7 @@ func (st *state) apply(args []string, now time.Time, faults faultSet) ([]string,
 		if err != nil {
 			return nil, err
 		}
-		n.State = steps.NodeDown
+		n.State = cluster.NodeDown
 		ev = append(ev, "node "+args[1]+" left the cluster")
 		ev = append(ev, st.failover(args[1])...)
 
@@ -219,18 +219,18 @@ func (st *state) apply(args []string, now time.Time, faults faultSet) ([]string,
 		if n == nil {
 			return nil, fmt.Errorf("no node %q in cluster", name)
 		}
-		if _, err := steps.ParseVersion(to); err != nil {
+		if _, err := cluster.ParseVersion(to); err != nil {
 			return nil, err
 		}
 		if n.Rebooting != "" {
 			return nil, fmt.Errorf("node %s is already rebooting into %s", name, n.Rebooting)
 		}
-		if steps.CompareVersions(to, n.Version) <= 0 {
+		if cluster.CompareVersions(to, n.Version) <= 0 {
 			return nil, fmt.Errorf("node %s runs %s; cannot upgrade it to %s", name, n.Version, to)
 		}
-		if n.State == steps.NodeUp {
+		if n.State == cluster.NodeUp {
 			// The reboot takes it out of the cluster all the same.
-			n.State = steps.NodeDown
+			n.State = cluster.NodeDown
 			ev = append(ev, "node "+name+" left the cluster to reboot")
 			ev = append(ev, st.failover(name)...)
 		}
@@ -270,11 +270,11 @@ func (st *state) apply(args []string, now time.Time, faults faultSet) ([]string,
 		}
 		// A shared resource taken offline while the media await their
 		// upgrade enters the state upgrade, as in the simulator.
-		state := steps.ResourceOffline
+		state := cluster.ResourceOffline
 		if desc.Shared && st.MediaUpgradedOn == "" && st.allAtNewVersion() {
-			state = steps.ResourceUpgrade
+			state = cluster.ResourceUpgrade
 		}
-		if r.State == steps.ResourceRunning || r.State == steps.ResourceComatose {
+		if r.State == cluster.ResourceRunning || r.State == cluster.ResourceComatose {
 			r.State = state
 			ev = append(ev, fmt.Sprintf("%s %s (was on %s)", args[1], state, r.Node))
 		}
@@ -297,13 +297,13 @@ func (st *state) apply(args []string, now time.Time, faults faultSet) ([]string,
 		r.Node = args[2]
 		switch {
 		case desc.Shared && st.MediaUpgradedOn != "" && !st.Refreshed[args[2]]:
-			r.State = steps.ResourceComatose
+			r.State = cluster.ResourceComatose
 			ev = append(ev, fmt.Sprintf("%s is comatose on %s: its media were not refreshed there", args[1], args[2]))
-		case desc.Shared && steps.CompareVersions(st.Media, n.Version) > 0:
-			r.State = steps.ResourceComatose
+		case desc.Shared && cluster.CompareVersions(st.Media, n.Version) > 0:
+			r.State = cluster.ResourceComatose
 			ev = append(ev, fmt.Sprintf("%s is comatose on %s: the node runs %s, older than the media's %s", args[1], args[2], n.Version, st.Media))
 		default:
-			r.State = steps.ResourceRunning
+			r.State = cluster.ResourceRunning
 			ev = append(ev, fmt.Sprintf("%s online on %s", args[1], args[2]))
 		}
 
@@ -349,20 +349,20 @@ func (st *state) failover(node string) []string {
 	for _, r := range st.Desc.Resources {
 		rs := st.Resources[r.Name]
 		if rs.Node != node || !serving(rs) {
-			if rs.Node == node && rs.State == steps.ResourceComatose {
-				rs.State = steps.ResourceOffline
+			if rs.Node == node && rs.State == cluster.ResourceComatose {
+				rs.State = cluster.ResourceOffline
 			}
 			continue
 		}
 		target := ""
 		for _, p := range r.Preferred {
-			if p != node && st.Nodes[p].State == steps.NodeUp {
+			if p != node && st.Nodes[p].State == cluster.NodeUp {
 				target = p
 				break
 			}
 		}
 		if target == "" {
-			rs.State = steps.ResourceOffline
+			rs.State = cluster.ResourceOffline
 			ev = append(ev, fmt.Sprintf("%s went offline: no node of its preferred list is up", r.Name))
 			continue
 		}
@@ -397,11 +397,11 @@ func (st *state) rejoin(name string, faults faultSet) []string {
 	if l := st.missingLicense(to); l != nil {
 		return []string{fmt.Sprintf("node %s rebooted at %s but the cluster software did not load: licence %s %s is not installed", name, to, l.Product, l.Version)}
 	}
-	n.State = steps.NodeUp
+	n.State = cluster.NodeUp
 	ev := []string{fmt.Sprintf("node %s rejoined at %s", name, to)}
 	for _, r := range st.Desc.Resources {
 		rs := st.Resources[r.Name]
-		if r.Preferred[0] == name && r.Failback != steps.FailbackManual && serving(rs) && rs.Node != name {
+		if r.Preferred[0] == name && r.Failback != cluster.FailbackManual && serving(rs) && rs.Node != name {
 			ev = append(ev, fmt.Sprintf("%s failed back %s->%s", r.Name, rs.Node, name))
 			rs.Node = name
 		}
@@ -419,7 +419,7 @@ func (st *state) missingLicense(v string) *standincheck.License {
 		if min == 0 {
 			min = 3
 		}
-		req := steps.License{Product: l.Product, Version: l.Version, MinNodes: min}
+		req := cluster.License{Product: l.Product, Version: l.Version, MinNodes: min}
 		if req.AppliesTo(len(st.Desc.Nodes)) && req.Covers(v) && !s.HasLicense(l.Product, l.Version) {
 			return l
 		}
@@ -434,7 +434,7 @@ func (st *state) allAtNewVersion() bool {
 		if v == "" {
 			v = n.Version
 		}
-		if n.Version != v || steps.CompareVersions(n.Version, st.Media) <= 0 {
+		if n.Version != v || cluster.CompareVersions(n.Version, st.Media) <= 0 {
 			return false
 		}
 	}

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/steps"
 )
 
 // Input is what a report is built from.
@@ -28,8 +28,8 @@ type Input struct {
 	Steps []StepInfo
 	// Declared is the cluster as the runbook declares it; Snapshot is the
 	// cluster before the first step, nil when no step ran.
-	Declared *steps.Status
-	Snapshot *steps.Status
+	Declared *cluster.Status
+	Snapshot *cluster.Status
 	Records  []runtime.Record
 	// Plan is the prediction, nil if there is none.
 	Plan *Plan

@@ -6,8 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/steps"
 )
 
 // A run killed in the middle of its second step, resumed two days later: the
@@ -38,8 +38,8 @@ func TestBuildKilledAndResumed(t *testing.T) {
 		{Type: runtime.RecordEnd, Time: at(resumed + time.Minute), Outcome: runtime.OutcomeCompleted, Message: "run complete",
 			Downtime: map[string]runtime.Seconds{"R1": runtime.Seconds(4 + (resumed - 3*time.Minute).Seconds())}},
 	}
-	declared := &steps.Status{Nodes: map[string]steps.NodeStatus{"N1": {State: "up", Version: "1"}, "N2": {State: "up", Version: "1"}},
-		Resources: map[string]steps.ResourceStatus{"R1": {State: "running", Node: "N1"}}}
+	declared := &cluster.Status{Nodes: map[string]cluster.NodeStatus{"N1": {State: "up", Version: "1"}, "N2": {State: "up", Version: "1"}},
+		Resources: map[string]cluster.ResourceStatus{"R1": {State: "running", Node: "N1"}}}
 	rep := Build(&Input{Nodes: []string{"N1", "N2"}, Resources: []string{"R1"}, Home: map[string]string{"R1": "N1"},
 		Steps:    []StepInfo{{Address: "s1", Type: "upgrade-node", Node: "N1"}, {Address: "s2", Type: "media-upgrade"}},
 		Declared: declared, Snapshot: declared, Records: recs})

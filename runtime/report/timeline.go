@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/steps"
 )
 
 // A fact is what the timeline is replayed from: a journal record, or an
@@ -141,7 +141,7 @@ type stepFacts struct {
 
 // replay plays the facts over the initial status; lanes run from start to
 // end.
-func replay(in *Input, initial *steps.Status, facts []fact, start, end time.Time) *timeline {
+func replay(in *Input, initial *cluster.Status, facts []fact, start, end time.Time) *timeline {
 	tl := &timeline{nodes: map[string]*nodeLane{}, resources: map[string]*resLane{}}
 	for _, n := range in.Nodes {
 		l := &nodeLane{since: start}
@@ -177,22 +177,22 @@ func replay(in *Input, initial *steps.Status, facts []fact, start, end time.Time
 			}
 			s := sf(f.step)
 			switch w[0] {
-			case steps.OpLeave:
+			case cluster.OpLeave:
 				s.left[w[1]] = true
 				if l := tl.nodes[w[1]]; l != nil && l.state == NodeUp {
 					l.set(f.time, NodeLeaving, l.version)
 				}
-			case steps.OpUpgrade:
+			case cluster.OpUpgrade:
 				s.left[w[1]] = true
 				if l := tl.nodes[w[1]]; l != nil {
 					l.set(f.time, NodeUpgrading, l.version)
 				}
-			case steps.OpMigrate:
+			case cluster.OpMigrate:
 				s.migrated[w[1]] = true
-				if l := tl.resources[w[1]]; l != nil && l.state == steps.ResourceRunning {
+				if l := tl.resources[w[1]]; l != nil && l.state == cluster.ResourceRunning {
 					l.set(f.time, ResourceMoving, l.node)
 				}
-			case steps.OpOffline:
+			case cluster.OpOffline:
 				s.offlined[w[1]] = true
 			}
 		case f.change != nil:
@@ -215,7 +215,7 @@ func replay(in *Input, initial *steps.Status, facts []fact, start, end time.Time
 }
 
 func nodeState(s string) string {
-	if s == steps.NodeUp {
+	if s == cluster.NodeUp {
 		return NodeUp
 	}
 	return NodeDown
@@ -232,8 +232,8 @@ func (tl *timeline) change(in *Input, f fact, s *stepFacts) {
 		switch {
 		case c.ToState == "":
 			l.set(f.time, NodeGone, c.FromVersion)
-		case c.ToState == steps.NodeUp:
-			if c.FromState != steps.NodeUp {
+		case c.ToState == cluster.NodeUp:
+			if c.FromState != cluster.NodeUp {
 				s.up[c.Name] = true
 			}
 			l.set(f.time, NodeUp, c.ToVersion)
@@ -253,8 +253,8 @@ func (tl *timeline) change(in *Input, f fact, s *stepFacts) {
 		if l == nil {
 			return
 		}
-		wasUp := c.FromState == steps.ResourceRunning
-		isUp := c.ToState == steps.ResourceRunning
+		wasUp := c.FromState == cluster.ResourceRunning
+		isUp := c.ToState == cluster.ResourceRunning
 		switch {
 		case wasUp && isUp && c.FromNode != c.ToNode:
 			l.moves = append(l.moves, Move{Time: f.time, From: c.FromNode, To: c.ToNode})
@@ -305,7 +305,7 @@ func moveReason(in *Input, c *runtime.Change, step string, s *stepFacts) string 
 
 func outageReason(c *runtime.Change, step string, s *stepFacts) (kind, why string) {
 	switch {
-	case c.ToState == steps.ResourceUpgrade:
+	case c.ToState == cluster.ResourceUpgrade:
 		return OutageUpgrade, fmt.Sprintf("offline for the media upgrade (state upgrade), taken by %s", step)
 	case c.Unplanned:
 		return OutageUnplanned, fmt.Sprintf("went %s by itself on %s %s (unplanned)", c.ToState, c.FromNode, during(step))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -35,11 +36,11 @@ func (Type) Mutates() bool                 { return false }
 // PlanNote says what the step does instead of changing the cluster.
 func (Type) PlanNote() string { return "asks the operator" }
 
-func (Type) Check(*steps.Env, *steps.Status, *steps.Instance) []steps.Problem { return nil }
+func (Type) Check(*steps.Env, *cluster.Status, *steps.Instance) []steps.Problem { return nil }
 
 // Done is false: an approval cannot be read from the cluster, so a resumed
 // run asks again.
-func (Type) Done(*steps.Env, *steps.Status, *steps.Instance) bool { return false }
+func (Type) Done(*steps.Env, *cluster.Status, *steps.Instance) bool { return false }
 
 // ErrNotApproved is returned when the operator answers anything but yes:
 // the run stops there (steps.ErrStop), and asks again when it resumes.

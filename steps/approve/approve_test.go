@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
-type clockOnly struct{ steps.Driver }
+type clockOnly struct{ cluster.Driver }
 
 func (clockOnly) Now() time.Time { return time.Now() }
 

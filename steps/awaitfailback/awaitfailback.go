@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -33,12 +34,12 @@ func (Type) DefaultTimeout() time.Duration { return 10 * time.Minute }
 func (Type) Mutates() bool                 { return true }
 
 // resources returns the resources the step waits for.
-func resources(env *steps.Env, in *steps.Instance) []steps.Resource {
+func resources(env *steps.Env, in *steps.Instance) []cluster.Resource {
 	if in.Args.Has("resources") {
 		return in.Args.Resources("resources")
 	}
 	n := in.Args.Node("node")
-	var out []steps.Resource
+	var out []cluster.Resource
 	for _, name := range env.Cluster.HomedOn(n.Name) {
 		r, _ := env.Cluster.Resource(name)
 		out = append(out, *r)
@@ -46,7 +47,7 @@ func resources(env *steps.Env, in *steps.Instance) []steps.Resource {
 	return out
 }
 
-func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.Problem {
+func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []steps.Problem {
 	n := in.Args.Node("node")
 	var probs []steps.Problem
 	if !st.Up(n.Name) {
@@ -67,10 +68,10 @@ func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.
 }
 
 // Done holds when every resource runs on the node.
-func (Type) Done(env *steps.Env, st *steps.Status, in *steps.Instance) bool {
+func (Type) Done(env *steps.Env, st *cluster.Status, in *steps.Instance) bool {
 	n := in.Args.Node("node")
 	for _, r := range resources(env, in) {
-		if rs := st.Resources[r.Name]; rs.State != steps.ResourceRunning || rs.Node != n.Name {
+		if rs := st.Resources[r.Name]; rs.State != cluster.ResourceRunning || rs.Node != n.Name {
 			return false
 		}
 	}
@@ -86,7 +87,7 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 	// Manual resources are moved at once; auto ones get a grace period to
 	// fail back by themselves, and are moved if they have not by then (a
 	// stalled failback, or a run resumed after one).
-	if err := moveAway(ctx, env, n, list, steps.FailbackManual); err != nil {
+	if err := moveAway(ctx, env, n, list, cluster.FailbackManual); err != nil {
 		return err
 	}
 	grace := in.Args.Duration("grace")
@@ -96,7 +97,7 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 	what := fmt.Sprintf("failback to %s", n.Name)
 	if graceEnd := env.Driver.Now().Add(grace); graceEnd.Before(deadline) {
 		_, err := steps.WaitFor(ctx, env, graceEnd, what, pending(n, list))
-		var te *steps.TimeoutError
+		var te *cluster.TimeoutError
 		if err == nil {
 			return nil
 		}
@@ -104,7 +105,7 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 			return err
 		}
 		env.Log("failback to %s has not happened by itself after %s: %s; moving them", n.Name, grace, te.Pending)
-		if err := moveAway(ctx, env, n, list, steps.FailbackAuto); err != nil {
+		if err := moveAway(ctx, env, n, list, cluster.FailbackAuto); err != nil {
 			return err
 		}
 	}
@@ -114,16 +115,16 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 
 // moveAway migrates the resources of the failback mode that run elsewhere
 // to the node.
-func moveAway(ctx context.Context, env *steps.Env, n steps.Node, list []steps.Resource, mode string) error {
+func moveAway(ctx context.Context, env *steps.Env, n cluster.Node, list []cluster.Resource, mode string) error {
 	st, err := env.Driver.Status(ctx)
 	if err != nil {
 		return err
 	}
 	for _, r := range list {
 		rs := st.Resources[r.Name]
-		isManual := r.Failback == steps.FailbackManual
-		if isManual == (mode == steps.FailbackManual) && rs.State == steps.ResourceRunning && rs.Node != n.Name {
-			if env.Pending(steps.OpKey(steps.OpMigrate, r.Name, n.Name)) {
+		isManual := r.Failback == cluster.FailbackManual
+		if isManual == (mode == cluster.FailbackManual) && rs.State == cluster.ResourceRunning && rs.Node != n.Name {
+			if env.Pending(cluster.OpKey(cluster.OpMigrate, r.Name, n.Name)) {
 				// An interrupted attempt issued the move: wait for it
 				// rather than move the resource twice.
 				env.Log("moving %s to %s was issued by an interrupted attempt: waiting for it instead of issuing it again", r.Name, n.Name)
@@ -137,14 +138,14 @@ func moveAway(ctx context.Context, env *steps.Env, n steps.Node, list []steps.Re
 	return nil
 }
 
-func pending(n steps.Node, list []steps.Resource) func(*steps.Status) (string, error) {
-	return func(st *steps.Status) (string, error) {
+func pending(n cluster.Node, list []cluster.Resource) func(*cluster.Status) (string, error) {
+	return func(st *cluster.Status) (string, error) {
 		var pending []string
 		for _, r := range list {
 			rs := st.Resources[r.Name]
 			switch {
-			case rs.State == steps.ResourceRunning && rs.Node == n.Name:
-			case rs.State == steps.ResourceRunning:
+			case rs.State == cluster.ResourceRunning && rs.Node == n.Name:
+			case rs.State == cluster.ResourceRunning:
 				pending = append(pending, fmt.Sprintf("%s still on %s", r.Name, rs.Node))
 			default:
 				pending = append(pending, fmt.Sprintf("%s %s", r.Name, rs.State))

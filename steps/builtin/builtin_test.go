@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/steps"
@@ -17,20 +18,20 @@ import (
 
 // seed is the reference cluster: three nodes, two shared pools with auto
 // failback, one manual resource, a licence for 6.5 from three nodes on.
-func seed() *steps.Cluster {
-	return steps.NewCluster("CL1",
-		[]steps.Node{{Name: "FS1", Version: "6.0"}, {Name: "FS2", Version: "6.0"}, {Name: "FS3", Version: "6.0"}},
-		[]steps.Resource{
+func seed() *cluster.Cluster {
+	return cluster.NewCluster("CL1",
+		[]cluster.Node{{Name: "FS1", Version: "6.0"}, {Name: "FS2", Version: "6.0"}, {Name: "FS3", Version: "6.0"}},
+		[]cluster.Resource{
 			{Name: "POOL1", Shared: true, Preferred: []string{"FS1", "FS2", "FS3"}, Failback: "auto"},
 			{Name: "POOL2", Shared: true, Preferred: []string{"FS2", "FS3", "FS1"}, Failback: "auto"},
 			{Name: "WEB", Preferred: []string{"FS3", "FS1"}, Failback: "manual"},
 		},
-		[]steps.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: 3, MinNodes: 3}},
+		[]cluster.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: 3, MinNodes: 3}},
 	)
 }
 
 // procedure is the whole rolling upgrade as step instances.
-func procedure(c *steps.Cluster) []*steps.Instance {
+func procedure(c *cluster.Cluster) []*steps.Instance {
 	lic, _ := c.License("ncs65")
 	ins := []*steps.Instance{{Address: "step.install-license.ncs65", Type: "install-license", Args: steps.Args{"license": *lic}}}
 	for _, n := range c.Nodes {
@@ -85,7 +86,7 @@ func TestWholeProcedure(t *testing.T) {
 	}
 	st, _ := s.Status(context.Background())
 	for _, n := range c.Nodes {
-		if got := st.Nodes[n.Name]; got != (steps.NodeStatus{Version: "6.5", State: "up", Media: "6.5"}) {
+		if got := st.Nodes[n.Name]; got != (cluster.NodeStatus{Version: "6.5", State: "up", Media: "6.5"}) {
 			t.Errorf("node %s = %+v; want up at 6.5, media read at 6.5", n.Name, got)
 		}
 	}
@@ -134,8 +135,8 @@ func TestChecks(t *testing.T) {
 }
 
 func TestR3Outage(t *testing.T) {
-	c := steps.NewCluster("CL", []steps.Node{{Name: "A", Version: "1.0"}, {Name: "B", Version: "1.0"}},
-		[]steps.Resource{{Name: "LONELY", Preferred: []string{"A"}, Failback: "auto"}}, nil)
+	c := cluster.NewCluster("CL", []cluster.Node{{Name: "A", Version: "1.0"}, {Name: "B", Version: "1.0"}},
+		[]cluster.Resource{{Name: "LONELY", Preferred: []string{"A"}, Failback: "auto"}}, nil)
 	a, _ := c.Node("A")
 	in := &steps.Instance{Address: "step.upgrade-node.a", Type: "upgrade-node", Args: steps.Args{"node": *a, "to": "2.0"}}
 	s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
@@ -169,7 +170,7 @@ func TestFaults(t *testing.T) {
 			}
 			st, _ := s.Status(context.Background())
 			for _, name := range st.ResourceNames() {
-				if rs := st.Resources[name]; rs.State == steps.ResourceUpgrade {
+				if rs := st.Resources[name]; rs.State == cluster.ResourceUpgrade {
 					t.Errorf("resource %s left in state upgrade", name)
 				}
 			}
@@ -217,7 +218,7 @@ func TestIssuedUpgradeIsNotRepeated(t *testing.T) {
 	_ = s.InstallLicense(ctx, *lic)
 	fs1, _ := c.Node("FS1")
 	_ = s.Leave(ctx, *fs1) // down at 6.0, as if rebooting into the upgrade
-	env := &steps.Env{Cluster: c, Driver: s, Poll: 5 * time.Second, Issued: map[string]bool{steps.OpKey(steps.OpUpgrade, "FS1"): true}}
+	env := &steps.Env{Cluster: c, Driver: s, Poll: 5 * time.Second, Issued: map[string]bool{cluster.OpKey(cluster.OpUpgrade, "FS1"): true}}
 	in := &steps.Instance{Address: "x", Type: "upgrade-node", Args: steps.Args{"node": *fs1, "to": "6.5"}}
 	err := builtin.Registry()["upgrade-node"].Run(ctx, env, in, s.Now().Add(10*time.Minute))
 	if err == nil || !strings.Contains(err.Error(), "issued by the interrupted attempt") {

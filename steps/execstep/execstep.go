@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -47,10 +48,10 @@ func (Type) Mutates() bool { return false }
 // PlanNote says what the step does instead of changing the cluster.
 func (Type) PlanNote() string { return "runs a local command" }
 
-func (Type) Check(*steps.Env, *steps.Status, *steps.Instance) []steps.Problem { return nil }
+func (Type) Check(*steps.Env, *cluster.Status, *steps.Instance) []steps.Problem { return nil }
 
 // Done is false: a local command's effect cannot be read from the cluster.
-func (Type) Done(*steps.Env, *steps.Status, *steps.Instance) bool { return false }
+func (Type) Done(*steps.Env, *cluster.Status, *steps.Instance) bool { return false }
 
 // maxOutput bounds the output kept for the error message.
 const maxOutput = 4096

@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
-func run(t *testing.T, c steps.Command, timeout time.Duration) (string, error) {
+func run(t *testing.T, c cluster.Command, timeout time.Duration) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
 	env := &steps.Env{Driver: nil, Output: &out, Dir: t.TempDir()}
@@ -21,28 +22,28 @@ func run(t *testing.T, c steps.Command, timeout time.Duration) (string, error) {
 	return out.String(), err
 }
 
-type clockOnly struct{ steps.Driver }
+type clockOnly struct{ cluster.Driver }
 
 func (clockOnly) Now() time.Time { return time.Now() }
 
 func TestShellAndArgv(t *testing.T) {
-	out, err := run(t, steps.Command{Shell: "echo hello $((1+2)); pwd"}, 10*time.Second)
+	out, err := run(t, cluster.Command{Shell: "echo hello $((1+2)); pwd"}, 10*time.Second)
 	if err != nil || !strings.HasPrefix(out, "hello 3\n") {
 		t.Fatalf("shell: %q, %v", out, err)
 	}
-	out, err = run(t, steps.Command{Argv: []string{"echo", "$HOME", "a b"}}, 10*time.Second)
+	out, err = run(t, cluster.Command{Argv: []string{"echo", "$HOME", "a b"}}, 10*time.Second)
 	if err != nil || out != "$HOME a b\n" {
 		t.Fatalf("argv: %q, %v", out, err)
 	}
 }
 
 func TestFailureAndTimeout(t *testing.T) {
-	_, err := run(t, steps.Command{Shell: "echo disk full >&2; exit 3"}, 10*time.Second)
+	_, err := run(t, cluster.Command{Shell: "echo disk full >&2; exit 3"}, 10*time.Second)
 	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "exit status 3") {
 		t.Fatalf("failure: %v", err)
 	}
 	start := time.Now()
-	_, err = run(t, steps.Command{Shell: "sleep 30 & sleep 30"}, 300*time.Millisecond)
+	_, err = run(t, cluster.Command{Shell: "sleep 30 & sleep 30"}, 300*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "did not finish in time") {
 		t.Fatalf("timeout: %v", err)
 	}
@@ -54,7 +55,7 @@ func TestFailureAndTimeout(t *testing.T) {
 func TestRehearsalDoesNotRun(t *testing.T) {
 	dir := t.TempDir()
 	env := &steps.Env{Driver: clockOnly{}, Dir: dir, Rehearsal: true}
-	in := &steps.Instance{Args: steps.Args{"command": steps.Command{Shell: "touch ran"}}}
+	in := &steps.Instance{Args: steps.Args{"command": cluster.Command{Shell: "touch ran"}}}
 	if err := (Type{}).Run(context.Background(), env, in, time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -27,7 +28,7 @@ func (Type) Attrs() []steps.Attr {
 func (Type) DefaultTimeout() time.Duration { return 10 * time.Minute }
 func (Type) Mutates() bool                 { return true }
 
-func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.Problem {
+func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []steps.Problem {
 	l := in.Args.License("license")
 	if n := len(st.Nodes); !l.AppliesTo(n) {
 		return []steps.Problem{{Warning: true, Rule: "R1", Attr: "license", Summary: "License not needed",
@@ -36,7 +37,7 @@ func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.
 	return nil
 }
 
-func (Type) Done(env *steps.Env, st *steps.Status, in *steps.Instance) bool {
+func (Type) Done(env *steps.Env, st *cluster.Status, in *steps.Instance) bool {
 	l := in.Args.License("license")
 	return st.HasLicense(l.Product, l.Version)
 }
@@ -51,7 +52,7 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 		env.Log("license %s (%s %s) is already installed", l.Name, l.Product, l.Version)
 		return nil
 	}
-	if env.Issued[steps.OpKey(steps.OpInstallLicense, l.Name)] {
+	if env.Issued[cluster.OpKey(cluster.OpInstallLicense, l.Name)] {
 		// An interrupted attempt issued the installation: wait for the
 		// licence rather than install it twice. If it never shows, the step
 		// fails, and the retry installs it afresh.
@@ -59,7 +60,7 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 	} else if err := env.Driver.InstallLicense(ctx, l); err != nil {
 		return fmt.Errorf("installing license %s: %w", l.Name, err)
 	}
-	_, err = steps.WaitFor(ctx, env, deadline, fmt.Sprintf("license %s to be installed", l.Name), func(st *steps.Status) (string, error) {
+	_, err = steps.WaitFor(ctx, env, deadline, fmt.Sprintf("license %s to be installed", l.Name), func(st *cluster.Status) (string, error) {
 		if st.HasLicense(l.Product, l.Version) {
 			return "", nil
 		}

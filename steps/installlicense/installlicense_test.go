@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/installlicense"
@@ -16,7 +17,7 @@ type counting struct {
 	n int
 }
 
-func (d *counting) InstallLicense(ctx context.Context, l steps.License) error {
+func (d *counting) InstallLicense(ctx context.Context, l cluster.License) error {
 	d.n++
 	return d.Sim.InstallLicense(ctx, l)
 }
@@ -24,8 +25,8 @@ func (d *counting) InstallLicense(ctx context.Context, l steps.License) error {
 // TestIssuedNotTwice: an installation an interrupted attempt issued is
 // waited for, never issued again; the retry after a failure issues it.
 func TestIssuedNotTwice(t *testing.T) {
-	l := steps.License{Name: "l", Product: "P", Version: "2", MinNodes: 1}
-	c := steps.NewCluster("CL", []steps.Node{{Name: "A", Version: "1"}}, nil, []steps.License{l})
+	l := cluster.License{Name: "l", Product: "P", Version: "2", MinNodes: 1}
+	c := cluster.NewCluster("CL", []cluster.Node{{Name: "A", Version: "1"}}, nil, []cluster.License{l})
 	in := &steps.Instance{Address: "step.install-license.l", Type: "install-license", Args: steps.Args{"license": l}, Timeout: 10 * time.Minute}
 	s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
 	d := &counting{Sim: s}
@@ -36,7 +37,7 @@ func TestIssuedNotTwice(t *testing.T) {
 	// waits for it and fails at its deadline, installing nothing.
 	env := &steps.Env{Cluster: c, Driver: d, Poll: 5 * time.Second, Issued: map[string]bool{"install_license l": true}}
 	err := typ.Run(ctx, env, in, s.Now().Add(time.Minute))
-	var te *steps.TimeoutError
+	var te *cluster.TimeoutError
 	if !errors.As(err, &te) || d.n != 0 {
 		t.Fatalf("issued, not installed: %v after %d installations; want a timeout and none", err, d.n)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -34,11 +35,11 @@ func (Type) Attrs() []steps.Attr {
 func (Type) DefaultTimeout() time.Duration { return 2 * time.Hour }
 func (Type) Mutates() bool                 { return true }
 
-func resources(env *steps.Env, in *steps.Instance) []steps.Resource {
+func resources(env *steps.Env, in *steps.Instance) []cluster.Resource {
 	if in.Args.Has("resources") {
 		return in.Args.Resources("resources")
 	}
-	var out []steps.Resource
+	var out []cluster.Resource
 	for _, r := range env.Cluster.Resources {
 		if r.Shared {
 			out = append(out, r)
@@ -48,7 +49,7 @@ func resources(env *steps.Env, in *steps.Instance) []steps.Resource {
 }
 
 // target is the version every node should run: the highest one.
-func target(st *steps.Status) string {
+func target(st *cluster.Status) string {
 	v := st.Versions()
 	if len(v) == 0 {
 		return ""
@@ -59,7 +60,7 @@ func target(st *steps.Status) string {
 // Check enforces R7: every node up and at the new version, the media not
 // yet upgraded to it. Resources in the state upgrade are this step's own
 // interrupted run.
-func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.Problem {
+func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []steps.Problem {
 	var probs []steps.Problem
 	if down := st.Down(); len(down) > 0 {
 		probs = append(probs, steps.Problem{Rule: "R7", Summary: "Node is down",
@@ -68,14 +69,14 @@ func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.
 	v := target(st)
 	var behind []string
 	for _, name := range st.NodeNames() {
-		if steps.CompareVersions(st.Nodes[name].Version, v) < 0 {
+		if cluster.CompareVersions(st.Nodes[name].Version, v) < 0 {
 			behind = append(behind, fmt.Sprintf("%s (%s)", name, st.Nodes[name].Version))
 		}
 	}
 	if len(behind) > 0 {
 		probs = append(probs, steps.Problem{Rule: "R7", Summary: "Media upgrade before every node is upgraded",
 			Detail: fmt.Sprintf("The media can be upgraded only when every node runs %s, and %s %s not. Upgrade %s first, or move this step after their upgrades.", v, strings.Join(behind, ", "), plural(len(behind), "does", "do"), plural(len(behind), "it", "them"))})
-	} else if steps.CompareVersions(st.MediaVersion, v) >= 0 && !inProgress(env, st, in) {
+	} else if cluster.CompareVersions(st.MediaVersion, v) >= 0 && !inProgress(env, st, in) {
 		probs = append(probs, steps.Problem{Rule: "R7", Summary: "Media already at the nodes' version",
 			Detail: fmt.Sprintf("The shared media already are at %s, the version every node runs, so there is nothing to upgrade. The media upgrade comes once, after every node is upgraded: move this step after the upgrades, or remove it if the media were upgraded already.", v)})
 	}
@@ -100,12 +101,12 @@ func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.
 // partial state: it began before the media were upgraded (the journal's
 // env.Before), resources are in the state upgrade, or nodes have not yet
 // read the upgraded media.
-func inProgress(env *steps.Env, st *steps.Status, in *steps.Instance) bool {
-	if env.Before != nil && steps.CompareVersions(env.Before.MediaVersion, target(st)) < 0 {
+func inProgress(env *steps.Env, st *cluster.Status, in *steps.Instance) bool {
+	if env.Before != nil && cluster.CompareVersions(env.Before.MediaVersion, target(st)) < 0 {
 		return true
 	}
 	for _, r := range resources(env, in) {
-		if st.Resources[r.Name].State == steps.ResourceUpgrade {
+		if st.Resources[r.Name].State == cluster.ResourceUpgrade {
 			return true
 		}
 	}
@@ -114,10 +115,10 @@ func inProgress(env *steps.Env, st *steps.Status, in *steps.Instance) bool {
 
 // unrefreshed returns the nodes that report reading media older than v.
 // Drivers that do not report what each node has read leave none.
-func unrefreshed(st *steps.Status, v string) []string {
+func unrefreshed(st *cluster.Status, v string) []string {
 	var out []string
 	for _, name := range st.NodeNames() {
-		if m := st.Nodes[name].Media; m != "" && steps.CompareVersions(m, v) < 0 {
+		if m := st.Nodes[name].Media; m != "" && cluster.CompareVersions(m, v) < 0 {
 			out = append(out, name)
 		}
 	}
@@ -128,18 +129,18 @@ func unrefreshed(st *steps.Status, v string) []string {
 // that reports what it has read has read them, and every resource runs
 // again; for a resumed step, each on the node it ran on before the step
 // began, when that node is up.
-func (Type) Done(env *steps.Env, st *steps.Status, in *steps.Instance) bool {
+func (Type) Done(env *steps.Env, st *cluster.Status, in *steps.Instance) bool {
 	v := target(st)
-	if steps.CompareVersions(st.MediaVersion, v) < 0 || len(unrefreshed(st, v)) > 0 {
+	if cluster.CompareVersions(st.MediaVersion, v) < 0 || len(unrefreshed(st, v)) > 0 {
 		return false
 	}
 	for _, r := range resources(env, in) {
 		rs := st.Resources[r.Name]
-		if rs.State != steps.ResourceRunning {
+		if rs.State != cluster.ResourceRunning {
 			return false
 		}
 		if env.Before != nil {
-			if b := env.Before.Resources[r.Name]; b.State == steps.ResourceRunning && b.Node != rs.Node && readable(st, b.Node) {
+			if b := env.Before.Resources[r.Name]; b.State == cluster.ResourceRunning && b.Node != rs.Node && readable(st, b.Node) {
 				return false
 			}
 		}
@@ -160,7 +161,7 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 	// (a) every resource offline; (b) the media upgraded on one node. Once
 	// the media are upgraded (a resumed run), what is left needs no
 	// resource offline.
-	if steps.CompareVersions(st.MediaVersion, v) < 0 {
+	if cluster.CompareVersions(st.MediaVersion, v) < 0 {
 		if err := t.upgrade(ctx, env, list, on, v, deadline); err != nil {
 			return t.restore(ctx, env, list, where, err)
 		}
@@ -194,12 +195,12 @@ func parallelism(in *steps.Instance) int {
 // env.Before, for a resumed step: a resource the step took offline may
 // report no node at all), else where it runs now, else where the status
 // says it last ran, else its home node.
-func earlier(env *steps.Env, st *steps.Status, list []steps.Resource) map[string]string {
+func earlier(env *steps.Env, st *cluster.Status, list []cluster.Resource) map[string]string {
 	out := map[string]string{}
 	for _, r := range list {
 		rs := st.Resources[r.Name]
 		switch {
-		case env.Before != nil && env.Before.Resources[r.Name].State == steps.ResourceRunning:
+		case env.Before != nil && env.Before.Resources[r.Name].State == cluster.ResourceRunning:
 			out[r.Name] = env.Before.Resources[r.Name].Node
 		case rs.Node != "":
 			out[r.Name] = rs.Node
@@ -215,19 +216,19 @@ func earlier(env *steps.Env, st *steps.Status, list []steps.Resource) map[string
 // refresh an interrupted attempt issued is not issued again: the step waits
 // for the node to report the media instead. Every refresh runs, even when
 // one fails; the failures are returned together.
-func refresh(ctx context.Context, env *steps.Env, on steps.Node, v string, limit int, deadline time.Time) error {
+func refresh(ctx context.Context, env *steps.Env, on cluster.Node, v string, limit int, deadline time.Time) error {
 	st, err := env.Driver.Status(ctx)
 	if err != nil {
 		return err
 	}
-	var todo []steps.Node
+	var todo []cluster.Node
 	var await []string // nodes that report what they read, to wait for
 	for _, n := range env.Cluster.Nodes {
 		ns := st.Nodes[n.Name]
 		if n.Name == on.Name || read(ns, v) {
 			continue
 		}
-		if key := steps.OpKey(steps.OpMediaRefresh, n.Name); env.Pending(key) || env.Issued[key] && ns.Media == "" {
+		if key := cluster.OpKey(cluster.OpMediaRefresh, n.Name); env.Pending(key) || env.Issued[key] && ns.Media == "" {
 			if ns.Media != "" {
 				env.Log("the media refresh on %s was issued by an interrupted attempt: waiting for %s to read the media instead of refreshing it again", n.Name, n.Name)
 				await = append(await, n.Name)
@@ -241,7 +242,7 @@ func refresh(ctx context.Context, env *steps.Env, on steps.Node, v string, limit
 		ops[i] = func() error { return env.Driver.MediaRefresh(ctx, n) }
 	}
 	var errs []error
-	for i, err := range steps.Concurrently(env.Driver, limit, ops) {
+	for i, err := range cluster.Concurrently(env.Driver, limit, ops) {
 		n := todo[i]
 		if err != nil {
 			errs = append(errs, fmt.Errorf("refreshing the media on %s: %w", n.Name, err))
@@ -252,7 +253,7 @@ func refresh(ctx context.Context, env *steps.Env, on steps.Node, v string, limit
 		}
 	}
 	if len(await) > 0 {
-		_, err := steps.WaitFor(ctx, env, deadline, "the nodes to read the media at "+v, func(st *steps.Status) (string, error) {
+		_, err := steps.WaitFor(ctx, env, deadline, "the nodes to read the media at "+v, func(st *cluster.Status) (string, error) {
 			var pending []string
 			for _, n := range await {
 				if ns := st.Nodes[n]; !read(ns, v) {
@@ -267,22 +268,22 @@ func refresh(ctx context.Context, env *steps.Env, on steps.Node, v string, limit
 }
 
 // read reports whether the node reports reading media at v or above.
-func read(ns steps.NodeStatus, v string) bool {
-	return ns.Media != "" && steps.CompareVersions(ns.Media, v) >= 0
+func read(ns cluster.NodeStatus, v string) bool {
+	return ns.Media != "" && cluster.CompareVersions(ns.Media, v) >= 0
 }
 
 // homecoming moves each running resource that is away from where it ran
 // before the step back there, once that node is up and has read the media,
 // and waits until they are there.
-func homecoming(ctx context.Context, env *steps.Env, list []steps.Resource, where map[string]string, deadline time.Time) error {
+func homecoming(ctx context.Context, env *steps.Env, list []cluster.Resource, where map[string]string, deadline time.Time) error {
 	st, err := env.Driver.Status(ctx)
 	if err != nil {
 		return err
 	}
-	var moved []steps.Resource
+	var moved []cluster.Resource
 	for _, r := range list {
 		rs, to := st.Resources[r.Name], where[r.Name]
-		if rs.State != steps.ResourceRunning || rs.Node == to || !readable(st, to) {
+		if rs.State != cluster.ResourceRunning || rs.Node == to || !readable(st, to) {
 			continue
 		}
 		n, ok := env.Cluster.Node(to)
@@ -290,7 +291,7 @@ func homecoming(ctx context.Context, env *steps.Env, list []steps.Resource, wher
 			continue
 		}
 		moved = append(moved, r)
-		if env.Pending(steps.OpKey(steps.OpMigrate, r.Name, to)) {
+		if env.Pending(cluster.OpKey(cluster.OpMigrate, r.Name, to)) {
 			continue // issued by an interrupted attempt: wait for it
 		}
 		if err := env.Driver.Migrate(ctx, r, *n); err != nil {
@@ -300,10 +301,10 @@ func homecoming(ctx context.Context, env *steps.Env, list []steps.Resource, wher
 	if len(moved) == 0 {
 		return nil
 	}
-	_, err = steps.WaitFor(ctx, env, deadline, "the resources to be back where they ran", func(st *steps.Status) (string, error) {
+	_, err = steps.WaitFor(ctx, env, deadline, "the resources to be back where they ran", func(st *cluster.Status) (string, error) {
 		var pending []string
 		for _, r := range moved {
-			if rs := st.Resources[r.Name]; rs.State != steps.ResourceRunning || rs.Node != where[r.Name] {
+			if rs := st.Resources[r.Name]; rs.State != cluster.ResourceRunning || rs.Node != where[r.Name] {
 				pending = append(pending, r.Name+" on "+rs.Node)
 			}
 		}
@@ -315,22 +316,22 @@ func homecoming(ctx context.Context, env *steps.Env, list []steps.Resource, wher
 // upgrade takes the resources offline and upgrades the media on node on.
 // Operations an interrupted attempt issued are not issued again: the step
 // waits for their effect.
-func (Type) upgrade(ctx context.Context, env *steps.Env, list []steps.Resource, on steps.Node, v string, deadline time.Time) error {
+func (Type) upgrade(ctx context.Context, env *steps.Env, list []cluster.Resource, on cluster.Node, v string, deadline time.Time) error {
 	st, err := env.Driver.Status(ctx)
 	if err != nil {
 		return err
 	}
 	for _, r := range list {
-		if st.Resources[r.Name].State == steps.ResourceRunning && !env.Pending(steps.OpKey(steps.OpOffline, r.Name)) {
+		if st.Resources[r.Name].State == cluster.ResourceRunning && !env.Pending(cluster.OpKey(cluster.OpOffline, r.Name)) {
 			if err := env.Driver.Offline(ctx, r); err != nil {
 				return fmt.Errorf("taking %s offline: %w", r.Name, err)
 			}
 		}
 	}
-	if _, err := steps.WaitFor(ctx, env, deadline, "the shared resources to go offline", func(st *steps.Status) (string, error) {
+	if _, err := steps.WaitFor(ctx, env, deadline, "the shared resources to go offline", func(st *cluster.Status) (string, error) {
 		var pending []string
 		for _, r := range list {
-			if st.Resources[r.Name].State == steps.ResourceRunning {
+			if st.Resources[r.Name].State == cluster.ResourceRunning {
 				pending = append(pending, r.Name+" running")
 			}
 		}
@@ -338,13 +339,13 @@ func (Type) upgrade(ctx context.Context, env *steps.Env, list []steps.Resource, 
 	}); err != nil {
 		return err
 	}
-	if env.Issued[steps.OpKey(steps.OpMediaUpgrade, on.Name)] {
+	if env.Issued[cluster.OpKey(cluster.OpMediaUpgrade, on.Name)] {
 		env.Log("the media upgrade on %s was issued by an interrupted attempt: waiting for the media to reach %s instead of upgrading them again", on.Name, v)
 	} else if err := env.Driver.MediaUpgrade(ctx, on); err != nil {
 		return fmt.Errorf("upgrading the media on %s: %w", on.Name, err)
 	}
-	_, err = steps.WaitFor(ctx, env, deadline, "the media to reach "+v, func(st *steps.Status) (string, error) {
-		if steps.CompareVersions(st.MediaVersion, v) >= 0 {
+	_, err = steps.WaitFor(ctx, env, deadline, "the media to reach "+v, func(st *cluster.Status) (string, error) {
+		if cluster.CompareVersions(st.MediaVersion, v) >= 0 {
 			return "", nil
 		}
 		return "media at " + st.MediaVersion, nil
@@ -359,7 +360,7 @@ func (Type) upgrade(ctx context.Context, env *steps.Env, list []steps.Resource, 
 // node of its preferred list that has. An online an interrupted attempt
 // issued is not issued again: the step waits for it. It returns cause,
 // joined with any failure of its own.
-func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource, where map[string]string, cause error) error {
+func (t Type) restore(ctx context.Context, env *steps.Env, list []cluster.Resource, where map[string]string, cause error) error {
 	if ctx.Err() != nil {
 		// Cancelled: the operator stopped us hard. Do not act further; the
 		// step is in doubt and resumes from the state it left.
@@ -372,7 +373,7 @@ func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource
 	var errs []error
 	target := map[string]string{}
 	for _, r := range list {
-		if rs := st.Resources[r.Name]; rs.State == steps.ResourceRunning {
+		if rs := st.Resources[r.Name]; rs.State == cluster.ResourceRunning {
 			target[r.Name] = rs.Node
 			continue
 		}
@@ -386,7 +387,7 @@ func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource
 			env.Log("%s has not read the upgraded media: bringing %s online on %s instead", where[r.Name], r.Name, name)
 		}
 		target[r.Name] = name
-		if env.Pending(steps.OpKey(steps.OpOnline, r.Name, name)) && st.Resources[r.Name].State != steps.ResourceComatose {
+		if env.Pending(cluster.OpKey(cluster.OpOnline, r.Name, name)) && st.Resources[r.Name].State != cluster.ResourceComatose {
 			env.Log("bringing %s online on %s was issued by an interrupted attempt: waiting for it instead of issuing it again", r.Name, name)
 			continue
 		}
@@ -395,10 +396,10 @@ func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource
 		}
 	}
 	if len(errs) == 0 {
-		_, err := steps.WaitFor(ctx, env, env.Driver.Now().Add(restoreTimeout), "the shared resources to come online", func(st *steps.Status) (string, error) {
+		_, err := steps.WaitFor(ctx, env, env.Driver.Now().Add(restoreTimeout), "the shared resources to come online", func(st *cluster.Status) (string, error) {
 			var pending []string
 			for _, r := range list {
-				if rs := st.Resources[r.Name]; rs.State != steps.ResourceRunning || rs.Node != target[r.Name] {
+				if rs := st.Resources[r.Name]; rs.State != cluster.ResourceRunning || rs.Node != target[r.Name] {
 					pending = append(pending, r.Name+" "+rs.State)
 				}
 			}
@@ -416,16 +417,16 @@ func (t Type) restore(ctx context.Context, env *steps.Env, list []steps.Resource
 
 // readable reports whether the node is up and has read the media the
 // cluster is at (or does not say what it has read).
-func readable(st *steps.Status, node string) bool {
+func readable(st *cluster.Status, node string) bool {
 	ns, found := st.Nodes[node]
-	return found && ns.State == steps.NodeUp && (ns.Media == "" || steps.CompareVersions(ns.Media, st.MediaVersion) >= 0)
+	return found && ns.State == cluster.NodeUp && (ns.Media == "" || cluster.CompareVersions(ns.Media, st.MediaVersion) >= 0)
 }
 
 // onlineNode returns the node a resource comes back online on: the node it
 // ran on before, unless that node cannot read the media the cluster is at
 // (a refresh failed), in which case the first up node of its preferred list
 // that can.
-func onlineNode(st *steps.Status, r steps.Resource, earlier string) string {
+func onlineNode(st *cluster.Status, r cluster.Resource, earlier string) string {
 	if readable(st, earlier) {
 		return earlier
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/mediaupgrade"
@@ -17,21 +18,21 @@ import (
 // upgraded returns a simulator of n nodes that all run 6.5 on media at 6.0,
 // with shared resources spread over the first nodes, and the step instance
 // of a media upgrade from N1.
-func upgraded(t *testing.T, n int, tm sim.Timings, args steps.Args) (*sim.Sim, *steps.Cluster, *steps.Instance) {
+func upgraded(t *testing.T, n int, tm sim.Timings, args steps.Args) (*sim.Sim, *cluster.Cluster, *steps.Instance) {
 	t.Helper()
-	var nodes []steps.Node
+	var nodes []cluster.Node
 	for i := 1; i <= n; i++ {
-		nodes = append(nodes, steps.Node{Name: fmt.Sprintf("N%d", i), Version: "6.0"})
+		nodes = append(nodes, cluster.Node{Name: fmt.Sprintf("N%d", i), Version: "6.0"})
 	}
-	var res []steps.Resource
+	var res []cluster.Resource
 	for i := 0; i < 3 && i < n; i++ {
 		var pref []string
 		for j := 0; j < n && j < 3; j++ {
 			pref = append(pref, nodes[(i+j)%n].Name)
 		}
-		res = append(res, steps.Resource{Name: fmt.Sprintf("POOL%d", i+1), Shared: true, Preferred: pref, Failback: steps.FailbackAuto})
+		res = append(res, cluster.Resource{Name: fmt.Sprintf("POOL%d", i+1), Shared: true, Preferred: pref, Failback: cluster.FailbackAuto})
 	}
-	c := steps.NewCluster("CL", nodes, res, nil)
+	c := cluster.NewCluster("CL", nodes, res, nil)
 	s := sim.New(c, sim.Options{Timings: sim.Timings{MediaUpgrade: tm.MediaUpgrade, MediaRefresh: tm.MediaRefresh}})
 	ctx := context.Background()
 	for _, nd := range nodes {
@@ -138,7 +139,7 @@ func (d *crashing) op(key string, f func() error) error {
 	return f()
 }
 
-func (d *crashing) Status(ctx context.Context) (*steps.Status, error) {
+func (d *crashing) Status(ctx context.Context) (*cluster.Status, error) {
 	if d.dead() {
 		return nil, errKilled
 	}
@@ -148,31 +149,31 @@ func (d *crashing) Status(ctx context.Context) (*steps.Status, error) {
 	}
 	st = st.Clone()
 	for name, rs := range st.Resources {
-		if rs.State == steps.ResourceUpgrade {
-			st.SetResource(name, steps.ResourceStatus{State: steps.ResourceOffline})
+		if rs.State == cluster.ResourceUpgrade {
+			st.SetResource(name, cluster.ResourceStatus{State: cluster.ResourceOffline})
 		}
 	}
 	return st, nil
 }
 
-func (d *crashing) Offline(ctx context.Context, r steps.Resource) error {
-	return d.op(steps.OpKey(steps.OpOffline, r.Name), func() error { return d.Sim.Offline(ctx, r) })
+func (d *crashing) Offline(ctx context.Context, r cluster.Resource) error {
+	return d.op(cluster.OpKey(cluster.OpOffline, r.Name), func() error { return d.Sim.Offline(ctx, r) })
 }
 
-func (d *crashing) Online(ctx context.Context, r steps.Resource, n steps.Node) error {
-	return d.op(steps.OpKey(steps.OpOnline, r.Name, n.Name), func() error { return d.Sim.Online(ctx, r, n) })
+func (d *crashing) Online(ctx context.Context, r cluster.Resource, n cluster.Node) error {
+	return d.op(cluster.OpKey(cluster.OpOnline, r.Name, n.Name), func() error { return d.Sim.Online(ctx, r, n) })
 }
 
-func (d *crashing) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error {
-	return d.op(steps.OpKey(steps.OpMigrate, r.Name, n.Name), func() error { return d.Sim.Migrate(ctx, r, n) })
+func (d *crashing) Migrate(ctx context.Context, r cluster.Resource, n cluster.Node) error {
+	return d.op(cluster.OpKey(cluster.OpMigrate, r.Name, n.Name), func() error { return d.Sim.Migrate(ctx, r, n) })
 }
 
-func (d *crashing) MediaUpgrade(ctx context.Context, n steps.Node) error {
-	return d.op(steps.OpKey(steps.OpMediaUpgrade, n.Name), func() error { return d.Sim.MediaUpgrade(ctx, n) })
+func (d *crashing) MediaUpgrade(ctx context.Context, n cluster.Node) error {
+	return d.op(cluster.OpKey(cluster.OpMediaUpgrade, n.Name), func() error { return d.Sim.MediaUpgrade(ctx, n) })
 }
 
-func (d *crashing) MediaRefresh(ctx context.Context, n steps.Node) error {
-	return d.op(steps.OpKey(steps.OpMediaRefresh, n.Name), func() error { return d.Sim.MediaRefresh(ctx, n) })
+func (d *crashing) MediaRefresh(ctx context.Context, n cluster.Node) error {
+	return d.op(cluster.OpKey(cluster.OpMediaRefresh, n.Name), func() error { return d.Sim.MediaRefresh(ctx, n) })
 }
 
 // TestResumeAnywhere interrupts the media upgrade after each of its
@@ -234,8 +235,8 @@ func TestResumeAnywhere(t *testing.T) {
 			if len(d.twice) > 0 {
 				t.Errorf("offline=%v, killed after operation %d: issued twice: %v", offline, k, d.twice)
 			}
-			got := map[string]steps.ResourceStatus{}
-			want := map[string]steps.ResourceStatus{}
+			got := map[string]cluster.ResourceStatus{}
+			want := map[string]cluster.ResourceStatus{}
 			for name, rs := range before.Resources {
 				want[name] = rs
 				got[name] = st.Resources[name]

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -33,7 +34,7 @@ func (Type) Mutates() bool                 { return true }
 // Check enforces R1 (licences installed), R2 (one node at a time, only
 // upward) and R3 (no resource left without a node). A node that is down at
 // the start is accepted: it is this step's own interrupted run.
-func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.Problem {
+func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []steps.Problem {
 	n := in.Args.Node("node")
 	to := in.Args.String("to")
 	ns, ok := st.Nodes[n.Name]
@@ -42,7 +43,7 @@ func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.
 			Detail: fmt.Sprintf("The cluster does not report node %s. Check the cluster's membership, or the node's name in the runbook.", n.Name)}}
 	}
 	var probs []steps.Problem
-	if ns.State == steps.NodeUp && steps.CompareVersions(to, ns.Version) <= 0 {
+	if ns.State == cluster.NodeUp && cluster.CompareVersions(to, ns.Version) <= 0 {
 		probs = append(probs, steps.Problem{Rule: "R2", Attr: "to", Summary: "Upgrade not above current version",
 			Detail: fmt.Sprintf("Node %s already runs %s, so it cannot be upgraded to %s: an upgrade must go to a version higher than %s. Remove the step, or raise its target version above %s.", n.Name, ns.Version, to, ns.Version, ns.Version)})
 	}
@@ -77,7 +78,7 @@ func (Type) Check(env *steps.Env, st *steps.Status, in *steps.Instance) []steps.
 	return probs
 }
 
-func failoverTarget(st *steps.Status, r *steps.Resource, leaving string) string {
+func failoverTarget(st *cluster.Status, r *cluster.Resource, leaving string) string {
 	for _, p := range r.Preferred {
 		if p != leaving && st.Up(p) {
 			return p
@@ -87,10 +88,10 @@ func failoverTarget(st *steps.Status, r *steps.Resource, leaving string) string 
 }
 
 // Done holds when the node is up at the target version.
-func (Type) Done(env *steps.Env, st *steps.Status, in *steps.Instance) bool {
+func (Type) Done(env *steps.Env, st *cluster.Status, in *steps.Instance) bool {
 	n := in.Args.Node("node")
 	ns, ok := st.Nodes[n.Name]
-	return ok && ns.State == steps.NodeUp && steps.CompareVersions(ns.Version, in.Args.String("to")) == 0
+	return ok && ns.State == cluster.NodeUp && cluster.CompareVersions(ns.Version, in.Args.String("to")) == 0
 }
 
 func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadline time.Time) error {
@@ -104,9 +105,9 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 		return nil
 	}
 	ns := st.Nodes[n.Name]
-	if ns.State == steps.NodeUp {
+	if ns.State == cluster.NodeUp {
 		hosted := st.RunningOn(n.Name)
-		if env.Pending(steps.OpKey(steps.OpLeave, n.Name)) {
+		if env.Pending(cluster.OpKey(cluster.OpLeave, n.Name)) {
 			// A run that died while its leave ran: wait for it to take
 			// effect rather than issue it again.
 			env.Log("%s leaving the cluster was issued by an interrupted attempt: waiting for it to leave instead of issuing it again", n.Name)
@@ -116,12 +117,12 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 		if err := waitFailover(ctx, env, n, hosted, deadline); err != nil {
 			return err
 		}
-	} else if steps.CompareVersions(ns.Version, to) == 0 {
+	} else if cluster.CompareVersions(ns.Version, to) == 0 {
 		// An interrupted run already upgraded it: it is rebooting, or its
 		// cluster software did not load. Wait for it; never upgrade twice.
 		env.Log("%s is already at %s and down: waiting for it to rejoin", n.Name, to)
 		return waitRejoin(ctx, env, n, to, deadline)
-	} else if env.Issued[steps.OpKey(steps.OpUpgrade, n.Name)] {
+	} else if env.Issued[cluster.OpKey(cluster.OpUpgrade, n.Name)] {
 		// An interrupted attempt issued the upgrade, and its outcome is not
 		// known: the node may be installing or rebooting. Wait for it rather
 		// than upgrade it twice; if it never comes back, the step fails and
@@ -149,16 +150,16 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 // waitFailover waits until the node is out of the cluster and each resource
 // it hosted runs elsewhere; it fails at once if one went offline with no
 // node to fail over to, or comatose (R3).
-func waitFailover(ctx context.Context, env *steps.Env, n steps.Node, hosted []string, deadline time.Time) error {
-	_, err := steps.WaitFor(ctx, env, deadline, fmt.Sprintf("the resources of %s to fail over", n.Name), func(st *steps.Status) (string, error) {
+func waitFailover(ctx context.Context, env *steps.Env, n cluster.Node, hosted []string, deadline time.Time) error {
+	_, err := steps.WaitFor(ctx, env, deadline, fmt.Sprintf("the resources of %s to fail over", n.Name), func(st *cluster.Status) (string, error) {
 		var pending []string
 		for _, r := range hosted {
 			rs := st.Resources[r]
 			switch {
-			case rs.State == steps.ResourceRunning && rs.Node != n.Name:
-			case rs.State == steps.ResourceRunning:
+			case rs.State == cluster.ResourceRunning && rs.Node != n.Name:
+			case rs.State == cluster.ResourceRunning:
 				pending = append(pending, r+" still on "+n.Name)
-			case rs.State == steps.ResourceComatose:
+			case rs.State == cluster.ResourceComatose:
 				return "", fmt.Errorf("resource %s went comatose when %s left (R3)", r, n.Name)
 			default:
 				if res, ok := env.Cluster.Resource(r); ok && failoverTarget(st, res, n.Name) == "" {
@@ -175,16 +176,16 @@ func waitFailover(ctx context.Context, env *steps.Env, n steps.Node, hosted []st
 	return err
 }
 
-func waitRejoin(ctx context.Context, env *steps.Env, n steps.Node, to string, deadline time.Time) error {
-	_, err := steps.WaitFor(ctx, env, deadline, fmt.Sprintf("%s to rejoin at %s", n.Name, to), func(st *steps.Status) (string, error) {
+func waitRejoin(ctx context.Context, env *steps.Env, n cluster.Node, to string, deadline time.Time) error {
+	_, err := steps.WaitFor(ctx, env, deadline, fmt.Sprintf("%s to rejoin at %s", n.Name, to), func(st *cluster.Status) (string, error) {
 		ns := st.Nodes[n.Name]
-		if ns.State == steps.NodeUp && steps.CompareVersions(ns.Version, to) == 0 {
+		if ns.State == cluster.NodeUp && cluster.CompareVersions(ns.Version, to) == 0 {
 			return "", nil
 		}
-		if ns.State == steps.NodeUp {
+		if ns.State == cluster.NodeUp {
 			return "", fmt.Errorf("%s rejoined at %s, not %s", n.Name, ns.Version, to)
 		}
-		if steps.CompareVersions(ns.Version, to) == 0 {
+		if cluster.CompareVersions(ns.Version, to) == 0 {
 			return fmt.Sprintf("%s is at %s but has not rejoined (is the new version's licence installed?)", n.Name, to), nil
 		}
 		return fmt.Sprintf("%s is down at %s", n.Name, ns.Version), nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/upgradenode"
@@ -31,18 +32,18 @@ func (d *dying) op(key string, f func() error) error {
 	return f()
 }
 
-func (d *dying) Leave(ctx context.Context, n steps.Node) error {
-	return d.op(steps.OpKey(steps.OpLeave, n.Name), func() error { return d.Sim.Leave(ctx, n) })
+func (d *dying) Leave(ctx context.Context, n cluster.Node) error {
+	return d.op(cluster.OpKey(cluster.OpLeave, n.Name), func() error { return d.Sim.Leave(ctx, n) })
 }
 
-func (d *dying) Upgrade(ctx context.Context, n steps.Node, to string) error {
-	return d.op(steps.OpKey(steps.OpUpgrade, n.Name), func() error { return d.Sim.Upgrade(ctx, n, to) })
+func (d *dying) Upgrade(ctx context.Context, n cluster.Node, to string) error {
+	return d.op(cluster.OpKey(cluster.OpUpgrade, n.Name), func() error { return d.Sim.Upgrade(ctx, n, to) })
 }
 
-func setup() (*steps.Cluster, *steps.Instance) {
-	c := steps.NewCluster("CL",
-		[]steps.Node{{Name: "A", Version: "1.0"}, {Name: "B", Version: "1.0"}},
-		[]steps.Resource{{Name: "R", Preferred: []string{"A", "B"}, Failback: steps.FailbackAuto}}, nil)
+func setup() (*cluster.Cluster, *steps.Instance) {
+	c := cluster.NewCluster("CL",
+		[]cluster.Node{{Name: "A", Version: "1.0"}, {Name: "B", Version: "1.0"}},
+		[]cluster.Resource{{Name: "R", Preferred: []string{"A", "B"}, Failback: cluster.FailbackAuto}}, nil)
 	a, _ := c.Node("A")
 	return c, &steps.Instance{Address: "step.upgrade-node.a", Type: "upgrade-node", Args: steps.Args{"node": *a, "to": "2.0"}, Timeout: 45 * time.Minute}
 }
@@ -89,7 +90,7 @@ func TestLeaveIssuedNotDone(t *testing.T) {
 	typ := upgradenode.Type{}
 	env := &steps.Env{Cluster: c, Driver: d, Poll: 5 * time.Second, Issued: map[string]bool{"leave A": true}, Before: st.Clone()}
 	err := typ.Run(ctx, env, in, s.Now().Add(time.Minute))
-	var te *steps.TimeoutError
+	var te *cluster.TimeoutError
 	if !errors.As(err, &te) {
 		t.Fatalf("resumed attempt: %v; want a timeout", err)
 	}

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/exec"
 	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/runtime"
-	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
 	"github.com/runbookhq/runbook/stores/local"
 )
@@ -42,8 +42,8 @@ func BenchmarkExecRun(b *testing.B) {
 		stateDir = initStandin(b, c, dir)
 		var err error
 		d, err = execdriver.New(execdriver.Config{
-			Ops:              steps.CommandsFunc(ops),
-			Status:           steps.Command{Argv: []string{standinBin, "status"}},
+			Ops:              cluster.CommandsFunc(ops),
+			Status:           cluster.Command{Argv: []string{standinBin, "status"}},
 			Env:              []string{"STANDIN_DIR=" + stateDir},
 			Log:              discardLog{},
 			LogStatusChanges: true,
@@ -103,23 +103,23 @@ func BenchmarkExecRun(b *testing.B) {
 
 // bigCluster has n nodes at 6.0 and one resource homed on each, failing over
 // to the next node; the first shared of them are on shared storage.
-func bigCluster(n, shared int) *steps.Cluster {
-	var nodes []steps.Node
-	var res []steps.Resource
+func bigCluster(n, shared int) *cluster.Cluster {
+	var nodes []cluster.Node
+	var res []cluster.Resource
 	for i := range n {
-		nodes = append(nodes, steps.Node{Name: fmt.Sprintf("N%03d", i+1), Version: "6.0"})
+		nodes = append(nodes, cluster.Node{Name: fmt.Sprintf("N%03d", i+1), Version: "6.0"})
 	}
 	for i := range n {
-		res = append(res, steps.Resource{Name: fmt.Sprintf("R%03d", i+1), Shared: i < shared, Failback: "auto",
+		res = append(res, cluster.Resource{Name: fmt.Sprintf("R%03d", i+1), Shared: i < shared, Failback: "auto",
 			Preferred: []string{nodes[i].Name, nodes[(i+1)%n].Name}})
 	}
-	return steps.NewCluster("BIG", nodes, res,
-		[]steps.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: n, MinNodes: 3}})
+	return cluster.NewCluster("BIG", nodes, res,
+		[]cluster.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: n, MinNodes: 3}})
 }
 
 // initStandin starts the stand-in from c in dir and returns its state
 // directory.
-func initStandin(tb testing.TB, c *steps.Cluster, dir string) string {
+func initStandin(tb testing.TB, c *cluster.Cluster, dir string) string {
 	tb.Helper()
 	data, err := json.Marshal(standincheck.DescriptionOf(c))
 	if err != nil {
@@ -138,7 +138,7 @@ func initStandin(tb testing.TB, c *steps.Cluster, dir string) string {
 
 // timedDriver counts the driver's calls and the time spent in them.
 type timedDriver struct {
-	steps.Driver
+	cluster.Driver
 	calls int
 	in    time.Duration
 }
@@ -148,47 +148,47 @@ func (t *timedDriver) time(start time.Time) {
 	t.in += time.Since(start)
 }
 
-func (t *timedDriver) Status(ctx context.Context) (*steps.Status, error) {
+func (t *timedDriver) Status(ctx context.Context) (*cluster.Status, error) {
 	defer t.time(time.Now())
 	return t.Driver.Status(ctx)
 }
 
-func (t *timedDriver) InstallLicense(ctx context.Context, l steps.License) error {
+func (t *timedDriver) InstallLicense(ctx context.Context, l cluster.License) error {
 	defer t.time(time.Now())
 	return t.Driver.InstallLicense(ctx, l)
 }
 
-func (t *timedDriver) Leave(ctx context.Context, n steps.Node) error {
+func (t *timedDriver) Leave(ctx context.Context, n cluster.Node) error {
 	defer t.time(time.Now())
 	return t.Driver.Leave(ctx, n)
 }
 
-func (t *timedDriver) Upgrade(ctx context.Context, n steps.Node, to string) error {
+func (t *timedDriver) Upgrade(ctx context.Context, n cluster.Node, to string) error {
 	defer t.time(time.Now())
 	return t.Driver.Upgrade(ctx, n, to)
 }
 
-func (t *timedDriver) Migrate(ctx context.Context, r steps.Resource, n steps.Node) error {
+func (t *timedDriver) Migrate(ctx context.Context, r cluster.Resource, n cluster.Node) error {
 	defer t.time(time.Now())
 	return t.Driver.Migrate(ctx, r, n)
 }
 
-func (t *timedDriver) Offline(ctx context.Context, r steps.Resource) error {
+func (t *timedDriver) Offline(ctx context.Context, r cluster.Resource) error {
 	defer t.time(time.Now())
 	return t.Driver.Offline(ctx, r)
 }
 
-func (t *timedDriver) Online(ctx context.Context, r steps.Resource, n steps.Node) error {
+func (t *timedDriver) Online(ctx context.Context, r cluster.Resource, n cluster.Node) error {
 	defer t.time(time.Now())
 	return t.Driver.Online(ctx, r, n)
 }
 
-func (t *timedDriver) MediaUpgrade(ctx context.Context, n steps.Node) error {
+func (t *timedDriver) MediaUpgrade(ctx context.Context, n cluster.Node) error {
 	defer t.time(time.Now())
 	return t.Driver.MediaUpgrade(ctx, n)
 }
 
-func (t *timedDriver) MediaRefresh(ctx context.Context, n steps.Node) error {
+func (t *timedDriver) MediaRefresh(ctx context.Context, n cluster.Node) error {
 	defer t.time(time.Now())
 	return t.Driver.MediaRefresh(ctx, n)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/exec"
 	"github.com/runbookhq/runbook/internal/standin/standincheck"
 	"github.com/runbookhq/runbook/runtime"
@@ -40,21 +41,21 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-func cluster() *steps.Cluster {
-	return steps.NewCluster("CL1",
-		[]steps.Node{{Name: "FS1", Version: "6.0"}, {Name: "FS2", Version: "6.0"}, {Name: "FS3", Version: "6.0"}},
-		[]steps.Resource{
+func testCluster() *cluster.Cluster {
+	return cluster.NewCluster("CL1",
+		[]cluster.Node{{Name: "FS1", Version: "6.0"}, {Name: "FS2", Version: "6.0"}, {Name: "FS3", Version: "6.0"}},
+		[]cluster.Resource{
 			{Name: "POOL1_SERVER", Shared: true, Preferred: []string{"FS1", "FS2", "FS3"}, Failback: "auto"},
 			{Name: "POOL2_SERVER", Shared: true, Preferred: []string{"FS2", "FS3", "FS1"}, Failback: "manual"},
 			{Name: "WEB", Preferred: []string{"FS3", "FS1", "FS2"}, Failback: "auto"},
 		},
-		[]steps.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: 3, MinNodes: 3}},
+		[]cluster.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: 3, MinNodes: 3}},
 	)
 }
 
 // procedure is the reference procedure (runbooks/netware65-rolling-upgrade.hcl):
 // licences, a roll of upgrade-node and await-failback, the media upgrade.
-func procedure(c *steps.Cluster, timeout time.Duration) *runtime.Runbook {
+func procedure(c *cluster.Cluster, timeout time.Duration) *runtime.Runbook {
 	rb := &runtime.Runbook{Name: "ncs", Cluster: c}
 	add := func(in steps.Instance) {
 		in.Timeout, in.OnFailure = timeout, "abort"
@@ -70,16 +71,16 @@ func procedure(c *steps.Cluster, timeout time.Duration) *runtime.Runbook {
 }
 
 // ops maps each operation to the stand-in, as drivers/exec/testdata/ncs.hcl does.
-func ops(op string, s steps.Subject) (steps.Command, bool, error) {
+func ops(op string, s cluster.Subject) (cluster.Command, bool, error) {
 	args := standincheck.Args(op, s.Node, s.Resource, s.License, s.To)
 	if args == nil {
-		return steps.Command{}, false, nil
+		return cluster.Command{}, false, nil
 	}
-	return steps.Command{Argv: append([]string{standinBin}, args...)}, true, nil
+	return cluster.Command{Argv: append([]string{standinBin}, args...)}, true, nil
 }
 
 // run starts the stand-in from c and runs rb against it.
-func run(t *testing.T, c *steps.Cluster, rb *runtime.Runbook, rebootDelay string, env ...string) (*runtime.Result, []standincheck.Record, []string) {
+func run(t *testing.T, c *cluster.Cluster, rb *runtime.Runbook, rebootDelay string, env ...string) (*runtime.Result, []standincheck.Record, []string) {
 	t.Helper()
 	dir := t.TempDir()
 	desc := standincheck.DescriptionOf(c)
@@ -97,8 +98,8 @@ func run(t *testing.T, c *steps.Cluster, rb *runtime.Runbook, rebootDelay string
 		t.Fatalf("standin init: %v\n%s", err, out)
 	}
 	d, err := execdriver.New(execdriver.Config{
-		Ops:              steps.CommandsFunc(ops),
-		Status:           steps.Command{Argv: []string{standinBin, "status"}},
+		Ops:              cluster.CommandsFunc(ops),
+		Status:           cluster.Command{Argv: []string{standinBin, "status"}},
 		Env:              append([]string{"STANDIN_DIR=" + state}, env...),
 		Log:              &strings.Builder{},
 		LogStatusChanges: true,
@@ -121,7 +122,7 @@ func run(t *testing.T, c *steps.Cluster, rb *runtime.Runbook, rebootDelay string
 // TestRollingUpgrade: the whole reference procedure, with reboots that take
 // a while so that the steps poll the status command.
 func TestRollingUpgrade(t *testing.T) {
-	c := cluster()
+	c := testCluster()
 	res, recs, events := run(t, c, procedure(c, 5*time.Second), "150ms")
 	if res.Outcome != runtime.OutcomeCompleted {
 		t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, strings.Join(events, "\n"))
@@ -137,7 +138,7 @@ func TestRollingUpgrade(t *testing.T) {
 // TestRebootFails: a node that does not come back stops the run at its
 // upgrade's timeout, before any other node leaves.
 func TestRebootFails(t *testing.T) {
-	c := cluster()
+	c := testCluster()
 	res, recs, events := run(t, c, procedure(c, 700*time.Millisecond), "", "STANDIN_FAULTS=reboot-fails:FS2")
 	if res.Outcome != runtime.OutcomeFailed {
 		t.Fatalf("outcome %s; want failed\n%s", res.Outcome, strings.Join(events, "\n"))

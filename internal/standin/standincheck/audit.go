@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // AuditOptions tune Audit.
@@ -119,7 +119,7 @@ func Audit(recs []Record, opts AuditOptions) []string {
 				if min == 0 {
 					min = 3
 				}
-				lic := steps.License{Product: l.Product, Version: l.Version}
+				lic := cluster.License{Product: l.Product, Version: l.Version}
 				if len(desc.Nodes) >= min && lic.Covers(to) && !installed[l.Product+" "+l.Version] {
 					a.addf("%s: node %s was upgraded to %s before the licence %s %s was installed (R1)", where, node, to, l.Product, l.Version)
 				}
@@ -195,7 +195,7 @@ func Audit(recs []Record, opts AuditOptions) []string {
 		if end := recs[len(recs)-1].Snapshot; end != nil {
 			var off []string
 			for _, name := range end.ResourceNames() {
-				if end.Resources[name].State != steps.ResourceRunning {
+				if end.Resources[name].State != cluster.ResourceRunning {
 					off = append(off, name+" ("+end.Resources[name].State+")")
 				}
 			}
@@ -229,14 +229,14 @@ func arg(args []string, i int) string {
 }
 
 // available reports whether a resource serves.
-func available(rs steps.ResourceStatus) bool { return rs.State == steps.ResourceRunning }
+func available(rs cluster.ResourceStatus) bool { return rs.State == cluster.ResourceRunning }
 
-func allAvailable(st *steps.Status, shared map[string]bool) bool {
+func allAvailable(st *cluster.Status, shared map[string]bool) bool {
 	if st == nil {
 		return false
 	}
 	for name, rs := range st.Resources {
-		if shared[name] && rs.State != steps.ResourceRunning {
+		if shared[name] && rs.State != cluster.ResourceRunning {
 			return false
 		}
 	}

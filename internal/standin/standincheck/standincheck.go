@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // Files in the stand-in's directory.
@@ -71,7 +71,7 @@ type License struct {
 }
 
 // DescriptionOf describes a declared cluster.
-func DescriptionOf(c *steps.Cluster) Description {
+func DescriptionOf(c *cluster.Cluster) Description {
 	var d Description
 	for _, n := range c.Nodes {
 		d.Nodes = append(d.Nodes, Node{Name: n.Name, Version: n.Version})
@@ -112,7 +112,7 @@ type Record struct {
 	Events      []string     `json:"events,omitempty"`
 	Description *Description `json:"description,omitempty"`
 	// Snapshot is the cluster's status after the record.
-	Snapshot *steps.Status `json:"snapshot"`
+	Snapshot *cluster.Status `json:"snapshot"`
 }
 
 // Op is the record's command as one string ("leave FS1"), or "".
@@ -193,23 +193,23 @@ func Build(dir string) (string, error) {
 // Args returns the stand-in's arguments for a driver operation on its
 // subject, as drivers/exec/testdata/ncs.hcl declares them; nil for an
 // operation the stand-in does not know.
-func Args(op string, node *steps.Node, res *steps.Resource, lic *steps.License, to string) []string {
+func Args(op string, node *cluster.Node, res *cluster.Resource, lic *cluster.License, to string) []string {
 	switch op {
-	case steps.OpInstallLicense:
+	case cluster.OpInstallLicense:
 		return []string{"license", "add", lic.Product, lic.Version}
-	case steps.OpLeave:
+	case cluster.OpLeave:
 		return []string{"leave", node.Name}
-	case steps.OpUpgrade:
+	case cluster.OpUpgrade:
 		return []string{"upgrade", node.Name, to}
-	case steps.OpMigrate:
+	case cluster.OpMigrate:
 		return []string{"migrate", res.Name, node.Name}
-	case steps.OpOffline:
+	case cluster.OpOffline:
 		return []string{"offline", res.Name}
-	case steps.OpOnline:
+	case cluster.OpOnline:
 		return []string{"online", res.Name, node.Name}
-	case steps.OpMediaUpgrade:
+	case cluster.OpMediaUpgrade:
 		return []string{"media-upgrade", node.Name}
-	case steps.OpMediaRefresh:
+	case cluster.OpMediaRefresh:
 		return []string{"media-refresh", node.Name}
 	}
 	return nil

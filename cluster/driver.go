@@ -1,4 +1,4 @@
-package steps
+package cluster
 
 import (
 	"context"
@@ -80,11 +80,6 @@ type InProcess interface {
 
 // ErrInDoubt marks an operation whose effect is unknown: it may have happened.
 var ErrInDoubt = errors.New("the operation's outcome is in doubt")
-
-// ErrStop marks a step that ended because the operator chose to stop there
-// (declined an approval): the run stops cleanly, resumable, and the step
-// runs again when the run resumes.
-var ErrStop = errors.New("the operator chose to stop")
 
 // WallClock is the real clock.
 type WallClock struct{}
