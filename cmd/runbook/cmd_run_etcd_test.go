@@ -328,6 +328,19 @@ func TestEtcdStateBlock(t *testing.T) {
 	wantContains(t, out, where)
 	wantContains(t, out, "Steps: 5 of 5 done")
 
+	// state pull finds the shared store by the block too.
+	pulled := filepath.Join(t.TempDir(), "pulled")
+	if code, out := runCLI("state", "pull", "--dir", pulled, paths[1]); code != exitOK {
+		t.Fatalf("state pull with the block only: exit %d\n%s", code, out)
+	}
+	pulledStore, err := local.Open(pulled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := runtime.ReadJournal(pulledStore); err != nil || len(got) != len(recs) {
+		t.Errorf("state pull copied %d journal records of %d (%v)", len(got), len(recs), err)
+	}
+
 	// --state, then RUNBOOK_STATE, come before the block: an empty
 	// directory has no run.
 	empty := t.TempDir()

@@ -15,7 +15,8 @@ func (a *app) stateCommand() *cobra.Command {
 		Use:   "state",
 		Short: "Move a run's state between the local directory and a shared store",
 		Long: `State push copies a run's local state directory into a shared state store
-(--state, or $RUNBOOK_STATE), state pull the reverse, so that a team can
+(--state, $RUNBOOK_STATE, or the runbook's state block, as run finds it),
+state pull the reverse, so that a team can
 switch stores in the middle of a roll: the journal, the snapshot, the
 simulator's cluster, exec.log, run.log and the report. Each holds both locks
 while it copies, and refuses when the target already holds a run.`,
@@ -54,14 +55,19 @@ func (a *app) stateCopy(dir string, args *stateCopyArgs) int {
 	if rb == nil {
 		return exitFailed
 	}
-	shared := args.State
-	if shared == "" {
-		shared = os.Getenv(stateEnv)
-	}
-	if shared == "" {
-		fmt.Fprintf(a.stderr, "Error: state %s needs the shared store: --state URL, or %s.\n", dir, stateEnv)
+	// The shared store is the first of --state, $RUNBOOK_STATE and the
+	// runbook's state block, as run finds it; the local directory is never
+	// one of them.
+	if args.State == "" && os.Getenv(stateEnv) == "" && rb.State == nil {
+		fmt.Fprintf(a.stderr, "Error: state %s needs the shared store: --state URL, %s, or a state block in the runbook.\n", dir, stateEnv)
 		return exitFailed
 	}
+	remote, err := a.openState(args.State, rb, args.Driver)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		return exitFailed
+	}
+	shared := remote.Where("")
 	localDir := args.Dir
 	if localDir == "" {
 		localDir = runtime.DefaultStateDir(rb.Dir, rb.Name)
@@ -73,11 +79,6 @@ func (a *app) stateCopy(dir string, args *stateCopyArgs) int {
 	if err == nil && local.Where("") == shared {
 		err = fmt.Errorf("the local state directory and the shared store are both %s", shared)
 	}
-	if err != nil {
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
-		return exitFailed
-	}
-	remote, err := a.openStore(shared)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
 		return exitFailed
