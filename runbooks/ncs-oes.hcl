@@ -57,9 +57,11 @@ cluster "CL1" {
   exec {
     poll = "5s"
 
-    # scripts/ncs-status-json ADMIN NODE=ADDRESS...: prints
+    # scripts/ncs-status-json -m MEDIA ADMIN NODE=ADDRESS...: prints
     # {"nodes": {...}, "resources": {...}, "licenses": [], "media_version": "..."}.
-    status = ["ncs-status-json", var.admin_node, "FS1=10.10.0.11", "FS2=10.10.0.12", "FS3=10.10.0.13"]
+    # MEDIA is the media version until nss-media-upgrade records the new
+    # one: the version the nodes run before the roll.
+    status = ["ncs-status-json", "-m", "23.4", var.admin_node, "FS1=10.10.0.11", "FS2=10.10.0.12", "FS3=10.10.0.13"]
 
     # The node leaves the cluster; NCS fails its resources over in the order
     # of their preferred nodes.
@@ -79,7 +81,10 @@ cluster "CL1" {
     # Site scripts: upgrade the media format of every shared NSS pool and
     # volume from this node (nsscon's /ZLSSUpgradeCurrentVolumeMediaFormat
     # for each volume), then record the new version where ncs-status-json
-    # reads it; on every other node, re-read the pools (nlvm rescan).
+    # reads it (/etc/opt/novell/ncs/media-version, and media-read on this
+    # node); on every other node, re-read the pools (nlvm rescan) and record
+    # the version read in its /etc/opt/novell/ncs/media-read, so that a
+    # resumed media upgrade knows which nodes are left.
     media_upgrade = ["ssh", "-o", "BatchMode=yes", "root@${node.address}", "/usr/local/sbin/nss-media-upgrade", var.target_version]
     media_refresh = ["ssh", "-o", "BatchMode=yes", "root@${node.address}", "/usr/local/sbin/nss-media-refresh"]
   }
