@@ -306,7 +306,13 @@ func (r *runner) drift(diffs []Difference, whose, advice string) {
 func (r *runner) stopBefore(s *Step) bool {
 	select {
 	case <-r.opts.Stop:
-		r.stop("stopped as asked (interrupt)")
+		msg := "stopped as asked"
+		if r.opts.StopCause != nil {
+			if cause := r.opts.StopCause(); cause != "" {
+				msg += " (" + cause + ")"
+			}
+		}
+		r.stop(msg)
 		return true
 	default:
 	}

@@ -116,6 +116,9 @@ type Options struct {
 
 	// Stop, when closed, stops the run after the step in flight.
 	Stop <-chan struct{}
+	// StopCause, if set, says why Stop was closed ("hangup", "interrupt"),
+	// for the run's stop message; it is called only once Stop is closed.
+	StopCause func() string
 	// StopAfter stops the run after the step with this address.
 	StopAfter string
 	// End, if set, is the end of the window on the driver's clock: a step

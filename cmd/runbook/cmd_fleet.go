@@ -176,7 +176,8 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 	f := &fleetRunner{a: a, args: args, ctx: ctx, stop: make(chan struct{}), sigStop: make(chan struct{}),
 		command: commandLine(a.argv), started: time.Now()}
 	f.view = a.fleetViewFor(args, out, errOut)
-	stopSignals := a.onSignals(f.sigStop, cancel, func(msg string) { f.view.Notice(msg) })
+	var sigName string // the fleet says "interrupted" whatever the signal
+	stopSignals := a.onSignals(f.sigStop, &sigName, cancel, func(msg string) { f.view.Notice(msg) })
 	defer stopSignals()
 	go func() {
 		select {
@@ -680,6 +681,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		Dir:            c.rb.Dir,
 		Events:         view.Event,
 		Stop:           f.stop,
+		StopCause:      func() string { return "the fleet stopped: " + f.why },
 		End:            end,
 		Waiting:        waiting,
 		Predicted:      predicted,

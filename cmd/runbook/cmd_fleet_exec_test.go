@@ -366,6 +366,7 @@ func TestFleetExecStops(t *testing.T) {
 		// The step in flight (FS1's upgrade) ends, nothing after it starts.
 		check(t, cs, out, map[string]string{"c00": fleetStopped, "c01": fleetStopped, "c02": fleetNotStarted, "c03": fleetNotStarted},
 			map[string][]string{"c00": {"FS1"}, "c01": {"FS1"}})
+		wantContains(t, out, "stopped as asked (the fleet stopped: interrupted)")
 		for _, c := range cs[2:] {
 			if spans := rollingSpans(t, []fleetExecCluster{c}); len(spans) > 0 {
 				t.Errorf("%s's stand-in received commands after the Ctrl-C", c.name)
@@ -397,6 +398,7 @@ func TestFleetExecStops(t *testing.T) {
 		}
 		check(t, cs, out, map[string]string{"c00": fleetFailed, "c01": fleetStopped, "c02": fleetNotStarted},
 			map[string][]string{"c01": {"FS1"}})
+		wantContains(t, out, "stopped as asked (the fleet stopped: failures reached --max-failures 0)")
 	})
 }
 

@@ -410,7 +410,8 @@ func (a *app) run(args *runArgs) int {
 	defer cancel(nil)
 	stop := make(chan struct{})
 	notices := &noticeBoard{w: stderr}
-	stopSignals := a.onSignals(stop, cancel, notices.notice)
+	var stopCause string // the signal that closed stop
+	stopSignals := a.onSignals(stop, &stopCause, cancel, notices.notice)
 	defer stopSignals()
 
 	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, true)
@@ -580,6 +581,7 @@ func (a *app) run(args *runArgs) int {
 		Events:         view.Event,
 		Waiting:        waiting,
 		Stop:           stop,
+		StopCause:      func() string { return stopCause },
 		StopAfter:      args.StopAfter,
 		End:            end,
 		Predicted:      predicted,
@@ -619,8 +621,9 @@ func (a *app) run(args *runArgs) int {
 // received and dropped, so that a write to a closed pipe fails (runOutput
 // then stops writing to it) instead of killing the process; unlike
 // signal.Ignore, this leaves the commands the run starts with SIGPIPE's
-// default action. The returned function stops listening.
-func (a *app) onSignals(stop chan struct{}, cancel context.CancelCauseFunc, notice func(string)) func() {
+// default action. The name of the signal that closes stop is written to
+// *cause first. The returned function stops listening.
+func (a *app) onSignals(stop chan struct{}, cause *string, cancel context.CancelCauseFunc, notice func(string)) func() {
 	sigs := make(chan os.Signal, 4)
 	wanted := []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT}
 	if !signal.Ignored(syscall.SIGHUP) {
@@ -644,10 +647,12 @@ func (a *app) onSignals(stop chan struct{}, cancel context.CancelCauseFunc, noti
 				switch {
 				case !stopped && a.prompting.Load():
 					stopped = true
+					*cause = sig.String()
 					close(stop)
 					notice(fmt.Sprintf("\n%s: not approved; stopping here", sig))
 				case !stopped:
 					stopped = true
+					*cause = sig.String()
 					close(stop)
 					if sig == syscall.SIGHUP {
 						notice(fmt.Sprintf("%s: the terminal is gone; stopping after the current step (its output goes on to %s in the state directory)", sig, runLogFile))

@@ -188,7 +188,7 @@ func TestSignalHangup(t *testing.T) {
 		t.Fatalf("exit %d; want %d\nrun.log:\n%s", code, exitStopped, log)
 	}
 	wantContains(t, log, "hangup: still stopping after the current step (a hangup never aborts a step)",
-		stepFS1Upgrade+": done in", "Stopped after "+stepFS1Upgrade)
+		stepFS1Upgrade+": done in", "Stopped after "+stepFS1Upgrade, "stopped as asked (hangup)")
 	if strings.Index(log, "hangup: the terminal is gone") > strings.Index(log, stepFS1Upgrade+": done in") {
 		t.Errorf("the hangup came after the step it should have let finish:\n%s", log)
 	}
