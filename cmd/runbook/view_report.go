@@ -47,105 +47,253 @@ func putReportHTML(put func(string, []byte) error, rep *report.Report) error {
 	return put(runtime.ReportBlob, b.Bytes())
 }
 
+// renderReport writes the page. The template writes all but the long parts
+// (the timeline, and a row per resource, step and operation: thousands for
+// a large cluster), which are written straight to w where the template left
+// a marker for them, every value escaped: the template is several times
+// slower, and a page of tens of megabytes is never held whole twice.
 func renderReport(w io.Writer, rep *report.Report) error {
-	return reportPage.Execute(w, reportPageData{Report: rep, Timeline: template.HTML(timelineSVG(rep)),
-		DowntimeRows: template.HTML(downtimeRows(rep)), StepRows: template.HTML(stepRows(rep)), OperationRows: template.HTML(operationRows(rep))})
+	var page bytes.Buffer
+	if err := reportPage.Execute(&page, reportPageData{Report: rep, Timeline: markTimeline,
+		DowntimeRows: markDowntimeRows, StepRows: markStepRows, OperationRows: markOperationRows}); err != nil {
+		return err
+	}
+	out := &htmlWriter{w: w, b: make([]byte, 0, 1<<16)}
+	rest := page.String()
+	for _, part := range []struct {
+		marker template.HTML
+		write  func(*htmlWriter, *report.Report)
+	}{{markTimeline, timelineSVG}, {markDowntimeRows, downtimeRows}, {markStepRows, stepRows}, {markOperationRows, operationRows}} {
+		before, after, ok := strings.Cut(rest, string(part.marker))
+		if !ok {
+			continue // in a branch the template did not take
+		}
+		out.str(before)
+		part.write(out, rep)
+		rest = after
+	}
+	out.str(rest)
+	return out.flush()
 }
 
-// reportPageData is the page's data. The long tables (a row per resource,
-// step and operation: thousands for a large cluster) are written here, every
-// value escaped, rather than by the template, which is several times slower.
+// The markers of the long parts in the template's output: no value the
+// template writes can hold one, since it escapes each "<".
+const (
+	markTimeline      template.HTML = "<\x00timeline>"
+	markDowntimeRows  template.HTML = "<\x00downtime-rows>"
+	markStepRows      template.HTML = "<\x00step-rows>"
+	markOperationRows template.HTML = "<\x00operation-rows>"
+)
+
+// reportPageData is the page's data; the long parts are markers
+// (renderReport).
 type reportPageData struct {
 	*report.Report
 	Timeline                              template.HTML
 	DowntimeRows, StepRows, OperationRows template.HTML
 }
 
+// htmlWriter writes HTML to w through a buffer of its own, by appending:
+// the report's long parts, without fmt's cost per value.
+type htmlWriter struct {
+	w   io.Writer
+	b   []byte
+	err error
+}
+
+// spill writes the buffer out once it is full.
+func (h *htmlWriter) spill() {
+	if len(h.b) >= 1<<16 {
+		h.flush()
+	}
+}
+
+func (h *htmlWriter) flush() error {
+	if h.err == nil && len(h.b) > 0 {
+		_, h.err = h.w.Write(h.b)
+	}
+	h.b = h.b[:0]
+	return h.err
+}
+
+// str writes s as it is.
+func (h *htmlWriter) str(s string) { h.b = append(h.b, s...) }
+
+// esc writes s escaped as html.EscapeString does.
+func (h *htmlWriter) esc(s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var r string
+		switch s[i] {
+		case '<':
+			r = "&lt;"
+		case '>':
+			r = "&gt;"
+		case '&':
+			r = "&amp;"
+		case '\'':
+			r = "&#39;"
+		case '"':
+			r = "&#34;"
+		default:
+			continue
+		}
+		h.b = append(h.b, s[last:i]...)
+		h.b = append(h.b, r...)
+		last = i + 1
+	}
+	h.b = append(h.b, s[last:]...)
+}
+
+// int writes n as %d does.
+func (h *htmlWriter) int(n int) { h.b = strconv.AppendInt(h.b, int64(n), 10) }
+
+// f1 writes f as %.1f does.
+func (h *htmlWriter) f1(f float64) { h.b = strconv.AppendFloat(h.b, f, 'f', 1, 64) }
+
+// num writes f as num does.
+func (h *htmlWriter) num(f float64) { h.b = strconv.AppendFloat(h.b, f, 'g', -1, 64) }
+
+// time writes t in layout.
+func (h *htmlWriter) time(t time.Time, layout string) { h.b = t.AppendFormat(h.b, layout) }
+
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
-func downtimeRows(rep *report.Report) string {
-	var b strings.Builder
+func downtimeRows(h *htmlWriter, rep *report.Report) {
 	for _, d := range rep.Downtime {
-		fmt.Fprintf(&b, "<tr class=\"downtime\" data-resource=\"%s\"><td>%s</td><td class=\"num predicted\" data-seconds=\"%s\">%s</td><td class=\"num measured\" data-seconds=\"%s\">%s</td>",
-			esc(d.Resource), esc(d.Resource), num(d.PredictedSeconds), fmtSeconds(d.PredictedSeconds), num(d.MeasuredSeconds), fmtSeconds(d.MeasuredSeconds))
+		h.str(`<tr class="downtime" data-resource="`)
+		h.esc(d.Resource)
+		h.str(`"><td>`)
+		h.esc(d.Resource)
+		h.str(`</td><td class="num predicted" data-seconds="`)
+		h.num(d.PredictedSeconds)
+		h.str(`">`)
+		h.str(fmtSeconds(d.PredictedSeconds))
+		h.str(`</td><td class="num measured" data-seconds="`)
+		h.num(d.MeasuredSeconds)
+		h.str(`">`)
+		h.str(fmtSeconds(d.MeasuredSeconds))
+		h.str(`</td>`)
 		if rep.Probe != nil {
 			if d.ProbeSeconds == nil {
-				b.WriteString(`<td class="num probe">not measured</td>`)
+				h.str(`<td class="num probe">not measured</td>`)
 			} else {
-				fmt.Fprintf(&b, `<td class="num probe" data-seconds="%s">%s</td>`, num(*d.ProbeSeconds), fmtSeconds(*d.ProbeSeconds))
+				h.str(`<td class="num probe" data-seconds="`)
+				h.num(*d.ProbeSeconds)
+				h.str(`">`)
+				h.str(fmtSeconds(*d.ProbeSeconds))
+				h.str(`</td>`)
 			}
 		}
-		b.WriteString("<td>")
+		h.str("<td>")
 		if len(d.Outages) == 0 {
-			b.WriteString("none")
+			h.str("none")
 		} else {
-			b.WriteString(`<ul class="outages">`)
+			h.str(`<ul class="outages">`)
 			for _, o := range d.Outages {
-				open := ""
+				h.str("<li>")
+				h.time(o.Start, "15:04:05")
+				h.str("–")
+				h.time(o.End, "15:04:05")
+				h.str(" <b>")
+				h.str(fmtSeconds(o.Seconds))
+				h.str("</b>")
 				if o.Open {
-					open = " (still down)"
+					h.str(" (still down)")
 				}
-				fmt.Fprintf(&b, "<li>%s–%s <b>%s</b>%s: %s</li>", o.Start.Format("15:04:05"), o.End.Format("15:04:05"), fmtSeconds(o.Seconds), open, esc(o.Reason))
+				h.str(": ")
+				h.esc(o.Reason)
+				h.str("</li>")
 			}
-			b.WriteString("</ul>")
+			h.str("</ul>")
 		}
-		b.WriteString("</td></tr>\n")
+		h.str("</td></tr>\n")
+		h.spill()
 	}
-	return b.String()
 }
 
-func stepRows(rep *report.Report) string {
-	var b strings.Builder
+func stepRows(h *htmlWriter, rep *report.Report) {
 	for _, s := range rep.Steps {
-		took, predicted := "", ""
+		h.str(`<tr><td class="mono">`)
+		h.esc(s.Address)
+		h.str(`</td><td>`)
+		h.esc(s.Node)
+		h.str(`</td><td class="st-`)
+		h.esc(s.Status)
+		h.str(`">`)
+		h.esc(s.Status)
+		h.str(`</td><td class="num">`)
 		if len(s.Attempts) > 0 {
-			took = fmtSeconds(s.Seconds)
+			h.str(fmtSeconds(s.Seconds))
 		}
+		h.str(`</td><td class="num">`)
 		if s.PredictedSeconds != nil {
-			predicted = fmtSeconds(*s.PredictedSeconds)
+			h.str(fmtSeconds(*s.PredictedSeconds))
 		}
-		fmt.Fprintf(&b, "<tr><td class=\"mono\">%s</td><td>%s</td><td class=\"st-%s\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>",
-			esc(s.Address), esc(s.Node), esc(s.Status), esc(s.Status), took, predicted)
+		h.str(`</td><td>`)
 		for _, a := range s.Attempts {
-			fmt.Fprintf(&b, "<div>%s: <span class=\"st-%s\">%s</span> after %s", fmtTime(a.Start), esc(a.Status), esc(a.Status), fmtSeconds(a.Seconds))
+			h.str("<div>")
+			h.time(a.Start, timeLayoutReport)
+			h.str(`: <span class="st-`)
+			h.esc(a.Status)
+			h.str(`">`)
+			h.esc(a.Status)
+			h.str(`</span> after `)
+			h.str(fmtSeconds(a.Seconds))
 			if a.Error != "" {
-				b.WriteString(" — " + esc(a.Error))
+				h.str(" — ")
+				h.esc(a.Error)
 			}
-			b.WriteString("</div>")
+			h.str("</div>")
 		}
-		b.WriteString("</td></tr>\n")
+		h.str("</td></tr>\n")
+		h.spill()
 	}
-	return b.String()
 }
 
-func operationRows(rep *report.Report) string {
-	var b strings.Builder
+func operationRows(h *htmlWriter, rep *report.Report) {
 	for _, o := range rep.Operations {
-		outcome := esc(o.Outcome)
+		h.str("<tr><td>")
+		h.time(o.Time, timeLayoutReport)
+		h.str(`</td><td class="mono">`)
+		h.esc(o.Step)
+		h.str(`</td><td class="mono">`)
+		h.esc(o.Op)
+		h.str(`</td><td class="st-`)
+		h.esc(o.Outcome)
+		h.str(`">`)
+		h.esc(o.Outcome)
 		if o.Error != "" {
-			outcome += ": " + esc(o.Error)
+			h.str(": ")
+			h.esc(o.Error)
 		}
-		took, exit := "", "–"
+		h.str(`</td><td class="num">`)
 		switch {
 		case o.Seconds != nil:
-			took = fmtSeconds(*o.Seconds)
+			h.str(fmtSeconds(*o.Seconds))
 		case o.SecondsAtMost != nil:
-			took = "≤ " + fmtSeconds(*o.SecondsAtMost)
+			h.str("≤ ")
+			h.str(fmtSeconds(*o.SecondsAtMost))
 		}
+		h.str(`</td><td>`)
 		if o.ExitStatus != nil {
-			exit = strconv.Itoa(*o.ExitStatus)
+			h.int(*o.ExitStatus)
+		} else {
+			h.str("–")
 		}
-		fmt.Fprintf(&b, "<tr><td>%s</td><td class=\"mono\">%s</td><td class=\"mono\">%s</td><td class=\"st-%s\">%s</td><td class=\"num\">%s</td><td>%s</td></tr>\n",
-			fmtTime(o.Time), esc(o.Step), esc(o.Op), esc(o.Outcome), outcome, took, exit)
+		h.str("</td></tr>\n")
+		h.spill()
 	}
-	return b.String()
 }
 
 func fmtSeconds(s float64) string {
 	return runtime.FormatDuration(time.Duration(s * float64(time.Second)))
 }
 
-func fmtTime(t time.Time) string { return t.Format("2006-01-02 15:04:05 MST") }
+// timeLayoutReport is how the report's tables write a time.
+const timeLayoutReport = "2006-01-02 15:04:05 MST"
+
+func fmtTime(t time.Time) string { return t.Format(timeLayoutReport) }
 
 var reportFuncs = template.FuncMap{
 	"dur": fmtSeconds,
@@ -384,7 +532,7 @@ func esc(s string) string { return html.EscapeString(s) }
 
 // timelineSVG draws the timeline: the steps, one lane per node and per
 // resource, actual (thick) over predicted (thin), and the marks.
-func timelineSVG(rep *report.Report) string {
+func timelineSVG(h *htmlWriter, rep *report.Report) {
 	ax := newAxis(rep)
 	nodeColor := map[string]string{}
 	for i, n := range rep.Nodes {
@@ -394,16 +542,14 @@ func timelineSVG(rep *report.Report) string {
 	laneH := tlLane + tlPlan + tlGap
 	height := tlHeader + 3*tlSection + lanes*laneH + 10
 	width := tlLabel + tlWidth + tlRight
-	var b strings.Builder
-	b.Grow(lanes * 600)
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" id="timeline-svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`, width, height, width, height)
-	b.WriteString(`<rect width="100%" height="100%" fill="#fff"/>`)
+	h.b = fmt.Appendf(h.b, `<svg xmlns="http://www.w3.org/2000/svg" id="timeline-svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`, width, height, width, height)
+	h.str(`<rect width="100%" height="100%" fill="#fff"/>`)
 
 	// The time axis: ticks per span, and a zigzag at each cut.
 	for i, s := range ax.spans {
 		if i > 0 {
 			x := s.x0 - tlBreak/2
-			fmt.Fprintf(&b, `<g class="cut"><title>%s not shown</title><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#8c959f" stroke-dasharray="3,3"/><text x="%.1f" y="%d" text-anchor="middle" fill="#57606a">⋯</text></g>`,
+			h.b = fmt.Appendf(h.b, `<g class="cut"><title>%s not shown</title><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#8c959f" stroke-dasharray="3,3"/><text x="%.1f" y="%d" text-anchor="middle" fill="#57606a">⋯</text></g>`,
 				esc(runtime.FormatDuration(s.start.Sub(ax.spans[i-1].end))), x, tlHeader-6, x, height-4, x, tlHeader-20)
 		}
 		step := tickStep(s.end.Sub(s.start), s.x1-s.x0)
@@ -417,72 +563,167 @@ func timelineSVG(rep *report.Report) string {
 		}
 		for t := t0; !t.After(s.end); t = t.Add(step) {
 			x := ax.x(t)
-			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#eaeef2"/><text x="%.1f" y="%d" text-anchor="middle" fill="#57606a">%s</text>`,
+			h.b = fmt.Appendf(h.b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#eaeef2"/><text x="%.1f" y="%d" text-anchor="middle" fill="#57606a">%s</text>`,
 				x, tlHeader-6, x, height-4, x, tlHeader-12, t.Format(layout))
 		}
 	}
 	if len(ax.spans) > 0 {
-		fmt.Fprintf(&b, `<text x="4" y="%d" fill="#57606a">%s</text>`, tlHeader-12, esc(ax.spans[0].start.Format("Mon 2 Jan 2006")))
+		h.b = fmt.Appendf(h.b, `<text x="4" y="%d" fill="#57606a">%s</text>`, tlHeader-12, esc(ax.spans[0].start.Format("Mon 2 Jan 2006")))
 	}
 
 	y := tlHeader
 	section := func(title string) {
-		fmt.Fprintf(&b, `<text x="4" y="%d" font-weight="bold" font-size="12">%s</text>`, y+15, esc(title))
+		h.b = fmt.Appendf(h.b, `<text x="4" y="%d" font-weight="bold" font-size="12">%s</text>`, y+15, esc(title))
 		y += tlSection
 	}
-	bar := func(x0, x1 float64, y, h int, fill, title, class string, extra string) {
+	// bar draws a bar from x0 to x1; title writes its tooltip, escaped.
+	bar := func(x0, x1 float64, y, height int, fill, class, extra string, title func()) {
 		w := x1 - x0
 		if w < 0.8 {
 			w = 0.8
 		}
-		fmt.Fprintf(&b, `<rect class="%s" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"%s><title>%s</title></rect>`, class, x0, y, w, h, fill, extra, esc(title))
+		h.str(`<rect class="`)
+		h.str(class)
+		h.str(`" x="`)
+		h.f1(x0)
+		h.str(`" y="`)
+		h.int(y)
+		h.str(`" width="`)
+		h.f1(w)
+		h.str(`" height="`)
+		h.int(height)
+		h.str(`" fill="`)
+		h.str(fill)
+		h.str(`"`)
+		h.str(extra)
+		h.str(`><title>`)
+		title()
+		h.str(`</title></rect>`)
 	}
 	label := func(x0, x1 float64, y int, text string) {
 		if x1-x0 > float64(7*len(text)+6) {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#fff" font-size="10" pointer-events="none">%s</text>`, x0+3, y+12, esc(text))
+			h.str(`<text x="`)
+			h.f1(x0 + 3)
+			h.str(`" y="`)
+			h.int(y + 12)
+			h.str(`" fill="#fff" font-size="10" pointer-events="none">`)
+			h.esc(text)
+			h.str(`</text>`)
+		}
+	}
+	// seg writes "STATE at VERSION" (describeSeg), escaped.
+	seg := func(s report.Segment) {
+		switch {
+		case s.Version != "":
+			h.esc(s.State)
+			h.str(" at ")
+			h.esc(s.Version)
+		case s.State == "running":
+			h.str("running on ")
+			h.esc(s.Node)
+		case s.Node != "":
+			h.esc(s.State)
+			h.str(" (on ")
+			h.esc(s.Node)
+			h.str(")")
+		default:
+			h.esc(s.State)
 		}
 	}
 
 	// Steps: every attempt, and the plan's steps below.
 	section("Steps")
-	fmt.Fprintf(&b, `<g class="lane" data-kind="steps"><text x="4" y="%d">all steps</text>`, y+12)
+	h.b = fmt.Appendf(h.b, `<g class="lane" data-kind="steps"><text x="4" y="%d">all steps</text>`, y+12)
 	for _, s := range rep.Steps {
 		for _, at := range s.Attempts {
-			t := fmt.Sprintf("%s: %s, %s (%s – %s)", s.Address, at.Status, fmtSeconds(at.Seconds), at.Start.Format("15:04:05"), at.End.Format("15:04:05"))
-			if at.Error != "" {
-				t += ": " + at.Error
-			}
 			color := stateColor[at.Status]
 			if color == "" {
 				color = "#9aa5b1"
 			}
-			bar(ax.x(at.Start), ax.x(at.End), y, tlLane, color, t, "step", ` stroke="#fff" stroke-width="0.5"`)
+			bar(ax.x(at.Start), ax.x(at.End), y, tlLane, color, "step", ` stroke="#fff" stroke-width="0.5"`, func() {
+				h.esc(s.Address)
+				h.str(": ")
+				h.esc(at.Status)
+				h.str(", ")
+				h.str(fmtSeconds(at.Seconds))
+				h.str(" (")
+				h.time(at.Start, "15:04:05")
+				h.str(" – ")
+				h.time(at.End, "15:04:05")
+				h.str(")")
+				if at.Error != "" {
+					h.str(": ")
+					h.esc(at.Error)
+				}
+			})
 		}
 		if s.PredictedStart != nil && s.PredictedSeconds != nil {
 			ps := *s.PredictedStart
 			pe := ps.Add(time.Duration(*s.PredictedSeconds * float64(time.Second)))
-			bar(ax.x(ps), ax.x(pe), y+tlLane+1, tlPlan-1, "#9aa5b1", fmt.Sprintf("plan: %s, %s", s.Address, fmtSeconds(*s.PredictedSeconds)), "plan", ` stroke="#fff" stroke-width="0.5"`)
+			bar(ax.x(ps), ax.x(pe), y+tlLane+1, tlPlan-1, "#9aa5b1", "plan", ` stroke="#fff" stroke-width="0.5"`, func() {
+				h.str("plan: ")
+				h.esc(s.Address)
+				h.str(", ")
+				h.str(fmtSeconds(*s.PredictedSeconds))
+			})
 		}
+		h.spill()
 	}
-	b.WriteString(`</g>`)
+	h.str(`</g>`)
 	y += laneH
 
 	lane := func(kind string, l report.Lane, colorOf func(report.Segment) string, text func(report.Segment) string) {
-		fmt.Fprintf(&b, `<g class="lane" data-kind="%s" data-name="%s"><text x="4" y="%d">%s</text>`, kind, esc(l.Name), y+12, esc(l.Name))
+		h.str(`<g class="lane" data-kind="`)
+		h.str(kind)
+		h.str(`" data-name="`)
+		h.esc(l.Name)
+		h.str(`"><text x="4" y="`)
+		h.int(y + 12)
+		h.str(`">`)
+		h.esc(l.Name)
+		h.str(`</text>`)
 		for _, s := range l.Actual {
 			x0, x1 := ax.x(s.Start), ax.x(s.End)
-			bar(x0, x1, y, tlLane, colorOf(s), fmt.Sprintf("%s %s: %s (%s – %s)", l.Name, describeSeg(s), fmtSeconds(s.End.Sub(s.Start).Seconds()), s.Start.Format("15:04:05"), s.End.Format("15:04:05")), "seg seg-"+s.State, "")
+			bar(x0, x1, y, tlLane, colorOf(s), "seg seg-"+s.State, "", func() {
+				h.esc(l.Name)
+				h.str(" ")
+				seg(s)
+				h.str(": ")
+				h.str(fmtSeconds(s.End.Sub(s.Start).Seconds()))
+				h.str(" (")
+				h.time(s.Start, "15:04:05")
+				h.str(" – ")
+				h.time(s.End, "15:04:05")
+				h.str(")")
+			})
 			label(x0, x1, y, text(s))
 		}
 		for _, s := range l.Predicted {
-			bar(ax.x(s.Start), ax.x(s.End), y+tlLane+1, tlPlan-1, colorOf(s), fmt.Sprintf("plan: %s %s", l.Name, describeSeg(s)), "plan", ` opacity="0.55"`)
+			bar(ax.x(s.Start), ax.x(s.End), y+tlLane+1, tlPlan-1, colorOf(s), "plan", ` opacity="0.55"`, func() {
+				h.str("plan: ")
+				h.esc(l.Name)
+				h.str(" ")
+				seg(s)
+			})
 		}
 		for _, m := range l.Moves {
-			x := ax.x(m.Time)
-			fmt.Fprintf(&b, `<path class="move" d="M%.1f %d l-4 -5 h8 z" fill="#24292f"><title>%s moved %s → %s at %s</title></path>`, x, y+tlLane, esc(l.Name), esc(m.From), esc(m.To), m.Time.Format("15:04:05"))
+			h.str(`<path class="move" d="M`)
+			h.f1(ax.x(m.Time))
+			h.str(" ")
+			h.int(y + tlLane)
+			h.str(` l-4 -5 h8 z" fill="#24292f"><title>`)
+			h.esc(l.Name)
+			h.str(" moved ")
+			h.esc(m.From)
+			h.str(" → ")
+			h.esc(m.To)
+			h.str(" at ")
+			h.time(m.Time, "15:04:05")
+			h.str(`</title></path>`)
 		}
-		b.WriteString(`</g>`)
+		h.str(`</g>`)
 		y += laneH
+		h.spill()
 	}
 	section("Nodes")
 	for _, l := range rep.Nodes {
@@ -525,11 +766,11 @@ func timelineSVG(rep *report.Report) string {
 		if m.Step != "" {
 			t = fmt.Sprintf("%s %s at %s: %s", m.Time.Format("15:04:05"), m.Kind, m.Step, m.Message)
 		}
-		fmt.Fprintf(&b, `<g class="mark" data-kind="%s"><title>%s</title><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"%s/><path d="M%.1f %d l-5 -8 h10 z" fill="%s"/></g>`,
+		h.b = fmt.Appendf(h.b, `<g class="mark" data-kind="%s"><title>%s</title><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"%s/><path d="M%.1f %d l-5 -8 h10 z" fill="%s"/></g>`,
 			m.Kind, esc(t), x, tlHeader, x, height-4, c, dash, x, tlHeader+8, c)
+		h.spill()
 	}
-	b.WriteString(`</svg>`)
-	return b.String()
+	h.str(`</svg>`)
 }
 
 func orGrey(c string) string {

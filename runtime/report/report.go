@@ -407,11 +407,15 @@ type run struct {
 
 // splitRuns cuts the journal at its run records. Records before the first
 // run record (none in practice) belong to no run and are left out.
+// A run's records are a window on recs, not a copy.
 func splitRuns(recs []runtime.Record) []*run {
 	var runs []*run
 	var cur *run
-	for _, r := range recs {
+	first := 0 // cur's first record in recs
+	for i := range recs {
+		r := &recs[i]
 		if r.Type == runtime.RecordRun {
+			first = i
 			cur = &run{Run: Run{Start: r.Time, End: r.Time, Command: r.Command, Driver: r.Driver, User: r.User, Host: r.Host,
 				Confirmation:   r.Answer,
 				RunbookVersion: r.RunbookVersion, SHA256: r.SHA256, Outcome: "killed",
@@ -425,7 +429,7 @@ func splitRuns(recs []runtime.Record) []*run {
 		if cur == nil {
 			continue
 		}
-		cur.records = append(cur.records, r)
+		cur.records = recs[first : i+1 : i+1]
 		if r.Time.After(cur.End) {
 			cur.End = r.Time
 		}
