@@ -20,14 +20,26 @@ import (
 const runLogFile = runtime.RunLog
 
 // runLog is run.log, open for appending. Both of a run's output streams
-// write to it, through runOutput.
+// write to it, through runOutput. What is written reaches the file within
+// runLogDelay (at once past runLogBuffer bytes, and at Close): a simulated
+// run prints thousands of lines a second, which one write each would slow.
 type runLog struct {
 	mu sync.Mutex
 	f  io.WriteCloser
-	// w writes to f, hiding the runbook's sensitive values.
-	w   *redact.Writer
-	err error // the first write error; later writes are dropped
+	// w writes to buf, hiding the runbook's sensitive values.
+	w      *redact.Writer
+	buf    []byte
+	timer  *time.Timer // armed while buf waits
+	closed bool
+	err    error // the first write error; later writes are dropped
 }
+
+// runLogDelay bounds how long a line waits for run.log; runLogBuffer is
+// how much is written at once.
+const (
+	runLogDelay  = 50 * time.Millisecond
+	runLogBuffer = 1 << 16
+)
 
 // openRunLog opens run.log in the state directory (0600: the output may
 // name the cluster's nodes and addresses) and starts the run's section with
@@ -38,7 +50,8 @@ func openRunLog(sess runtime.Session, command string, hide *redact.Redactor) (*r
 	if err != nil {
 		return nil, err
 	}
-	l := &runLog{f: f, w: hide.NewWriter(f)}
+	l := &runLog{f: f}
+	l.w = hide.NewWriter(logBuffer{l})
 	fmt.Fprintf(l, "--- %s %s (pid %d)\n", time.Now().UTC().Format(time.RFC3339), command, os.Getpid())
 	return l, nil
 }
@@ -50,23 +63,64 @@ var ansiRE = regexp.MustCompile("\x1b\\[[0-9;]*m")
 // Write writes p without colour escapes. It never fails: a log that cannot
 // be written must not stop a run.
 func (l *runLog) Write(p []byte) (int, error) {
+	n := len(p)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.err == nil {
-		_, l.err = l.w.Write(ansiRE.ReplaceAll(p, nil))
+	if l.err == nil && !l.closed {
+		if bytes.IndexByte(p, 0x1b) >= 0 {
+			p = ansiRE.ReplaceAll(p, nil)
+		}
+		l.w.Write(p)
+		switch {
+		case len(l.buf) >= runLogBuffer:
+			l.flushLocked()
+		case len(l.buf) > 0 && l.timer == nil:
+			l.timer = time.AfterFunc(runLogDelay, l.flush)
+		}
 	}
+	return n, nil
+}
+
+// logBuffer is where the redacting writer of a runLog writes, under its
+// lock.
+type logBuffer struct{ l *runLog }
+
+func (b logBuffer) Write(p []byte) (int, error) {
+	b.l.buf = append(b.l.buf, p...)
 	return len(p), nil
+}
+
+func (l *runLog) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.flushLocked()
+}
+
+func (l *runLog) flushLocked() {
+	if l.timer != nil {
+		l.timer.Stop()
+		l.timer = nil
+	}
+	if len(l.buf) > 0 && l.err == nil {
+		_, l.err = l.f.Write(l.buf)
+	}
+	l.buf = l.buf[:0]
 }
 
 func (l *runLog) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
 	l.w.Flush()
+	l.flushLocked()
 	return l.f.Close()
 }
 
 // runOutput is a run's stdout or stderr: each write goes to run.log (once
-// it is open) at once, and to the stream through the run's outputQueue. It
+// it is open; runLog), and to the stream through the run's outputQueue. It
 // never fails and never blocks: a terminal that stalls (a connection that
 // dropped without a word, Ctrl-S) or fails (it hung up, the reader of a pipe
 // has exited) must not stop a step half-way. Once the stream fails it is no
@@ -85,7 +139,7 @@ func (o *runOutput) Write(p []byte) (int, error) {
 		o.q.early(p)
 	}
 	if !o.failed.Load() {
-		o.q.put(queued{o: o, p: bytes.Clone(p)})
+		o.q.put(o, p)
 	}
 	return len(p), nil
 }
@@ -133,11 +187,23 @@ const outputQueueSize = 4096
 // take what is queued for it.
 const outputFlushLimit = 5 * time.Second
 
+// outputBatch is how long the queue's goroutine lets writes gather before
+// it passes them on, the consecutive ones to a stream in one write: a
+// simulated run prints thousands of lines a second.
+const outputBatch = 10 * time.Millisecond
+
 // outputQueue writes the run's streams from one goroutine, in the order of
 // the writes across both.
 type outputQueue struct {
-	ch      chan queued
-	dropped atomic.Int64
+	// qmu guards the writes waiting (pending, n of them: each run of
+	// writes to one stream is one item) and whether a flush is waited
+	// for (flushing: closed once the streams have taken all before it).
+	qmu      sync.Mutex
+	pending  []queued
+	n        int
+	flushing chan struct{}
+	wake     chan struct{}
+	dropped  atomic.Int64
 	// before is the output written before run.log was open (logged: it
 	// has been), for run.log.
 	mu     sync.Mutex
@@ -150,42 +216,71 @@ type outputQueue struct {
 }
 
 type queued struct {
-	o    *runOutput
-	p    []byte
-	done chan struct{} // a flush's marker
+	o *runOutput
+	p []byte
 }
 
 // newRunOutputs wraps a run's stdout and stderr.
 func newRunOutputs(stdout, stderr io.Writer) (out, errOut *runOutput, flush func()) {
-	q := &outputQueue{ch: make(chan queued, outputQueueSize)}
+	q := &outputQueue{wake: make(chan struct{}, 1)}
 	out, errOut = &runOutput{q: q, w: stdout}, &runOutput{q: q, w: stderr}
 	q.stderr = errOut
 	go q.loop()
 	return out, errOut, q.flush
 }
 
-func (q *outputQueue) put(it queued) {
-	select {
-	case q.ch <- it:
-	default:
+// put queues a copy of a write of p to o. Past outputQueueSize writes
+// waiting, or once the queue is flushed, it is dropped.
+func (q *outputQueue) put(o *runOutput, p []byte) {
+	q.qmu.Lock()
+	switch {
+	case q.flushing != nil || q.n >= outputQueueSize:
+		q.qmu.Unlock()
 		q.dropped.Add(1)
+		return
+	case len(q.pending) > 0 && q.pending[len(q.pending)-1].o == o:
+		last := &q.pending[len(q.pending)-1]
+		last.p = append(last.p, p...)
+	default:
+		q.pending = append(q.pending, queued{o: o, p: bytes.Clone(p)})
+	}
+	q.n++
+	q.qmu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
 	}
 }
 
 func (q *outputQueue) loop() {
-	for it := range q.ch {
-		if it.done != nil {
-			close(it.done)
+	var batch []queued
+	for range q.wake {
+		q.qmu.Lock()
+		flushing := q.flushing
+		q.qmu.Unlock()
+		if flushing == nil {
+			time.Sleep(outputBatch)
+		}
+		q.qmu.Lock()
+		batch, q.pending = q.pending, batch[:0]
+		q.n = 0
+		flushing = q.flushing
+		q.qmu.Unlock()
+		for i, it := range batch {
+			batch[i].p = nil
+			if it.o.failed.Load() {
+				continue
+			}
+			if n := q.dropped.Swap(0); n > 0 && !q.stderr.failed.Load() {
+				fmt.Fprintf(q.stderr.w, "[%d writes not shown: the terminal did not keep up; %s in the state directory has them]\n", n, runLogFile)
+			}
+			if _, err := it.o.w.Write(it.p); err != nil {
+				it.o.failed.Store(true)
+			}
+		}
+		if flushing != nil {
+			close(flushing)
 			return
-		}
-		if it.o.failed.Load() {
-			continue
-		}
-		if n := q.dropped.Swap(0); n > 0 && !q.stderr.failed.Load() {
-			fmt.Fprintf(q.stderr.w, "[%d writes not shown: the terminal did not keep up; %s in the state directory has them]\n", n, runLogFile)
-		}
-		if _, err := it.o.w.Write(it.p); err != nil {
-			it.o.failed.Store(true)
 		}
 	}
 }
@@ -194,14 +289,20 @@ func (q *outputQueue) loop() {
 // what is queued, and ends the queue's goroutine: later writes reach
 // run.log only.
 func (q *outputQueue) flush() {
-	done := make(chan struct{})
-	limit := time.NewTimer(outputFlushLimit)
-	defer limit.Stop()
-	select {
-	case q.ch <- queued{done: done}:
-	case <-limit.C:
+	q.qmu.Lock()
+	if q.flushing != nil {
+		q.qmu.Unlock()
 		return
 	}
+	done := make(chan struct{})
+	q.flushing = done
+	q.qmu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	limit := time.NewTimer(outputFlushLimit)
+	defer limit.Stop()
 	select {
 	case <-done:
 	case <-limit.C:

@@ -43,6 +43,7 @@ type runHuman struct {
 	color     bool
 	simulated bool
 	report    string
+	line      []byte // plainEvent's buffer
 }
 
 const timeLayout = "15:04:05"
@@ -50,6 +51,10 @@ const timeLayout = "15:04:05"
 func (v *runHuman) Event(e runtime.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if !v.color {
+		v.plainEvent(e)
+		return
+	}
 	// One write an event: the stream and run.log take whole lines, and a
 	// run of thousands of steps does not cost a system call a word.
 	var b bytes.Buffer
@@ -89,6 +94,35 @@ func (v *runHuman) Event(e runtime.Event) {
 	if e.Detail != "" {
 		fmt.Fprintf(w, "%s%s\n", indent, e.Detail)
 	}
+}
+
+// plainEvent writes what Event writes without colour, with no formatting
+// to pay for a line: a simulated run prints hundreds of thousands.
+func (v *runHuman) plainEvent(e runtime.Event) {
+	const indent = "         " // len(timeLayout)+1
+	b := e.Time.AppendFormat(v.line[:0], timeLayout)
+	b = append(b, ' ')
+	if e.Step != "" {
+		b = append(b, e.Step...)
+		b = append(b, ": "...)
+	}
+	if e.Type == runtime.EventWarning {
+		b = append(b, "warning: "...)
+	}
+	b = append(b, e.Message...)
+	b = append(b, '\n')
+	for _, p := range e.Problems {
+		b = append(b, indent+"- "...)
+		b = append(b, p...)
+		b = append(b, '\n')
+	}
+	if e.Detail != "" {
+		b = append(b, indent...)
+		b = append(b, e.Detail...)
+		b = append(b, '\n')
+	}
+	v.line = b
+	v.w.Write(b)
 }
 
 func (v *runHuman) Notice(msg string) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -91,7 +90,7 @@ type termOnly struct{ o *runOutput }
 
 func (t termOnly) Write(p []byte) (int, error) {
 	if !t.o.failed.Load() {
-		t.o.q.put(queued{o: t.o, p: bytes.Clone(p)})
+		t.o.q.put(t.o, p)
 	}
 	return len(p), nil
 }
