@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -21,7 +23,7 @@ func genRunbook(n int) []byte { return gen.Runbook(n) }
 var benchSizes = []int{100, 1000, 10000}
 
 func TestGeneratedRunbookIsValid(t *testing.T) {
-	rb, diags := loadSources("gen.hcl", []string{"gen.hcl"}, [][]byte{genRunbook(50)}, Options{Registry: builtin.Registry()})
+	rb, diags := loadSources("gen.hcl", []string{"gen.hcl"}, [][]byte{genRunbook(50)}, Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry()})
 	if len(diags) > 0 {
 		t.Fatal(diags)
 	}
@@ -42,7 +44,7 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(src)))
 			for b.Loop() {
-				_, diags := Load(path, Options{Registry: reg})
+				_, diags := Load(path, Options{Registry: reg, Drivers: driverbuiltin.Registry()})
 				if len(diags) > 0 {
 					b.Fatal(diags)
 				}
@@ -126,7 +128,7 @@ func bareDecode(b *testing.B, src []byte) {
 		case "variable":
 			block.Body.Content(variableBlockSchema)
 		case "cluster":
-			decode(block.Body, clusterBlockSchema)
+			decode(block.Body, (&parser{opts: Options{Drivers: driverbuiltin.Registry()}}).clusterBlockSchema())
 		case "step":
 			decode(block.Body, stepSchema(reg[block.Labels[0]]))
 		case "rolling":

@@ -1,37 +1,27 @@
 package lang
 
 import (
-	"time"
-
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/runbookhq/runbook/cluster"
-	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
 )
 
-// Drivers a cluster block may name.
-var drivers = []string{"sim", "exec", "pacemaker"}
-
-var clusterBlockSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "driver"}},
-	Blocks: []hcl.BlockHeaderSchema{
-		{Type: "sim"},
-		{Type: "exec"},
-		{Type: "pacemaker"},
-	},
-}
-
-func simBlockSchema() *hcl.BodySchema {
-	s := &hcl.BodySchema{}
-	for _, n := range sim.TimingNames {
-		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: n})
+// clusterBlockSchema is the cluster block's schema: the driver attribute,
+// and a block for each registered kind of driver.
+func (p *parser) clusterBlockSchema() *hcl.BodySchema {
+	s := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "driver"}}}
+	for _, name := range p.opts.Drivers.Names() {
+		s.Blocks = append(s.Blocks, hcl.BlockHeaderSchema{Type: name})
 	}
 	return s
 }
 
 // decodeCluster decodes the cluster block: its driver and the driver
-// settings. Nodes, resources and licences are top-level blocks.
+// blocks, each from its kind's schema. Every registered kind gets a
+// decoded block (its defaults if the runbook declares none): the
+// simulator's rehearses any runbook. Nodes, resources and licences are
+// top-level blocks.
 func (p *parser) decodeCluster() {
 	p.decodeRunbookAttrs()
 	if len(p.clusterBlocks) == 0 {
@@ -39,12 +29,12 @@ func (p *parser) decodeCluster() {
 	}
 	block := p.clusterBlocks[0]
 	p.rb.ClusterName = block.Labels[0]
-	content, diags := block.Body.Content(clusterBlockSchema)
+	content, diags := block.Body.Content(p.clusterBlockSchema())
 	p.diags = append(p.diags, diags...)
 	var driverRange *hcl.Range
 	if a, ok := content.Attributes["driver"]; ok {
 		driverRange = a.Expr.Range().Ptr()
-		if x, _ := p.decodeValue(a.Expr, steps.KindString, drivers, declScope, "driver"); x != nil {
+		if x, _ := p.decodeValue(a.Expr, steps.KindString, p.opts.Drivers.Names(), declScope, "driver"); x != nil {
 			if s, ok := x.(string); ok {
 				p.rb.Driver = s
 			}
@@ -57,49 +47,17 @@ func (p *parser) decodeCluster() {
 			continue
 		}
 		seen[b.Type] = b
-		switch b.Type {
-		case "sim":
-			p.decodeSimBlock(b)
-		case "exec":
-			p.rb.Exec = p.decodeExecBlock(b)
-		case "pacemaker":
-			p.rb.Pacemaker = p.decodePacemakerBlock(b)
-		}
 	}
-	switch {
-	case p.rb.Driver == "exec" && seen["exec"] == nil:
-		rng := block.DefRange
-		if driverRange != nil {
-			rng = *driverRange
-		}
-		p.errorf(rng, "Missing exec block", `The exec driver runs the commands of an exec block in the cluster block. Add one: exec { status = "..." leave = "..." ... }.`)
-	case p.rb.Driver == "exec" && p.rb.Exec != nil && !p.rb.Exec.statusSet:
-		p.errorf(seen["exec"].DefRange, "Missing status command", `The exec driver reads the cluster's state from the status command. Add status = "..." to the exec block: a command that prints the status JSON.`)
-	case p.rb.Driver == "pacemaker" && seen["pacemaker"] == nil:
-		p.rb.Pacemaker = p.defaultPacemaker()
-	}
-}
-
-// durationAttr decodes the duration attribute name of content into dst,
-// if the attribute is set and valid; a bad value is a diagnostic.
-func (p *parser) durationAttr(content *hcl.BodyContent, name string, dst *time.Duration) {
-	a, ok := content.Attributes[name]
-	if !ok {
-		return
-	}
-	x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, name)
-	if d, ok := x.(time.Duration); ok {
-		*dst = d
-	}
-}
-
-func (p *parser) decodeSimBlock(b *hcl.Block) {
-	content, diags := b.Body.Content(simBlockSchema())
-	p.diags = append(p.diags, diags...)
-	for _, a := range sortedAttrs(content.Attributes) {
-		x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, a.Name)
-		if d, ok := x.(time.Duration); ok {
-			p.rb.Sim.Set(a.Name, d)
+	for _, k := range p.opts.Drivers.Kinds() {
+		name := k.Name()
+		selected := name == p.rb.Driver
+		p.rb.blocks[name] = p.decodeDriverBlock(k, seen[name], selected)
+		if selected && seen[name] == nil && k.Block().Required {
+			rng := block.DefRange
+			if driverRange != nil {
+				rng = *driverRange
+			}
+			p.errorf(rng, "Missing "+name+" block", "%s", k.Block().Missing)
 		}
 	}
 }

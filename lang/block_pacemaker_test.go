@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/runbookhq/runbook/drivers/pacemaker"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/runbookhq/runbook/cluster"
@@ -37,7 +39,7 @@ func TestPacemakerVersionCommand(t *testing.T) {
 				t.Fatal(diags)
 			}
 			fs2, _ := rb.Cluster.Node("FS2")
-			got, ok, err := rb.Pacemaker.Command("version", cluster.Subject{Node: fs2})
+			got, ok, err := rb.Block(pacemaker.Name).Operations().Command("version", cluster.Subject{Node: fs2})
 			if err != nil || !ok {
 				t.Fatal(ok, err)
 			}
@@ -59,19 +61,19 @@ func TestPacemakerUpgradeArgv(t *testing.T) {
 		t.Fatal(diags)
 	}
 	fs1, _ := rb.Cluster.Node("FS1")
-	up, ok, err := rb.Pacemaker.Command("upgrade", cluster.Subject{Node: fs1, To: "6.5"})
+	up, ok, err := rb.Block(pacemaker.Name).Operations().Command("upgrade", cluster.Subject{Node: fs1, To: "6.5"})
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
 	if diff := cmp.Diff([]string{"ssh", "root@10.0.0.1", "/usr/local/sbin/upgrade-pacemaker", "6.5"}, up.Argv); diff != "" {
 		t.Errorf("upgrade (-want +got):\n%s", diff)
 	}
-	prefix, _, err := rb.Pacemaker.Command("prefix", cluster.Subject{Node: fs1})
+	prefix, _, err := rb.Block(pacemaker.Name).Operations().Command("prefix", cluster.Subject{Node: fs1})
 	if err != nil || strings.Join(prefix.Argv, " ") != "nsenter --net=/ns/FS1.net --" {
 		t.Errorf("prefix = %+v, %v", prefix, err)
 	}
-	if rb.Pacemaker.Poll.String() != "250ms" || rb.Pacemaker.CommandTimeout.String() != "45s" {
-		t.Errorf("poll = %s, command_timeout = %s", rb.Pacemaker.Poll, rb.Pacemaker.CommandTimeout)
+	if pc := rb.Block(pacemaker.Name); pc.Duration("poll").String() != "250ms" || pc.Duration("command_timeout").String() != "45s" {
+		t.Errorf("poll = %s, command_timeout = %s", pc.Duration("poll"), pc.Duration("command_timeout"))
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/runbookhq/runbook/steps/builtin"
@@ -14,7 +16,7 @@ import (
 // settings, relative files taken from the runbook's directory; and that
 // no block leaves State nil.
 func TestStateBlock(t *testing.T) {
-	opts := Options{Registry: builtin.Registry(), StateKinds: storebuiltin.Stores().BlockSettings()}
+	opts := Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry(), StateKinds: storebuiltin.Stores().BlockSettings()}
 	dir := filepath.Join("..", "testdata", "lang", "valid")
 	rb, diags := Load(filepath.Join(dir, "state_etcd.hcl"), opts)
 	if diags.HasErrors() {

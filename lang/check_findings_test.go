@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 
@@ -46,7 +48,7 @@ func TestDiagnosticInfo(t *testing.T) {
 		{"missing_step_args.hcl", nil},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			_, diags := Load(filepath.Join("..", "testdata", "lang", "invalid", tc.file), Options{Registry: builtin.Registry()})
+			_, diags := Load(filepath.Join("..", "testdata", "lang", "invalid", tc.file), Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry()})
 			var got []info
 			for _, d := range diags {
 				if di, ok := hcl.DiagnosticExtra[*DiagnosticInfo](d); ok && di.Rule != "" {
@@ -106,7 +108,7 @@ step "upgrade-node" "u" {
 "step": {"upgrade-node": {"u": {"node": "${node.A1}", "to": "${var.v}"}}}}
 `, []string{"r.hcl.json:3"}},
 	} {
-		_, diags := loadSources(tc.name, []string{tc.name}, [][]byte{[]byte(tc.src)}, Options{Registry: builtin.Registry()})
+		_, diags := loadSources(tc.name, []string{tc.name}, [][]byte{[]byte(tc.src)}, Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry()})
 		var got []string
 		for _, d := range diags {
 			if d.Summary == "Invalid version" {

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/runbookhq/runbook/cluster"
+	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
 )
@@ -44,7 +45,7 @@ func (p *parser) check() {
 		return
 	}
 	defer p.finishFindings()
-	s := sim.New(rb.Cluster, sim.Options{Timings: rb.Sim, Instant: true, Lenient: true})
+	s := sim.New(rb.Cluster, sim.Options{Timings: rb.Timings(), Instant: true, Lenient: true})
 	rec := &opRecorder{Driver: s}
 	// Poll once per timeout: with no durations, a condition that does not
 	// hold at once never will.
@@ -119,31 +120,31 @@ func (p *parser) check() {
 	o.finish(s)
 }
 
-// checkDeclared reports, for the exec and pacemaker drivers, each operation the step
-// issued in the abstract run that the exec block does not declare: the run
-// would fail there, possibly half-way through (resources taken offline for
-// the media upgrade and no command to bring them back). Each operation is
-// reported once, at the first step that needs it.
+// checkDeclared reports each operation the step issued in the abstract
+// run for which the selected driver's block has an operation setting that
+// the runbook does not declare: the run would fail there, possibly
+// half-way through (resources taken offline for the media upgrade and no
+// command to bring them back). An operation the driver's block has no
+// setting for, the driver performs by itself. Each operation is reported
+// once, at the first step that needs it.
 func (p *parser) checkDeclared(st *Step, used []string, reported map[string]bool) {
 	rb := p.rb
 	if st.detached {
 		return // reported at the next step that issues it
 	}
-	var declared func(string) bool
-	block := ""
-	switch {
-	case rb.Driver == "exec" && rb.Exec != nil:
-		declared, block = rb.Exec.Declared, "exec"
-	case rb.Driver == "pacemaker" && rb.Pacemaker != nil:
-		// The Pacemaker driver does everything with Pacemaker's own tools
-		// but the upgrade itself, which the runbook supplies.
-		declared = func(op string) bool { return op != cluster.OpUpgrade || rb.Pacemaker.Declared(op) }
-		block = "pacemaker"
-	default:
+	kind, ok := p.opts.Drivers.Kind(rb.Driver)
+	cfg := rb.Block(rb.Driver)
+	if !ok || cfg == nil {
 		return
 	}
+	schema := kind.Block()
+	if schema.Required && !cfg.Declared {
+		return // the missing block is reported
+	}
+	block := rb.Driver
 	for _, op := range used {
-		if reported[op] || declared(op) {
+		s, ok := schema.Setting(op)
+		if reported[op] || !ok || s.Type != drivers.Operation || cfg.Operations().Declared(op) {
 			continue
 		}
 		reported[op] = true

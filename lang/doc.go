@@ -23,10 +23,11 @@
 //     dependency order with cycles reported (decl_order.go). Each node,
 //     resource and licence is a cty object with its own type, carrying its
 //     name, so a value keeps its kind through any expression.
-//   - The cluster block and its driver settings (block_cluster.go,
-//     block_exec.go, block_pacemaker.go). Exec and Pacemaker commands stay
-//     expressions, type-checked at load time with unknown subjects and
-//     evaluated on demand by [ExecConfig.Command].
+//   - The cluster block and its driver blocks (block_cluster.go,
+//     block_driver.go), each decoded from its kind's schema (the
+//     [drivers.Registry] in Options) into a [drivers.Config]. Operation
+//     commands stay expressions, type-checked at load time with unknown
+//     subjects and evaluated on demand when the driver asks for them.
 //   - Steps (step_decode.go, block_rolling.go): a step block's body schema
 //     is chosen by its type label from the [steps.Registry] in Options;
 //     values are decoded strictly by [steps.Kind] (value_decode.go), never

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/runbookhq/runbook/steps/builtin"
@@ -106,7 +108,7 @@ func TestShellQuotingJSON(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "b.hcl.json"), []byte(js), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rb, diags := Load(dir, Options{Registry: builtin.Registry()})
+	rb, diags := Load(dir, Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry()})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 
@@ -81,7 +83,7 @@ func sortFindings(fs []finding) []finding {
 
 // fixtureOptions reads "# OPTION: --var k=v" style lines of a fixture.
 func fixtureOptions(t *testing.T, file string) Options {
-	opts := Options{Registry: builtin.Registry(), StateKinds: storebuiltin.Stores().BlockSettings()}
+	opts := Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry(), StateKinds: storebuiltin.Stores().BlockSettings()}
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
+
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/runbookhq/runbook/steps/builtin"
@@ -42,7 +44,7 @@ func FuzzValidate(f *testing.F) {
 		if json {
 			name = "fuzz.hcl.json"
 		}
-		rb, diags := loadSources(name, []string{name}, [][]byte{src}, Options{Registry: reg, Env: []string{"RUNBOOK_VAR_x=1"}, StateKinds: kinds})
+		rb, diags := loadSources(name, []string{name}, [][]byte{src}, Options{Registry: reg, Drivers: driverbuiltin.Registry(), Env: []string{"RUNBOOK_VAR_x=1"}, StateKinds: kinds})
 		if rb == nil || rb.Files[name] == nil {
 			t.Fatalf("no runbook or file for parsed input")
 		}
@@ -99,7 +101,7 @@ func deepInputs() map[string]string {
 func TestDeepNestingSubprocess(t *testing.T) {
 	if dir := os.Getenv(deepEnv); dir != "" {
 		for name := range deepInputs() {
-			_, diags := Load(filepath.Join(dir, name), Options{Registry: builtin.Registry()})
+			_, diags := Load(filepath.Join(dir, name), Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry()})
 			for _, d := range diags {
 				os.Stdout.WriteString(name + ": " + d.Summary + "\n")
 			}

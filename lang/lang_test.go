@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
+	execdriver "github.com/runbookhq/runbook/drivers/exec"
+	"github.com/runbookhq/runbook/drivers/pacemaker"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -51,6 +55,9 @@ func load(t *testing.T, src string, opts Options) (*Runbook, hcl.Diagnostics) {
 	t.Helper()
 	if opts.Registry == nil {
 		opts.Registry = builtin.Registry()
+	}
+	if opts.Drivers.Default() == nil {
+		opts.Drivers = driverbuiltin.Registry()
 	}
 	path := filepath.Join(t.TempDir(), "runbook.hcl")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
@@ -330,12 +337,14 @@ func TestExecCommand(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	e := rb.Exec
-	if e == nil {
+	cfg := rb.Block(execdriver.Name)
+	if cfg == nil || !cfg.Declared {
 		t.Fatal("no exec config")
 	}
-	if e.Poll != 5*time.Second || e.Status.Shell != "ncs-admin status --json" || e.CommandTimeout != 2*time.Minute || !slices.Equal(e.InDoubtExitCodes, []int{255, 75}) {
-		t.Errorf("poll, status, command_timeout, in_doubt_exit_codes = %s, %+v, %s, %v", e.Poll, e.Status, e.CommandTimeout, e.InDoubtExitCodes)
+	e := cfg.Operations()
+	status, _ := cfg.Command("status")
+	if cfg.Duration("poll") != 5*time.Second || status.Shell != "ncs-admin status --json" || cfg.Duration("command_timeout") != 2*time.Minute || !slices.Equal(cfg.ExitCodes("in_doubt_exit_codes"), []int{255, 75}) {
+		t.Errorf("poll, status, command_timeout, in_doubt_exit_codes = %s, %+v, %s, %v", cfg.Duration("poll"), status, cfg.Duration("command_timeout"), cfg.ExitCodes("in_doubt_exit_codes"))
 	}
 	fs1, _ := rb.Cluster.Node("FS1")
 	r1, _ := rb.Cluster.Resource("R1")
@@ -382,19 +391,19 @@ func TestPacemakerCommand(t *testing.T) {
 		t.Fatal(diags)
 	}
 	fs2, _ := rb.Cluster.Node("FS2")
-	prefix, ok, err := rb.Pacemaker.Command("prefix", cluster.Subject{Node: fs2})
+	prefix, ok, err := rb.Block(pacemaker.Name).Operations().Command("prefix", cluster.Subject{Node: fs2})
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
 	if diff := cmp.Diff(cluster.Command{Argv: []string{"ssh", "root@10.0.0.2"}}, prefix); diff != "" {
 		t.Errorf("prefix (-want +got):\n%s", diff)
 	}
-	up, _, err := rb.Pacemaker.Command("upgrade", cluster.Subject{Node: fs2, To: "6.5"})
+	up, _, err := rb.Block(pacemaker.Name).Operations().Command("upgrade", cluster.Subject{Node: fs2, To: "6.5"})
 	if err != nil || up.Shell != "apt-get install -y netware=6.5" {
 		t.Errorf("upgrade = %+v, %v", up, err)
 	}
-	if rb.Pacemaker.Poll != 2*time.Second {
-		t.Errorf("poll = %s", rb.Pacemaker.Poll)
+	if poll := rb.Block(pacemaker.Name).Duration("poll"); poll != 2*time.Second {
+		t.Errorf("poll = %s", poll)
 	}
 }
 
@@ -409,8 +418,8 @@ func TestSimTimings(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if rb.Sim.Upgrade != time.Hour || rb.Sim.Reboot != 90*time.Second || rb.Sim.Leave != 10*time.Second {
-		t.Errorf("timings = %+v", rb.Sim)
+	if tm := rb.Timings(); tm.Upgrade != time.Hour || tm.Reboot != 90*time.Second || tm.Leave != 10*time.Second {
+		t.Errorf("timings = %+v", tm)
 	}
 }
 
@@ -431,7 +440,7 @@ step "upgrade-node" "one" {
 			t.Fatal(err)
 		}
 	}
-	rb, diags := Load(dir, Options{Registry: builtin.Registry()})
+	rb, diags := Load(dir, Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry()})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -526,7 +535,7 @@ step "fake" "b" {
   count = 7
   run   = "true"
 }
-`, Options{Registry: reg})
+`, Options{Registry: reg, Drivers: driverbuiltin.Registry()})
 	if diff := cmp.Diff([]string{"Count too high"}, summaries(diags)); diff != "" {
 		t.Fatalf("diagnostics (-want +got):\n%s\n%v", diff, diags)
 	}
@@ -546,7 +555,7 @@ step "fake" "b" {
 	}
 
 	// A step type that changes nothing may continue after a failure.
-	_, diags = load(t, header+"step \"fake\" \"c\" {\n count = 1\n on_failure = \"continue\"\n}\n", Options{Registry: reg})
+	_, diags = load(t, header+"step \"fake\" \"c\" {\n count = 1\n on_failure = \"continue\"\n}\n", Options{Registry: reg, Drivers: driverbuiltin.Registry()})
 	if diags.HasErrors() {
 		t.Errorf("on_failure = continue on a non-mutating type: %v", diags)
 	}

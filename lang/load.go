@@ -13,7 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
-	"github.com/runbookhq/runbook/drivers/sim"
+	"github.com/runbookhq/runbook/drivers"
 )
 
 // Load reads, decodes, evaluates and checks the runbook at path: a .hcl or
@@ -49,7 +49,10 @@ func Load(path string, opts Options) (*Runbook, hcl.Diagnostics) {
 // loadSources is Load on files already read: names in order, with their
 // contents.
 func loadSources(path string, names []string, srcs [][]byte, opts Options) (*Runbook, hcl.Diagnostics) {
-	rb := &Runbook{Path: path, Dir: filepath.Dir(names[0]), Files: map[string]*hcl.File{}, Driver: "sim", Sim: sim.DefaultTimings()}
+	rb := &Runbook{Path: path, Dir: filepath.Dir(names[0]), Files: map[string]*hcl.File{}, blocks: map[string]*drivers.Config{}}
+	if k := opts.Drivers.Default(); k != nil {
+		rb.Driver = k.Name()
+	}
 	var diags hcl.Diagnostics
 	var bodies []hcl.Body
 	for i, name := range names {

@@ -4,6 +4,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/runbookhq/runbook/cluster"
+	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
@@ -25,6 +26,10 @@ type Options struct {
 	// need. When false (validate), such a variable is an unknown value of its
 	// declared type, so every expression that uses it is still type-checked.
 	RequireValues bool
+	// Drivers holds the kinds of driver a cluster block may select and
+	// declare a block for; its default is the driver of a cluster block
+	// that names none. The CLI passes drivers/builtin.Registry().
+	Drivers drivers.Registry
 	// StateKinds are the kinds of state store a state "KIND" block may
 	// name, with their settings. The CLI passes those of
 	// stores/builtin.Stores().
@@ -44,18 +49,13 @@ type Runbook struct {
 	Files map[string]*hcl.File
 
 	ClusterName string
-	// Driver is "sim" (the default), "exec" or "pacemaker".
+	// Driver is the name of the kind of driver the cluster block selects:
+	// the driver registry's default if it names none.
 	Driver string
 	// Cluster is the declared cluster: nodes, resources and licences.
 	Cluster *cluster.Cluster
-	// Sim holds the simulator's durations: sim.DefaultTimings, with those
-	// cluster { sim { ... } } sets.
-	Sim sim.Timings
-	// Exec is cluster { exec { ... } }, nil if absent.
-	Exec *ExecConfig
-	// Pacemaker is cluster { pacemaker { ... } }: nil if absent, except
-	// with driver = "pacemaker", which gets the defaults.
-	Pacemaker *PacemakerConfig
+	// blocks are every registered kind's block, decoded, by kind name.
+	blocks map[string]*drivers.Config
 	// State is the state "KIND" { ... } block, nil if absent.
 	State *StateBlock
 	// Steps are every step instance in run order, rolling blocks expanded.
@@ -106,4 +106,27 @@ func (s *Step) AttrRange(name string) hcl.Range {
 		return a.Expr.Range()
 	}
 	return s.Range
+}
+
+// Block returns the decoded block of the kind of driver called name: what
+// the runbook declares, with the kind's defaults; nil if no such kind is
+// registered. Config.Declared tells whether the runbook declares it.
+func (rb *Runbook) Block(name string) *drivers.Config { return rb.blocks[name] }
+
+// Declares reports whether the runbook declares a block for the driver
+// called name, or selects that driver.
+func (rb *Runbook) Declares(name string) bool {
+	c := rb.blocks[name]
+	return name == rb.Driver || (c != nil && c.Declared)
+}
+
+// Timings are the simulator's durations: those of the sim block, with the
+// defaults for the rest. Validate's abstract run and plan's prediction run
+// on the simulator with them.
+func (rb *Runbook) Timings() sim.Timings { return sim.TimingsOf(rb.blocks[sim.Name]) }
+
+// Model is a fresh simulator of the declared cluster with the runbook's
+// timings and no faults: what plan predicts the run on.
+func (rb *Runbook) Model() *sim.Sim {
+	return sim.New(rb.Cluster, sim.Options{Timings: rb.Timings()})
 }

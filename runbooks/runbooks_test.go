@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 
+	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
+
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/runbookhq/runbook/lang"
@@ -30,7 +32,7 @@ func TestExamplesValidate(t *testing.T) {
 	}
 	for _, name := range files {
 		t.Run(name, func(t *testing.T) {
-			rb, diags := lang.Load(name, lang.Options{Registry: builtin.Registry()})
+			rb, diags := lang.Load(name, lang.Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry()})
 			want := expectedWarnings[name]
 			var got []string
 			for _, d := range diags {

@@ -18,8 +18,7 @@ type fleetRunArgs struct {
 	// start.
 	Paths []string
 	View  viewType
-	// Driver is --driver; "" means each runbook's own.
-	Driver string
+	driverArg
 	// State is --state: the directory under which each cluster keeps its
 	// state, in a directory named after its runbook; "" means each
 	// runbook's default state directory.
@@ -45,7 +44,7 @@ func (f *fleetRunArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per event, each naming its cluster, then one summary per cluster and the fleet's summary")
 	fs.IntVar(&f.MaxConcurrency, "max-concurrency", 1, "roll at most `N` clusters at once")
 	fs.IntVar(&f.MaxFailures, "max-failures", 0, "start no new cluster once `M` clusters have failed (0: at the first failure, like 1)")
-	fs.StringVar(&f.Driver, "driver", "", "run every cluster with `DRIVER` (sim, exec or pacemaker) instead of its runbook's own; sim rehearses the fleet")
+	fs.StringVar(&f.Driver, "driver", "", fmt.Sprintf("run every cluster with `DRIVER` (%s) instead of its runbook's own; %s rehearses the fleet", f.names(), f.simulator()))
 	fs.StringVar(&f.State, "state", "", "keep each cluster's journal, lock and simulator in `STATE`/NAME: a directory, or a shared store (etcd://HOST:PORT[,...]/PREFIX); default $RUNBOOK_STATE, else each runbook's state block or .runbook/NAME beside it")
 	fs.BoolVar(&f.AutoApprove, "auto-approve", false, "run without showing the fleet's plan and asking for confirmation; approve steps are approved")
 	fs.StringVar(&f.until, "until", "", "start no step whose timeout would run past `HH:MM` on its cluster's driver clock (exit 3)")
@@ -63,7 +62,7 @@ func (f *fleetRunArgs) finish(pos []string) error {
 		f.View = viewJSON
 	}
 	f.State = fleetState(f.State)
-	if err := checkDriver(f.Driver); err != nil {
+	if err := f.checkDriver(); err != nil {
 		return err
 	}
 	if f.MaxConcurrency < 1 {
@@ -99,10 +98,10 @@ func (f *fleetRunArgs) failureLimit() int { return max(f.MaxFailures, 1) }
 
 // fleetStatusArgs is the command line of `runbook fleet status`.
 type fleetStatusArgs struct {
-	Paths  []string
-	View   viewType
-	Driver string
-	State  string
+	Paths []string
+	View  viewType
+	driverArg
+	State string
 
 	json bool
 }
@@ -110,7 +109,7 @@ type fleetStatusArgs struct {
 func (f *fleetStatusArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print the fleet's status as one JSON object")
 	fs.StringVar(&f.State, "state", "", "read each cluster's state in `STATE`/NAME, as fleet run --state keeps it (a directory or etcd://...; default $RUNBOOK_STATE, else each runbook's state block or .runbook/NAME beside it)")
-	fs.StringVar(&f.Driver, "driver", "", "show the state of the fleet's runs with `DRIVER` (a rehearsal: --driver sim)")
+	fs.StringVar(&f.Driver, "driver", "", "show the state of the fleet's runs with `DRIVER` (a rehearsal: --driver "+f.simulator()+")")
 }
 
 func (f *fleetStatusArgs) finish(pos []string) error {
@@ -122,7 +121,7 @@ func (f *fleetStatusArgs) finish(pos []string) error {
 		f.View = viewJSON
 	}
 	f.State = fleetState(f.State)
-	return checkDriver(f.Driver)
+	return f.checkDriver()
 }
 
 // fleetState is a fleet's --state: the flag, or $RUNBOOK_STATE, under which

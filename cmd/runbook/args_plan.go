@@ -15,8 +15,8 @@ type planArgs struct {
 	Vars varArgs
 	// State and Driver pick the state directory whose journal a resumed
 	// plan starts from, as for run.
-	State  string
-	Driver string
+	State string
+	driverArg
 
 	json bool
 }
@@ -24,7 +24,7 @@ type planArgs struct {
 func (p *planArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&p.json, "json", false, "print the plan as one JSON object")
 	fs.StringVar(&p.State, "state", "", "show what is left of the run whose state is in `DIR` (default $RUNBOOK_STATE, else the runbook's state block, else .runbook/NAME beside the runbook)")
-	fs.StringVar(&p.Driver, "driver", "", "show what is left of the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver; pacemaker also checks the live cluster")
+	fs.StringVar(&p.Driver, "driver", "", "show what is left of the run with `DRIVER` (a rehearsal: --driver "+p.simulator()+") instead of the runbook's own driver"+p.preflightHelp())
 	p.Vars.bind(fs)
 }
 
@@ -34,7 +34,7 @@ func (p *planArgs) finish(pos []string) error {
 		return err
 	}
 	p.Path = path
-	if err := checkDriver(p.Driver); err != nil {
+	if err := p.checkDriver(); err != nil {
 		return err
 	}
 	if p.json {

@@ -12,8 +12,8 @@ type reportArgs struct {
 	Out   string
 	State string
 	// Driver picks the state of a run with another driver than the
-	// runbook's own (a rehearsal: --driver sim).
-	Driver string
+	// runbook's own (a rehearsal: --driver "+r.simulator()+").
+	driverArg
 	// Probe is --probe: a file of downtime measured outside runbook, laid
 	// beside the journal's.
 	Probe string
@@ -25,7 +25,7 @@ func (r *reportArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&r.json, "json", false, "print the report's data as one JSON object instead of writing the HTML page")
 	fs.StringVarP(&r.Out, "output", "o", "", "write the report to `FILE` (default: report.html in the state directory; with --json, standard output)")
 	fs.StringVar(&r.State, "state", "", "read the state in `DIR` (default $RUNBOOK_STATE, else the runbook's state block, else .runbook/NAME beside the runbook)")
-	fs.StringVar(&r.Driver, "driver", "", "report on the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver")
+	fs.StringVar(&r.Driver, "driver", "", "report on the run with `DRIVER` (a rehearsal: --driver "+r.simulator()+") instead of the runbook's own driver")
 	fs.StringVar(&r.Probe, "probe", "", "lay the downtime measured outside runbook, in the JSON `FILE` {\"source\": ..., \"downtime_seconds\": {RESOURCE: SECONDS}}, beside the journal's")
 	r.Vars.bind(fs)
 }
@@ -36,7 +36,7 @@ func (r *reportArgs) finish(pos []string) error {
 		return err
 	}
 	r.Path = path
-	if err := checkDriver(r.Driver); err != nil {
+	if err := r.checkDriver(); err != nil {
 		return err
 	}
 	if r.json {

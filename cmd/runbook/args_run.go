@@ -4,34 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
 
-	"github.com/runbookhq/runbook/drivers/sim"
+	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/runtime"
 )
-
-// Drivers a run can use.
-var driverNames = []string{"sim", "exec", "pacemaker"}
-
-// checkDriver checks a --driver flag ("" is the runbook's own).
-func checkDriver(d string) error {
-	if d != "" && !slices.Contains(driverNames, d) {
-		return fmt.Errorf("unknown --driver %q; want sim, exec or pacemaker", d)
-	}
-	return nil
-}
 
 // runArgs is the command line of `runbook run`.
 type runArgs struct {
 	Path string
 	View viewType
 	Vars varArgs
-	// Driver is --driver; "" means the runbook's own.
-	Driver string
+	driverArg
 	// State is --state; "" means the default state directory.
 	State       string
 	AutoApprove bool
@@ -40,7 +27,8 @@ type runArgs struct {
 	Until *clockTime
 	// Window is --window, 0 if unset.
 	Window time.Duration
-	Faults []sim.Fault
+	// Faults are --fault, for a kind that injects faults.
+	Faults []drivers.Fault
 	// Reissue is --reissue: the steps whose operations in doubt to issue
 	// again.
 	Reissue []string
@@ -64,7 +52,7 @@ type clockTime struct{ Hour, Minute int }
 func (r *runArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&r.json, "json", false, "print one JSON object per event, ending with a summary")
 	r.Vars.bind(fs)
-	fs.StringVar(&r.Driver, "driver", "", "run with `DRIVER` (sim, exec or pacemaker) instead of the runbook's own; sim rehearses any runbook")
+	fs.StringVar(&r.Driver, "driver", "", fmt.Sprintf("run with `DRIVER` (%s) instead of the runbook's own; %s rehearses any runbook", r.names(), r.simulator()))
 	fs.StringVar(&r.State, "state", "", "keep the journal, lock and simulator in `DIR` (default $RUNBOOK_STATE, else the runbook's state block, else .runbook/NAME beside the runbook)")
 	fs.BoolVar(&r.AutoApprove, "auto-approve", false, "run without showing the plan and asking for confirmation")
 	fs.StringVar(&r.StopAfter, "stop-after", "", "stop after the step at `ADDRESS` (exit 3); run again to resume")
@@ -74,7 +62,7 @@ func (r *runArgs) bind(fs *pflag.FlagSet) {
 	fs.DurationVar(&r.Settle, "settle-timeout", runtime.DefaultSettle, "how long a resumed step waits for the effect of an operation an earlier run left in doubt, with no change in the cluster, before it stops")
 	fs.DurationVar(&r.LockTTL, "lock-ttl", defaultLockTTL, "with a shared state store (etcd), the lease of the run's lock: how long after this process stops renewing it (dies, is paused) another run may take it")
 	fs.DurationVar(&r.WaitLock, "wait-lock", 0, "wait at most `DURATION` for another run's lock to be released or its lease to expire (default: fail at once)")
-	fs.StringArrayVar(&r.faults, "fault", nil, "inject the fault `KIND:TARGET` into the simulator (repeatable; sim only)")
+	fs.StringArrayVar(&r.faults, "fault", nil, "inject the fault `KIND:TARGET` into the simulator (repeatable; "+r.simulator()+" only)")
 }
 
 func (r *runArgs) finish(pos []string) error {
@@ -86,7 +74,7 @@ func (r *runArgs) finish(pos []string) error {
 	if r.json {
 		r.View = viewJSON
 	}
-	if err := checkDriver(r.Driver); err != nil {
+	if err := r.checkDriver(); err != nil {
 		return err
 	}
 	if r.until != "" && r.Window != 0 {
@@ -111,15 +99,18 @@ func (r *runArgs) finish(pos []string) error {
 	if r.Window < 0 {
 		return fmt.Errorf("invalid --window %s: want a positive duration, such as 4h", r.Window)
 	}
-	for _, f := range r.faults {
-		ft, err := sim.ParseFault(f)
-		if err != nil {
-			return fmt.Errorf("invalid --fault: %v", err)
+	if len(r.faults) > 0 {
+		fi := r.faultInjector()
+		if fi == nil {
+			return fmt.Errorf("--fault only works with the simulator (--driver %s), not --driver %s", r.simulator(), r.Driver)
 		}
-		r.Faults = append(r.Faults, ft)
-	}
-	if len(r.Faults) > 0 && r.Driver != "" && r.Driver != "sim" {
-		return fmt.Errorf("--fault only works with the simulator (--driver sim), not --driver %s", r.Driver)
+		for _, f := range r.faults {
+			ft, err := drivers.ParseFault(f, fi.Faults())
+			if err != nil {
+				return fmt.Errorf("invalid --fault: %v", err)
+			}
+			r.Faults = append(r.Faults, ft)
+		}
 	}
 	return r.Vars.finish()
 }

@@ -10,15 +10,15 @@ type stateCopyArgs struct {
 	State string
 	// Dir is --dir: the local state directory (default .runbook/NAME
 	// beside the runbook, @DRIVER added for another driver).
-	Dir    string
-	Driver string
-	Vars   varArgs
+	Dir string
+	driverArg
+	Vars varArgs
 }
 
 func (s *stateCopyArgs) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&s.State, "state", "", "the shared state store, `URL` (default $RUNBOOK_STATE)")
 	fs.StringVar(&s.Dir, "dir", "", "the local state directory `DIR` (default .runbook/NAME beside the runbook)")
-	fs.StringVar(&s.Driver, "driver", "", "the state of the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver")
+	fs.StringVar(&s.Driver, "driver", "", "the state of the run with `DRIVER` (a rehearsal: --driver "+s.simulator()+") instead of the runbook's own driver")
 	s.Vars.bind(fs)
 }
 
@@ -28,7 +28,7 @@ func (s *stateCopyArgs) finish(cmd string, pos []string) error {
 		return err
 	}
 	s.Path = path
-	if err := checkDriver(s.Driver); err != nil {
+	if err := s.checkDriver(); err != nil {
 		return err
 	}
 	return s.Vars.finish()

@@ -9,8 +9,8 @@ type statusArgs struct {
 	Vars  varArgs
 	State string
 	// Driver picks the state of a run with another driver than the
-	// runbook's own (a rehearsal: --driver sim).
-	Driver string
+	// runbook's own (a rehearsal: --driver "+s.simulator()+").
+	driverArg
 
 	json bool
 }
@@ -18,7 +18,7 @@ type statusArgs struct {
 func (s *statusArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&s.json, "json", false, "print the status as one JSON object")
 	fs.StringVar(&s.State, "state", "", "read the state in `DIR` (default $RUNBOOK_STATE, else the runbook's state block, else .runbook/NAME beside the runbook)")
-	fs.StringVar(&s.Driver, "driver", "", "show the state of the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver")
+	fs.StringVar(&s.Driver, "driver", "", "show the state of the run with `DRIVER` (a rehearsal: --driver "+s.simulator()+") instead of the runbook's own driver")
 	s.Vars.bind(fs)
 }
 
@@ -28,7 +28,7 @@ func (s *statusArgs) finish(pos []string) error {
 		return err
 	}
 	s.Path = path
-	if err := checkDriver(s.Driver); err != nil {
+	if err := s.checkDriver(); err != nil {
 		return err
 	}
 	if s.json {

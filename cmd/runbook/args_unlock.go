@@ -9,14 +9,14 @@ type unlockArgs struct {
 	Force bool
 	Vars  varArgs
 	// Driver picks the state of a run with another driver than the
-	// runbook's own (a rehearsal: --driver sim).
-	Driver string
+	// runbook's own (a rehearsal: --driver "+u.simulator()+").
+	driverArg
 }
 
 func (u *unlockArgs) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&u.State, "state", "", "unlock the state in `DIR` (default $RUNBOOK_STATE, else the runbook's state block, else .runbook/NAME beside the runbook)")
 	fs.BoolVar(&u.Force, "force", false, "remove the lock even though a process holds it (only when you know that process is not running a step)")
-	fs.StringVar(&u.Driver, "driver", "", "unlock the state of the run with `DRIVER` (a rehearsal: --driver sim) instead of the runbook's own driver")
+	fs.StringVar(&u.Driver, "driver", "", "unlock the state of the run with `DRIVER` (a rehearsal: --driver "+u.simulator()+") instead of the runbook's own driver")
 	u.Vars.bind(fs)
 }
 
@@ -26,7 +26,7 @@ func (u *unlockArgs) finish(pos []string) error {
 		return err
 	}
 	u.Path = path
-	if err := checkDriver(u.Driver); err != nil {
+	if err := u.checkDriver(); err != nil {
 		return err
 	}
 	return u.Vars.finish()

@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/runbookhq/runbook/drivers/pacemaker"
+	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
@@ -40,6 +40,7 @@ once and a stop when too many fail; fleet status shows where each stands.`,
 
 func (a *app) fleetRunCommand() *cobra.Command {
 	var args fleetRunArgs
+	args.kinds = a.drivers
 	c := &cobra.Command{
 		Use:   "run [flags] PATH...",
 		Short: "Roll many clusters, each by its own runbook, at most N at once",
@@ -109,6 +110,8 @@ type fleetCluster struct {
 	rb     *lang.Runbook
 	rrb    *runtime.Runbook
 	driver string
+	// kind is the driver's kind.
+	kind   drivers.Kind
 	dir    string
 	store  runtime.Store
 	hidden *redact.Redactor
@@ -357,7 +360,12 @@ func (f *fleetRunner) load(path string, out, errOut *lineSink) *fleetCluster {
 	if c.driver == "" {
 		c.driver = rb.Driver
 	}
-	store, err := f.a.openFleetState(f.args.State, rb, c.driver)
+	kind, err := f.a.driverKind(rb, c.driver)
+	var store runtime.Store
+	if err == nil {
+		c.kind = kind
+		store, err = f.a.openFleetState(f.args.State, rb, c.driver)
+	}
 	if err != nil {
 		fmt.Fprintf(c.errOut, "Error: %v; this cluster is not run, and counts as a failure.\n", err)
 		f.view.Invalid(c, nil)
@@ -367,6 +375,9 @@ func (f *fleetRunner) load(path string, out, errOut *lineSink) *fleetCluster {
 	c.dir = store.Where("")
 	return c
 }
+
+// simulated reports whether the cluster runs on a simulator.
+func (c *fleetCluster) simulated() bool { return c.kind != nil && drivers.Simulated(c.kind) }
 
 // openFleetState opens a fleet cluster's state: under root (--state, or
 // $RUNBOOK_STATE) by its name, else the state runbook run would use (the
@@ -595,7 +606,7 @@ func (f *fleetRunner) endedElsewhere(c *fleetCluster) bool {
 func (f *fleetRunner) roll(c *fleetCluster) attempt {
 	a, args := f.a, f.args
 	var log *runLog
-	opened, err := openRun(c.store, c.driver, c.hidden.String(f.command), c.rb, c.hidden, nil, f.confirmed, runtime.LockOptions{TTL: args.LockTTL}, func(st *runtime.State) error {
+	opened, err := a.openRun(c.store, c.kind, c.hidden.String(f.command), c.rb, c.hidden, nil, f.confirmed, runtime.LockOptions{TTL: args.LockTTL}, func(st *runtime.State) error {
 		var err error
 		if log, err = openRunLog(st.Session(), c.hidden.String(f.command), c.hidden); err != nil {
 			fmt.Fprintf(c.errOut, "Warning: the run's output is not logged: %v\n", err)
@@ -615,7 +626,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 	if err != nil {
 		fmt.Fprintf(c.errOut, "Error: %v\n", err)
 		c.Outcome, c.Reason = fleetFailed, firstLine(err.Error())
-		var drift *pacemaker.DriftError
+		var drift drivers.DriftError
 		if errors.As(err, &drift) {
 			c.Reason = drift.Summary()
 		}
@@ -624,7 +635,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 	st, drv := opened.State, opened.Driver
 	defer st.Close()
 	defer func() {
-		if err := opened.closeDriver(); err != nil {
+		if err := opened.CloseDriver(); err != nil {
 			fmt.Fprintf(c.errOut, "Error: closing the %s driver: %v\n", c.driver, err)
 		}
 	}()
@@ -633,9 +644,9 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		out, errOut = io.MultiWriter(c.out, log), io.MultiWriter(c.errOut, log)
 	}
 	view := f.view.ClusterView(c, out)
-	if pd, ok := drv.(*pacemaker.Driver); ok {
+	if lc, ok := drv.(drivers.LeftoverClearer); ok {
 		cctx, ccancel := context.WithTimeout(f.ctx, time.Minute)
-		removed, err := pd.ClearLeftovers(cctx)
+		removed, err := lc.ClearLeftovers(cctx)
 		ccancel()
 		if len(removed) > 0 {
 			view.Notice("Settled what an interrupted run left on the cluster: " + strings.Join(removed, "; "))
@@ -673,10 +684,10 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		Command:        c.hidden.String(f.command),
 		RunbookVersion: c.rb.Version,
 		RunbookSHA256:  runbookDigest(c.rb),
-		Poll:           poll(c.rb, c.driver),
+		Poll:           opened.Poll,
 		Prompt:         auditPrompt(st, drv, prompt),
 		AutoApprove:    args.AutoApprove,
-		Rehearsal:      c.driver == "sim" && c.rb.Driver != "sim",
+		Rehearsal:      c.simulated() && c.driver != c.rb.Driver,
 		Output:         errOut,
 		Dir:            c.rb.Dir,
 		Events:         view.Event,

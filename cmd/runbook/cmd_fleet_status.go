@@ -17,6 +17,7 @@ import (
 
 func (a *app) fleetStatusCommand() *cobra.Command {
 	var args fleetStatusArgs
+	args.kinds = a.drivers
 	c := &cobra.Command{
 		Use:   "status [flags] PATH...",
 		Short: "Show where each cluster of a fleet stands, and the fleet's totals",

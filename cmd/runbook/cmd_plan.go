@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
+	"github.com/runbookhq/runbook/drivers"
+	"github.com/runbookhq/runbook/runtime"
 	"github.com/spf13/cobra"
 )
 
 func (a *app) planCommand() *cobra.Command {
 	var args planArgs
+	args.kinds = a.drivers
 	c := &cobra.Command{
 		Use:   "plan [flags] PATH",
 		Short: "Show the steps in order with their predicted effects, durations and downtime",
@@ -61,7 +65,11 @@ func (a *app) plan(args *planArgs) int {
 	if driver == "" {
 		driver = rb.Driver
 	}
-	store, err := a.openState(args.State, rb, driver)
+	kind, err := a.driverKind(rb, driver)
+	var store runtime.Store
+	if err == nil {
+		store, err = a.openState(args.State, rb, driver)
+	}
 	var rp *resumePoint
 	if err == nil {
 		rp, err = readResume(store, rrb)
@@ -74,13 +82,18 @@ func (a *app) plan(args *planArgs) int {
 		a.predictBefore(rb, rrb, rp)
 	}
 	code := a.planView(args.View, rp).Plan(rb, rrb, res)
-	if args.Driver == "pacemaker" {
+	if pf, ok := kind.(drivers.Preflighter); ok && args.Driver != "" {
 		// The live check a run makes before its first step.
-		if _, _, err := openPacemaker(rb); err != nil {
+		o, err := a.opening(kind, rb, nil, nil)
+		agreed := ""
+		if err == nil {
+			agreed, err = pf.Preflight(context.Background(), o)
+		}
+		if err != nil {
 			fmt.Fprintf(a.stderr, "Error: the live cluster refuses this plan: %v\n", err)
 			return exitFailed
 		}
-		fmt.Fprintln(a.stderr, "The live cluster agrees with the plan: failback modes, and where each resource goes when its node leaves.")
+		fmt.Fprintf(a.stderr, "The live cluster agrees with the plan: %s.\n", agreed)
 	}
 	return code
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/runbookhq/runbook/cluster"
-	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/internal/atomicfile"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
@@ -24,6 +23,7 @@ import (
 
 func (a *app) reportCommand() *cobra.Command {
 	var args reportArgs
+	args.kinds = a.drivers
 	c := &cobra.Command{
 		Use:   "report [flags] PATH",
 		Short: "Write the report of the runbook's runs: a timeline, the downtime, who ran and approved what",
@@ -150,8 +150,8 @@ type plannedRun struct {
 // predictEvents is predict, keeping the events.
 func (a *app) predictEvents(rb *lang.Runbook, rrb *runtime.Runbook) *plannedRun {
 	p := &plannedRun{}
-	s := sim.New(rb.Cluster, sim.Options{Timings: rb.Sim})
-	p.res = runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: poll(rb, "sim"), Plan: true,
+	s := rb.Model()
+	p.res = runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: cluster.DefaultPoll, Plan: true,
 		Events: func(e runtime.Event) {
 			if e.Type == runtime.EventChange {
 				p.events = append(p.events, e)

@@ -20,24 +20,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/runbookhq/runbook/cluster"
-	"github.com/runbookhq/runbook/drivers/exec"
-	"github.com/runbookhq/runbook/drivers/pacemaker"
-	"github.com/runbookhq/runbook/drivers/sim"
+	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/internal/suggest"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
 	"github.com/runbookhq/runbook/runtime/report"
 	"github.com/runbookhq/runbook/steps"
-	"github.com/runbookhq/runbook/steps/upgradenode"
 )
-
-// defaultPoll is how often steps read status when the runbook says nothing
-// (the exec block's poll defaults to 2s).
-const defaultPoll = 2 * time.Second
 
 func (a *app) runCommand() *cobra.Command {
 	var args runArgs
+	args.kinds = a.drivers
 	c := &cobra.Command{
 		Use:   "run [flags] PATH",
 		Short: "Run a runbook's steps against the cluster, resuming where the last run stopped",
@@ -126,17 +120,6 @@ func runtimeRunbook(rb *lang.Runbook) *runtime.Runbook {
 	return out
 }
 
-// poll is how often steps read status.
-func poll(rb *lang.Runbook, driver string) time.Duration {
-	switch {
-	case driver == "exec" && rb.Exec != nil && rb.Exec.Poll > 0:
-		return rb.Exec.Poll
-	case driver == "pacemaker" && rb.Pacemaker != nil && rb.Pacemaker.Poll > 0:
-		return rb.Pacemaker.Poll
-	}
-	return defaultPoll
-}
-
 // predict runs the steps on a fresh simulator of the declared cluster, with
 // the runbook's timings and no faults: the plan. Steps that do not change
 // the cluster (approve, exec) are not run: they have no effect on the
@@ -149,8 +132,8 @@ func (a *app) predict(rb *lang.Runbook, rrb *runtime.Runbook) *runtime.Result {
 // predictUntil is predict stopped after the step at stopAfter ("" runs to
 // the end).
 func (a *app) predictUntil(rb *lang.Runbook, rrb *runtime.Runbook, stopAfter string) *runtime.Result {
-	s := sim.New(rb.Cluster, sim.Options{Timings: rb.Sim})
-	return runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: poll(rb, "sim"), Plan: true, StopAfter: stopAfter})
+	s := rb.Model()
+	return runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: s, Poll: cluster.DefaultPoll, Plan: true, StopAfter: stopAfter})
 }
 
 // openStore opens the state store that ref names: a state directory, or a
@@ -239,9 +222,13 @@ func checkRunTargets(args *runArgs, rb *lang.Runbook, rrb *runtime.Runbook) erro
 			return fmt.Errorf("--reissue %s: the runbook has no step at that address%s; `runbook status %s` shows the steps in doubt", addr, didYouMean(addr, addrs), args.Path)
 		}
 	}
+	var kinds []drivers.FaultKind
+	if fi := args.faultInjector(); fi != nil {
+		kinds = fi.Faults()
+	}
 	for _, f := range args.Faults {
 		var names []string
-		switch f.TargetKind() {
+		switch f.TargetKind(kinds) {
 		case "node":
 			for _, n := range rb.Cluster.Nodes {
 				names = append(names, n.Name)
@@ -258,87 +245,10 @@ func checkRunTargets(args *runArgs, rb *lang.Runbook, rrb *runtime.Runbook) erro
 			continue
 		}
 		if !slices.Contains(names, f.Target) {
-			return fmt.Errorf("--fault %s: the runbook declares no %s %q%s", f, f.TargetKind(), f.Target, didYouMean(f.Target, names))
+			return fmt.Errorf("--fault %s: the runbook declares no %s %q%s", f, f.TargetKind(kinds), f.Target, didYouMean(f.Target, names))
 		}
 	}
 	return nil
-}
-
-// openDriver builds the driver a run or status uses. The returned function
-// closes it.
-func openDriver(name string, rb *lang.Runbook, sess runtime.Session, faults []sim.Fault) (cluster.Driver, func() error, error) {
-	switch name {
-	case "sim":
-		s, err := sim.Open(sess, rb.Cluster, sim.Options{Timings: rb.Sim, Faults: faults})
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, s.Close, nil
-	case "exec":
-		if rb.Exec == nil {
-			return nil, nil, errors.New(`the runbook declares no exec { ... } block in its cluster block, which the exec driver needs; rehearse it with --driver sim`)
-		}
-		logFile, err := sess.Stream(runtime.ExecLog)
-		if err != nil {
-			return nil, nil, err
-		}
-		// The log hides the sensitive values the commands are given.
-		hide := redact.New(rb.Secrets())
-		hidden := hide.NewWriter(logFile)
-		log := closer{hidden, func() error {
-			err := hidden.Flush()
-			if cerr := logFile.Close(); err == nil {
-				err = cerr
-			}
-			return err
-		}}
-		// The log is the record of what was done to the cluster: every
-		// operation, with its output and exit status; a status only when it
-		// differs from the last one logged, so that the polls of a long wait
-		// do not fill it.
-		d, err := execdriver.New(execdriver.Config{Ops: rb.Exec, Status: rb.Exec.Status, Dir: rb.Dir, Log: log, LogStatusChanges: true, Redact: hide.String,
-			CommandTimeout: rb.Exec.CommandTimeout, InDoubtExitCodes: rb.Exec.InDoubtExitCodes, GateDir: runtime.ScratchDir(sess)})
-		if err != nil {
-			log.Close()
-			return nil, nil, err
-		}
-		return d, log.Close, nil
-	case "pacemaker":
-		return openPacemaker(rb)
-	}
-	return nil, nil, fmt.Errorf("unknown driver %q", name)
-}
-
-// closer is a writer with its Close.
-type closer struct {
-	io.Writer
-	close func() error
-}
-
-func (c closer) Close() error { return c.close() }
-
-// openPacemaker builds the Pacemaker driver from the runbook's pacemaker
-// block: Pacemaker's tools and the version command run on a node through
-// its prefix, the upgrade command runs here, in the runbook's directory.
-// Before the run, each resource's declared failback is compared with its
-// stickiness.
-func openPacemaker(rb *lang.Runbook) (cluster.Driver, func() error, error) {
-	pc := rb.Pacemaker
-	if pc == nil {
-		return nil, nil, errors.New(`the runbook declares no pacemaker { ... } block in its cluster block, which the pacemaker driver needs; rehearse it with --driver sim`)
-	}
-	var leaves []pacemaker.Leave
-	for _, s := range rb.Steps {
-		if s.Type == (upgradenode.Type{}).Name() && s.When && s.Args.Known("node") {
-			leaves = append(leaves, pacemaker.Leave{Node: s.Args.Node("node").Name, To: s.Args.String("to")})
-		}
-	}
-	d, err := pacemaker.Open(context.Background(), pacemaker.Declared{Cluster: rb.Cluster, Commands: pc, Dir: rb.Dir,
-		Poll: pc.Poll, CommandTimeout: pc.CommandTimeout, Leaves: leaves})
-	if err != nil {
-		return nil, nil, err
-	}
-	return d, func() error { return nil }, nil
 }
 
 // confirm asks a yes/no question on the terminal; only "yes" is yes. hint
@@ -425,8 +335,12 @@ func (a *app) run(args *runArgs) int {
 	if driver == "" {
 		driver = rb.Driver
 	}
-	if len(args.Faults) > 0 && driver != "sim" {
-		return a.usage("--fault only works with the simulator; this runbook uses the %s driver (add --driver sim to rehearse it)", driver)
+	kind, err := a.driverKind(rb, driver)
+	if err != nil {
+		return a.usage("%v", err)
+	}
+	if _, ok := kind.(drivers.FaultInjector); len(args.Faults) > 0 && !ok {
+		return a.usage("--fault only works with the simulator; this runbook uses the %s driver (add --driver %s to rehearse it)", driver, args.simulator())
 	}
 	rrb := runtimeRunbook(rb)
 	if err := checkRunTargets(args, rb, rrb); err != nil {
@@ -485,7 +399,7 @@ func (a *app) run(args *runArgs) int {
 		}
 		fmt.Fprintf(a.stderr, "Waiting for the lock of %s, held by %s: its lease expires in %s unless its holder renews it (waiting at most %s, --wait-lock).\n", store.Where(""), who, left, args.WaitLock)
 	}}
-	opened, err := openRun(store, driver, command, rb, hidden, args.Faults, confirmation, lock, func(st *runtime.State) error {
+	opened, err := a.openRun(store, kind, command, rb, hidden, args.Faults, confirmation, lock, func(st *runtime.State) error {
 		if log, err := openRunLog(st.Session(), command, hidden); err != nil {
 			fmt.Fprintf(a.stderr, "Warning: the run's output is not logged: %v\n", err)
 		} else {
@@ -507,7 +421,7 @@ func (a *app) run(args *runArgs) int {
 	})
 	var locked *runtime.LockedError
 	var reissue reissueError
-	var drift *pacemaker.DriftError
+	var drift drivers.DriftError
 	switch {
 	case errors.As(err, &locked):
 		fmt.Fprintf(a.stderr, "Error: %v.\nAnother run is in progress: wait for it, or stop it. If it died, `runbook unlock %s` clears the lock.\n", err, args.Path)
@@ -524,19 +438,19 @@ func (a *app) run(args *runArgs) int {
 	st, drv := opened.State, opened.Driver
 	defer st.Close()
 	defer func() {
-		if err := opened.closeDriver(); err != nil {
+		if err := opened.CloseDriver(); err != nil {
 			fmt.Fprintf(a.stderr, "Error: closing the %s driver: %v\n", driver, err)
 		}
 	}()
 
 	end := windowEnd(drv.Now(), args.Until, args.Window)
 
-	view := a.runViewFor(args.View, driver, rrb, st.Records(), predicted, end)
+	view := a.runViewFor(args.View, drivers.Simulated(kind), rrb, st.Records(), predicted, end)
 	notices.setView(view)
 
-	if pd, ok := drv.(*pacemaker.Driver); ok {
+	if lc, ok := drv.(drivers.LeftoverClearer); ok {
 		cctx, ccancel := context.WithTimeout(ctx, time.Minute)
-		removed, err := pd.ClearLeftovers(cctx)
+		removed, err := lc.ClearLeftovers(cctx)
 		ccancel()
 		if len(removed) > 0 {
 			view.Notice("Settled what an interrupted run left on the cluster: " + strings.Join(removed, "; "))
@@ -572,10 +486,10 @@ func (a *app) run(args *runArgs) int {
 		Command:        command,
 		RunbookVersion: rb.Version,
 		RunbookSHA256:  runbookDigest(rb),
-		Poll:           poll(rb, driver),
+		Poll:           opened.Poll,
 		Prompt:         prompt,
 		AutoApprove:    args.AutoApprove,
-		Rehearsal:      driver == "sim" && rb.Driver != "sim",
+		Rehearsal:      drivers.Simulated(kind) && driver != rb.Driver,
 		Output:         a.stderr,
 		Dir:            rb.Dir,
 		Events:         view.Event,

@@ -27,6 +27,7 @@ while it copies, and refuses when the target already holds a run.`,
 
 func (a *app) stateCopyCommand(dir string) *cobra.Command {
 	var args stateCopyArgs
+	args.kinds = a.drivers
 	short, example := "Copy a run's local state directory into a shared store", "  runbook state push --state etcd://10.0.0.5:2379/maint/cl1 upgrade.hcl"
 	if dir == "pull" {
 		short, example = "Copy a run's state from a shared store into its local directory", "  runbook state pull --state etcd://10.0.0.5:2379/maint/cl1 upgrade.hcl"

@@ -9,13 +9,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/runbookhq/runbook/cluster"
-	"github.com/runbookhq/runbook/drivers/sim"
+	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 )
 
 func (a *app) statusCommand() *cobra.Command {
 	var args statusArgs
+	args.kinds = a.drivers
 	c := &cobra.Command{
 		Use:   "status [flags] PATH",
 		Short: "Show the cluster's state and the journal of the runbook's run",
@@ -114,9 +115,13 @@ func (a *app) status(args *statusArgs) int {
 // readCluster fills in the cluster's status. The simulator's state is
 // opened only under the state's lock, so that status never races a run.
 func (a *app) readCluster(rep *statusReport, rb *lang.Runbook, store runtime.Store, recs []runtime.Record) error {
+	kind, err := a.driverKind(rb, rep.Driver)
+	if err != nil {
+		return err
+	}
 	fresh := !stored(store, recs)
-	if rep.Driver == "sim" {
-		fresh = !exists(store, sim.StateName)
+	if sk, ok := kind.(drivers.StateKeeper); ok {
+		fresh = !sk.Kept(store)
 	}
 	if fresh {
 		rep.Source, rep.Cluster = sourceDeclared, rb.Cluster.InitialStatus()
@@ -137,11 +142,12 @@ func (a *app) readCluster(rep *statusReport, rb *lang.Runbook, store runtime.Sto
 		return err
 	}
 	defer lock.Release()
-	drv, closeDriver, err := openDriver(rep.Driver, rb, lock, nil)
+	opened, err := a.openDriver(kind, rb, lock, nil)
 	if err != nil {
 		return err
 	}
-	defer closeDriver()
+	defer opened.CloseDriver()
+	drv := opened.Driver
 	st, err := drv.Status(context.Background())
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 
 func (a *app) unlockCommand() *cobra.Command {
 	var args unlockArgs
+	args.kinds = a.drivers
 	c := &cobra.Command{
 		Use:   "unlock [flags] PATH",
 		Short: "Clear the stale lock of a run that died",

@@ -28,6 +28,9 @@ func (a *app) load(path string, opts lang.Options) (*lang.Runbook, hcl.Diagnosti
 	if opts.StateKinds == nil {
 		opts.StateKinds = a.stores.BlockSettings()
 	}
+	if opts.Drivers.Default() == nil {
+		opts.Drivers = a.drivers
+	}
 	timeout := defaultLoadTimeout
 	if s := os.Getenv("RUNBOOK_LOAD_TIMEOUT"); s != "" {
 		if d, err := time.ParseDuration(s); err == nil && d > 0 {

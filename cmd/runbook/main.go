@@ -15,6 +15,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/drivers"
+	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
@@ -49,6 +51,8 @@ type app struct {
 	prompting      atomic.Bool
 	stdout, stderr io.Writer
 	registry       steps.Registry
+	// drivers are the kinds of driver a runbook or --driver may name.
+	drivers drivers.Registry
 	// stores are the kinds of state store, chosen by --state's scheme.
 	stores runtime.StoreKinds
 	// color is true when stdout is a terminal and NO_COLOR is unset.
@@ -103,7 +107,7 @@ func isTerminal(f any) bool {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{argv: args, stdin: stdin, stdout: stdout, stderr: stderr, registry: builtin.Registry(), stores: storebuiltin.Stores()}
+	a := &app{argv: args, stdin: stdin, stdout: stdout, stderr: stderr, registry: builtin.Registry(), drivers: driverbuiltin.Registry(), stores: storebuiltin.Stores()}
 	_, noColor := os.LookupEnv("NO_COLOR")
 	a.color = !noColor && isTerminal(stdout)
 	a.interactive = isTerminal(stdin) && isTerminal(stdout)

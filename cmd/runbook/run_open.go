@@ -3,8 +3,7 @@ package main
 import (
 	"time"
 
-	"github.com/runbookhq/runbook/cluster"
-	"github.com/runbookhq/runbook/drivers/sim"
+	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
@@ -13,21 +12,19 @@ import (
 // openedRun is a run's state and driver, open: what `run` and each cluster
 // of `fleet run` open before runtime.Run, and close after it.
 type openedRun struct {
-	State  *runtime.State
-	Driver cluster.Driver
-	// closeDriver closes the driver.
-	closeDriver func() error
+	State *runtime.State
+	*drivers.Opened
 }
 
 // openRun claims the run's state in dir (its lock: a *runtime.LockedError
 // when another run holds it) and opens the driver. The journal hides the
 // values hidden hides; it reaches the disk before each operation unless the
-// driver is the simulator. lock says how to take the lock. Before the driver is opened, ready (if set) is
+// kind is a simulator. lock says how to take the lock. Before the driver is opened, ready (if set) is
 // called with the open state; an error from it ends the opening there.
-func openRun(store runtime.Store, driver, command string, rb *lang.Runbook, hidden *redact.Redactor, faults []sim.Fault, confirmation *runtime.Approval, lock runtime.LockOptions, ready func(*runtime.State) error) (*openedRun, error) {
+func (a *app) openRun(store runtime.Store, kind drivers.Kind, command string, rb *lang.Runbook, hidden *redact.Redactor, faults []drivers.Fault, confirmation *runtime.Approval, lock runtime.LockOptions, ready func(*runtime.State) error) (*openedRun, error) {
 	// A real cluster's journal must survive a power loss; the simulator's
 	// is only as real as its cluster.
-	lock.Durable = driver != "sim"
+	lock.Durable = !drivers.Simulated(kind)
 	st, err := runtime.OpenState(store, runtime.CurrentHolder(command), lock)
 	if err != nil {
 		return nil, err
@@ -40,12 +37,12 @@ func openRun(store runtime.Store, driver, command string, rb *lang.Runbook, hidd
 			return nil, err
 		}
 	}
-	drv, closeDriver, err := openDriver(driver, rb, st.Session(), faults)
+	opened, err := a.openDriver(kind, rb, st.Session(), faults)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &openedRun{State: st, Driver: drv, closeDriver: closeDriver}, nil
+	return &openedRun{State: st, Opened: opened}, nil
 }
 
 // windowEnd is the end of the window on the driver's clock (now): --until

@@ -106,7 +106,7 @@ func (v *fleetHuman) Cluster(c *fleetCluster, msg string) {
 }
 
 func (v *fleetHuman) ClusterView(c *fleetCluster, w io.Writer) runView {
-	return &runHuman{w: w, color: v.color, simulated: c.driver == "sim"}
+	return &runHuman{w: w, color: v.color, simulated: c.simulated()}
 }
 
 func (v *fleetHuman) Summary(f *fleetRunner) int {

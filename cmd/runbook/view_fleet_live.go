@@ -232,8 +232,8 @@ func (v *fleetLive) Invalid(c *fleetCluster, _ hcl.Diagnostics) {
 // ClusterView is the view of a cluster's run: its event lines as
 // fleetHuman's, and its line in the area.
 func (v *fleetLive) ClusterView(c *fleetCluster, w io.Writer) runView {
-	lc := &fleetLiveCluster{runHuman: &runHuman{w: w, color: v.color, simulated: c.driver == "sim"}, v: v, name: c.Name, c: c,
-		total: len(c.rrb.Steps), wall: c.driver != "sim"}
+	lc := &fleetLiveCluster{runHuman: &runHuman{w: w, color: v.color, simulated: c.simulated()}, v: v, name: c.Name, c: c,
+		total: len(c.rrb.Steps), wall: !c.simulated()}
 	v.start()
 	v.mu.Lock()
 	v.seq++

@@ -275,11 +275,11 @@ func (v *runLive) aroundPrompt(prompt func(context.Context, string) (bool, error
 
 // runViewFor is the run's view: live on a terminal (stdout a terminal,
 // NO_COLOR unset, no --json), otherwise the event lines of runView.
-func (a *app) runViewFor(t viewType, driver string, rrb *runtime.Runbook, recs []runtime.Record, predicted map[string]time.Duration, end time.Time) runView {
+func (a *app) runViewFor(t viewType, simulated bool, rrb *runtime.Runbook, recs []runtime.Record, predicted map[string]time.Duration, end time.Time) runView {
 	if t == viewJSON || !a.color {
-		return a.runView(t, driver == "sim")
+		return a.runView(t, simulated)
 	}
-	r := liveRun{steps: rrb.Steps, nodes: map[string]string{}, predicted: predicted, end: end, wall: driver != "sim"}
+	r := liveRun{steps: rrb.Steps, nodes: map[string]string{}, predicted: predicted, end: end, wall: !simulated}
 	last := runtime.StepStatuses(recs)
 	for _, s := range rrb.Steps {
 		r.nodes[s.Address] = stepNode(s.Args)
@@ -287,7 +287,7 @@ func (a *app) runViewFor(t viewType, driver string, rrb *runtime.Runbook, recs [
 			r.done++
 		}
 	}
-	return newRunLive(a.stdout, termWidth(a.stdout), driver == "sim", r)
+	return newRunLive(a.stdout, termWidth(a.stdout), simulated, r)
 }
 
 // clip cuts s to n runes, so that a line of the area never wraps (a wrapped

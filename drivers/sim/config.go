@@ -1,9 +1,9 @@
 package sim
 
 import (
-	"fmt"
-	"strings"
 	"time"
+
+	"github.com/runbookhq/runbook/drivers"
 )
 
 // Timings are the simulated durations of the cluster's operations, set in
@@ -97,42 +97,17 @@ const (
 )
 
 // FaultKinds lists every fault kind with what its target names.
-var FaultKinds = []struct{ Kind, Target, Doc string }{
-	{FaultRebootFails, "node", "the node does not come back from its reboot"},
-	{FaultFailbackStalls, "resource", "the resource never fails back to its home node"},
-	{FaultLicenseRejected, "license", "the cluster rejects the licence"},
-	{FaultMediaUpgradeFails, "node", "the media upgrade or refresh fails on the node"},
-	{FaultUpgradeInDoubt, "node", "the upgrade takes effect, but the connection drops before it reports (in doubt)"},
-	{FaultMigrateFails, "resource", "moving the resource between nodes fails"},
+var FaultKinds = []drivers.FaultKind{
+	{Kind: FaultRebootFails, Target: "node", Doc: "the node does not come back from its reboot"},
+	{Kind: FaultFailbackStalls, Target: "resource", Doc: "the resource never fails back to its home node"},
+	{Kind: FaultLicenseRejected, Target: "license", Doc: "the cluster rejects the licence"},
+	{Kind: FaultMediaUpgradeFails, Target: "node", Doc: "the media upgrade or refresh fails on the node"},
+	{Kind: FaultUpgradeInDoubt, Target: "node", Doc: "the upgrade takes effect, but the connection drops before it reports (in doubt)"},
+	{Kind: FaultMigrateFails, Target: "resource", Doc: "moving the resource between nodes fails"},
 }
 
 // Fault is a fault to inject.
-type Fault struct{ Kind, Target string }
+type Fault = drivers.Fault
 
-func (f Fault) String() string { return f.Kind + ":" + f.Target }
-
-// ParseFault parses KIND:TARGET.
-func ParseFault(s string) (Fault, error) {
-	kind, target, ok := strings.Cut(s, ":")
-	if !ok || target == "" {
-		return Fault{}, fmt.Errorf("fault %q: want KIND:TARGET, for example reboot-fails:FS2", s)
-	}
-	var kinds []string
-	for _, k := range FaultKinds {
-		if k.Kind == kind {
-			return Fault{kind, target}, nil
-		}
-		kinds = append(kinds, k.Kind)
-	}
-	return Fault{}, fmt.Errorf("fault %q: unknown kind %q; the kinds are %s", s, kind, strings.Join(kinds, ", "))
-}
-
-// TargetKind returns what the fault's target names: "node", "resource" or "license".
-func (f Fault) TargetKind() string {
-	for _, k := range FaultKinds {
-		if k.Kind == f.Kind {
-			return k.Target
-		}
-	}
-	return ""
-}
+// ParseFault parses KIND:TARGET, one of FaultKinds.
+func ParseFault(s string) (Fault, error) { return drivers.ParseFault(s, FaultKinds) }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/runbookhq/runbook/cluster"
+	"github.com/runbookhq/runbook/drivers"
 )
 
 // A persisted Sim is a snapshot file plus a log of the changes made since,
@@ -152,13 +153,8 @@ func (s *Sim) apply(l *deltaLine) {
 }
 
 // Store is where a persisted Sim keeps its cluster: a state store's
-// session (runtime.Session).
-type Store interface {
-	Where(name string) string
-	Get(name string) ([]byte, error)
-	Put(name string, data []byte) error
-	Stream(name string) (io.WriteCloser, error)
-}
+// session.
+type Store = drivers.Store
 
 // StateName names the simulator's cluster in its store, and StateName+".log"
 // the changes since it was written.

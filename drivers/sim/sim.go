@@ -102,7 +102,7 @@ func (s *Sim) timing(d time.Duration) time.Duration {
 	return d
 }
 
-func (s *Sim) fault(kind, target string) bool { return s.faults[Fault{kind, target}] }
+func (s *Sim) fault(kind, target string) bool { return s.faults[Fault{Kind: kind, Target: target}] }
 
 // Status returns the live status, not a copy.
 func (s *Sim) Status(ctx context.Context) (*cluster.Status, error) {

@@ -126,7 +126,7 @@ func TestPersistence(t *testing.T) {
 }
 
 func TestParseFault(t *testing.T) {
-	if f, err := ParseFault("reboot-fails:FS2"); err != nil || f != (Fault{FaultRebootFails, "FS2"}) {
+	if f, err := ParseFault("reboot-fails:FS2"); err != nil || f != (Fault{Kind: FaultRebootFails, Target: "FS2"}) {
 		t.Errorf("ParseFault = %v, %v", f, err)
 	}
 	for _, bad := range []string{"reboot-fails", "explode:FS1", "reboot-fails:"} {

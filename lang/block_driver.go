@@ -4,99 +4,108 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/runbookhq/runbook/cluster"
+	"github.com/runbookhq/runbook/drivers"
+	"github.com/runbookhq/runbook/internal/sorted"
 	"github.com/runbookhq/runbook/steps"
 )
 
-// ExecConfig is the exec driver's configuration: cluster { exec { ... } }.
-// Its operations stay expressions until they run: Command evaluates one
-// with node, resource, license and to bound to the operation's subject.
-type ExecConfig struct {
-	// Poll is how often status is read while waiting (default 2s).
-	Poll time.Duration
-	// Status prints the status JSON.
-	Status cluster.Command
-	// CommandTimeout bounds each command, on top of its step's timeout
-	// (0: only the step's timeout).
-	CommandTimeout time.Duration
-	// InDoubtExitCodes are the exit statuses that leave an operation's
-	// outcome unknown (default [255]: ssh's when the connection drops).
-	InDoubtExitCodes []int
-
-	statusSet bool
-	commands
-}
-
-// ExecOps are the exec driver's operations (cluster.Operations), with the
-// names each binds.
-var ExecOps = func() map[string][]string {
-	m := map[string][]string{}
-	for _, op := range cluster.Operations {
-		m[op.Name] = op.Binds
-	}
-	return m
-}()
-
-// defaultPoll is how often drivers read status while waiting.
-const defaultPoll = 2 * time.Second
-
-func execBlockSchema() *hcl.BodySchema {
-	s := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "poll"}, {Name: "status"}, {Name: "command_timeout"}, {Name: "in_doubt_exit_codes"}}}
-	for _, op := range sortedOps(ExecOps) {
-		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: op})
+// driverBlockSchema is the HCL schema of a kind's block.
+func driverBlockSchema(b drivers.Block) *hcl.BodySchema {
+	s := &hcl.BodySchema{}
+	for _, st := range b.Settings {
+		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: st.Name})
 	}
 	return s
 }
 
-func sortedOps(m map[string][]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// decodeDriverBlock decodes the block of kind k (nil if the runbook
+// declares none: the schema's defaults) from the kind's schema. selected is
+// true when the runbook selects the driver: its required settings must be
+// set.
+func (p *parser) decodeDriverBlock(k drivers.Kind, b *hcl.Block, selected bool) *drivers.Config {
+	schema := k.Block()
+	values := map[string]any{}
+	cmds := &commands{p: p, binds: map[string][]string{}, exprs: map[string]hcl.Expression{}}
+	for _, s := range schema.Settings {
+		switch {
+		case s.Type == drivers.Operation:
+			cmds.binds[s.Name] = s.Binds
+			if src, ok := s.Default.(string); ok {
+				expr, diags := hclsyntax.ParseExpression([]byte(src), "<default "+k.Name()+" "+s.Name+">", hcl.InitialPos)
+				if !diags.HasErrors() {
+					cmds.exprs[s.Name] = expr
+				}
+			}
+		case s.Default != nil:
+			if codes, ok := s.Default.([]int); ok {
+				s.Default = append([]int(nil), codes...)
+			}
+			values[s.Name] = s.Default
+		}
 	}
-	sort.Strings(out)
-	return out
-}
-
-func (p *parser) decodeExecBlock(b *hcl.Block) *ExecConfig {
-	content, diags := b.Body.Content(execBlockSchema())
+	if b == nil {
+		return drivers.NewConfig(false, values, cmds)
+	}
+	content, diags := b.Body.Content(driverBlockSchema(schema))
 	p.diags = append(p.diags, diags...)
-	e := &ExecConfig{Poll: defaultPoll, InDoubtExitCodes: []int{255}, commands: commands{p: p, binds: ExecOps, exprs: map[string]hcl.Expression{}}}
-	p.durationAttr(content, "poll", &e.Poll)
-	p.durationAttr(content, "command_timeout", &e.CommandTimeout)
-	if a, ok := content.Attributes["in_doubt_exit_codes"]; ok {
-		e.InDoubtExitCodes = p.decodeExitCodes(a.Expr)
-	}
-	if a, ok := content.Attributes["status"]; ok {
-		e.statusSet = true
-		x, _ := p.decodeValue(a.Expr, steps.KindCommand, nil, declScope, "status")
-		if c, ok := x.(cluster.Command); ok {
-			e.Status = c
+	var missing []drivers.Setting
+	for _, s := range schema.Settings {
+		a, ok := content.Attributes[s.Name]
+		if !ok {
+			if s.Required && selected {
+				missing = append(missing, s)
+			}
+			continue
+		}
+		switch s.Type {
+		case drivers.Duration:
+			x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, declScope, s.Name)
+			if d, ok := x.(time.Duration); ok {
+				values[s.Name] = d
+			}
+		case drivers.Command:
+			x, _ := p.decodeValue(a.Expr, steps.KindCommand, nil, declScope, s.Name)
+			if c, ok := x.(cluster.Command); ok {
+				values[s.Name] = c
+			}
+		case drivers.ExitCodes:
+			values[s.Name] = p.decodeExitCodes(a.Expr, s.Name)
+		case drivers.Operation:
+			cmds.exprs[s.Name] = a.Expr
 		}
 	}
-	for name, a := range content.Attributes {
-		if _, isOp := ExecOps[name]; isOp {
-			e.exprs[name] = a.Expr
-		}
+	cmds.typeCheck()
+	for _, s := range missing {
+		p.errorf(b.DefRange, "Missing "+s.Name+" "+settingNoun(s.Type), "%s", s.Missing)
 	}
-	e.typeCheck()
-	return e
+	return drivers.NewConfig(true, values, cmds)
 }
 
-// commands are operations kept as expressions, evaluated on demand.
+func settingNoun(t drivers.Type) string {
+	if t == drivers.Command || t == drivers.Operation {
+		return "command"
+	}
+	return "setting"
+}
+
+// commands are a driver block's operations kept as expressions, evaluated
+// on demand: drivers.Commands.
 type commands struct {
 	p     *parser
 	binds map[string][]string
 	exprs map[string]hcl.Expression
 }
 
-// Declared reports whether the runbook declares the operation op.
+// Declared reports whether the runbook declares the operation op (or its
+// default does).
 func (c *commands) Declared(op string) bool {
 	_, ok := c.exprs[op]
 	return ok
@@ -107,7 +116,7 @@ func (c *commands) Declared(op string) bool {
 // operation does not bind, or a value that is not a command is reported
 // at load time.
 func (c *commands) typeCheck() {
-	for _, op := range sortedOps(c.binds) {
+	for _, op := range sorted.Keys(c.binds) {
 		expr, ok := c.exprs[op]
 		if !ok {
 			continue
@@ -201,14 +210,15 @@ func diagsError(op string, diags hcl.Diagnostics) error {
 	return errors.New("operation " + op + ": " + strings.Join(msgs, "; "))
 }
 
-// decodeExitCodes decodes a list of exit statuses (0 to 255).
-func (p *parser) decodeExitCodes(expr hcl.Expression) []int {
+// decodeExitCodes decodes a list of exit statuses (1 to 255), the setting
+// called name.
+func (p *parser) decodeExitCodes(expr hcl.Expression, name string) []int {
 	v, ok := p.eval(expr, declScope)
 	if !ok || v.IsNull() {
 		return nil
 	}
 	bad := func() []int {
-		p.errorf(expr.Range(), "Invalid exit codes", "in_doubt_exit_codes must be a list of exit statuses from 1 to 255, for example [255].")
+		p.errorf(expr.Range(), "Invalid exit codes", "%s must be a list of exit statuses from 1 to 255, for example [255].", name)
 		return nil
 	}
 	if !v.IsKnown() || !(v.Type().IsListType() || v.Type().IsTupleType()) {

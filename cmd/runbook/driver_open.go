@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/runbookhq/runbook/drivers"
+	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime/redact"
+)
+
+// driverKind is the kind of driver called name: --driver, or the
+// runbook's own when name is "". lang and the flag checked the name against
+// the same registry.
+func (a *app) driverKind(rb *lang.Runbook, name string) (drivers.Kind, error) {
+	if name == "" {
+		name = rb.Driver
+	}
+	k, ok := a.drivers.Kind(name)
+	if !ok {
+		return nil, fmt.Errorf("unknown driver %q", name)
+	}
+	return k, nil
+}
+
+// opening is what kind opens with for rb: the runbook's block of that kind
+// (refused if the runbook neither selects the driver nor declares its
+// block, unless the kind rehearses any runbook), its steps, the state's
+// store and the faults to inject.
+func (a *app) opening(kind drivers.Kind, rb *lang.Runbook, store drivers.Store, faults []drivers.Fault) (drivers.Opening, error) {
+	name := kind.Name()
+	if !rb.Declares(name) && !drivers.Simulated(kind) {
+		rehearse := ""
+		if sim := a.drivers.Simulator(); sim != nil {
+			rehearse = "; rehearse it with --driver " + sim.Name()
+		}
+		return drivers.Opening{}, fmt.Errorf("the runbook declares no %s { ... } block in its cluster block, which the %s driver needs%s", name, name, rehearse)
+	}
+	o := drivers.Opening{Cluster: rb.Cluster, Config: rb.Block(name), Dir: rb.Dir, Store: store,
+		Redact: redactor{redact.New(rb.Secrets())}, Faults: faults}
+	for _, s := range rb.Steps {
+		o.Steps = append(o.Steps, drivers.Step{Instance: s.Instance, When: s.When})
+	}
+	return o, nil
+}
+
+// openDriver opens the driver of kind for a run or status of rb, keeping
+// what it keeps in store.
+func (a *app) openDriver(kind drivers.Kind, rb *lang.Runbook, store drivers.Store, faults []drivers.Fault) (*drivers.Opened, error) {
+	o, err := a.opening(kind, rb, store, faults)
+	if err != nil {
+		return nil, err
+	}
+	return kind.Open(context.Background(), o)
+}
+
+// redactor hides the runbook's sensitive values for a driver.
+type redactor struct{ r *redact.Redactor }
+
+func (r redactor) String(s string) string { return r.r.String(s) }
+
+func (r redactor) Writer(w io.Writer) (io.Writer, func() error) {
+	hw := r.r.NewWriter(w)
+	return hw, hw.Flush
+}
