@@ -107,7 +107,12 @@ func isTerminal(f any) bool {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{argv: args, stdin: stdin, stdout: stdout, stderr: stderr, registry: builtin.Registry(), drivers: driverbuiltin.Registry(), stores: storebuiltin.Stores()}
+	return runWith(driverbuiltin.Registry(), args, stdin, stdout, stderr)
+}
+
+// runWith is run with the kinds of driver of kinds.
+func runWith(kinds drivers.Registry, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{argv: args, stdin: stdin, stdout: stdout, stderr: stderr, registry: builtin.Registry(), drivers: kinds, stores: storebuiltin.Stores()}
 	_, noColor := os.LookupEnv("NO_COLOR")
 	a.color = !noColor && isTerminal(stdout)
 	a.interactive = isTerminal(stdin) && isTerminal(stdout)
