@@ -50,7 +50,7 @@ func (p *parser) check() {
 	// Poll once per timeout: with no durations, a condition that does not
 	// hold at once never will.
 	env := &steps.Env{Cluster: rb.Cluster, Driver: rec, Poll: 24 * time.Hour, AutoApprove: true, Dir: rb.Dir}
-	undeclared := map[string]bool{}
+	undeclared := p.undeclaredOps()
 	ctx := context.Background()
 	o := newOrderState(p, s)
 	for i, st := range p.seq {
@@ -120,34 +120,46 @@ func (p *parser) check() {
 	o.finish(s)
 }
 
-// checkDeclared reports each operation the step issued in the abstract
-// run for which the selected driver's block has an operation setting that
-// the runbook does not declare: the run would fail there, possibly
-// half-way through (resources taken offline for the media upgrade and no
-// command to bring them back). An operation the driver's block has no
-// setting for, the driver performs by itself. Each operation is reported
-// once, at the first step that needs it.
-func (p *parser) checkDeclared(st *Step, used []string, reported map[string]bool) {
+// undeclaredOps are the operations for which the selected driver's block
+// has an operation setting that the runbook leaves unset, each mapped to
+// false until a step issues it: the run would fail there. An operation the
+// block has no setting for, the driver performs by itself. None when the
+// block is required and missing: that is reported.
+func (p *parser) undeclaredOps() map[string]bool {
 	rb := p.rb
-	if st.detached {
-		return // reported at the next step that issues it
-	}
 	kind, ok := p.opts.Drivers.Kind(rb.Driver)
 	cfg := rb.Block(rb.Driver)
 	if !ok || cfg == nil {
-		return
+		return nil
 	}
 	schema := kind.Block()
 	if schema.Required && !cfg.Declared {
-		return // the missing block is reported
+		return nil
 	}
-	block := rb.Driver
+	out := map[string]bool{}
+	for _, s := range schema.Settings {
+		if s.Type == drivers.Operation && !cfg.Operations().Declared(s.Name) {
+			out[s.Name] = false
+		}
+	}
+	return out
+}
+
+// checkDeclared reports each operation the step issued in the abstract
+// run that is among the undeclared ones (undeclaredOps), possibly
+// half-way through the run (resources taken offline for the media upgrade
+// and no command to bring them back). Each is reported once, at the first
+// step that needs it.
+func (p *parser) checkDeclared(st *Step, used []string, undeclared map[string]bool) {
+	if st.detached || len(undeclared) == 0 {
+		return // a detached step's are reported at the next step that issues them
+	}
+	block := p.rb.Driver
 	for _, op := range used {
-		s, ok := schema.Setting(op)
-		if reported[op] || !ok || s.Type != drivers.Operation || cfg.Operations().Declared(op) {
+		if reported, ok := undeclared[op]; !ok || reported {
 			continue
 		}
-		reported[op] = true
+		undeclared[op] = true
 		p.stepErrorf(st, st.Range, "", "Operation not declared", "This step issues the driver operation %q, but the cluster's %s block declares no %s command, so the run would fail here. Add %s = [\"COMMAND\", \"ARG\", ...] (or a shell string) to the %s block.", op, block, op, op, block)
 	}
 }
