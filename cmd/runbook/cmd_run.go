@@ -359,18 +359,20 @@ func (a *app) run(args *runArgs) int {
 	}
 
 	confirmation := &runtime.Approval{Time: time.Now(), Answer: "--auto-approve"}
-	planned := a.predictEvents(rb, rrb)
-	plan := planned.res
-	predicted := map[string]time.Duration{}
-	for _, s := range plan.Steps {
-		predicted[s.Address] = s.Duration
+	// The plan, unless the run may be its own (run_plan.go).
+	var planned *plannedRun
+	var predicted map[string]time.Duration
+	later := a.planLater(args, rrb, kind, resume)
+	if !later {
+		planned = a.predictEvents(rb, rrb)
+		predicted = planned.predicted()
 	}
 	if !args.AutoApprove {
 		if !a.interactive {
 			fmt.Fprintln(a.stderr, "Error: run shows the plan and asks for confirmation on a terminal, and there is none. Pass --auto-approve to run without asking.")
 			return a.notStarted(args, "no terminal to confirm the run on, and no --auto-approve; nothing was run", nil)
 		}
-		(&planHuman{w: a.stdout, color: a.color, resume: resume, registry: a.registry}).Plan(rb, rrb, plan)
+		(&planHuman{w: a.stdout, color: a.color, resume: resume, registry: a.registry}).Plan(rb, rrb, planned.res)
 		ok, err := a.confirm(ctx, stop, "Do you want to perform these steps? Only 'yes' will be accepted:", "Enter a value:")
 		if !ok {
 			if err != nil {
@@ -443,6 +445,10 @@ func (a *app) run(args *runArgs) int {
 		}
 	}()
 
+	if later && !startsAsModel(drv, rb) {
+		later, planned = false, a.predictEvents(rb, rrb)
+		predicted = planned.predicted()
+	}
 	end := windowEnd(drv.Now(), args.Until, args.Window)
 
 	view := a.runViewFor(args.View, drivers.Simulated(kind), rrb, st.Records(), predicted, end)
@@ -474,6 +480,12 @@ func (a *app) run(args *runArgs) int {
 		}
 	}
 	prompt = auditPrompt(st, drv, prompt)
+	events := view.Event
+	var changes *changeRecorder
+	if later {
+		changes = &changeRecorder{}
+		events = func(e runtime.Event) { changes.record(e); view.Event(e) }
+	}
 	var waiting func(step, what, pending string, now time.Time)
 	if live, ok := view.(*runLive); ok {
 		prompt, waiting = live.aroundPrompt(prompt), live.Waiting
@@ -492,7 +504,7 @@ func (a *app) run(args *runArgs) int {
 		Rehearsal:      drivers.Simulated(kind) && driver != rb.Driver,
 		Output:         a.stderr,
 		Dir:            rb.Dir,
-		Events:         view.Event,
+		Events:         events,
 		Waiting:        waiting,
 		Stop:           stop,
 		StopCause:      func() string { return stopCause },
@@ -503,6 +515,9 @@ func (a *app) run(args *runArgs) int {
 		Reissue:        args.Reissue,
 		Crash:          runtime.FailpointsFromEnv().Hit,
 	})
+	if later {
+		planned = a.planOf(rb, rrb, res, changes, st.Records())
+	}
 	if hasRun(st.Records()) {
 		// The report is made from the journal as written, whose sensitive
 		// values are hidden, like `runbook report` makes it; read back only

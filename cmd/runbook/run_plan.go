@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/runbookhq/runbook/cluster"
+	"github.com/runbookhq/runbook/drivers"
+	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/steps/approve"
+)
+
+// The plan of a run is a run of its steps on the runbook's model, a fresh
+// simulator of the declared cluster (predictEvents). A rehearsal on a
+// simulator that starts where the model does, with no faults, is that very
+// run: when nothing needs the plan before the run (it
+// is not shown to be confirmed, no live view shows the steps' predicted
+// durations), the run does not simulate it first, and takes the plan from
+// itself once it has completed. A run that ends otherwise (a signal, a
+// failed step) is planned then, as it would have been before it started.
+
+// planLater reports whether a run with the driver of kind may be its own
+// plan, as far as can be told before its state and driver are open: a run
+// with --auto-approve on a simulator without faults and without a view that
+// shows the plan, from the start of the runbook (no journal to resume),
+// through to its end (no --stop-after, --until or --window), whose steps
+// either change the cluster or are approve steps (auto-approved, as the plan
+// leaves them: an exec step runs a command, which the plan does not).
+func (a *app) planLater(args *runArgs, rrb *runtime.Runbook, kind drivers.Kind, resume *resumePoint) bool {
+	if !args.AutoApprove || (args.View != viewJSON && a.color) || !drivers.Simulated(kind) || len(args.Faults) > 0 || resume != nil ||
+		args.StopAfter != "" || args.Until != nil || args.Window != 0 {
+		return false
+	}
+	approval := approve.Type{}.Name()
+	for _, s := range rrb.Steps {
+		t, ok := a.registry[s.Type]
+		if !ok || (!t.Mutates() && s.Type != approval) {
+			return false
+		}
+	}
+	return true
+}
+
+// startsAsModel reports whether the driver starts where the runbook's model
+// does: its clock and its cluster the model's (a simulator whose state
+// holds an earlier run's cluster or time does not).
+func startsAsModel(drv cluster.Driver, rb *lang.Runbook) bool {
+	m := rb.Model()
+	if !drv.Now().Equal(m.Now()) {
+		return false
+	}
+	ctx := context.Background()
+	st, err := drv.Status(ctx)
+	if err != nil {
+		return false
+	}
+	want, err := m.Status(ctx)
+	if err != nil {
+		return false
+	}
+	return st.MediaVersion == want.MediaVersion && maps.Equal(st.Nodes, want.Nodes) && maps.Equal(st.Resources, want.Resources) &&
+		slices.Equal(st.Licenses, want.Licenses)
+}
+
+// changeRecorder keeps the change events of a run, which the plan's are
+// when the run is its own plan.
+type changeRecorder struct {
+	mu     sync.Mutex
+	events []runtime.Event
+}
+
+func (c *changeRecorder) record(e runtime.Event) {
+	if e.Type != runtime.EventChange {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.events = append(c.events, e)
+}
+
+// planOf is the plan of a run that may be its own (planLater, startsAsModel),
+// once it has ended with res: the run itself when it completed, else
+// predicted now; res.LeftPredicted, which the run could not know, is then
+// filled in.
+func (a *app) planOf(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Result, changes *changeRecorder, recs []runtime.Record) *plannedRun {
+	if res.Outcome == runtime.OutcomeCompleted && res.Earlier == 0 {
+		return &plannedRun{res: res, events: changes.events}
+	}
+	planned := a.predictEvents(rb, rrb)
+	res.LeftPredicted = leftPredicted(rrb, recs, planned.predicted())
+	return planned
+}
+
+// predicted is the plan's duration of each step.
+func (p *plannedRun) predicted() map[string]time.Duration {
+	out := make(map[string]time.Duration, len(p.res.Steps))
+	for _, s := range p.res.Steps {
+		out[s.Address] = s.Duration
+	}
+	return out
+}
+
+// leftPredicted is Result.LeftPredicted of a run with Options.Predicted:
+// the predicted duration of the steps the journal (recs) leaves unsettled,
+// those that run.
+func leftPredicted(rrb *runtime.Runbook, recs []runtime.Record, predicted map[string]time.Duration) time.Duration {
+	last := runtime.StepStatuses(recs)
+	var d time.Duration
+	for _, s := range rrb.Steps {
+		if !runtime.Settled(last[s.Address]) && s.When {
+			d += predicted[s.Address]
+		}
+	}
+	return d
+}
