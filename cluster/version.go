@@ -77,6 +77,12 @@ func CompareVersions(a, b string) int {
 	return 0
 }
 
+// ValidVersion reports whether ParseVersion accepts s, without allocating.
+func ValidVersion(s string) bool {
+	_, ok := scanVersion(s)
+	return ok
+}
+
 // scanVersion reads a version as ParseVersion accepts it, its missing
 // components zero; ok is false where ParseVersion fails.
 func scanVersion(s string) (v [4]int, ok bool) {

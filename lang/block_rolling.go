@@ -75,8 +75,10 @@ func (p *parser) decodeRolling(block *hcl.Block) {
 		p.addHole(block, "", "")
 		return
 	}
+	sc := &scope{}
 	for i, n := range nodes {
 		d := p.nodes[n.Name]
+		*sc = scope{mode: scopeStep, roll: true, node: d.val, index: i}
 		for j, sb := range blocks {
 			if sb == nil {
 				p.addHole(holes[j], roll, n.Name)
@@ -84,7 +86,7 @@ func (p *parser) decodeRolling(block *hcl.Block) {
 			}
 			detached := p.detached
 			p.detached = detached || sb.detached
-			p.addStep(p.instantiate(sb, roll, d, i))
+			p.addStep(p.instantiate(sb, roll, d, sc))
 			p.detached = detached
 		}
 	}

@@ -34,7 +34,12 @@ const (
 // scope is where an expression is evaluated.
 type scope struct {
 	mode scopeMode
-	// each is each inside a rolling block (cty.NilVal elsewhere).
+	// roll is set inside a rolling block, where each.node is node and
+	// each.index is index.
+	roll  bool
+	node  cty.Value
+	index int
+	// each is the each object, built by eachVal when first needed.
 	each cty.Value
 	// subjects are the names an exec operation binds, and their values.
 	subjects map[string]cty.Value
@@ -49,6 +54,14 @@ var (
 	declScope  = &scope{mode: scopeDecl}
 )
 
+// eachVal is each as expressions see it: an object of node and index.
+func (sc *scope) eachVal() cty.Value {
+	if sc.each == cty.NilVal {
+		sc.each = cty.ObjectVal(map[string]cty.Value{"node": sc.node, "index": cty.NumberIntVal(int64(sc.index))})
+	}
+	return sc.each
+}
+
 // ref is one reference of an expression: root.name (name "" for the whole
 // map node, resource or license, or for each and exec subjects).
 type ref struct {
@@ -59,7 +72,7 @@ type ref struct {
 // refs lists the references of expr and reports those that are not allowed
 // in sc or name nothing declared. ok is false if any was reported.
 func (p *parser) refs(expr hcl.Expression, sc *scope, report bool) ([]ref, bool) {
-	vars := expr.Variables()
+	vars := variables(expr)
 	out := make([]ref, 0, len(vars))
 	ok := true
 	fail := func(rng hcl.Range, summary, detail string) {
@@ -119,7 +132,7 @@ func (p *parser) refs(expr hcl.Expression, sc *scope, report bool) ([]ref, bool)
 			}
 			out = append(out, ref{root: root, name: name, rng: rng})
 		case "each":
-			if sc.mode != scopeStep || sc.each == cty.NilVal {
+			if sc.mode != scopeStep || !sc.roll {
 				fail(rng, "Invalid each reference", "each.node and each.index are only available in the step blocks of a rolling block. Refer to a node by name here, as in node.FS1.")
 				continue
 			}
@@ -130,7 +143,7 @@ func (p *parser) refs(expr hcl.Expression, sc *scope, report bool) ([]ref, bool)
 			out = append(out, ref{root: root, rng: rng})
 		default:
 			roots := []string{"var", "local", "node", "resource", "license"}
-			if sc.mode == scopeStep && sc.each != cty.NilVal {
+			if sc.mode == scopeStep && sc.roll {
 				roots = append(roots, "each")
 			}
 			if sc.mode == scopeExec {
@@ -140,6 +153,25 @@ func (p *parser) refs(expr hcl.Expression, sc *scope, report bool) ([]ref, bool)
 		}
 	}
 	return out, ok
+}
+
+// variables is expr.Variables(), found without walking the expression
+// for the most common ones: a literal, a quoted string with no
+// interpolation, a reference.
+func variables(expr hcl.Expression) []hcl.Traversal {
+	switch e := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		return nil
+	case *hclsyntax.TemplateExpr:
+		if len(e.Parts) == 1 {
+			if _, ok := e.Parts[0].(*hclsyntax.LiteralValueExpr); ok {
+				return nil
+			}
+		}
+	case *hclsyntax.ScopeTraversalExpr:
+		return []hcl.Traversal{e.Traversal}
+	}
+	return expr.Variables()
 }
 
 // elementName returns the first attribute or string index after the root.
@@ -274,7 +306,7 @@ func (p *parser) evalCtx(refs []ref, sc *scope) *hcl.EvalContext {
 		case sc.mode == scopeExec && sc.subjects[r.root] != cty.NilVal && r.root != "var" && r.root != "local":
 			ctx.Variables[r.root] = sc.subjects[r.root]
 		case r.root == "each":
-			ctx.Variables["each"] = sc.each
+			ctx.Variables["each"] = sc.eachVal()
 		case r.name == "":
 			whole[r.root] = true
 		default:
@@ -394,13 +426,18 @@ func (p *parser) wholeMap(root string) cty.Value {
 
 // eval evaluates expr in sc. ok is false when a diagnostic was reported.
 func (p *parser) eval(expr hcl.Expression, sc *scope) (cty.Value, bool) {
-	refs, ok := p.declRefs[expr]
-	if !ok || sc != declScope {
-		if refs, ok = p.refs(expr, sc, true); !ok {
-			return cty.DynamicVal, false
-		}
+	refs, ok := p.exprRefs(expr, sc)
+	if !ok {
+		return cty.DynamicVal, false
 	}
-	v, diags := expr.Value(p.evalCtx(refs, sc))
+	if v, ok := p.direct(expr, sc); ok {
+		return v, true
+	}
+	ctx := p.constCtx
+	if len(refs) > 0 {
+		ctx = p.evalCtx(refs, sc)
+	}
+	v, diags := expr.Value(ctx)
 	p.diags = append(p.diags, diags...)
 	if diags.HasErrors() {
 		return cty.DynamicVal, false
@@ -412,6 +449,94 @@ func (p *parser) eval(expr hcl.Expression, sc *scope) (cty.Value, bool) {
 		return cty.DynamicVal, false
 	}
 	return v, true
+}
+
+// exprRefs is refs of expr in sc, reported if any is not valid there. The
+// references of declarations were found when their order was worked out,
+// and those of a step block of a rolling block are the same on every node:
+// both are looked for once.
+func (p *parser) exprRefs(expr hcl.Expression, sc *scope) ([]ref, bool) {
+	var cache map[hcl.Expression][]ref
+	switch {
+	case sc == declScope:
+		cache = p.declRefs
+	case sc.mode == scopeStep && sc.roll:
+		cache = p.rollRefs
+	}
+	if refs, ok := cache[expr]; ok {
+		return refs, true
+	}
+	refs, ok := p.refs(expr, sc, true)
+	if ok && cache != nil {
+		cache[expr] = refs
+	}
+	return refs, ok
+}
+
+// direct is the value of expr without a context, when expr is a plain
+// reference to one declared value (node.FS1, var.target, each.node) or a
+// list of them: the value hcl would give, found in the time of a lookup.
+// Its references have been found valid in sc. ok is false for any other
+// expression, which is then evaluated by hcl.
+func (p *parser) direct(expr hcl.Expression, sc *scope) (cty.Value, bool) {
+	if e, ok := expr.(*hclsyntax.TemplateExpr); ok {
+		// A quoted string with no interpolation is its text.
+		if len(e.Parts) == 1 {
+			if lit, ok := e.Parts[0].(*hclsyntax.LiteralValueExpr); ok && lit.Val.Type() == cty.String && lit.Val.IsKnown() && !lit.Val.IsNull() && !lit.Val.IsMarked() {
+				return lit.Val, true
+			}
+		}
+		return cty.NilVal, false
+	}
+	if sc.mode != scopeDecl && sc.mode != scopeStep || sc.self != nil {
+		return cty.NilVal, false
+	}
+	switch e := expr.(type) {
+	case *hclsyntax.ScopeTraversalExpr:
+		return p.directRef(e.Traversal, sc)
+	case *hclsyntax.TupleConsExpr:
+		if len(e.Exprs) == 0 {
+			return cty.NilVal, false
+		}
+		vals := make([]cty.Value, len(e.Exprs))
+		for i, x := range e.Exprs {
+			t, ok := x.(*hclsyntax.ScopeTraversalExpr)
+			if !ok {
+				return cty.NilVal, false
+			}
+			if vals[i], ok = p.directRef(t.Traversal, sc); !ok {
+				return cty.NilVal, false
+			}
+		}
+		return cty.TupleVal(vals), true
+	}
+	return cty.NilVal, false
+}
+
+// directRef is the value of root.name, a reference found valid.
+func (p *parser) directRef(t hcl.Traversal, sc *scope) (cty.Value, bool) {
+	if len(t) != 2 {
+		return cty.NilVal, false
+	}
+	name, ok := elementName(t)
+	if !ok {
+		return cty.NilVal, false
+	}
+	switch root := t.RootName(); root {
+	case "var", "local", "node", "resource", "license":
+		return p.valueOf(root, name), true
+	case "each":
+		if !sc.roll {
+			return cty.NilVal, false
+		}
+		switch name {
+		case "node":
+			return sc.node, true
+		case "index":
+			return cty.NumberIntVal(int64(sc.index)), true
+		}
+	}
+	return cty.NilVal, false
 }
 
 // mayGrow is false for an expression whose value cannot be larger than a

@@ -196,6 +196,12 @@ type parser struct {
 	// declRefs are the references of the declarations' expressions, found
 	// valid when their order was worked out.
 	declRefs map[hcl.Expression][]ref
+	// rollRefs are the references of the expressions of the step blocks
+	// of rolling blocks, found valid on their first node.
+	rollRefs map[hcl.Expression][]ref
+	// constCtx is the context of the expressions that refer to nothing:
+	// expressions only read their context, so one serves them all.
+	constCtx *hcl.EvalContext
 	// clusterBroken is set when a node, resource or licence could not be
 	// decoded: the abstract run needs the whole cluster.
 	clusterBroken bool
@@ -208,10 +214,11 @@ type parser struct {
 }
 
 func newParser(rb *Runbook, opts Options) *parser {
-	return &parser{rb: rb, opts: opts, funcs: functions(),
+	funcs := functions()
+	return &parser{rb: rb, opts: opts, funcs: funcs, constCtx: &hcl.EvalContext{Functions: funcs},
 		variables: map[string]*Variable{}, locals: map[string]*localDecl{}, nodes: map[string]*nodeDecl{},
 		resources: map[string]*resourceDecl{}, licenses: map[string]*licenseDecl{}, rollings: map[string]*hcl.Block{},
-		broken: map[*hcl.Block]bool{}, declRefs: map[hcl.Expression][]ref{}}
+		broken: map[*hcl.Block]bool{}, declRefs: map[hcl.Expression][]ref{}, rollRefs: map[hcl.Expression][]ref{}}
 }
 
 var rootSchema = &hcl.BodySchema{
@@ -308,13 +315,33 @@ func (p *parser) fileStart() *hcl.Range {
 // referenced (node.NAME) and printed in addresses.
 func (p *parser) checkName(block *hcl.Block, i int, what string) bool {
 	name := block.Labels[i]
-	if hclsyntax.ValidIdentifier(name) {
+	if asciiIdentifier(name) || hclsyntax.ValidIdentifier(name) {
 		return true
 	}
 	p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid name",
 		Detail:  fmt.Sprintf("%q is not a valid %s name. A name starts with a letter or underscore and contains only letters, digits, underscores and dashes.", name, what),
 		Subject: block.LabelRanges[i].Ptr()})
 	return false
+}
+
+// asciiIdentifier reports whether name is an identifier made of ASCII
+// letters, digits, underscores and dashes, starting with a letter or an
+// underscore: the common case of hclsyntax.ValidIdentifier, which scans
+// the name with hcl's tokenizer.
+func asciiIdentifier(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // duplicate reports a second declaration of the same name.

@@ -1,12 +1,10 @@
 package lang
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
 
 	"github.com/runbookhq/runbook/steps"
 )
@@ -17,15 +15,30 @@ const (
 	OnFailureContinue = "continue"
 )
 
+var onFailures = []string{OnFailureAbort, OnFailureContinue}
+
 // stepBlock is a step block whose type is known and whose body has been
 // checked against the type's schema: the template of its instances.
 type stepBlock struct {
 	block *hcl.Block
 	typ   steps.Type
-	attrs hcl.Attributes
+	// typAttrs are typ's attributes.
+	typAttrs []steps.Attr
+	attrs    hcl.Attributes
 	// detached is set for a step block whose address is taken: it is
 	// decoded into the abstract run alone.
 	detached bool
+	// same holds, by attribute, the value decoded on the first node of a
+	// roll when it does not depend on each and was decoded without a
+	// diagnostic: every node has the same, so the others take it.
+	same map[string]decodedAttr
+}
+
+// decodedAttr is an attribute's decoded value; shared is false if it is
+// to be decoded on each node.
+type decodedAttr struct {
+	x      any
+	shared bool
 }
 
 // stepSchema is the body schema of a step block, chosen by its first label
@@ -59,7 +72,7 @@ func (p *parser) prepareStep(block *hcl.Block) *stepBlock {
 	typ := p.opts.Registry[block.Labels[0]]
 	content, diags := block.Body.Content(p.stepSchema(typ))
 	p.diags = append(p.diags, diags...)
-	return &stepBlock{block: block, typ: typ, attrs: content.Attributes}
+	return &stepBlock{block: block, typ: typ, typAttrs: typ.Attrs(), attrs: content.Attributes}
 }
 
 func (p *parser) stepSchema(typ steps.Type) *hcl.BodySchema {
@@ -75,23 +88,21 @@ func (p *parser) stepSchema(typ steps.Type) *hcl.BodySchema {
 }
 
 // instantiate decodes one instance of a step block: at the top level (roll
-// "") or in a roll with each bound to node number index.
-func (p *parser) instantiate(sb *stepBlock, roll string, node *nodeDecl, index int) *Step {
+// "", sc nil) or in a roll on node, in sc, where each is bound to it.
+func (p *parser) instantiate(sb *stepBlock, roll string, node *nodeDecl, sc *scope) *Step {
 	typ := sb.typ
 	st := &Step{When: true, Roll: roll, Range: sb.block.DefRange, attrs: sb.attrs, known: true}
 	defer p.markStep(len(p.diags), st)
 	st.Type, st.Name = typ.Name(), sb.block.Labels[1]
-	st.Address = "step." + st.Type + "." + st.Name
-	sc := declScope
 	if roll != "" {
 		st.Node = node.name
-		st.Address = fmt.Sprintf("rolling.%s[%s].%s.%s", roll, node.name, st.Type, st.Name)
-		sc = &scope{mode: scopeStep, each: cty.ObjectVal(map[string]cty.Value{
-			"node": node.val, "index": cty.NumberIntVal(int64(index)),
-		})}
+		st.Address = "rolling." + roll + "[" + node.name + "]." + st.Type + "." + st.Name
+	} else {
+		st.Address = "step." + st.Type + "." + st.Name
+		sc = declScope
 	}
-	st.Args = steps.Args{}
-	for _, attr := range typ.Attrs() {
+	st.Args = make(steps.Args, len(sb.attrs))
+	for _, attr := range sb.typAttrs {
 		a, ok := sb.attrs[attr.Name]
 		if !ok {
 			if attr.Required {
@@ -99,7 +110,7 @@ func (p *parser) instantiate(sb *stepBlock, roll string, node *nodeDecl, index i
 			}
 			continue
 		}
-		x, ok := p.decodeValue(a.Expr, attr.Kind, attr.Enum, sc, attr.Name)
+		x, ok := p.decodeStepAttr(sb, a, attr.Kind, attr.Enum, sc, attr.Name)
 		switch {
 		case !ok:
 			st.known = false
@@ -117,13 +128,13 @@ func (p *parser) instantiate(sb *stepBlock, roll string, node *nodeDecl, index i
 	}
 	st.Timeout = typ.DefaultTimeout()
 	if a, ok := sb.attrs["timeout"]; ok {
-		x, _ := p.decodeValue(a.Expr, steps.KindDuration, nil, sc, "timeout")
+		x, _ := p.decodeStepAttr(sb, a, steps.KindDuration, nil, sc, "timeout")
 		if d, ok := x.(time.Duration); ok {
 			st.Timeout = d
 		}
 	}
 	if a, ok := sb.attrs["when"]; ok {
-		x, ok := p.decodeValue(a.Expr, steps.KindBool, nil, sc, "when")
+		x, ok := p.decodeStepAttr(sb, a, steps.KindBool, nil, sc, "when")
 		switch x := x.(type) {
 		case bool:
 			st.When = x
@@ -135,7 +146,7 @@ func (p *parser) instantiate(sb *stepBlock, roll string, node *nodeDecl, index i
 	}
 	st.OnFailure = OnFailureAbort
 	if a, ok := sb.attrs["on_failure"]; ok {
-		x, _ := p.decodeValue(a.Expr, steps.KindString, []string{OnFailureAbort, OnFailureContinue}, sc, "on_failure")
+		x, _ := p.decodeStepAttr(sb, a, steps.KindString, onFailures, sc, "on_failure")
 		if s, ok := x.(string); ok {
 			if s == OnFailureContinue && typ.Mutates() {
 				p.errorf(a.Expr.Range(), "Invalid on_failure",
@@ -147,6 +158,40 @@ func (p *parser) instantiate(sb *stepBlock, roll string, node *nodeDecl, index i
 		}
 	}
 	return st
+}
+
+// decodeStepAttr decodes attribute a of an instance of sb in sc. In a
+// roll, an attribute that does not refer to each decodes to the same value
+// on every node: when it did so without a diagnostic on the first, the
+// others take that value. (The values are only read: a list is shared.)
+// One that did report is decoded on each node again, so that each reports.
+func (p *parser) decodeStepAttr(sb *stepBlock, a *hcl.Attribute, kind steps.Kind, enum []string, sc *scope, name string) (any, bool) {
+	if !sc.roll || kind == steps.KindCommand {
+		return p.decodeValue(a.Expr, kind, enum, sc, name)
+	}
+	d, seen := sb.same[name]
+	if d.shared {
+		return d.x, true
+	}
+	from := len(p.diags)
+	x, ok := p.decodeValue(a.Expr, kind, enum, sc, name)
+	if !seen {
+		if sb.same == nil {
+			sb.same = map[string]decodedAttr{}
+		}
+		sb.same[name] = decodedAttr{x: x, shared: ok && len(p.diags) == from && !refersTo(a.Expr, "each")}
+	}
+	return x, ok
+}
+
+// refersTo reports whether expr refers to root.
+func refersTo(expr hcl.Expression, root string) bool {
+	for _, t := range variables(expr) {
+		if t.RootName() == root {
+			return true
+		}
+	}
+	return false
 }
 
 // markStep gives the diagnostics from the from'th on, reported while
@@ -183,7 +228,7 @@ func (p *parser) decodeSteps() {
 			} else if !dup {
 				seen["step."+key] = block.DefRange
 			}
-			p.addStep(p.instantiate(sb, "", nil, 0))
+			p.addStep(p.instantiate(sb, "", nil, nil))
 		case "rolling":
 			p.decodeRolling(block)
 		}

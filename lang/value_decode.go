@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +59,9 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 		s := v.AsString()
 		switch kind {
 		case steps.KindVersion:
+			if cluster.ValidVersion(s) {
+				break
+			}
 			if _, err := cluster.ParseVersion(s); err != nil {
 				if rng, name, ok := p.valueOrigin(expr, v, name); ok {
 					p.errorf(rng, "Invalid version", "The value of %s is not a valid version: %v.", name, err)
@@ -114,7 +118,13 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 	case steps.KindNode, steps.KindResource, steps.KindLicense:
 		return p.decodeRef(v, rng, kind, name)
 	case steps.KindNodeList, steps.KindResourceList, steps.KindStringList:
-		elemKind := map[steps.Kind]steps.Kind{steps.KindNodeList: steps.KindNode, steps.KindResourceList: steps.KindResource, steps.KindStringList: steps.KindString}[kind]
+		elemKind := steps.KindString
+		switch kind {
+		case steps.KindNodeList:
+			elemKind = steps.KindNode
+		case steps.KindResourceList:
+			elemKind = steps.KindResource
+		}
 		if !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
 			p.wrongKind(rng, kind, name, v)
 			return nil, false
@@ -136,15 +146,19 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 		var nodes []cluster.Node
 		var resources []cluster.Resource
 		var strs []string
+		switch elemKind {
+		case steps.KindNode:
+			nodes = make([]cluster.Node, 0, len(elemExprs))
+		case steps.KindResource:
+			resources = make([]cluster.Resource, 0, len(elemExprs))
+		}
 		ok, unknown := true, false
-		i := 0
-		for it := v.ElementIterator(); it.Next(); i++ {
-			_, ev := it.Element()
+		for i, ev := range elements(v) {
 			ee := expr
 			if elemExprs != nil {
 				ee = elemExprs[i]
 			}
-			elemName := fmt.Sprintf("%s[%d]", name, i)
+			elemName := name + "[" + strconv.Itoa(i) + "]"
 			if ev.IsNull() {
 				p.errorf(ee.Range(), "Invalid "+kind.String(), "%s is null. Remove it from the list.", elemName)
 				ok = false
@@ -222,6 +236,19 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 	return nil, false
 }
 
+// elements are the elements of a known list, tuple or set, in order.
+func elements(v cty.Value) []cty.Value {
+	if ty := v.Type(); ty.IsListType() || ty.IsTupleType() {
+		return v.AsValueSlice()
+	}
+	var out []cty.Value
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		out = append(out, e)
+	}
+	return out
+}
+
 // valueOrigin is where a mistake in v, the value of expr (the attribute
 // name), is reported: at expr itself, or, when expr only passes on the
 // value of a variable or a local (var.NAME, "${local.NAME}", in either
@@ -286,7 +313,13 @@ func sameValue(a, b cty.Value) bool {
 // decodeRef decodes a node, resource or licence reference by its exact
 // type, and looks the object up by name among the declared ones.
 func (p *parser) decodeRef(v cty.Value, rng hcl.Range, kind steps.Kind, name string) (any, bool) {
-	want := map[steps.Kind]cty.Type{steps.KindNode: nodeType, steps.KindResource: resourceType, steps.KindLicense: licenseType}[kind]
+	want := licenseType
+	switch kind {
+	case steps.KindNode:
+		want = nodeType
+	case steps.KindResource:
+		want = resourceType
+	}
 	if !v.Type().Equals(want) {
 		p.wrongKind(rng, kind, name, v)
 		return nil, false
