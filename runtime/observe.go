@@ -35,6 +35,9 @@ type observer struct {
 	delta      *Delta
 	onChange   func(time.Time, Change)
 	crash      func(string)
+	// crashes is set when crash points are armed: the name of each is made
+	// only then.
+	crashes bool
 	// intent, if set, journals an operation before it is issued; started
 	// the process group of its command, once it started; ended its outcome.
 	intent  func(key string) error
@@ -319,7 +322,9 @@ func (o *observer) do(ctx context.Context, key string, op func(context.Context) 
 	if o.ended != nil {
 		o.ended(key, err)
 	}
-	o.crash("after driver operation " + key)
+	if o.crashes {
+		o.crash("after driver operation " + key)
+	}
 	return err
 }
 

@@ -144,7 +144,11 @@ type State struct {
 	// mu serializes Append: a step's operations may run concurrently.
 	mu      sync.Mutex
 	session Session
-	records []Record
+	records records
+	// buf, ends and lines are Append's, kept from one write to the next.
+	buf   []byte
+	ends  []int
+	lines [][]byte
 	// observed are observations queued by Observe for the next write.
 	observed []Record
 	// ran are the Ran files of the op-started records, by step address.
@@ -164,13 +168,13 @@ func OpenState(store Store, holder Holder, opts LockOptions) (*State, error) {
 	s := &State{Store: store, session: sess, holder: holder}
 	entries, err := sess.Journal()
 	if err == nil {
-		s.records, err = decodeRecords(entries, store.Where(""))
+		s.records.flat, err = decodeRecords(entries, store.Where(""))
 	}
 	if err != nil {
 		sess.Release()
 		return nil, err
 	}
-	for _, r := range s.records {
+	for _, r := range s.records.flat {
 		s.indexRan(r)
 	}
 	return s, nil
@@ -206,7 +210,7 @@ func (s *State) Observe(r Record) {
 func (s *State) Records() []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.records
+	return s.records.all()
 }
 
 func (s *State) indexRan(r Record) {
@@ -257,35 +261,97 @@ func (s *State) Append(recs ...Record) error {
 	defer s.mu.Unlock()
 	if len(s.observed) > 0 {
 		recs = append(s.observed, recs...)
-		s.observed = nil
+		defer func() {
+			// The queue's array serves the next observations.
+			clear(recs)
+			s.observed = recs[:0]
+		}()
 	}
 	if len(recs) == 0 {
 		return nil
 	}
-	lines := make([][]byte, 0, len(recs))
+	// One buffer for every line of the write, reused from write to write:
+	// the session copies what it writes.
+	b := s.buf[:0]
+	ends := s.ends[:0]
 	for i := range recs {
 		s.audit(&recs[i])
-		w := recs[i]
-		if s.Redact != nil {
-			w.Error, w.Command = s.Redact(w.Error), s.Redact(w.Command)
+		w := &recs[i]
+		if s.Redact != nil && (w.Error != "" || w.Command != "") {
+			c := *w
+			c.Error, c.Command = s.Redact(c.Error), s.Redact(c.Command)
+			w = &c
 		}
-		b, err := json.Marshal(w)
-		if err != nil {
+		start := len(b)
+		var err error
+		if b, err = appendRecord(b, w); err != nil {
 			return err
 		}
 		if s.Redact != nil {
-			b = []byte(s.Redact(string(b)))
+			r := s.Redact(string(b[start:]))
+			b = append(b[:start], r...)
 		}
-		lines = append(lines, b)
+		ends = append(ends, len(b))
 	}
+	lines := s.lines[:0]
+	start := 0
+	for _, end := range ends {
+		lines = append(lines, b[start:end:end])
+		start = end
+	}
+	s.buf, s.ends, s.lines = b, ends, lines
 	if err := s.session.Append(lines...); err != nil {
 		return err
 	}
-	s.records = append(s.records, recs...)
-	for _, r := range recs {
-		s.indexRan(r)
+	clear(lines)
+	s.records.add(recs)
+	for i := range recs {
+		s.indexRan(recs[i])
 	}
 	return nil
+}
+
+// records holds the journal's records in memory: those read when the state
+// was opened and those appended since, in chunks, so that a long run does
+// not copy its whole journal each time a single slice would grow. Records
+// joins them when asked.
+type records struct {
+	flat   []Record
+	chunks [][]Record
+}
+
+const recordChunk = 4096
+
+func (rs *records) add(recs []Record) {
+	for len(recs) > 0 {
+		n := len(rs.chunks)
+		if n == 0 || len(rs.chunks[n-1]) == cap(rs.chunks[n-1]) {
+			rs.chunks = append(rs.chunks, make([]Record, 0, recordChunk))
+			n++
+		}
+		last := rs.chunks[n-1]
+		k := min(len(recs), cap(last)-len(last))
+		rs.chunks[n-1] = append(last, recs[:k]...)
+		recs = recs[k:]
+	}
+}
+
+// all returns every record, oldest first; the caller must not change it.
+func (rs *records) all() []Record {
+	if len(rs.chunks) == 0 {
+		return rs.flat
+	}
+	n := len(rs.flat)
+	for _, c := range rs.chunks {
+		n += len(c)
+	}
+	out := make([]Record, 0, n)
+	out = append(out, rs.flat...)
+	for _, c := range rs.chunks {
+		out = append(out, c...)
+	}
+	rs.flat, rs.chunks = out, nil
+	return out
 }
 
 // snapshot is the status of the cluster before the first step.

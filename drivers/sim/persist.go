@@ -64,8 +64,14 @@ func newDelta() delta {
 	return delta{nodes: map[string]bool{}, resources: map[string]bool{}, upgrades: map[string]bool{}}
 }
 
-func (s *Sim) resetDelta() {
-	s.changed = newDelta()
+func (s *Sim) resetDelta() { s.changed.reset() }
+
+// reset empties d, keeping its maps: an operation costs no new maps.
+func (d *delta) reset() {
+	d.clock, d.licenses, d.media = false, false, false
+	clear(d.nodes)
+	clear(d.resources)
+	clear(d.upgrades)
 }
 
 func (d *delta) empty() bool {

@@ -91,7 +91,7 @@ func New(c *cluster.Cluster, opts Options) *Sim {
 func (s *Sim) Changed() (nodes, resources []string, clusterWide bool) {
 	nodes, resources = sorted.Keys(s.seen.nodes), sorted.Keys(s.seen.resources)
 	clusterWide = s.seen.licenses || s.seen.media
-	s.seen = newDelta()
+	s.seen.reset()
 	return nodes, resources, clusterWide
 }
 
