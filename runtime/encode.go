@@ -1,14 +1,11 @@
 package runtime
 
 import (
-	"errors"
-	"math"
 	"slices"
 	"strconv"
-	"time"
-	"unicode/utf8"
 
 	"github.com/runbookhq/runbook/cluster"
+	"github.com/runbookhq/runbook/internal/jsonw"
 )
 
 // The journal's records are encoded by hand, byte for byte as encoding/json
@@ -21,16 +18,16 @@ import (
 func appendRecord(b []byte, r *Record) ([]byte, error) {
 	var err error
 	b = append(b, `{"type":`...)
-	b = appendJSONString(b, r.Type)
+	b = jsonw.String(b, r.Type)
 	b = append(b, `,"time":`...)
-	if b, err = appendJSONTime(b, r.Time); err != nil {
+	if b, err = jsonw.Time(b, r.Time); err != nil {
 		return nil, err
 	}
 	b = appendField(b, "address", r.Address)
 	b = appendField(b, "status", r.Status)
 	if r.Started != nil {
 		b = append(b, `,"started":`...)
-		if b, err = appendJSONTime(b, *r.Started); err != nil {
+		if b, err = jsonw.Time(b, *r.Started); err != nil {
 			return nil, err
 		}
 	}
@@ -65,7 +62,7 @@ func appendRecord(b []byte, r *Record) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, op)
+			b = jsonw.String(b, op)
 		}
 		b = append(b, ']')
 	}
@@ -77,7 +74,7 @@ func appendRecord(b []byte, r *Record) ([]byte, error) {
 	b = appendField(b, "answer", r.Answer)
 	if r.Answered != nil {
 		b = append(b, `,"answered":`...)
-		if b, err = appendJSONTime(b, *r.Answered); err != nil {
+		if b, err = jsonw.Time(b, *r.Answered); err != nil {
 			return nil, err
 		}
 	}
@@ -94,9 +91,9 @@ func appendRecord(b []byte, r *Record) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = jsonw.String(b, k)
 			b = append(b, ':')
-			if b, err = appendJSONFloat(b, float64(r.Downtime[k])); err != nil {
+			if b, err = jsonw.Float(b, float64(r.Downtime[k])); err != nil {
 				return nil, err
 			}
 		}
@@ -113,12 +110,12 @@ func appendField(b []byte, name, v string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	b = append(b, '"', ':')
-	return appendJSONString(b, v)
+	return jsonw.String(b, v)
 }
 
 func appendChange(b []byte, c *Change) []byte {
 	b = append(b, `{"kind":`...)
-	b = appendJSONString(b, c.Kind)
+	b = jsonw.String(b, c.Kind)
 	b = appendField(b, "name", c.Name)
 	b = appendField(b, "from_state", c.FromState)
 	b = appendField(b, "to_state", c.ToState)
@@ -148,7 +145,7 @@ func appendDelta(b []byte, d *Delta) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = jsonw.String(b, k)
 			b = append(b, ':')
 			ns := d.Nodes[k]
 			if ns == nil {
@@ -156,9 +153,9 @@ func appendDelta(b []byte, d *Delta) []byte {
 				continue
 			}
 			b = append(b, `{"version":`...)
-			b = appendJSONString(b, ns.Version)
+			b = jsonw.String(b, ns.Version)
 			b = append(b, `,"state":`...)
-			b = appendJSONString(b, ns.State)
+			b = jsonw.String(b, ns.State)
 			b = appendField(b, "media_version", ns.Media)
 			b = append(b, '}')
 		}
@@ -171,7 +168,7 @@ func appendDelta(b []byte, d *Delta) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = jsonw.String(b, k)
 			b = append(b, ':')
 			rs := d.Resources[k]
 			if rs == nil {
@@ -179,9 +176,9 @@ func appendDelta(b []byte, d *Delta) []byte {
 				continue
 			}
 			b = append(b, `{"state":`...)
-			b = appendJSONString(b, rs.State)
+			b = jsonw.String(b, rs.State)
 			b = append(b, `,"node":`...)
-			b = appendJSONString(b, rs.Node)
+			b = jsonw.String(b, rs.Node)
 			b = append(b, '}')
 		}
 		b = append(b, '}')
@@ -194,7 +191,7 @@ func appendDelta(b []byte, d *Delta) []byte {
 	if d.MediaVersion != nil {
 		sep()
 		b = append(b, `"media_version":`...)
-		b = appendJSONString(b, *d.MediaVersion)
+		b = jsonw.String(b, *d.MediaVersion)
 	}
 	return append(b, '}')
 }
@@ -209,9 +206,9 @@ func appendLicenses(b []byte, ls []cluster.LicenseStatus) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"product":`...)
-		b = appendJSONString(b, l.Product)
+		b = jsonw.String(b, l.Product)
 		b = append(b, `,"version":`...)
-		b = appendJSONString(b, l.Version)
+		b = jsonw.String(b, l.Version)
 		b = append(b, '}')
 	}
 	return append(b, ']')
@@ -226,9 +223,9 @@ func appendOutages(b []byte, o *Outages) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = jsonw.String(b, k)
 			b = append(b, ':')
-			if b, err = appendJSONFloat(b, o.Ended[k]); err != nil {
+			if b, err = jsonw.Float(b, o.Ended[k]); err != nil {
 				return nil, err
 			}
 		}
@@ -243,9 +240,9 @@ func appendOutages(b []byte, o *Outages) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = jsonw.String(b, k)
 			b = append(b, ':')
-			if b, err = appendJSONTime(b, o.Since[k]); err != nil {
+			if b, err = jsonw.Time(b, o.Since[k]); err != nil {
 				return nil, err
 			}
 		}
@@ -261,94 +258,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// appendJSONTime appends t as encoding/json does (time.Time's MarshalJSON:
-// RFC 3339 with sub-second precision, quoted).
-func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
-	b = append(b, '"')
-	b, err := t.AppendText(b)
-	if err != nil {
-		return nil, errors.New("json: error calling MarshalJSON for type time.Time: " + err.Error())
-	}
-	return append(b, '"'), nil
-}
-
-// appendJSONFloat appends f as encoding/json encodes a float64: the
-// shortest decimal that reads back as f, in exponent form below 1e-6 and
-// from 1e21 on, with a one-digit negative exponent unpadded (1e-7).
-func appendJSONFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
-	}
-	format := byte('f')
-	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s quoted as encoding/json quotes a string: the
-// short escapes for quote, backslash and the usual control characters,
-// \u00XX for the other control characters and for <, > and &, \ufffd for
-// each byte that is not UTF-8, and \u2028 and \u2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

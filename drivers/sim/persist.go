@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strconv"
 	"time"
 
 	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers"
+	"github.com/runbookhq/runbook/internal/jsonw"
+	"github.com/runbookhq/runbook/internal/sorted"
 )
 
 // A persisted Sim is a snapshot file plus a log of the changes made since,
@@ -85,50 +88,116 @@ func (s *Sim) commit() error {
 	if s.log == nil || s.changed.empty() {
 		return nil
 	}
-	var l deltaLine
-	if s.changed.clock {
-		c := s.st.Clock
-		l.Clock = &c
-	}
-	if s.changed.licenses {
-		l.Licenses = s.st.Status.Licenses
-	}
-	if s.changed.media {
-		m := s.st.Status.MediaVersion
-		l.Media = &m
-	}
-	if len(s.changed.nodes) > 0 {
-		l.Nodes = map[string]cluster.NodeStatus{}
-		for n := range s.changed.nodes {
-			l.Nodes[n] = s.st.Status.Nodes[n]
-		}
-	}
-	if len(s.changed.resources) > 0 {
-		l.Resources = map[string]resourceLine{}
-		for r := range s.changed.resources {
-			rl := resourceLine{Status: s.st.Status.Resources[r], Downtime: s.st.Downtime[r]}
-			if since, ok := s.st.DownSince[r]; ok {
-				rl.DownSince = &since
-			}
-			l.Resources[r] = rl
-		}
-	}
-	if len(s.changed.upgrades) > 0 {
-		l.Upgrades = map[string]int{}
-		for n := range s.changed.upgrades {
-			l.Upgrades[n] = s.st.Upgrades[n]
-		}
-	}
-	b, err := json.Marshal(l)
+	b, err := s.appendDeltaLine(s.buf[:0])
 	if err != nil {
 		return err
 	}
 	b = append(b, '\n')
+	s.buf = b
 	// One write of a whole line: a crash leaves at most a torn last line.
 	if _, err := s.log.w.Write(b); err != nil {
 		return fmt.Errorf("simulator state %s: %w", s.log.store.Where(logName), err)
 	}
 	return nil
+}
+
+// appendDeltaLine appends what the current operation changed as a
+// deltaLine's JSON, as encoding/json encodes it, without building the line:
+// an operation costs the size of its change.
+func (s *Sim) appendDeltaLine(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, '{')
+	comma := func() {
+		if b[len(b)-1] != '{' {
+			b = append(b, ',')
+		}
+	}
+	if s.changed.clock {
+		b = append(b, `"clock":`...)
+		if b, err = jsonw.Time(b, s.st.Clock); err != nil {
+			return nil, err
+		}
+	}
+	if len(s.changed.nodes) > 0 {
+		comma()
+		b = append(b, `"nodes":{`...)
+		for i, n := range sorted.Keys(s.changed.nodes) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			ns := s.st.Status.Nodes[n]
+			b = jsonw.String(b, n)
+			b = append(b, `:{"version":`...)
+			b = jsonw.String(b, ns.Version)
+			b = append(b, `,"state":`...)
+			b = jsonw.String(b, ns.State)
+			if ns.Media != "" {
+				b = append(b, `,"media_version":`...)
+				b = jsonw.String(b, ns.Media)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, '}')
+	}
+	if len(s.changed.resources) > 0 {
+		comma()
+		b = append(b, `"resources":{`...)
+		for i, r := range sorted.Keys(s.changed.resources) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			rs := s.st.Status.Resources[r]
+			b = jsonw.String(b, r)
+			b = append(b, `:{"status":{"state":`...)
+			b = jsonw.String(b, rs.State)
+			b = append(b, `,"node":`...)
+			b = jsonw.String(b, rs.Node)
+			b = append(b, `},"downtime_ns":`...)
+			b = strconv.AppendInt(b, int64(s.st.Downtime[r]), 10)
+			if since, ok := s.st.DownSince[r]; ok {
+				b = append(b, `,"down_since":`...)
+				if b, err = jsonw.Time(b, since); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, '}')
+		}
+		b = append(b, '}')
+	}
+	if s.changed.licenses && len(s.st.Status.Licenses) > 0 {
+		comma()
+		b = append(b, `"licenses":[`...)
+		for i, l := range s.st.Status.Licenses {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"product":`...)
+			b = jsonw.String(b, l.Product)
+			b = append(b, `,"version":`...)
+			b = jsonw.String(b, l.Version)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if s.changed.media {
+		comma()
+		b = append(b, `"media":`...)
+		b = jsonw.String(b, s.st.Status.MediaVersion)
+	}
+	if len(s.changed.upgrades) > 0 {
+		comma()
+		b = append(b, `"upgrades":{`...)
+		for i, n := range sorted.Keys(s.changed.upgrades) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonw.String(b, n)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(s.st.Upgrades[n]), 10)
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}'), nil
 }
 
 func (s *Sim) apply(l *deltaLine) {

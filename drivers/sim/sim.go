@@ -51,6 +51,9 @@ type Sim struct {
 	// seen collects what changed since the last call of Changed.
 	seen delta
 	log  *logFile
+	// buf holds the log's line while it is written, from one line to the
+	// next.
+	buf []byte
 	// lane, while Concurrently runs one operation of a group, collects the
 	// time that operation takes instead of the clock.
 	lane *time.Duration

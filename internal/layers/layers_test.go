@@ -29,6 +29,7 @@ var layers = []struct {
 	{"internal/atomicfile", 0},
 	{"internal/suggest", 0},
 	{"internal/sorted", 0},
+	{"internal/jsonw", 0},
 }
 
 func layerOf(pkg string) (int, bool) {

@@ -1,0 +1,83 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/runbookhq/runbook/cluster"
+)
+
+// TestDeltaLineEncoding holds the log's hand-written lines to the bytes
+// encoding/json makes of a deltaLine built from the same change.
+func TestDeltaLineEncoding(t *testing.T) {
+	s := New(testCluster(), Options{Timings: DefaultTimings()})
+	at := Epoch.Add(90 * time.Second)
+	s.st.Clock = at
+	s.st.Status.SetNode("A", cluster.NodeStatus{Version: "2.0", State: cluster.NodeDown, Media: "<&>\u2028"})
+	s.st.Status.SetResource("R1", cluster.ResourceStatus{State: cluster.ResourceOffline, Node: "A"})
+	s.st.Downtime["R1"] = 1500 * time.Millisecond
+	s.st.DownSince["R1"] = at
+	s.st.Status.Licenses = []cluster.LicenseStatus{{Product: "P \"x\"", Version: "2.0"}}
+	s.st.Status.MediaVersion = "2.0"
+	s.st.Upgrades["A"] = 2
+	changes := []delta{
+		{},
+		{clock: true},
+		{nodes: map[string]bool{"A": true, "B": true}},
+		{resources: map[string]bool{"R1": true, "R2": true}},
+		{licenses: true},
+		{media: true},
+		{upgrades: map[string]bool{"A": true, "C": true}},
+		{clock: true, licenses: true, media: true, nodes: map[string]bool{"C": true}, resources: map[string]bool{"R1": true}, upgrades: map[string]bool{"A": true}},
+	}
+	for i, d := range changes {
+		s.changed = d
+		var l deltaLine
+		if d.clock {
+			c := s.st.Clock
+			l.Clock = &c
+		}
+		if d.licenses {
+			l.Licenses = s.st.Status.Licenses
+		}
+		if d.media {
+			m := s.st.Status.MediaVersion
+			l.Media = &m
+		}
+		for n := range d.nodes {
+			if l.Nodes == nil {
+				l.Nodes = map[string]cluster.NodeStatus{}
+			}
+			l.Nodes[n] = s.st.Status.Nodes[n]
+		}
+		for r := range d.resources {
+			if l.Resources == nil {
+				l.Resources = map[string]resourceLine{}
+			}
+			rl := resourceLine{Status: s.st.Status.Resources[r], Downtime: s.st.Downtime[r]}
+			if since, ok := s.st.DownSince[r]; ok {
+				rl.DownSince = &since
+			}
+			l.Resources[r] = rl
+		}
+		for n := range d.upgrades {
+			if l.Upgrades == nil {
+				l.Upgrades = map[string]int{}
+			}
+			l.Upgrades[n] = s.st.Upgrades[n]
+		}
+		want, err := json.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.appendDeltaLine(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("change %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
