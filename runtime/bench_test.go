@@ -30,7 +30,7 @@ func BenchmarkRun(b *testing.B) {
 				b.StopTimer()
 				dir := b.TempDir()
 				s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
-				st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("bench"), runtime.LockOptions{})
+				st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("bench"), runtime.LockOptions{WriteBehind: true})
 				if err != nil {
 					b.Fatal(err)
 				}

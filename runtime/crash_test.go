@@ -32,14 +32,24 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// crashBehindEnv makes the child hold its writes back
+// (LockOptions.WriteBehind), with the simulator's cluster in the state's
+// session, as `runbook run --driver sim` does.
+const crashBehindEnv = "RUNBOOK_TEST_CRASH_BEHIND"
+
 func crashChild(dir string) int {
 	c := seed()
-	sm, err := sim.Open(teststore.Dir(dir), c, sim.Options{Timings: sim.DefaultTimings()})
+	behind := os.Getenv(crashBehindEnv) != ""
+	st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("crash child"), runtime.LockOptions{WriteBehind: behind})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("crash child"), runtime.LockOptions{})
+	var store sim.Store = teststore.Dir(dir)
+	if behind {
+		store = st.Session()
+	}
+	sm, err := sim.Open(store, c, sim.Options{Timings: sim.DefaultTimings()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -48,11 +58,11 @@ func crashChild(dir string) int {
 	res := runtime.Run(context.Background(), procedure(c), runtime.Options{Registry: builtin.Registry(), Driver: sm, State: st,
 		DriverName: "sim", Poll: 5 * time.Second, Crash: fp.Hit,
 		Events: func(e runtime.Event) { fmt.Fprintf(os.Stderr, "%s %s %s\n", e.Type, e.Step, e.Message) }})
-	st.Close()
 	if err := sm.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	st.Close()
 	if fp != nil {
 		fmt.Printf("%d\n", fp.Count)
 	}
@@ -76,10 +86,13 @@ func readFinal(t *testing.T, dir string) finalState {
 	return finalState{Status: st.Clone(), Upgrades: sm.Upgrades()}
 }
 
-func runChild(t *testing.T, dir string, crashAt int) (killed bool, out []byte) {
+func runChild(t *testing.T, dir string, crashAt int, behind bool) (killed bool, out []byte) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, fmt.Sprintf("%s=%d", runtime.CrashEnv, crashAt))
+	if behind {
+		cmd.Env = append(cmd.Env, crashBehindEnv+"=1")
+	}
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -97,13 +110,23 @@ func runChild(t *testing.T, dir string, crashAt int) (killed bool, out []byte) {
 // TestCrashAnywhere kills a run at every crash point in turn (before each
 // step, after each driver operation, after each journal write), resumes it,
 // and checks that the cluster ends as an uninterrupted run leaves it, with
-// every node upgraded exactly once.
+// every node upgraded exactly once: with each write made at once, and with
+// writes held back (a kill loses the last of them, journal and simulator
+// alike).
 func TestCrashAnywhere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary once per crash point")
 	}
+	for _, behind := range []bool{false, true} {
+		t.Run(fmt.Sprintf("write-behind=%v", behind), func(t *testing.T) {
+			crashAnywhere(t, behind)
+		})
+	}
+}
+
+func crashAnywhere(t *testing.T, behind bool) {
 	refDir := t.TempDir()
-	if killed, out := runChild(t, refDir, 0); killed {
+	if killed, out := runChild(t, refDir, 0, behind); killed {
 		t.Fatalf("reference run killed:\n%s", out)
 	}
 	want := readFinal(t, refDir)
@@ -112,7 +135,7 @@ func TestCrashAnywhere(t *testing.T) {
 	}
 	for n := 1; ; n++ {
 		dir := t.TempDir()
-		killed, out := runChild(t, dir, n)
+		killed, out := runChild(t, dir, n, behind)
 		if !killed {
 			t.Logf("%d crash points", n-1)
 			if n < 20 {
@@ -120,7 +143,7 @@ func TestCrashAnywhere(t *testing.T) {
 			}
 			break
 		}
-		if k, out2 := runChild(t, dir, 0); k {
+		if k, out2 := runChild(t, dir, 0, behind); k {
 			t.Fatalf("resume after crash point %d was killed:\n%s", n, out2)
 		}
 		got := readFinal(t, dir)

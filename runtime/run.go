@@ -462,6 +462,14 @@ func (r *runner) step(s *Step, earlier string) bool {
 		r.fail(OutcomeError, err.Error(), "")
 		return false
 	}
+	if !typ.Mutates() && r.opts.State != nil {
+		// It asks the operator, or runs a command of its own: what the
+		// run has done so far is written before it, not held back.
+		if err := r.opts.State.Flush(); err != nil {
+			r.fail(OutcomeError, err.Error(), "")
+			return false
+		}
+	}
 	timeout := r.timeout(s)
 	deadline := r.now().Add(timeout)
 	// The step's context ends at its deadline on the wall clock too, so that

@@ -180,6 +180,15 @@ func OpenState(store Store, holder Holder, opts LockOptions) (*State, error) {
 	return s, nil
 }
 
+// Flush writes what the session holds back (LockOptions.WriteBehind), if
+// anything: before the run waits for something outside it.
+func (s *State) Flush() error {
+	if f, ok := s.session.(interface{ Flush() error }); ok {
+		return f.Flush()
+	}
+	return nil
+}
+
 // Session is the held lock, through which a run's other writes go (the
 // simulator's cluster, the logs).
 func (s *State) Session() Session { return s.session }

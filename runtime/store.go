@@ -51,6 +51,16 @@ type LockOptions struct {
 	// Durable makes every write reach stable storage before it returns
 	// (fsync): it protects a real cluster's journal against a power loss.
 	Durable bool
+	// WriteBehind lets the session hold its writes (the journal's, its
+	// streams') in memory a moment and write them together, in the order
+	// they were made; a read of the store, a blob's replacement and the
+	// session's end write them first. A crash loses what was held: the
+	// last writes, of the journal and of every stream alike, never a write
+	// without the ones made before it. Only for a run whose driver keeps
+	// its cluster in the same session's streams (the simulator), so that
+	// an operation's effect is never written before its intent; a store
+	// may ignore it, and Durable overrides it.
+	WriteBehind bool
 	// TTL is how long a lock that is a lease (a shared store's) outlives
 	// its holder's last renewal: the lock of a holder that died is free
 	// after it. 0 is the store's default; a lock that the kernel releases

@@ -25,6 +25,10 @@ func (a *app) openRun(store runtime.Store, kind drivers.Kind, command string, rb
 	// A real cluster's journal must survive a power loss; the simulator's
 	// is only as real as its cluster.
 	lock.Durable = !drivers.Simulated(kind)
+	// A simulator that keeps its cluster in the state's own streams: the
+	// journal and it may be written together, in order, a moment later.
+	_, keeper := kind.(drivers.StateKeeper)
+	lock.WriteBehind = drivers.Simulated(kind) && keeper
 	st, err := runtime.OpenState(store, runtime.CurrentHolder(command), lock)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gofrs/flock"
 
@@ -50,6 +52,9 @@ const (
 // Dir is a state directory.
 type Dir struct {
 	dir string
+	// held is the session that holds its lock in this process, if any:
+	// what it holds back is written before the directory is read.
+	held atomic.Pointer[session]
 }
 
 var _ runtime.Store = (*Dir)(nil)
@@ -131,6 +136,7 @@ func (d *Dir) Prepare() error {
 // Journal reads the journal without locking it. A missing journal is
 // empty.
 func (d *Dir) Journal() ([][]byte, error) {
+	d.flushHeld()
 	f, err := os.Open(filepath.Join(d.dir, JournalFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -176,6 +182,7 @@ func readEntries(r io.Reader) ([][]byte, int64, error) {
 
 // Get reads a blob.
 func (d *Dir) Get(name string) ([]byte, error) {
+	d.flushHeld()
 	path, err := d.file(name)
 	if err != nil {
 		return nil, err
@@ -232,7 +239,18 @@ func (d *Dir) Lock(_ context.Context, h runtime.Holder, opts runtime.LockOptions
 		fl.Unlock()
 		return nil, err
 	}
-	return &session{d: d, fl: fl, sync: opts.Durable}, nil
+	sess := &session{d: d, fl: fl, sync: opts.Durable, behind: opts.WriteBehind && !opts.Durable}
+	d.held.Store(sess)
+	return sess, nil
+}
+
+// flushHeld writes what the session of this process holds back, so that a
+// read of the directory sees every write made so far. A failure is the
+// session's to report, at its next write.
+func (d *Dir) flushHeld() {
+	if s := d.held.Load(); s != nil {
+		s.Flush()
+	}
 }
 
 // session is a held lock on a state directory.
@@ -243,6 +261,79 @@ type session struct {
 
 	mu      sync.Mutex
 	journal *os.File
+
+	// behind holds writes back (runtime.LockOptions.WriteBehind): the
+	// journal's and the streams' writes wait in held, in the order they
+	// were made, until written together by flush: when held is large, a
+	// moment after the first of them, before a blob is replaced or the
+	// directory read, and at the end.
+	behind bool
+	held   []byte
+	writes []heldWrite
+	timer  *time.Timer
+	// failed is the failure of a write held back, returned by the next.
+	failed error
+}
+
+// heldWrite is a write held back: held[previous end:end] for f.
+type heldWrite struct {
+	f   *os.File
+	end int
+}
+
+// Write-behind bounds: how much is held at most, and how long (a variable
+// for the tests).
+const heldMax = 1 << 20
+
+var heldDelay = 50 * time.Millisecond
+
+// hold queues b for f, or writes it at once when the session does not
+// hold writes back. The caller holds s.mu.
+func (s *session) hold(f *os.File, b []byte) error {
+	if !s.behind {
+		_, err := f.Write(b)
+		return err
+	}
+	if s.failed != nil {
+		return s.failed
+	}
+	s.held = append(s.held, b...)
+	if n := len(s.writes); n > 0 && s.writes[n-1].f == f {
+		s.writes[n-1].end = len(s.held)
+	} else {
+		s.writes = append(s.writes, heldWrite{f: f, end: len(s.held)})
+	}
+	if len(s.held) >= heldMax {
+		return s.flushLocked()
+	}
+	if s.timer == nil {
+		s.timer = time.AfterFunc(heldDelay, func() { s.Flush() })
+	} else if len(s.writes) == 1 && len(s.held) == len(b) {
+		s.timer.Reset(heldDelay)
+	}
+	return nil
+}
+
+// Flush writes what the session holds back, in order.
+func (s *session) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushLocked()
+}
+
+func (s *session) flushLocked() error {
+	start := 0
+	for _, w := range s.writes {
+		if s.failed == nil {
+			if _, err := w.f.Write(s.held[start:w.end]); err != nil {
+				s.failed = fmt.Errorf("writing %s: %w", w.f.Name(), err)
+			}
+		}
+		start = w.end
+	}
+	clear(s.writes)
+	s.held, s.writes = s.held[:0], s.writes[:0]
+	return s.failed
 }
 
 // Journal reads the journal and opens it for appending: a torn last line
@@ -250,6 +341,9 @@ type session struct {
 func (s *session) Journal() ([][]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.flushLocked(); err != nil {
+		return nil, err
+	}
 	return s.openJournal()
 }
 
@@ -295,7 +389,7 @@ func (s *session) Append(entries ...[]byte) error {
 	for _, e := range entries {
 		b = append(append(b, e...), '\n')
 	}
-	if _, err := s.journal.Write(b); err != nil {
+	if err := s.hold(s.journal, b); err != nil {
 		return fmt.Errorf("writing the journal: %w", err)
 	}
 	if s.sync {
@@ -315,7 +409,13 @@ var _ runtime.LocalDir = (*session)(nil)
 
 func (s *session) Get(name string) ([]byte, error) { return s.d.Get(name) }
 
-func (s *session) Put(name string, data []byte) error { return s.d.put(name, data, s.sync) }
+func (s *session) Put(name string, data []byte) error {
+	// What was written before is on disk before the blob is replaced.
+	if err := s.Flush(); err != nil {
+		return err
+	}
+	return s.d.put(name, data, s.sync)
+}
 
 // Stream opens a file for appending (mode FileMode).
 func (s *session) Stream(name string) (io.WriteCloser, error) {
@@ -323,7 +423,35 @@ func (s *session) Stream(name string) (io.WriteCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, FileMode)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, FileMode)
+	if err != nil || !s.behind {
+		return f, err
+	}
+	return &heldStream{s: s, f: f}, nil
+}
+
+// heldStream is a stream of a session that holds writes back.
+type heldStream struct {
+	s *session
+	f *os.File
+}
+
+func (h *heldStream) Write(b []byte) (int, error) {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	if err := h.s.hold(h.f, b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// Close writes what the session holds back, then closes the stream.
+func (h *heldStream) Close() error {
+	err := h.s.Flush()
+	if e := h.f.Close(); err == nil {
+		err = e
+	}
+	return err
 }
 
 // Release closes the journal, removes the holder record and releases the
@@ -331,9 +459,15 @@ func (s *session) Stream(name string) (io.WriteCloser, error) {
 func (s *session) Release() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var err error
+	s.d.held.CompareAndSwap(s, nil)
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	err := s.flushLocked()
 	if s.journal != nil {
-		err = s.journal.Close()
+		if e := s.journal.Close(); err == nil {
+			err = e
+		}
 		s.journal = nil
 	}
 	if e := os.Remove(filepath.Join(s.d.dir, HolderFile)); e != nil && !errors.Is(e, fs.ErrNotExist) && err == nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -138,5 +139,72 @@ func TestLock(t *testing.T) {
 	}
 	if h, _ := store.Holder(); h != nil {
 		t.Errorf("holder after release: %v", h)
+	}
+}
+
+// TestWriteBehind: a session that holds its writes back writes nothing
+// until a read of the directory, a blob's replacement, a stream's close or
+// its end asks, and then everything, in the order it was made.
+func TestWriteBehind(t *testing.T) {
+	local.SetHeldDelay(t, time.Hour)
+	dir := t.TempDir()
+	d := local.New(dir)
+	sess, err := d.Lock(context.Background(), runtime.Holder{PID: os.Getpid()}, runtime.LockOptions{WriteBehind: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := sess.Stream("sim.json.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if err := sess.Append([]byte(`{"n":1}`), []byte(`{"n":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("effect 2\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Append([]byte(`{"n":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(local.JournalFile) + read("sim.json.log"); got != "" {
+		t.Fatalf("written before it was asked: %q", got)
+	}
+	entries, err := d.Journal() // a reader of the directory sees every write
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 3 || read("sim.json.log") != "effect 2\n" {
+		t.Fatalf("after a read: %d entries, stream %q", len(entries), read("sim.json.log"))
+	}
+	if err := sess.Append([]byte(`{"n":4}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("effect 4\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(local.JournalFile); got != "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n" {
+		t.Fatalf("journal after the stream's close: %q", got)
+	}
+	if err := sess.Append([]byte(`{"n":5}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(local.JournalFile); !strings.HasSuffix(got, "{\"n\":5}\n") {
+		t.Fatalf("journal after release: %q", got)
+	}
+	if got := read("sim.json.log"); got != "effect 2\neffect 4\n" {
+		t.Fatalf("stream: %q", got)
 	}
 }
