@@ -268,14 +268,20 @@ func ReadJournal(store Store) ([]Record, error) {
 func (s *State) Append(recs ...Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.observed) > 0 {
-		recs = append(s.observed, recs...)
-		defer func() {
-			// The queue's array serves the next observations.
-			clear(recs)
-			s.observed = recs[:0]
-		}()
+	if len(s.observed) == 0 {
+		return s.write(recs)
 	}
+	s.observed = append(s.observed, recs...)
+	err := s.write(s.observed)
+	// The queue's array serves the next observations.
+	clear(s.observed)
+	s.observed = s.observed[:0]
+	return err
+}
+
+// write writes recs in one write; it keeps none of them. The caller holds
+// s.mu.
+func (s *State) write(recs []Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -332,6 +338,11 @@ type records struct {
 const recordChunk = 4096
 
 func (rs *records) add(recs []Record) {
+	if len(rs.chunks) == 0 && cap(rs.flat)-len(rs.flat) >= len(recs) {
+		// Into the room all left: those who hold flat see no change.
+		rs.flat = append(rs.flat, recs...)
+		return
+	}
 	for len(recs) > 0 {
 		n := len(rs.chunks)
 		if n == 0 || len(rs.chunks[n-1]) == cap(rs.chunks[n-1]) {
@@ -348,19 +359,21 @@ func (rs *records) add(recs []Record) {
 // all returns every record, oldest first; the caller must not change it.
 func (rs *records) all() []Record {
 	if len(rs.chunks) == 0 {
-		return rs.flat
+		return rs.flat[:len(rs.flat):len(rs.flat)]
 	}
 	n := len(rs.flat)
 	for _, c := range rs.chunks {
 		n += len(c)
 	}
-	out := make([]Record, 0, n)
+	// Room for a few more (the end of a run adds a record or two after
+	// its last look at the journal), without a copy of the whole.
+	out := make([]Record, 0, n+n/64+16)
 	out = append(out, rs.flat...)
 	for _, c := range rs.chunks {
 		out = append(out, c...)
 	}
 	rs.flat, rs.chunks = out, nil
-	return out
+	return out[:n:n]
 }
 
 // snapshot is the status of the cluster before the first step.

@@ -261,6 +261,8 @@ type session struct {
 
 	mu      sync.Mutex
 	journal *os.File
+	// line is Append's buffer, reused from write to write.
+	line []byte
 
 	// behind holds writes back (runtime.LockOptions.WriteBehind): the
 	// journal's and the streams' writes wait in held, in the order they
@@ -385,9 +387,15 @@ func (s *session) Append(entries ...[]byte) error {
 	for _, e := range entries {
 		n += len(e) + 1
 	}
-	b := make([]byte, 0, n)
+	b := s.line[:0]
+	if cap(b) < n {
+		b = make([]byte, 0, n)
+	}
 	for _, e := range entries {
 		b = append(append(b, e...), '\n')
+	}
+	if cap(b) <= 1<<16 {
+		s.line = b // for the next write; a large one is not kept
 	}
 	if err := s.hold(s.journal, b); err != nil {
 		return fmt.Errorf("writing the journal: %w", err)
