@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/runbookhq/runbook/internal/jsonw"
 	"github.com/runbookhq/runbook/internal/sorted"
 )
 
@@ -209,4 +210,72 @@ func (s *Status) Versions() []string {
 	out := sorted.Keys(set)
 	sort.Slice(out, func(i, j int) bool { return CompareVersions(out[i], out[j]) < 0 })
 	return out
+}
+
+// AppendJSON appends the status's JSON to b, the bytes encoding/json makes
+// of it, without reflection: a status of 10,000 nodes is written whole to
+// the snapshots.
+func (s *Status) AppendJSON(b []byte) []byte {
+	b = append(b, `{"nodes":`...)
+	if s.Nodes == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '{')
+		for i, n := range sorted.Keys(s.Nodes) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			ns := s.Nodes[n]
+			b = jsonw.String(b, n)
+			b = append(b, `:{"version":`...)
+			b = jsonw.String(b, ns.Version)
+			b = append(b, `,"state":`...)
+			b = jsonw.String(b, ns.State)
+			if ns.Media != "" {
+				b = append(b, `,"media_version":`...)
+				b = jsonw.String(b, ns.Media)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"resources":`...)
+	if s.Resources == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '{')
+		for i, r := range sorted.Keys(s.Resources) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			rs := s.Resources[r]
+			b = jsonw.String(b, r)
+			b = append(b, `:{"state":`...)
+			b = jsonw.String(b, rs.State)
+			b = append(b, `,"node":`...)
+			b = jsonw.String(b, rs.Node)
+			b = append(b, '}')
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"licenses":`...)
+	if s.Licenses == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, l := range s.Licenses {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"product":`...)
+			b = jsonw.String(b, l.Product)
+			b = append(b, `,"version":`...)
+			b = jsonw.String(b, l.Version)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"media_version":`...)
+	b = jsonw.String(b, s.MediaVersion)
+	return append(b, '}')
 }

@@ -1,56 +1,55 @@
 package runtime
 
 import (
-	"fmt"
-
 	"github.com/runbookhq/runbook/cluster"
 )
 
 // String says what changed, in a few words: "resource POOL1 moved FS1 → FS2",
-// "node FS1 up at 6.5".
+// "node FS1 up at 6.5". (Concatenated, not formatted: a run says it of
+// every change it sees.)
 func (c Change) String() string {
 	switch c.Kind {
 	case ChangeNode:
 		switch {
 		case c.FromState == "":
-			return fmt.Sprintf("node %s appeared, %s at %s", c.Name, c.ToState, c.ToVersion)
+			return "node " + c.Name + " appeared, " + c.ToState + " at " + c.ToVersion
 		case c.ToState == "":
-			return fmt.Sprintf("node %s disappeared", c.Name)
+			return "node " + c.Name + " disappeared"
 		case c.ToState == cluster.NodeUp && c.FromState != cluster.NodeUp:
-			return fmt.Sprintf("node %s up at %s", c.Name, c.ToVersion)
+			return "node " + c.Name + " up at " + c.ToVersion
 		case c.ToState != cluster.NodeUp && c.FromState == cluster.NodeUp:
-			return fmt.Sprintf("node %s %s", c.Name, c.ToState)
+			return "node " + c.Name + " " + c.ToState
 		case c.FromVersion == c.ToVersion && c.FromMedia != c.ToMedia:
-			return fmt.Sprintf("node %s read the media at %s", c.Name, c.ToMedia)
+			return "node " + c.Name + " read the media at " + c.ToMedia
 		default:
-			return fmt.Sprintf("node %s at %s", c.Name, c.ToVersion)
+			return "node " + c.Name + " at " + c.ToVersion
 		}
 	case ChangeResource:
 		switch {
 		case c.FromState == "":
-			return fmt.Sprintf("resource %s appeared, %s", c.Name, resourceWhere(c.ToState, c.ToNode))
+			return "resource " + c.Name + " appeared, " + resourceWhere(c.ToState, c.ToNode)
 		case c.ToState == "":
-			return fmt.Sprintf("resource %s disappeared!", c.Name)
+			return "resource " + c.Name + " disappeared!"
 		case c.FromState == cluster.ResourceRunning && c.ToState == cluster.ResourceRunning:
-			return fmt.Sprintf("resource %s moved %s → %s", c.Name, c.FromNode, c.ToNode)
+			return "resource " + c.Name + " moved " + c.FromNode + " → " + c.ToNode
 		case c.ToState == cluster.ResourceRunning:
-			return fmt.Sprintf("resource %s online on %s", c.Name, c.ToNode)
+			return "resource " + c.Name + " online on " + c.ToNode
 		case c.ToState == cluster.ResourceComatose:
-			return fmt.Sprintf("resource %s comatose on %s!", c.Name, c.ToNode)
+			return "resource " + c.Name + " comatose on " + c.ToNode + "!"
 		case c.Unplanned && c.FromState == cluster.ResourceRunning:
-			return fmt.Sprintf("resource %s went %s!", c.Name, c.ToState)
+			return "resource " + c.Name + " went " + c.ToState + "!"
 		case c.ToState == cluster.ResourceUpgrade:
-			return fmt.Sprintf("resource %s brought offline for the media upgrade (state upgrade)", c.Name)
+			return "resource " + c.Name + " brought offline for the media upgrade (state upgrade)"
 		default:
-			return fmt.Sprintf("resource %s %s", c.Name, c.ToState)
+			return "resource " + c.Name + " " + c.ToState
 		}
 	case ChangeLicense:
 		if c.ToVersion == "" {
-			return fmt.Sprintf("licence %s %s removed", c.Product, c.FromVersion)
+			return "licence " + c.Product + " " + c.FromVersion + " removed"
 		}
-		return fmt.Sprintf("licence %s %s installed", c.Product, c.ToVersion)
+		return "licence " + c.Product + " " + c.ToVersion + " installed"
 	case ChangeMedia:
-		return fmt.Sprintf("media at %s", c.ToVersion)
+		return "media at " + c.ToVersion
 	}
 	return c.Kind + " changed"
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/internal/jsonw"
@@ -98,6 +99,23 @@ func appendRecord(b []byte, r *Record) ([]byte, error) {
 			}
 		}
 		b = append(b, '}')
+	}
+	return append(b, '}'), nil
+}
+
+// appendSnapshot appends the snapshot's JSON, as encoding/json encodes a
+// snapshot.
+func appendSnapshot(b []byte, t time.Time, st *cluster.Status) ([]byte, error) {
+	b = append(b, `{"time":`...)
+	b, err := jsonw.Time(b, t)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, `,"status":`...)
+	if st == nil {
+		b = append(b, "null"...)
+	} else {
+		b = st.AppendJSON(b)
 	}
 	return append(b, '}'), nil
 }

@@ -96,3 +96,24 @@ func TestRecordEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotEncoding holds the snapshot's encoder to encoding/json's bytes.
+func TestSnapshotEncoding(t *testing.T) {
+	st := cluster.NewStatus()
+	st.SetNode("N0", cluster.NodeStatus{Version: "6.0", State: cluster.NodeUp})
+	st.SetResource("R0", cluster.ResourceStatus{State: cluster.ResourceRunning, Node: "N0"})
+	at := time.Date(2000, 1, 1, 22, 0, 0, 0, time.UTC)
+	for _, s := range []*cluster.Status{nil, st} {
+		want, err := json.Marshal(snapshot{Time: at, Status: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendSnapshot(nil, at, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("got %s\nwant %s", got, want)
+		}
+	}
+}

@@ -384,7 +384,7 @@ type snapshot struct {
 
 // WriteSnapshot replaces the snapshot atomically.
 func (s *State) WriteSnapshot(t time.Time, st *cluster.Status) error {
-	b, err := json.Marshal(snapshot{Time: t, Status: st})
+	b, err := appendSnapshot(nil, t, st)
 	if err != nil {
 		return err
 	}

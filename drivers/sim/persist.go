@@ -304,9 +304,7 @@ func (s *Sim) Close() error {
 }
 
 func (s *Sim) writeSnapshot(store Store) error {
-	snap := snapshot{Format: formatVersion, Clock: s.st.Clock, Status: s.st.Status, Downtime: s.st.Downtime,
-		DownSince: s.st.DownSince, Upgrades: s.st.Upgrades}
-	b, err := json.MarshalIndent(&snap, "", "  ")
+	b, err := s.appendSnapshot(nil)
 	if err != nil {
 		return err
 	}
@@ -314,6 +312,61 @@ func (s *Sim) writeSnapshot(store Store) error {
 		return fmt.Errorf("simulator state: %w", err)
 	}
 	return nil
+}
+
+// appendSnapshot appends the simulator's snapshot as encoding/json encodes
+// a snapshot (without indentation), without reflection: the whole cluster,
+// written when the simulator is opened and closed.
+func (s *Sim) appendSnapshot(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"format":`...)
+	b = strconv.AppendInt(b, formatVersion, 10)
+	b = append(b, `,"clock":`...)
+	if b, err = jsonw.Time(b, s.st.Clock); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"status":`...)
+	if s.st.Status == nil {
+		b = append(b, "null"...)
+	} else {
+		b = s.st.Status.AppendJSON(b)
+	}
+	b = append(b, `,"downtime_ns":`...)
+	b = appendMap(b, s.st.Downtime, func(b []byte, d time.Duration) ([]byte, error) { return strconv.AppendInt(b, int64(d), 10), nil })
+	b = append(b, `,"down_since":`...)
+	if b, err = appendMapErr(b, s.st.DownSince, jsonw.Time); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"upgrades":`...)
+	b = appendMap(b, s.st.Upgrades, func(b []byte, n int) ([]byte, error) { return strconv.AppendInt(b, int64(n), 10), nil })
+	b = append(b, `,"refreshed":`...)
+	b = appendMap(b, s.st.Refreshed, func(b []byte, v string) ([]byte, error) { return jsonw.String(b, v), nil })
+	return append(b, '}'), nil
+}
+
+// appendMap appends m as a JSON object, its keys sorted; null when nil.
+func appendMap[V any](b []byte, m map[string]V, value func([]byte, V) ([]byte, error)) []byte {
+	b, _ = appendMapErr(b, m, value)
+	return b
+}
+
+func appendMapErr[V any](b []byte, m map[string]V, value func([]byte, V) ([]byte, error)) ([]byte, error) {
+	if m == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '{')
+	for i, k := range sorted.Keys(m) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonw.String(b, k)
+		b = append(b, ':')
+		var err error
+		if b, err = value(b, m[k]); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
 }
 
 func orEmpty[V any](m map[string]V) map[string]V {

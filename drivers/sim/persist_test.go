@@ -81,3 +81,29 @@ func TestDeltaLineEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotEncoding holds the snapshot's encoder to encoding/json's bytes.
+func TestSnapshotEncoding(t *testing.T) {
+	s := New(testCluster(), Options{Timings: DefaultTimings()})
+	check := func() {
+		t.Helper()
+		want, err := json.Marshal(&snapshot{Format: formatVersion, Clock: s.st.Clock, Status: s.st.Status, Downtime: s.st.Downtime,
+			DownSince: s.st.DownSince, Upgrades: s.st.Upgrades, Refreshed: s.st.Refreshed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.appendSnapshot(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("got %s\nwant %s", got, want)
+		}
+	}
+	check()
+	s.st.Downtime["R1"] = 90 * time.Second
+	s.st.DownSince["R<2>"] = Epoch
+	s.st.Upgrades["A"] = 1
+	s.st.Refreshed = map[string]string{"A": "2.0", "B&": "1.0"}
+	check()
+}
