@@ -132,8 +132,8 @@ func (a *app) report(args *reportArgs) int {
 }
 
 func hasRun(recs []runtime.Record) bool {
-	for _, r := range recs {
-		if r.Type == runtime.RecordRun {
+	for i := range recs {
+		if recs[i].Type == runtime.RecordRun {
 			return true
 		}
 	}

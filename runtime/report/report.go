@@ -328,7 +328,7 @@ func Build(in *Input) *Report {
 	}
 	rep.Marks = append(rep.Marks, buildMarks(in, runs, rep.Steps)...)
 	ops, derived := buildOperations(runs)
-	rep.Operations = append(rep.Operations, ops...)
+	rep.Operations = ops
 	if derived {
 		rep.Notes = append(rep.Notes, "Some operations have no outcome record in the journal (a run killed during them, or a journal older than those records): their outcome is that of their step (a failed or in-doubt step's last operation is taken as the one that failed), and their duration is at most the time to the step's next operation or end.")
 	}
@@ -456,7 +456,8 @@ func buildSteps(in *Input, runs []*run) []Step {
 	}
 	for _, r := range runs {
 		open := map[string]time.Time{}
-		for _, rec := range r.records {
+		for i := range r.records {
+			rec := &r.records[i]
 			if rec.Type != runtime.RecordStep {
 				continue
 			}
@@ -514,7 +515,8 @@ func buildMarks(in *Input, runs []*run, stepsOut []Step) []Mark {
 			marks = append(marks, Mark{Time: r.Start, Kind: MarkResume, Message: msg})
 		}
 		answered := map[string]bool{} // approve steps an operator answered in this run
-		for _, rec := range r.records {
+		for i := range r.records {
+			rec := &r.records[i]
 			if rec.Type == runtime.RecordApproval {
 				answered[rec.Address] = true
 				msg := "approved by " + who(rec.User, rec.Host)
@@ -553,7 +555,17 @@ func buildMarks(in *Input, runs []*run, stepsOut []Step) []Mark {
 	return marks
 }
 
+// buildOperations lists the operations the runs' steps issued (never nil).
 func buildOperations(runs []*run) (ops []Operation, derived bool) {
+	n := 0
+	for _, r := range runs {
+		for i := range r.records {
+			if r.records[i].Type == runtime.RecordOp {
+				n++
+			}
+		}
+	}
+	ops = make([]Operation, 0, n)
 	for _, r := range runs {
 		// open are the operations announced and not yet ended, by step
 		// and operation; last the last one of each step.
@@ -563,7 +575,8 @@ func buildOperations(runs []*run) (ops []Operation, derived bool) {
 			ops[i].SecondsAtMost = ptr(t.Sub(ops[i].Time).Seconds())
 			ops[i].Outcome, ops[i].Error = outcome, errMsg
 		}
-		for _, rec := range r.records {
+		for i := range r.records {
+			rec := &r.records[i]
 			key := [2]string{rec.Address, rec.Op}
 			switch rec.Type {
 			case runtime.RecordOp:
@@ -628,7 +641,7 @@ var exitedWith = regexp.MustCompile(`exited with status (\d+)`)
 
 // exitStatus is the exit status of an operation's command, when it ran one
 // (its op-started record) or its error says it.
-func exitStatus(command bool, end runtime.Record) *int {
+func exitStatus(command bool, end *runtime.Record) *int {
 	if m := exitedWith.FindStringSubmatch(end.Error); m != nil {
 		if n, err := strconv.Atoi(m[1]); err == nil {
 			return &n

@@ -1,9 +1,9 @@
 package report
 
 import (
-	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/runtime"
@@ -19,9 +19,18 @@ type fact struct {
 }
 
 func actualFacts(runs []*run) []fact {
-	var out []fact
+	n := 0
 	for _, r := range runs {
-		for _, rec := range r.records {
+		for i := range r.records {
+			if t := r.records[i].Type; t == runtime.RecordOp || t == runtime.RecordChange {
+				n++
+			}
+		}
+	}
+	out := make([]fact, 0, n)
+	for _, r := range runs {
+		for i := range r.records {
+			rec := &r.records[i]
 			switch rec.Type {
 			case runtime.RecordOp:
 				out = append(out, fact{time: rec.Time, step: rec.Address, op: rec.Op})
@@ -34,7 +43,7 @@ func actualFacts(runs []*run) []fact {
 }
 
 func planFacts(p *Plan, shift time.Duration) []fact {
-	var out []fact
+	out := make([]fact, 0, len(p.Events))
 	for _, e := range p.Events {
 		if e.Type == runtime.EventChange && e.Change != nil {
 			out = append(out, fact{time: e.Time.Add(shift), step: e.Step, change: e.Change})
@@ -131,12 +140,21 @@ type timeline struct {
 	resources map[string]*resLane
 }
 
-// stepFacts is what a step did, for the reasons of outages.
+// stepFacts is what a step did, for the reasons of outages. The sets are
+// made at their first member (set).
 type stepFacts struct {
 	left     map[string]bool // nodes that left or went down
 	up       map[string]bool // nodes that came up
 	migrated map[string]bool // resources it moved
 	offlined map[string]bool // resources it took offline
+}
+
+// set adds name to the set m points to, making it if need be.
+func set(m *map[string]bool, name string) {
+	if *m == nil {
+		*m = map[string]bool{}
+	}
+	(*m)[name] = true
 }
 
 // replay plays the facts over the initial status; lanes run from start to
@@ -164,36 +182,36 @@ func replay(in *Input, initial *cluster.Status, facts []fact, start, end time.Ti
 	by := map[string]*stepFacts{}
 	sf := func(step string) *stepFacts {
 		if by[step] == nil {
-			by[step] = &stepFacts{left: map[string]bool{}, up: map[string]bool{}, migrated: map[string]bool{}, offlined: map[string]bool{}}
+			by[step] = &stepFacts{}
 		}
 		return by[step]
 	}
 	for _, f := range facts {
 		switch {
 		case f.op != "":
-			w := strings.Fields(f.op)
-			if len(w) < 2 {
+			op, target, ok := twoFields(f.op)
+			if !ok {
 				continue
 			}
 			s := sf(f.step)
-			switch w[0] {
+			switch op {
 			case cluster.OpLeave:
-				s.left[w[1]] = true
-				if l := tl.nodes[w[1]]; l != nil && l.state == NodeUp {
+				set(&s.left, target)
+				if l := tl.nodes[target]; l != nil && l.state == NodeUp {
 					l.set(f.time, NodeLeaving, l.version)
 				}
 			case cluster.OpUpgrade:
-				s.left[w[1]] = true
-				if l := tl.nodes[w[1]]; l != nil {
+				set(&s.left, target)
+				if l := tl.nodes[target]; l != nil {
 					l.set(f.time, NodeUpgrading, l.version)
 				}
 			case cluster.OpMigrate:
-				s.migrated[w[1]] = true
-				if l := tl.resources[w[1]]; l != nil && l.state == cluster.ResourceRunning {
+				set(&s.migrated, target)
+				if l := tl.resources[target]; l != nil && l.state == cluster.ResourceRunning {
 					l.set(f.time, ResourceMoving, l.node)
 				}
 			case cluster.OpOffline:
-				s.offlined[w[1]] = true
+				set(&s.offlined, target)
 			}
 		case f.change != nil:
 			tl.change(in, f, sf(f.step))
@@ -212,6 +230,25 @@ func replay(in *Input, initial *cluster.Status, facts []fact, start, end time.Ti
 		l.set(end, "", "")
 	}
 	return tl
+}
+
+// twoFields returns the first two of the fields strings.Fields splits s
+// into, without making the slice: ok is false when there are fewer.
+func twoFields(s string) (first, second string, ok bool) {
+	first, rest := nextField(s)
+	second, _ = nextField(rest)
+	return first, second, second != ""
+}
+
+// nextField returns the first field of s (strings.Fields') and what follows
+// it.
+func nextField(s string) (field, rest string) {
+	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	end := strings.IndexFunc(s, unicode.IsSpace)
+	if end < 0 {
+		return s, ""
+	}
+	return s[:end], s[end:]
 }
 
 func nodeState(s string) string {
@@ -234,11 +271,11 @@ func (tl *timeline) change(in *Input, f fact, s *stepFacts) {
 			l.set(f.time, NodeGone, c.FromVersion)
 		case c.ToState == cluster.NodeUp:
 			if c.FromState != cluster.NodeUp {
-				s.up[c.Name] = true
+				set(&s.up, c.Name)
 			}
 			l.set(f.time, NodeUp, c.ToVersion)
 		default:
-			s.left[c.Name] = true
+			set(&s.left, c.Name)
 			state := NodeDown
 			switch {
 			case l.state == NodeUpgrading && c.ToVersion != c.FromVersion:
@@ -265,7 +302,7 @@ func (tl *timeline) change(in *Input, f fact, s *stepFacts) {
 		case !wasUp && isUp && l.down != nil:
 			l.down.End = f.time
 			if c.FromNode != "" && c.ToNode != c.FromNode {
-				l.down.reason += fmt.Sprintf("; back on %s", c.ToNode)
+				l.down.reason += "; back on " + c.ToNode
 			}
 			l.spans = append(l.spans, *l.down)
 			l.down = nil
@@ -288,31 +325,32 @@ func during(step string) string {
 
 func moveReason(in *Input, c *runtime.Change, step string, s *stepFacts) string {
 	home := in.Home[c.Name]
+	move := c.FromNode + " → " + c.ToNode
 	switch {
 	case s.left[c.FromNode]:
-		return fmt.Sprintf("failover %s → %s: %s left the cluster %s", c.FromNode, c.ToNode, c.FromNode, during(step))
+		return "failover " + move + ": " + c.FromNode + " left the cluster " + during(step)
 	case s.migrated[c.Name] && c.ToNode == home:
-		return fmt.Sprintf("failback %s → %s, moved by %s", c.FromNode, c.ToNode, step)
+		return "failback " + move + ", moved by " + step
 	case s.migrated[c.Name]:
-		return fmt.Sprintf("moved %s → %s by %s", c.FromNode, c.ToNode, step)
+		return "moved " + move + " by " + step
 	case c.ToNode == home && s.up[home]:
-		return fmt.Sprintf("failback %s → %s by itself as %s rejoined, %s", c.FromNode, c.ToNode, home, during(step))
+		return "failback " + move + " by itself as " + home + " rejoined, " + during(step)
 	case c.ToNode == home:
-		return fmt.Sprintf("failback %s → %s by itself, %s", c.FromNode, c.ToNode, during(step))
+		return "failback " + move + " by itself, " + during(step)
 	}
-	return fmt.Sprintf("moved %s → %s %s", c.FromNode, c.ToNode, during(step))
+	return "moved " + move + " " + during(step)
 }
 
 func outageReason(c *runtime.Change, step string, s *stepFacts) (kind, why string) {
 	switch {
 	case c.ToState == cluster.ResourceUpgrade:
-		return OutageUpgrade, fmt.Sprintf("offline for the media upgrade (state upgrade), taken by %s", step)
+		return OutageUpgrade, "offline for the media upgrade (state upgrade), taken by " + step
 	case c.Unplanned:
-		return OutageUnplanned, fmt.Sprintf("went %s by itself on %s %s (unplanned)", c.ToState, c.FromNode, during(step))
+		return OutageUnplanned, "went " + c.ToState + " by itself on " + c.FromNode + " " + during(step) + " (unplanned)"
 	case s.offlined[c.Name]:
-		return OutageOffline, fmt.Sprintf("taken %s by %s", c.ToState, step)
+		return OutageOffline, "taken " + c.ToState + " by " + step
 	}
-	return OutageOffline, fmt.Sprintf("%s on %s %s", c.ToState, c.FromNode, during(step))
+	return OutageOffline, c.ToState + " on " + c.FromNode + " " + during(step)
 }
 
 // upgrades names "upgrading" a node's time down that ends with it up at
