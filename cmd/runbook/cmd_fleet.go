@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -379,41 +378,6 @@ func (f *fleetRunner) load(path string, out, errOut *lineSink) *fleetCluster {
 // simulated reports whether the cluster runs on a simulator.
 func (c *fleetCluster) simulated() bool { return c.kind != nil && drivers.Simulated(c.kind) }
 
-// openFleetState opens a fleet cluster's state: under root (--state, or
-// $RUNBOOK_STATE) by its name, else the state runbook run would use (the
-// runbook's state block, or the directory beside it).
-func (a *app) openFleetState(root string, rb *lang.Runbook, driver string) (runtime.Store, error) {
-	if root == "" {
-		return a.openState("", rb, driver)
-	}
-	return a.openStore(fleetStateDir(root, rb, driver))
-}
-
-// fleetStateDir is a fleet cluster's state directory: DIR/NAME under
-// --state DIR (DIR/NAME@DRIVER for a rehearsal of a runbook written for
-// another driver), else the one runbook run uses.
-func fleetStateDir(root string, rb *lang.Runbook, driver string) string {
-	if root == "" {
-		return stateDir("", rb, driver)
-	}
-	name := rb.Name
-	if driver != "" && driver != rb.Driver {
-		name += "@" + driver
-	}
-	if isStoreURL(root) {
-		// A store's reference: its prefix gets the name.
-		return strings.TrimSuffix(root, "/") + "/" + name
-	}
-	return filepath.Join(root, name)
-}
-
-// isStoreURL reports whether a --state is the URL of a store ("etcd://..."),
-// not a directory.
-func isStoreURL(ref string) bool {
-	scheme, _, ok := strings.Cut(ref, "://")
-	return ok && scheme != "" && !strings.ContainsAny(scheme, `/\`)
-}
-
 // showPlan shows what each cluster would run, for the confirmation.
 func (f *fleetRunner) showPlan() {
 	w := f.a.stdout
@@ -722,85 +686,4 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		c.Outcome, c.Reason = fleetFailed, res.Message
 	}
 	return attempt{c: c}
-}
-
-// closeStore closes a store that holds a connection (etcd's).
-func closeStore(s runtime.Store) {
-	if c, ok := s.(io.Closer); ok {
-		c.Close()
-	}
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
-}
-
-// lineSink writes whole lines to w, one write a line, one writer at a
-// time: the clusters' lines never mix within a line.
-type lineSink struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *lineSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-// prefixWriter prefixes each line with a cluster's name, and passes on
-// whole lines only.
-type prefixWriter struct {
-	mu     sync.Mutex
-	prefix string
-	sink   io.Writer
-	buf    []byte
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := len(b)
-	var out []byte
-	for len(b) > 0 {
-		i := strings.IndexByte(string(b), '\n')
-		if i < 0 {
-			p.buf = append(p.buf, b...)
-			break
-		}
-		out = append(out, p.prefix...)
-		out = append(out, p.buf...)
-		out = append(out, b[:i+1]...)
-		p.buf = p.buf[:0]
-		b = b[i+1:]
-	}
-	if len(out) > 0 {
-		p.sink.Write(out)
-	}
-	return n, nil
-}
-
-// Flush writes a last line that has no newline yet.
-func (p *prefixWriter) Flush() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.buf) > 0 {
-		p.sink.Write(append(append([]byte(p.prefix), p.buf...), '\n'))
-		p.buf = p.buf[:0]
-	}
-}
-
-// windowLeft is what is left of a fleet's --window (0: none) after elapsed
-// on the wall clock: a cluster that waited for a slot gets the rest of the
-// fleet's window, not a whole window of its own. A window that has passed
-// leaves a nanosecond, so that no step fits in it. fleet run passes the time
-// since its start in whole minutes (a window is planned in minutes), so that
-// a rehearsal on the simulator's virtual clocks that takes less than a
-// minute is not moved by the wall clock at all.
-func windowLeft(window, elapsed time.Duration) time.Duration {
-	if window <= 0 {
-		return 0
-	}
-	return max(window-elapsed, time.Nanosecond)
 }

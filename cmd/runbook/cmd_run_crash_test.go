@@ -129,7 +129,7 @@ func TestExecCrashSweep(t *testing.T) {
 			}
 			e.audit(false)
 			got := standincheck.Operations(e.log())
-			if diff := cmp.Diff(sorted(wantOps), sorted(got)); diff != "" {
+			if diff := cmp.Diff(sortedOps(wantOps), sortedOps(got)); diff != "" {
 				t.Errorf("operations issued, in any order (-uninterrupted +interrupted):\n%s", diff)
 			}
 			for _, r := range e.log() {
@@ -144,7 +144,7 @@ func TestExecCrashSweep(t *testing.T) {
 	}
 }
 
-func sorted(ops []string) []string {
+func sortedOps(ops []string) []string {
 	out := slices.Clone(ops)
 	slices.Sort(out)
 	return out

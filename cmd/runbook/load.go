@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime"
 )
 
 // Bounds on loading a runbook. HCL evaluates expressions such as nested for
@@ -67,4 +68,50 @@ func (a *app) load(path string, opts lang.Options) (*lang.Runbook, hcl.Diagnosti
 			}
 		}
 	}
+}
+
+// loadRunbook loads the runbook for plan, run, status and unlock. It prints
+// the diagnostics (errors and warnings) to stderr and returns nil when the
+// runbook is invalid.
+func (a *app) loadRunbook(path string, vars varArgs, requireValues bool) *lang.Runbook {
+	rb, _ := a.loadRunbookDiags(path, vars, requireValues)
+	return rb
+}
+
+// loadRunbookDiags is loadRunbook that also returns the diagnostics, for a
+// --json view to print them (validateJSON's shape) when the runbook is
+// invalid.
+func (a *app) loadRunbookDiags(path string, vars varArgs, requireValues bool) (*lang.Runbook, hcl.Diagnostics) {
+	rb, diags := a.load(path, lang.Options{
+		Registry:      a.registry,
+		Vars:          vars.Vars,
+		VarFiles:      vars.VarFiles,
+		Env:           os.Environ(),
+		RequireValues: requireValues,
+	})
+	var files map[string]*hcl.File
+	if rb != nil {
+		files = rb.Files
+	}
+	a.hide(rb)
+	if len(diags) > 0 {
+		p := &diagPrinter{w: a.stderr, files: files, width: columns(a.stderr), color: a.color,
+			hint: fmt.Sprintf("`runbook validate --json %s` lists them all", path)}
+		p.write(diags)
+	}
+	if diags.HasErrors() || rb == nil {
+		errs, _ := countDiags(diags)
+		fmt.Fprintf(a.stderr, "Error: the runbook is invalid (%s); nothing was run. `runbook validate %s` checks it.\n", plural(errs, "error"), path)
+		return nil, diags
+	}
+	return rb, diags
+}
+
+// runtimeRunbook is what the runtime executes of a loaded runbook.
+func runtimeRunbook(rb *lang.Runbook) *runtime.Runbook {
+	out := &runtime.Runbook{Name: rb.Name, Cluster: rb.Cluster}
+	for _, s := range rb.Steps {
+		out.Steps = append(out.Steps, runtime.Step{Instance: s.Instance, When: s.When})
+	}
+	return out
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
@@ -47,20 +45,4 @@ func (a *app) openRun(store runtime.Store, kind drivers.Kind, command string, rb
 		return nil, err
 	}
 	return &openedRun{State: st, Opened: opened}, nil
-}
-
-// windowEnd is the end of the window on the driver's clock (now): --until
-// (the next HH:MM) or --window from now; zero if neither is set.
-func windowEnd(now time.Time, until *clockTime, window time.Duration) time.Time {
-	switch {
-	case until != nil:
-		end := time.Date(now.Year(), now.Month(), now.Day(), until.Hour, until.Minute, 0, 0, now.Location())
-		if !end.After(now) {
-			end = end.Add(24 * time.Hour)
-		}
-		return end
-	case window > 0:
-		return now.Add(window)
-	}
-	return time.Time{}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/runbookhq/runbook/internal/sorted"
 	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
@@ -153,7 +154,7 @@ func (v *planHuman) Plan(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Re
 	if rp != nil {
 		downtime = downtimeAfter(res.Downtime, rp.Before)
 	}
-	names := sortedDowntime(downtime)
+	names := sorted.Keys(downtime)
 	down := false
 	for _, n := range names {
 		down = down || downtime[n] > 0

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/runbookhq/runbook/internal/sorted"
 	"github.com/runbookhq/runbook/runtime"
 )
 
@@ -201,7 +202,7 @@ func (v *runHuman) Report(path string) {
 
 func (v *runHuman) downtime(dt map[string]time.Duration) {
 	var names []string
-	for _, n := range sortedDowntime(dt) {
+	for _, n := range sorted.Keys(dt) {
 		if dt[n] > 0 {
 			names = append(names, n)
 		}
