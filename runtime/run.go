@@ -85,6 +85,9 @@ func (r *runner) fail(outcome, msg, detail string) {
 }
 
 func (r *runner) run() {
+	if !r.checkTimeouts() {
+		return
+	}
 	d := r.opts.Driver
 	live, err := d.Status(r.ctx)
 	if err != nil {
@@ -327,15 +330,24 @@ func (r *runner) stopBefore(s *Step) bool {
 	return false
 }
 
-// timeout is the step's timeout, or its type's default when unset.
-func (r *runner) timeout(s *Step) time.Duration {
-	if s.Timeout > 0 {
-		return s.Timeout
+// timeout is the step's timeout, as the runbook's loader set it (its
+// timeout attribute, or its type's default): the runtime applies no default
+// of its own (checkTimeouts).
+func (r *runner) timeout(s *Step) time.Duration { return s.Timeout }
+
+// checkTimeouts fails the run before it starts if a step has no timeout.
+// Each step's timeout is decided once, where the step is decoded: a zero
+// one here is the caller's mistake, and taking the type's default here
+// would make the runtime a second owner of that default.
+func (r *runner) checkTimeouts() bool {
+	for i := range r.rb.Steps {
+		if s := &r.rb.Steps[i]; s.Timeout <= 0 {
+			r.fail(OutcomeError, fmt.Sprintf("step %s has no timeout; nothing was done", s.Address),
+				"the runbook's loader gives every step its timeout attribute, or its type's default")
+			return false
+		}
 	}
-	if t, ok := r.opts.Registry[s.Type]; ok {
-		return t.DefaultTimeout()
-	}
-	return 0
+	return true
 }
 
 func (r *runner) stop(why string) {

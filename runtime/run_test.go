@@ -273,3 +273,35 @@ func TestIssued(t *testing.T) {
 		})
 	}
 }
+
+// TestStepTimeoutHasOneOwner: a step's timeout is decided where the step is
+// decoded (its attribute, or its type's default); the runtime takes it as it
+// is. A step without one is refused before anything is done, not given its
+// type's default a second time; a step's own timeout, shorter than its
+// type's default, is the one the window is checked against.
+func TestStepTimeoutHasOneOwner(t *testing.T) {
+	rb := procedure(seed())
+	rb.Steps[1].Timeout = 0
+	s := &session{dir: t.TempDir()}
+	res, sm := s.run(t, rb)
+	sm.Close()
+	want := "step " + rb.Steps[1].Address + " has no timeout; nothing was done"
+	if res.Outcome != runtime.OutcomeError || res.Message != want || res.Done != 0 {
+		t.Fatalf("got %s %q (%d done); want %s %q\n%s", res.Outcome, res.Message, res.Done, runtime.OutcomeError, want, s.text())
+	}
+	if n := len(sm.Upgrades()); n != 0 {
+		t.Errorf("%d nodes upgraded; want none", n)
+	}
+
+	// The upgrade-node step's type defaults to 45m: after the licences (a
+	// minute), a window of 45m admits it only with its own timeout of 35m.
+	rb = procedure(seed())
+	rb.Steps = rb.Steps[:2]
+	rb.Steps[1].Timeout = 35 * time.Minute
+	s = &session{dir: t.TempDir(), opts: func(o *runtime.Options) { o.End = sim.Epoch.Add(45 * time.Minute) }}
+	res, sm = s.run(t, rb)
+	sm.Close()
+	if res.Outcome != runtime.OutcomeCompleted || res.Done != 2 {
+		t.Fatalf("got %s %q (%d done); want the step run\n%s", res.Outcome, res.Message, res.Done, s.text())
+	}
+}

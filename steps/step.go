@@ -127,7 +127,9 @@ type Instance struct {
 	Type    string
 	Name    string
 	Args    Args
-	// Timeout is the step's timeout: its timeout attribute, or its type's default.
+	// Timeout is the step's timeout: its timeout attribute, or its type's
+	// default. It is decided once, where the step is decoded; the runtime
+	// takes it as it is and refuses a step without one.
 	Timeout   time.Duration
 	OnFailure string
 }
@@ -222,7 +224,8 @@ type Type interface {
 	Doc() string
 	// Attrs is the schema of the step's own attributes (CommonAttrs come on top).
 	Attrs() []Attr
-	// DefaultTimeout applies when the step sets none.
+	// DefaultTimeout applies when the step sets none; the language applies
+	// it when it decodes the step.
 	DefaultTimeout() time.Duration
 	// Mutates reports whether the step changes cluster state; only steps that
 	// do not may use on_failure = "continue". A step that does not mutate has
