@@ -198,7 +198,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 			continue
 		}
 		if other, ok := names[c.Name]; ok && args.State != "" {
-			fmt.Fprintf(a.stderr, "Error: %s and %s are both runbook %q: with --state, each cluster's state is DIR/NAME, so each needs its own name.\n", other, path, c.Name)
+			a.messages().SameName(other, path, c.Name)
 			return exitUsage
 		}
 		names[c.Name] = path
@@ -215,16 +215,13 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 	f.confirmed = &runtime.Approval{Time: time.Now(), Answer: "--auto-approve"}
 	if !args.AutoApprove {
 		if !a.interactive {
-			fmt.Fprintln(a.stderr, "Error: fleet run shows the plan and asks for confirmation on a terminal, and there is none. Pass --auto-approve to run without asking.")
+			a.messages().NoTerminal("fleet run")
 			return exitFailed
 		}
 		f.showPlan()
 		ok, err := a.confirm(ctx, f.sigStop, "Do you want to roll these clusters? Only 'yes' will be accepted:", "Enter a value:")
 		if !ok {
-			if err != nil {
-				fmt.Fprintf(a.stdout, "%v.\n", upperFirst(err.Error()))
-			}
-			fmt.Fprintln(a.stdout, "Fleet run cancelled: nothing was done.")
+			a.messages().Cancelled("Fleet run", err)
 			return exitFailed
 		}
 		f.confirmed = &runtime.Approval{Time: time.Now(), Answer: "yes"}
@@ -237,7 +234,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 		// slots.
 		root, err := a.openStore(args.State)
 		if err != nil {
-			fmt.Fprintf(a.stderr, "Error: %v\n", err)
+			a.messages().Error(err)
 			return exitFailed
 		}
 		defer closeStore(root)
@@ -251,7 +248,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 		if fs, ok := root.(runtime.FailureStore); ok {
 			fails, err := fs.Failures(args.LockTTL, runtime.CurrentHolder(f.command))
 			if err != nil {
-				fmt.Fprintf(a.stderr, "Error: the fleet's failures: %v\n", err)
+				a.messages().FleetFailures(err)
 				return exitFailed
 			}
 			defer fails.Close()
@@ -264,13 +261,13 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 		// Fleet runs sharing a --state directory share the cap.
 		slots, err := newFileSlots(fleetSlotsDir(args.State), args.MaxConcurrency)
 		if err != nil {
-			fmt.Fprintf(a.stderr, "Error: %v\n", err)
+			a.messages().Error(err)
 			return exitFailed
 		}
 		f.slots = slots
 		fails, err := openFileFailures(args.State)
 		if err != nil {
-			fmt.Fprintf(a.stderr, "Error: the fleet's failures: %v\n", err)
+			a.messages().FleetFailures(err)
 			return exitFailed
 		}
 		defer fails.Close()
@@ -351,7 +348,7 @@ func (f *fleetRunner) load(path string, out, errOut *lineSink) *fleetCluster {
 	}
 	if diags.HasErrors() || rb == nil {
 		errs, _ := countDiags(diags)
-		fmt.Fprintf(c.errOut, "Error: the runbook is invalid (%s); this cluster is not run, and counts as a failure. `runbook validate %s` checks it.\n", plural(errs, "error"), path)
+		c.messages().InvalidCluster(path, errs)
 		f.view.Invalid(c, diags)
 		return c
 	}
@@ -366,7 +363,7 @@ func (f *fleetRunner) load(path string, out, errOut *lineSink) *fleetCluster {
 		store, err = f.a.openFleetState(f.args.State, rb, c.driver)
 	}
 	if err != nil {
-		fmt.Fprintf(c.errOut, "Error: %v; this cluster is not run, and counts as a failure.\n", err)
+		c.messages().NotOpened(err)
 		f.view.Invalid(c, nil)
 		return c
 	}
@@ -380,16 +377,14 @@ func (c *fleetCluster) simulated() bool { return c.kind != nil && drivers.Simula
 
 // showPlan shows what each cluster would run, for the confirmation.
 func (f *fleetRunner) showPlan() {
-	w := f.a.stdout
-	fmt.Fprintln(w, "Fleet plan:")
-	for _, c := range f.clusters {
+	plan := make([]fleetPlanCluster, len(f.clusters))
+	for i, c := range f.clusters {
+		plan[i] = fleetPlanCluster{Name: c.Name, Invalid: c.rb == nil}
 		if c.rb == nil {
-			fmt.Fprintf(w, "  %s: invalid, not run (counts as a failure)\n", c.Name)
 			continue
 		}
-		plan := f.a.predict(c.rb, c.rrb)
 		var total time.Duration
-		for _, s := range plan.Steps {
+		for _, s := range f.a.predict(c.rb, c.rrb).Steps {
 			total += s.Duration
 		}
 		recs, _ := runtime.ReadJournal(c.store)
@@ -399,11 +394,13 @@ func (f *fleetRunner) showPlan() {
 				left--
 			}
 		}
-		fmt.Fprintf(w, "  %s: %s of %d left (about %s by the plan for all), driver %s, state %s\n",
-			c.Name, plural(left, "step"), len(c.rrb.Steps), runtime.FormatDuration(total), c.driver, c.dir)
+		plan[i].Left, plan[i].Steps, plan[i].Predicted, plan[i].Driver, plan[i].State = left, len(c.rrb.Steps), total, c.driver, c.dir
 	}
-	fmt.Fprintf(w, "At most %d at once; no new cluster starts once failures reach %d.\n", f.args.MaxConcurrency, f.args.failureLimit())
+	writeFleetPlan(f.a.stdout, plan, f.args.MaxConcurrency, f.args.failureLimit())
 }
+
+// messages are the cluster's messages, on its prefixed stdout and stderr.
+func (c *fleetCluster) messages() messages { return messages{out: c.out, err: c.errOut} }
 
 // attempt is one try of a cluster: locked is set when another process
 // holds its state, and it was not run.
@@ -573,7 +570,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 	opened, err := a.openRun(c.store, c.kind, c.hidden.String(f.command), c.rb, c.hidden, nil, f.confirmed, runtime.LockOptions{TTL: args.LockTTL}, func(st *runtime.State) error {
 		var err error
 		if log, err = openRunLog(st.Session(), c.hidden.String(f.command), c.hidden); err != nil {
-			fmt.Fprintf(c.errOut, "Warning: the run's output is not logged: %v\n", err)
+			c.messages().NotLogged(err)
 		}
 		return nil
 	})
@@ -588,7 +585,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		defer log.Close()
 	}
 	if err != nil {
-		fmt.Fprintf(c.errOut, "Error: %v\n", err)
+		c.messages().Error(err)
 		c.Outcome, c.Reason = fleetFailed, firstLine(err.Error())
 		var drift drivers.DriftError
 		if errors.As(err, &drift) {
@@ -600,7 +597,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 	defer st.Close()
 	defer func() {
 		if err := opened.CloseDriver(); err != nil {
-			fmt.Fprintf(c.errOut, "Error: closing the %s driver: %v\n", c.driver, err)
+			c.messages().DriverNotClosed(c.driver, err)
 		}
 	}()
 	out, errOut := c.out, c.errOut
@@ -616,7 +613,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 			view.Notice("Settled what an interrupted run left on the cluster: " + strings.Join(removed, "; "))
 		}
 		if err != nil {
-			fmt.Fprintf(errOut, "Error: %v\n", err)
+			messages{out: out, err: errOut}.Error(err)
 			c.Outcome, c.Reason = fleetFailed, err.Error()
 			return attempt{c: c}
 		}
@@ -670,7 +667,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 			err = putReportHTML(st.Session().Put, report.Build(reportInput(c.rb, c.rrb, c.store, recs, planned)))
 		}
 		if err != nil {
-			fmt.Fprintf(errOut, "Error: writing the report: %v\n", err)
+			messages{out: out, err: errOut}.ReportNotWritten(err)
 		} else {
 			view.Report(path)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -62,12 +61,6 @@ of the window): run the same command to resume.`,
 	return c
 }
 
-// usage reports a usage error of runbook run found once the runbook is loaded.
-func (a *app) usage(format string, args ...any) int {
-	fmt.Fprintf(a.stderr, "Error: "+format+"\nRun 'runbook run --help' for usage.\n", args...)
-	return exitUsage
-}
-
 func (a *app) run(args *runArgs) int {
 	// From the start, a closed or stalled stdout or terminal does not end
 	// or hold up the run: its output goes on to run.log in the state
@@ -102,25 +95,25 @@ func (a *app) run(args *runArgs) int {
 	}
 	kind, err := a.driverKind(rb, driver)
 	if err != nil {
-		return a.usage("%v", err)
+		return a.messages().Usage(err)
 	}
 	if _, ok := kind.(drivers.FaultInjector); len(args.Faults) > 0 && !ok {
-		return a.usage("--fault only works with the simulator; this runbook uses the %s driver (add --driver %s to rehearse it)", driver, args.simulator())
+		return a.messages().Usage(fmt.Errorf("--fault only works with the simulator; this runbook uses the %s driver (add --driver %s to rehearse it)", driver, args.simulator()))
 	}
 	rrb := runtimeRunbook(rb)
 	if err := checkRunTargets(args, rb, rrb); err != nil {
-		return a.usage("%v", err)
+		return a.messages().Usage(err)
 	}
 	store, err := a.openState(args.State, rb, driver)
 	if err != nil {
-		return a.usage("%v", err)
+		return a.messages().Usage(err)
 	}
 	resume := a.resumeFor(rb, rrb, store)
 	if resume != nil {
 		resume.Settle, resume.Reissue = args.Settle, args.Reissue
 	}
 	if err := checkStopAfter(args, rrb, resume); err != nil {
-		return a.usage("%v", err)
+		return a.messages().Usage(err)
 	}
 
 	confirmation := &runtime.Approval{Time: time.Now(), Answer: "--auto-approve"}
@@ -134,16 +127,13 @@ func (a *app) run(args *runArgs) int {
 	}
 	if !args.AutoApprove {
 		if !a.interactive {
-			fmt.Fprintln(a.stderr, "Error: run shows the plan and asks for confirmation on a terminal, and there is none. Pass --auto-approve to run without asking.")
+			a.messages().NoTerminal("run")
 			return a.notStarted(args, "no terminal to confirm the run on, and no --auto-approve; nothing was run", nil)
 		}
 		(&planHuman{w: a.stdout, color: a.color, resume: resume, registry: a.registry}).Plan(rb, rrb, planned.res)
 		ok, err := a.confirm(ctx, stop, "Do you want to perform these steps? Only 'yes' will be accepted:", "Enter a value:")
 		if !ok {
-			if err != nil {
-				fmt.Fprintf(a.stdout, "%v.\n", upperFirst(err.Error()))
-			}
-			fmt.Fprintln(a.stdout, "Run cancelled: nothing was done.")
+			a.messages().Cancelled("Run", err)
 			return exitFailed
 		}
 		confirmation = &runtime.Approval{Time: time.Now(), Answer: "yes"}
@@ -160,15 +150,11 @@ func (a *app) run(args *runArgs) int {
 		}
 	}()
 	lock := runtime.LockOptions{TTL: args.LockTTL, Wait: args.WaitLock, Waiting: func(h *runtime.Holder, left time.Duration) {
-		who := "another run (its holder record is unreadable)"
-		if h != nil {
-			who = h.String()
-		}
-		fmt.Fprintf(a.stderr, "Waiting for the lock of %s, held by %s: its lease expires in %s unless its holder renews it (waiting at most %s, --wait-lock).\n", store.Where(""), who, left, args.WaitLock)
+		a.messages().WaitingForLock(store.Where(""), h, left, args.WaitLock)
 	}}
 	opened, err := a.openRun(store, kind, command, rb, hidden, args.Faults, confirmation, lock, func(st *runtime.State) error {
 		if log, err := openRunLog(st.Session(), command, hidden); err != nil {
-			fmt.Fprintf(a.stderr, "Warning: the run's output is not logged: %v\n", err)
+			a.messages().NotLogged(err)
 		} else {
 			stdout.setLog(log)
 			stderr.setLog(log)
@@ -191,22 +177,22 @@ func (a *app) run(args *runArgs) int {
 	var drift drivers.DriftError
 	switch {
 	case errors.As(err, &locked):
-		fmt.Fprintf(a.stderr, "Error: %v.\nAnother run is in progress: wait for it, or stop it. If it died, `runbook unlock %s` clears the lock.\n", err, args.Path)
+		a.messages().Locked(err, args.Path)
 		return a.notStarted(args, err.Error(), nil)
 	case errors.As(err, &reissue):
-		return a.usage("%v", reissue.err)
+		return a.messages().Usage(reissue.err)
 	case errors.As(err, &drift):
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		a.messages().Error(err)
 		return a.notStarted(args, drift.Summary(), drift.Differences())
 	case err != nil:
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		a.messages().Error(err)
 		return a.notStarted(args, strings.SplitN(err.Error(), "\n", 2)[0], nil)
 	}
 	st, drv := opened.State, opened.Driver
 	defer st.Close()
 	defer func() {
 		if err := opened.CloseDriver(); err != nil {
-			fmt.Fprintf(a.stderr, "Error: closing the %s driver: %v\n", driver, err)
+			a.messages().DriverNotClosed(driver, err)
 		}
 	}()
 
@@ -227,7 +213,7 @@ func (a *app) run(args *runArgs) int {
 			view.Notice("Settled what an interrupted run left on the cluster: " + strings.Join(removed, "; "))
 		}
 		if err != nil {
-			fmt.Fprintf(a.stderr, "Error: %v\n", err)
+			a.messages().Error(err)
 			return a.notStarted(args, err.Error(), nil)
 		}
 	}
@@ -296,7 +282,7 @@ func (a *app) run(args *runArgs) int {
 			err = putReportHTML(st.Session().Put, report.Build(reportInput(rb, rrb, store, recs, planned)))
 		}
 		if err != nil {
-			fmt.Fprintf(a.stderr, "Error: writing the report: %v\n", err)
+			a.messages().ReportNotWritten(err)
 		} else {
 			view.Report(path)
 		}
@@ -307,22 +293,10 @@ func (a *app) run(args *runArgs) int {
 
 // notStarted ends a run that did not start, with exit 1. The caller has
 // told the operator why on stderr; with --json, stdout still gets what a
-// program reading the events expects: a drift event for each difference,
-// then the summary, whose outcome is "drift" when there are differences
-// and "error" otherwise.
+// program reading the events expects (notStartedJSON).
 func (a *app) notStarted(args *runArgs, message string, diffs []string) int {
-	if args.View != viewJSON {
-		return exitFailed
+	if args.View == viewJSON {
+		notStartedJSON(a.stdout, message, diffs)
 	}
-	v := &runJSON{enc: json.NewEncoder(a.stdout)}
-	now := time.Now()
-	res := &runtime.Result{Outcome: runtime.OutcomeError, Message: message, Start: now, End: now}
-	if len(diffs) > 0 {
-		res.Outcome = runtime.OutcomeDrift
-		for _, d := range diffs {
-			v.Event(runtime.Event{Type: runtime.EventDrift, Time: now, Message: d, Alarm: true})
-		}
-	}
-	v.Summary(res)
 	return exitFailed
 }

@@ -101,7 +101,7 @@ func (a *app) loadRunbookDiags(path string, vars varArgs, requireValues bool) (*
 	}
 	if diags.HasErrors() || rb == nil {
 		errs, _ := countDiags(diags)
-		fmt.Fprintf(a.stderr, "Error: the runbook is invalid (%s); nothing was run. `runbook validate %s` checks it.\n", plural(errs, "error"), path)
+		a.messages().Invalid(path, errs)
 		return nil, diags
 	}
 	return rb, diags

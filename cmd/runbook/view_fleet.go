@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fatih/color"
 	"github.com/hashicorp/hcl/v2"
@@ -249,4 +250,30 @@ func (v *fleetClusterJSON) Summary(res *runtime.Result) {
 		Cluster string `json:"cluster"`
 		runSummaryJSON
 	}{v.name, summaryJSON(res, v.report)})
+}
+
+// fleetPlanCluster is what a cluster of a fleet would run: its steps left
+// of all its steps, the plan's time for all, its driver and its state.
+type fleetPlanCluster struct {
+	Name string
+	// Invalid is set when its runbook is invalid: it is not run.
+	Invalid       bool
+	Left, Steps   int
+	Predicted     time.Duration
+	Driver, State string
+}
+
+// writeFleetPlan shows the fleet's plan, for its confirmation: each
+// cluster, and the cap and the failure limit.
+func writeFleetPlan(w io.Writer, plan []fleetPlanCluster, maxConcurrency, failureLimit int) {
+	fmt.Fprintln(w, "Fleet plan:")
+	for _, c := range plan {
+		if c.Invalid {
+			fmt.Fprintf(w, "  %s: invalid, not run (counts as a failure)\n", c.Name)
+			continue
+		}
+		fmt.Fprintf(w, "  %s: %s of %d left (about %s by the plan for all), driver %s, state %s\n",
+			c.Name, plural(c.Left, "step"), c.Steps, runtime.FormatDuration(c.Predicted), c.Driver, c.State)
+	}
+	fmt.Fprintf(w, "At most %d at once; no new cluster starts once failures reach %d.\n", maxConcurrency, failureLimit)
 }

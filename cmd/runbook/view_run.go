@@ -302,3 +302,19 @@ func summaryJSON(res *runtime.Result, report string) runSummaryJSON {
 		LeftPredictedSeconds: res.LeftPredicted.Seconds(), DowntimeSeconds: dt, Offline: res.Offline, Report: report,
 	}
 }
+
+// notStartedJSON is what `run --json` prints for a run that did not start:
+// a drift event for each difference, then the summary, whose outcome is
+// "drift" when there are differences and "error" otherwise.
+func notStartedJSON(w io.Writer, message string, diffs []string) {
+	v := &runJSON{enc: json.NewEncoder(w)}
+	now := time.Now()
+	res := &runtime.Result{Outcome: runtime.OutcomeError, Message: message, Start: now, End: now}
+	if len(diffs) > 0 {
+		res.Outcome = runtime.OutcomeDrift
+		for _, d := range diffs {
+			v.Event(runtime.Event{Type: runtime.EventDrift, Time: now, Message: d, Alarm: true})
+		}
+	}
+	v.Summary(res)
+}
