@@ -46,6 +46,11 @@ type Store interface {
 	Unlock(force bool) (*UnlockResult, error)
 }
 
+// DefaultLockTTL is the lease of a run's lock (LockOptions.TTL) when none
+// is given: how long after its holder's last sign of life another run may
+// take it. The command line's --lock-ttl defaults to it.
+const DefaultLockTTL = 15 * time.Second
+
 // LockOptions are a session's.
 type LockOptions struct {
 	// Durable makes every write reach stable storage before it returns
@@ -63,8 +68,8 @@ type LockOptions struct {
 	WriteBehind bool
 	// TTL is how long a lock that is a lease (a shared store's) outlives
 	// its holder's last renewal: the lock of a holder that died is free
-	// after it. 0 is the store's default; a lock that the kernel releases
-	// with its process has no use for it.
+	// after it. 0 is DefaultLockTTL; a lock that the kernel releases with
+	// its process has no use for it.
 	TTL time.Duration
 	// Wait bounds how long Lock waits for a lock that another run holds to
 	// be released, or its lease to expire; 0 fails at once.

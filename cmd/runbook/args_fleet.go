@@ -49,7 +49,7 @@ func (f *fleetRunArgs) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.AutoApprove, "auto-approve", false, "run without showing the fleet's plan and asking for confirmation; approve steps are approved")
 	fs.StringVar(&f.until, "until", "", "start no step whose timeout would run past `HH:MM` on its cluster's driver clock (exit 3)")
 	fs.DurationVar(&f.Window, "window", 0, "start no step whose timeout would run past `DURATION` from now on its cluster's driver clock (exit 3)")
-	fs.DurationVar(&f.LockTTL, "lock-ttl", defaultLockTTL, "with a shared state store (etcd), the lease of each cluster's lock and of each slot of the cap: how long after this runner stops renewing them (dies, is paused) the other runners may take its clusters over")
+	fs.DurationVar(&f.LockTTL, "lock-ttl", runtime.DefaultLockTTL, "with a shared state store (etcd), the lease of each cluster's lock and of each slot of the cap: how long after this runner stops renewing them (dies, is paused) the other runners may take its clusters over")
 	fs.DurationVar(&f.Settle, "settle-timeout", runtime.DefaultSettle, "how long a resumed step waits for the effect of an operation an earlier run left in doubt, with no change in the cluster, before it stops")
 }
 

@@ -43,9 +43,6 @@ type runArgs struct {
 	faults []string
 }
 
-// defaultLockTTL is --lock-ttl's default.
-const defaultLockTTL = 15 * time.Second
-
 // clockTime is a time of day, HH:MM.
 type clockTime struct{ Hour, Minute int }
 
@@ -60,7 +57,7 @@ func (r *runArgs) bind(fs *pflag.FlagSet) {
 	fs.DurationVar(&r.Window, "window", 0, "do not start a step whose timeout would run past `DURATION` from now on the driver's clock (exit 3)")
 	fs.StringArrayVar(&r.Reissue, "reissue", nil, "issue again the operations in doubt of the step at `ADDRESS`, once you checked the cluster (repeatable)")
 	fs.DurationVar(&r.Settle, "settle-timeout", runtime.DefaultSettle, "how long a resumed step waits for the effect of an operation an earlier run left in doubt, with no change in the cluster, before it stops")
-	fs.DurationVar(&r.LockTTL, "lock-ttl", defaultLockTTL, "with a shared state store (etcd), the lease of the run's lock: how long after this process stops renewing it (dies, is paused) another run may take it")
+	fs.DurationVar(&r.LockTTL, "lock-ttl", runtime.DefaultLockTTL, "with a shared state store (etcd), the lease of the run's lock: how long after this process stops renewing it (dies, is paused) another run may take it")
 	fs.DurationVar(&r.WaitLock, "wait-lock", 0, "wait at most `DURATION` for another run's lock to be released or its lease to expire (default: fail at once)")
 	fs.StringArrayVar(&r.faults, "fault", nil, "inject the fault `KIND:TARGET` into the simulator (repeatable; "+r.simulator()+" only)")
 }

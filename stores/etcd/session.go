@@ -17,10 +17,6 @@ import (
 	"github.com/runbookhq/runbook/runtime"
 )
 
-// DefaultLockTTL is the lease of a run's lock when --lock-ttl is not given:
-// how long after its holder's last sign of life another run may take it.
-const DefaultLockTTL = 15 * time.Second
-
 // ErrLockLost is wrapped by a session's writes once its lock is lost.
 var ErrLockLost = runtime.ErrLockLost
 
@@ -58,14 +54,14 @@ type Session struct {
 	failed  error // the first failed write: nothing is written after it
 }
 
-// Lock takes the lock for holder under a lease of opts.TTL (DefaultLockTTL
-// if 0; in whole seconds), kept alive until Release, waiting at most
-// opts.Wait for another run's lock to be released or to expire; a
-// *runtime.LockedError if it cannot.
+// Lock takes the lock for holder under a lease of opts.TTL
+// (runtime.DefaultLockTTL if 0; in whole seconds), kept alive until
+// Release, waiting at most opts.Wait for another run's lock to be released
+// or to expire; a *runtime.LockedError if it cannot.
 func (s *Store) Lock(ctx context.Context, holder runtime.Holder, opts runtime.LockOptions) (runtime.Session, error) {
 	ttl := opts.TTL
 	if ttl <= 0 {
-		ttl = DefaultLockTTL
+		ttl = runtime.DefaultLockTTL
 	}
 	secs := int64(math.Ceil(ttl.Seconds()))
 	var grant *clientv3.LeaseGrantResponse
