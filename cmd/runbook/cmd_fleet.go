@@ -18,7 +18,6 @@ import (
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
 	"github.com/runbookhq/runbook/runtime/report"
-	"github.com/runbookhq/runbook/steps"
 )
 
 // fleetRetry is how long a fleet waits before it tries again to claim a
@@ -619,22 +618,8 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		}
 	}
 	planned := a.predictEvents(c.rb, c.rrb)
-	predicted := map[string]time.Duration{}
-	for _, s := range planned.res.Steps {
-		predicted[s.Address] = s.Duration
-	}
-	var prompt func(context.Context, string) (bool, error)
-	if a.interactive {
-		prompt = func(ctx context.Context, q string) (bool, error) {
-			f.promptMu.Lock()
-			defer f.promptMu.Unlock()
-			ok, err := a.confirm(ctx, f.stop, c.Name+": "+q, "Type yes to approve:")
-			if errors.Is(err, errPromptStopped) {
-				err = fmt.Errorf("%w (%w)", err, steps.ErrStop)
-			}
-			return ok, err
-		}
-	}
+	predicted := planned.predicted()
+	prompt := a.approvePrompt(f.stop, c.Name+": ", &f.promptMu)
 	end := windowEnd(drv.Now(), args.Until, windowLeft(args.Window, time.Since(f.started).Truncate(time.Minute)))
 	prompt, waiting := liveCluster(view, st.Records(), predicted, end, prompt)
 	res := runtime.Run(f.ctx, c.rrb, runtime.Options{

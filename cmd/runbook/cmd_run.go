@@ -13,7 +13,6 @@ import (
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
 	"github.com/runbookhq/runbook/runtime/report"
-	"github.com/runbookhq/runbook/steps"
 )
 
 func (a *app) runCommand() *cobra.Command {
@@ -218,19 +217,7 @@ func (a *app) run(args *runArgs) int {
 		}
 	}
 
-	var prompt func(context.Context, string) (bool, error)
-	if a.interactive {
-		prompt = func(ctx context.Context, q string) (bool, error) {
-			ok, err := a.confirm(ctx, stop, q, "Type yes to approve:")
-			if errors.Is(err, errPromptStopped) {
-				// The first signal at a prompt stops the run there: the
-				// step is not approved, and the resumed run asks again.
-				err = fmt.Errorf("%w (%w)", err, steps.ErrStop)
-			}
-			return ok, err
-		}
-	}
-	prompt = auditPrompt(st, drv, prompt)
+	prompt := auditPrompt(st, drv, a.approvePrompt(stop, "", nil))
 	events := view.Event
 	var changes *changeRecorder
 	if later {

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/runtime"
+	"github.com/runbookhq/runbook/steps"
 )
 
 // confirm asks a yes/no question on the terminal; only "yes" is yes. hint
@@ -80,5 +82,26 @@ func auditPrompt(st *runtime.State, drv cluster.Driver, prompt func(context.Cont
 			return false, jerr
 		}
 		return ok, nil
+	}
+}
+
+// approvePrompt is an approve step's prompt on the terminal, nil without
+// one: it asks prefix+question, one prompt at a time if mu is set (a
+// fleet's clusters share the terminal). The first signal at a prompt stops
+// the run there: the step is not approved, and the resumed run asks again.
+func (a *app) approvePrompt(stop <-chan struct{}, prefix string, mu *sync.Mutex) func(context.Context, string) (bool, error) {
+	if !a.interactive {
+		return nil
+	}
+	return func(ctx context.Context, q string) (bool, error) {
+		if mu != nil {
+			mu.Lock()
+			defer mu.Unlock()
+		}
+		ok, err := a.confirm(ctx, stop, prefix+q, "Type yes to approve:")
+		if errors.Is(err, errPromptStopped) {
+			err = fmt.Errorf("%w (%w)", err, steps.ErrStop)
+		}
+		return ok, err
 	}
 }
