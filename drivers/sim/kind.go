@@ -60,13 +60,15 @@ func (Kind) Open(_ context.Context, o drivers.Opening) (*drivers.Opened, error) 
 	return &drivers.Opened{Driver: s, Close: s.Close, Poll: cluster.DefaultPoll}, nil
 }
 
-// TimingsOf returns the timings a decoded sim block sets (with the defaults
-// for the rest); DefaultTimings for nil.
+// TimingsOf returns the timings of a decoded sim block. Its decoding gave
+// each timing the runbook does not set its default (Block's), so none is
+// applied here again. nil (no block decoded: a registry without the
+// simulator) is DefaultTimings.
 func TimingsOf(c *drivers.Config) Timings {
-	t := DefaultTimings()
 	if c == nil {
-		return t
+		return DefaultTimings()
 	}
+	var t Timings
 	for _, n := range TimingNames {
 		t.Set(n, c.Duration(n))
 	}
