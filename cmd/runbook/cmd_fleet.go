@@ -652,7 +652,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 			err = putReportHTML(st.Session().Put, report.Build(reportInput(c.rb, c.rrb, c.store, recs, planned)))
 		}
 		if err != nil {
-			messages{out: out, err: errOut}.ReportNotWritten(err)
+			messages{out: out, err: errOut}.NotWritten("the report", err)
 		} else {
 			view.Report(path)
 		}

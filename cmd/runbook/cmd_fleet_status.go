@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -80,12 +77,10 @@ func (a *app) fleetStatus(args *fleetStatusArgs) int {
 		rep.Totals[s.Status]++
 	}
 	if args.View == viewJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
-		return exitOK
+		writeFleetStatusJSON(a.stdout, rep)
+	} else {
+		writeFleetStatus(a.stdout, rep)
 	}
-	writeFleetStatus(a.stdout, rep)
 	return exitOK
 }
 
@@ -173,34 +168,4 @@ func (a *app) standing(path string, args *fleetStatusArgs) clusterStanding {
 		s.Status = standWaiting
 	}
 	return s
-}
-
-func writeFleetStatus(w io.Writer, rep *fleetStatusReport) {
-	width := 0
-	for _, c := range rep.Clusters {
-		width = max(width, len(c.Cluster))
-	}
-	for _, c := range rep.Clusters {
-		line := fmt.Sprintf("%-*s  %-7s  %d/%d steps", width, c.Cluster, c.Status, c.Done, c.Steps)
-		var more []string
-		if c.Runner != "" {
-			more = append(more, "on "+c.Runner)
-		}
-		if c.Step != "" {
-			where := "at "
-			if c.Status == standRolling {
-				where = "step "
-			}
-			more = append(more, where+c.Step)
-		}
-		if c.Why != "" {
-			more = append(more, c.Why)
-		}
-		if len(more) > 0 {
-			line += ": " + strings.Join(more, "; ")
-		}
-		fmt.Fprintln(w, line)
-	}
-	t := rep.Totals
-	fmt.Fprintf(w, "\n%s: %d done, %d rolling, %d failed, %d waiting.\n", plural(len(rep.Clusters), "cluster"), t[standDone], t[standRolling], t[standFailed], t[standWaiting])
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/runtime"
@@ -75,7 +74,7 @@ func (a *app) plan(args *planArgs) int {
 		rp, err = readResume(store, rrb)
 	}
 	if err != nil {
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		a.messages().Error(err)
 		return exitFailed
 	}
 	if rp != nil {
@@ -89,11 +88,9 @@ func (a *app) plan(args *planArgs) int {
 		if err == nil {
 			agreed, err = pf.Preflight(context.Background(), o)
 		}
-		if err != nil {
-			fmt.Fprintf(a.stderr, "Error: the live cluster refuses this plan: %v\n", err)
+		if !a.messages().Preflight(agreed, err) {
 			return exitFailed
 		}
-		fmt.Fprintf(a.stderr, "The live cluster agrees with the plan: %s.\n", agreed)
 	}
 	return code
 }

@@ -72,24 +72,24 @@ func (a *app) report(args *reportArgs) int {
 	}
 	store, err := a.openState(args.State, rb, args.Driver)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		a.messages().Error(err)
 		return exitFailed
 	}
 	dir := store.Where("")
 	recs, err := runtime.ReadJournal(store)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		a.messages().Error(err)
 		return exitFailed
 	}
 	if runtime.FirstDriver(recs) == "" && !hasRun(recs) {
-		fmt.Fprintf(a.stderr, "Error: no run to report on in %s: `runbook run %s` first (or name the state with --state, or a rehearsal's with --driver sim).\n", dir, args.Path)
+		a.messages().NoRun(dir, args.Path)
 		return exitFailed
 	}
 	rrb := runtimeRunbook(rb)
 	in := reportInput(rb, rrb, store, recs, a.predictEvents(rb, rrb))
 	if args.Probe != "" {
 		if in.Probe, err = readProbe(args.Probe, in.Resources); err != nil {
-			fmt.Fprintf(a.stderr, "Error: %v\n", err)
+			a.messages().Error(err)
 			return exitFailed
 		}
 	}
@@ -103,16 +103,16 @@ func (a *app) report(args *reportArgs) int {
 	if args.View == viewJSON {
 		if args.Out == "" {
 			if err := writeReportJSON(a.stdout, rep); err != nil {
-				fmt.Fprintf(a.stderr, "Error: %v\n", err)
+				a.messages().Error(err)
 				return exitFailed
 			}
 			return exitOK
 		}
 		if err := atomicfile.Write(args.Out, 0o644, false, func(w io.Writer) error { return writeReportJSON(w, rep) }); err != nil {
-			fmt.Fprintf(a.stderr, "Error: writing %s: %v\n", args.Out, err)
+			a.messages().NotWritten(args.Out, err)
 			return exitFailed
 		}
-		fmt.Fprintf(a.stdout, "Report data written to %s\n", args.Out)
+		a.messages().Written("Report data", args.Out)
 		return exitOK
 	}
 	// In the state directory the report is its owner's alone, like the
@@ -124,10 +124,10 @@ func (a *app) report(args *reportArgs) int {
 		err = writeReportHTML(out, 0o644, rep)
 	}
 	if err != nil {
-		fmt.Fprintf(a.stderr, "Error: writing the report: %v\n", err)
+		a.messages().NotWritten("the report", err)
 		return exitFailed
 	}
-	fmt.Fprintf(a.stdout, "Report written to %s\n", out)
+	a.messages().Written("Report", out)
 	return exitOK
 }
 

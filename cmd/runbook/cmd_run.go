@@ -269,7 +269,7 @@ func (a *app) run(args *runArgs) int {
 			err = putReportHTML(st.Session().Put, report.Build(reportInput(rb, rrb, store, recs, planned)))
 		}
 		if err != nil {
-			a.messages().ReportNotWritten(err)
+			a.messages().NotWritten("the report", err)
 		} else {
 			view.Report(path)
 		}

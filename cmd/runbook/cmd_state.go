@@ -60,12 +60,12 @@ func (a *app) stateCopy(dir string, args *stateCopyArgs) int {
 	// runbook's state block, as run finds it; the local directory is never
 	// one of them.
 	if args.State == "" && os.Getenv(stateEnv) == "" && rb.State == nil {
-		fmt.Fprintf(a.stderr, "Error: state %s needs the shared store: --state URL, %s, or a state block in the runbook.\n", dir, stateEnv)
+		a.messages().NoSharedStore(dir)
 		return exitFailed
 	}
 	remote, err := a.openState(args.State, rb, args.Driver)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		a.messages().Error(err)
 		return exitFailed
 	}
 	shared := remote.Where("")
@@ -81,7 +81,7 @@ func (a *app) stateCopy(dir string, args *stateCopyArgs) int {
 		err = fmt.Errorf("the local state directory and the shared store are both %s", shared)
 	}
 	if err != nil {
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		a.messages().Error(err)
 		return exitFailed
 	}
 	src, dst := local, remote
@@ -92,12 +92,12 @@ func (a *app) stateCopy(dir string, args *stateCopyArgs) int {
 	var locked *runtime.LockedError
 	switch {
 	case errors.As(err, &locked):
-		fmt.Fprintf(a.stderr, "Error: %v: a run is in progress there; copy once it has stopped.\n", err)
+		a.messages().CopyLocked(err)
 		return exitFailed
 	case err != nil:
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		a.messages().Error(err)
 		return exitFailed
 	}
-	fmt.Fprintf(a.stdout, "Copied the state of %s into %s.\n", src.Where(""), dst.Where(""))
+	a.messages().Copied(src.Where(""), dst.Where(""))
 	return exitOK
 }

@@ -83,12 +83,12 @@ func (a *app) status(args *statusArgs) int {
 	}
 	store, err := a.openState(args.State, rb, args.Driver)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		a.messages().Error(err)
 		return exitFailed
 	}
 	recs, err := runtime.ReadJournal(store)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		a.messages().Error(err)
 		return exitFailed
 	}
 	rep := &statusReport{Runbook: rb.Name, StateDir: store.Where(""), Driver: runtime.FirstDriver(recs)}

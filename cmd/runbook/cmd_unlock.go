@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -48,39 +47,19 @@ func (a *app) unlock(args *unlockArgs) int {
 		store, err = a.openState("", rb, args.Driver)
 	}
 	if err != nil {
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		a.messages().Error(err)
 		return exitFailed
 	}
 	dir := store.Where("")
 	res, err := runtime.Unlock(store, args.Force)
 	switch {
 	case errors.Is(err, runtime.ErrHolderAlive):
-		who := "a process whose record is missing"
-		if res.Holder != nil {
-			who = res.Holder.String()
-		}
-		alive := ""
-		if runtime.HolderAlive(res.Holder) {
-			alive = " It is still running on this host."
-		}
-		fmt.Fprintf(a.stderr, "Error: the state directory %s is locked by %s.%s Stop that run first (Ctrl-C stops it after its current step); pass --force only if you know it runs no step.\n", dir, who, alive)
+		a.messages().HolderRunning(dir, res.Holder, runtime.HolderAlive(res.Holder))
 		return exitFailed
 	case err != nil:
-		fmt.Fprintf(a.stderr, "Error: %v\n", err)
+		a.messages().Error(err)
 		return exitFailed
-	case res.Held:
-		fmt.Fprintf(a.stdout, "Removed the lock of %s, held by %s (--force).\n", dir, holderName(res.Holder))
-	case res.Cleared:
-		fmt.Fprintf(a.stdout, "Cleared the stale lock of %s: %s is gone.\n", dir, holderName(res.Holder))
-	default:
-		fmt.Fprintf(a.stdout, "The state directory %s is not locked.\n", dir)
 	}
+	a.messages().Unlocked(dir, res)
 	return exitOK
-}
-
-func holderName(h *runtime.Holder) string {
-	if h == nil {
-		return "an unknown process"
-	}
-	return h.String()
 }

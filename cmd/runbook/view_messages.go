@@ -8,13 +8,14 @@ import (
 	"github.com/runbookhq/runbook/runtime"
 )
 
-// messages is what run and fleet run say of themselves, apart from the
-// events of the runs they drive (runView, fleetView): why a run did not
+// messages is what the commands say of themselves, apart from what their
+// views show (the events of a run, a plan, a status): why a run did not
 // start, a wait for a lock, what failed around a run (its log, its report,
-// closing its driver). They are for a person, on stderr in every view: with
-// --json, stdout stays JSON (notStartedJSON is the JSON side of a run that
-// did not start). out takes the answer to the confirmation prompt, on
-// stdout beside its question.
+// closing its driver), and the one-line outcomes of report, unlock and
+// state push and pull. Errors and warnings are for a person, on stderr in
+// every view: with --json, stdout stays JSON (notStartedJSON is the JSON
+// side of a run that did not start). out takes the answer to the
+// confirmation prompt, on stdout beside its question, and the outcomes.
 type messages struct {
 	out, err io.Writer
 }
@@ -106,7 +107,81 @@ func (m messages) DriverNotClosed(driver string, err error) {
 	fmt.Fprintf(m.err, "Error: closing the %s driver: %v\n", driver, err)
 }
 
-// ReportNotWritten says that the run's report could not be written.
-func (m messages) ReportNotWritten(err error) {
-	fmt.Fprintf(m.err, "Error: writing the report: %v\n", err)
+// NotWritten says that what (a path, "the report") could not be written.
+func (m messages) NotWritten(what string, err error) {
+	fmt.Fprintf(m.err, "Error: writing %s: %v\n", what, err)
+}
+
+// Written says that what ("Report", "Report data") was written to path.
+func (m messages) Written(what, path string) {
+	fmt.Fprintf(m.out, "%s written to %s\n", what, path)
+}
+
+// NoRun says that the state at dir has no run to report on, for the
+// runbook at path.
+func (m messages) NoRun(dir, path string) {
+	fmt.Fprintf(m.err, "Error: no run to report on in %s: `runbook run %s` first (or name the state with --state, or a rehearsal's with --driver sim).\n", dir, path)
+}
+
+// Preflight is the outcome of plan's live check, the one a run makes before
+// its first step: what the live cluster agrees with, or why it refuses
+// (err). It reports whether the cluster agrees.
+func (m messages) Preflight(agreed string, err error) bool {
+	if err != nil {
+		fmt.Fprintf(m.err, "Error: the live cluster refuses this plan: %v\n", err)
+		return false
+	}
+	fmt.Fprintf(m.err, "The live cluster agrees with the plan: %s.\n", agreed)
+	return true
+}
+
+// NoSharedStore says that state push or pull (command) found no shared
+// store to copy with.
+func (m messages) NoSharedStore(command string) {
+	fmt.Fprintf(m.err, "Error: state %s needs the shared store: --state URL, %s, or a state block in the runbook.\n", command, stateEnv)
+}
+
+// CopyLocked says that a run holds the state (err) that state push or pull
+// would copy.
+func (m messages) CopyLocked(err error) {
+	fmt.Fprintf(m.err, "Error: %v: a run is in progress there; copy once it has stopped.\n", err)
+}
+
+// Copied says that the state at src was copied into dst.
+func (m messages) Copied(src, dst string) {
+	fmt.Fprintf(m.out, "Copied the state of %s into %s.\n", src, dst)
+}
+
+// HolderRunning is unlock's refusal: h (nil: its record is missing) holds
+// the lock of the state at dir, and runs on this host if alive.
+func (m messages) HolderRunning(dir string, h *runtime.Holder, alive bool) {
+	who := "a process whose record is missing"
+	if h != nil {
+		who = h.String()
+	}
+	still := ""
+	if alive {
+		still = " It is still running on this host."
+	}
+	fmt.Fprintf(m.err, "Error: the state directory %s is locked by %s.%s Stop that run first (Ctrl-C stops it after its current step); pass --force only if you know it runs no step.\n", dir, who, still)
+}
+
+// Unlocked is what unlock did to the lock of the state at dir.
+func (m messages) Unlocked(dir string, res *runtime.UnlockResult) {
+	switch {
+	case res.Held:
+		fmt.Fprintf(m.out, "Removed the lock of %s, held by %s (--force).\n", dir, holderName(res.Holder))
+	case res.Cleared:
+		fmt.Fprintf(m.out, "Cleared the stale lock of %s: %s is gone.\n", dir, holderName(res.Holder))
+	default:
+		fmt.Fprintf(m.out, "The state directory %s is not locked.\n", dir)
+	}
+}
+
+// holderName names a lock's holder; nil is an unknown process.
+func holderName(h *runtime.Holder) string {
+	if h == nil {
+		return "an unknown process"
+	}
+	return h.String()
 }
