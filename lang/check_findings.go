@@ -165,3 +165,19 @@ func withoutName(s, name string) string {
 func isNameByte(c byte) bool {
 	return c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
+
+// namesList renders "node A" or "nodes A, B and C".
+func namesList(what string, names []string) string {
+	if len(names) == 1 {
+		return what + " " + names[0]
+	}
+	return what + "s " + truncList(names, 10)
+}
+
+// truncList joins at most max names, then says how many more there are.
+func truncList(names []string, max int) string {
+	if len(names) <= max {
+		return joinWith(names, "and")
+	}
+	return strings.Join(names[:max], ", ") + fmt.Sprintf(" and %d more", len(names)-max)
+}

@@ -1,123 +1,93 @@
 package lang
 
 import (
-	"context"
-	"strings"
-	"time"
-
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers"
-	"github.com/runbookhq/runbook/drivers/sim"
+	"github.com/runbookhq/runbook/lang/abstract"
 	"github.com/runbookhq/runbook/steps"
 )
 
-// Step type names the order rules know. The registry is data, but these
-// rules are about the reference procedure's steps.
-const (
-	typeInstallLicense = "install-license"
-	typeUpgradeNode    = "upgrade-node"
-	typeAwaitFailback  = "await-failback"
-	typeMediaUpgrade   = "media-upgrade"
-)
-
-// check is the abstract run: every step instance in order, against a
-// simulator started from the declared cluster, with no durations and no
-// licence enforcement. Each step type's own Check reports the
-// preconditions that do not hold at that point, and its Run applies its
-// effect to the model, so that validate and run share one model of what
-// each step does. The rules about the order of steps live in orderState.
-//
-// Steps that are skipped (when = false) are left out. A step whose
-// arguments are not known (they depend on a variable with no value) or
-// have errors is left out too; from the first such step that changes the
-// cluster on, the model no longer follows the runbook, so only the order
-// rules are checked, and the checks of the final state are not made. A
-// step that failed to decode at all (a hole) may have done anything: no
-// rule it might have satisfied is reported after it.
-//
-// The same finding on several nodes of a roll is reported once, naming
-// the nodes (finishFindings).
+// check is the abstract run of package lang/abstract over the step
+// instances in order, with the holes left by the steps that failed to
+// decode: what it finds becomes diagnostics here, at the step instance (or
+// the declaration) it is about. The same finding on several nodes of a
+// roll is reported once, naming the nodes (finishFindings).
 func (p *parser) check() {
 	rb := p.rb
 	if rb.Cluster == nil || len(rb.Cluster.Nodes) == 0 {
 		return
 	}
 	defer p.finishFindings()
-	s := sim.New(rb.Cluster, sim.Options{Timings: rb.Timings(), Instant: true, Lenient: true})
-	rec := &opRecorder{Driver: s}
-	// Poll once per timeout: with no durations, a condition that does not
-	// hold at once never will.
-	env := &steps.Env{Cluster: rb.Cluster, Driver: rec, Poll: 24 * time.Hour, AutoApprove: true, Dir: rb.Dir}
-	undeclared := p.undeclaredOps()
-	ctx := context.Background()
-	o := newOrderState(p, s)
+	seq := make([]abstract.Step, len(p.seq))
 	for i, st := range p.seq {
-		o.pos = i
-		if st.hole {
-			o.hole()
-			continue
-		}
-		if !st.When {
-			continue
-		}
-		typ := p.opts.Registry[st.Type]
-		if typ == nil {
-			continue
-		}
-		orderErr, silenced := o.before(st)
-		if !st.known || o.diverged {
-			// Its order still counts (an upgrade of a known node to a
-			// version not known yet is still an upgrade), but the model
-			// cannot run it, so the final state is not known. Once a step
-			// that changes the cluster is left out, the model no longer
-			// follows the runbook: later steps' preconditions are not
-			// checked against it, which would only report the cascade.
-			o.incomplete = true
-			o.diverged = o.diverged || typ.Mutates()
-			o.after(st)
-			continue
-		}
-		status, err := s.Status(ctx)
-		if err != nil {
-			return
-		}
-		checkErr := false
-		if !orderErr {
-			for _, pr := range typ.Check(env, status, &st.Instance) {
-				if silenced[pr.Rule] || o.followsRefusedUpgrade(st, pr) {
-					continue
-				}
-				p.problem(st, pr)
-				checkErr = checkErr || !pr.Warning
-			}
-		}
-		if checkErr && st.Type == typeMediaUpgrade {
-			o.mediaRefused = true
-		}
-		if checkErr && st.Type == typeUpgradeNode {
-			o.upgradeRefused = true
-		}
-		if typ.Mutates() {
-			// Steps that change no cluster state are not run: they may act
-			// outside the cluster (a local command), which validate must not do.
-			rec.used = nil
-			err := typ.Run(ctx, env, &st.Instance, s.Now().Add(st.Timeout))
-			p.checkDeclared(st, rec.used, undeclared)
-			if err != nil {
-				// Resume it once, as a new run would, so that the model
-				// goes on from the step's full effect rather than from
-				// where it stopped (an outage already reported, say).
-				_ = typ.Run(ctx, env, &st.Instance, s.Now().Add(st.Timeout))
-			}
-			if err != nil && !checkErr && !orderErr {
-				p.stepErrorf(st, st.Range, "", "Step would fail", "Run against the declared cluster, the step fails: %s.", strings.TrimSuffix(err.Error(), "."))
-			}
-		}
-		o.after(st)
+		seq[i] = abstract.Step{Instance: &st.Instance, When: st.When, Known: st.known, Hole: st.hole, Roll: st.Roll, Node: st.Node}
 	}
-	o.finish(s)
+	abstract.Run(seq, abstract.Options{Cluster: rb.Cluster, Timings: rb.Timings(), Dir: rb.Dir, Registry: p.opts.Registry},
+		&checkReport{p: p, undeclared: p.undeclaredOps()})
+}
+
+// checkReport turns what the abstract run finds into diagnostics.
+type checkReport struct {
+	p *parser
+	// undeclared holds the driver operations the runbook leaves undeclared
+	// (undeclaredOps), true once reported.
+	undeclared map[string]bool
+}
+
+func (r *checkReport) Problem(i int, pr steps.Problem) { r.p.problem(r.p.seq[i], pr) }
+
+func (r *checkReport) Issued(i int, ops []string) { r.p.checkDeclared(r.p.seq[i], ops, r.undeclared) }
+
+func (r *checkReport) Where(i int) string { return r.p.seq[i].Range.String() }
+
+// Finding reports a step type's finding at the end of the run: at a step
+// (one naming the nodes of its roll it holds for is not merged with
+// others), or at a declaration.
+func (r *checkReport) Finding(f steps.Finding) {
+	p := r.p
+	if f.Step >= 0 {
+		n := len(p.findings)
+		p.problem(p.seq[f.Step], f.Problem)
+		if len(f.Nodes) > 0 && len(p.findings) > n {
+			sf := p.findings[n]
+			sf.info.Nodes, sf.named = f.Nodes, true
+		}
+		return
+	}
+	sev := hcl.DiagError
+	if f.Warning {
+		sev = hcl.DiagWarning
+	}
+	p.diags = append(p.diags, &hcl.Diagnostic{Severity: sev, Summary: f.Summary, Detail: f.Detail, Subject: p.declRange(f.Decl, f.Attr).Ptr()})
+}
+
+// declRange is the range of a declaration's attribute, or of its block
+// when attr is "" or not set.
+func (p *parser) declRange(d steps.Decl, attr string) hcl.Range {
+	var block *hcl.Block
+	var attrs hcl.Attributes
+	switch d.Kind {
+	case "node":
+		if x := p.nodes[d.Name]; x != nil {
+			block, attrs = x.block, x.attrs
+		}
+	case "resource":
+		if x := p.resources[d.Name]; x != nil {
+			block, attrs = x.block, x.attrs
+		}
+	case "license":
+		if x := p.licenses[d.Name]; x != nil {
+			block, attrs = x.block, x.attrs
+		}
+	}
+	if a, ok := attrs[attr]; ok {
+		return a.Expr.Range()
+	}
+	if block != nil {
+		return block.DefRange
+	}
+	return *p.fileStart()
 }
 
 // undeclaredOps are the operations for which the selected driver's block
@@ -164,67 +134,6 @@ func (p *parser) checkDeclared(st *Step, used []string, undeclared map[string]bo
 	}
 }
 
-// opRecorder records the driver operations a step issues, by name.
-type opRecorder struct {
-	cluster.Driver
-	used []string
-}
-
-func (r *opRecorder) note(op string) {
-	for _, u := range r.used {
-		if u == op {
-			return
-		}
-	}
-	r.used = append(r.used, op)
-}
-
-func (r *opRecorder) InstallLicense(ctx context.Context, l cluster.License) error {
-	r.note(cluster.OpInstallLicense)
-	return r.Driver.InstallLicense(ctx, l)
-}
-
-func (r *opRecorder) Leave(ctx context.Context, n cluster.Node) error {
-	r.note(cluster.OpLeave)
-	return r.Driver.Leave(ctx, n)
-}
-
-func (r *opRecorder) Upgrade(ctx context.Context, n cluster.Node, to string) error {
-	r.note(cluster.OpUpgrade)
-	return r.Driver.Upgrade(ctx, n, to)
-}
-
-func (r *opRecorder) Migrate(ctx context.Context, res cluster.Resource, n cluster.Node) error {
-	r.note(cluster.OpMigrate)
-	return r.Driver.Migrate(ctx, res, n)
-}
-
-func (r *opRecorder) Offline(ctx context.Context, res cluster.Resource) error {
-	r.note(cluster.OpOffline)
-	return r.Driver.Offline(ctx, res)
-}
-
-func (r *opRecorder) Online(ctx context.Context, res cluster.Resource, n cluster.Node) error {
-	r.note(cluster.OpOnline)
-	return r.Driver.Online(ctx, res, n)
-}
-
-func (r *opRecorder) MediaUpgrade(ctx context.Context, n cluster.Node) error {
-	r.note(cluster.OpMediaUpgrade)
-	return r.Driver.MediaUpgrade(ctx, n)
-}
-
-func (r *opRecorder) MediaRefresh(ctx context.Context, n cluster.Node) error {
-	r.note(cluster.OpMediaRefresh)
-	return r.Driver.MediaRefresh(ctx, n)
-}
-
-// Concurrently passes a group of operations on to the simulator, which
-// runs them one by one.
-func (r *opRecorder) Concurrently(limit int, ops []func() error) []error {
-	return cluster.Concurrently(r.Driver, limit, ops)
-}
-
 // problem reports a step type's Problem at the attribute it is about.
 func (p *parser) problem(st *Step, pr steps.Problem) {
 	sev := hcl.DiagError
@@ -237,5 +146,3 @@ func (p *parser) problem(st *Step, pr steps.Problem) {
 	}
 	p.stepDiag(st, sev, rng, pr.Rule, pr.Summary, pr.Detail)
 }
-
-func contextBackground() context.Context { return context.Background() }

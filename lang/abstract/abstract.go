@@ -1,0 +1,218 @@
+// Package abstract is the abstract run that validate performs: every step
+// instance of a decoded runbook in order, against a simulator started from
+// the declared cluster, with no durations and no licence enforcement. Each
+// step type's own Check reports the preconditions that do not hold at that
+// point, and its Run applies its effect to the model, so that validate and
+// run share one model of what each step does. The rules about the order of
+// steps are the step types' own too ([steps.Provider], [steps.Ordered],
+// [steps.Finisher]):
+// the run asks each step type through the registry, and names none.
+//
+// Steps that are skipped (when = false) are left out. A step whose
+// arguments are not known (they depend on a variable with no value) is
+// left out too; from the first such step that changes the cluster on, the
+// model no longer follows the runbook, so only the ordering rules are
+// asked, and the rules about the final state hold back. A step that failed
+// to decode at all (a hole) may have done anything: no rule it might have
+// satisfied is reported after it.
+//
+// The package knows nothing of HCL: it reports through [Report], by the
+// position of a step in the sequence it was given, and the language turns
+// that into diagnostics.
+package abstract
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/runbookhq/runbook/cluster"
+	"github.com/runbookhq/runbook/drivers/sim"
+	"github.com/runbookhq/runbook/steps"
+)
+
+// Step is one step of the sequence the abstract run follows.
+type Step struct {
+	*steps.Instance
+	// When is false for a step that is skipped.
+	When bool
+	// Known is false when some argument is not known.
+	Known bool
+	// Hole marks a step that failed to decode: it may have done anything.
+	Hole bool
+	// Roll is the rolling block's name, "" at the top level; Node the node
+	// of the roll the step is bound to.
+	Roll, Node string
+}
+
+// Report receives what the abstract run finds, by the position of the step
+// in the sequence.
+type Report interface {
+	// Problem reports a problem at step i: its own Check's, or one of its
+	// ordering rules'.
+	Problem(i int, pr steps.Problem)
+	// Finding reports a finding of a step type's rules at the end of the run.
+	Finding(f steps.Finding)
+	// Issued tells the driver operations step i issued on the model (each
+	// once, in order), after every step that changes the cluster.
+	Issued(i int, ops []string)
+	// Where is the place of step i's block in the runbook's files.
+	Where(i int) string
+}
+
+// Options are the abstract run's settings.
+type Options struct {
+	// Cluster is the declared cluster, with at least one node.
+	Cluster *cluster.Cluster
+	// Timings are the simulator's timings.
+	Timings sim.Timings
+	// Dir is the runbook's directory.
+	Dir string
+	// Registry holds the step types.
+	Registry steps.Registry
+}
+
+// Run runs seq against a simulator started from the declared cluster and
+// reports what it finds to r.
+func Run(seq []Step, opts Options, r Report) {
+	s := sim.New(opts.Cluster, sim.Options{Timings: opts.Timings, Instant: true, Lenient: true})
+	rec := &opRecorder{Driver: s}
+	// Poll once per timeout: with no durations, a condition that does not
+	// hold at once never will.
+	env := &steps.Env{Cluster: opts.Cluster, Driver: rec, Poll: 24 * time.Hour, AutoApprove: true, Dir: opts.Dir}
+	ctx := context.Background()
+	o := newOrder(seq, opts, s, r)
+	for i := range seq {
+		st := &seq[i]
+		o.pos, o.known = i, st.Known
+		if st.Hole {
+			o.hole()
+			continue
+		}
+		if !st.When {
+			continue
+		}
+		typ := opts.Registry[st.Type]
+		if typ == nil {
+			continue
+		}
+		var v steps.Verdict
+		if ordered, ok := typ.(steps.Ordered); ok {
+			v = ordered.Before(o, st.Instance)
+			for _, pr := range v.Problems {
+				r.Problem(i, pr)
+			}
+		}
+		if !st.Known || o.diverged {
+			// Its order still counts (an upgrade of a known node to a
+			// version not known yet is still an upgrade), but the model
+			// cannot run it, so the final state is not known. Once a step
+			// that changes the cluster is left out, the model no longer
+			// follows the runbook: later steps' preconditions are not
+			// checked against it, which would only report the cascade.
+			o.incomplete = true
+			o.diverged = o.diverged || typ.Mutates()
+			o.provide(typ, st.Instance, false)
+			continue
+		}
+		status, err := s.Status(ctx)
+		if err != nil {
+			return
+		}
+		refused := false
+		if !v.Supersedes {
+			for _, pr := range typ.Check(env, status, st.Instance) {
+				if v.Silence != nil && v.Silence(pr) {
+					continue
+				}
+				r.Problem(i, pr)
+				refused = refused || !pr.Warning
+			}
+		}
+		if typ.Mutates() {
+			// Steps that change no cluster state are not run: they may act
+			// outside the cluster (a local command), which validate must not do.
+			rec.used = rec.used[:0]
+			err := typ.Run(ctx, env, st.Instance, s.Now().Add(st.Timeout))
+			r.Issued(i, rec.used)
+			if err != nil {
+				// Resume it once, as a new run would, so that the model
+				// goes on from the step's full effect rather than from
+				// where it stopped (an outage already reported, say).
+				_ = typ.Run(ctx, env, st.Instance, s.Now().Add(st.Timeout))
+			}
+			if err != nil && !refused && !v.Supersedes {
+				r.Problem(i, steps.Problem{Summary: "Step would fail",
+					Detail: "Run against the declared cluster, the step fails: " + strings.TrimSuffix(err.Error(), ".") + "."})
+			}
+		}
+		o.provide(typ, st.Instance, refused)
+	}
+	o.pos = len(seq)
+	for _, name := range opts.Registry.Names() {
+		if f, ok := opts.Registry[name].(steps.Finisher); ok {
+			for _, fd := range f.Finish(o) {
+				r.Finding(fd)
+			}
+		}
+	}
+}
+
+// opRecorder records the driver operations a step issues, by name.
+type opRecorder struct {
+	cluster.Driver
+	used []string
+}
+
+func (r *opRecorder) note(op string) {
+	if !slices.Contains(r.used, op) {
+		r.used = append(r.used, op)
+	}
+}
+
+func (r *opRecorder) InstallLicense(ctx context.Context, l cluster.License) error {
+	r.note(cluster.OpInstallLicense)
+	return r.Driver.InstallLicense(ctx, l)
+}
+
+func (r *opRecorder) Leave(ctx context.Context, n cluster.Node) error {
+	r.note(cluster.OpLeave)
+	return r.Driver.Leave(ctx, n)
+}
+
+func (r *opRecorder) Upgrade(ctx context.Context, n cluster.Node, to string) error {
+	r.note(cluster.OpUpgrade)
+	return r.Driver.Upgrade(ctx, n, to)
+}
+
+func (r *opRecorder) Migrate(ctx context.Context, res cluster.Resource, n cluster.Node) error {
+	r.note(cluster.OpMigrate)
+	return r.Driver.Migrate(ctx, res, n)
+}
+
+func (r *opRecorder) Offline(ctx context.Context, res cluster.Resource) error {
+	r.note(cluster.OpOffline)
+	return r.Driver.Offline(ctx, res)
+}
+
+func (r *opRecorder) Online(ctx context.Context, res cluster.Resource, n cluster.Node) error {
+	r.note(cluster.OpOnline)
+	return r.Driver.Online(ctx, res, n)
+}
+
+func (r *opRecorder) MediaUpgrade(ctx context.Context, n cluster.Node) error {
+	r.note(cluster.OpMediaUpgrade)
+	return r.Driver.MediaUpgrade(ctx, n)
+}
+
+func (r *opRecorder) MediaRefresh(ctx context.Context, n cluster.Node) error {
+	r.note(cluster.OpMediaRefresh)
+	return r.Driver.MediaRefresh(ctx, n)
+}
+
+// Concurrently passes a group of operations on to the simulator, which
+// runs them one by one.
+func (r *opRecorder) Concurrently(limit int, ops []func() error) []error {
+	return cluster.Concurrently(r.Driver, limit, ops)
+}
