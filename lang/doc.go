@@ -32,15 +32,17 @@
 //     is chosen by its type label from the [steps.Registry] in Options;
 //     values are decoded strictly by [steps.Kind] (value_decode.go), never
 //     converted.
-//   - The checks (check_run.go, check_order.go): an abstract run of the
-//     runbook. A simulator (drivers/sim) starts from the declared cluster;
-//     each step instance's type checks its preconditions against it
+//   - The checks (check_run.go): the abstract run of package lang/abstract.
+//     A simulator (drivers/sim) starts from the declared cluster; each step
+//     instance's type checks its preconditions against it
 //     ([steps.Type.Check]) and then acts on it ([steps.Type.Run]), so that
 //     validate, plan and run share one model of what every step does. The
 //     rules about the order of steps (a node upgraded twice, failback
 //     awaited before the upgrade, the media upgraded twice or before an
-//     upgrade, the final state) are checked alongside, in time linear in
-//     the number of steps.
+//     upgrade, the final state) are the step types' own, asked through
+//     [steps.Provider], [steps.Ordered] and [steps.Finisher]; neither
+//     package names a step type. The run is linear in the number of steps.
+//     check_run.go turns what it finds into diagnostics.
 //   - Each mistake is said once (check_findings.go): a step that failed to
 //     decode leaves a hole in the abstract run, which no rule reports
 //     around; the same finding on several nodes of a roll is one
