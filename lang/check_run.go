@@ -19,20 +19,25 @@ func (p *parser) check() {
 		return
 	}
 	defer p.finishFindings()
-	seq := make([]abstract.Step, len(p.seq))
-	for i, st := range p.seq {
-		seq[i] = abstract.Step{Instance: &st.Instance, When: st.When, Known: st.known, Hole: st.hole, Roll: st.Roll, Node: st.Node}
-	}
-	abstract.Run(seq, abstract.Options{Cluster: rb.Cluster, Timings: rb.Timings(), Dir: rb.Dir, Registry: p.opts.Registry},
-		&checkReport{p: p, undeclared: p.undeclaredOps()})
+	r := &checkReport{p: p, undeclared: p.undeclaredOps()}
+	abstract.Run(r, abstract.Options{Cluster: rb.Cluster, Timings: rb.Timings(), Dir: rb.Dir, Registry: p.opts.Registry}, r)
 }
 
-// checkReport turns what the abstract run finds into diagnostics.
+// checkReport hands the abstract run the step instances, and turns what it
+// finds into diagnostics.
 type checkReport struct {
 	p *parser
 	// undeclared holds the driver operations the runbook leaves undeclared
 	// (undeclaredOps), true once reported.
 	undeclared map[string]bool
+}
+
+// Len and At are the sequence the abstract run follows (abstract.Seq).
+func (r *checkReport) Len() int { return len(r.p.seq) }
+
+func (r *checkReport) At(i int) abstract.Step {
+	st := r.p.seq[i]
+	return abstract.Step{Instance: &st.Instance, When: st.When, Known: st.known, Hole: st.hole, Roll: st.Roll, Node: st.Node}
 }
 
 func (r *checkReport) Problem(i int, pr steps.Problem) { r.p.problem(r.p.seq[i], pr) }

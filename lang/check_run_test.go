@@ -39,11 +39,11 @@ func (drainType) Run(ctx context.Context, env *steps.Env, in *steps.Instance, de
 	return nil
 }
 
-func (t drainType) Provides(in *steps.Instance) []steps.Fact {
+func (t drainType) Provides(in *steps.Instance, facts []steps.Fact) []steps.Fact {
 	if n := in.Args.Node("node").Name; n != "" {
-		return []steps.Fact{{Name: t.Name(), Key: n}}
+		return append(facts, steps.Fact{Name: t.Name(), Key: n})
 	}
-	return []steps.Fact{{Name: t.Name(), Any: true}}
+	return append(facts, steps.Fact{Name: t.Name(), Any: true})
 }
 
 // Before: an undrain requires its node drained before.

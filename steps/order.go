@@ -46,11 +46,11 @@ type Fact struct {
 // Provider is implemented by a step type whose steps provide facts to the
 // steps after them.
 type Provider interface {
-	// Provides returns the facts the step provides once it ran. It is asked
-	// of every step that is not skipped, including those whose arguments
-	// are not all known (an unknown argument reads as its zero value: the
-	// fact is then Any).
-	Provides(in *Instance) []Fact
+	// Provides appends to facts the facts the step provides once it ran,
+	// and returns the extended slice. It is asked of every step that is not
+	// skipped, including those whose arguments are not all known (an
+	// unknown argument reads as its zero value: the fact is then Any).
+	Provides(in *Instance, facts []Fact) []Fact
 }
 
 // Ordered is implemented by a step type that has rules about what the

@@ -46,6 +46,12 @@ type Step struct {
 	Roll, Node string
 }
 
+// Seq is the sequence of steps the abstract run follows.
+type Seq interface {
+	Len() int
+	At(i int) Step
+}
+
 // Report receives what the abstract run finds, by the position of the step
 // in the sequence.
 type Report interface {
@@ -75,7 +81,7 @@ type Options struct {
 
 // Run runs seq against a simulator started from the declared cluster and
 // reports what it finds to r.
-func Run(seq []Step, opts Options, r Report) {
+func Run(seq Seq, opts Options, r Report) {
 	s := sim.New(opts.Cluster, sim.Options{Timings: opts.Timings, Instant: true, Lenient: true})
 	rec := &opRecorder{Driver: s}
 	// Poll once per timeout: with no durations, a condition that does not
@@ -83,8 +89,8 @@ func Run(seq []Step, opts Options, r Report) {
 	env := &steps.Env{Cluster: opts.Cluster, Driver: rec, Poll: 24 * time.Hour, AutoApprove: true, Dir: opts.Dir}
 	ctx := context.Background()
 	o := newOrder(seq, opts, s, r)
-	for i := range seq {
-		st := &seq[i]
+	for i := range seq.Len() {
+		st := seq.At(i)
 		o.pos, o.known = i, st.Known
 		if st.Hole {
 			o.hole()
@@ -149,7 +155,7 @@ func Run(seq []Step, opts Options, r Report) {
 		}
 		o.provide(typ, st.Instance, refused)
 	}
-	o.pos = len(seq)
+	o.pos = seq.Len()
 	for _, name := range opts.Registry.Names() {
 		if f, ok := opts.Registry[name].(steps.Finisher); ok {
 			for _, fd := range f.Finish(o) {

@@ -36,18 +36,20 @@ func (baseType) Run(ctx context.Context, env *steps.Env, in *steps.Instance, dea
 	return nil
 }
 
-func nodeFact(name string, in *steps.Instance) []steps.Fact {
+func nodeFact(name string, in *steps.Instance, facts []steps.Fact) []steps.Fact {
 	if n := in.Args.Node("node").Name; n != "" {
-		return []steps.Fact{{Name: name, Key: n}}
+		return append(facts, steps.Fact{Name: name, Key: n})
 	}
-	return []steps.Fact{{Name: name, Any: true}}
+	return append(facts, steps.Fact{Name: name, Any: true})
 }
 
 // drain provides a drained node, which an undrain must follow.
 type drain struct{ baseType }
 
-func (drain) Name() string                             { return "drain" }
-func (drain) Provides(in *steps.Instance) []steps.Fact { return nodeFact(factDrained, in) }
+func (drain) Name() string { return "drain" }
+func (drain) Provides(in *steps.Instance, facts []steps.Fact) []steps.Fact {
+	return nodeFact(factDrained, in, facts)
+}
 func (drain) Finish(o steps.Order) []steps.Finding {
 	var fs []steps.Finding
 	for _, n := range o.Keys(factDrained) {
@@ -63,8 +65,10 @@ func (drain) Finish(o steps.Order) []steps.Finding {
 // complains, so that a test sees whether it was asked.
 type undrain struct{ baseType }
 
-func (undrain) Name() string                             { return "undrain" }
-func (undrain) Provides(in *steps.Instance) []steps.Fact { return nodeFact(factUndrained, in) }
+func (undrain) Name() string { return "undrain" }
+func (undrain) Provides(in *steps.Instance, facts []steps.Fact) []steps.Fact {
+	return nodeFact(factUndrained, in, facts)
+}
 func (undrain) Before(o steps.Order, in *steps.Instance) steps.Verdict {
 	n := in.Args.Node("node").Name
 	if n == "" || o.First(factDrained, n) >= 0 || o.AnyAt(factDrained) >= 0 {
@@ -83,6 +87,11 @@ func (fail) Name() string { return "fail" }
 func (fail) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadline time.Time) error {
 	return errors.New("the node refuses.")
 }
+
+type seq []Step
+
+func (s seq) Len() int      { return len(s) }
+func (s seq) At(i int) Step { return s[i] }
 
 type report struct{ got []string }
 
@@ -128,7 +137,7 @@ func TestOrderingRulesThroughTheRegistry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &report{}
-			Run(tt.seq, Options{Cluster: c, Timings: sim.DefaultTimings(), Registry: reg}, r)
+			Run(seq(tt.seq), Options{Cluster: c, Timings: sim.DefaultTimings(), Registry: reg}, r)
 			if diff := cmp.Diff(tt.want, r.got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

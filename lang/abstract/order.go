@@ -12,7 +12,7 @@ import (
 // first and last provided, in small maps keyed by fact and key, so that the
 // whole run is linear in the number of steps.
 type order struct {
-	seq  []Step
+	seq  Seq
 	opts Options
 	s    *sim.Sim
 	r    Report
@@ -26,27 +26,34 @@ type order struct {
 	// the model no longer follows the runbook.
 	diverged bool
 
-	provided map[factKey]*span
-	keys     map[string][]string
-	anyAt    map[string]int
+	// facts holds, for each fact, where each key was provided.
+	facts map[string]*factState
 	// holeAt is the position of the last step that failed to decode, -1.
 	holeAt  int
 	refused map[string]bool
 	marks   map[string]bool
-	// planned is the last position of each fact in the whole run, worked
-	// out when a rule first asks.
-	planned map[factKey]int
+	// buf is reused for each step's facts.
+	buf []steps.Fact
+	// planned is, by fact and key, the last position in the whole run of a
+	// step that provides it.
+	planned map[string]map[string]int
 }
 
-type factKey struct{ fact, key string }
+// factState is where a fact was provided: for each key, the first and last
+// positions, the keys in the order they were first provided, and the last
+// position of a step that may have provided it for any key (-1).
+type factState struct {
+	spans map[string]span
+	keys  []string
+	anyAt int
+}
 
 type span struct{ first, last int }
 
 var _ steps.Order = (*order)(nil)
 
-func newOrder(seq []Step, opts Options, s *sim.Sim, r Report) *order {
-	return &order{seq: seq, opts: opts, s: s, r: r, provided: map[factKey]*span{}, keys: map[string][]string{},
-		anyAt: map[string]int{}, holeAt: -1}
+func newOrder(seq Seq, opts Options, s *sim.Sim, r Report) *order {
+	return &order{seq: seq, opts: opts, s: s, r: r, facts: map[string]*factState{}, holeAt: -1}
 }
 
 // hole records a step that failed to decode: it may have done anything.
@@ -62,24 +69,30 @@ func (o *order) provide(typ steps.Type, in *steps.Instance, refused bool) {
 	if !ok {
 		return
 	}
-	for _, f := range t.Provides(in) {
+	o.buf = t.Provides(in, o.buf[:0])
+	for _, f := range o.buf {
 		if refused {
 			if o.refused == nil {
 				o.refused = map[string]bool{}
 			}
 			o.refused[f.Name] = true
 		}
+		fs := o.facts[f.Name]
+		if fs == nil {
+			fs = &factState{spans: map[string]span{}, anyAt: -1}
+			o.facts[f.Name] = fs
+		}
 		if f.Any {
-			o.anyAt[f.Name] = o.pos
+			fs.anyAt = o.pos
 			continue
 		}
-		k := factKey{f.Name, f.Key}
-		if sp := o.provided[k]; sp != nil {
+		if sp, ok := fs.spans[f.Key]; ok {
 			sp.last = o.pos
+			fs.spans[f.Key] = sp
 			continue
 		}
-		o.provided[k] = &span{first: o.pos, last: o.pos}
-		o.keys[f.Name] = append(o.keys[f.Name], f.Key)
+		fs.spans[f.Key] = span{first: o.pos, last: o.pos}
+		fs.keys = append(fs.keys, f.Key)
 	}
 }
 
@@ -93,34 +106,50 @@ func (o *order) Known() bool { return o.known }
 
 func (o *order) Complete() bool { return !o.incomplete }
 
+func (o *order) span(fact, key string) (span, bool) {
+	if fs := o.facts[fact]; fs != nil {
+		sp, ok := fs.spans[key]
+		return sp, ok
+	}
+	return span{}, false
+}
+
 func (o *order) First(fact, key string) int {
-	if sp := o.provided[factKey{fact, key}]; sp != nil {
+	if sp, ok := o.span(fact, key); ok {
 		return sp.first
 	}
 	return -1
 }
 
 func (o *order) Last(fact, key string) int {
-	if sp := o.provided[factKey{fact, key}]; sp != nil {
+	if sp, ok := o.span(fact, key); ok {
 		return sp.last
 	}
 	return -1
 }
 
 func (o *order) AnyAt(fact string) int {
-	if at, ok := o.anyAt[fact]; ok && at > o.holeAt {
-		return at
+	if fs := o.facts[fact]; fs != nil && fs.anyAt > o.holeAt {
+		return fs.anyAt
 	}
 	return o.holeAt
 }
 
-func (o *order) Keys(fact string) []string { return o.keys[fact] }
+func (o *order) Keys(fact string) []string {
+	if fs := o.facts[fact]; fs != nil {
+		return fs.keys
+	}
+	return nil
+}
 
 func (o *order) Planned(fact, key string) int {
-	if o.planned == nil {
-		o.planned = map[factKey]int{}
-		for i := range o.seq {
-			st := &o.seq[i]
+	planned, ok := o.planned[fact]
+	if !ok {
+		// Worked out for each fact when a rule first asks, over the whole
+		// run: the steps that are not skipped, known or not.
+		planned = map[string]int{}
+		for i := range o.seq.Len() {
+			st := o.seq.At(i)
 			if st.Hole || !st.When {
 				continue
 			}
@@ -128,14 +157,19 @@ func (o *order) Planned(fact, key string) int {
 			if !ok {
 				continue
 			}
-			for _, f := range t.Provides(st.Instance) {
-				if !f.Any {
-					o.planned[factKey{f.Name, f.Key}] = i
+			o.buf = t.Provides(st.Instance, o.buf[:0])
+			for _, f := range o.buf {
+				if f.Name == fact && !f.Any {
+					planned[f.Key] = i
 				}
 			}
 		}
+		if o.planned == nil {
+			o.planned = map[string]map[string]int{}
+		}
+		o.planned[fact] = planned
 	}
-	if at, ok := o.planned[factKey{fact, key}]; ok {
+	if at, ok := planned[key]; ok {
 		return at
 	}
 	return -1
@@ -153,6 +187,6 @@ func (o *order) Mark(key string) {
 func (o *order) Marked(key string) bool { return o.marks[key] }
 
 func (o *order) Step(pos int) steps.Ref {
-	st := &o.seq[pos]
+	st := o.seq.At(pos)
 	return steps.Ref{Instance: st.Instance, Pos: pos, Roll: st.Roll, Node: st.Node, Where: o.r.Where(pos)}
 }

@@ -12,11 +12,11 @@ var (
 )
 
 // Provides: failback awaited on the node (any node, when it is not known).
-func (Type) Provides(in *steps.Instance) []steps.Fact {
+func (Type) Provides(in *steps.Instance, facts []steps.Fact) []steps.Fact {
 	if n := in.Args.Node("node").Name; n != "" {
-		return []steps.Fact{{Name: steps.FactFailbackAwaited, Key: n}}
+		return append(facts, steps.Fact{Name: steps.FactFailbackAwaited, Key: n})
 	}
-	return []steps.Fact{{Name: steps.FactFailbackAwaited, Any: true}}
+	return append(facts, steps.Fact{Name: steps.FactFailbackAwaited, Any: true})
 }
 
 // Before: failback is awaited on a node after its upgrade (R5).

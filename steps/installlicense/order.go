@@ -6,9 +6,9 @@ var _ steps.Provider = Type{}
 
 // Provides: the licence installed. Whether it comes before the first
 // upgrade that needs it is the upgrade's rule (R1).
-func (Type) Provides(in *steps.Instance) []steps.Fact {
+func (Type) Provides(in *steps.Instance, facts []steps.Fact) []steps.Fact {
 	if l := in.Args.License("license").Name; l != "" {
-		return []steps.Fact{{Name: steps.FactLicenseInstalled, Key: l}}
+		return append(facts, steps.Fact{Name: steps.FactLicenseInstalled, Key: l})
 	}
-	return []steps.Fact{{Name: steps.FactLicenseInstalled, Any: true}}
+	return append(facts, steps.Fact{Name: steps.FactLicenseInstalled, Any: true})
 }

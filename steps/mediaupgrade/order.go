@@ -12,8 +12,8 @@ var (
 )
 
 // Provides: the media upgraded.
-func (Type) Provides(in *steps.Instance) []steps.Fact {
-	return []steps.Fact{{Name: steps.FactMediaUpgraded}}
+func (Type) Provides(in *steps.Instance, facts []steps.Fact) []steps.Fact {
+	return append(facts, steps.Fact{Name: steps.FactMediaUpgraded})
 }
 
 // Before: the media are upgraded once (R7). After an upgrade refused by its

@@ -16,8 +16,7 @@ var (
 
 // Provides: the node upgraded (any node, when it is not known), and the
 // version it goes to.
-func (Type) Provides(in *steps.Instance) []steps.Fact {
-	facts := make([]steps.Fact, 0, 2)
+func (Type) Provides(in *steps.Instance, facts []steps.Fact) []steps.Fact {
 	if n := in.Args.Node("node").Name; n != "" {
 		facts = append(facts, steps.Fact{Name: steps.FactUpgraded, Key: n})
 	} else {
