@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"runtime/metrics"
 	"time"
 
@@ -21,6 +22,15 @@ const (
 	loadHeapLimit      = 2 << 30
 )
 
+// loadGCPercent is the garbage collector's target while a runbook loads.
+// Loading allocates several times what it keeps (hcl's tokens, each
+// expression's intermediate values, the abstract run's model), so the
+// collector at its default (100) spends much of the load marking the same
+// syntax tree again: at 400 it runs a quarter as often, for a peak of about
+// 1.3 times the memory (still linear in the runbook's size). GOGC, when
+// set, is left as it says.
+const loadGCPercent = 400
+
 // load runs lang.Load under the bounds: past RUNBOOK_LOAD_TIMEOUT (a Go
 // duration, default 30s) or 2 GiB of live heap, it returns an error
 // diagnostic at once. The abandoned evaluation goes on in the background
@@ -31,6 +41,9 @@ func (a *app) load(path string, opts lang.Options) (*lang.Runbook, hcl.Diagnosti
 	}
 	if opts.Drivers.Default() == nil {
 		opts.Drivers = a.drivers
+	}
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
 	}
 	timeout := defaultLoadTimeout
 	if s := os.Getenv("RUNBOOK_LOAD_TIMEOUT"); s != "" {
