@@ -143,6 +143,14 @@ type Blobs interface {
 	Get(name string) ([]byte, error)
 }
 
+// StateFiles is implemented by a kind that keeps blobs or streams of its
+// own in the run's state (the simulator's cluster, the exec driver's log):
+// `state push` and `pull` copy them with the journal.
+type StateFiles interface {
+	Kind
+	StateFiles() (blobs, streams []string)
+}
+
 // Preflighter is implemented by a kind that can check the live cluster
 // against the runbook before a plan, as a run would before its first step.
 type Preflighter interface {

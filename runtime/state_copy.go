@@ -8,10 +8,10 @@ import (
 )
 
 // copiedBlobs and copiedStreams are what CopyState copies besides the
-// journal.
+// journal and what the drivers keep.
 var (
-	copiedBlobs   = []string{SnapshotBlob, SimBlob, ReportBlob}
-	copiedStreams = []string{SimBlob + ".log", ExecLog, RunLog}
+	copiedBlobs   = []string{SnapshotBlob, ReportBlob}
+	copiedStreams = []string{RunLog}
 )
 
 // ErrTargetHolds is wrapped by CopyState's error when the target already
@@ -19,10 +19,11 @@ var (
 var ErrTargetHolds = errors.New("the target already holds a run")
 
 // CopyState copies the state of src into dst (runbook state push and
-// pull): the journal, the snapshot, the simulator's cluster, the logs and
-// the report. It holds both locks while it copies, and refuses when dst
-// already has a journal.
-func CopyState(src, dst Store, holder Holder) error {
+// pull): the journal, the snapshot, the run's log and the report, and the
+// blobs and streams the drivers keep there (the simulator's cluster, the
+// exec driver's log), named by blobs and streams. It holds both locks
+// while it copies, and refuses when dst already has a journal.
+func CopyState(src, dst Store, holder Holder, blobs, streams []string) error {
 	ctx := context.Background()
 	from, err := src.Lock(ctx, holder, LockOptions{})
 	if err != nil {
@@ -60,7 +61,7 @@ func CopyState(src, dst Store, holder Holder) error {
 		}
 		i = j
 	}
-	for _, name := range copiedBlobs {
+	for _, name := range append(copiedBlobs[:len(copiedBlobs):len(copiedBlobs)], blobs...) {
 		b, err := from.Get(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -72,7 +73,7 @@ func CopyState(src, dst Store, holder Holder) error {
 			return err
 		}
 	}
-	for _, name := range copiedStreams {
+	for _, name := range append(copiedStreams[:len(copiedStreams):len(copiedStreams)], streams...) {
 		b, err := from.Get(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

@@ -30,7 +30,7 @@ func TestStateModes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, f := range []string{local.JournalFile, local.LockFile, runtime.ExecLog} {
+	for _, f := range []string{local.JournalFile, local.LockFile, "exec.log"} {
 		p := filepath.Join(dir, f)
 		if err := os.WriteFile(p, nil, 0o644); err != nil {
 			t.Fatal(err)

@@ -123,12 +123,6 @@ var ErrLockLost = errors.New("the state's lock was lost")
 // Names of what a store keeps besides the journal and the lock.
 const (
 	SnapshotBlob = "snapshot.json"
-	// SimBlob is where the simulator keeps its cluster (and SimBlob+".log"
-	// the changes since).
-	SimBlob = "sim.json"
-	// ExecLog is the stream where the exec driver logs every command it
-	// runs, with its output and exit status.
-	ExecLog = "exec.log"
 	// RunLog is the stream of a run's output.
 	RunLog = "run.log"
 	// ReportBlob is the run's report page.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	execdriver "github.com/runbookhq/runbook/drivers/exec"
+
 	"github.com/google/go-cmp/cmp"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -136,6 +138,10 @@ func TestEtcd(t *testing.T) {
 		}
 		if got, want := len(e.records()), len(e.localRecords(back)); got != want {
 			t.Errorf("pulled %d journal records of %d", want, got)
+		}
+		// The exec driver's log comes with the journal: the driver names it.
+		if log, err := os.ReadFile(filepath.Join(back, execdriver.LogName)); err != nil || len(log) == 0 {
+			t.Errorf("pulled no %s: %v", execdriver.LogName, err)
 		}
 	})
 

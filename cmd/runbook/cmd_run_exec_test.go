@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	execdriver "github.com/runbookhq/runbook/drivers/exec"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/runbookhq/runbook/cluster"
@@ -368,7 +370,7 @@ func TestExecRun(t *testing.T) {
 	}
 
 	// The exec log keeps every operation, and a status only when it changed.
-	data, err := os.ReadFile(filepath.Join(e.state, runtime.ExecLog))
+	data, err := os.ReadFile(filepath.Join(e.state, execdriver.LogName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +406,7 @@ func TestExecCtrlC(t *testing.T) {
 		t.Errorf("journal: %s is %q; want done", stepFS1Upgrade, got)
 	}
 	// The command was not killed: it exited 0 by itself.
-	data, err := os.ReadFile(filepath.Join(e.state, runtime.ExecLog))
+	data, err := os.ReadFile(filepath.Join(e.state, execdriver.LogName))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/runtime"
 )
 
@@ -88,7 +89,14 @@ func (a *app) stateCopy(dir string, args *stateCopyArgs) int {
 	if dir == "pull" {
 		src, dst = remote, local
 	}
-	err = runtime.CopyState(src, dst, runtime.CurrentHolder(commandLine(a.argv)))
+	var blobs, streams []string
+	for _, k := range a.drivers.Kinds() {
+		if sf, ok := k.(drivers.StateFiles); ok {
+			b, s := sf.StateFiles()
+			blobs, streams = append(blobs, b...), append(streams, s...)
+		}
+	}
+	err = runtime.CopyState(src, dst, runtime.CurrentHolder(commandLine(a.argv)), blobs, streams)
 	var locked *runtime.LockedError
 	switch {
 	case errors.As(err, &locked):

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	execdriver "github.com/runbookhq/runbook/drivers/exec"
+
 	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/stores/local"
@@ -136,7 +138,7 @@ func TestSensitiveNeverWritten(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{local.JournalFile, runtime.ExecLog, runLogFile, runtime.SnapshotBlob} {
+	for _, f := range []string{local.JournalFile, execdriver.LogName, runLogFile, runtime.SnapshotBlob} {
 		if _, err := os.Stat(filepath.Join(e.state, f)); err != nil {
 			t.Errorf("the exec run's state directory has no %s: %v", f, err)
 		}
@@ -144,7 +146,7 @@ func TestSensitiveNeverWritten(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(sim, "sim.json")); err != nil {
 		t.Errorf("the simulator's state directory has no sim.json: %v", err)
 	}
-	execLog, _ := os.ReadFile(filepath.Join(e.state, runtime.ExecLog))
+	execLog, _ := os.ReadFile(filepath.Join(e.state, execdriver.LogName))
 	if !regexp.MustCompile(`leave FS1: .*TOKEN=.*\(sensitive\)`).Match(execLog) {
 		t.Errorf("exec.log does not show the leave command, redacted:\n%s", execLog)
 	}
@@ -182,7 +184,7 @@ func TestExecShellInjection(t *testing.T) {
 		t.Fatalf("the address's command ran: %s exists\n%s", pwned, out)
 	}
 	e.audit(false)
-	execLog, _ := os.ReadFile(filepath.Join(e.state, runtime.ExecLog))
+	execLog, _ := os.ReadFile(filepath.Join(e.state, execdriver.LogName))
 	if !strings.Contains(string(execLog), "leave FS2: $ /bin/sh -c ") {
 		t.Errorf("exec.log has no leave of FS2 through the shell:\n%s", execLog)
 	}

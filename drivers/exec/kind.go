@@ -17,7 +17,10 @@ const LogName = "exec.log"
 // Kind is the exec driver as a kind of driver.
 type Kind struct{}
 
-var _ drivers.Kind = Kind{}
+var _ drivers.StateFiles = Kind{}
+
+// StateFiles is the log.
+func (Kind) StateFiles() (blobs, streams []string) { return nil, []string{LogName} }
 
 func (Kind) Name() string { return Name }
 

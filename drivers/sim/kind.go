@@ -19,6 +19,7 @@ var (
 	_ drivers.Simulator     = Kind{}
 	_ drivers.FaultInjector = Kind{}
 	_ drivers.StateKeeper   = Kind{}
+	_ drivers.StateFiles    = Kind{}
 )
 
 func (Kind) Name() string { return Name }
@@ -43,6 +44,11 @@ func (Kind) Simulated() {}
 
 // Faults are the faults --fault injects.
 func (Kind) Faults() []drivers.FaultKind { return FaultKinds }
+
+// StateFiles are the simulated cluster and its changes since.
+func (Kind) StateFiles() (blobs, streams []string) {
+	return []string{StateName}, []string{logName}
+}
 
 // Kept reports whether store keeps a simulated cluster.
 func (Kind) Kept(store drivers.Blobs) bool {
