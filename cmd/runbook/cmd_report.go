@@ -145,6 +145,10 @@ func hasRun(recs []runtime.Record) bool {
 type plannedRun struct {
 	res    *runtime.Result
 	events []runtime.Event
+	// fromRun marks the plan of a run that is its own (run_plan.go): the
+	// run started from the declared cluster, which its state's snapshot
+	// then holds.
+	fromRun bool
 }
 
 // predictEvents is predict, keeping the events.
@@ -185,8 +189,10 @@ func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, re
 	for _, s := range rrb.Steps {
 		in.Steps = append(in.Steps, report.StepInfo{Address: s.Address, Type: s.Type, Node: stepNode(s.Args), Approval: s.Type == approval})
 	}
-	if snap, err := runtime.ReadSnapshot(store); err == nil {
-		in.Snapshot = snap
+	if plan == nil || !plan.fromRun {
+		if snap, err := runtime.ReadSnapshot(store); err == nil {
+			in.Snapshot = snap
+		}
 	}
 	if plan != nil && plan.res != nil {
 		in.Plan = &report.Plan{Start: plan.res.Start, End: plan.res.End, Events: plan.events, Steps: plan.res.Steps, Downtime: plan.res.Downtime}

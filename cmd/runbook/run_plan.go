@@ -88,7 +88,7 @@ func (c *changeRecorder) record(e runtime.Event) {
 // filled in.
 func (a *app) planOf(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Result, changes *changeRecorder, recs []runtime.Record) *plannedRun {
 	if res.Outcome == runtime.OutcomeCompleted && res.Earlier == 0 {
-		return &plannedRun{res: res, events: changes.events}
+		return &plannedRun{res: res, events: changes.events, fromRun: true}
 	}
 	planned := a.predictEvents(rb, rrb)
 	res.LeftPredicted = leftPredicted(rrb, recs, planned.predicted())
