@@ -11,21 +11,31 @@ import (
 // of the maps node, resource and license (which depend on all their
 // elements).
 type declItem struct {
-	key  string
+	key  declKey
 	rng  hcl.Range
-	deps []string
+	deps []declKey
 	eval func()
 	// state: 0 unvisited, 1 on the stack, 2 done
 	state uint8
+}
+
+// declKey names a declItem: root.name, or the map root when name is "".
+type declKey struct{ root, name string }
+
+func (k declKey) String() string {
+	if k.name == "" {
+		return k.root
+	}
+	return k.root + "." + k.name
 }
 
 // evalDeclarations evaluates locals, nodes, resources and licences in
 // dependency order, so that any of them may refer to any other, and
 // reports cycles. It costs time linear in the size of the declarations.
 func (p *parser) evalDeclarations() {
-	items := map[string]*declItem{}
+	items := map[declKey]*declItem{}
 	var order []*declItem
-	add := func(key string, rng hcl.Range, exprs []hcl.Expression, eval func()) {
+	add := func(key declKey, rng hcl.Range, exprs []hcl.Expression, eval func()) {
 		it := &declItem{key: key, rng: rng, eval: eval}
 		for _, e := range exprs {
 			refs, ok := p.refs(e, declScope, false)
@@ -37,11 +47,7 @@ func (p *parser) evalDeclarations() {
 				if r.root == "var" || r.root == "each" {
 					continue
 				}
-				if r.name == "" {
-					it.deps = append(it.deps, r.root)
-				} else {
-					it.deps = append(it.deps, r.root+"."+r.name)
-				}
+				it.deps = append(it.deps, declKey{r.root, r.name})
 			}
 		}
 		items[key] = it
@@ -56,29 +62,32 @@ func (p *parser) evalDeclarations() {
 	}
 	for _, d := range p.localList {
 		d := d
-		add("local."+d.name, d.attr.NameRange, []hcl.Expression{d.attr.Expr}, func() { p.evalLocal(d) })
+		add(declKey{"local", d.name}, d.attr.NameRange, []hcl.Expression{d.attr.Expr}, func() { p.evalLocal(d) })
 	}
-	nodeKeys := make([]string, 0, len(p.nodeList))
+	nodeKeys := make([]declKey, 0, len(p.nodeList))
 	for _, d := range p.nodeList {
 		d := d
-		add("node."+d.name, d.block.DefRange, attrExprs(d.attrs), func() { p.evalNode(d) })
-		nodeKeys = append(nodeKeys, "node."+d.name)
+		key := declKey{"node", d.name}
+		add(key, d.block.DefRange, attrExprs(d.attrs), func() { p.evalNode(d) })
+		nodeKeys = append(nodeKeys, key)
 	}
-	resKeys := make([]string, 0, len(p.resList))
+	resKeys := make([]declKey, 0, len(p.resList))
 	for _, d := range p.resList {
 		d := d
-		add("resource."+d.name, d.block.DefRange, attrExprs(d.attrs), func() { p.evalResource(d) })
-		resKeys = append(resKeys, "resource."+d.name)
+		key := declKey{"resource", d.name}
+		add(key, d.block.DefRange, attrExprs(d.attrs), func() { p.evalResource(d) })
+		resKeys = append(resKeys, key)
 	}
-	licKeys := make([]string, 0, len(p.licList))
+	licKeys := make([]declKey, 0, len(p.licList))
 	for _, d := range p.licList {
 		d := d
-		add("license."+d.name, d.block.DefRange, attrExprs(d.attrs), func() { p.evalLicense(d) })
-		licKeys = append(licKeys, "license."+d.name)
+		key := declKey{"license", d.name}
+		add(key, d.block.DefRange, attrExprs(d.attrs), func() { p.evalLicense(d) })
+		licKeys = append(licKeys, key)
 	}
-	items["node"] = &declItem{key: "node", deps: nodeKeys, eval: func() {}}
-	items["resource"] = &declItem{key: "resource", deps: resKeys, eval: func() {}}
-	items["license"] = &declItem{key: "license", deps: licKeys, eval: func() {}}
+	items[declKey{root: "node"}] = &declItem{key: declKey{root: "node"}, deps: nodeKeys, eval: func() {}}
+	items[declKey{root: "resource"}] = &declItem{key: declKey{root: "resource"}, deps: resKeys, eval: func() {}}
+	items[declKey{root: "license"}] = &declItem{key: declKey{root: "license"}, deps: licKeys, eval: func() {}}
 
 	var stack []*declItem
 	var visit func(it *declItem)
@@ -118,12 +127,12 @@ func (p *parser) reportCycle(stack []*declItem, dep *declItem) {
 	var path []string
 	var at *declItem
 	for _, it := range stack[i:] {
-		path = append(path, it.key)
+		path = append(path, it.key.String())
 		if at == nil && it.rng.Filename != "" {
 			at = it
 		}
 	}
-	path = append(path, dep.key)
+	path = append(path, dep.key.String())
 	if at == nil {
 		at = dep
 	}

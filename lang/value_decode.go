@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -436,12 +435,12 @@ func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
 	for _, a := range attrs {
 		out = append(out, a)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].Range, out[j].Range
-		if a.Filename != b.Filename {
-			return a.Filename < b.Filename
+	slices.SortFunc(out, func(x, y *hcl.Attribute) int {
+		a, b := x.Range, y.Range
+		if c := strings.Compare(a.Filename, b.Filename); c != 0 {
+			return c
 		}
-		return a.Start.Byte < b.Start.Byte
+		return a.Start.Byte - b.Start.Byte
 	})
 	return out
 }
