@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -242,7 +241,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 			defer slots.Close()
 			f.slots = slots
 		} else {
-			f.view.Notice(fmt.Sprintf("Warning: the store %s keeps no shared slots: --max-concurrency %d holds within this fleet run only, not across runners.", root.Where(""), args.MaxConcurrency))
+			f.notices().NoSharedSlots(root.Where(""), args.MaxConcurrency)
 		}
 		if fs, ok := root.(runtime.FailureStore); ok {
 			fails, err := fs.Failures(args.LockTTL, runtime.CurrentHolder(f.command))
@@ -253,7 +252,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 			defer fails.Close()
 			f.fails = fails
 		} else {
-			f.view.Notice(fmt.Sprintf("Warning: the store %s keeps no shared failure count: --max-failures %d counts the failures of this fleet run only, not across runners.", root.Where(""), args.MaxFailures))
+			f.notices().NoSharedFailures(root.Where(""), args.MaxFailures)
 		}
 	}
 	if args.State != "" && !isStoreURL(args.State) {
@@ -288,7 +287,7 @@ func (f *fleetRunner) failed(c *fleetCluster, reason string) {
 	c.Outcome, c.Reason = fleetFailed, reason
 	f.failures++
 	if err := f.fails.Record(c.Name); err != nil {
-		f.view.Notice(fmt.Sprintf("Error: recording the failure of %s in the fleet's failures: %v", c.Name, err))
+		f.notices().FailureNotRecorded(c.Name, err)
 		f.stopAll("the fleet's failures cannot be recorded")
 		return
 	}
@@ -300,13 +299,12 @@ func (f *fleetRunner) failed(c *fleetCluster, reason string) {
 func (f *fleetRunner) checkFailures(what string) {
 	n, err := f.fails.Count()
 	if err != nil {
-		f.view.Notice(fmt.Sprintf("Error: reading the fleet's failures: %v", err))
+		f.notices().FailuresNotRead(err)
 		f.stopAll("the fleet's failures cannot be read")
 		return
 	}
 	if n >= f.args.failureLimit() && f.stopAll(fmt.Sprintf("failures reached --max-failures %d", f.args.MaxFailures)) {
-		f.view.Notice(fmt.Sprintf("%sFailures reached %d (--max-failures %d): no new cluster starts; those rolling stop after their step in flight.",
-			what, n, f.args.MaxFailures))
+		f.notices().FailureLimit(what, n, f.args.MaxFailures)
 	}
 }
 
@@ -398,6 +396,9 @@ func (f *fleetRunner) showPlan() {
 	writeFleetPlan(f.a.stdout, plan, f.args.MaxConcurrency, f.args.failureLimit())
 }
 
+// notices are what the fleet says of itself, through its view.
+func (f *fleetRunner) notices() fleetNotices { return fleetNotices{f.view} }
+
 // messages are the cluster's messages, on its prefixed stdout and stderr.
 func (c *fleetCluster) messages() messages { return messages{out: c.out, err: c.errOut} }
 
@@ -459,7 +460,7 @@ func (f *fleetRunner) dispatch() {
 			}
 			if rec, err := f.fails.Recorded(c.Name); err != nil || rec {
 				if err != nil {
-					f.view.Notice(fmt.Sprintf("Error: reading the fleet's failures: %v", err))
+					f.notices().FailuresNotRead(err)
 					f.stopAll("the fleet's failures cannot be read")
 					break
 				}
@@ -481,7 +482,7 @@ func (f *fleetRunner) dispatch() {
 			}
 			release, ok, err := f.slots.TryAcquire()
 			if err != nil {
-				f.view.Notice(fmt.Sprintf("Error: the fleet's slots: %v", err))
+				f.notices().SlotsNotTaken(err)
 				f.stopAll("the fleet's slots cannot be taken")
 				break
 			}
@@ -576,7 +577,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 	var locked *runtime.LockedError
 	if errors.As(err, &locked) {
 		if !c.heldElsewhere {
-			f.view.Cluster(c, fmt.Sprintf("held by another run (%s); trying again later", locked.Holder))
+			f.notices().HeldElsewhere(c, locked.Holder)
 		}
 		return attempt{c: c, locked: true}
 	}
@@ -609,7 +610,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		removed, err := lc.ClearLeftovers(cctx)
 		ccancel()
 		if len(removed) > 0 {
-			view.Notice("Settled what an interrupted run left on the cluster: " + strings.Join(removed, "; "))
+			view.Notice(leftoversSettled(removed))
 		}
 		if err != nil {
 			messages{out: out, err: errOut}.Error(err)

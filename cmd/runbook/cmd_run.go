@@ -209,7 +209,7 @@ func (a *app) run(args *runArgs) int {
 		removed, err := lc.ClearLeftovers(cctx)
 		ccancel()
 		if len(removed) > 0 {
-			view.Notice("Settled what an interrupted run left on the cluster: " + strings.Join(removed, "; "))
+			view.Notice(leftoversSettled(removed))
 		}
 		if err != nil {
 			a.messages().Error(err)

@@ -277,3 +277,47 @@ func writeFleetPlan(w io.Writer, plan []fleetPlanCluster, maxConcurrency, failur
 	}
 	fmt.Fprintf(w, "At most %d at once; no new cluster starts once failures reach %d.\n", maxConcurrency, failureLimit)
 }
+
+// fleetNotices words what a fleet run says of itself while it runs; its
+// view shows it (above the live area, or as a JSON notice).
+type fleetNotices struct{ v fleetView }
+
+// NoSharedSlots warns that the store at where keeps no slots that runners
+// share: the cap of max holds in this runner only.
+func (n fleetNotices) NoSharedSlots(where string, max int) {
+	n.v.Notice(fmt.Sprintf("Warning: the store %s keeps no shared slots: --max-concurrency %d holds within this fleet run only, not across runners.", where, max))
+}
+
+// NoSharedFailures warns that the store at where keeps no failure count
+// that runners share: the limit of max counts this runner's failures only.
+func (n fleetNotices) NoSharedFailures(where string, max int) {
+	n.v.Notice(fmt.Sprintf("Warning: the store %s keeps no shared failure count: --max-failures %d counts the failures of this fleet run only, not across runners.", where, max))
+}
+
+// FailureNotRecorded says that the failure of cluster could not be added
+// to the fleet's failures.
+func (n fleetNotices) FailureNotRecorded(cluster string, err error) {
+	n.v.Notice(fmt.Sprintf("Error: recording the failure of %s in the fleet's failures: %v", cluster, err))
+}
+
+// FailuresNotRead says that the fleet's failures could not be read.
+func (n fleetNotices) FailuresNotRead(err error) {
+	n.v.Notice(fmt.Sprintf("Error: reading the fleet's failures: %v", err))
+}
+
+// SlotsNotTaken says that the fleet's slots could not be taken.
+func (n fleetNotices) SlotsNotTaken(err error) {
+	n.v.Notice(fmt.Sprintf("Error: the fleet's slots: %v", err))
+}
+
+// FailureLimit says that the fleet's failures reached the limit max (count
+// of them), after what (a cluster's failure, or ""): the fleet stops.
+func (n fleetNotices) FailureLimit(what string, count, max int) {
+	n.v.Notice(fmt.Sprintf("%sFailures reached %d (--max-failures %d): no new cluster starts; those rolling stop after their step in flight.", what, count, max))
+}
+
+// HeldElsewhere says that another run (holder) holds cluster c: it is
+// tried again later.
+func (n fleetNotices) HeldElsewhere(c *fleetCluster, holder *runtime.Holder) {
+	n.v.Cluster(c, fmt.Sprintf("held by another run (%s); trying again later", holder))
+}

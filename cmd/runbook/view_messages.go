@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/runbookhq/runbook/runtime"
@@ -184,4 +185,10 @@ func holderName(h *runtime.Holder) string {
 		return "an unknown process"
 	}
 	return h.String()
+}
+
+// leftoversSettled is the notice of what a driver settled before the run
+// that an interrupted run left on the cluster.
+func leftoversSettled(removed []string) string {
+	return "Settled what an interrupted run left on the cluster: " + strings.Join(removed, "; ")
 }
