@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 
@@ -15,6 +16,38 @@ import (
 // encoding/json's bytes, on every kind of record and on strings and numbers
 // that need care.
 func TestRecordEncoding(t *testing.T) {
+	recs := sampleRecords()
+	for i := range recs {
+		want, err := json.Marshal(recs[i])
+		if err != nil {
+			t.Fatalf("record %d: json: %v", i, err)
+		}
+		got, err := appendRecord(nil, &recs[i])
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("record %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+	bad := []Record{
+		{Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Type: RecordEnd, Downtime: map[string]Seconds{"R": Seconds(math.NaN())}},
+		{Type: RecordStep, Outages: &Outages{Ended: map[string]float64{"R": math.Inf(1)}}},
+	}
+	for i := range bad {
+		if _, err := json.Marshal(bad[i]); err == nil {
+			t.Fatalf("bad record %d: json encodes it", i)
+		}
+		if _, err := appendRecord(nil, &bad[i]); err == nil {
+			t.Errorf("bad record %d: encoded", i)
+		}
+	}
+}
+
+// sampleRecords are records of every kind, with strings and numbers that
+// need care.
+func sampleRecords() []Record {
 	var odd []string
 	for c := 0; c < 256; c++ {
 		odd = append(odd, "a"+string([]byte{byte(c)})+"b")
@@ -69,30 +102,61 @@ func TestRecordEncoding(t *testing.T) {
 			Downtime:  map[string]Seconds{pick(): Seconds(r.Float64() * 1e6)},
 			Continued: r.IntN(2) == 0, Gated: r.IntN(2) == 0})
 	}
-	for i := range recs {
-		want, err := json.Marshal(recs[i])
+	return recs
+}
+
+// TestRecordDecoding: the journal's reader gives the records encoding/json
+// gives, on every sample record and on lines written otherwise (spaces,
+// escapes, keys in another case, unknown keys, nulls); and it reads the
+// plain records itself, without encoding/json.
+func TestRecordDecoding(t *testing.T) {
+	var lines [][]byte
+	fast := 0
+	for i, r := range sampleRecords() {
+		b, err := json.Marshal(r)
 		if err != nil {
-			t.Fatalf("record %d: json: %v", i, err)
+			t.Fatal(err)
 		}
-		got, err := appendRecord(nil, &recs[i])
-		if err != nil {
-			t.Fatalf("record %d: %v", i, err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("record %d:\n got %s\nwant %s", i, got, want)
+		lines = append(lines, b)
+		var got Record
+		if decodeRecord(b, &got) {
+			fast++
+		} else if i < 22 && r.Error == "" && r.Command == "" && r.Message == "" {
+			t.Errorf("record %d is read by encoding/json: %s", i, b)
 		}
 	}
-	bad := []Record{
-		{Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
-		{Type: RecordEnd, Downtime: map[string]Seconds{"R": Seconds(math.NaN())}},
-		{Type: RecordStep, Outages: &Outages{Ended: map[string]float64{"R": math.Inf(1)}}},
+	if fast < 15 {
+		t.Errorf("only %d records read without encoding/json", fast)
 	}
-	for i := range bad {
-		if _, err := json.Marshal(bad[i]); err == nil {
-			t.Fatalf("bad record %d: json encodes it", i)
+	for _, l := range []string{
+		`{"type":"step","time":"2000-01-01T22:00:00Z","address":"a","status":"done","started":"2000-01-01T21:00:00+02:30","changes":{"nodes":{"N":{"version":"6.5","state":"up"},"M":null},"resources":{},"licenses":[],"media_version":"6.5"},"outages":{"ended_seconds":{"R":1.5e-7,"S":12},"since":{"R":"2000-01-01T22:00:00.5Z"}}}`,
+		` { "type" : "op" , "time" : "2000-01-01T22:00:00Z" , "op" : "leave N0" , "gated" : true , "pgid" : -12 } `,
+		`{"Type":"op","time":"2000-01-01T22:00:00Z"}`,
+		`{"type":"op","time":"2000-01-01T22:00:00Z","future":{"x":[1,2]}}`,
+		`{"type":"op-end","time":"2000-01-01T22:00:00Z","error":"say \"no\" \u003c\u003e \\ \u2028 \ud83d\ude00 \ud800"}`,
+		`{"type":null,"time":null,"started":null,"changes":null,"outages":null,"ops":null,"change":null,"downtime_seconds":null,"continued":null}`,
+		`{"type":"reissue","time":"2000-01-01T22:00:00Z","ops":[],"downtime_seconds":{}}`,
+		`{"type":"change","time":"2000-01-01T22:00:00Z","change":{"kind":"resource","name":"R","unplanned":false}}`,
+		`{"type":"step","changes":{"licenses":null,"media_version":null,"nodes":null}}`,
+	} {
+		lines = append(lines, []byte(l))
+	}
+	got, err := decodeRecords(lines, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range lines {
+		var want Record
+		if err := json.Unmarshal(l, &want); err != nil {
+			t.Fatalf("line %d: %v", i, err)
 		}
-		if _, err := appendRecord(nil, &bad[i]); err == nil {
-			t.Errorf("bad record %d: encoded", i)
+		if !reflect.DeepEqual(got[i], want) {
+			t.Errorf("line %d: %s\n got %+v\nwant %+v", i, l, got[i], want)
+		}
+	}
+	for _, bad := range []string{`{"type":"op"`, `{"type":1}`, `{"pgid":1.5}`, `{"time":"yesterday"}`, `nul`} {
+		if _, err := decodeRecords([][]byte{[]byte(bad)}, "test"); err == nil {
+			t.Errorf("%s: read without an error", bad)
 		}
 	}
 }

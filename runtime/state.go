@@ -242,11 +242,18 @@ func (s *State) RanFiles(address string) []string {
 }
 
 func decodeRecords(entries [][]byte, where string) ([]Record, error) {
-	recs := make([]Record, 0, len(entries))
+	// Room for what a resumed run adds, so that joining them with those
+	// read copies nothing (records.add).
+	recs := make([]Record, 0, len(entries)+len(entries)/64+64)
 	for i, e := range entries {
 		var rec Record
-		if err := json.Unmarshal(e, &rec); err != nil {
-			return nil, fmt.Errorf("%s: journal entry %d: %v", where, i+1, err)
+		if !decodeRecord(e, &rec) {
+			// Not as appendRecord writes it: encoding/json reads it, or
+			// says what is wrong with it.
+			rec = Record{}
+			if err := json.Unmarshal(e, &rec); err != nil {
+				return nil, fmt.Errorf("%s: journal entry %d: %v", where, i+1, err)
+			}
 		}
 		recs = append(recs, rec)
 	}
