@@ -26,6 +26,11 @@ type Runner func(ctx context.Context, node string, argv ...string) ([]byte, erro
 // keeps (harness.VersionFile).
 var DefaultVersionCommand = []string{"cat", "/var/lib/pacemaker/runbook-version"}
 
+// DefaultCommandTimeout bounds each of the driver's own commands on a node
+// when its configuration sets no bound (the pacemaker block's
+// command_timeout default).
+const DefaultCommandTimeout = 30 * time.Second
+
 // Config configures a Driver.
 type Config struct {
 	// Nodes are the cluster's node names, as Pacemaker knows them. Status
@@ -49,7 +54,7 @@ type Config struct {
 	// runbook-media-version option (no media upgrade ran yet).
 	MediaVersion string
 	// Poll is how often Migrate and Online read the status while they wait
-	// for a move to finish. Default 500ms.
+	// for a move to finish. Default cluster.DefaultPoll.
 	Poll time.Duration
 	// Settle bounds how long Status waits for a DC while the cluster
 	// elects one (after a node left or died) before it fails. Default 20s.
@@ -58,7 +63,7 @@ type Config struct {
 	// (crm_mon, cibadmin, crm_attribute, crm_resource, corosync-quorumtool),
 	// so that a tool that hangs cannot hold a step until its timeout. A
 	// change cut short this way is in doubt. Not applied to Upgrade.
-	// Default 30s.
+	// Default DefaultCommandTimeout.
 	CommandTimeout time.Duration
 	// Resources are the runbook's resources: their preferred lists are
 	// what a leave and a move are checked against (R3), the shared ones
@@ -151,13 +156,13 @@ func New(cfg Config) (*Driver, error) {
 		cfg.VersionCommand = DefaultVersionCommand
 	}
 	if cfg.Poll <= 0 {
-		cfg.Poll = 500 * time.Millisecond
+		cfg.Poll = cluster.DefaultPoll
 	}
 	if cfg.Settle <= 0 {
 		cfg.Settle = 20 * time.Second
 	}
 	if cfg.CommandTimeout <= 0 {
-		cfg.CommandTimeout = 30 * time.Second
+		cfg.CommandTimeout = DefaultCommandTimeout
 	}
 	if cfg.LogFile == "" {
 		cfg.LogFile = DefaultLogFile

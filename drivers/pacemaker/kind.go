@@ -2,7 +2,8 @@ package pacemaker
 
 import (
 	"context"
-	"time"
+	"strconv"
+	"strings"
 
 	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers"
@@ -43,9 +44,9 @@ func (Kind) Doc() string {
 func (Kind) Block() drivers.Block {
 	return drivers.Block{Settings: []drivers.Setting{
 		{Name: "poll", Type: drivers.Duration, Default: cluster.DefaultPoll, Doc: "how often status is read while waiting"},
-		{Name: "command_timeout", Type: drivers.Duration, Default: 30 * time.Second, Doc: "bounds each of the driver's own commands on a node; the upgrade command is bounded by its step's timeout"},
+		{Name: "command_timeout", Type: drivers.Duration, Default: DefaultCommandTimeout, Doc: "bounds each of the driver's own commands on a node; the upgrade command is bounded by its step's timeout"},
 		{Name: "prefix", Type: drivers.Operation, Binds: []string{"node"}, Default: `["ssh", "root@${node.address}"]`, Doc: "the argv prefix that runs a command on the node"},
-		{Name: "version", Type: drivers.Operation, Binds: []string{"node"}, Default: `["cat", "/var/lib/pacemaker/runbook-version"]`, Doc: "prints the version the node runs (run through prefix)"},
+		{Name: "version", Type: drivers.Operation, Binds: []string{"node"}, Default: hclList(DefaultVersionCommand), Doc: "prints the version the node runs (run through prefix)"},
 		{Name: cluster.OpUpgrade, Type: drivers.Operation, Binds: []string{"node", "to"}, Doc: "upgrades the node to the version to, run here in the runbook's directory"},
 	}}
 }
@@ -77,4 +78,13 @@ func declared(o drivers.Opening) Declared {
 	}
 	return Declared{Cluster: o.Cluster, Commands: o.Config.Operations(), Dir: o.Dir,
 		Poll: o.Config.Duration("poll"), CommandTimeout: o.Config.Duration("command_timeout"), Leaves: leaves}
+}
+
+// hclList is the HCL source of a list of strings.
+func hclList(argv []string) string {
+	quoted := make([]string, len(argv))
+	for i, a := range argv {
+		quoted[i] = strconv.Quote(a)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
 }
