@@ -225,17 +225,9 @@ func (s *Status) AppendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			ns := s.Nodes[n]
 			b = jsonw.String(b, n)
-			b = append(b, `:{"version":`...)
-			b = jsonw.String(b, ns.Version)
-			b = append(b, `,"state":`...)
-			b = jsonw.String(b, ns.State)
-			if ns.Media != "" {
-				b = append(b, `,"media_version":`...)
-				b = jsonw.String(b, ns.Media)
-			}
-			b = append(b, '}')
+			b = append(b, ':')
+			b = s.Nodes[n].AppendJSON(b)
 		}
 		b = append(b, '}')
 	}
@@ -248,34 +240,57 @@ func (s *Status) AppendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			rs := s.Resources[r]
 			b = jsonw.String(b, r)
-			b = append(b, `:{"state":`...)
-			b = jsonw.String(b, rs.State)
-			b = append(b, `,"node":`...)
-			b = jsonw.String(b, rs.Node)
-			b = append(b, '}')
+			b = append(b, ':')
+			b = s.Resources[r].AppendJSON(b)
 		}
 		b = append(b, '}')
 	}
 	b = append(b, `,"licenses":`...)
-	if s.Licenses == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, l := range s.Licenses {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"product":`...)
-			b = jsonw.String(b, l.Product)
-			b = append(b, `,"version":`...)
-			b = jsonw.String(b, l.Version)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
+	b = AppendLicensesJSON(b, s.Licenses)
 	b = append(b, `,"media_version":`...)
 	b = jsonw.String(b, s.MediaVersion)
 	return append(b, '}')
+}
+
+// AppendJSON appends the node's status as encoding/json writes it.
+func (ns NodeStatus) AppendJSON(b []byte) []byte {
+	b = append(b, `{"version":`...)
+	b = jsonw.String(b, ns.Version)
+	b = append(b, `,"state":`...)
+	b = jsonw.String(b, ns.State)
+	if ns.Media != "" {
+		b = append(b, `,"media_version":`...)
+		b = jsonw.String(b, ns.Media)
+	}
+	return append(b, '}')
+}
+
+// AppendJSON appends the resource's status as encoding/json writes it.
+func (rs ResourceStatus) AppendJSON(b []byte) []byte {
+	b = append(b, `{"state":`...)
+	b = jsonw.String(b, rs.State)
+	b = append(b, `,"node":`...)
+	b = jsonw.String(b, rs.Node)
+	return append(b, '}')
+}
+
+// AppendLicensesJSON appends the licences as encoding/json writes them
+// (null for nil).
+func AppendLicensesJSON(b []byte, ls []LicenseStatus) []byte {
+	if ls == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, l := range ls {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"product":`...)
+		b = jsonw.String(b, l.Product)
+		b = append(b, `,"version":`...)
+		b = jsonw.String(b, l.Version)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }

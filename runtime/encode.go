@@ -170,12 +170,7 @@ func appendDelta(b []byte, d *Delta) []byte {
 				b = append(b, "null"...)
 				continue
 			}
-			b = append(b, `{"version":`...)
-			b = jsonw.String(b, ns.Version)
-			b = append(b, `,"state":`...)
-			b = jsonw.String(b, ns.State)
-			b = appendField(b, "media_version", ns.Media)
-			b = append(b, '}')
+			b = ns.AppendJSON(b)
 		}
 		b = append(b, '}')
 	}
@@ -193,18 +188,14 @@ func appendDelta(b []byte, d *Delta) []byte {
 				b = append(b, "null"...)
 				continue
 			}
-			b = append(b, `{"state":`...)
-			b = jsonw.String(b, rs.State)
-			b = append(b, `,"node":`...)
-			b = jsonw.String(b, rs.Node)
-			b = append(b, '}')
+			b = rs.AppendJSON(b)
 		}
 		b = append(b, '}')
 	}
 	if d.Licenses != nil {
 		sep()
 		b = append(b, `"licenses":`...)
-		b = appendLicenses(b, *d.Licenses)
+		b = cluster.AppendLicensesJSON(b, *d.Licenses)
 	}
 	if d.MediaVersion != nil {
 		sep()
@@ -212,24 +203,6 @@ func appendDelta(b []byte, d *Delta) []byte {
 		b = jsonw.String(b, *d.MediaVersion)
 	}
 	return append(b, '}')
-}
-
-func appendLicenses(b []byte, ls []cluster.LicenseStatus) []byte {
-	if ls == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, l := range ls {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"product":`...)
-		b = jsonw.String(b, l.Product)
-		b = append(b, `,"version":`...)
-		b = jsonw.String(b, l.Version)
-		b = append(b, '}')
-	}
-	return append(b, ']')
 }
 
 func appendOutages(b []byte, o *Outages) ([]byte, error) {

@@ -125,17 +125,9 @@ func (s *Sim) appendDeltaLine(b []byte) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			ns := s.st.Status.Nodes[n]
 			b = jsonw.String(b, n)
-			b = append(b, `:{"version":`...)
-			b = jsonw.String(b, ns.Version)
-			b = append(b, `,"state":`...)
-			b = jsonw.String(b, ns.State)
-			if ns.Media != "" {
-				b = append(b, `,"media_version":`...)
-				b = jsonw.String(b, ns.Media)
-			}
-			b = append(b, '}')
+			b = append(b, ':')
+			b = s.st.Status.Nodes[n].AppendJSON(b)
 		}
 		b = append(b, '}')
 	}
@@ -146,13 +138,10 @@ func (s *Sim) appendDeltaLine(b []byte) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			rs := s.st.Status.Resources[r]
 			b = jsonw.String(b, r)
-			b = append(b, `:{"status":{"state":`...)
-			b = jsonw.String(b, rs.State)
-			b = append(b, `,"node":`...)
-			b = jsonw.String(b, rs.Node)
-			b = append(b, `},"downtime_ns":`...)
+			b = append(b, `:{"status":`...)
+			b = s.st.Status.Resources[r].AppendJSON(b)
+			b = append(b, `,"downtime_ns":`...)
 			b = strconv.AppendInt(b, int64(s.st.Downtime[r]), 10)
 			if since, ok := s.st.DownSince[r]; ok {
 				b = append(b, `,"down_since":`...)
@@ -166,18 +155,8 @@ func (s *Sim) appendDeltaLine(b []byte) ([]byte, error) {
 	}
 	if s.changed.licenses && len(s.st.Status.Licenses) > 0 {
 		comma()
-		b = append(b, `"licenses":[`...)
-		for i, l := range s.st.Status.Licenses {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"product":`...)
-			b = jsonw.String(b, l.Product)
-			b = append(b, `,"version":`...)
-			b = jsonw.String(b, l.Version)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+		b = append(b, `"licenses":`...)
+		b = cluster.AppendLicensesJSON(b, s.st.Status.Licenses)
 	}
 	if s.changed.media {
 		comma()
