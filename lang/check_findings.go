@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/runbookhq/runbook/steps"
 )
 
 // DiagnosticInfo is the Extra of a diagnostic about a step instance (read
@@ -132,7 +134,7 @@ func where(st *Step, rule string, nodes []string) string {
 	}
 	s += "."
 	if len(nodes) > 1 {
-		s += fmt.Sprintf(" The same holds for %s, at this step of rolling block %s.", namesList("node", nodes[1:]), st.Roll)
+		s += fmt.Sprintf(" The same holds for %s, at this step of rolling block %s.", steps.NamesList("node", nodes[1:]), st.Roll)
 	}
 	return s
 }
@@ -164,20 +166,4 @@ func withoutName(s, name string) string {
 
 func isNameByte(c byte) bool {
 	return c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-}
-
-// namesList renders "node A" or "nodes A, B and C".
-func namesList(what string, names []string) string {
-	if len(names) == 1 {
-		return what + " " + names[0]
-	}
-	return what + "s " + truncList(names, 10)
-}
-
-// truncList joins at most max names, then says how many more there are.
-func truncList(names []string, max int) string {
-	if len(names) <= max {
-		return joinWith(names, "and")
-	}
-	return strings.Join(names[:max], ", ") + fmt.Sprintf(" and %d more", len(names)-max)
 }

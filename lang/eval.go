@@ -13,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 
 	"github.com/runbookhq/runbook/internal/suggest"
+	"github.com/runbookhq/runbook/steps"
 )
 
 // scopeMode says which references an expression may use.
@@ -223,18 +224,7 @@ func sortedSubjects(m map[string]cty.Value) []string {
 }
 
 // listNames joins names as "a, b or c".
-func listNames(names []string) string { return joinWith(names, "or") }
-
-// joinWith joins names as "a, b CONJ c".
-func joinWith(names []string, conj string) string {
-	switch len(names) {
-	case 0:
-		return "nothing"
-	case 1:
-		return names[0]
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " " + conj + " " + names[len(names)-1]
-}
+func listNames(names []string) string { return steps.JoinWith(names, "or") }
 
 // didYouMean suggests the candidate closest to given, as a sentence.
 func didYouMean(given string, candidates []string, prefix string) string {

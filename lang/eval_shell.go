@@ -11,6 +11,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/runbookhq/runbook/steps"
 )
 
 // A string command runs under /bin/sh -c. Its text is what the runbook
@@ -543,11 +545,11 @@ func (p *parser) warnShellCommand(expr hcl.Expression, v cty.Value) {
 	if vars := p.rawVarsOf(expr); len(vars) > 0 {
 		p.warnf(rng, "Variable in a shell command",
 			"This command runs under /bin/sh -c with the value of %s in it unquoted, by raw(...): the shell reads the value as shell code, so whoever sets the variable can run any command here. Keep raw(...) for values you vouch for, or write the command as a list, as in [\"ssh\", \"root@${node.address}\", \"cluster\", \"leave\"].",
-			joinWith(vars, "and"))
+			steps.JoinWith(vars, "and"))
 	} else if vars := p.varsOf(expr); len(vars) > 0 {
 		p.warnf(rng, "Variable in a shell command",
 			"This command runs under /bin/sh -c with the value of %s in it. The value is quoted, so it reaches the command as one word; but a program that hands its arguments to another shell (ssh, su -c, sh -c) makes that shell read the value again, unquoted. Write the command as a list, as in [\"ssh\", \"root@${node.address}\", \"cluster\", \"leave\"], and keep such values out of what a remote shell reads.",
-			joinWith(vars, "and"))
+			steps.JoinWith(vars, "and"))
 	}
 	if uv, _ := v.Unmark(); uv.IsKnown() && !uv.IsNull() && isWholeValue(expr) && !isRaw(expr) {
 		s := uv.AsString()

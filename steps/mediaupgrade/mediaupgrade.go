@@ -64,7 +64,7 @@ func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []step
 	var probs []steps.Problem
 	if down := st.Down(); len(down) > 0 {
 		probs = append(probs, steps.Problem{Rule: "R7", Summary: "Node is down",
-			Detail: fmt.Sprintf("%s %s down; the media upgrade needs every node up to refresh the media. Bring %s back first.", strings.Join(down, ", "), plural(len(down), "is", "are"), plural(len(down), "it", "them"))})
+			Detail: fmt.Sprintf("%s %s down; the media upgrade needs every node up to refresh the media. Bring %s back first.", strings.Join(down, ", "), steps.Plural(len(down), "is", "are"), steps.Plural(len(down), "it", "them"))})
 	}
 	v := target(st)
 	var behind []string
@@ -75,7 +75,7 @@ func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []step
 	}
 	if len(behind) > 0 {
 		probs = append(probs, steps.Problem{Rule: "R7", Summary: "Media upgrade before every node is upgraded",
-			Detail: fmt.Sprintf("The media can be upgraded only when every node runs %s, and %s %s not. Upgrade %s first, or move this step after their upgrades.", v, strings.Join(behind, ", "), plural(len(behind), "does", "do"), plural(len(behind), "it", "them"))})
+			Detail: fmt.Sprintf("The media can be upgraded only when every node runs %s, and %s %s not. Upgrade %s first, or move this step after their upgrades.", v, strings.Join(behind, ", "), steps.Plural(len(behind), "does", "do"), steps.Plural(len(behind), "it", "them"))})
 	} else if cluster.CompareVersions(st.MediaVersion, v) >= 0 && !inProgress(env, st, in) {
 		probs = append(probs, steps.Problem{Rule: "R7", Summary: "Media already at the nodes' version",
 			Detail: fmt.Sprintf("The shared media already are at %s, the version every node runs, so there is nothing to upgrade. The media upgrade comes once, after every node is upgraded: move this step after the upgrades, or remove it if the media were upgraded already.", v)})
@@ -441,10 +441,3 @@ func onlineNode(st *cluster.Status, r cluster.Resource, earlier string) string {
 // restoreTimeout bounds the wait for the resources to come back online, which
 // may run after the step's own deadline has passed.
 const restoreTimeout = 10 * time.Minute
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

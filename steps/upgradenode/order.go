@@ -2,7 +2,6 @@ package upgradenode
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/steps"
@@ -147,7 +146,7 @@ func (Type) Finish(o steps.Order) []steps.Finding {
 		fs = append(fs, steps.Finding{Step: -1, Decl: steps.Decl{Kind: "node", Name: first},
 			Problem: steps.Problem{Warning: true, Summary: "Cluster ends with mixed versions",
 				Detail: fmt.Sprintf("After the last step, %s still %s an older version than %s, which the other nodes run. Upgrade %s too, for example by adding %s to the rolling block's nodes.",
-					truncList(behind, 10), plural(len(behind), "runs", "run"), high, plural(len(behind), "it", "them"), plural(len(behind), "it", "them"))}})
+					steps.TruncList(behind, 10), steps.Plural(len(behind), "runs", "run"), high, steps.Plural(len(behind), "it", "them"), steps.Plural(len(behind), "it", "them"))}})
 	}
 	return fs
 }
@@ -184,49 +183,16 @@ func failbackFindings(o steps.Order) []steps.Finding {
 			homed := c.HomedOn(n)
 			fs = append(fs, steps.Finding{Step: g.ref.Pos, Problem: steps.Problem{Warning: true, Rule: "R5", Attr: "node", Summary: "No failback awaited",
 				Detail: fmt.Sprintf("Node %s is the home node of %s, but no await-failback step follows its upgrade, so the run goes on before %s back home (and a resource with failback = \"manual\" is never moved back). Add an await-failback step for %s after the upgrade.",
-					n, namesList("resource", homed), plural(len(homed), "it is", "they are"), n)}})
+					n, steps.NamesList("resource", homed), steps.Plural(len(homed), "it is", "they are"), n)}})
 			continue
 		}
 		var homes []string
 		for _, n := range g.nodes {
-			homes = append(homes, fmt.Sprintf("%s (home of %s)", n, joinWith(c.HomedOn(n), "and")))
+			homes = append(homes, fmt.Sprintf("%s (home of %s)", n, steps.JoinWith(c.HomedOn(n), "and")))
 		}
 		fs = append(fs, steps.Finding{Step: g.ref.Pos, Nodes: g.nodes, Problem: steps.Problem{Warning: true, Rule: "R5", Attr: "node", Summary: "No failback awaited",
 			Detail: fmt.Sprintf("Nodes %s are home nodes of resources, but no await-failback step follows their upgrades, so the run goes on before those resources are back home (and a resource with failback = \"manual\" is never moved back). Add an await-failback step with node = each.node after the upgrade in rolling block %s.",
-				truncList(homes, 10), g.ref.Roll)}})
+				steps.TruncList(homes, 10), g.ref.Roll)}})
 	}
 	return fs
-}
-
-// namesList renders "resource A" or "resources A, B and C".
-func namesList(what string, names []string) string {
-	if len(names) == 1 {
-		return what + " " + names[0]
-	}
-	return what + "s " + truncList(names, 10)
-}
-
-// truncList joins at most max names, then says how many more there are.
-func truncList(names []string, max int) string {
-	if len(names) <= max {
-		return joinWith(names, "and")
-	}
-	return strings.Join(names[:max], ", ") + fmt.Sprintf(" and %d more", len(names)-max)
-}
-
-func joinWith(names []string, conj string) string {
-	switch len(names) {
-	case 0:
-		return "nothing"
-	case 1:
-		return names[0]
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " " + conj + " " + names[len(names)-1]
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
