@@ -60,17 +60,7 @@ type fleetLiveCluster struct {
 	bar  *mpb.Bar // guarded by v.pmu
 
 	// Guarded by v.mu.
-	total    int
-	done     int
-	nodes    map[string]string
-	predict  map[string]time.Duration
-	end      time.Time
-	wall     bool
-	last     time.Time
-	cur      string
-	curStart time.Time
-	what     string
-	pending  string
+	liveProgress
 }
 
 func newFleetLive(h *fleetHuman, total int, term io.Writer, sinks ...*lineSink) *fleetLive {
@@ -233,7 +223,7 @@ func (v *fleetLive) Invalid(c *fleetCluster, _ hcl.Diagnostics) {
 // fleetHuman's, and its line in the area.
 func (v *fleetLive) ClusterView(c *fleetCluster, w io.Writer) runView {
 	lc := &fleetLiveCluster{runHuman: &runHuman{w: w, color: v.color, simulated: c.simulated()}, v: v, name: c.Name, c: c,
-		total: len(c.rrb.Steps), wall: !c.simulated()}
+		liveProgress: liveProgress{total: len(c.rrb.Steps), wall: !c.simulated()}}
 	v.start()
 	v.mu.Lock()
 	v.seq++
@@ -328,23 +318,7 @@ func (lc *fleetLiveCluster) Event(e runtime.Event) {
 	lc.runHuman.Event(e)
 	lc.v.mu.Lock()
 	defer lc.v.mu.Unlock()
-	if e.Time.After(lc.last) {
-		lc.last = e.Time
-	}
-	if e.Type != runtime.EventStep {
-		return
-	}
-	switch e.Status {
-	case runtime.StatusStarted:
-		lc.cur, lc.curStart, lc.what, lc.pending = e.Step, e.Time, "", ""
-	case runtime.StatusDone, runtime.StatusSkipped:
-		lc.done++
-		fallthrough
-	default:
-		if e.Step == lc.cur {
-			lc.cur, lc.what, lc.pending = "", "", ""
-		}
-	}
+	lc.event(e)
 }
 
 // Waiting is told what the step in flight waits for
@@ -352,12 +326,7 @@ func (lc *fleetLiveCluster) Event(e runtime.Event) {
 func (lc *fleetLiveCluster) Waiting(step, what, pending string, now time.Time) {
 	lc.v.mu.Lock()
 	defer lc.v.mu.Unlock()
-	if now.After(lc.last) {
-		lc.last = now
-	}
-	if step == lc.cur {
-		lc.what, lc.pending = what, pending
-	}
+	lc.waiting(step, what, pending, now)
 }
 
 // stand tells a live view where a cluster stands; other views need not

@@ -200,9 +200,9 @@ func TestFleetLiveLines(t *testing.T) {
 	for c, s := range map[*fleetCluster]string{{}: fleetDone, {}: fleetFailed, {}: fleetStopped, east: standRolling, west: standRolling} {
 		v.standing[c] = s
 	}
-	e := &fleetLiveCluster{runHuman: &runHuman{w: io.Discard}, v: v, name: "east", c: east, total: 8, done: 3,
-		nodes: map[string]string{addr: "FS2"}, predict: map[string]time.Duration{addr: 34*time.Minute + 20*time.Second}, end: t0.Add(4 * time.Hour)}
-	w := &fleetLiveCluster{runHuman: &runHuman{w: io.Discard}, v: v, name: "west", c: west, total: 8, end: t0.Add(5 * time.Hour)}
+	e := &fleetLiveCluster{runHuman: &runHuman{w: io.Discard}, v: v, name: "east", c: east, liveProgress: liveProgress{total: 8, done: 3,
+		nodes: map[string]string{addr: "FS2"}, predict: map[string]time.Duration{addr: 34*time.Minute + 20*time.Second}, end: t0.Add(4 * time.Hour)}}
+	w := &fleetLiveCluster{runHuman: &runHuman{w: io.Discard}, v: v, name: "west", c: west, liveProgress: liveProgress{total: 8, end: t0.Add(5 * time.Hour)}}
 	v.rolling = []*fleetLiveCluster{e, w}
 	e.Event(runtime.Event{Type: runtime.EventStep, Status: runtime.StatusStarted, Step: addr, Time: t0.Add(time.Hour)})
 	e.Waiting(addr, "FS2 to rejoin at 6.5", "FS2 is down at 6.0", t0.Add(time.Hour+40*time.Minute))

@@ -37,18 +37,56 @@ type runLive struct {
 	width          int
 	fd             int // the terminal's, -1 if unknown
 
+	now func() time.Time
+	liveProgress
+}
+
+// liveProgress is where a run stands, as a live area shows it: a run's
+// (run) or each cluster's of a fleet (fleet run). Its owner guards it.
+type liveProgress struct {
 	total    int               // steps of the runbook
 	done     int               // done or skipped so far, this run and earlier ones
 	nodes    map[string]string // step address: the node it acts on
 	predict  map[string]time.Duration
 	end      time.Time // end of the window, zero if none
 	wall     bool      // the driver's clock is the wall clock
-	now      func() time.Time
 	last     time.Time // the driver's time at the last event or wait
 	cur      string    // the step in flight
 	curStart time.Time
 	what     string // what it waits for, and what is still pending
 	pending  string
+}
+
+// event takes in a run's event.
+func (p *liveProgress) event(e runtime.Event) {
+	if e.Time.After(p.last) {
+		p.last = e.Time
+	}
+	if e.Type != runtime.EventStep {
+		return
+	}
+	switch e.Status {
+	case runtime.StatusStarted:
+		p.cur, p.curStart, p.what, p.pending = e.Step, e.Time, "", ""
+	case runtime.StatusDone, runtime.StatusSkipped:
+		p.done++
+		fallthrough
+	default:
+		if e.Step == p.cur {
+			p.cur, p.what, p.pending = "", "", ""
+		}
+	}
+}
+
+// waiting takes in what the step in flight waits for, at the driver's time
+// now.
+func (p *liveProgress) waiting(step, what, pending string, now time.Time) {
+	if now.After(p.last) {
+		p.last = now
+	}
+	if step == p.cur {
+		p.what, p.pending = what, pending
+	}
 }
 
 // liveRun is what the live view needs to know of the run.
@@ -68,7 +106,7 @@ func newRunLive(out io.Writer, width int, simulated bool, r liveRun) *runLive {
 		width = 80
 	}
 	v := &runLive{out: out, term: out, log: io.Discard, width: width, fd: termFd(out),
-		total: len(r.steps), done: r.done, nodes: r.nodes, predict: r.predicted, end: r.end, wall: r.wall, now: time.Now}
+		liveProgress: liveProgress{total: len(r.steps), done: r.done, nodes: r.nodes, predict: r.predicted, end: r.end, wall: r.wall}, now: time.Now}
 	if o, ok := out.(*runOutput); ok {
 		v.term, v.log = termOnly{o}, logOnly{o}
 	}
@@ -212,23 +250,7 @@ func (v *runLive) Event(e runtime.Event) {
 	v.human.Event(e)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if e.Time.After(v.last) {
-		v.last = e.Time
-	}
-	if e.Type != runtime.EventStep {
-		return
-	}
-	switch e.Status {
-	case runtime.StatusStarted:
-		v.cur, v.curStart, v.what, v.pending = e.Step, e.Time, "", ""
-	case runtime.StatusDone, runtime.StatusSkipped:
-		v.done++
-		fallthrough
-	default:
-		if e.Step == v.cur {
-			v.cur, v.what, v.pending = "", "", ""
-		}
-	}
+	v.event(e)
 }
 
 // Waiting is told what the step in flight waits for, at the driver's time
@@ -236,12 +258,7 @@ func (v *runLive) Event(e runtime.Event) {
 func (v *runLive) Waiting(step, what, pending string, now time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if now.After(v.last) {
-		v.last = now
-	}
-	if step == v.cur {
-		v.what, v.pending = what, pending
-	}
+	v.waiting(step, what, pending, now)
 }
 
 func (v *runLive) Notice(msg string) {

@@ -173,8 +173,8 @@ Report: ` + filepath.Join(dir, "state", "report.html")
 func TestRunLiveLines(t *testing.T) {
 	t0 := time.Date(2000, 1, 1, 22, 0, 0, 0, time.UTC)
 	addr := "rolling.upgrade[FS2].upgrade-node.upgrade"
-	v := &runLive{human: &runHuman{w: io.Discard}, total: 8, done: 3, nodes: map[string]string{addr: "FS2"},
-		predict: map[string]time.Duration{addr: 34*time.Minute + 20*time.Second}, end: t0.Add(4 * time.Hour), width: 100}
+	v := &runLive{human: &runHuman{w: io.Discard}, liveProgress: liveProgress{total: 8, done: 3, nodes: map[string]string{addr: "FS2"},
+		predict: map[string]time.Duration{addr: 34*time.Minute + 20*time.Second}, end: t0.Add(4 * time.Hour)}, width: 100}
 	v.Event(runtime.Event{Type: runtime.EventStep, Status: runtime.StatusStarted, Step: addr, Time: t0.Add(time.Hour)})
 	v.Waiting(addr, "FS2 to rejoin at 6.5", "FS2 is down at 6.0", t0.Add(time.Hour+40*time.Minute))
 	for _, c := range []struct{ got, want string }{
