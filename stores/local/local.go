@@ -12,9 +12,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -88,7 +90,7 @@ func (d *Dir) Where(name string) string {
 // file is the path of a blob or stream, which must be a plain name.
 func (d *Dir) file(name string) (string, error) {
 	if name == "" || name != filepath.Base(name) || name == "." || name == ".." ||
-		name == JournalFile || name == LockFile || name == HolderFile {
+		name == JournalFile || name == LockFile || name == HolderFile || name == RedoFile {
 		return "", fmt.Errorf("state directory %s: %q cannot name a blob", d.dir, name)
 	}
 	return filepath.Join(d.dir, name), nil
@@ -234,6 +236,10 @@ func (d *Dir) Lock(_ context.Context, h runtime.Holder, opts runtime.LockOptions
 		prev, _ := d.Holder()
 		return nil, &runtime.LockedError{Dir: d.dir, Holder: prev}
 	}
+	if err := d.replayRedo(); err != nil {
+		fl.Unlock()
+		return nil, err
+	}
 	b, _ := json.Marshal(h)
 	if err := atomicfile.WriteFile(filepath.Join(d.dir, HolderFile), b, FileMode, false); err != nil {
 		fl.Unlock()
@@ -261,26 +267,40 @@ type session struct {
 
 	mu      sync.Mutex
 	journal *os.File
+	// jsize is the journal's size: where its next write lands.
+	jsize int64
 	// line is Append's buffer, reused from write to write.
 	line []byte
 
 	// behind holds writes back (runtime.LockOptions.WriteBehind): the
-	// journal's and the streams' writes wait in held, in the order they
-	// were made, until written together by flush: when held is large, a
-	// moment after the first of them, before a blob is replaced or the
-	// directory read, and at the end.
+	// journal's and the streams' writes wait, each file's in a buffer of
+	// its own, with segs their order across files, until written together
+	// by flush: when heldN is large, a moment after the first of them,
+	// before a blob is replaced or the directory read, and at the end.
 	behind bool
-	held   []byte
-	writes []heldWrite
+	files  []heldFile
+	segs   []heldSeg
+	heldN  int
 	timer  *time.Timer
+	// redo is the redo file, open once a flush needed it; scratch is the
+	// buffer its content is built in.
+	redo    *os.File
+	scratch []byte
 	// failed is the failure of a write held back, returned by the next.
 	failed error
 }
 
-// heldWrite is a write held back: held[previous end:end] for f.
-type heldWrite struct {
+// heldFile is what is held back for one file.
+type heldFile struct {
 	f   *os.File
-	end int
+	buf []byte
+}
+
+// heldSeg is a write held back, or several in a row to the same file:
+// files[file].buf up to end.
+type heldSeg struct {
+	file int
+	end  int
 }
 
 // Write-behind bounds: how much is held at most, and how long (a variable
@@ -289,53 +309,311 @@ const heldMax = 1 << 20
 
 var heldDelay = 50 * time.Millisecond
 
+// The system calls of a flush: variables for the tests, which stop them
+// where a kill would.
+var (
+	fileWrite    = (*os.File).Write
+	fileWriteAt  = (*os.File).WriteAt
+	fileTruncate = (*os.File).Truncate
+)
+
 // hold queues b for f, or writes it at once when the session does not
 // hold writes back. The caller holds s.mu.
 func (s *session) hold(f *os.File, b []byte) error {
 	if !s.behind {
-		_, err := f.Write(b)
+		n, err := f.Write(b)
+		if f == s.journal {
+			s.jsize += int64(n)
+		}
 		return err
 	}
 	if s.failed != nil {
 		return s.failed
 	}
-	s.held = append(s.held, b...)
-	if n := len(s.writes); n > 0 && s.writes[n-1].f == f {
-		s.writes[n-1].end = len(s.held)
-	} else {
-		s.writes = append(s.writes, heldWrite{f: f, end: len(s.held)})
+	// By name: two streams of one file are one file's writes.
+	i := 0
+	for i < len(s.files) && s.files[i].f != f && s.files[i].f.Name() != f.Name() {
+		i++
 	}
-	if len(s.held) >= heldMax {
+	if i == len(s.files) {
+		s.files = append(s.files, heldFile{f: f, buf: s.spare(i)})
+	}
+	s.files[i].buf = append(s.files[i].buf, b...)
+	if n := len(s.segs); n > 0 && s.segs[n-1].file == i {
+		s.segs[n-1].end = len(s.files[i].buf)
+	} else {
+		s.segs = append(s.segs, heldSeg{file: i, end: len(s.files[i].buf)})
+	}
+	first := s.heldN == 0
+	s.heldN += len(b)
+	if s.heldN >= heldMax {
 		return s.flushLocked()
 	}
 	if s.timer == nil {
 		s.timer = time.AfterFunc(heldDelay, func() { s.Flush() })
-	} else if len(s.writes) == 1 && len(s.held) == len(b) {
+	} else if first {
 		s.timer.Reset(heldDelay)
 	}
 	return nil
 }
 
-// Flush writes what the session holds back, in order.
+// spare returns the buffer files[i] had at an earlier flush, emptied, if
+// there is one.
+func (s *session) spare(i int) []byte {
+	if i < cap(s.files) {
+		return s.files[:i+1][i].buf[:0]
+	}
+	return nil
+}
+
+// Flush writes what the session holds back.
 func (s *session) Flush() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.flushLocked()
 }
 
+// flushLocked writes what is held back with one write per file: the
+// journal's first, then each stream's. That order is not the order the
+// writes were made in when they alternate (an operation's intent in the
+// journal, its effect in the simulator's stream, its outcome in the
+// journal, ...): a kill between two of these writes would leave the
+// journal ahead of a stream. So first the streams' part goes to the redo
+// file, each write with the size the journal had when it was made; the
+// next lock of the directory writes what a kill left out of the streams,
+// as far as the journal on disk goes (replayRedo). A kill thus loses at
+// most what was held, in the journal and every stream alike, and never
+// leaves a stream ahead of the journal, nor the journal ahead of a
+// stream once replayed.
 func (s *session) flushLocked() error {
-	start := 0
-	for _, w := range s.writes {
-		if s.failed == nil {
-			if _, err := w.f.Write(s.held[start:w.end]); err != nil {
-				s.failed = fmt.Errorf("writing %s: %w", w.f.Name(), err)
-			}
-		}
-		start = w.end
+	if len(s.segs) == 0 {
+		return s.failed
 	}
-	clear(s.writes)
-	s.held, s.writes = s.held[:0], s.writes[:0]
+	defer s.resetHeld()
+	if s.failed != nil {
+		return s.failed
+	}
+	// The files in the order they are written: the journal first.
+	order := make([]int, 0, 4)
+	for i := range s.files {
+		if s.files[i].f == s.journal {
+			order = append(order, i)
+		}
+	}
+	for i := range s.files {
+		if s.files[i].f != s.journal {
+			order = append(order, i)
+		}
+	}
+	if len(order) > 1 && !inOrder(s.segs, order) {
+		if err := s.writeRedo(); err != nil {
+			s.failed = fmt.Errorf("writing %s: %w", s.d.Where(RedoFile), err)
+			return s.failed
+		}
+	}
+	for _, i := range order {
+		h := &s.files[i]
+		n, err := fileWrite(h.f, h.buf)
+		if h.f == s.journal {
+			s.jsize += int64(n)
+		}
+		if err != nil {
+			// The streams are not written past a journal that failed:
+			// what the redo file holds is written, as far as the journal
+			// went, at the next lock.
+			s.failed = fmt.Errorf("writing %s: %w", h.f.Name(), err)
+			return s.failed
+		}
+	}
+	if s.redo != nil {
+		if err := fileTruncate(s.redo, 0); err != nil {
+			s.failed = fmt.Errorf("writing %s: %w", s.redo.Name(), err)
+		}
+	}
 	return s.failed
+}
+
+// inOrder reports whether segs, the order the writes were made in, is
+// already that of the files in order: each file's writes together.
+func inOrder(segs []heldSeg, order []int) bool {
+	k := 0
+	for _, sg := range segs {
+		for k < len(order) && order[k] != sg.file {
+			k++
+		}
+		if k == len(order) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *session) resetHeld() {
+	for i := range s.files {
+		s.files[i].f = nil
+		if cap(s.files[i].buf) > 2*heldMax {
+			s.files[i].buf = nil // an exceptional write is not kept
+		}
+	}
+	s.files, s.segs, s.heldN = s.files[:0], s.segs[:0], 0
+}
+
+// RedoFile is the file a flush of held writes (runtime.LockOptions.
+// WriteBehind) writes the streams' part to before it writes the journal:
+// empty, or absent, unless a run was killed in the middle of a flush.
+const RedoFile = "held.redo"
+
+// The redo file is redoMagic, the length of the body and its CRC-32
+// (IEEE), both big-endian uint32, then the body: for each write to a
+// stream, in the order they were made, the stream's name (uint16 length,
+// bytes), the offset in it the write lands at and the journal's size when
+// it was made (int64 each), and the data (uint32 length, bytes).
+const redoMagic = "runbook redo 1\n"
+
+func (s *session) writeRedo() error {
+	if s.redo == nil {
+		f, err := os.OpenFile(filepath.Join(s.d.dir, RedoFile), os.O_RDWR|os.O_CREATE, FileMode)
+		if err != nil {
+			return err
+		}
+		s.redo = f
+	}
+	// Where each stream's writes land: its end (streams append).
+	at := make([]int64, len(s.files))
+	for i := range s.files {
+		if s.files[i].f == s.journal {
+			continue
+		}
+		fi, err := s.files[i].f.Stat()
+		if err != nil {
+			return err
+		}
+		at[i] = fi.Size()
+	}
+	b := append(s.scratch[:0], redoMagic...)
+	b = append(b, make([]byte, 8)...)
+	start := make([]int, len(s.files))
+	jend := s.jsize
+	for _, sg := range s.segs {
+		h := &s.files[sg.file]
+		data := h.buf[start[sg.file]:sg.end]
+		start[sg.file] = sg.end
+		if h.f == s.journal {
+			jend += int64(len(data))
+			continue
+		}
+		name := filepath.Base(h.f.Name())
+		b = binary.BigEndian.AppendUint16(b, uint16(len(name)))
+		b = append(b, name...)
+		b = binary.BigEndian.AppendUint64(b, uint64(at[sg.file]))
+		b = binary.BigEndian.AppendUint64(b, uint64(jend))
+		b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
+		b = append(b, data...)
+		at[sg.file] += int64(len(data))
+	}
+	body := b[len(redoMagic)+8:]
+	binary.BigEndian.PutUint32(b[len(redoMagic):], uint32(len(body)))
+	binary.BigEndian.PutUint32(b[len(redoMagic)+4:], crc32.ChecksumIEEE(body))
+	if cap(b) <= 4*heldMax {
+		s.scratch = b
+	}
+	_, err := fileWriteAt(s.redo, b, 0)
+	return err
+}
+
+// replayRedo writes what a run killed in the middle of a flush left out of
+// its streams, as far as the journal on disk goes, then removes the redo
+// file. A torn redo file is from a flush that wrote nothing else. The
+// caller holds the lock.
+func (d *Dir) replayRedo() error {
+	path := filepath.Join(d.dir, RedoFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := d.replay(b); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.Remove(path)
+}
+
+func (d *Dir) replay(b []byte) error {
+	h := len(redoMagic) + 8
+	if len(b) < h || string(b[:len(redoMagic)]) != redoMagic {
+		return nil
+	}
+	n := int(binary.BigEndian.Uint32(b[len(redoMagic):]))
+	if len(b)-h < n || crc32.ChecksumIEEE(b[h:h+n]) != binary.BigEndian.Uint32(b[len(redoMagic)+4:]) {
+		return nil // torn: nothing after it was written
+	}
+	body := b[h : h+n]
+	var jsize int64
+	switch fi, err := os.Stat(filepath.Join(d.dir, JournalFile)); {
+	case err == nil:
+		jsize = fi.Size()
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	files := map[string]*os.File{}
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	for len(body) > 0 {
+		if len(body) < 2 {
+			return errors.New("malformed")
+		}
+		k := int(binary.BigEndian.Uint16(body))
+		if len(body) < 2+k+20 {
+			return errors.New("malformed")
+		}
+		name := string(body[2 : 2+k])
+		off := int64(binary.BigEndian.Uint64(body[2+k:]))
+		jmin := int64(binary.BigEndian.Uint64(body[2+k+8:]))
+		m := int(binary.BigEndian.Uint32(body[2+k+16:]))
+		body = body[2+k+20:]
+		if len(body) < m {
+			return errors.New("malformed")
+		}
+		data := body[:m]
+		body = body[m:]
+		if jmin > jsize {
+			break // made after what the journal kept: lost with it
+		}
+		path, err := d.file(name)
+		if err != nil {
+			return err
+		}
+		f, ok := files[name]
+		if !ok {
+			if f, err = os.OpenFile(path, os.O_WRONLY, FileMode); errors.Is(err, fs.ErrNotExist) {
+				files[name] = nil
+				continue // removed since: nothing to complete
+			} else if err != nil {
+				return err
+			}
+			files[name] = f
+		}
+		if f == nil {
+			continue
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		size := fi.Size()
+		if size < off || size >= off+int64(m) {
+			continue // replaced since (shorter), or written already
+		}
+		if _, err := f.WriteAt(data[size-off:], size); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Journal reads the journal and opens it for appending: a torn last line
@@ -370,7 +648,7 @@ func (s *session) openJournal() ([][]byte, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	s.journal = f
+	s.journal, s.jsize = f, good
 	return entries, nil
 }
 
@@ -472,6 +750,16 @@ func (s *session) Release() error {
 		s.timer.Stop()
 	}
 	err := s.flushLocked()
+	if s.redo != nil {
+		s.redo.Close()
+		if err == nil {
+			// Every flush ended: nothing to redo.
+			if e := os.Remove(s.redo.Name()); e != nil && !errors.Is(e, fs.ErrNotExist) {
+				err = e
+			}
+		}
+		s.redo = nil
+	}
 	if s.journal != nil {
 		if e := s.journal.Close(); err == nil {
 			err = e
