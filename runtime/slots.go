@@ -6,16 +6,25 @@ import "time"
 // process that uses the store: the cap of a fleet of clusters across its
 // runners.
 type SlotStore interface {
-	// Slots opens the semaphore name of n slots. A slot outlives a holder
-	// that died by at most ttl.
+	// Slots opens the semaphore name of n slots. A holder that died leaves
+	// its slots at most ttl later (the work it kept in them may hold them
+	// longer).
 	Slots(name string, n int, ttl time.Duration, holder Holder) Slots
 }
 
-// Slots is a counting semaphore.
+// Slots is a counting semaphore whose slots keep, beyond the life of their
+// holder, what it took them for: the work it keeps in a slot holds the slot
+// until the next taker finds it over.
 type Slots interface {
 	// TryAcquire takes a free slot without waiting: ok is false when every
-	// slot is held. release frees it.
-	TryAcquire() (release func(), ok bool, err error)
+	// slot is held, by a live holder or by the work a holder kept in it
+	// that busy (given the slot's number and that work) says is not over.
+	// work is kept in the slot taken (nil keeps none, and clears work found
+	// over). release frees the slot; with clearWork the work kept goes too.
+	TryAcquire(work []byte, busy func(slot int, kept []byte) bool) (release func(clearWork bool), ok bool, err error)
+	// Kept returns the work kept in each slot, by number, and whether a
+	// live holder holds the slot.
+	Kept() (map[int]KeptWork, error)
 	// Close frees every slot this process holds.
 	Close() error
 }
@@ -41,4 +50,11 @@ type Failures interface {
 	Count() (int, error)
 	// Close leaves the window.
 	Close() error
+}
+
+// KeptWork is what a slot's holder took it for.
+type KeptWork struct {
+	Work []byte
+	// Held is set while a live holder holds the slot.
+	Held bool
 }

@@ -108,10 +108,12 @@ type fleetCluster struct {
 	rrb    *runtime.Runbook
 	driver string
 	// kind is the driver's kind.
-	kind   drivers.Kind
-	dir    string
-	store  runtime.Store
-	hidden *redact.Redactor
+	kind drivers.Kind
+	dir  string
+	// stateName is its state's name under the fleet's --state.
+	stateName string
+	store     runtime.Store
+	hidden    *redact.Redactor
 	// out and errOut are the cluster's output, each line prefixed with
 	// its name; flush writes what they hold back.
 	out, errOut io.Writer
@@ -154,6 +156,15 @@ type fleetRunner struct {
 	// fails are the fleet's failures, shared by the runners that share
 	// its state.
 	fails runtime.Failures
+	// holder is this runner, as the work it keeps in its slots names it.
+	holder runtime.Holder
+	// byState are the valid clusters by state name; rolling, those
+	// rolling here (read and written by dispatch only).
+	byState map[string]*fleetCluster
+	rolling map[string]bool
+	// slotHeld says, by slot, why the last look found it held by the work
+	// its last holder kept.
+	slotHeld map[int]string
 }
 
 // stopAll stops the fleet; it reports whether this call stopped it.
@@ -174,7 +185,8 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	f := &fleetRunner{a: a, args: args, ctx: ctx, stop: make(chan struct{}), sigStop: make(chan struct{}),
-		command: commandLine(a.argv), started: time.Now()}
+		command: commandLine(a.argv), started: time.Now(), byState: map[string]*fleetCluster{}, rolling: map[string]bool{}, slotHeld: map[int]string{}}
+	f.holder = runtime.CurrentHolder(f.command)
 	f.view = a.fleetViewFor(args, out, errOut)
 	var sigName string // the fleet says "interrupted" whatever the signal
 	stopSignals := a.onSignals(f.sigStop, &sigName, cancel, func(msg string) { f.view.Notice(msg) })
@@ -200,6 +212,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 			return exitUsage
 		}
 		names[c.Name] = path
+		f.byState[c.stateName] = c
 	}
 	defer func() {
 		for _, c := range f.clusters {
@@ -237,14 +250,14 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 		}
 		defer closeStore(root)
 		if ss, ok := root.(runtime.SlotStore); ok {
-			slots := ss.Slots("fleet", args.MaxConcurrency, args.LockTTL, runtime.CurrentHolder(f.command))
+			slots := ss.Slots("fleet", args.MaxConcurrency, args.LockTTL, f.holder)
 			defer slots.Close()
 			f.slots = slots
 		} else {
 			f.notices().NoSharedSlots(root.Where(""), args.MaxConcurrency)
 		}
 		if fs, ok := root.(runtime.FailureStore); ok {
-			fails, err := fs.Failures(args.LockTTL, runtime.CurrentHolder(f.command))
+			fails, err := fs.Failures(args.LockTTL, f.holder)
 			if err != nil {
 				a.messages().FleetFailures(err)
 				return exitFailed
@@ -364,7 +377,7 @@ func (f *fleetRunner) load(path string, out, errOut *lineSink) *fleetCluster {
 		f.view.Invalid(c, nil)
 		return c
 	}
-	c.rb, c.rrb, c.store = rb, runtimeRunbook(rb), store
+	c.rb, c.rrb, c.store, c.stateName = rb, runtimeRunbook(rb), store, fleetStateName(rb, c.driver)
 	c.dir = store.Where("")
 	return c
 }
@@ -443,6 +456,7 @@ func (f *fleetRunner) dispatch() {
 	}
 	ended := func(r attempt) {
 		running--
+		delete(f.rolling, r.c.stateName)
 		switch {
 		case r.locked:
 			r.c.heldElsewhere = true
@@ -480,7 +494,7 @@ func (f *fleetRunner) dispatch() {
 				}
 				continue
 			}
-			release, ok, err := f.slots.TryAcquire()
+			release, ok, err := f.slots.TryAcquire(f.slotWorkFor(c), f.slotBusy)
 			if err != nil {
 				f.notices().SlotsNotTaken(err)
 				f.stopAll("the fleet's slots cannot be taken")
@@ -492,10 +506,13 @@ func (f *fleetRunner) dispatch() {
 			}
 			queue = queue[1:]
 			running++
+			f.rolling[c.stateName] = true
 			f.stand(c, standRolling)
 			go func() {
 				r := f.roll(c)
-				release()
+				// A command that outlived the run (a second Ctrl-C, its
+				// timeout passed) keeps holding the slot.
+				release(r.locked || c.simulated() || !f.commandsLeft(c))
 				results <- r
 			}()
 		}

@@ -35,3 +35,15 @@ func TestFleetFailuresAcrossRunnersEtcd(t *testing.T) {
 		return fmt.Sprintf("etcd://%s/failures%d", strings.Join(c.Endpoints(), ","), n)
 	})
 }
+
+// TestFleetSlotOutlivedCommandEtcd is TestFleetSlotOutlivedCommand with the
+// slots in a three-member etcd cluster: the runner killed leaves its slot
+// once its lease expires (--lock-ttl 2s), and the work it kept there holds
+// the slot until its command ends.
+func TestFleetSlotOutlivedCommandEtcd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an etcd cluster and real processes")
+	}
+	c := etcdtest.Start(t, etcdtest.Options{})
+	testFleetSlotOutlived(t, "etcd://"+strings.Join(c.Endpoints(), ",")+"/fleet", "--lock-ttl", "2s")
+}

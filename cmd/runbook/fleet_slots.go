@@ -1,20 +1,31 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/gofrs/flock"
+
+	"github.com/runbookhq/runbook/internal/atomicfile"
+	"github.com/runbookhq/runbook/runtime"
 )
 
 // fleetSlots is the fleet's cap: a counting semaphore of N slots. A cluster
-// holds one from before it is claimed until after it is released.
+// holds one from before it is claimed until after it is released; the slots
+// shared by several runners also keep what each was taken for, so that a
+// command a dead runner started holds its slot until it ends.
 type fleetSlots interface {
 	// TryAcquire takes a free slot without waiting; ok is false when every
-	// slot is taken.
-	TryAcquire() (release func(), ok bool, err error)
+	// slot is taken: by a live holder, or by the work its last holder kept
+	// in it and busy says is not over. work is kept in the slot taken (nil
+	// keeps none). release frees the slot, and with clearWork the work.
+	TryAcquire(work []byte, busy func(slot int, kept []byte) bool) (release func(clearWork bool), ok bool, err error)
 }
 
 // processSlots are the slots of one process.
@@ -24,14 +35,14 @@ type processSlots struct {
 	used int
 }
 
-func (s *processSlots) TryAcquire() (func(), bool, error) {
+func (s *processSlots) TryAcquire([]byte, func(int, []byte) bool) (func(bool), bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.used >= s.n {
 		return nil, false, nil
 	}
 	s.used++
-	return func() {
+	return func(bool) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.used--
@@ -40,7 +51,10 @@ func (s *processSlots) TryAcquire() (func(), bool, error) {
 
 // fileSlots are N lock files in a directory, slot-K.lock, each held with an
 // exclusive flock: the processes of one machine that share the directory
-// share the cap, and the kernel frees a dead process's slots.
+// share the cap, and the kernel frees a dead process's slots. Beside each,
+// slot-K.json is the work its holder took it for, written (atomically)
+// once the slot is taken and before the work starts, and left by a holder
+// whose work may not be over: the next taker reads it with the slot taken.
 type fileSlots struct {
 	dir string
 	n   int
@@ -56,16 +70,89 @@ func newFileSlots(dir string, n int) (*fileSlots, error) {
 	return &fileSlots{dir: dir, n: n}, nil
 }
 
-func (s *fileSlots) TryAcquire() (func(), bool, error) {
+func (s *fileSlots) lockPath(k int) string {
+	return filepath.Join(s.dir, fmt.Sprintf("slot-%d.lock", k))
+}
+
+func (s *fileSlots) workPath(k int) string {
+	return filepath.Join(s.dir, fmt.Sprintf("slot-%d.json", k))
+}
+
+func (s *fileSlots) TryAcquire(work []byte, busy func(int, []byte) bool) (func(bool), bool, error) {
 	for k := range s.n {
-		l := flock.New(filepath.Join(s.dir, fmt.Sprintf("slot-%d.lock", k)))
+		l := flock.New(s.lockPath(k))
 		ok, err := l.TryLock()
 		if err != nil {
 			return nil, false, err
 		}
-		if ok {
-			return func() { l.Unlock() }, true, nil
+		if !ok {
+			continue
 		}
+		kept, err := os.ReadFile(s.workPath(k))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			l.Unlock()
+			return nil, false, err
+		}
+		if len(kept) > 0 && busy != nil && busy(k, kept) {
+			l.Unlock()
+			continue
+		}
+		err = nil
+		switch {
+		case work != nil:
+			// No sync: a crash of the machine ends every command with it.
+			err = atomicfile.WriteFile(s.workPath(k), work, 0o600, false)
+		case kept != nil:
+			err = os.Remove(s.workPath(k))
+		}
+		if err != nil {
+			l.Unlock()
+			return nil, false, err
+		}
+		return func(clearWork bool) {
+			if clearWork && work != nil {
+				os.Remove(s.workPath(k))
+			}
+			l.Unlock()
+		}, true, nil
 	}
 	return nil, false, nil
+}
+
+// Kept returns the work kept in each slot, by number, and whether a live
+// holder holds the slot.
+func (s *fileSlots) Kept() (map[int]runtime.KeptWork, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	out := map[int]runtime.KeptWork{}
+	for _, e := range entries {
+		num, ok := strings.CutPrefix(e.Name(), "slot-")
+		if num, ok = strings.CutSuffix(num, ".json"); !ok {
+			continue
+		}
+		k, err := strconv.Atoi(num)
+		if err != nil || k < 0 {
+			continue
+		}
+		work, err := os.ReadFile(s.workPath(k))
+		if err != nil {
+			continue // replaced or removed since
+		}
+		// Whether a live holder holds it: taken a moment and given back.
+		l := flock.New(s.lockPath(k))
+		free, err := l.TryLock()
+		if err != nil {
+			return nil, err
+		}
+		if free {
+			l.Unlock()
+		}
+		out[k] = runtime.KeptWork{Work: work, Held: !free}
+	}
+	return out, nil
 }

@@ -80,10 +80,22 @@ func fleetStateDir(root string, rb *lang.Runbook, driver string) string {
 	if root == "" {
 		return stateDir("", rb, driver)
 	}
+	return fleetStateRef(root, fleetStateName(rb, driver))
+}
+
+// fleetStateName is the name of a fleet cluster's state under --state:
+// NAME, or NAME@DRIVER for a rehearsal of a runbook written for another
+// driver.
+func fleetStateName(rb *lang.Runbook, driver string) string {
 	name := rb.Name
 	if driver != "" && driver != rb.Driver {
 		name += "@" + driver
 	}
+	return name
+}
+
+// fleetStateRef is the state name under --state root.
+func fleetStateRef(root, name string) string {
 	if isStoreURL(root) {
 		// A store's reference: its prefix gets the name.
 		return strings.TrimSuffix(root, "/") + "/" + name

@@ -305,6 +305,12 @@ func (n fleetNotices) FailuresNotRead(err error) {
 	n.v.Notice(fmt.Sprintf("Error: reading the fleet's failures: %v", err))
 }
 
+// SlotHeld says why a slot of the cap is held by a command that outlived
+// its runner, or that it is free again.
+func (n fleetNotices) SlotHeld(msg string) {
+	n.v.Notice(msg)
+}
+
 // SlotsNotTaken says that the fleet's slots could not be taken.
 func (n fleetNotices) SlotsNotTaken(err error) {
 	n.v.Notice(fmt.Sprintf("Error: the fleet's slots: %v", err))

@@ -24,11 +24,14 @@ func TestSlots(t *testing.T) {
 
 	take := func(sl *Slots, want bool) func() {
 		t.Helper()
-		release, ok, err := sl.TryAcquire()
+		release, ok, err := sl.TryAcquire(nil, nil)
 		if err != nil || ok != want {
 			t.Fatalf("TryAcquire: %v, %v; want %v", ok, err, want)
 		}
-		return release
+		if release == nil {
+			return nil
+		}
+		return func() { release(true) }
 	}
 	ra := take(sa, true)
 	take(sd, true)
@@ -50,7 +53,7 @@ func TestSlots(t *testing.T) {
 	take(sa, false)
 	deadline := time.Now().Add(ttl + 10*time.Second)
 	for {
-		release, ok, err := sa.TryAcquire()
+		release, ok, err := sa.TryAcquire(nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +61,7 @@ func TestSlots(t *testing.T) {
 			if time.Since(died) < ttl-500*time.Millisecond {
 				t.Errorf("a dead holder's slot was free after %s, before its lease of %s", time.Since(died), ttl)
 			}
-			defer release()
+			defer release(true)
 			break
 		}
 		if time.Now().After(deadline) {
@@ -76,5 +79,75 @@ func TestSlots(t *testing.T) {
 	take(sb, true)
 	if got := sb.heldSlots(); len(got) != 1 {
 		t.Errorf("b holds %v; want one slot", got)
+	}
+}
+
+// TestSlotsKeptWork keeps work in slots: a holder's work outlives it, a
+// taker whose busy says the work is not over gives the slot back (it stays
+// free for the next), one that says it is over takes the slot and keeps its
+// own work; a release that clears the work leaves none, one that does not
+// leaves it for the next taker; Kept lists the work and whether a live
+// holder holds its slot.
+func TestSlotsKeptWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an etcd cluster")
+	}
+	c := etcdtest.Start(t, etcdtest.Options{})
+	const ttl = time.Second
+	a, dying := open(t, c, "fleet", nil), open(t, c, "fleet", nil)
+	sa, sd := a.Slots("cap", 2, ttl, holder(1)).(*Slots), dying.Slots("cap", 2, ttl, holder(2)).(*Slots)
+	t.Cleanup(func() { sa.Close() })
+
+	if _, ok, err := sd.TryAcquire([]byte("east"), nil); !ok || err != nil {
+		t.Fatalf("TryAcquire: %v, %v", ok, err)
+	}
+	kept, err := sa.Kept()
+	if err != nil || len(kept) != 1 || string(kept[0].Work) != "east" || !kept[0].Held {
+		t.Fatalf("Kept: %v, %v; want slot 0 held, keeping east", kept, err)
+	}
+	dying.cli.Close()
+	// Once the dying holder's lease expired, its slot is free but for
+	// its work.
+	var asked []string
+	busy := func(k int, w []byte) bool {
+		asked = append(asked, fmt.Sprintf("%d:%s", k, w))
+		return string(w) == "east"
+	}
+	waitFor(t, ttl+10*time.Second, func() bool {
+		kept, err := sa.Kept()
+		return err == nil && !kept[0].Held
+	})
+	r1, ok, err := sa.TryAcquire([]byte("west"), busy)
+	if !ok || err != nil || fmt.Sprint(asked) != "[0:east]" || fmt.Sprint(sa.heldSlots()) != "[1]" {
+		t.Fatalf("TryAcquire: %v, %v, asked %v, holds %v; want slot 1, slot 0 given back while east's work is not over", ok, err, asked, sa.heldSlots())
+	}
+	if _, ok, _ := sa.TryAcquire([]byte("north"), busy); ok {
+		t.Fatal("took slot 0 while east's work holds it")
+	}
+	r1(false) // west's work kept
+	kept, err = sa.Kept()
+	if err != nil || string(kept[1].Work) != "west" || kept[1].Held || string(kept[0].Work) != "east" {
+		t.Fatalf("Kept: %v, %v; want east and west kept, neither held", kept, err)
+	}
+	// east's work is over: its slot is taken, its work replaced.
+	asked = nil
+	r0, ok, err := sa.TryAcquire([]byte("north"), func(k int, w []byte) bool { asked = append(asked, string(w)); return false })
+	if !ok || err != nil || fmt.Sprint(asked) != "[east]" {
+		t.Fatalf("TryAcquire: %v, %v, asked %v", ok, err, asked)
+	}
+	r0(true)
+	kept, err = sa.Kept()
+	if err != nil || len(kept) != 1 || string(kept[1].Work) != "west" {
+		t.Fatalf("Kept: %v, %v; want west's alone", kept, err)
+	}
+}
+
+// waitFor polls cond until it holds, or fails the test after limit.
+func waitFor(t *testing.T, limit time.Duration, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(limit); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("timed out")
+		}
 	}
 }

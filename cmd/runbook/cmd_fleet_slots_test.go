@@ -1,0 +1,114 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// holdScript stands in for an operator's command that takes its time: it
+// says it started (touching $1), waits until $2 exists (at most a minute),
+// then runs the rest of its arguments in its place.
+const holdScript = `#!/bin/sh
+started=$1 release=$2
+shift 2
+: > "$started"
+i=0
+while [ ! -e "$release" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+exec "$@"
+`
+
+// TestFleetSlotOutlivedCommand SIGKILLs a fleet runner whose exec command
+// (in its own process group) outlives it: the slot it held stays taken
+// until that command ends, so another runner's cluster waits for it, and
+// says why; then the command ends, the cluster starts, and the same
+// command resumes the first cluster from its journal.
+func TestFleetSlotOutlivedCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	testFleetSlotOutlived(t, filepath.Join(t.TempDir(), "state"))
+}
+
+func testFleetSlotOutlived(t *testing.T, state string, flags ...string) {
+	cs, env := newFleetExec(t, 2, 100*time.Millisecond, nil)
+	dir := t.TempDir()
+	hold, started, release := filepath.Join(dir, "hold"), filepath.Join(dir, "started"), filepath.Join(dir, "release")
+	if err := os.WriteFile(hold, []byte(holdScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// c00's upgrades wait for the test's word.
+	hcl, err := os.ReadFile(cs[0].hcl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := strings.Replace(string(hcl), "upgrade = [var.standin,", "upgrade = ["+quote(hold)+", "+quote(started)+", "+quote(release)+", var.standin,", 1)
+	if held == string(hcl) {
+		t.Fatal("no upgrade command to hold in c00's runbook")
+	}
+	if err := os.WriteFile(cs[0].hcl, []byte(held), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"--json", "--max-concurrency", "1", "--state", state}, flags...)
+
+	// A runner rolls c00 and dies while the upgrade of FS1 runs.
+	a := startFleet(t, env, append(args, cs[0].hcl, cs[1].hcl)...)
+	waitUntil(t, "c00's upgrade of FS1 to start", func() bool { _, err := os.Stat(started); return err == nil })
+	if err := syscall.Kill(-a.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-a.done
+
+	// Another runner, for c01: its slot is the dead runner's, held by the
+	// command that outlived it.
+	b := startFleet(t, env, append(args, cs[1].hcl)...)
+	const why = "slot 0 is held by the command of c00's step rolling.upgrade[FS1].upgrade-node.upgrade (upgrade FS1, process group "
+	waitUntil(t, "the second runner to say why it waits, or to roll c01", func() bool {
+		select {
+		case <-b.done:
+			return true
+		default:
+		}
+		return strings.Contains(b.out.String(), why) || len(rollingSpans(t, cs[1:])) > 0
+	})
+	if spans := rollingSpans(t, cs[1:]); len(spans) > 0 {
+		t.Fatalf("c01's stand-in received commands while c00's upgrade, in the slot of the runner killed, ran on: two clusters changing under --max-concurrency 1\n%s", b.out)
+	}
+	wantContains(t, b.out.String(), why, "which outlived its runner")
+	// The command ends: the slot is free, c01 rolls.
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := b.wait(t)
+	if code != exitOK {
+		t.Errorf("the second runner: exit %d; want %d\n%s", code, exitOK, out)
+	}
+	wantContains(t, out, "Slot 0 is free again")
+	if ups := upgradesOf(t, cs[1]); ups["FS1"] != 1 || ups["FS2"] != 1 {
+		t.Errorf("c01: upgrades %v; want each node once", ups)
+	}
+	if ups := upgradesOf(t, cs[0]); ups["FS1"] != 1 || ups["FS2"] != 0 {
+		t.Errorf("c00: upgrades %v; want FS1's alone, by the command that outlived its runner", ups)
+	}
+	if n := maxOverlap(rollingSpans(t, cs)); n > 1 {
+		t.Errorf("the stand-ins saw %d clusters rolling at once; want 1 (--max-concurrency 1)", n)
+	}
+
+	// The same command as the first runner's resumes c00: FS1's upgrade is
+	// settled from the cluster, FS2 upgraded; c01 is done already.
+	code, out = startFleet(t, env, append(args, cs[0].hcl, cs[1].hcl)...).wait(t)
+	if code != exitOK {
+		t.Errorf("resumed: exit %d; want %d\n%s", code, exitOK, out)
+	}
+	for _, c := range cs {
+		if ups := upgradesOf(t, c); ups["FS1"] != 1 || ups["FS2"] != 1 {
+			t.Errorf("%s: upgrades %v; want each node once", c.name, ups)
+		}
+	}
+}
+
+// quote is s as an HCL string.
+func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/runbookhq/runbook/runtime"
+)
+
+// slotWork is what a fleet runner took a slot of the cap for, kept in the
+// slot beyond the runner's life: the cluster it rolls. A runner that takes
+// the slot next reads that cluster's journal: while a command the run
+// there started may still act on the cluster (it outlived its runner), the
+// slot stays taken.
+type slotWork struct {
+	Cluster string `json:"cluster"`
+	// State is the cluster's state under the fleet's --state: NAME, or
+	// NAME@DRIVER.
+	State string `json:"state"`
+	// Timeout is the longest step timeout of its runbook: how long after
+	// its start a command on another machine holds the slot, for a taker
+	// that does not have the cluster's runbook.
+	Timeout string         `json:"timeout"`
+	Holder  runtime.Holder `json:"holder"`
+}
+
+// slotWorkFor is the work kept in the slot taken for c: nil for a cluster
+// on a simulator, which starts no command.
+func (f *fleetRunner) slotWorkFor(c *fleetCluster) []byte {
+	if c.simulated() {
+		return nil
+	}
+	var longest time.Duration
+	for _, s := range c.rrb.Steps {
+		longest = max(longest, s.Timeout)
+	}
+	b, err := json.Marshal(slotWork{Cluster: c.Name, State: c.stateName, Timeout: longest.String(), Holder: f.holder})
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// slotHold is a command that holds a slot: it outlived the runner that
+// took the slot to roll its cluster.
+type slotHold struct {
+	Slot int
+	Work slotWork
+	Cmd  runtime.LiveCommand
+	// Timeout and Until, for a command on another machine: the slot is
+	// taken until its step's timeout has passed since it started.
+	Timeout time.Duration
+	Until   time.Time
+}
+
+// String says why the slot is held.
+func (h *slotHold) String() string {
+	c := h.Cmd
+	who := fmt.Sprintf("%s@%s PID %d", h.Work.Holder.User, h.Work.Holder.Host, h.Work.Holder.PID)
+	if c.Elsewhere {
+		return fmt.Sprintf("slot %d is held by the command of %s's step %s (%s, process group %d on %s), which outlived its runner (%s): this machine cannot see whether it still runs, so the slot stays taken until the step's timeout of %s has passed since it started, at %s",
+			h.Slot, h.Work.Cluster, c.Address, c.Op, c.Pgid, c.Host, who, h.Timeout, h.Until.Format("15:04:05"))
+	}
+	return fmt.Sprintf("slot %d is held by the command of %s's step %s (%s, process group %d), which outlived its runner (%s): no cluster starts in the slot until it ends (to stop it: kill -TERM -- -%d)",
+		h.Slot, h.Work.Cluster, c.Address, c.Op, c.Pgid, who, c.Pgid)
+}
+
+// slotHolder finds whether the work kept in slot k still holds it, and by
+// which command. known are the clusters whose journal and runbook this
+// process has, by state name; the journal of another is read from the
+// state under root. An error (the journal unreadable) leaves the slot
+// taken for the caller.
+func (a *app) slotHolder(root string, known map[string]*fleetCluster, k int, kept []byte) (*slotHold, error) {
+	var w slotWork
+	if err := json.Unmarshal(kept, &w); err != nil || w.State == "" || filepath.Base(w.State) != w.State || w.State == ".." || w.State == "." {
+		return nil, nil // not a runner's: it says nothing of a command
+	}
+	var recs []runtime.Record
+	var timeouts map[string]time.Duration
+	var err error
+	if c := known[w.State]; c != nil {
+		recs, err = runtime.ReadJournal(c.store)
+		timeouts = map[string]time.Duration{}
+		for _, s := range c.rrb.Steps {
+			timeouts[s.Address] = s.Timeout
+		}
+	} else {
+		var store runtime.Store
+		if store, err = a.openStore(fleetStateRef(root, w.State)); err == nil {
+			recs, err = runtime.ReadJournal(store)
+			closeStore(store)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("slot %d: reading the journal of %s, the cluster its last runner took it for: %w", k, w.Cluster, err)
+	}
+	longest, _ := time.ParseDuration(w.Timeout)
+	for _, lc := range runtime.LiveCommands(recs) {
+		h := &slotHold{Slot: k, Work: w, Cmd: lc}
+		if lc.Elsewhere {
+			h.Timeout = longest
+			if t, ok := timeouts[lc.Address]; ok {
+				h.Timeout = t
+			}
+			if h.Until = lc.Started.Add(h.Timeout); !time.Now().Before(h.Until) {
+				continue
+			}
+		}
+		return h, nil
+	}
+	return nil, nil
+}
+
+// slotBusy tells the fleet's slots whether the work kept in slot k holds
+// it still, and says so when that changes.
+func (f *fleetRunner) slotBusy(k int, kept []byte) bool {
+	var w slotWork
+	if json.Unmarshal(kept, &w) == nil && f.rolling[w.State] {
+		// Rolling here: its run, which waits for any command of an
+		// earlier one before it acts, holds a slot of its own.
+		return false
+	}
+	h, err := f.a.slotHolder(f.args.State, f.byState, k, kept)
+	why := ""
+	switch {
+	case err != nil:
+		why = "Error: " + err.Error() + "; the slot stays taken"
+	case h != nil:
+		why = "Waiting: " + h.String() + "."
+	}
+	if prev := f.slotHeld[k]; why != prev {
+		switch {
+		case why != "":
+			f.notices().SlotHeld(why)
+		case prev != "":
+			f.notices().SlotHeld(fmt.Sprintf("Slot %d is free again: the command that held it has ended (or, run on another machine, its step's timeout has passed).", k))
+		}
+		f.slotHeld[k] = why
+	}
+	return why != ""
+}
+
+// commandsLeft reports whether a command of c's runs may still run: its
+// slot then keeps its work when released.
+func (f *fleetRunner) commandsLeft(c *fleetCluster) bool {
+	recs, err := runtime.ReadJournal(c.store)
+	return err != nil || len(runtime.LiveCommands(recs)) > 0
+}
