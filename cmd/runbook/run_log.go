@@ -203,7 +203,12 @@ type outputQueue struct {
 	n        int
 	flushing chan struct{}
 	wake     chan struct{}
-	dropped  atomic.Int64
+	// batch is how long writes gather (outputBatch); ending is closed
+	// with flushing set: they gather no longer, so that the end of a run
+	// does not wait for the rest of a batch.
+	batch   time.Duration
+	ending  chan struct{}
+	dropped atomic.Int64
 	// before is the output written before run.log was open (logged: it
 	// has been), for run.log.
 	mu     sync.Mutex
@@ -222,7 +227,12 @@ type queued struct {
 
 // newRunOutputs wraps a run's stdout and stderr.
 func newRunOutputs(stdout, stderr io.Writer) (out, errOut *runOutput, flush func()) {
-	q := &outputQueue{wake: make(chan struct{}, 1)}
+	return newRunOutputsBatch(stdout, stderr, outputBatch)
+}
+
+// newRunOutputsBatch is newRunOutputs whose writes gather for batch.
+func newRunOutputsBatch(stdout, stderr io.Writer, batch time.Duration) (out, errOut *runOutput, flush func()) {
+	q := &outputQueue{wake: make(chan struct{}, 1), batch: batch, ending: make(chan struct{})}
 	out, errOut = &runOutput{q: q, w: stdout}, &runOutput{q: q, w: stderr}
 	q.stderr = errOut
 	go q.loop()
@@ -259,7 +269,12 @@ func (q *outputQueue) loop() {
 		flushing := q.flushing
 		q.qmu.Unlock()
 		if flushing == nil {
-			time.Sleep(outputBatch)
+			gather := time.NewTimer(q.batch)
+			select {
+			case <-gather.C:
+			case <-q.ending:
+				gather.Stop()
+			}
 		}
 		q.qmu.Lock()
 		batch, q.pending = q.pending, batch[:0]
@@ -296,6 +311,7 @@ func (q *outputQueue) flush() {
 	}
 	done := make(chan struct{})
 	q.flushing = done
+	close(q.ending)
 	q.qmu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
