@@ -101,7 +101,7 @@ func (v *runHuman) Event(e runtime.Event) {
 // to pay for a line: a simulated run prints hundreds of thousands.
 func (v *runHuman) plainEvent(e runtime.Event) {
 	const indent = "         " // len(timeLayout)+1
-	b := e.Time.AppendFormat(v.line[:0], timeLayout)
+	b := appendClock(v.line[:0], e.Time)
 	b = append(b, ' ')
 	if e.Step != "" {
 		b = append(b, e.Step...)
@@ -124,6 +124,13 @@ func (v *runHuman) plainEvent(e runtime.Event) {
 	}
 	v.line = b
 	v.w.Write(b)
+}
+
+// appendClock appends t as t.Format(timeLayout) does, without reading the
+// layout on each line.
+func appendClock(b []byte, t time.Time) []byte {
+	h, m, s := t.Clock()
+	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10), ':', byte('0'+s/10), byte('0'+s%10))
 }
 
 func (v *runHuman) Notice(msg string) {
