@@ -22,9 +22,8 @@ type Slots interface {
 	// work is kept in the slot taken (nil keeps none, and clears work found
 	// over). release frees the slot; with clearWork the work kept goes too.
 	TryAcquire(work []byte, busy func(slot int, kept []byte) bool) (release func(clearWork bool), ok bool, err error)
-	// Kept returns the work kept in each slot, by number, and whether a
-	// live holder holds the slot.
-	Kept() (map[int]KeptWork, error)
+	// Kept returns the work kept in each slot, by number.
+	Kept() (map[int][]byte, error)
 	// Close frees every slot this process holds.
 	Close() error
 }
@@ -50,11 +49,4 @@ type Failures interface {
 	Count() (int, error)
 	// Close leaves the window.
 	Close() error
-}
-
-// KeptWork is what a slot's holder took it for.
-type KeptWork struct {
-	Work []byte
-	// Held is set while a live holder holds the slot.
-	Held bool
 }

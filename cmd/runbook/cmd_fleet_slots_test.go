@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -78,15 +80,29 @@ func testFleetSlotOutlived(t *testing.T, state string, flags ...string) {
 		t.Fatalf("c01's stand-in received commands while c00's upgrade, in the slot of the runner killed, ran on: two clusters changing under --max-concurrency 1\n%s", b.out)
 	}
 	wantContains(t, b.out.String(), why, "which outlived its runner")
+	// fleet status says so too, from the slot and c00's journal.
+	runbookBin, _ := buildExecBins(t)
+	status := exec.Command(runbookBin, "fleet", "status", "--json", "--state", state, cs[0].hcl, cs[1].hcl)
+	status.Env = env
+	out, err := status.Output()
+	var rep fleetStatusReport
+	if err == nil {
+		err = json.Unmarshal(out, &rep)
+	}
+	if err != nil || len(rep.Slots) != 1 {
+		t.Errorf("fleet status: %v, slots %+v; want slot 0 held by c00's command\n%s", err, rep.Slots, out)
+	} else if sl := rep.Slots[0]; sl.Slot != 0 || sl.Cluster != "c00" || sl.Op != "upgrade FS1" || sl.Pgid <= 0 || !strings.HasPrefix(sl.Why, why) {
+		t.Errorf("fleet status: slot %+v; want slot 0 held by the command of c00's upgrade of FS1", sl)
+	}
 	// The command ends: the slot is free, c01 rolls.
 	if err := os.WriteFile(release, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out := b.wait(t)
+	code, bout := b.wait(t)
 	if code != exitOK {
-		t.Errorf("the second runner: exit %d; want %d\n%s", code, exitOK, out)
+		t.Errorf("the second runner: exit %d; want %d\n%s", code, exitOK, bout)
 	}
-	wantContains(t, out, "Slot 0 is free again")
+	wantContains(t, bout, "Slot 0 is free again")
 	if ups := upgradesOf(t, cs[1]); ups["FS1"] != 1 || ups["FS2"] != 1 {
 		t.Errorf("c01: upgrades %v; want each node once", ups)
 	}
@@ -99,9 +115,9 @@ func testFleetSlotOutlived(t *testing.T, state string, flags ...string) {
 
 	// The same command as the first runner's resumes c00: FS1's upgrade is
 	// settled from the cluster, FS2 upgraded; c01 is done already.
-	code, out = startFleet(t, env, append(args, cs[0].hcl, cs[1].hcl)...).wait(t)
+	code, bout = startFleet(t, env, append(args, cs[0].hcl, cs[1].hcl)...).wait(t)
 	if code != exitOK {
-		t.Errorf("resumed: exit %d; want %d\n%s", code, exitOK, out)
+		t.Errorf("resumed: exit %d; want %d\n%s", code, exitOK, bout)
 	}
 	for _, c := range cs {
 		if ups := upgradesOf(t, c); ups["FS1"] != 1 || ups["FS2"] != 1 {

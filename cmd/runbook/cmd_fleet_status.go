@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,20 +66,47 @@ type clusterStanding struct {
 	// Done and Steps count the settled steps and all of them.
 	Done  int `json:"steps_done"`
 	Steps int `json:"steps"`
+	// stateName is its state's name under --state.
+	stateName string
 }
 
 type fleetStatusReport struct {
 	Clusters []clusterStanding `json:"clusters"`
 	Totals   map[string]int    `json:"totals"`
+	// Slots are the slots of the cap held by commands that outlived their
+	// runners.
+	Slots []slotStanding `json:"slots,omitempty"`
+}
+
+// slotStanding is a slot of the fleet's cap that a command holds, which
+// outlived the runner that took the slot.
+type slotStanding struct {
+	Slot    int    `json:"slot"`
+	Cluster string `json:"cluster"`
+	Step    string `json:"step"`
+	Op      string `json:"op"`
+	Pgid    int    `json:"pgid"`
+	Host    string `json:"host"`
+	// Runner is the runner that died: user@host PID.
+	Runner string `json:"runner"`
+	// Until is set for a command on another machine: the slot is taken
+	// until then.
+	Until *time.Time `json:"until,omitempty"`
+	Why   string     `json:"why"`
 }
 
 func (a *app) fleetStatus(args *fleetStatusArgs) int {
 	rep := &fleetStatusReport{Totals: map[string]int{standDone: 0, standRolling: 0, standFailed: 0, standWaiting: 0}}
+	known := map[string]*slotCluster{}
 	for _, path := range args.Paths {
-		s := a.standing(path, args)
+		s := a.standing(path, args, known)
+		if c := known[s.stateName]; c != nil && s.Status == standRolling {
+			c.rolling = true
+		}
 		rep.Clusters = append(rep.Clusters, s)
 		rep.Totals[s.Status]++
 	}
+	rep.Slots = a.slotStandings(args.State, known)
 	if args.View == viewJSON {
 		writeFleetStatusJSON(a.stdout, rep)
 	} else {
@@ -85,7 +116,7 @@ func (a *app) fleetStatus(args *fleetStatusArgs) int {
 }
 
 // standing reads where the cluster of the runbook at path stands.
-func (a *app) standing(path string, args *fleetStatusArgs) clusterStanding {
+func (a *app) standing(path string, args *fleetStatusArgs, known map[string]*slotCluster) clusterStanding {
 	s := clusterStanding{Cluster: path, Path: path}
 	rb, diags := a.load(path, lang.Options{Registry: a.registry, Env: os.Environ(), RequireValues: true})
 	if diags.HasErrors() || rb == nil {
@@ -103,6 +134,8 @@ func (a *app) standing(path string, args *fleetStatusArgs) clusterStanding {
 		s.Status, s.Why = standFailed, err.Error()
 		return s
 	}
+	s.stateName = fleetStateName(rb, driver)
+	known[s.stateName] = &slotCluster{timeouts: stepTimeouts(runtimeRunbook(rb))}
 	defer closeStore(store)
 	s.State, s.Steps = store.Where(""), len(rb.Steps)
 	recs, err := runtime.ReadJournal(store)
@@ -168,4 +201,53 @@ func (a *app) standing(path string, args *fleetStatusArgs) clusterStanding {
 		s.Status = standWaiting
 	}
 	return s
+}
+
+// slotStandings are the slots of the cap of the fleet under --state root
+// that commands hold which outlived their runners. The work of a cluster
+// rolling is its live runner's; a slot unreadable is not listed.
+func (a *app) slotStandings(root string, known map[string]*slotCluster) []slotStanding {
+	var kept map[int][]byte
+	switch {
+	case root == "":
+		return nil
+	case isStoreURL(root):
+		store, err := a.openStore(root)
+		if err != nil {
+			return nil
+		}
+		defer closeStore(store)
+		ss, ok := store.(runtime.SlotStore)
+		if !ok {
+			return nil
+		}
+		slots := ss.Slots("fleet", 0, 0, runtime.CurrentHolder(commandLine(a.argv)))
+		defer slots.Close()
+		if kept, err = slots.Kept(); err != nil {
+			return nil
+		}
+	default:
+		var err error
+		if kept, err = (&fileSlots{dir: fleetSlotsDir(root)}).Kept(); err != nil {
+			return nil
+		}
+	}
+	var out []slotStanding
+	for _, k := range slices.Sorted(maps.Keys(kept)) {
+		var w slotWork
+		if json.Unmarshal(kept[k], &w) != nil || known[w.State] != nil && known[w.State].rolling {
+			continue // a live runner's: its cluster is rolling
+		}
+		h, err := a.slotHolder(root, func(state string) *slotCluster { return known[state] }, k, kept[k])
+		if err != nil || h == nil {
+			continue
+		}
+		st := slotStanding{Slot: k, Cluster: h.Work.Cluster, Step: h.Cmd.Address, Op: h.Cmd.Op, Pgid: h.Cmd.Pgid, Host: h.Cmd.Host,
+			Runner: fmt.Sprintf("%s@%s PID %d", h.Work.Holder.User, h.Work.Holder.Host, h.Work.Holder.PID), Why: h.String()}
+		if h.Cmd.Elsewhere {
+			st.Until = &h.Until
+		}
+		out = append(out, st)
+	}
+	return out
 }

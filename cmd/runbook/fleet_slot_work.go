@@ -67,25 +67,43 @@ func (h *slotHold) String() string {
 		h.Slot, h.Work.Cluster, c.Address, c.Op, c.Pgid, who, c.Pgid)
 }
 
+// slotCluster is what this process knows of a cluster whose work a slot
+// may keep: its state (nil: opened by its name under --state) and its
+// steps' timeouts.
+type slotCluster struct {
+	store    runtime.Store
+	timeouts map[string]time.Duration
+	// rolling is set when a live runner holds it (fleet status).
+	rolling bool
+}
+
+// stepTimeouts are a runbook's steps' timeouts, by address.
+func stepTimeouts(rb *runtime.Runbook) map[string]time.Duration {
+	out := make(map[string]time.Duration, len(rb.Steps))
+	for _, s := range rb.Steps {
+		out[s.Address] = s.Timeout
+	}
+	return out
+}
+
 // slotHolder finds whether the work kept in slot k still holds it, and by
-// which command. known are the clusters whose journal and runbook this
-// process has, by state name; the journal of another is read from the
-// state under root. An error (the journal unreadable) leaves the slot
-// taken for the caller.
-func (a *app) slotHolder(root string, known map[string]*fleetCluster, k int, kept []byte) (*slotHold, error) {
+// which command. known are the clusters this process has, by state name;
+// the journal of another is read from the state under root, and the
+// longest step timeout the work names stands for its steps'. An error (the
+// journal unreadable) leaves the slot taken for the caller.
+func (a *app) slotHolder(root string, known func(state string) *slotCluster, k int, kept []byte) (*slotHold, error) {
 	var w slotWork
 	if err := json.Unmarshal(kept, &w); err != nil || w.State == "" || filepath.Base(w.State) != w.State || w.State == ".." || w.State == "." {
 		return nil, nil // not a runner's: it says nothing of a command
 	}
 	var recs []runtime.Record
-	var timeouts map[string]time.Duration
 	var err error
-	if c := known[w.State]; c != nil {
+	c := known(w.State)
+	if c == nil {
+		c = &slotCluster{}
+	}
+	if c.store != nil {
 		recs, err = runtime.ReadJournal(c.store)
-		timeouts = map[string]time.Duration{}
-		for _, s := range c.rrb.Steps {
-			timeouts[s.Address] = s.Timeout
-		}
 	} else {
 		var store runtime.Store
 		if store, err = a.openStore(fleetStateRef(root, w.State)); err == nil {
@@ -101,7 +119,7 @@ func (a *app) slotHolder(root string, known map[string]*fleetCluster, k int, kep
 		h := &slotHold{Slot: k, Work: w, Cmd: lc}
 		if lc.Elsewhere {
 			h.Timeout = longest
-			if t, ok := timeouts[lc.Address]; ok {
+			if t, ok := c.timeouts[lc.Address]; ok {
 				h.Timeout = t
 			}
 			if h.Until = lc.Started.Add(h.Timeout); !time.Now().Before(h.Until) {
@@ -122,7 +140,12 @@ func (f *fleetRunner) slotBusy(k int, kept []byte) bool {
 		// earlier one before it acts, holds a slot of its own.
 		return false
 	}
-	h, err := f.a.slotHolder(f.args.State, f.byState, k, kept)
+	h, err := f.a.slotHolder(f.args.State, func(state string) *slotCluster {
+		if c := f.byState[state]; c != nil {
+			return &slotCluster{store: c.store, timeouts: stepTimeouts(c.rrb)}
+		}
+		return nil
+	}, k, kept)
 	why := ""
 	switch {
 	case err != nil:

@@ -13,7 +13,6 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/runbookhq/runbook/internal/atomicfile"
-	"github.com/runbookhq/runbook/runtime"
 )
 
 // fleetSlots is the fleet's cap: a counting semaphore of N slots. A cluster
@@ -119,9 +118,8 @@ func (s *fileSlots) TryAcquire(work []byte, busy func(int, []byte) bool) (func(b
 	return nil, false, nil
 }
 
-// Kept returns the work kept in each slot, by number, and whether a live
-// holder holds the slot.
-func (s *fileSlots) Kept() (map[int]runtime.KeptWork, error) {
+// Kept returns the work kept in each slot, by number.
+func (s *fileSlots) Kept() (map[int][]byte, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -129,7 +127,7 @@ func (s *fileSlots) Kept() (map[int]runtime.KeptWork, error) {
 		}
 		return nil, err
 	}
-	out := map[int]runtime.KeptWork{}
+	out := map[int][]byte{}
 	for _, e := range entries {
 		num, ok := strings.CutPrefix(e.Name(), "slot-")
 		if num, ok = strings.CutSuffix(num, ".json"); !ok {
@@ -139,20 +137,9 @@ func (s *fileSlots) Kept() (map[int]runtime.KeptWork, error) {
 		if err != nil || k < 0 {
 			continue
 		}
-		work, err := os.ReadFile(s.workPath(k))
-		if err != nil {
-			continue // replaced or removed since
+		if work, err := os.ReadFile(s.workPath(k)); err == nil {
+			out[k] = work // else replaced or removed since
 		}
-		// Whether a live holder holds it: taken a moment and given back.
-		l := flock.New(s.lockPath(k))
-		free, err := l.TryLock()
-		if err != nil {
-			return nil, err
-		}
-		if free {
-			l.Unlock()
-		}
-		out[k] = runtime.KeptWork{Work: work, Held: !free}
 	}
 	return out, nil
 }

@@ -42,6 +42,12 @@ func writeFleetStatus(w io.Writer, rep *fleetStatusReport) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	if len(rep.Slots) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, sl := range rep.Slots {
+		fmt.Fprintf(w, "%s%s.\n", strings.ToUpper(sl.Why[:1]), sl.Why[1:])
+	}
 	t := rep.Totals
 	fmt.Fprintf(w, "\n%s: %d done, %d rolling, %d failed, %d waiting.\n", plural(len(rep.Clusters), "cluster"), t[standDone], t[standRolling], t[standFailed], t[standWaiting])
 }

@@ -185,9 +185,8 @@ func (sl *Slots) free(k int, lease clientv3.LeaseID, clearWork bool) {
 	})
 }
 
-// Kept returns the work kept in each slot, by number, and whether a live
-// holder holds it.
-func (sl *Slots) Kept() (map[int]runtime.KeptWork, error) {
+// Kept returns the work kept in each slot, by number.
+func (sl *Slots) Kept() (map[int][]byte, error) {
 	var resp *clientv3.GetResponse
 	if err := sl.s.do(func(ctx context.Context) (err error) {
 		resp, err = sl.s.cli.Get(ctx, sl.s.key(".slots", sl.name)+"/", clientv3.WithPrefix())
@@ -195,18 +194,11 @@ func (sl *Slots) Kept() (map[int]runtime.KeptWork, error) {
 	}); err != nil {
 		return nil, err
 	}
-	holders, err := sl.Holders()
-	if err != nil {
-		return nil, err
-	}
-	out := map[int]runtime.KeptWork{}
+	out := map[int][]byte{}
 	for _, kv := range resp.Kvs {
-		k, ok := slotNumber(kv.Key, sl.s.key(".slots", sl.name))
-		if !ok {
-			continue
+		if k, ok := slotNumber(kv.Key, sl.s.key(".slots", sl.name)); ok {
+			out[k] = kv.Value
 		}
-		_, held := holders[k]
-		out[k] = runtime.KeptWork{Work: kv.Value, Held: held}
 	}
 	return out, nil
 }
