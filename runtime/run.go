@@ -652,17 +652,16 @@ func (r *runner) finish() {
 	if res.Outcome == "" {
 		res.Outcome = OutcomeError
 	}
-	var last map[string]Record
-	if r.opts.State != nil {
-		last = StepStatuses(r.opts.State.Records())
-	} else {
-		last = map[string]Record{}
+	settled := func(addr string) bool { return r.opts.State.Settled(addr) }
+	if r.opts.State == nil {
+		last := map[string]bool{}
 		for _, sr := range res.Steps {
-			last[sr.Address] = Record{Status: sr.Status, Continued: sr.Continued}
+			last[sr.Address] = Settled(Record{Status: sr.Status, Continued: sr.Continued})
 		}
+		settled = func(addr string) bool { return last[addr] }
 	}
 	for _, s := range r.rb.Steps {
-		if Settled(last[s.Address]) {
+		if settled(s.Address) {
 			continue
 		}
 		res.Left++

@@ -152,8 +152,11 @@ type State struct {
 	// observed are observations queued by Observe for the next write.
 	observed []Record
 	// ran are the Ran files of the op-started records, by step address.
-	ran    map[string][]string
-	holder Holder
+	ran map[string][]string
+	// settled tells, by step address, whether the step's last record in
+	// the journal settles it (Settled).
+	settled map[string]bool
+	holder  Holder
 	// current is the step last journaled as started.
 	current string
 }
@@ -174,8 +177,9 @@ func OpenState(store Store, holder Holder, opts LockOptions) (*State, error) {
 		sess.Release()
 		return nil, err
 	}
-	for _, r := range s.records.flat {
-		s.indexRan(r)
+	s.settled = map[string]bool{}
+	for i := range s.records.flat {
+		s.index(&s.records.flat[i])
 	}
 	return s, nil
 }
@@ -222,14 +226,26 @@ func (s *State) Records() []Record {
 	return s.records.all()
 }
 
-func (s *State) indexRan(r Record) {
-	if r.Type != RecordOpStarted || r.Ran == "" {
-		return
+// index notes what RanFiles and Settled tell of a record journaled.
+func (s *State) index(r *Record) {
+	switch {
+	case r.Type == RecordStep:
+		s.settled[r.Address] = Settled(*r)
+	case r.Type == RecordOpStarted && r.Ran != "":
+		if s.ran == nil {
+			s.ran = map[string][]string{}
+		}
+		s.ran[r.Address] = append(s.ran[r.Address], r.Ran)
 	}
-	if s.ran == nil {
-		s.ran = map[string][]string{}
-	}
-	s.ran[r.Address] = append(s.ran[r.Address], r.Ran)
+}
+
+// Settled reports whether the last record of the step at address in the
+// journal settles it (Settled): what StepStatuses of Records tells, without
+// a pass over the journal.
+func (s *State) Settled(address string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settled[address]
 }
 
 // RanFiles returns the Ran files the op-started records of the step at
@@ -328,7 +344,7 @@ func (s *State) write(recs []Record) error {
 	clear(lines)
 	s.records.add(recs)
 	for i := range recs {
-		s.indexRan(recs[i])
+		s.index(&recs[i])
 	}
 	return nil
 }

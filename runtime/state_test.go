@@ -94,3 +94,57 @@ func TestAudit(t *testing.T) {
 		t.Errorf("approval record = %+v; want alice@ops1 answering no at step.approve.media", appr)
 	}
 }
+
+// TestStateSettled: State.Settled, kept as records are journaled, tells
+// what StepStatuses of the whole journal does, in the run that wrote the
+// records and in the next one, which reads them.
+func TestStateSettled(t *testing.T) {
+	dir := t.TempDir()
+	st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("runbook run r.hcl"), runtime.LockOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	addrs := []string{"step.a", "step.b", "step.c", "step.d", "step.e", "step.never"}
+	recs := []runtime.Record{
+		{Type: runtime.RecordRun, Time: t0},
+		{Type: runtime.RecordStep, Time: t0, Address: "step.a", Status: runtime.StatusStarted},
+		{Type: runtime.RecordStep, Time: t0, Address: "step.a", Status: runtime.StatusDone},
+		{Type: runtime.RecordStep, Time: t0, Address: "step.b", Status: runtime.StatusStarted},
+		{Type: runtime.RecordStep, Time: t0, Address: "step.b", Status: runtime.StatusFailed},
+		{Type: runtime.RecordStep, Time: t0, Address: "step.c", Status: runtime.StatusFailed, Continued: true},
+		{Type: runtime.RecordStep, Time: t0, Address: "step.d", Status: runtime.StatusSkipped},
+		{Type: runtime.RecordStep, Time: t0, Address: "step.d", Status: runtime.StatusStarted},
+		{Type: runtime.RecordOp, Time: t0, Address: "step.e", Op: "leave N1"},
+		{Type: runtime.RecordStep, Time: t0, Address: "step.e", Status: runtime.StatusInDoubt},
+	}
+	check := func(st *runtime.State) {
+		t.Helper()
+		last := runtime.StepStatuses(st.Records())
+		for _, a := range addrs {
+			if got, want := st.Settled(a), runtime.Settled(last[a]); got != want {
+				t.Errorf("Settled(%s) = %v; the journal's last status says %v", a, got, want)
+			}
+		}
+	}
+	for i, r := range recs {
+		if err := st.Append(r); err != nil {
+			t.Fatal(err)
+		}
+		if i == 4 {
+			check(st)
+		}
+	}
+	check(st)
+	st.Close()
+	st, err = runtime.OpenState(local.New(dir), runtime.CurrentHolder("runbook run r.hcl"), runtime.LockOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	check(st)
+	if !st.Settled("step.a") || st.Settled("step.b") || !st.Settled("step.c") || st.Settled("step.d") || st.Settled("step.never") {
+		t.Errorf("Settled: a %v b %v c %v d %v never %v; want true false true false false",
+			st.Settled("step.a"), st.Settled("step.b"), st.Settled("step.c"), st.Settled("step.d"), st.Settled("step.never"))
+	}
+}
