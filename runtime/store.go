@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -97,6 +98,27 @@ type Session interface {
 	Stream(name string) (io.WriteCloser, error)
 	// Release releases the lock.
 	Release() error
+}
+
+// BlobWriter is implemented by a store or session that can replace a blob
+// with what write writes, as one atomic replacement like Put, without the
+// whole blob in memory: a large report page is written as it is made.
+type BlobWriter interface {
+	PutWith(name string, write func(io.Writer) error) error
+}
+
+// PutBlob replaces the blob name of a store or session by what write
+// writes: through PutWith when it has one, else in one Put.
+func PutBlob(to interface{ Put(string, []byte) error }, name string, sizeHint int, write func(io.Writer) error) error {
+	if bw, ok := to.(BlobWriter); ok {
+		return bw.PutWith(name, write)
+	}
+	var b bytes.Buffer
+	b.Grow(sizeHint)
+	if err := write(&b); err != nil {
+		return err
+	}
+	return to.Put(name, b.Bytes())
 }
 
 // LocalDir is implemented by a session whose store is a directory on this

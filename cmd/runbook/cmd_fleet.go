@@ -667,7 +667,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		path := c.store.Where(runtime.ReportBlob)
 		recs, err := runtime.ReadJournal(c.store)
 		if err == nil {
-			err = putReportHTML(st.Session().Put, report.Build(reportInput(c.rb, c.rrb, c.store, recs, planned)))
+			err = putReportHTML(st.Session(), report.Build(reportInput(c.rb, c.rrb, c.store, recs, planned)))
 		}
 		if err != nil {
 			messages{out: out, err: errOut}.NotWritten("the report", err)

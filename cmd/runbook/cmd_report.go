@@ -119,7 +119,7 @@ func (a *app) report(args *reportArgs) int {
 	// journal it is made from; elsewhere it is the operator's to share.
 	out := args.Out
 	if out == "" {
-		out, err = store.Where(runtime.ReportBlob), putReportHTML(store.Put, rep)
+		out, err = store.Where(runtime.ReportBlob), putReportHTML(store, rep)
 	} else {
 		err = writeReportHTML(out, 0o644, rep)
 	}

@@ -266,7 +266,7 @@ func (a *app) run(args *runArgs) int {
 			recs, err = runtime.ReadJournal(store)
 		}
 		if err == nil {
-			err = putReportHTML(st.Session().Put, report.Build(reportInput(rb, rrb, store, recs, planned)))
+			err = putReportHTML(st.Session(), report.Build(reportInput(rb, rrb, store, recs, planned)))
 		}
 		if err != nil {
 			a.messages().NotWritten("the report", err)

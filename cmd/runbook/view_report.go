@@ -38,14 +38,10 @@ func writeReportHTML(path string, mode os.FileMode, rep *report.Report) error {
 	})
 }
 
-// putReportHTML renders the report into the state store.
-func putReportHTML(put func(string, []byte) error, rep *report.Report) error {
-	var b bytes.Buffer
-	b.Grow(reportSizeHint(rep))
-	if err := renderReport(&b, rep); err != nil {
-		return err
-	}
-	return put(runtime.ReportBlob, b.Bytes())
+// putReportHTML renders the report into the state store: written to it as
+// it is made when the store can (a state directory), else made whole first.
+func putReportHTML(to interface{ Put(string, []byte) error }, rep *report.Report) error {
+	return runtime.PutBlob(to, runtime.ReportBlob, reportSizeHint(rep), func(w io.Writer) error { return renderReport(w, rep) })
 }
 
 // renderReport writes the page. The template writes all but the long parts

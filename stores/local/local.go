@@ -59,7 +59,11 @@ type Dir struct {
 	held atomic.Pointer[session]
 }
 
-var _ runtime.Store = (*Dir)(nil)
+var (
+	_ runtime.Store      = (*Dir)(nil)
+	_ runtime.BlobWriter = (*Dir)(nil)
+	_ runtime.BlobWriter = (*session)(nil)
+)
 
 // New returns the state directory at dir; nothing is created until a run
 // locks it.
@@ -203,6 +207,20 @@ func (d *Dir) put(name string, data []byte, sync bool) error {
 		return err
 	}
 	return atomicfile.WriteFile(path, data, FileMode, sync)
+}
+
+// PutWith replaces a blob by what write writes, as Put does, written to
+// the file as it is made.
+func (d *Dir) PutWith(name string, write func(io.Writer) error) error {
+	return d.putWith(name, write, false)
+}
+
+func (d *Dir) putWith(name string, write func(io.Writer) error, sync bool) error {
+	path, err := d.file(name)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, FileMode, sync, write)
 }
 
 // Holder reads the holder record; nil if there is none.
@@ -701,6 +719,14 @@ func (s *session) Put(name string, data []byte) error {
 		return err
 	}
 	return s.d.put(name, data, s.sync)
+}
+
+// PutWith replaces a blob by what write writes, as Put does.
+func (s *session) PutWith(name string, write func(io.Writer) error) error {
+	if err := s.Flush(); err != nil {
+		return err
+	}
+	return s.d.putWith(name, write, s.sync)
 }
 
 // Stream opens a file for appending (mode FileMode).
