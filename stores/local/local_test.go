@@ -3,6 +3,7 @@ package local_test
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/stores/builtin"
 	"github.com/runbookhq/runbook/stores/local"
@@ -207,4 +209,52 @@ func TestWriteBehind(t *testing.T) {
 	if got := read("sim.json.log"); got != "effect 2\neffect 4\n" {
 		t.Fatalf("stream: %q", got)
 	}
+}
+
+// TestPutWith: a blob written as it is made replaces the old one whole, or
+// not at all when the writing fails, and is its owner's alone.
+func TestPutWith(t *testing.T) {
+	dir := t.TempDir()
+	d := local.New(dir)
+	sess, err := d.Lock(context.Background(), runtime.Holder{PID: os.Getpid()}, runtime.LockOptions{WriteBehind: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Release()
+	if err := sess.Put("report.html", []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	failed := errors.New("failed")
+	err = runtime.PutBlob(sess, "report.html", 0, func(w io.Writer) error {
+		w.Write([]byte("half of the new"))
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Fatalf("PutBlob: %v; want the writer's error", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "report.html")); string(b) != "old" {
+		t.Fatalf("after a failed write: %q; want the old blob", b)
+	}
+	for _, to := range []interface{ Put(string, []byte) error }{sess, d} {
+		if err := runtime.PutBlob(to, "report.html", 0, func(w io.Writer) error {
+			_, err := io.WriteString(w, "new, in two ")
+			io.WriteString(w, "writes")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "report.html")); string(b) != "new, in two writes" {
+			t.Fatalf("blob: %q", b)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+	teststore.CheckModes(t, dir)
 }
