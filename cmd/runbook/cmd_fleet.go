@@ -161,7 +161,11 @@ type fleetRunner struct {
 	// byState are the valid clusters by state name; rolling, those
 	// rolling here (read and written by dispatch only).
 	byState map[string]*fleetCluster
-	rolling map[string]bool
+	rolling map[*fleetCluster]bool
+	// outlivedLeft are the clusters whose commands, which outlived an
+	// earlier run, may hold slots of this process's cap (without shared
+	// slots).
+	outlivedLeft []*fleetCluster
 	// slotHeld says, by slot, why the last look found it held by the work
 	// its last holder kept.
 	slotHeld map[int]string
@@ -185,7 +189,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	f := &fleetRunner{a: a, args: args, ctx: ctx, stop: make(chan struct{}), sigStop: make(chan struct{}),
-		command: commandLine(a.argv), started: time.Now(), byState: map[string]*fleetCluster{}, rolling: map[string]bool{}, slotHeld: map[int]string{}}
+		command: commandLine(a.argv), started: time.Now(), byState: map[string]*fleetCluster{}, rolling: map[*fleetCluster]bool{}, slotHeld: map[int]string{}}
 	f.holder = runtime.CurrentHolder(f.command)
 	f.view = a.fleetViewFor(args, out, errOut)
 	var sigName string // the fleet says "interrupted" whatever the signal
@@ -283,6 +287,13 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 		}
 		defer fails.Close()
 		f.fails = fails
+	}
+	if ps, ok := f.slots.(*processSlots); ok {
+		// No slot keeps its work beyond this process: a command an
+		// earlier run of these clusters started holds a slot while it runs.
+		if f.outlivedLeft = f.outlived(); len(f.outlivedLeft) > 0 {
+			ps.held = f.outlivedHolds
+		}
 	}
 	for _, c := range f.clusters {
 		if c.rb == nil {
@@ -456,7 +467,7 @@ func (f *fleetRunner) dispatch() {
 	}
 	ended := func(r attempt) {
 		running--
-		delete(f.rolling, r.c.stateName)
+		delete(f.rolling, r.c)
 		switch {
 		case r.locked:
 			r.c.heldElsewhere = true
@@ -506,7 +517,7 @@ func (f *fleetRunner) dispatch() {
 			}
 			queue = queue[1:]
 			running++
-			f.rolling[c.stateName] = true
+			f.rolling[c] = true
 			f.stand(c, standRolling)
 			go func() {
 				r := f.roll(c)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/runbookhq/runbook/runtime"
@@ -58,13 +59,19 @@ type slotHold struct {
 // String says why the slot is held.
 func (h *slotHold) String() string {
 	c := h.Cmd
-	who := fmt.Sprintf("%s@%s PID %d", h.Work.Holder.User, h.Work.Holder.Host, h.Work.Holder.PID)
-	if c.Elsewhere {
-		return fmt.Sprintf("slot %d is held by the command of %s's step %s (%s, process group %d on %s), which outlived its runner (%s): this machine cannot see whether it still runs, so the slot stays taken until the step's timeout of %s has passed since it started, at %s",
-			h.Slot, h.Work.Cluster, c.Address, c.Op, c.Pgid, c.Host, who, h.Timeout, h.Until.Format("15:04:05"))
+	// A slot of this process's cap (Slot < 0) has no number, and the run
+	// that died is an earlier one's.
+	slot, who := "a slot", "an earlier run"
+	if h.Slot >= 0 {
+		slot = fmt.Sprintf("slot %d", h.Slot)
+		who = fmt.Sprintf("%s@%s PID %d", h.Work.Holder.User, h.Work.Holder.Host, h.Work.Holder.PID)
 	}
-	return fmt.Sprintf("slot %d is held by the command of %s's step %s (%s, process group %d), which outlived its runner (%s): no cluster starts in the slot until it ends (to stop it: kill -TERM -- -%d)",
-		h.Slot, h.Work.Cluster, c.Address, c.Op, c.Pgid, who, c.Pgid)
+	if c.Elsewhere {
+		return fmt.Sprintf("%s is held by the command of %s's step %s (%s, process group %d on %s), which outlived its runner (%s): this machine cannot see whether it still runs, so the slot stays taken until the step's timeout of %s has passed since it started, at %s",
+			slot, h.Work.Cluster, c.Address, c.Op, c.Pgid, c.Host, who, h.Timeout, h.Until.Format("15:04:05"))
+	}
+	return fmt.Sprintf("%s is held by the command of %s's step %s (%s, process group %d), which outlived its runner (%s): no cluster starts in the slot until it ends (to stop it: kill -TERM -- -%d)",
+		slot, h.Work.Cluster, c.Address, c.Op, c.Pgid, who, c.Pgid)
 }
 
 // slotCluster is what this process knows of a cluster whose work a slot
@@ -114,28 +121,36 @@ func (a *app) slotHolder(root string, known func(state string) *slotCluster, k i
 	if err != nil {
 		return nil, fmt.Errorf("slot %d: reading the journal of %s, the cluster its last runner took it for: %w", k, w.Cluster, err)
 	}
+	return commandHold(k, w, recs, c.timeouts), nil
+}
+
+// commandHold is the first command of the journal recs of w's cluster that
+// holds slot k: its process group alive on this machine, or, run on
+// another, its step's timeout (timeouts, else the longest w names) not
+// passed since it started. nil when none does.
+func commandHold(k int, w slotWork, recs []runtime.Record, timeouts map[string]time.Duration) *slotHold {
 	longest, _ := time.ParseDuration(w.Timeout)
 	for _, lc := range runtime.LiveCommands(recs) {
 		h := &slotHold{Slot: k, Work: w, Cmd: lc}
 		if lc.Elsewhere {
 			h.Timeout = longest
-			if t, ok := c.timeouts[lc.Address]; ok {
+			if t, ok := timeouts[lc.Address]; ok {
 				h.Timeout = t
 			}
 			if h.Until = lc.Started.Add(h.Timeout); !time.Now().Before(h.Until) {
 				continue
 			}
 		}
-		return h, nil
+		return h
 	}
-	return nil, nil
+	return nil
 }
 
 // slotBusy tells the fleet's slots whether the work kept in slot k holds
 // it still, and says so when that changes.
 func (f *fleetRunner) slotBusy(k int, kept []byte) bool {
 	var w slotWork
-	if json.Unmarshal(kept, &w) == nil && f.rolling[w.State] {
+	if json.Unmarshal(kept, &w) == nil && f.byState[w.State] != nil && f.rolling[f.byState[w.State]] {
 		// Rolling here: its run, which waits for any command of an
 		// earlier one before it acts, holds a slot of its own.
 		return false
@@ -146,6 +161,12 @@ func (f *fleetRunner) slotBusy(k int, kept []byte) bool {
 		}
 		return nil
 	}, k, kept)
+	return f.sayHeld(k, h, err)
+}
+
+// sayHeld says why slot k is held (h, or err), once, and that it is free
+// again once it is; it reports whether it is held.
+func (f *fleetRunner) sayHeld(k int, h *slotHold, err error) bool {
 	why := ""
 	switch {
 	case err != nil:
@@ -157,8 +178,10 @@ func (f *fleetRunner) slotBusy(k int, kept []byte) bool {
 		switch {
 		case why != "":
 			f.notices().SlotHeld(why)
-		case prev != "":
+		case prev != "" && k >= 0:
 			f.notices().SlotHeld(fmt.Sprintf("Slot %d is free again: the command that held it has ended (or, run on another machine, its step's timeout has passed).", k))
+		case prev != "":
+			f.notices().SlotHeld("A slot is free again: the command that held it has ended (or, run on another machine, its step's timeout has passed).")
 		}
 		f.slotHeld[k] = why
 	}
@@ -170,4 +193,45 @@ func (f *fleetRunner) slotBusy(k int, kept []byte) bool {
 func (f *fleetRunner) commandsLeft(c *fleetCluster) bool {
 	recs, err := runtime.ReadJournal(c.store)
 	return err != nil || len(runtime.LiveCommands(recs)) > 0
+}
+
+// outlived are the clusters of a fleet run without shared slots whose
+// journal, when it started, had a command that may still run: each holds
+// a slot of the process's cap while it does (processSlots.held).
+func (f *fleetRunner) outlived() []*fleetCluster {
+	var out []*fleetCluster
+	for _, c := range f.clusters {
+		if c.rb == nil || c.simulated() {
+			continue
+		}
+		if recs, err := runtime.ReadJournal(c.store); err == nil && len(runtime.LiveCommands(recs)) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// outlivedHolds counts the slots of the process's cap that commands of
+// the clusters of outlived hold, which outlived the run that started them,
+// saying why; those ended are dropped from it. A cluster rolling here holds
+// its own slot, and its run waits for such a command before it acts.
+func (f *fleetRunner) outlivedHolds() int {
+	n := 0
+	f.outlivedLeft = slices.DeleteFunc(f.outlivedLeft, func(c *fleetCluster) bool {
+		if f.rolling[c] {
+			return false
+		}
+		i := -1 - slices.Index(f.clusters, c)
+		recs, err := runtime.ReadJournal(c.store)
+		var h *slotHold
+		if err == nil {
+			h = commandHold(-1, slotWork{Cluster: c.Name}, recs, stepTimeouts(c.rrb))
+		}
+		if f.sayHeld(i, h, err) {
+			n++
+			return false
+		}
+		return true
+	})
+	return n
 }

@@ -32,12 +32,15 @@ type processSlots struct {
 	mu   sync.Mutex
 	n    int
 	used int
+	// held, if set, counts the slots that commands an earlier run started
+	// hold, which outlived it.
+	held func() int
 }
 
 func (s *processSlots) TryAcquire([]byte, func(int, []byte) bool) (func(bool), bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.used >= s.n {
+	if s.used >= s.n || s.held != nil && s.used+s.held() >= s.n {
 		return nil, false, nil
 	}
 	s.used++
