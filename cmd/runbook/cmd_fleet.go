@@ -61,7 +61,8 @@ Several fleet runs started with the same arguments and the same state share
 the work and the cap: on one machine with --state DIR, on several with
 --state etcd://HOST:PORT[,...]/PREFIX. The clusters of a runner that dies are
 taken over by the others once their leases expire (--lock-ttl), each resumed
-from its journal.
+from its journal. A command a dead runner started that outlives it (the exec
+driver's, in its own process group) keeps its slot of the cap until it ends.
 
 --until and --window admit a cluster's next step only if it fits, on its
 driver's clock. A first Ctrl-C (or SIGTERM, SIGQUIT, SIGHUP) stops every
