@@ -351,14 +351,50 @@ func (s *State) write(recs []Record) error {
 
 // records holds the journal's records in memory: those read when the state
 // was opened and those appended since, in chunks, so that a long run does
-// not copy its whole journal each time a single slice would grow. Records
-// joins them when asked.
+// not copy its whole journal each time a single slice would grow. The
+// chunks keep each record in less than half a Record's size (compact).
+// Records joins them when asked.
 type records struct {
 	flat   []Record
-	chunks [][]Record
+	chunks [][]compact
 }
 
 const recordChunk = 4096
+
+// compact is a record as the chunks keep it: the fields most records have;
+// a record with any other field (a run, end, approval, reissue or
+// op-started record: a few per run) is kept whole in full.
+type compact struct {
+	Type, Address, Status, Error, Op, Outcome string
+	Time                                      time.Time
+	Started                                   *time.Time
+	Changes                                   *Delta
+	Outages                                   *Outages
+	Change                                    *Change
+	full                                      *Record
+	Continued, Gated                          bool
+}
+
+func compactOf(r *Record) compact {
+	if r.Pgid != 0 || r.Boot != "" || r.Ran != "" || r.Ops != nil || r.Runbook != "" || r.Driver != "" ||
+		r.Command != "" || r.User != "" || r.Host != "" || r.Answer != "" || r.Answered != nil ||
+		r.RunbookVersion != "" || r.SHA256 != "" || r.Message != "" || r.Downtime != nil {
+		full := *r
+		return compact{full: &full}
+	}
+	return compact{Type: r.Type, Address: r.Address, Status: r.Status, Error: r.Error, Op: r.Op, Outcome: r.Outcome,
+		Time: r.Time, Started: r.Started, Changes: r.Changes, Outages: r.Outages, Change: r.Change,
+		Continued: r.Continued, Gated: r.Gated}
+}
+
+func (c *compact) record() Record {
+	if c.full != nil {
+		return *c.full
+	}
+	return Record{Type: c.Type, Address: c.Address, Status: c.Status, Error: c.Error, Op: c.Op, Outcome: c.Outcome,
+		Time: c.Time, Started: c.Started, Changes: c.Changes, Outages: c.Outages, Change: c.Change,
+		Continued: c.Continued, Gated: c.Gated}
+}
 
 func (rs *records) add(recs []Record) {
 	if len(rs.chunks) == 0 && cap(rs.flat)-len(rs.flat) >= len(recs) {
@@ -366,16 +402,13 @@ func (rs *records) add(recs []Record) {
 		rs.flat = append(rs.flat, recs...)
 		return
 	}
-	for len(recs) > 0 {
+	for i := range recs {
 		n := len(rs.chunks)
 		if n == 0 || len(rs.chunks[n-1]) == cap(rs.chunks[n-1]) {
-			rs.chunks = append(rs.chunks, make([]Record, 0, recordChunk))
+			rs.chunks = append(rs.chunks, make([]compact, 0, recordChunk))
 			n++
 		}
-		last := rs.chunks[n-1]
-		k := min(len(recs), cap(last)-len(last))
-		rs.chunks[n-1] = append(last, recs[:k]...)
-		recs = recs[k:]
+		rs.chunks[n-1] = append(rs.chunks[n-1], compactOf(&recs[i]))
 	}
 }
 
@@ -390,10 +423,13 @@ func (rs *records) all() []Record {
 	}
 	// Room for a few more (the end of a run adds a record or two after
 	// its last look at the journal), without a copy of the whole.
-	out := make([]Record, 0, n+n/64+16)
-	out = append(out, rs.flat...)
+	out := make([]Record, n, n+n/64+16)
+	k := copy(out, rs.flat)
 	for _, c := range rs.chunks {
-		out = append(out, c...)
+		for i := range c {
+			out[k] = c[i].record()
+			k++
+		}
 	}
 	rs.flat, rs.chunks = out, nil
 	return out[:n:n]
