@@ -66,3 +66,52 @@ func TestRecordsChunks(t *testing.T) {
 		t.Fatal("records differ")
 	}
 }
+
+// TestRecordList: a RecordList of records kept in pieces yields what
+// Records joins, whole and in windows, forward and backward.
+func TestRecordList(t *testing.T) {
+	var rs records
+	rs.flat = make([]Record, 0, 100)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range 2*recordChunk + 333 {
+		r := Record{Type: RecordStep, Time: t0.Add(time.Duration(i) * time.Second), Address: "step.a", Status: StatusDone}
+		if i%7 == 3 {
+			r = Record{Type: RecordRun, Time: r.Time, Driver: "sim"}
+		}
+		rs.add([]Record{r})
+	}
+	s := &State{records: rs}
+	l := s.RecordList()
+	want := s.records.all()
+	collect := func(seq func(func(int, *Record) bool)) (idx []int, out []Record) {
+		for i, r := range seq {
+			idx = append(idx, i)
+			out = append(out, *r)
+		}
+		return idx, out
+	}
+	for _, w := range [][2]int{{0, len(want)}, {0, 0}, {50, 150}, {99, 101}, {100, recordChunk + 100}, {recordChunk + 99, len(want)}, {len(want) - 1, len(want)}} {
+		sub := l.Slice(w[0], w[1])
+		if sub.Len() != w[1]-w[0] {
+			t.Errorf("window %v: Len %d", w, sub.Len())
+		}
+		idx, got := collect(sub.All())
+		if !reflect.DeepEqual(got, want[w[0]:w[1]]) && w[1] > w[0] {
+			t.Errorf("window %v: All differs", w)
+		}
+		for k, i := range idx {
+			if i != k {
+				t.Fatalf("window %v: index %d at %d", w, i, k)
+			}
+		}
+		idx, back := collect(sub.Backward())
+		for k := range back {
+			if !reflect.DeepEqual(back[k], want[w[1]-1-k]) || idx[k] != w[1]-w[0]-1-k {
+				t.Fatalf("window %v: Backward differs at %d", w, k)
+			}
+		}
+	}
+	if got := ListOf(want).Slice(3, 9); got.Len() != 6 {
+		t.Errorf("ListOf(...).Slice(3, 9).Len() = %d", got.Len())
+	}
+}

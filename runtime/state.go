@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -226,6 +227,17 @@ func (s *State) Records() []Record {
 	return s.records.all()
 }
 
+// RecordList returns the journal's records as Records does, without
+// joining the pieces they are kept in: for a reader of them all, once (the
+// report at a run's end), which thus costs no copy of the whole journal.
+func (s *State) RecordList() RecordList {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := RecordList{flat: s.records.flat[:len(s.records.flat):len(s.records.flat)], chunks: slices.Clone(s.records.chunks)}
+	l.to = l.len()
+	return l
+}
+
 // index notes what RanFiles and Settled tell of a record journaled.
 func (s *State) index(r *Record) {
 	switch {
@@ -433,6 +445,74 @@ func (rs *records) all() []Record {
 	}
 	rs.flat, rs.chunks = out, nil
 	return out[:n:n]
+}
+
+// RecordList is records, oldest first, in the pieces a State keeps them in
+// (State.RecordList), or one slice (ListOf); a window of them (Slice).
+type RecordList struct {
+	flat   []Record
+	chunks [][]compact
+	// from and to bound the window, counted from flat's first record.
+	from, to int
+}
+
+// ListOf is recs as a RecordList.
+func ListOf(recs []Record) RecordList { return RecordList{flat: recs, to: len(recs)} }
+
+func (l RecordList) len() int {
+	n := len(l.flat)
+	for _, c := range l.chunks {
+		n += len(c)
+	}
+	return n
+}
+
+// Len is the number of records.
+func (l RecordList) Len() int { return l.to - l.from }
+
+// Slice is the window of records i to j-1.
+func (l RecordList) Slice(i, j int) RecordList {
+	if i < 0 || i > j || j > l.Len() {
+		panic(fmt.Sprintf("RecordList.Slice(%d, %d) of %d", i, j, l.Len()))
+	}
+	l.from, l.to = l.from+i, l.from+j
+	return l
+}
+
+// at is the record at k, counted from flat's first; buf holds it when the
+// chunks keep it compact. Every chunk but the last is full.
+func (l *RecordList) at(k int, buf *Record) *Record {
+	if k < len(l.flat) {
+		return &l.flat[k]
+	}
+	k -= len(l.flat)
+	*buf = l.chunks[k/recordChunk][k%recordChunk].record()
+	return buf
+}
+
+// All yields each record, oldest first. The record yielded is valid until
+// the next; the caller must not change it.
+func (l RecordList) All() iter.Seq2[int, *Record] {
+	return func(yield func(int, *Record) bool) {
+		var buf Record
+		for k := l.from; k < l.to; k++ {
+			if !yield(k-l.from, l.at(k, &buf)) {
+				return
+			}
+		}
+	}
+}
+
+// Backward yields each record, newest first, as All does.
+func (l RecordList) Backward() iter.Seq2[int, *Record] {
+	return func(yield func(int, *Record) bool) {
+		var buf Record
+		for k := l.to - 1; k >= l.from; k-- {
+			if !yield(k-l.from, l.at(k, &buf)) {
+				return
+			}
+		}
+	}
 }
 
 // snapshot is the status of the cluster before the first step.

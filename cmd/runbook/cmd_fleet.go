@@ -675,11 +675,11 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		Settle:         args.Settle,
 		Crash:          runtime.FailpointsFromEnv().Hit,
 	})
-	if hasRun(st.Records()) {
+	if hasRunIn(st.RecordList()) {
 		path := c.store.Where(runtime.ReportBlob)
 		recs, err := runtime.ReadJournal(c.store)
 		if err == nil {
-			err = putReportHTML(st.Session(), report.Build(reportInput(c.rb, c.rrb, c.store, recs, planned)))
+			err = putReportHTML(st.Session(), report.Build(reportInput(c.rb, c.rrb, c.store, runtime.ListOf(recs), planned)))
 		}
 		if err != nil {
 			messages{out: out, err: errOut}.NotWritten("the report", err)

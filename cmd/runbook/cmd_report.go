@@ -86,7 +86,7 @@ func (a *app) report(args *reportArgs) int {
 		return exitFailed
 	}
 	rrb := runtimeRunbook(rb)
-	in := reportInput(rb, rrb, store, recs, a.predictEvents(rb, rrb))
+	in := reportInput(rb, rrb, store, runtime.ListOf(recs), a.predictEvents(rb, rrb))
 	if args.Probe != "" {
 		if in.Probe, err = readProbe(args.Probe, in.Resources); err != nil {
 			a.messages().Error(err)
@@ -131,9 +131,12 @@ func (a *app) report(args *reportArgs) int {
 	return exitOK
 }
 
-func hasRun(recs []runtime.Record) bool {
-	for i := range recs {
-		if recs[i].Type == runtime.RecordRun {
+func hasRun(recs []runtime.Record) bool { return hasRunIn(runtime.ListOf(recs)) }
+
+// hasRunIn is hasRun of a RecordList.
+func hasRunIn(recs runtime.RecordList) bool {
+	for _, r := range recs.All() {
+		if r.Type == runtime.RecordRun {
 			return true
 		}
 	}
@@ -165,15 +168,20 @@ func (a *app) predictEvents(rb *lang.Runbook, rrb *runtime.Runbook) *plannedRun 
 }
 
 // reportInput gathers what the report is built from.
-func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, recs []runtime.Record, plan *plannedRun) *report.Input {
+func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, recs runtime.RecordList, plan *plannedRun) *report.Input {
 	in := &report.Input{
 		Runbook:  report.RunbookInfo{Name: rb.Name, Version: rb.Version, Description: rb.Description, SHA256: runbookDigest(rb)},
 		Cluster:  rb.ClusterName,
-		Driver:   runtime.FirstDriver(recs),
 		StateDir: store.Where(""),
 		Home:     map[string]string{},
 		Declared: rb.Cluster.InitialStatus(),
 		Records:  recs,
+	}
+	for _, r := range recs.All() {
+		if r.Type == runtime.RecordRun {
+			in.Driver = r.Driver // as runtime.FirstDriver
+			break
+		}
 	}
 	if in.Driver == "" {
 		in.Driver = rb.Driver

@@ -256,14 +256,16 @@ func (a *app) run(args *runArgs) int {
 	if later {
 		planned = a.planOf(rb, rrb, res, changes, st.Records())
 	}
-	if hasRun(st.Records()) {
+	if recs := st.RecordList(); hasRunIn(recs) {
 		// The report is made from the journal as written, whose sensitive
 		// values are hidden, like `runbook report` makes it; read back only
 		// when there are any.
 		path := store.Where(runtime.ReportBlob)
-		recs, err := st.Records(), error(nil)
+		var err error
 		if hidden != nil { // st.Redact is never nil: hidden.String of a nil Redactor returns its input
-			recs, err = runtime.ReadJournal(store)
+			var read []runtime.Record
+			read, err = runtime.ReadJournal(store)
+			recs = runtime.ListOf(read)
 		}
 		if err == nil {
 			err = putReportHTML(st.Session(), report.Build(reportInput(rb, rrb, store, recs, planned)))

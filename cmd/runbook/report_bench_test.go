@@ -69,7 +69,7 @@ func BenchmarkReport(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := writeReportHTML(filepath.Join(dir, "report.html"), 0o600, report.Build(reportInput(rb, rrb, local.New(state), recs, planned))); err != nil {
+			if err := writeReportHTML(filepath.Join(dir, "report.html"), 0o600, report.Build(reportInput(rb, rrb, local.New(state), runtime.ListOf(recs), planned))); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -2,7 +2,6 @@ package report
 
 import (
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -30,7 +29,7 @@ type Input struct {
 	// cluster before the first step, nil when no step ran.
 	Declared *cluster.Status
 	Snapshot *cluster.Status
-	Records  []runtime.Record
+	Records  runtime.RecordList
 	// Plan is the prediction, nil if there is none.
 	Plan *Plan
 	// Running is set when a run holds the state's lock: its last
@@ -400,7 +399,7 @@ func Build(in *Input) *Report {
 // run is one invocation, with its records.
 type run struct {
 	Run
-	records []runtime.Record
+	records runtime.RecordList
 	ended   bool // it has an end record
 	running bool // it still runs
 }
@@ -408,12 +407,11 @@ type run struct {
 // splitRuns cuts the journal at its run records. Records before the first
 // run record (none in practice) belong to no run and are left out.
 // A run's records are a window on recs, not a copy.
-func splitRuns(recs []runtime.Record) []*run {
+func splitRuns(recs runtime.RecordList) []*run {
 	var runs []*run
 	var cur *run
 	first := 0 // cur's first record in recs
-	for i := range recs {
-		r := &recs[i]
+	for i, r := range recs.All() {
 		if r.Type == runtime.RecordRun {
 			first = i
 			cur = &run{Run: Run{Start: r.Time, End: r.Time, Command: r.Command, Driver: r.Driver, User: r.User, Host: r.Host,
@@ -429,7 +427,7 @@ func splitRuns(recs []runtime.Record) []*run {
 		if cur == nil {
 			continue
 		}
-		cur.records = recs[first : i+1 : i+1]
+		cur.records = recs.Slice(first, i+1)
 		if r.Time.After(cur.End) {
 			cur.End = r.Time
 		}
@@ -456,8 +454,7 @@ func buildSteps(in *Input, runs []*run) []Step {
 	}
 	for _, r := range runs {
 		open := map[string]time.Time{}
-		for i := range r.records {
-			rec := &r.records[i]
+		for _, rec := range r.records.All() {
 			if rec.Type != runtime.RecordStep {
 				continue
 			}
@@ -515,8 +512,7 @@ func buildMarks(in *Input, runs []*run, stepsOut []Step) []Mark {
 			marks = append(marks, Mark{Time: r.Start, Kind: MarkResume, Message: msg})
 		}
 		answered := map[string]bool{} // approve steps an operator answered in this run
-		for i := range r.records {
-			rec := &r.records[i]
+		for _, rec := range r.records.All() {
 			if rec.Type == runtime.RecordApproval {
 				answered[rec.Address] = true
 				msg := "approved by " + who(rec.User, rec.Host)
@@ -559,8 +555,8 @@ func buildMarks(in *Input, runs []*run, stepsOut []Step) []Mark {
 func buildOperations(runs []*run) (ops []Operation, derived bool) {
 	n := 0
 	for _, r := range runs {
-		for i := range r.records {
-			if r.records[i].Type == runtime.RecordOp {
+		for _, rec := range r.records.All() {
+			if rec.Type == runtime.RecordOp {
 				n++
 			}
 		}
@@ -575,8 +571,7 @@ func buildOperations(runs []*run) (ops []Operation, derived bool) {
 			ops[i].SecondsAtMost = ptr(t.Sub(ops[i].Time).Seconds())
 			ops[i].Outcome, ops[i].Error = outcome, errMsg
 		}
-		for i := range r.records {
-			rec := &r.records[i]
+		for _, rec := range r.records.All() {
 			key := [2]string{rec.Address, rec.Op}
 			switch rec.Type {
 			case runtime.RecordOp:
@@ -663,7 +658,7 @@ func measuredDowntime(runs []*run) map[string]float64 {
 		return out
 	}
 	last := runs[len(runs)-1]
-	for _, r := range slices.Backward(last.records) {
+	for _, r := range last.records.Backward() {
 		switch {
 		case r.Type == runtime.RecordEnd:
 			for k, v := range r.Downtime {

@@ -42,7 +42,7 @@ func TestBuildKilledAndResumed(t *testing.T) {
 		Resources: map[string]cluster.ResourceStatus{"R1": {State: "running", Node: "N1"}}}
 	rep := Build(&Input{Nodes: []string{"N1", "N2"}, Resources: []string{"R1"}, Home: map[string]string{"R1": "N1"},
 		Steps:    []StepInfo{{Address: "s1", Type: "upgrade-node", Node: "N1"}, {Address: "s2", Type: "media-upgrade"}},
-		Declared: declared, Snapshot: declared, Records: recs})
+		Declared: declared, Snapshot: declared, Records: runtime.ListOf(recs)})
 
 	if rep.Outcome != runtime.OutcomeCompleted || len(rep.Runs) != 2 || rep.Runs[0].Outcome != "killed" || rep.Runs[1].User != "bob" {
 		t.Errorf("runs: outcome %q, %+v", rep.Outcome, rep.Runs)

@@ -21,16 +21,15 @@ type fact struct {
 func actualFacts(runs []*run) []fact {
 	n := 0
 	for _, r := range runs {
-		for i := range r.records {
-			if t := r.records[i].Type; t == runtime.RecordOp || t == runtime.RecordChange {
+		for _, rec := range r.records.All() {
+			if t := rec.Type; t == runtime.RecordOp || t == runtime.RecordChange {
 				n++
 			}
 		}
 	}
 	out := make([]fact, 0, n)
 	for _, r := range runs {
-		for i := range r.records {
-			rec := &r.records[i]
+		for _, rec := range r.records.All() {
 			switch rec.Type {
 			case runtime.RecordOp:
 				out = append(out, fact{time: rec.Time, step: rec.Address, op: rec.Op})
