@@ -1,6 +1,6 @@
 package cluster
 
-import ()
+import "strings"
 
 // Failback modes of a resource.
 const (
@@ -48,19 +48,24 @@ type License struct {
 
 // Covers reports whether the licence covers the version v: its version's
 // components are a prefix of v's ("6.5" covers "6.5" and "6.5.8").
+// It allocates nothing: every upgrade's check asks it.
 func (l *License) Covers(v string) bool {
-	lv, err1 := ParseVersion(l.Version)
-	vv, err2 := ParseVersion(v)
-	if err1 != nil || err2 != nil || len(lv) > len(vv) {
+	lv, ok1 := scanVersion(l.Version)
+	vv, ok2 := scanVersion(v)
+	if !ok1 || !ok2 || components(l.Version) > components(v) {
 		return false
 	}
-	for i := range lv {
+	// Components past the licence's own are zero in lv.
+	for i := 0; i < components(l.Version); i++ {
 		if lv[i] != vv[i] {
 			return false
 		}
 	}
 	return true
 }
+
+// components is how many components a valid version has.
+func components(v string) int { return strings.Count(v, ".") + 1 }
 
 // AppliesTo reports whether the licence is required for a cluster of n nodes.
 func (l *License) AppliesTo(n int) bool { return n >= l.MinNodes }
@@ -77,6 +82,8 @@ type Cluster struct {
 	resIdx   map[string]int
 	licIdx   map[string]int
 	assigned map[string][]string // node -> resources that list it in Preferred
+	homed    map[string][]string // node -> resources whose home it is
+	shared   []Resource          // the shared resources, in declaration order
 }
 
 // NewCluster indexes a declared cluster.
@@ -90,6 +97,15 @@ func NewCluster(name string, nodes []Node, resources []Resource, licenses []Lice
 		c.resIdx[r.Name] = i
 		for _, p := range r.Preferred {
 			c.assigned[p] = append(c.assigned[p], r.Name)
+		}
+		if h := r.Home(); h != "" {
+			if c.homed == nil {
+				c.homed = map[string][]string{}
+			}
+			c.homed[h] = append(c.homed[h], r.Name)
+		}
+		if r.Shared {
+			c.shared = append(c.shared, r)
 		}
 	}
 	for i, l := range licenses {
@@ -129,16 +145,13 @@ func (c *Cluster) License(name string) (*License, bool) {
 // preferred list, in declaration order. Only these can ever run on it.
 func (c *Cluster) Assigned(node string) []string { return c.assigned[node] }
 
-// HomedOn returns the resources whose first preferred node is node.
-func (c *Cluster) HomedOn(node string) []string {
-	var out []string
-	for _, r := range c.assigned[node] {
-		if res, _ := c.Resource(r); res.Home() == node {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+// HomedOn returns the resources whose first preferred node is node, in
+// declaration order. The caller must not modify the result.
+func (c *Cluster) HomedOn(node string) []string { return c.homed[node] }
+
+// Shared returns the shared resources, in declaration order. The caller
+// must not modify the result.
+func (c *Cluster) Shared() []Resource { return c.shared }
 
 // InitialStatus is the status the declared cluster has before the runbook
 // starts: every node up at its declared version, every resource running on

@@ -32,6 +32,15 @@ const (
 // OpKey names a driver operation on its subjects: "upgrade FS2",
 // "migrate POOL1 FS1".
 func OpKey(op string, subjects ...string) string {
+	switch len(subjects) {
+	case 0:
+		return op
+	case 1:
+		// One allocation: the runtime names every operation it issues.
+		return op + " " + subjects[0]
+	case 2:
+		return op + " " + subjects[0] + " " + subjects[1]
+	}
 	return strings.Join(append([]string{op}, subjects...), " ")
 }
 

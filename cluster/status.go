@@ -3,6 +3,7 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/runbookhq/runbook/internal/jsonw"
@@ -56,8 +57,8 @@ type Status struct {
 	Licenses     []LicenseStatus           `json:"licenses"`
 	MediaVersion string                    `json:"media_version"`
 
-	down map[string]bool            // nodes not up
-	on   map[string]map[string]bool // node -> running resources
+	down map[string]bool     // nodes not up
+	on   map[string][]string // node -> running resources, in no order
 }
 
 // NewStatus returns an empty status.
@@ -124,7 +125,7 @@ func (s *Status) Reindex() {
 		s.Resources = map[string]ResourceStatus{}
 	}
 	s.down = map[string]bool{}
-	s.on = map[string]map[string]bool{}
+	s.on = map[string][]string{}
 	for n, ns := range s.Nodes {
 		if ns.State != NodeUp {
 			s.down[n] = true
@@ -137,13 +138,14 @@ func (s *Status) Reindex() {
 	}
 }
 
-func (s *Status) addOn(node, res string) {
-	m := s.on[node]
-	if m == nil {
-		m = map[string]bool{}
-		s.on[node] = m
+func (s *Status) addOn(node, res string) { s.on[node] = append(s.on[node], res) }
+
+func (s *Status) removeOn(node, res string) {
+	list := s.on[node]
+	if i := slices.Index(list, res); i >= 0 {
+		list[i] = list[len(list)-1]
+		s.on[node] = list[:len(list)-1]
 	}
-	m[res] = true
 }
 
 // SetNode records a node's status.
@@ -164,11 +166,16 @@ func (s *Status) SetResource(name string, rs ResourceStatus) {
 	if s.down == nil {
 		s.Reindex()
 	}
-	if old, ok := s.Resources[name]; ok && old.State == ResourceRunning {
-		delete(s.on[old.Node], name)
-	}
+	old, ok := s.Resources[name]
 	s.Resources[name] = rs
-	if rs.State == ResourceRunning {
+	wasOn, isOn := ok && old.State == ResourceRunning, rs.State == ResourceRunning
+	if wasOn && isOn && old.Node == rs.Node {
+		return
+	}
+	if wasOn {
+		s.removeOn(old.Node, name)
+	}
+	if isOn {
 		s.addOn(rs.Node, name)
 	}
 }
@@ -179,11 +186,21 @@ func (s *Status) Up(node string) bool {
 	return ok && n.State == NodeUp
 }
 
+// NumDown is how many nodes are not up.
+func (s *Status) NumDown() int { return len(s.down) }
+
 // Down returns the nodes that are not up, sorted.
 func (s *Status) Down() []string { return sorted.Keys(s.down) }
 
 // RunningOn returns the resources running on node, sorted.
-func (s *Status) RunningOn(node string) []string { return sorted.Keys(s.on[node]) }
+func (s *Status) RunningOn(node string) []string {
+	out := slices.Clone(s.on[node])
+	if out == nil {
+		out = []string{}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // HasLicense reports whether a licence for the product and version is installed.
 func (s *Status) HasLicense(product, version string) bool {

@@ -48,6 +48,29 @@ func BenchmarkRun(b *testing.B) {
 	}
 }
 
+// BenchmarkObserved is BenchmarkRun's run with no journal: the runner,
+// its observer, the step types and the simulator, without the state's
+// records and writes. Between BenchmarkBare and BenchmarkRun, it tells the
+// run loop's cost from the journal's.
+func BenchmarkObserved(b *testing.B) {
+	for _, n := range benchSizes {
+		c := large(n)
+		rb := procedure(c)
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
+				b.StartTimer()
+				res := runtime.Run(context.Background(), rb, runtime.Options{Registry: builtin.Registry(), Driver: s, DriverName: "sim", Poll: 2 * time.Second})
+				if res.Outcome != runtime.OutcomeCompleted {
+					b.Fatalf("%s: %s", res.Outcome, res.Message)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rb.Steps)), "ns/step")
+		})
+	}
+}
+
 // BenchmarkBare runs the same steps on the same simulator with nothing but
 // the step contract (Check, Run, Done): the simulator's and the step types'
 // cost, without journal, observation or events.

@@ -62,6 +62,25 @@ type observer struct {
 	offlined  map[string]bool // resources the runbook took offline
 	downSince map[string]time.Time
 	downtime  map[string]time.Duration
+
+	// nodeBuf and resBuf hold the names a status read compares.
+	nodeBuf, resBuf []string
+	// The statuses deltas point to are taken from chunks (take).
+	nodeSlab []cluster.NodeStatus
+	resSlab  []cluster.ResourceStatus
+}
+
+// slabChunk is how many records a chunk holds.
+const slabChunk = 64
+
+// take appends v to the chunk *slab, a new one when it is full, and returns
+// a pointer to it: pointers taken earlier stay valid, as a chunk never grows.
+func take[T any](slab *[]T, v T) *T {
+	if len(*slab) == cap(*slab) {
+		*slab = make([]T, 0, slabChunk)
+	}
+	*slab = append(*slab, v)
+	return &(*slab)[len(*slab)-1]
 }
 
 func newObserver(d cluster.Driver, c *cluster.Cluster, known *cluster.Status, onChange func(time.Time, Change), crash func(string)) *observer {
@@ -85,13 +104,21 @@ func newObserver(d cluster.Driver, c *cluster.Cluster, known *cluster.Status, on
 // read besides what changed.
 func (o *observer) begin(nodes, resources map[string]bool) {
 	o.extraNodes, o.extraRes = nodes, resources
-	o.delta = &Delta{}
+	o.delta = nil
+}
+
+// changes returns the delta of the step in flight, made on its first change.
+func (o *observer) changes() *Delta {
+	if o.delta == nil {
+		o.delta = &Delta{}
+	}
+	return o.delta
 }
 
 // end returns what changed since begin.
 func (o *observer) end() *Delta {
 	d := o.delta
-	o.delta = &Delta{}
+	o.delta = nil
 	o.extraNodes, o.extraRes = nil, nil
 	o.mu.Lock()
 	o.doubt = nil
@@ -109,8 +136,11 @@ func (o *observer) end() *Delta {
 func (o *observer) expect(doubts []DoubtfulOp) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.doubt = map[string]DoubtfulOp{}
+	o.doubt = nil
 	o.awaited = nil
+	if len(doubts) > 0 {
+		o.doubt = map[string]DoubtfulOp{}
+	}
 	for _, d := range doubts {
 		if !d.Ended {
 			// Its command ended under no one's watch: never issued again
@@ -175,13 +205,15 @@ func (o *observer) observe(st *cluster.Status) bool {
 	now := o.Driver.Now()
 	var nodes, resources []string
 	if o.tracker != nil {
-		nodes, resources, _ = o.tracker.Changed()
+		tn, tr, _ := o.tracker.Changed()
+		nodes, resources = append(o.nodeBuf[:0], tn...), append(o.resBuf[:0], tr...)
 		for n := range o.extraNodes {
 			nodes = append(nodes, n)
 		}
 		for r := range o.extraRes {
 			resources = append(resources, r)
 		}
+		o.nodeBuf, o.resBuf = nodes, resources
 	} else {
 		nodes = unionKeys(o.known.Nodes, st.Nodes)
 		resources = unionKeys(o.known.Resources, st.Resources)
@@ -198,11 +230,11 @@ func (o *observer) observe(st *cluster.Status) bool {
 			FromMedia: old.Media, ToMedia: cur.Media}
 		if has {
 			o.known.SetNode(n, cur)
-			o.delta.setNode(n, &cur)
+			o.changes().setNode(n, take(&o.nodeSlab, cur))
 		} else {
 			delete(o.known.Nodes, n)
 			o.known.Reindex()
-			o.delta.setNode(n, nil)
+			o.changes().setNode(n, nil)
 		}
 		report(now, c)
 	}
@@ -230,11 +262,11 @@ func (o *observer) observe(st *cluster.Status) bool {
 		}
 		if has {
 			o.known.SetResource(r, cur)
-			o.delta.setResource(r, &cur)
+			o.changes().setResource(r, take(&o.resSlab, cur))
 		} else {
 			delete(o.known.Resources, r)
 			o.known.Reindex()
-			o.delta.setResource(r, nil)
+			o.changes().setResource(r, nil)
 		}
 		report(now, c)
 	}
@@ -247,13 +279,13 @@ func (o *observer) observe(st *cluster.Status) bool {
 		}
 		o.known.Licenses = append([]cluster.LicenseStatus(nil), st.Licenses...)
 		ls := append([]cluster.LicenseStatus(nil), st.Licenses...)
-		o.delta.Licenses = &ls
+		o.changes().Licenses = &ls
 	}
 	if st.MediaVersion != o.known.MediaVersion {
 		report(now, Change{Kind: ChangeMedia, FromVersion: o.known.MediaVersion, ToVersion: st.MediaVersion})
 		o.known.MediaVersion = st.MediaVersion
 		mv := st.MediaVersion
-		o.delta.MediaVersion = &mv
+		o.changes().MediaVersion = &mv
 	}
 	return changed
 }

@@ -33,6 +33,8 @@ type runner struct {
 	// journaling is set once this invocation's run record is written: its
 	// changes and its end are journaled too.
 	journaling bool
+	// changeSlab is where change events' changes are taken from (take).
+	changeSlab []Change
 }
 
 func (r *runner) emit(e Event) {
@@ -365,7 +367,7 @@ func (r *runner) logf(format string, args ...any) {
 }
 
 func (r *runner) onChange(t time.Time, c Change) {
-	e := Event{Type: EventChange, Time: t, Message: c.String(), Change: &c, Alarm: c.Alarming()}
+	e := Event{Type: EventChange, Time: t, Message: c.String(), Change: take(&r.changeSlab, c), Alarm: c.Alarming()}
 	if r.cur != nil {
 		e.Step = r.cur.Address
 		r.cur.Changes = append(r.cur.Changes, c)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strconv"
 	"time"
 
@@ -35,11 +36,14 @@ type snapshot struct {
 	Refreshed map[string]string        `json:"refreshed"`
 }
 
-// delta tracks what the current operation changed.
+// delta tracks what the current operation changed: the names of the nodes,
+// resources and upgrade counts in the order they changed, a name repeated
+// if it changed twice (an append costs less than a set's insert, on every
+// change of every operation); names sorts and deduplicates them.
 type delta struct {
 	clock, licenses, media bool
-	nodes, resources       map[string]bool
-	upgrades               map[string]bool
+	nodes, resources       []string
+	upgrades               []string
 }
 
 type deltaLine struct {
@@ -63,23 +67,23 @@ type logFile struct {
 	w     io.WriteCloser
 }
 
-func newDelta() delta {
-	return delta{nodes: map[string]bool{}, resources: map[string]bool{}, upgrades: map[string]bool{}}
-}
-
 func (s *Sim) resetDelta() { s.changed.reset() }
 
-// reset empties d, keeping its maps: an operation costs no new maps.
+// reset empties d, keeping its slices: an operation costs no new ones.
 func (d *delta) reset() {
 	d.clock, d.licenses, d.media = false, false, false
-	clear(d.nodes)
-	clear(d.resources)
-	clear(d.upgrades)
+	d.nodes, d.resources, d.upgrades = d.nodes[:0], d.resources[:0], d.upgrades[:0]
 }
 
 func (d *delta) empty() bool {
 	return !d.clock && !d.licenses && !d.media && len(d.nodes) == 0 && len(d.resources) == 0 &&
 		len(d.upgrades) == 0
+}
+
+// names sorts list and drops its repeats, in place.
+func names(list []string) []string {
+	slices.Sort(list)
+	return slices.Compact(list)
 }
 
 // commit persists what the current operation changed.
@@ -121,7 +125,7 @@ func (s *Sim) appendDeltaLine(b []byte) ([]byte, error) {
 	if len(s.changed.nodes) > 0 {
 		comma()
 		b = append(b, `"nodes":{`...)
-		for i, n := range sorted.Keys(s.changed.nodes) {
+		for i, n := range names(s.changed.nodes) {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -134,7 +138,7 @@ func (s *Sim) appendDeltaLine(b []byte) ([]byte, error) {
 	if len(s.changed.resources) > 0 {
 		comma()
 		b = append(b, `"resources":{`...)
-		for i, r := range sorted.Keys(s.changed.resources) {
+		for i, r := range names(s.changed.resources) {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -166,7 +170,7 @@ func (s *Sim) appendDeltaLine(b []byte) ([]byte, error) {
 	if len(s.changed.upgrades) > 0 {
 		comma()
 		b = append(b, `"upgrades":{`...)
-		for i, n := range sorted.Keys(s.changed.upgrades) {
+		for i, n := range names(s.changed.upgrades) {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -263,6 +267,8 @@ func Open(store Store, c *cluster.Cluster, opts Options) (*Sim, error) {
 		return nil, fmt.Errorf("simulator state: %w", err)
 	}
 	s.log = &logFile{store: store, w: w}
+	// It is opened to run: what changes from here on is tracked.
+	s.tracking = true
 	return s, nil
 }
 

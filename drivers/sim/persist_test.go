@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -25,15 +26,16 @@ func TestDeltaLineEncoding(t *testing.T) {
 	changes := []delta{
 		{},
 		{clock: true},
-		{nodes: map[string]bool{"A": true, "B": true}},
-		{resources: map[string]bool{"R1": true, "R2": true}},
+		{nodes: []string{"B", "A", "B"}},
+		{resources: []string{"R2", "R1"}},
 		{licenses: true},
 		{media: true},
-		{upgrades: map[string]bool{"A": true, "C": true}},
-		{clock: true, licenses: true, media: true, nodes: map[string]bool{"C": true}, resources: map[string]bool{"R1": true}, upgrades: map[string]bool{"A": true}},
+		{upgrades: []string{"C", "A", "C"}},
+		{clock: true, licenses: true, media: true, nodes: []string{"C"}, resources: []string{"R1", "R1"}, upgrades: []string{"A"}},
 	}
 	for i, d := range changes {
-		s.changed = d
+		s.changed = delta{clock: d.clock, licenses: d.licenses, media: d.media,
+			nodes: slices.Clone(d.nodes), resources: slices.Clone(d.resources), upgrades: slices.Clone(d.upgrades)}
 		var l deltaLine
 		if d.clock {
 			c := s.st.Clock
@@ -46,13 +48,13 @@ func TestDeltaLineEncoding(t *testing.T) {
 			m := s.st.Status.MediaVersion
 			l.Media = &m
 		}
-		for n := range d.nodes {
+		for _, n := range d.nodes {
 			if l.Nodes == nil {
 				l.Nodes = map[string]cluster.NodeStatus{}
 			}
 			l.Nodes[n] = s.st.Status.Nodes[n]
 		}
-		for r := range d.resources {
+		for _, r := range d.resources {
 			if l.Resources == nil {
 				l.Resources = map[string]resourceLine{}
 			}
@@ -62,7 +64,7 @@ func TestDeltaLineEncoding(t *testing.T) {
 			}
 			l.Resources[r] = rl
 		}
-		for n := range d.upgrades {
+		for _, n := range d.upgrades {
 			if l.Upgrades == nil {
 				l.Upgrades = map[string]int{}
 			}

@@ -46,11 +46,16 @@ type Sim struct {
 	opts    Options
 	faults  map[Fault]bool
 	st      state
-	// changed collects what an operation changed, for persistence.
+	// changed collects what an operation changed, for persistence: only
+	// when the simulator is persisted.
 	changed delta
-	// seen collects what changed since the last call of Changed.
-	seen delta
-	log  *logFile
+	// seen collects what changed since the last call of Changed, once
+	// tracking: from the first call on (an abstract run never calls it).
+	seen     delta
+	tracking bool
+	// seenNodes and seenRes hold what Changed last returned.
+	seenNodes, seenRes []string
+	log                *logFile
 	// buf holds the log's line while it is written, from one line to the
 	// next.
 	buf []byte
@@ -86,15 +91,26 @@ func New(c *cluster.Cluster, opts Options) *Sim {
 			s.st.DownSince[name] = start
 		}
 	}
-	s.changed, s.seen = newDelta(), newDelta()
 	return s
 }
 
-// Changed implements cluster.ChangeTracker.
+// Changed implements cluster.ChangeTracker: what changed since the previous
+// call, or since New or Open on the first. The slices it returns are valid
+// until its next call.
 func (s *Sim) Changed() (nodes, resources []string, clusterWide bool) {
-	nodes, resources = sorted.Keys(s.seen.nodes), sorted.Keys(s.seen.resources)
+	if !s.tracking {
+		// Nothing was tracked yet: every node and resource may have changed.
+		s.tracking = true
+		s.seen.nodes = append(s.seen.nodes[:0], sorted.Keys(s.st.Status.Nodes)...)
+		s.seen.resources = append(s.seen.resources[:0], sorted.Keys(s.st.Status.Resources)...)
+		s.seen.licenses, s.seen.media = true, true
+	}
+	// The lists swap with the ones returned last time, which are free again.
+	nodes, resources = names(s.seen.nodes), names(s.seen.resources)
 	clusterWide = s.seen.licenses || s.seen.media
-	s.seen.reset()
+	s.seen.nodes, s.seen.resources = s.seenNodes[:0], s.seenRes[:0]
+	s.seenNodes, s.seenRes = nodes, resources
+	s.seen.licenses, s.seen.media, s.seen.clock = false, false, false
 	return nodes, resources, clusterWide
 }
 
@@ -161,18 +177,31 @@ func (s *Sim) advance(d time.Duration) {
 	}
 }
 
+// noteNode records that the node's status changed.
+func (s *Sim) noteNode(name string) {
+	if s.log != nil {
+		s.changed.nodes = append(s.changed.nodes, name)
+	}
+	if s.tracking {
+		s.seen.nodes = append(s.seen.nodes, name)
+	}
+}
+
 func (s *Sim) setNode(name string, ns cluster.NodeStatus) {
 	s.st.Status.SetNode(name, ns)
-	s.changed.nodes[name] = true
-	s.seen.nodes[name] = true
+	s.noteNode(name)
 }
 
 // setResource records a resource's new status and accounts for its downtime.
 func (s *Sim) setResource(name string, rs cluster.ResourceStatus) {
 	old := s.st.Status.Resources[name]
 	s.st.Status.SetResource(name, rs)
-	s.changed.resources[name] = true
-	s.seen.resources[name] = true
+	if s.log != nil {
+		s.changed.resources = append(s.changed.resources, name)
+	}
+	if s.tracking {
+		s.seen.resources = append(s.seen.resources, name)
+	}
 	wasUp, isUp := old.State == cluster.ResourceRunning, rs.State == cluster.ResourceRunning
 	switch {
 	case wasUp && !isUp:
@@ -343,7 +372,9 @@ func (s *Sim) join(name string) {
 	ns.State = cluster.NodeUp
 	s.setNode(name, ns)
 	s.st.Upgrades[name]++
-	s.changed.upgrades[name] = true
+	if s.log != nil {
+		s.changed.upgrades = append(s.changed.upgrades, name)
+	}
 	targets := map[string]string{}
 	for _, r := range s.cluster.Assigned(name) {
 		res, _ := s.cluster.Resource(r)

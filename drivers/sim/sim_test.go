@@ -148,3 +148,55 @@ func TestInstantAndLenient(t *testing.T) {
 		t.Errorf("lenient instant upgrade: A up=%v, clock moved %s", st.Up("A"), s.Now().Sub(Epoch))
 	}
 }
+
+// TestChanged holds the change tracker to what a comparison of whole
+// statuses finds: each operation's changed nodes and resources, sorted,
+// once each; everything on a New simulator's first call, which knows of no
+// earlier one; only what changed since it was opened on an opened one.
+func TestChanged(t *testing.T) {
+	c := testCluster()
+	ctx := context.Background()
+	type want struct{ nodes, resources []string }
+	check := func(s *Sim, w want) {
+		t.Helper()
+		nodes, resources, _ := s.Changed()
+		if diff := cmp.Diff(w, want{nodes, resources}, cmp.AllowUnexported(want{}), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("Changed (-want +got):\n%s", diff)
+		}
+	}
+	s := New(c, Options{Timings: DefaultTimings()})
+	check(s, want{[]string{"A", "B", "C"}, []string{"R1", "R2", "R3"}})
+	check(s, want{})
+	before := s.st.Status.Clone()
+	_ = s.InstallLicense(ctx, c.Licenses[0])
+	_ = s.Upgrade(ctx, node(c, "A"), "2") // A leaves and rejoins; R1 and R2 move away and back
+	_ = s.Migrate(ctx, res(c, "R2"), node(c, "A"))
+	after := s.st.Status
+	var differ want
+	for _, n := range after.NodeNames() {
+		if before.Nodes[n] != after.Nodes[n] {
+			differ.nodes = append(differ.nodes, n)
+		}
+	}
+	for _, r := range after.ResourceNames() {
+		if before.Resources[r] != after.Resources[r] {
+			differ.resources = append(differ.resources, r)
+		}
+	}
+	if len(differ.nodes) == 0 {
+		t.Fatal("the operations changed no node")
+	}
+	// A resource that moved away and back is reported too: a status read
+	// in between would have seen it elsewhere.
+	check(s, want{differ.nodes, []string{"R1", "R2"}})
+	check(s, want{})
+
+	dir := t.TempDir()
+	o, err := Open(teststore.Dir(dir), c, Options{Timings: DefaultTimings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	_ = o.Leave(ctx, node(c, "B"))
+	check(o, want{[]string{"B"}, []string{"R3"}}) // R3 has no other node: offline
+}

@@ -39,8 +39,12 @@ func resources(env *steps.Env, in *steps.Instance) []cluster.Resource {
 		return in.Args.Resources("resources")
 	}
 	n := in.Args.Node("node")
-	var out []cluster.Resource
-	for _, name := range env.Cluster.HomedOn(n.Name) {
+	homed := env.Cluster.HomedOn(n.Name)
+	if len(homed) == 0 {
+		return nil
+	}
+	out := make([]cluster.Resource, 0, len(homed))
+	for _, name := range homed {
 		r, _ := env.Cluster.Resource(name)
 		out = append(out, *r)
 	}
@@ -94,7 +98,7 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 	if !in.Args.Has("grace") {
 		grace = deadline.Sub(env.Driver.Now()) / 2
 	}
-	what := fmt.Sprintf("failback to %s", n.Name)
+	what := "failback to " + n.Name
 	if graceEnd := env.Driver.Now().Add(grace); graceEnd.Before(deadline) {
 		_, err := steps.WaitFor(ctx, env, graceEnd, what, pending(n, list))
 		var te *cluster.TimeoutError

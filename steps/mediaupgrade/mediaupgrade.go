@@ -39,13 +39,7 @@ func resources(env *steps.Env, in *steps.Instance) []cluster.Resource {
 	if in.Args.Has("resources") {
 		return in.Args.Resources("resources")
 	}
-	var out []cluster.Resource
-	for _, r := range env.Cluster.Resources {
-		if r.Shared {
-			out = append(out, r)
-		}
-	}
-	return out
+	return env.Cluster.Shared()
 }
 
 // target is the version every node should run: the highest one.

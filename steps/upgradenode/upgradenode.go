@@ -48,9 +48,11 @@ func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []step
 			Detail: fmt.Sprintf("Node %s already runs %s, so it cannot be upgraded to %s: an upgrade must go to a version higher than %s. Remove the step, or raise its target version above %s.", n.Name, ns.Version, to, ns.Version, ns.Version)})
 	}
 	var others []string
-	for _, d := range st.Down() {
-		if d != n.Name {
-			others = append(others, d)
+	if k := st.NumDown(); k > 1 || k == 1 && ns.State == cluster.NodeUp {
+		for _, d := range st.Down() {
+			if d != n.Name {
+				others = append(others, d)
+			}
 		}
 	}
 	if len(others) > 0 {
@@ -151,7 +153,7 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 // it hosted runs elsewhere; it fails at once if one went offline with no
 // node to fail over to, or comatose (R3).
 func waitFailover(ctx context.Context, env *steps.Env, n cluster.Node, hosted []string, deadline time.Time) error {
-	_, err := steps.WaitFor(ctx, env, deadline, fmt.Sprintf("the resources of %s to fail over", n.Name), func(st *cluster.Status) (string, error) {
+	_, err := steps.WaitFor(ctx, env, deadline, "the resources of "+n.Name+" to fail over", func(st *cluster.Status) (string, error) {
 		var pending []string
 		for _, r := range hosted {
 			rs := st.Resources[r]
@@ -177,7 +179,7 @@ func waitFailover(ctx context.Context, env *steps.Env, n cluster.Node, hosted []
 }
 
 func waitRejoin(ctx context.Context, env *steps.Env, n cluster.Node, to string, deadline time.Time) error {
-	_, err := steps.WaitFor(ctx, env, deadline, fmt.Sprintf("%s to rejoin at %s", n.Name, to), func(st *cluster.Status) (string, error) {
+	_, err := steps.WaitFor(ctx, env, deadline, n.Name+" to rejoin at "+to, func(st *cluster.Status) (string, error) {
 		ns := st.Nodes[n.Name]
 		if ns.State == cluster.NodeUp && cluster.CompareVersions(ns.Version, to) == 0 {
 			return "", nil

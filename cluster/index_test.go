@@ -1,0 +1,110 @@
+package cluster
+
+import (
+	"fmt"
+	"math/rand"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestCoversAsParsed holds Covers to its definition on parsed versions:
+// the licence's components are a prefix of the version's.
+func TestCoversAsParsed(t *testing.T) {
+	versions := []string{"", "6", "6.5", "6.5.0", "6.5.8", "6.50", "7", "6.5.8.1", "6.5.8.1.2", "x", "6.", ".5", "6..5", "06.5", "1234567890"}
+	for _, lv := range versions {
+		for _, v := range versions {
+			want := false
+			a, err1 := ParseVersion(lv)
+			b, err2 := ParseVersion(v)
+			if err1 == nil && err2 == nil && len(a) <= len(b) {
+				want = slices.Equal(a, b[:len(a)])
+			}
+			l := License{Version: lv}
+			if got := l.Covers(v); got != want {
+				t.Errorf("License{Version: %q}.Covers(%q) = %v; want %v", lv, v, got, want)
+			}
+		}
+	}
+}
+
+func TestOpKey(t *testing.T) {
+	for _, subj := range [][]string{nil, {"FS1"}, {"POOL1", "FS2"}, {"a", "b", "c"}} {
+		if got, want := OpKey(OpMigrate, subj...), strings.Join(append([]string{OpMigrate}, subj...), " "); got != want {
+			t.Errorf("OpKey(%v) = %q; want %q", subj, got, want)
+		}
+	}
+}
+
+// TestIndexesAsScanned holds the status's indexes (RunningOn, Down) to a
+// scan of its maps, through a random sequence of changes.
+func TestIndexesAsScanned(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	s := NewStatus()
+	nodes := []string{"A", "B", "C", "D"}
+	states := []string{ResourceRunning, ResourceRunning, ResourceOffline, ResourceUpgrade, ResourceComatose}
+	for i := 0; i < 2000; i++ {
+		n := nodes[rng.Intn(len(nodes))]
+		if rng.Intn(4) == 0 {
+			st := NodeUp
+			if rng.Intn(2) == 0 {
+				st = NodeDown
+			}
+			s.SetNode(n, NodeStatus{Version: "1", State: st})
+		} else {
+			s.SetResource(fmt.Sprintf("R%d", rng.Intn(12)), ResourceStatus{State: states[rng.Intn(len(states))], Node: n})
+		}
+		if i%10 == 0 {
+			s = s.Clone()
+		}
+		var down []string
+		for _, name := range s.NodeNames() {
+			if s.Nodes[name].State != NodeUp {
+				down = append(down, name)
+			}
+		}
+		if got := s.Down(); !slices.Equal(got, down) || s.NumDown() != len(down) {
+			t.Fatalf("change %d: Down() = %v, NumDown() = %d; want %v", i, got, s.NumDown(), down)
+		}
+		for _, node := range nodes {
+			want := []string{}
+			for _, r := range s.ResourceNames() {
+				if rs := s.Resources[r]; rs.State == ResourceRunning && rs.Node == node {
+					want = append(want, r)
+				}
+			}
+			if got := s.RunningOn(node); !slices.Equal(got, want) || got == nil {
+				t.Fatalf("change %d: RunningOn(%s) = %#v; want %#v", i, node, got, want)
+			}
+		}
+	}
+}
+
+// TestHomedOnAndShared holds the cluster's indexes to a scan of its
+// resources.
+func TestHomedOnAndShared(t *testing.T) {
+	c := NewCluster("C", []Node{{Name: "A"}, {Name: "B"}}, []Resource{
+		{Name: "R1", Shared: true, Preferred: []string{"A", "B"}},
+		{Name: "R2", Preferred: []string{"B", "A"}},
+		{Name: "R3", Shared: true, Preferred: []string{"A"}},
+		{Name: "R4", Shared: true},
+	}, nil)
+	for _, n := range []string{"A", "B", "C"} {
+		var want []string
+		for _, r := range c.Resources {
+			if r.Home() == n {
+				want = append(want, r.Name)
+			}
+		}
+		if got := c.HomedOn(n); !slices.Equal(got, want) {
+			t.Errorf("HomedOn(%s) = %v; want %v", n, got, want)
+		}
+	}
+	var shared []string
+	for _, r := range c.Shared() {
+		shared = append(shared, r.Name)
+	}
+	if want := []string{"R1", "R3", "R4"}; !slices.Equal(shared, want) {
+		t.Errorf("Shared() = %v; want %v", shared, want)
+	}
+}
