@@ -168,8 +168,8 @@ type fleetRunner struct {
 	// slots).
 	outlivedLeft []*fleetCluster
 	// slotHeld says, by slot, why the last look found it held by the work
-	// its last holder kept.
-	slotHeld map[int]string
+	// its last holder kept; slotShort, in short, for the live view.
+	slotHeld, slotShort map[int]string
 }
 
 // stopAll stops the fleet; it reports whether this call stopped it.
@@ -190,7 +190,7 @@ func (a *app) fleetRun(args *fleetRunArgs) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	f := &fleetRunner{a: a, args: args, ctx: ctx, stop: make(chan struct{}), sigStop: make(chan struct{}),
-		command: commandLine(a.argv), started: time.Now(), byState: map[string]*fleetCluster{}, rolling: map[*fleetCluster]bool{}, slotHeld: map[int]string{}}
+		command: commandLine(a.argv), started: time.Now(), byState: map[string]*fleetCluster{}, rolling: map[*fleetCluster]bool{}, slotHeld: map[int]string{}, slotShort: map[int]string{}}
 	f.holder = runtime.CurrentHolder(f.command)
 	f.view = a.fleetViewFor(args, out, errOut)
 	var sigName string // the fleet says "interrupted" whatever the signal

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"time"
@@ -93,6 +94,18 @@ func stepTimeouts(rb *runtime.Runbook) map[string]time.Duration {
 	return out
 }
 
+// Short says it on the fleet's live line.
+func (h *slotHold) Short() string {
+	slot := "a slot"
+	if h.Slot >= 0 {
+		slot = fmt.Sprintf("slot %d", h.Slot)
+	}
+	if h.Cmd.Elsewhere {
+		return fmt.Sprintf("%s held by %s's command on %s (process group %d) until %s", slot, h.Work.Cluster, h.Cmd.Host, h.Cmd.Pgid, h.Until.Format("15:04:05"))
+	}
+	return fmt.Sprintf("%s held by %s's command (process group %d), which outlived its runner", slot, h.Work.Cluster, h.Cmd.Pgid)
+}
+
 // slotHolder finds whether the work kept in slot k still holds it, and by
 // which command. known are the clusters this process has, by state name;
 // the journal of another is read from the state under root, and the
@@ -173,6 +186,24 @@ func (f *fleetRunner) sayHeld(k int, h *slotHold, err error) bool {
 		why = "Error: " + err.Error() + "; the slot stays taken"
 	case h != nil:
 		why = "Waiting: " + h.String() + "."
+	}
+	short := ""
+	if h != nil {
+		short = h.Short()
+	}
+	if f.slotShort[k] != short {
+		if short == "" {
+			delete(f.slotShort, k)
+		} else {
+			f.slotShort[k] = short
+		}
+		if v, ok := f.view.(interface{ SlotsHeld([]string) }); ok {
+			var held []string
+			for _, k := range slices.Sorted(maps.Keys(f.slotShort)) {
+				held = append(held, f.slotShort[k])
+			}
+			v.SlotsHeld(held)
+		}
 	}
 	if prev := f.slotHeld[k]; why != prev {
 		switch {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +49,8 @@ type fleetLive struct {
 	standing map[*fleetCluster]string
 	rolling  []*fleetLiveCluster // in the order they started
 	seq      int
+	// held say which slots commands that outlived their runners hold.
+	held []string
 }
 
 // fleetLiveCluster is a cluster's run as the fleet's area shows it.
@@ -177,7 +180,21 @@ func (v *fleetLive) fleetLine() string {
 	if !end.IsZero() {
 		line += fmt.Sprintf("  window: %s left (ends %s)", runtime.FormatDuration(max(left, 0).Round(time.Second)), end.Format("15:04"))
 	}
+	if len(v.held) > 0 {
+		line += "  " + strings.Join(v.held, "; ")
+	}
 	return line
+}
+
+// SlotsHeld shows, on the fleet's line, the slots that commands which
+// outlived their runners hold (each short): the fleet waits for them.
+func (v *fleetLive) SlotsHeld(held []string) {
+	if len(held) > 0 {
+		v.start()
+	}
+	v.mu.Lock()
+	v.held = held
+	v.mu.Unlock()
 }
 
 // stand records where a cluster stands (the fleet's dispatcher tells it):

@@ -228,6 +228,12 @@ func TestFleetLiveLines(t *testing.T) {
 	if len(v.rolling) != 1 || v.rolling[0] != w {
 		t.Errorf("the rolling clusters after east ended: %v", v.rolling)
 	}
+	// A slot held by a command that outlived its runner is said last.
+	h := &slotHold{Slot: 2, Work: slotWork{Cluster: "north"}, Cmd: runtime.LiveCommand{Pgid: 4242}}
+	v.held = []string{h.Short()}
+	if got, want := v.fleetLine(), "Fleet: 2 done, 1 rolling, 1 failed, 2 waiting of 6  window: 4h left (ends 03:00)  slot 2 held by north's command (process group 4242), which outlived its runner"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
 }
 
 // TestFleetLiveAroundPrompt: the area is taken away while a cluster's
