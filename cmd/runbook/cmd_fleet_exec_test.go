@@ -483,7 +483,7 @@ func testFleetRunners(t *testing.T, n int, state string, flags ...string) {
 	}
 	victim := 0
 	var held string
-	waitUntil(t, "a runner to upgrade a node", func() bool {
+	midCluster := func() bool {
 		for _, c := range cs {
 			recs, err := standincheck.ReadLog(c.standinDir)
 			if err != nil {
@@ -507,7 +507,8 @@ func testFleetRunners(t *testing.T, n int, state string, flags ...string) {
 			}
 		}
 		return false
-	})
+	}
+	waitUntil(t, "a runner to upgrade a node", midCluster)
 	// Any machine reads the fleet's status from the store: the cluster
 	// rolling on that runner.
 	runbookBin, _ := buildExecBins(t)
@@ -538,6 +539,9 @@ func testFleetRunners(t *testing.T, n int, state string, flags ...string) {
 			t.Errorf("fleet status: %d clusters rolling while the runners run; want 1 to 4", rep.Totals[standRolling])
 		}
 	}
+	// The victim is chosen again after the status (which takes its time):
+	// the runner in the middle of a cluster now.
+	waitUntil(t, "a runner to upgrade a node", midCluster)
 	if err := syscall.Kill(-victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
