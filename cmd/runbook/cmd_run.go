@@ -254,7 +254,7 @@ func (a *app) run(args *runArgs) int {
 		Crash:          runtime.FailpointsFromEnv().Hit,
 	})
 	if later {
-		planned = a.planOf(rb, rrb, res, changes, st.Records())
+		planned = a.planOf(rb, rrb, res, changes, st.Settled)
 	}
 	if recs := st.RecordList(); hasRunIn(recs) {
 		// The report is made from the journal as written, whose sensitive

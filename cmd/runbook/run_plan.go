@@ -85,13 +85,13 @@ func (c *changeRecorder) record(e runtime.Event) {
 // planOf is the plan of a run that may be its own (planLater, startsAsModel),
 // once it has ended with res: the run itself when it completed, else
 // predicted now; res.LeftPredicted, which the run could not know, is then
-// filled in.
-func (a *app) planOf(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Result, changes *changeRecorder, recs []runtime.Record) *plannedRun {
+// filled in from settled (State.Settled: whether the journal settles a step).
+func (a *app) planOf(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Result, changes *changeRecorder, settled func(address string) bool) *plannedRun {
 	if res.Outcome == runtime.OutcomeCompleted && res.Earlier == 0 {
 		return &plannedRun{res: res, events: changes.events, fromRun: true}
 	}
 	planned := a.predictEvents(rb, rrb)
-	res.LeftPredicted = leftPredicted(rrb, recs, planned.predicted())
+	res.LeftPredicted = leftPredicted(rrb, settled, planned.predicted())
 	return planned
 }
 
@@ -105,13 +105,12 @@ func (p *plannedRun) predicted() map[string]time.Duration {
 }
 
 // leftPredicted is Result.LeftPredicted of a run with Options.Predicted:
-// the predicted duration of the steps the journal (recs) leaves unsettled,
-// those that run.
-func leftPredicted(rrb *runtime.Runbook, recs []runtime.Record, predicted map[string]time.Duration) time.Duration {
-	last := runtime.StepStatuses(recs)
+// the predicted duration of the steps the journal leaves unsettled (as
+// settled tells), those that run.
+func leftPredicted(rrb *runtime.Runbook, settled func(address string) bool, predicted map[string]time.Duration) time.Duration {
 	var d time.Duration
 	for _, s := range rrb.Steps {
-		if !runtime.Settled(last[s.Address]) && s.When {
+		if !settled(s.Address) && s.When {
 			d += predicted[s.Address]
 		}
 	}

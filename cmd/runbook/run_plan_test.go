@@ -135,7 +135,7 @@ func TestPlanOfStopped(t *testing.T) {
 			}
 			res := runtime.Run(context.Background(), rrb, opts)
 			if !predicted {
-				p := a.planOf(rb, rrb, res, changes, st.Records())
+				p := a.planOf(rb, rrb, res, changes, st.Settled)
 				if p.res == res {
 					t.Errorf("stopped after %s: the stopped run is taken as its plan", stopAfter)
 				}
