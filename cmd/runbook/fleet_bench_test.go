@@ -19,9 +19,11 @@ import (
 //	go test ./cmd/runbook -run '^$' -bench Fleet -benchtime 1x
 func BenchmarkFleet(b *testing.B) {
 	dir := b.TempDir()
-	runbook := filepath.Join(dir, "runbook")
-	if out, err := exec.Command("go", "build", "-o", runbook, "github.com/runbookhq/runbook/cmd/runbook").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
+	runbook, measure := filepath.Join(dir, "runbook"), filepath.Join(dir, "measure")
+	for bin, pkg := range map[string]string{runbook: "github.com/runbookhq/runbook/cmd/runbook", measure: "./testdata/measure"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			b.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		}
 	}
 	const clusters = 1000
 	text := gen.Runbook(3)
@@ -36,8 +38,11 @@ func BenchmarkFleet(b *testing.B) {
 	}
 	for _, n := range []int{1, 16} {
 		b.Run(fmt.Sprintf("clusters=%d/concurrency=%d", clusters, n), func(b *testing.B) {
-			benchProcess(b, func(i int) []string {
+			benchProcess(b, measure, func(i int) []string {
 				state := filepath.Join(dir, fmt.Sprintf("state-%d-%d", n, i))
+				if err := os.RemoveAll(state); err != nil { // a fresh one each time (BenchmarkProcess)
+					b.Fatal(err)
+				}
 				return append([]string{runbook, "fleet", "run", "--auto-approve", "--max-concurrency", fmt.Sprint(n), "--state", state}, paths...)
 			})
 		})
