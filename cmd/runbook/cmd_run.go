@@ -81,6 +81,7 @@ func (a *app) run(args *runArgs) int {
 	stopSignals := a.onSignals(stop, &stopCause, cancel, notices.notice)
 	defer stopSignals()
 
+	setCollector()
 	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, true)
 	if rb == nil {
 		if args.View == viewJSON {

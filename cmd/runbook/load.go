@@ -22,13 +22,11 @@ const (
 	loadHeapLimit      = 2 << 30
 )
 
-// loadGCPercent is the garbage collector's target while a runbook loads.
-// Loading allocates several times what it keeps (hcl's tokens, each
-// expression's intermediate values, the abstract run's model), so the
-// collector at its default (100) spends much of the load marking the same
-// syntax tree again: at 400 it runs a quarter as often, for a peak of about
-// 1.3 times the memory (still linear in the runbook's size). GOGC, when
-// set, is left as it says.
+// loadGCPercent is the garbage collector's target while a runbook loads,
+// in a command that has not set it for the whole process (setCollector):
+// fleet's, status', report's. Loading allocates several times what it
+// keeps, so at Go's default (100) the collector spends much of the load
+// marking the same syntax tree again. GOGC, when set, is left as it says.
 const loadGCPercent = 400
 
 // load runs lang.Load under the bounds: past RUNBOOK_LOAD_TIMEOUT (a Go
@@ -42,7 +40,7 @@ func (a *app) load(path string, opts lang.Options) (*lang.Runbook, hcl.Diagnosti
 	if opts.Drivers.Default() == nil {
 		opts.Drivers = a.drivers
 	}
-	if os.Getenv("GOGC") == "" {
+	if !collectorSet && os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
 	}
 	timeout := defaultLoadTimeout

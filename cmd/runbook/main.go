@@ -34,6 +34,9 @@ const (
 )
 
 func main() {
+	// This process is one command's: it may set the collector's target
+	// (gc.go), which the tests, many commands in one process, leave alone.
+	ownProcess = true
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
