@@ -158,24 +158,22 @@ func (c *Cluster) Shared() []Resource { return c.shared }
 // its home node, no licence installed, the media at the lowest node version
 // and read by every node.
 func (c *Cluster) InitialStatus() *Status {
-	s := NewStatus()
+	s := &Status{Nodes: make(map[string]NodeStatus, len(c.Nodes)), Resources: make(map[string]ResourceStatus, len(c.Resources))}
 	for _, n := range c.Nodes {
-		s.SetNode(n.Name, NodeStatus{Version: n.Version, State: NodeUp})
 		if s.MediaVersion == "" || CompareVersions(n.Version, s.MediaVersion) < 0 {
 			s.MediaVersion = n.Version
 		}
 	}
 	for _, n := range c.Nodes {
-		ns := s.Nodes[n.Name]
-		ns.Media = s.MediaVersion
-		s.SetNode(n.Name, ns)
+		s.Nodes[n.Name] = NodeStatus{Version: n.Version, State: NodeUp, Media: s.MediaVersion}
 	}
 	for _, r := range c.Resources {
 		rs := ResourceStatus{State: ResourceOffline}
 		if h := r.Home(); h != "" {
 			rs = ResourceStatus{State: ResourceRunning, Node: h}
 		}
-		s.SetResource(r.Name, rs)
+		s.Resources[r.Name] = rs
 	}
+	s.Reindex()
 	return s
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 
@@ -58,7 +59,7 @@ type Status struct {
 	MediaVersion string                    `json:"media_version"`
 
 	down map[string]bool     // nodes not up
-	on   map[string][]string // node -> running resources, in no order
+	on   map[string][]string // node -> running resources, sorted
 }
 
 // NewStatus returns an empty status.
@@ -104,14 +105,8 @@ func ParseStatus(data []byte) (*Status, error) {
 
 // Clone returns a deep copy.
 func (s *Status) Clone() *Status {
-	c := &Status{Nodes: make(map[string]NodeStatus, len(s.Nodes)), Resources: make(map[string]ResourceStatus, len(s.Resources)),
+	c := &Status{Nodes: maps.Clone(s.Nodes), Resources: maps.Clone(s.Resources),
 		Licenses: append([]LicenseStatus(nil), s.Licenses...), MediaVersion: s.MediaVersion}
-	for k, v := range s.Nodes {
-		c.Nodes[k] = v
-	}
-	for k, v := range s.Resources {
-		c.Resources[k] = v
-	}
 	c.Reindex()
 	return c
 }
@@ -125,26 +120,51 @@ func (s *Status) Reindex() {
 		s.Resources = map[string]ResourceStatus{}
 	}
 	s.down = map[string]bool{}
-	s.on = map[string][]string{}
 	for n, ns := range s.Nodes {
 		if ns.State != NodeUp {
 			s.down[n] = true
 		}
 	}
-	for r, rs := range s.Resources {
+	// Each node's list is cut from one array, with room to grow by a
+	// resource or two, rather than allocated and grown one by one.
+	count := make(map[string]int, len(s.Nodes))
+	running := 0
+	for _, rs := range s.Resources {
 		if rs.State == ResourceRunning {
-			s.addOn(rs.Node, r)
+			count[rs.Node]++
+			running++
 		}
+	}
+	const room = 2
+	all := make([]string, 0, running+room*len(count))
+	s.on = make(map[string][]string, len(count))
+	for r, rs := range s.Resources {
+		if rs.State != ResourceRunning {
+			continue
+		}
+		list, ok := s.on[rs.Node]
+		if !ok {
+			n := count[rs.Node] + room
+			list, all = all[len(all):len(all):len(all)+n], all[:len(all)+n]
+		}
+		s.on[rs.Node] = append(list, r)
+	}
+	for _, list := range s.on {
+		slices.Sort(list)
 	}
 }
 
-func (s *Status) addOn(node, res string) { s.on[node] = append(s.on[node], res) }
+func (s *Status) addOn(node, res string) {
+	list := s.on[node]
+	if i, found := slices.BinarySearch(list, res); !found {
+		s.on[node] = slices.Insert(list, i, res)
+	}
+}
 
 func (s *Status) removeOn(node, res string) {
 	list := s.on[node]
-	if i := slices.Index(list, res); i >= 0 {
-		list[i] = list[len(list)-1]
-		s.on[node] = list[:len(list)-1]
+	if i, found := slices.BinarySearch(list, res); found {
+		s.on[node] = slices.Delete(list, i, i+1)
 	}
 }
 
@@ -161,16 +181,17 @@ func (s *Status) SetNode(name string, ns NodeStatus) {
 	}
 }
 
-// SetResource records a resource's status.
-func (s *Status) SetResource(name string, rs ResourceStatus) {
+// SetResource records a resource's status, and returns the one it
+// replaces (had is false if there was none).
+func (s *Status) SetResource(name string, rs ResourceStatus) (old ResourceStatus, had bool) {
 	if s.down == nil {
 		s.Reindex()
 	}
-	old, ok := s.Resources[name]
+	old, had = s.Resources[name]
 	s.Resources[name] = rs
-	wasOn, isOn := ok && old.State == ResourceRunning, rs.State == ResourceRunning
+	wasOn, isOn := had && old.State == ResourceRunning, rs.State == ResourceRunning
 	if wasOn && isOn && old.Node == rs.Node {
-		return
+		return old, had
 	}
 	if wasOn {
 		s.removeOn(old.Node, name)
@@ -178,6 +199,7 @@ func (s *Status) SetResource(name string, rs ResourceStatus) {
 	if isOn {
 		s.addOn(rs.Node, name)
 	}
+	return old, had
 }
 
 // Up reports whether the node is known and up.
@@ -194,12 +216,7 @@ func (s *Status) Down() []string { return sorted.Keys(s.down) }
 
 // RunningOn returns the resources running on node, sorted.
 func (s *Status) RunningOn(node string) []string {
-	out := slices.Clone(s.on[node])
-	if out == nil {
-		out = []string{}
-	}
-	slices.Sort(out)
-	return out
+	return append(make([]string, 0, len(s.on[node])), s.on[node]...)
 }
 
 // HasLicense reports whether a licence for the product and version is installed.

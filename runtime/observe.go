@@ -25,7 +25,10 @@ type observer struct {
 	cluster.Driver
 	tracker cluster.ChangeTracker
 	cluster *cluster.Cluster
-	known   *cluster.Status
+	// known is the runtime's picture of the cluster. Its maps are changed
+	// directly, not through SetNode and SetResource: the observer never
+	// asks its indexes (Down, RunningOn), which are stale.
+	known *cluster.Status
 
 	// extraNodes and extraRes are compared on every read besides what the
 	// tracker reports: the scope of a step resumed in flight, whose partial
@@ -229,11 +232,10 @@ func (o *observer) observe(st *cluster.Status) bool {
 		c := Change{Kind: ChangeNode, Name: n, FromState: old.State, FromVersion: old.Version, ToState: cur.State, ToVersion: cur.Version,
 			FromMedia: old.Media, ToMedia: cur.Media}
 		if has {
-			o.known.SetNode(n, cur)
+			o.known.Nodes[n] = cur
 			o.changes().setNode(n, take(&o.nodeSlab, cur))
 		} else {
 			delete(o.known.Nodes, n)
-			o.known.Reindex()
 			o.changes().setNode(n, nil)
 		}
 		report(now, c)
@@ -261,11 +263,10 @@ func (o *observer) observe(st *cluster.Status) bool {
 			delete(o.offlined, r)
 		}
 		if has {
-			o.known.SetResource(r, cur)
+			o.known.Resources[r] = cur
 			o.changes().setResource(r, take(&o.resSlab, cur))
 		} else {
 			delete(o.known.Resources, r)
-			o.known.Reindex()
 			o.changes().setResource(r, nil)
 		}
 		report(now, c)

@@ -35,6 +35,9 @@ type runner struct {
 	journaling bool
 	// changeSlab is where change events' changes are taken from (take).
 	changeSlab []Change
+	// after is ctx without its cancellation: the status after a step is
+	// read even when the run was cancelled during it. Made once.
+	after context.Context
 }
 
 func (r *runner) emit(e Event) {
@@ -499,7 +502,10 @@ func (r *runner) step(s *Step, earlier string) bool {
 	if timedOut && runErr != nil && (errors.Is(runErr, context.DeadlineExceeded) && !errors.Is(runErr, cluster.ErrInDoubt)) {
 		runErr = fmt.Errorf("did not finish within its timeout of %s: %w", fmtDuration(timeout), runErr)
 	}
-	st, err = r.obs.Status(context.WithoutCancel(r.ctx))
+	if r.after == nil {
+		r.after = context.WithoutCancel(r.ctx)
+	}
+	st, err = r.obs.Status(r.after)
 	if runErr == nil {
 		switch {
 		case err != nil:

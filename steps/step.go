@@ -206,6 +206,19 @@ type Env struct {
 // waits for its effect rather than issue it again.
 func (e *Env) Pending(key string) bool { return e.Issued[key] && !e.Ended[key] }
 
+// PendingOp is Pending of the operation's key (cluster.OpKey), made only
+// when an earlier attempt issued anything: on a first attempt, a step that
+// acts on every resource asks it of each at no cost.
+func (e *Env) PendingOp(op string, subjects ...string) bool {
+	return len(e.Issued) > 0 && e.Pending(cluster.OpKey(op, subjects...))
+}
+
+// IssuedOp reports whether Issued holds the operation's key (cluster.OpKey),
+// made only when it holds anything.
+func (e *Env) IssuedOp(op string, subjects ...string) bool {
+	return len(e.Issued) > 0 && e.Issued[cluster.OpKey(op, subjects...)]
+}
+
 // Log reports a line through Logf, if set.
 func (e *Env) Log(format string, args ...any) {
 	if e.Logf != nil {

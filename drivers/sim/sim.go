@@ -194,8 +194,7 @@ func (s *Sim) setNode(name string, ns cluster.NodeStatus) {
 
 // setResource records a resource's new status and accounts for its downtime.
 func (s *Sim) setResource(name string, rs cluster.ResourceStatus) {
-	old := s.st.Status.Resources[name]
-	s.st.Status.SetResource(name, rs)
+	old, _ := s.st.Status.SetResource(name, rs)
 	if s.log != nil {
 		s.changed.resources = append(s.changed.resources, name)
 	}
@@ -249,12 +248,14 @@ func (s *Sim) node(name string) error {
 	return nil
 }
 
-func (s *Sim) resource(name string) (*cluster.Resource, error) {
+// resource returns the declared resource called name and its status.
+func (s *Sim) resource(name string) (*cluster.Resource, cluster.ResourceStatus, error) {
 	r, ok := s.cluster.Resource(name)
-	if _, live := s.st.Status.Resources[name]; !ok || !live {
-		return nil, fmt.Errorf("no resource %q in the cluster", name)
+	rs, live := s.st.Status.Resources[name]
+	if !ok || !live {
+		return nil, rs, fmt.Errorf("no resource %q in the cluster", name)
 	}
-	return r, nil
+	return r, rs, nil
 }
 
 // InstallLicense installs a licence cluster-wide.
@@ -400,7 +401,7 @@ func (s *Sim) Migrate(ctx context.Context, r cluster.Resource, n cluster.Node) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	res, err := s.resource(r.Name)
+	res, rs, err := s.resource(r.Name)
 	if err != nil {
 		return err
 	}
@@ -413,7 +414,6 @@ func (s *Sim) Migrate(ctx context.Context, r cluster.Resource, n cluster.Node) e
 	if s.fault(FaultMigrateFails, r.Name) {
 		return fmt.Errorf("migrate %s to %s: the resource's unload script failed", r.Name, n.Name)
 	}
-	rs := s.st.Status.Resources[r.Name]
 	if rs.State != cluster.ResourceRunning {
 		return fmt.Errorf("cannot migrate %s: it is %s, not running", r.Name, rs.State)
 	}
@@ -430,10 +430,10 @@ func (s *Sim) Offline(ctx context.Context, r cluster.Resource) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := s.resource(r.Name); err != nil {
+	_, rs, err := s.resource(r.Name)
+	if err != nil {
 		return err
 	}
-	rs := s.st.Status.Resources[r.Name]
 	s.setResource(r.Name, cluster.ResourceStatus{State: cluster.ResourceUpgrade, Node: rs.Node})
 	return s.commit()
 }
@@ -443,7 +443,7 @@ func (s *Sim) Online(ctx context.Context, r cluster.Resource, n cluster.Node) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	res, err := s.resource(r.Name)
+	res, _, err := s.resource(r.Name)
 	if err != nil {
 		return err
 	}
@@ -472,16 +472,17 @@ func (s *Sim) MediaUpgrade(ctx context.Context, n cluster.Node) error {
 	}
 	target := s.st.Status.Nodes[n.Name].Version
 	var behind []string
-	for _, name := range s.st.Status.NodeNames() {
-		if cluster.CompareVersions(s.st.Status.Nodes[name].Version, target) != 0 {
+	for name, ns := range s.st.Status.Nodes {
+		if cluster.CompareVersions(ns.Version, target) != 0 {
 			behind = append(behind, name)
 		}
 	}
+	slices.Sort(behind)
 	if len(behind) > 0 {
 		return fmt.Errorf("media upgrade on %s: refused, nodes %s do not run %s", n.Name, strings.Join(behind, ", "), target)
 	}
-	for _, r := range s.cluster.Resources {
-		if rs := s.st.Status.Resources[r.Name]; r.Shared && rs.State == cluster.ResourceRunning {
+	for _, r := range s.cluster.Shared() {
+		if rs := s.st.Status.Resources[r.Name]; rs.State == cluster.ResourceRunning {
 			return fmt.Errorf("media upgrade on %s: refused, shared resource %s is still running on %s", n.Name, r.Name, rs.Node)
 		}
 	}

@@ -128,7 +128,7 @@ func moveAway(ctx context.Context, env *steps.Env, n cluster.Node, list []cluste
 		rs := st.Resources[r.Name]
 		isManual := r.Failback == cluster.FailbackManual
 		if isManual == (mode == cluster.FailbackManual) && rs.State == cluster.ResourceRunning && rs.Node != n.Name {
-			if env.Pending(cluster.OpKey(cluster.OpMigrate, r.Name, n.Name)) {
+			if env.PendingOp(cluster.OpMigrate, r.Name, n.Name) {
 				// An interrupted attempt issued the move: wait for it
 				// rather than move the resource twice.
 				env.Log("moving %s to %s was issued by an interrupted attempt: waiting for it instead of issuing it again", r.Name, n.Name)

@@ -52,7 +52,7 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 		env.Log("license %s (%s %s) is already installed", l.Name, l.Product, l.Version)
 		return nil
 	}
-	if env.Issued[cluster.OpKey(cluster.OpInstallLicense, l.Name)] {
+	if env.IssuedOp(cluster.OpInstallLicense, l.Name) {
 		// An interrupted attempt issued the installation: wait for the
 		// licence rather than install it twice. If it never shows, the step
 		// fails, and the retry installs it afresh.

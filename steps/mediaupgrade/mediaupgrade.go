@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,13 +43,21 @@ func resources(env *steps.Env, in *steps.Instance) []cluster.Resource {
 	return env.Cluster.Shared()
 }
 
-// target is the version every node should run: the highest one.
+// target is the version every node should run: the highest one, the last
+// of st.Versions() (of two that compare equal, such as "6.5" and "6.5.0",
+// the greater string), found in one pass over the nodes.
 func target(st *cluster.Status) string {
-	v := st.Versions()
-	if len(v) == 0 {
-		return ""
+	best, found := "", false
+	for _, ns := range st.Nodes {
+		if !found {
+			best, found = ns.Version, true
+			continue
+		}
+		if c := cluster.CompareVersions(ns.Version, best); c > 0 || c == 0 && ns.Version > best {
+			best = ns.Version
+		}
 	}
-	return v[len(v)-1]
+	return best
 }
 
 // Check enforces R7: every node up and at the new version, the media not
@@ -61,11 +70,16 @@ func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []step
 			Detail: fmt.Sprintf("%s %s down; the media upgrade needs every node up to refresh the media. Bring %s back first.", strings.Join(down, ", "), steps.Plural(len(down), "is", "are"), steps.Plural(len(down), "it", "them"))})
 	}
 	v := target(st)
-	var behind []string
-	for _, name := range st.NodeNames() {
-		if cluster.CompareVersions(st.Nodes[name].Version, v) < 0 {
-			behind = append(behind, fmt.Sprintf("%s (%s)", name, st.Nodes[name].Version))
+	var late []string
+	for name, ns := range st.Nodes {
+		if cluster.CompareVersions(ns.Version, v) < 0 {
+			late = append(late, name)
 		}
+	}
+	slices.Sort(late)
+	var behind []string
+	for _, name := range late {
+		behind = append(behind, fmt.Sprintf("%s (%s)", name, st.Nodes[name].Version))
 	}
 	if len(behind) > 0 {
 		probs = append(probs, steps.Problem{Rule: "R7", Summary: "Media upgrade before every node is upgraded",
@@ -104,19 +118,18 @@ func inProgress(env *steps.Env, st *cluster.Status, in *steps.Instance) bool {
 			return true
 		}
 	}
-	return len(unrefreshed(st, target(st))) > 0
+	return unrefreshed(st, target(st))
 }
 
-// unrefreshed returns the nodes that report reading media older than v.
-// Drivers that do not report what each node has read leave none.
-func unrefreshed(st *cluster.Status, v string) []string {
-	var out []string
-	for _, name := range st.NodeNames() {
-		if m := st.Nodes[name].Media; m != "" && cluster.CompareVersions(m, v) < 0 {
-			out = append(out, name)
+// unrefreshed reports whether a node reports reading media older than v.
+// Drivers that do not report what each node has read have none.
+func unrefreshed(st *cluster.Status, v string) bool {
+	for _, ns := range st.Nodes {
+		if m := ns.Media; m != "" && cluster.CompareVersions(m, v) < 0 {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 // Done holds when the media are at the version every node runs, every node
@@ -125,7 +138,7 @@ func unrefreshed(st *cluster.Status, v string) []string {
 // began, when that node is up.
 func (Type) Done(env *steps.Env, st *cluster.Status, in *steps.Instance) bool {
 	v := target(st)
-	if cluster.CompareVersions(st.MediaVersion, v) < 0 || len(unrefreshed(st, v)) > 0 {
+	if cluster.CompareVersions(st.MediaVersion, v) < 0 || unrefreshed(st, v) {
 		return false
 	}
 	for _, r := range resources(env, in) {
@@ -184,22 +197,23 @@ func parallelism(in *steps.Instance) int {
 	return 0
 }
 
-// earlier returns the node each resource is to come back online on: where
+// earlier returns the node each resource of list is to come back online on
+// (in the order of list): where
 // it ran before the step's first attempt took it offline (the journal's
 // env.Before, for a resumed step: a resource the step took offline may
 // report no node at all), else where it runs now, else where the status
 // says it last ran, else its home node.
-func earlier(env *steps.Env, st *cluster.Status, list []cluster.Resource) map[string]string {
-	out := map[string]string{}
-	for _, r := range list {
+func earlier(env *steps.Env, st *cluster.Status, list []cluster.Resource) []string {
+	out := make([]string, len(list))
+	for i, r := range list {
 		rs := st.Resources[r.Name]
 		switch {
 		case env.Before != nil && env.Before.Resources[r.Name].State == cluster.ResourceRunning:
-			out[r.Name] = env.Before.Resources[r.Name].Node
+			out[i] = env.Before.Resources[r.Name].Node
 		case rs.Node != "":
-			out[r.Name] = rs.Node
+			out[i] = rs.Node
 		default:
-			out[r.Name] = r.Home()
+			out[i] = r.Home()
 		}
 	}
 	return out
@@ -222,7 +236,7 @@ func refresh(ctx context.Context, env *steps.Env, on cluster.Node, v string, lim
 		if n.Name == on.Name || read(ns, v) {
 			continue
 		}
-		if key := cluster.OpKey(cluster.OpMediaRefresh, n.Name); env.Pending(key) || env.Issued[key] && ns.Media == "" {
+		if env.PendingOp(cluster.OpMediaRefresh, n.Name) || env.IssuedOp(cluster.OpMediaRefresh, n.Name) && ns.Media == "" {
 			if ns.Media != "" {
 				env.Log("the media refresh on %s was issued by an interrupted attempt: waiting for %s to read the media instead of refreshing it again", n.Name, n.Name)
 				await = append(await, n.Name)
@@ -269,14 +283,14 @@ func read(ns cluster.NodeStatus, v string) bool {
 // homecoming moves each running resource that is away from where it ran
 // before the step back there, once that node is up and has read the media,
 // and waits until they are there.
-func homecoming(ctx context.Context, env *steps.Env, list []cluster.Resource, where map[string]string, deadline time.Time) error {
+func homecoming(ctx context.Context, env *steps.Env, list []cluster.Resource, where []string, deadline time.Time) error {
 	st, err := env.Driver.Status(ctx)
 	if err != nil {
 		return err
 	}
-	var moved []cluster.Resource
-	for _, r := range list {
-		rs, to := st.Resources[r.Name], where[r.Name]
+	var moved []int // indexes in list
+	for i, r := range list {
+		rs, to := st.Resources[r.Name], where[i]
 		if rs.State != cluster.ResourceRunning || rs.Node == to || !readable(st, to) {
 			continue
 		}
@@ -284,8 +298,8 @@ func homecoming(ctx context.Context, env *steps.Env, list []cluster.Resource, wh
 		if !ok {
 			continue
 		}
-		moved = append(moved, r)
-		if env.Pending(cluster.OpKey(cluster.OpMigrate, r.Name, to)) {
+		moved = append(moved, i)
+		if env.PendingOp(cluster.OpMigrate, r.Name, to) {
 			continue // issued by an interrupted attempt: wait for it
 		}
 		if err := env.Driver.Migrate(ctx, r, *n); err != nil {
@@ -297,8 +311,9 @@ func homecoming(ctx context.Context, env *steps.Env, list []cluster.Resource, wh
 	}
 	_, err = steps.WaitFor(ctx, env, deadline, "the resources to be back where they ran", func(st *cluster.Status) (string, error) {
 		var pending []string
-		for _, r := range moved {
-			if rs := st.Resources[r.Name]; rs.State != cluster.ResourceRunning || rs.Node != where[r.Name] {
+		for _, i := range moved {
+			r := list[i]
+			if rs := st.Resources[r.Name]; rs.State != cluster.ResourceRunning || rs.Node != where[i] {
 				pending = append(pending, r.Name+" on "+rs.Node)
 			}
 		}
@@ -316,7 +331,7 @@ func (Type) upgrade(ctx context.Context, env *steps.Env, list []cluster.Resource
 		return err
 	}
 	for _, r := range list {
-		if st.Resources[r.Name].State == cluster.ResourceRunning && !env.Pending(cluster.OpKey(cluster.OpOffline, r.Name)) {
+		if st.Resources[r.Name].State == cluster.ResourceRunning && !env.PendingOp(cluster.OpOffline, r.Name) {
 			if err := env.Driver.Offline(ctx, r); err != nil {
 				return fmt.Errorf("taking %s offline: %w", r.Name, err)
 			}
@@ -333,7 +348,7 @@ func (Type) upgrade(ctx context.Context, env *steps.Env, list []cluster.Resource
 	}); err != nil {
 		return err
 	}
-	if env.Issued[cluster.OpKey(cluster.OpMediaUpgrade, on.Name)] {
+	if env.IssuedOp(cluster.OpMediaUpgrade, on.Name) {
 		env.Log("the media upgrade on %s was issued by an interrupted attempt: waiting for the media to reach %s instead of upgrading them again", on.Name, v)
 	} else if err := env.Driver.MediaUpgrade(ctx, on); err != nil {
 		return fmt.Errorf("upgrading the media on %s: %w", on.Name, err)
@@ -354,7 +369,7 @@ func (Type) upgrade(ctx context.Context, env *steps.Env, list []cluster.Resource
 // node of its preferred list that has. An online an interrupted attempt
 // issued is not issued again: the step waits for it. It returns cause,
 // joined with any failure of its own.
-func (t Type) restore(ctx context.Context, env *steps.Env, list []cluster.Resource, where map[string]string, cause error) error {
+func (t Type) restore(ctx context.Context, env *steps.Env, list []cluster.Resource, where []string, cause error) error {
 	if ctx.Err() != nil {
 		// Cancelled: the operator stopped us hard. Do not act further; the
 		// step is in doubt and resumes from the state it left.
@@ -365,23 +380,24 @@ func (t Type) restore(ctx context.Context, env *steps.Env, list []cluster.Resour
 		return errors.Join(cause, err)
 	}
 	var errs []error
-	target := map[string]string{}
-	for _, r := range list {
-		if rs := st.Resources[r.Name]; rs.State == cluster.ResourceRunning {
-			target[r.Name] = rs.Node
+	target := make([]string, len(list)) // where each resource of list is to run
+	for i, r := range list {
+		rs := st.Resources[r.Name]
+		if rs.State == cluster.ResourceRunning {
+			target[i] = rs.Node
 			continue
 		}
-		name := onlineNode(st, r, where[r.Name])
+		name := onlineNode(st, r, where[i])
 		n, ok := env.Cluster.Node(name)
 		if !ok {
 			errs = append(errs, fmt.Errorf("resource %s has no node that has read the media to come back on", r.Name))
 			continue
 		}
-		if name != where[r.Name] {
-			env.Log("%s has not read the upgraded media: bringing %s online on %s instead", where[r.Name], r.Name, name)
+		if name != where[i] {
+			env.Log("%s has not read the upgraded media: bringing %s online on %s instead", where[i], r.Name, name)
 		}
-		target[r.Name] = name
-		if env.Pending(cluster.OpKey(cluster.OpOnline, r.Name, name)) && st.Resources[r.Name].State != cluster.ResourceComatose {
+		target[i] = name
+		if env.PendingOp(cluster.OpOnline, r.Name, name) && rs.State != cluster.ResourceComatose {
 			env.Log("bringing %s online on %s was issued by an interrupted attempt: waiting for it instead of issuing it again", r.Name, name)
 			continue
 		}
@@ -392,8 +408,8 @@ func (t Type) restore(ctx context.Context, env *steps.Env, list []cluster.Resour
 	if len(errs) == 0 {
 		_, err := steps.WaitFor(ctx, env, env.Driver.Now().Add(restoreTimeout), "the shared resources to come online", func(st *cluster.Status) (string, error) {
 			var pending []string
-			for _, r := range list {
-				if rs := st.Resources[r.Name]; rs.State != cluster.ResourceRunning || rs.Node != target[r.Name] {
+			for i, r := range list {
+				if rs := st.Resources[r.Name]; rs.State != cluster.ResourceRunning || rs.Node != target[i] {
 					pending = append(pending, r.Name+" "+rs.State)
 				}
 			}

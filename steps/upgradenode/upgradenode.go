@@ -109,7 +109,7 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 	ns := st.Nodes[n.Name]
 	if ns.State == cluster.NodeUp {
 		hosted := st.RunningOn(n.Name)
-		if env.Pending(cluster.OpKey(cluster.OpLeave, n.Name)) {
+		if env.PendingOp(cluster.OpLeave, n.Name) {
 			// A run that died while its leave ran: wait for it to take
 			// effect rather than issue it again.
 			env.Log("%s leaving the cluster was issued by an interrupted attempt: waiting for it to leave instead of issuing it again", n.Name)
@@ -124,7 +124,7 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 		// cluster software did not load. Wait for it; never upgrade twice.
 		env.Log("%s is already at %s and down: waiting for it to rejoin", n.Name, to)
 		return waitRejoin(ctx, env, n, to, deadline)
-	} else if env.Issued[cluster.OpKey(cluster.OpUpgrade, n.Name)] {
+	} else if env.IssuedOp(cluster.OpUpgrade, n.Name) {
 		// An interrupted attempt issued the upgrade, and its outcome is not
 		// known: the node may be installing or rebooting. Wait for it rather
 		// than upgrade it twice; if it never comes back, the step fails and
