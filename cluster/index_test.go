@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // TestCoversAsParsed holds Covers to its definition on parsed versions:
@@ -55,7 +58,14 @@ func TestIndexesAsScanned(t *testing.T) {
 			s.SetResource(fmt.Sprintf("R%d", rng.Intn(12)), ResourceStatus{State: states[rng.Intn(len(states))], Node: n})
 		}
 		if i%10 == 0 {
-			s = s.Clone()
+			// A clone's indexes are those Reindex makes of its maps.
+			c := s.Clone()
+			fresh := &Status{Nodes: c.Nodes, Resources: c.Resources}
+			fresh.Reindex()
+			if diff := cmp.Diff(fresh, c, cmp.AllowUnexported(Status{}), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("change %d: clone's indexes differ from a reindex (-reindexed +cloned):\n%s", i, diff)
+			}
+			s = c
 		}
 		var down []string
 		for _, name := range s.NodeNames() {

@@ -107,7 +107,29 @@ func ParseStatus(data []byte) (*Status, error) {
 func (s *Status) Clone() *Status {
 	c := &Status{Nodes: maps.Clone(s.Nodes), Resources: maps.Clone(s.Resources),
 		Licenses: append([]LicenseStatus(nil), s.Licenses...), MediaVersion: s.MediaVersion}
-	c.Reindex()
+	if s.down == nil || c.Nodes == nil || c.Resources == nil {
+		c.Reindex()
+		return c
+	}
+	// The indexes are copied, not rebuilt: their lists are copied into
+	// one array, each cut to its length so that it grows apart, and a node
+	// with none left has no list, as Reindex makes them.
+	c.down = maps.Clone(s.down)
+	c.on = maps.Clone(s.on)
+	total := 0
+	for _, list := range c.on {
+		total += len(list)
+	}
+	all := make([]string, 0, total)
+	for n, list := range c.on {
+		if len(list) == 0 {
+			delete(c.on, n)
+			continue
+		}
+		start := len(all)
+		all = append(all, list...)
+		c.on[n] = all[start:len(all):len(all)]
+	}
 	return c
 }
 

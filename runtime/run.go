@@ -373,6 +373,14 @@ func (r *runner) onChange(t time.Time, c Change) {
 	e := Event{Type: EventChange, Time: t, Message: c.String(), Change: take(&r.changeSlab, c), Alarm: c.Alarming()}
 	if r.cur != nil {
 		e.Step = r.cur.Address
+		if len(r.cur.Changes) == cap(r.cur.Changes) {
+			// Doubled, not grown by a quarter as append grows a large
+			// slice: a media upgrade's step makes a change or more per
+			// resource, each copied again at every growth.
+			grown := make([]Change, len(r.cur.Changes), max(8, 2*cap(r.cur.Changes)))
+			copy(grown, r.cur.Changes)
+			r.cur.Changes = grown
+		}
 		r.cur.Changes = append(r.cur.Changes, c)
 	}
 	r.journalChange(e)
