@@ -148,7 +148,7 @@ func parseFile(src []byte, name string) (*hcl.File, hcl.Diagnostics) {
 	if isJSONFile(name) {
 		return hcljson.Parse(src, name)
 	}
-	return hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	return parseNative(src, name)
 }
 
 // parser holds the state of one Load: the declarations as they are found,
