@@ -348,6 +348,13 @@ func (s *session) hold(f *os.File, b []byte) error {
 	if s.failed != nil {
 		return s.failed
 	}
+	i := s.heldFor(f)
+	s.files[i].buf = append(s.files[i].buf, b...)
+	return s.held(i, len(b))
+}
+
+// heldFor is the index in files of what is held for f, added if need be.
+func (s *session) heldFor(f *os.File) int {
 	// By name: two streams of one file are one file's writes.
 	i := 0
 	for i < len(s.files) && s.files[i].f != f && s.files[i].f.Name() != f.Name() {
@@ -356,14 +363,19 @@ func (s *session) hold(f *os.File, b []byte) error {
 	if i == len(s.files) {
 		s.files = append(s.files, heldFile{f: f, buf: s.spare(i)})
 	}
-	s.files[i].buf = append(s.files[i].buf, b...)
-	if n := len(s.segs); n > 0 && s.segs[n-1].file == i {
-		s.segs[n-1].end = len(s.files[i].buf)
+	return i
+}
+
+// held records that n bytes were just added to files[i].buf, and flushes
+// or arms the timer as hold says.
+func (s *session) held(i, n int) error {
+	if k := len(s.segs); k > 0 && s.segs[k-1].file == i {
+		s.segs[k-1].end = len(s.files[i].buf)
 	} else {
 		s.segs = append(s.segs, heldSeg{file: i, end: len(s.files[i].buf)})
 	}
 	first := s.heldN == 0
-	s.heldN += len(b)
+	s.heldN += n
 	if s.heldN >= heldMax {
 		return s.flushLocked()
 	}
@@ -678,6 +690,20 @@ func (s *session) Append(entries ...[]byte) error {
 		if _, err := s.openJournal(); err != nil {
 			return err
 		}
+	}
+	if s.behind && s.failed == nil {
+		// Straight into what is held for the journal.
+		i := s.heldFor(s.journal)
+		b := s.files[i].buf
+		start := len(b)
+		for _, e := range entries {
+			b = append(append(b, e...), '\n')
+		}
+		s.files[i].buf = b
+		if err := s.held(i, len(b)-start); err != nil {
+			return fmt.Errorf("writing the journal: %w", err)
+		}
+		return nil
 	}
 	n := 0
 	for _, e := range entries {
