@@ -59,6 +59,9 @@ type Sim struct {
 	// buf holds the log's line while it is written, from one line to the
 	// next.
 	buf []byte
+	// moves is the list leave and join gather their migrations in, kept
+	// from one to the next.
+	moves []moveTo
 	// lane, while Concurrently runs one operation of a group, collects the
 	// time that operation takes instead of the clock.
 	lane *time.Duration
@@ -213,20 +216,32 @@ func (s *Sim) setResource(name string, rs cluster.ResourceStatus) {
 	}
 }
 
-// move migrates resources to their targets in parallel: each is unavailable
-// for the migration time.
-func (s *Sim) move(targets map[string]string) {
-	if len(targets) == 0 {
+// moveTo is a resource to migrate and the node it goes to.
+type moveTo struct{ res, node string }
+
+// move migrates resources to their targets in parallel, in the order of
+// their names, a resource named twice moved once: each is unavailable for
+// the migration time. It sorts moves in place.
+func (s *Sim) move(moves []moveTo) {
+	if len(moves) == 0 {
 		return
 	}
-	names := sorted.Keys(targets)
-	for _, r := range names {
-		rs := s.st.Status.Resources[r]
-		s.setResource(r, cluster.ResourceStatus{State: cluster.ResourceOffline, Node: rs.Node})
+	slices.SortStableFunc(moves, func(a, b moveTo) int { return strings.Compare(a.res, b.res) })
+	// Of a resource named twice, the last target counts, as in a map.
+	out := moves[:0]
+	for i, m := range moves {
+		if i+1 < len(moves) && moves[i+1].res == m.res {
+			continue
+		}
+		out = append(out, m)
+	}
+	for _, m := range out {
+		rs := s.st.Status.Resources[m.res]
+		s.setResource(m.res, cluster.ResourceStatus{State: cluster.ResourceOffline, Node: rs.Node})
 	}
 	s.advance(s.timing(s.opts.Timings.Migrate))
-	for _, r := range names {
-		s.setResource(r, cluster.ResourceStatus{State: cluster.ResourceRunning, Node: targets[r]})
+	for _, m := range out {
+		s.setResource(m.res, cluster.ResourceStatus{State: cluster.ResourceRunning, Node: m.node})
 	}
 }
 
@@ -297,19 +312,20 @@ func (s *Sim) leave(name string) {
 	s.advance(s.timing(s.opts.Timings.Leave))
 	ns.State = cluster.NodeDown
 	s.setNode(name, ns)
-	targets := map[string]string{}
+	moves := s.moves[:0]
 	for _, r := range s.st.Status.RunningOn(name) {
 		res, _ := s.cluster.Resource(r)
 		if res == nil {
 			continue
 		}
 		if t := s.failoverTarget(res, name); t != "" {
-			targets[r] = t
+			moves = append(moves, moveTo{r, t})
 		} else {
 			s.setResource(r, cluster.ResourceStatus{State: cluster.ResourceOffline, Node: name})
 		}
 	}
-	s.move(targets)
+	s.move(moves)
+	s.moves = moves[:0]
 }
 
 // Upgrade installs to on the node, which reboots and rejoins: only if the
@@ -376,7 +392,7 @@ func (s *Sim) join(name string) {
 	if s.log != nil {
 		s.changed.upgrades = append(s.changed.upgrades, name)
 	}
-	targets := map[string]string{}
+	moves := s.moves[:0]
 	for _, r := range s.cluster.Assigned(name) {
 		res, _ := s.cluster.Resource(r)
 		rs, ok := s.st.Status.Resources[r]
@@ -386,14 +402,15 @@ func (s *Sim) join(name string) {
 		switch {
 		case rs.State == cluster.ResourceRunning && res.Home() == name && rs.Node != name &&
 			res.Failback != cluster.FailbackManual && !s.fault(FaultFailbackStalls, r):
-			targets[r] = name
+			moves = append(moves, moveTo{r, name})
 		case rs.State == cluster.ResourceOffline:
 			if t := s.failoverTarget(res, ""); t != "" {
-				targets[r] = t
+				moves = append(moves, moveTo{r, t})
 			}
 		}
 	}
-	s.move(targets)
+	s.move(moves)
+	s.moves = moves[:0]
 }
 
 // Migrate moves a running resource to the node.
@@ -420,7 +437,7 @@ func (s *Sim) Migrate(ctx context.Context, r cluster.Resource, n cluster.Node) e
 	if rs.Node == n.Name || s.fault(FaultFailbackStalls, r.Name) {
 		return s.commit()
 	}
-	s.move(map[string]string{r.Name: n.Name})
+	s.move([]moveTo{{r.Name, n.Name}})
 	return s.commit()
 }
 
