@@ -271,6 +271,22 @@ func (o *observer) observe(st *cluster.Status) bool {
 		}
 		report(now, c)
 	}
+	// Equal lists, what nearly every read finds, need no comparison of
+	// their versions.
+	if !slices.Equal(o.known.Licenses, st.Licenses) {
+		o.licenses(now, st, report)
+	}
+	if st.MediaVersion != o.known.MediaVersion {
+		report(now, Change{Kind: ChangeMedia, FromVersion: o.known.MediaVersion, ToVersion: st.MediaVersion})
+		o.known.MediaVersion = st.MediaVersion
+		mv := st.MediaVersion
+		o.changes().MediaVersion = &mv
+	}
+	return changed
+}
+
+// licenses reports the licences added to and removed from known in st.
+func (o *observer) licenses(now time.Time, st *cluster.Status, report func(time.Time, Change)) {
 	if added, removed := licenseChanges(o.known.Licenses, st.Licenses); len(added)+len(removed) > 0 {
 		for _, l := range added {
 			report(now, Change{Kind: ChangeLicense, Product: l.Product, ToVersion: l.Version})
@@ -282,13 +298,6 @@ func (o *observer) observe(st *cluster.Status) bool {
 		ls := append([]cluster.LicenseStatus(nil), st.Licenses...)
 		o.changes().Licenses = &ls
 	}
-	if st.MediaVersion != o.known.MediaVersion {
-		report(now, Change{Kind: ChangeMedia, FromVersion: o.known.MediaVersion, ToVersion: st.MediaVersion})
-		o.known.MediaVersion = st.MediaVersion
-		mv := st.MediaVersion
-		o.changes().MediaVersion = &mv
-	}
-	return changed
 }
 
 func unionKeys[V any](a, b map[string]V) []string {
