@@ -14,7 +14,9 @@
 //   - Input limits (guard.go): a size cap and a nesting-depth limit, checked
 //     on the bytes before any parser sees them, because deep nesting
 //     overflows the HCL parsers' stack (hashicorp/hcl issue 809).
-//   - Parsing and the top-level switch over block types (load.go).
+//   - Parsing and the top-level switch over block types (load.go); a large
+//     file is parsed in chunks cut between its top-level blocks, several at
+//     a time, with the whole-file parse's result (parse_chunks.go).
 //   - Variables (block_variable.go): default < RUNBOOK_VAR_<name> <
 //     --var-file < --var. With Options.RequireValues unset (validate), a
 //     variable with no value is an unknown of its declared type, so that
