@@ -85,7 +85,8 @@ func (p *parser) buildCluster() {
 	for _, d := range p.licList {
 		l := &d.license
 		if l.Seats > 0 && l.Seats < len(nodes) && l.AppliesTo(len(nodes)) {
-			p.errorf(d.attrs["seats"].Expr.Range(), "Too few license seats",
+			seats, _ := d.attrs.get("seats")
+			p.errorf(seats.Expr.Range(), "Too few license seats",
 				"License %s has %d seats, but the cluster has %d nodes, and every node needs a seat once it runs %s. Raise seats to at least %d.",
 				d.name, l.Seats, len(nodes), l.Version, len(nodes))
 		}

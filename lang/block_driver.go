@@ -194,8 +194,8 @@ func (c *commands) Command(op string, subj cluster.Subject) (cmd cluster.Command
 }
 
 func (c *commands) nodeValue(name string) cty.Value {
-	if d, ok := c.p.nodes[name]; ok && d.val != cty.NilVal {
-		return d.val
+	if d, ok := c.p.nodes[name]; ok && d.done {
+		return d.value(true)
 	}
 	return cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(name), "address": cty.StringVal(""), "version": cty.StringVal("")})
 }

@@ -14,9 +14,11 @@ import (
 type licenseDecl struct {
 	name    string
 	block   *hcl.Block
-	attrs   hcl.Attributes
+	attrs   attrList
 	license cluster.License
 	val     cty.Value
+	// item is its place among the declarations to evaluate.
+	item int32
 }
 
 // defaultMinNodes is the cluster size from which licences are needed.
@@ -40,12 +42,12 @@ func (p *parser) declareLicense(block *hcl.Block) {
 		p.duplicate("license", name, prev.block.DefRange, block)
 		return
 	}
-	content, diags := block.Body.Content(licenseBlockSchema)
+	attrs, diags := p.content(block.Body, licenseBlockSchema)
 	p.diags = append(p.diags, diags...)
 	if diags.HasErrors() {
 		p.clusterBroken = true
 	}
-	d := &licenseDecl{name: name, block: block, attrs: content.Attributes,
+	d := &licenseDecl{name: name, block: block, attrs: attrs,
 		license: cluster.License{Name: name, MinNodes: defaultMinNodes}}
 	p.licenses[name] = d
 	p.licList = append(p.licList, d)
@@ -55,7 +57,7 @@ func (p *parser) evalLicense(d *licenseDecl) {
 	l := &d.license
 	product, version := cty.UnknownVal(cty.String), cty.UnknownVal(cty.String)
 	seats, minNodes := cty.NumberIntVal(0), cty.NumberIntVal(defaultMinNodes)
-	if a, ok := d.attrs["product"]; ok {
+	if a, ok := d.attrs.get("product"); ok {
 		if x, _ := p.decodeValue(a.Expr, steps.KindString, nil, declScope, "product"); x != nil {
 			if s, ok := x.(string); ok {
 				l.Product, product = s, cty.StringVal(s)
@@ -64,7 +66,7 @@ func (p *parser) evalLicense(d *licenseDecl) {
 			}
 		}
 	}
-	if a, ok := d.attrs["version"]; ok {
+	if a, ok := d.attrs.get("version"); ok {
 		if x, _ := p.decodeValue(a.Expr, steps.KindVersion, nil, declScope, "version"); x != nil {
 			if s, ok := x.(string); ok {
 				l.Version, version = s, cty.StringVal(s)
@@ -74,7 +76,7 @@ func (p *parser) evalLicense(d *licenseDecl) {
 		}
 	}
 	count := func(attr string, dst *int, val *cty.Value) {
-		a, ok := d.attrs[attr]
+		a, ok := d.attrs.get(attr)
 		if !ok {
 			return
 		}

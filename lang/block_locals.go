@@ -13,6 +13,8 @@ type localDecl struct {
 	name string
 	attr *hcl.Attribute
 	val  cty.Value
+	// item is its place among the declarations to evaluate.
+	item int32
 }
 
 // declareLocals records the attributes of a locals block; they are evaluated

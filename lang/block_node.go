@@ -13,9 +13,17 @@ import (
 type nodeDecl struct {
 	name  string
 	block *hcl.Block
-	attrs hcl.Attributes
+	attrs attrList
 	node  cluster.Node
-	val   cty.Value
+	// done is set once evaluated; val is its value as expressions see it,
+	// built from node when first asked for (value): most runbooks only
+	// refer to nodes where a node is expected, which is decoded without it.
+	done bool
+	val  cty.Value
+	// boxed is node as an argument of a step holds it.
+	boxed any
+	// item is its place among the declarations to evaluate.
+	item int32
 }
 
 var nodeBlockSchema = &hcl.BodySchema{
@@ -34,30 +42,30 @@ func (p *parser) declareNode(block *hcl.Block) {
 		p.duplicate("node", name, prev.block.DefRange, block)
 		return
 	}
-	content, diags := block.Body.Content(nodeBlockSchema)
+	attrs, diags := p.content(block.Body, nodeBlockSchema)
 	p.diags = append(p.diags, diags...)
 	if diags.HasErrors() {
 		p.clusterBroken = true
 	}
-	d := &nodeDecl{name: name, block: block, attrs: content.Attributes, node: cluster.Node{Name: name}}
+	d := &nodeDecl{name: name, block: block, attrs: attrs, node: cluster.Node{Name: name}}
 	p.nodes[name] = d
 	p.nodeList = append(p.nodeList, d)
 }
 
 func (p *parser) evalNode(d *nodeDecl) {
-	address, version := cty.UnknownVal(cty.String), cty.UnknownVal(cty.String)
-	if a, ok := d.attrs["address"]; ok {
+	var addressKnown, versionKnown bool
+	if a, ok := d.attrs.get("address"); ok {
 		if x, _ := p.decodeValue(a.Expr, steps.KindString, nil, declScope, "address"); x != nil {
 			if s, ok := x.(string); ok {
-				d.node.Address, address = s, cty.StringVal(s)
+				d.node.Address, addressKnown = s, true
 			}
 		}
 	}
-	if a, ok := d.attrs["version"]; ok {
+	if a, ok := d.attrs.get("version"); ok {
 		x, ok := p.decodeValue(a.Expr, steps.KindVersion, nil, declScope, "version")
 		switch x := x.(type) {
 		case string:
-			d.node.Version, version = x, cty.StringVal(x)
+			d.node.Version, versionKnown = x, true
 		case nil:
 			if ok {
 				p.errorf(a.Expr.Range(), "Missing version", "The version of node %s is null. Give the version it runs before the runbook starts, such as \"6.0\".", d.name)
@@ -68,5 +76,30 @@ func (p *parser) evalNode(d *nodeDecl) {
 			p.clusterBroken = true
 		}
 	}
-	d.val = cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(d.name), "address": address, "version": version})
+	d.done, d.boxed = true, d.node
+	if !addressKnown || !versionKnown || p.opts.slow {
+		address, version := cty.UnknownVal(cty.String), cty.UnknownVal(cty.String)
+		if addressKnown {
+			address = cty.StringVal(d.node.Address)
+		}
+		if versionKnown {
+			version = cty.StringVal(d.node.Version)
+		}
+		d.val = cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(d.name), "address": address, "version": version})
+	}
+}
+
+// value is the node's value, NilVal until it is evaluated. It is kept
+// once built, but not after Load (frozen), when the exec driver's commands
+// may evaluate on several goroutines.
+func (d *nodeDecl) value(frozen bool) cty.Value {
+	if !d.done || d.val != cty.NilVal {
+		return d.val
+	}
+	v := cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(d.name),
+		"address": cty.StringVal(d.node.Address), "version": cty.StringVal(d.node.Version)})
+	if !frozen {
+		d.val = v
+	}
+	return v
 }

@@ -13,9 +13,16 @@ import (
 type resourceDecl struct {
 	name     string
 	block    *hcl.Block
-	attrs    hcl.Attributes
+	attrs    attrList
 	resource cluster.Resource
+	// done is set once evaluated; val is its value as expressions see it,
+	// built when first asked for (value) from resource and the values of
+	// the attributes that may not be known, kept in attrVals.
+	done     bool
 	val      cty.Value
+	attrVals resourceVals
+	// item is its place among the declarations to evaluate.
+	item int32
 }
 
 var resourceBlockSchema = &hcl.BodySchema{
@@ -36,22 +43,26 @@ func (p *parser) declareResource(block *hcl.Block) {
 		p.duplicate("resource", name, prev.block.DefRange, block)
 		return
 	}
-	content, diags := block.Body.Content(resourceBlockSchema)
+	attrs, diags := p.content(block.Body, resourceBlockSchema)
 	p.diags = append(p.diags, diags...)
 	if diags.HasErrors() {
 		p.clusterBroken = true
 	}
-	d := &resourceDecl{name: name, block: block, attrs: content.Attributes,
+	d := &resourceDecl{name: name, block: block, attrs: attrs,
 		resource: cluster.Resource{Name: name, Failback: cluster.FailbackAuto}}
 	p.resources[name] = d
 	p.resList = append(p.resList, d)
 }
 
+// resourceVals are the values of a resource's attributes; preferred is
+// NilVal when it is known: the list of the preferred nodes' values.
+type resourceVals struct{ shared, failback, script, preferred cty.Value }
+
 func (p *parser) evalResource(d *resourceDecl) {
 	r := &d.resource
 	shared, failback, script := cty.False, cty.StringVal(cluster.FailbackAuto), cty.StringVal("")
 	preferred := cty.UnknownVal(cty.List(nodeType))
-	if a, ok := d.attrs["shared"]; ok {
+	if a, ok := d.attrs.get("shared"); ok {
 		switch x, _ := p.decodeValue(a.Expr, steps.KindBool, nil, declScope, "shared"); x := x.(type) {
 		case bool:
 			r.Shared, shared = x, cty.BoolVal(x)
@@ -60,7 +71,7 @@ func (p *parser) evalResource(d *resourceDecl) {
 			p.clusterBroken = true
 		}
 	}
-	if a, ok := d.attrs["failback"]; ok {
+	if a, ok := d.attrs.get("failback"); ok {
 		switch x, _ := p.decodeValue(a.Expr, steps.KindString, []string{cluster.FailbackAuto, cluster.FailbackManual}, declScope, "failback"); x := x.(type) {
 		case string:
 			r.Failback, failback = x, cty.StringVal(x)
@@ -69,7 +80,7 @@ func (p *parser) evalResource(d *resourceDecl) {
 			p.clusterBroken = true
 		}
 	}
-	if a, ok := d.attrs["load_script"]; ok {
+	if a, ok := d.attrs.get("load_script"); ok {
 		switch x, _ := p.decodeValue(a.Expr, steps.KindString, nil, declScope, "load_script"); x := x.(type) {
 		case string:
 			r.LoadScript, script = x, cty.StringVal(x)
@@ -77,17 +88,16 @@ func (p *parser) evalResource(d *resourceDecl) {
 			script = cty.UnknownVal(cty.String)
 		}
 	}
-	if a, ok := d.attrs["preferred"]; ok {
+	if a, ok := d.attrs.get("preferred"); ok {
 		x, ok := p.decodeValue(a.Expr, steps.KindNodeList, nil, declScope, "preferred")
 		switch x := x.(type) {
 		case []cluster.Node:
 			if p.checkNodeSet(x, a.Expr, "preferred", "resource "+d.name) {
-				vals := make([]cty.Value, len(x))
+				r.Preferred = make([]string, len(x))
 				for i, n := range x {
-					r.Preferred = append(r.Preferred, n.Name)
-					vals[i] = p.nodes[n.Name].val
+					r.Preferred[i] = n.Name
 				}
-				preferred = cty.ListVal(vals)
+				preferred = cty.NilVal
 			} else {
 				p.clusterBroken = true
 			}
@@ -100,8 +110,33 @@ func (p *parser) evalResource(d *resourceDecl) {
 			p.clusterBroken = true
 		}
 	}
-	d.val = cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(d.name), "shared": shared, "preferred": preferred,
-		"failback": failback, "load_script": script})
+	d.done, d.attrVals = true, resourceVals{shared: shared, failback: failback, script: script, preferred: preferred}
+	if p.opts.slow {
+		p.resourceValue(d)
+	}
+}
+
+// resourceValue is the resource's value, NilVal until it is evaluated;
+// kept once built, as a node's (nodeDecl.value).
+func (p *parser) resourceValue(d *resourceDecl) cty.Value {
+	if !d.done || d.val != cty.NilVal {
+		return d.val
+	}
+	av := d.attrVals
+	preferred := av.preferred
+	if preferred == cty.NilVal {
+		vals := make([]cty.Value, len(d.resource.Preferred))
+		for i, n := range d.resource.Preferred {
+			vals[i] = p.nodes[n].value(p.frozen)
+		}
+		preferred = cty.ListVal(vals)
+	}
+	v := cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(d.name), "shared": av.shared, "preferred": preferred,
+		"failback": av.failback, "load_script": av.script})
+	if !p.frozen {
+		d.val = v
+	}
+	return v
 }
 
 // checkNodeSet requires a list of nodes to be non-empty and free of

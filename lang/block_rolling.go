@@ -78,7 +78,7 @@ func (p *parser) decodeRolling(block *hcl.Block) {
 	sc := &scope{}
 	for i, n := range nodes {
 		d := p.nodes[n.Name]
-		*sc = scope{mode: scopeStep, roll: true, node: d.val, index: i}
+		*sc = scope{mode: scopeStep, roll: true, nd: d, index: i}
 		for j, sb := range blocks {
 			if sb == nil {
 				p.addHole(holes[j], roll, n.Name)

@@ -71,7 +71,7 @@ func (r *checkReport) Finding(f steps.Finding) {
 // when attr is "" or not set.
 func (p *parser) declRange(d steps.Decl, attr string) hcl.Range {
 	var block *hcl.Block
-	var attrs hcl.Attributes
+	var attrs attrList
 	switch d.Kind {
 	case "node":
 		if x := p.nodes[d.Name]; x != nil {
@@ -86,7 +86,7 @@ func (p *parser) declRange(d steps.Decl, attr string) hcl.Range {
 			block, attrs = x.block, x.attrs
 		}
 	}
-	if a, ok := attrs[attr]; ok {
+	if a, ok := attrs.get(attr); ok {
 		return a.Expr.Range()
 	}
 	if block != nil {

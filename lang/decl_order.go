@@ -11,94 +11,201 @@ import (
 // of the maps node, resource and license (which depend on all their
 // elements).
 type declItem struct {
-	key  declKey
-	rng  hcl.Range
-	deps []declKey
-	eval func()
+	root string
+	// decl is the local, node, resource or licence; nil for a map.
+	local    *localDecl
+	node     *nodeDecl
+	resource *resourceDecl
+	license  *licenseDecl
+	rng      hcl.Range
+	// deps are the items it refers to, declDeps[depFrom:depTo], and
+	// refs its expressions' references found valid and not empty,
+	// declRefs[refFrom:refTo].
+	depFrom, depTo int32
+	refFrom, refTo int32
 	// state: 0 unvisited, 1 on the stack, 2 done
 	state uint8
 }
 
-// declKey names a declItem: root.name, or the map root when name is "".
-type declKey struct{ root, name string }
+// exprRefs are the references of one expression.
+type exprRefs struct {
+	expr hcl.Expression
+	refs []ref
+}
 
-func (k declKey) String() string {
-	if k.name == "" {
-		return k.root
+// name is the item's key: root.name, or the map root.
+func (it *declItem) name() string {
+	switch {
+	case it.local != nil:
+		return it.local.name
+	case it.node != nil:
+		return it.node.name
+	case it.resource != nil:
+		return it.resource.name
+	case it.license != nil:
+		return it.license.name
 	}
-	return k.root + "." + k.name
+	return ""
+}
+
+func (it *declItem) String() string {
+	if n := it.name(); n != "" {
+		return it.root + "." + n
+	}
+	return it.root
+}
+
+func (p *parser) evalItem(it *declItem) {
+	p.cur = it
+	switch {
+	case it.local != nil:
+		p.evalLocal(it.local)
+	case it.node != nil:
+		p.evalNode(it.node)
+	case it.resource != nil:
+		p.evalResource(it.resource)
+	case it.license != nil:
+		p.evalLicense(it.license)
+	}
+	p.cur = nil
+}
+
+// itemRefs are the references of expr found when the order was worked out,
+// if expr is one of the expressions of the item being evaluated.
+func (p *parser) itemRefs(expr hcl.Expression) ([]ref, bool) {
+	if p.cur == nil {
+		return nil, false
+	}
+	for _, er := range p.declRefs[p.cur.refFrom:p.cur.refTo] {
+		if er.expr == expr {
+			return er.refs, true
+		}
+	}
+	return nil, false
 }
 
 // evalDeclarations evaluates locals, nodes, resources and licences in
 // dependency order, so that any of them may refer to any other, and
 // reports cycles. It costs time linear in the size of the declarations.
 func (p *parser) evalDeclarations() {
-	items := map[declKey]*declItem{}
-	var order []*declItem
-	add := func(key declKey, rng hcl.Range, exprs []hcl.Expression, eval func()) {
-		it := &declItem{key: key, rng: rng, eval: eval}
-		for _, e := range exprs {
-			refs, ok := p.refs(e, declScope, false)
-			if ok {
-				// eval finds them here rather than walk e again.
-				p.declRefs[e] = refs
+	n := len(p.localList) + len(p.nodeList) + len(p.resList) + len(p.licList)
+	items := make([]declItem, n+3)
+	// The maps come last: each depends on all its elements.
+	nodeMap, resMap, licMap := &items[n], &items[n+1], &items[n+2]
+	nodeMap.root, resMap.root, licMap.root = "node", "resource", "license"
+	// itemOf is the index of the item a reference names; -1 for var and
+	// each, and for what is not declared (reported when the expression is
+	// evaluated).
+	itemOf := func(r ref) int32 {
+		switch r.root {
+		case "local":
+			if d := p.locals[r.name]; d != nil {
+				return d.item
 			}
-			for _, r := range refs {
-				if r.root == "var" || r.root == "each" {
-					continue
-				}
-				it.deps = append(it.deps, declKey{r.root, r.name})
+		case "node":
+			if r.name == "" {
+				return int32(n)
+			}
+			if d := p.nodes[r.name]; d != nil {
+				return d.item
+			}
+		case "resource":
+			if r.name == "" {
+				return int32(n + 1)
+			}
+			if d := p.resources[r.name]; d != nil {
+				return d.item
+			}
+		case "license":
+			if r.name == "" {
+				return int32(n + 2)
+			}
+			if d := p.licenses[r.name]; d != nil {
+				return d.item
 			}
 		}
-		items[key] = it
-		order = append(order, it)
+		return -1
 	}
-	attrExprs := func(attrs hcl.Attributes) []hcl.Expression {
-		out := make([]hcl.Expression, 0, len(attrs))
-		for _, a := range sortedAttrs(attrs) {
-			out = append(out, a.Expr)
+	i := 0
+	for _, d := range p.localList {
+		items[i] = declItem{root: "local", local: d, rng: d.attr.NameRange}
+		d.item = int32(i)
+		i++
+	}
+	for _, d := range p.nodeList {
+		items[i] = declItem{root: "node", node: d, rng: d.block.DefRange}
+		d.item = int32(i)
+		i++
+	}
+	for _, d := range p.resList {
+		items[i] = declItem{root: "resource", resource: d, rng: d.block.DefRange}
+		d.item = int32(i)
+		i++
+	}
+	for _, d := range p.licList {
+		items[i] = declItem{root: "license", license: d, rng: d.block.DefRange}
+		d.item = int32(i)
+		i++
+	}
+	// deps[i] is the index of the item of a reference.
+	var deps []int32
+	add := func(e hcl.Expression) {
+		refs, ok := p.refs(e, declScope, false)
+		if ok && len(refs) > 0 {
+			// eval finds them here rather than walk e again.
+			p.declRefs = append(p.declRefs, exprRefs{e, refs})
+		}
+		for _, r := range refs {
+			if dep := itemOf(r); dep >= 0 {
+				deps = append(deps, dep)
+			}
+		}
+	}
+	for i := range items[:n] {
+		it := &items[i]
+		it.depFrom, it.refFrom = int32(len(deps)), int32(len(p.declRefs))
+		switch {
+		case it.local != nil:
+			add(it.local.attr.Expr)
+		case it.node != nil:
+			for _, a := range it.node.attrs {
+				add(a.Expr)
+			}
+		case it.resource != nil:
+			for _, a := range it.resource.attrs {
+				add(a.Expr)
+			}
+		case it.license != nil:
+			for _, a := range it.license.attrs {
+				add(a.Expr)
+			}
+		}
+		it.depTo, it.refTo = int32(len(deps)), int32(len(p.declRefs))
+	}
+	mapDeps := func(m *declItem, list []int32) {
+		m.depFrom = int32(len(deps))
+		deps = append(deps, list...)
+		m.depTo = int32(len(deps))
+	}
+	span := func(from, count int) []int32 {
+		out := make([]int32, count)
+		for j := range out {
+			out[j] = int32(from + j)
 		}
 		return out
 	}
-	for _, d := range p.localList {
-		d := d
-		add(declKey{"local", d.name}, d.attr.NameRange, []hcl.Expression{d.attr.Expr}, func() { p.evalLocal(d) })
-	}
-	nodeKeys := make([]declKey, 0, len(p.nodeList))
-	for _, d := range p.nodeList {
-		d := d
-		key := declKey{"node", d.name}
-		add(key, d.block.DefRange, attrExprs(d.attrs), func() { p.evalNode(d) })
-		nodeKeys = append(nodeKeys, key)
-	}
-	resKeys := make([]declKey, 0, len(p.resList))
-	for _, d := range p.resList {
-		d := d
-		key := declKey{"resource", d.name}
-		add(key, d.block.DefRange, attrExprs(d.attrs), func() { p.evalResource(d) })
-		resKeys = append(resKeys, key)
-	}
-	licKeys := make([]declKey, 0, len(p.licList))
-	for _, d := range p.licList {
-		d := d
-		key := declKey{"license", d.name}
-		add(key, d.block.DefRange, attrExprs(d.attrs), func() { p.evalLicense(d) })
-		licKeys = append(licKeys, key)
-	}
-	items[declKey{root: "node"}] = &declItem{key: declKey{root: "node"}, deps: nodeKeys, eval: func() {}}
-	items[declKey{root: "resource"}] = &declItem{key: declKey{root: "resource"}, deps: resKeys, eval: func() {}}
-	items[declKey{root: "license"}] = &declItem{key: declKey{root: "license"}, deps: licKeys, eval: func() {}}
+	nl, rl := len(p.localList), len(p.nodeList)
+	mapDeps(nodeMap, span(nl, rl))
+	mapDeps(resMap, span(nl+rl, len(p.resList)))
+	mapDeps(licMap, span(nl+rl+len(p.resList), len(p.licList)))
 
 	var stack []*declItem
 	var visit func(it *declItem)
 	visit = func(it *declItem) {
 		it.state = 1
 		stack = append(stack, it)
-		for _, dk := range it.deps {
-			dep := items[dk]
-			if dep == nil {
-				continue // undeclared: reported when the expression is evaluated
-			}
+		for _, di := range deps[it.depFrom:it.depTo] {
+			dep := &items[di]
 			switch dep.state {
 			case 0:
 				visit(dep)
@@ -108,10 +215,10 @@ func (p *parser) evalDeclarations() {
 		}
 		stack = stack[:len(stack)-1]
 		it.state = 2
-		it.eval()
+		p.evalItem(it)
 	}
-	for _, it := range order {
-		if it.state == 0 {
+	for i := range items[:n] {
+		if it := &items[i]; it.state == 0 {
 			visit(it)
 		}
 	}
@@ -127,12 +234,12 @@ func (p *parser) reportCycle(stack []*declItem, dep *declItem) {
 	var path []string
 	var at *declItem
 	for _, it := range stack[i:] {
-		path = append(path, it.key.String())
+		path = append(path, it.String())
 		if at == nil && it.rng.Filename != "" {
 			at = it
 		}
 	}
-	path = append(path, dep.key.String())
+	path = append(path, dep.String())
 	if at == nil {
 		at = dep
 	}

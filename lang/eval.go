@@ -37,7 +37,10 @@ type scope struct {
 	mode scopeMode
 	// roll is set inside a rolling block, where each.node is node and
 	// each.index is index.
-	roll  bool
+	roll bool
+	// nd is the node each.node is, node its value (built when first
+	// needed: nodeVal).
+	nd    *nodeDecl
 	node  cty.Value
 	index int
 	// each is the each object, built by eachVal when first needed.
@@ -58,9 +61,17 @@ var (
 // eachVal is each as expressions see it: an object of node and index.
 func (sc *scope) eachVal() cty.Value {
 	if sc.each == cty.NilVal {
-		sc.each = cty.ObjectVal(map[string]cty.Value{"node": sc.node, "index": cty.NumberIntVal(int64(sc.index))})
+		sc.each = cty.ObjectVal(map[string]cty.Value{"node": sc.nodeVal(), "index": cty.NumberIntVal(int64(sc.index))})
 	}
 	return sc.each
+}
+
+// nodeVal is each.node's value.
+func (sc *scope) nodeVal() cty.Value {
+	if sc.node == cty.NilVal && sc.nd != nil {
+		sc.node = sc.nd.value(false)
+	}
+	return sc.node
 }
 
 // ref is one reference of an expression: root.name (name "" for the whole
@@ -171,6 +182,18 @@ func variables(expr hcl.Expression) []hcl.Traversal {
 		}
 	case *hclsyntax.ScopeTraversalExpr:
 		return []hcl.Traversal{e.Traversal}
+	case *hclsyntax.TupleConsExpr:
+		// A list of references, such as [node.FS1, node.FS2]: the walk
+		// would find each in order.
+		out := make([]hcl.Traversal, len(e.Exprs))
+		for i, x := range e.Exprs {
+			t, ok := x.(*hclsyntax.ScopeTraversalExpr)
+			if !ok {
+				return expr.Variables()
+			}
+			out[i] = t.Traversal
+		}
+		return out
 	}
 	return expr.Variables()
 }
@@ -338,13 +361,13 @@ func (p *parser) valueOf(root, name string) cty.Value {
 		}
 		return cty.DynamicVal
 	case "node":
-		if d := p.nodes[name]; d.val != cty.NilVal {
-			return d.val
+		if d := p.nodes[name]; d.done {
+			return d.value(p.frozen)
 		}
 		return cty.UnknownVal(nodeType)
 	case "resource":
-		if d := p.resources[name]; d.val != cty.NilVal {
-			return d.val
+		if d := p.resources[name]; d.done {
+			return p.resourceValue(d)
 		}
 		return cty.UnknownVal(resourceType)
 	case "license":
@@ -449,7 +472,9 @@ func (p *parser) exprRefs(expr hcl.Expression, sc *scope) ([]ref, bool) {
 	var cache map[hcl.Expression][]ref
 	switch {
 	case sc == declScope:
-		cache = p.declRefs
+		if refs, ok := p.itemRefs(expr); ok {
+			return refs, true
+		}
 	case sc.mode == scopeStep && sc.roll:
 		cache = p.rollRefs
 	}
@@ -521,7 +546,7 @@ func (p *parser) directRef(t hcl.Traversal, sc *scope) (cty.Value, bool) {
 		}
 		switch name {
 		case "node":
-			return sc.node, true
+			return sc.nodeVal(), true
 		case "index":
 			return cty.NumberIntVal(int64(sc.index)), true
 		}

@@ -194,8 +194,12 @@ type parser struct {
 	allNodes, allResources, allLicenses cty.Value
 	schemas                             map[string]*hcl.BodySchema
 	// declRefs are the references of the declarations' expressions, found
-	// valid when their order was worked out.
-	declRefs map[hcl.Expression][]ref
+	// valid (and not none) when their order was worked out; cur is the
+	// declaration being evaluated, whose are declRefs[cur.refFrom:cur.refTo].
+	declRefs []exprRefs
+	cur      *declItem
+	// attrSlab is where content takes the attributes it returns from.
+	attrSlab []hcl.Attribute
 	// rollRefs are the references of the expressions of the step blocks
 	// of rolling blocks, found valid on their first node.
 	rollRefs map[hcl.Expression][]ref
@@ -205,6 +209,10 @@ type parser struct {
 	// clusterBroken is set when a node, resource or licence could not be
 	// decoded: the abstract run needs the whole cluster.
 	clusterBroken bool
+	// frozen is set once Load has returned: values are no longer cached
+	// in the declarations (the exec driver's commands evaluate on copies
+	// of the parser, possibly at once).
+	frozen bool
 	// quiet is set on the copies that evaluate exec commands at run
 	// time: their warnings were given at load time.
 	quiet bool
@@ -218,7 +226,7 @@ func newParser(rb *Runbook, opts Options) *parser {
 	return &parser{rb: rb, opts: opts, funcs: funcs, constCtx: &hcl.EvalContext{Functions: funcs},
 		variables: map[string]*Variable{}, locals: map[string]*localDecl{}, nodes: map[string]*nodeDecl{},
 		resources: map[string]*resourceDecl{}, licenses: map[string]*licenseDecl{}, rollings: map[string]*hcl.Block{},
-		broken: map[*hcl.Block]bool{}, declRefs: map[hcl.Expression][]ref{}, rollRefs: map[hcl.Expression][]ref{}}
+		broken: map[*hcl.Block]bool{}, rollRefs: map[hcl.Expression][]ref{}}
 }
 
 var rootSchema = &hcl.BodySchema{
@@ -254,6 +262,7 @@ func (p *parser) load(bodies []hcl.Body) {
 	if !p.clusterBroken {
 		p.check()
 	}
+	p.frozen = true
 }
 
 // declare records one top-level block: the flat switch of the language.

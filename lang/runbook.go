@@ -34,6 +34,10 @@ type Options struct {
 	// name, with their settings. The CLI passes those of
 	// stores/builtin.Stores().
 	StateKinds map[string][]runtime.StoreSetting
+
+	// slow turns off the fast paths that stand in for the general ones on
+	// the common cases, so that tests can hold the two to the same result.
+	slow bool
 }
 
 // Runbook is a decoded, evaluated and checked runbook: the declared cluster

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/runbookhq/runbook/cluster"
@@ -24,6 +25,8 @@ func (p *parser) decodeValue(expr hcl.Expression, kind steps.Kind, enum []string
 	eval := p.eval
 	if kind == steps.KindCommand {
 		eval = p.evalCommand
+	} else if x, ok := p.decodeDirect(expr, kind, sc); ok {
+		return x, true
 	}
 	v, ok := eval(expr, sc)
 	if !ok {
@@ -232,6 +235,119 @@ func (p *parser) decodeCty(v cty.Value, expr hcl.Expression, kind steps.Kind, en
 		return cluster.Command{Argv: argv}, true
 	}
 	p.errorf(rng, "Unsupported attribute kind", "The attribute %s has a kind the language does not know (%v). This is a bug in its step type.", name, kind)
+	return nil, false
+}
+
+// decodeDirect is decodeValue of a reference to a declared node, resource
+// or licence where one is expected (node.FS1, each.node), or of a list of
+// references to nodes or resources where a list of them is expected: what
+// decodeValue would find through the object's value, found without it. ok
+// is false for any other expression, or one decodeValue would report on,
+// which decodeValue then evaluates.
+func (p *parser) decodeDirect(expr hcl.Expression, kind steps.Kind, sc *scope) (any, bool) {
+	if p.opts.slow || sc.mode != scopeDecl && sc.mode != scopeStep || sc.self != nil {
+		return nil, false
+	}
+	switch kind {
+	case steps.KindNode, steps.KindResource, steps.KindLicense:
+		t, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+		if !ok {
+			return nil, false
+		}
+		return p.directObject(t.Traversal, kind, sc)
+	case steps.KindNodeList, steps.KindResourceList:
+		e, ok := expr.(*hclsyntax.TupleConsExpr)
+		if !ok || len(e.Exprs) == 0 {
+			return nil, false
+		}
+		elemKind := steps.KindNode
+		if kind == steps.KindResourceList {
+			elemKind = steps.KindResource
+		}
+		var nodes []cluster.Node
+		var resources []cluster.Resource
+		if kind == steps.KindNodeList {
+			nodes = make([]cluster.Node, 0, len(e.Exprs))
+		} else {
+			resources = make([]cluster.Resource, 0, len(e.Exprs))
+		}
+		// As decodeValue, an unknown element makes the list unknown.
+		unknown := false
+		for _, x := range e.Exprs {
+			t, ok := x.(*hclsyntax.ScopeTraversalExpr)
+			if !ok {
+				return nil, false
+			}
+			v, ok := p.directObject(t.Traversal, elemKind, sc)
+			if !ok {
+				return nil, false
+			}
+			switch v := v.(type) {
+			case steps.Unknown:
+				unknown = true
+			case cluster.Node:
+				nodes = append(nodes, v)
+			case cluster.Resource:
+				resources = append(resources, v)
+			}
+		}
+		switch {
+		case unknown:
+			return steps.Unknown{}, true
+		case kind == steps.KindNodeList:
+			return nodes, true
+		}
+		return resources, true
+	}
+	return nil, false
+}
+
+// directObject is decodeDirect of one reference, t: node.NAME,
+// resource.NAME or license.NAME of a declared one, or each.node in a roll,
+// where kind is expected. Its value is the object's until it is evaluated
+// (a cycle), when it is not known.
+func (p *parser) directObject(t hcl.Traversal, kind steps.Kind, sc *scope) (any, bool) {
+	if len(t) != 2 {
+		return nil, false
+	}
+	name, ok := elementName(t)
+	if !ok {
+		return nil, false
+	}
+	switch t.RootName() {
+	case "node":
+		d := p.nodes[name]
+		if kind != steps.KindNode || d == nil {
+			return nil, false
+		}
+		if !d.done {
+			return steps.Unknown{}, true
+		}
+		return d.boxed, true
+	case "each":
+		if kind != steps.KindNode || sc.mode != scopeStep || !sc.roll || sc.nd == nil || name != "node" || !sc.nd.done {
+			return nil, false
+		}
+		return sc.nd.boxed, true
+	case "resource":
+		d := p.resources[name]
+		if kind != steps.KindResource || d == nil {
+			return nil, false
+		}
+		if !d.done {
+			return steps.Unknown{}, true
+		}
+		return d.resource, true
+	case "license":
+		d := p.licenses[name]
+		if kind != steps.KindLicense || d == nil {
+			return nil, false
+		}
+		if d.val == cty.NilVal {
+			return steps.Unknown{}, true
+		}
+		return d.license, true
+	}
 	return nil, false
 }
 
