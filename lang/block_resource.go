@@ -18,9 +18,10 @@ type resourceDecl struct {
 	// done is set once evaluated; val is its value as expressions see it,
 	// built when first asked for (value) from resource and the values of
 	// the attributes that may not be known, kept in attrVals.
-	done     bool
-	val      cty.Value
-	attrVals resourceVals
+	done bool
+	val  cty.Value
+	// unknown says which attributes' values are not known.
+	unknown resourceUnknown
 	// item is its place among the declarations to evaluate.
 	item int32
 }
@@ -54,63 +55,63 @@ func (p *parser) declareResource(block *hcl.Block) {
 	p.resList = append(p.resList, d)
 }
 
-// resourceVals are the values of a resource's attributes; preferred is
-// NilVal when it is known: the list of the preferred nodes' values.
-type resourceVals struct{ shared, failback, script, preferred cty.Value }
+// resourceUnknown says which attributes of a resource are not known: the
+// others' values are those of its cluster.Resource.
+type resourceUnknown struct{ shared, failback, script, preferred bool }
 
 func (p *parser) evalResource(d *resourceDecl) {
 	r := &d.resource
-	shared, failback, script := cty.False, cty.StringVal(cluster.FailbackAuto), cty.StringVal("")
-	preferred := cty.UnknownVal(cty.List(nodeType))
+	unknown := &d.unknown
+	unknown.preferred = true
 	if a, ok := d.attrs.get("shared"); ok {
 		switch x, _ := p.decodeValue(a.Expr, steps.KindBool, nil, declScope, "shared"); x := x.(type) {
 		case bool:
-			r.Shared, shared = x, cty.BoolVal(x)
+			r.Shared = x
 		case steps.Unknown:
-			shared = cty.UnknownVal(cty.Bool)
+			unknown.shared = true
 			p.clusterBroken = true
 		}
 	}
 	if a, ok := d.attrs.get("failback"); ok {
 		switch x, _ := p.decodeValue(a.Expr, steps.KindString, []string{cluster.FailbackAuto, cluster.FailbackManual}, declScope, "failback"); x := x.(type) {
 		case string:
-			r.Failback, failback = x, cty.StringVal(x)
+			r.Failback = x
 		case steps.Unknown:
-			failback = cty.UnknownVal(cty.String)
+			unknown.failback = true
 			p.clusterBroken = true
 		}
 	}
 	if a, ok := d.attrs.get("load_script"); ok {
 		switch x, _ := p.decodeValue(a.Expr, steps.KindString, nil, declScope, "load_script"); x := x.(type) {
 		case string:
-			r.LoadScript, script = x, cty.StringVal(x)
+			r.LoadScript = x
 		case steps.Unknown:
-			script = cty.UnknownVal(cty.String)
+			unknown.script = true
 		}
 	}
 	if a, ok := d.attrs.get("preferred"); ok {
 		x, ok := p.decodeValue(a.Expr, steps.KindNodeList, nil, declScope, "preferred")
 		switch x := x.(type) {
 		case []cluster.Node:
-			if p.checkNodeSet(x, a.Expr, "preferred", "resource "+d.name) {
+			if p.checkNodeSet(x, a.Expr, "preferred", "resource", d.name) {
 				r.Preferred = make([]string, len(x))
 				for i, n := range x {
 					r.Preferred[i] = n.Name
 				}
-				preferred = cty.NilVal
+				unknown.preferred = false
 			} else {
 				p.clusterBroken = true
 			}
 		case nil:
 			if ok {
-				p.checkNodeSet(nil, a.Expr, "preferred", "resource "+d.name)
+				p.checkNodeSet(nil, a.Expr, "preferred", "resource", d.name)
 			}
 			p.clusterBroken = true
 		default:
 			p.clusterBroken = true
 		}
 	}
-	d.done, d.attrVals = true, resourceVals{shared: shared, failback: failback, script: script, preferred: preferred}
+	d.done = true
 	if p.opts.slow {
 		p.resourceValue(d)
 	}
@@ -122,17 +123,27 @@ func (p *parser) resourceValue(d *resourceDecl) cty.Value {
 	if !d.done || d.val != cty.NilVal {
 		return d.val
 	}
-	av := d.attrVals
-	preferred := av.preferred
-	if preferred == cty.NilVal {
-		vals := make([]cty.Value, len(d.resource.Preferred))
-		for i, n := range d.resource.Preferred {
+	r, unknown := &d.resource, d.unknown
+	shared, failback, script := cty.BoolVal(r.Shared), cty.StringVal(r.Failback), cty.StringVal(r.LoadScript)
+	if unknown.shared {
+		shared = cty.UnknownVal(cty.Bool)
+	}
+	if unknown.failback {
+		failback = cty.UnknownVal(cty.String)
+	}
+	if unknown.script {
+		script = cty.UnknownVal(cty.String)
+	}
+	preferred := cty.UnknownVal(cty.List(nodeType))
+	if !unknown.preferred {
+		vals := make([]cty.Value, len(r.Preferred))
+		for i, n := range r.Preferred {
 			vals[i] = p.nodes[n].value(p.frozen)
 		}
 		preferred = cty.ListVal(vals)
 	}
-	v := cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(d.name), "shared": av.shared, "preferred": preferred,
-		"failback": av.failback, "load_script": av.script})
+	v := cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(d.name), "shared": shared, "preferred": preferred,
+		"failback": failback, "load_script": script})
 	if !p.frozen {
 		d.val = v
 	}
@@ -140,29 +151,54 @@ func (p *parser) resourceValue(d *resourceDecl) cty.Value {
 }
 
 // checkNodeSet requires a list of nodes to be non-empty and free of
-// duplicates, pointing at the repeated element where it can.
-func (p *parser) checkNodeSet(nodes []cluster.Node, expr hcl.Expression, attr, owner string) bool {
+// duplicates, pointing at the repeated element where it can. owner is
+// ownerKind and ownerName, as in "resource R1".
+func (p *parser) checkNodeSet(nodes []cluster.Node, expr hcl.Expression, attr, ownerKind, ownerName string) bool {
 	if len(nodes) == 0 {
-		p.errorf(expr.Range(), "Empty node list", "The %s of %s lists no nodes. List at least one, as in [node.%s].", attr, owner, p.example("node"))
+		p.errorf(expr.Range(), "Empty node list", "The %s of %s %s lists no nodes. List at least one, as in [node.%s].", attr, ownerKind, ownerName, p.example("node"))
 		return false
 	}
-	elems, _ := hcl.ExprList(expr)
-	if len(elems) != len(nodes) {
-		elems = nil
+	// first is the position of the first node of n's name: a scan for
+	// the short lists of a resource, a map for the long ones of a roll.
+	var seen map[string]int
+	if len(nodes) > 8 {
+		seen = make(map[string]int, len(nodes))
 	}
-	seen := make(map[string]int, len(nodes))
+	first := func(i int, n cluster.Node) int {
+		if seen == nil {
+			for j := range i {
+				if nodes[j].Name == n.Name {
+					return j
+				}
+			}
+			return i
+		}
+		j, dup := seen[n.Name]
+		if !dup {
+			seen[n.Name] = i
+			return i
+		}
+		return j
+	}
+	var elems []hcl.Expression
 	ok := true
 	for i, n := range nodes {
-		if j, dup := seen[n.Name]; dup {
-			rng := expr.Range()
-			if elems != nil {
-				rng = elems[i].Range()
-			}
-			p.errorf(rng, "Duplicate node in list", "The %s of %s lists node %s twice (positions %d and %d). List each node once.", attr, owner, n.Name, j+1, i+1)
-			ok = false
+		j := first(i, n)
+		if j == i {
 			continue
 		}
-		seen[n.Name] = i
+		if ok {
+			elems, _ = hcl.ExprList(expr)
+			if len(elems) != len(nodes) {
+				elems = nil
+			}
+		}
+		rng := expr.Range()
+		if elems != nil {
+			rng = elems[i].Range()
+		}
+		p.errorf(rng, "Duplicate node in list", "The %s of %s %s lists node %s twice (positions %d and %d). List each node once.", attr, ownerKind, ownerName, n.Name, j+1, i+1)
+		ok = false
 	}
 	return ok
 }

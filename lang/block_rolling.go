@@ -71,7 +71,7 @@ func (p *parser) decodeRolling(block *hcl.Block) {
 		p.addHole(block, "", "")
 		return
 	}
-	if !p.checkNodeSet(nodes, a.Expr, "nodes", "rolling block "+roll) {
+	if !p.checkNodeSet(nodes, a.Expr, "nodes", "rolling block", roll) {
 		p.addHole(block, "", "")
 		return
 	}

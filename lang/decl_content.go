@@ -1,8 +1,6 @@
 package lang
 
 import (
-	"strings"
-
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
@@ -10,16 +8,23 @@ import (
 // attrList is a block's attributes in source order (as sortedAttrs orders
 // them), looked up by name with get: a node, resource or licence block has
 // a handful, so a scan costs less than the map hcl.Attributes is.
-type attrList []*hcl.Attribute
+type attrList []declAttr
+
+// declAttr is an attribute of a declaration: its name and expression, all
+// that evaluating it and pointing at it takes.
+type declAttr struct {
+	Name string
+	Expr hcl.Expression
+}
 
 // get returns the attribute called name, if set.
-func (l attrList) get(name string) (*hcl.Attribute, bool) {
+func (l attrList) get(name string) (declAttr, bool) {
 	for _, a := range l {
 		if a.Name == name {
 			return a, true
 		}
 	}
-	return nil, false
+	return declAttr{}, false
 }
 
 // content is body.Content(schema), the attributes in source order. A body
@@ -33,14 +38,19 @@ func (p *parser) content(body hcl.Body, schema *hcl.BodySchema) (attrList, hcl.D
 		return attrs, nil
 	}
 	content, diags := body.Content(schema)
-	return sortedAttrs(content.Attributes), diags
+	sorted := sortedAttrs(content.Attributes)
+	out := make(attrList, len(sorted))
+	for i, a := range sorted {
+		out[i] = declAttr{Name: a.Name, Expr: a.Expr}
+	}
+	return out, diags
 }
 
 // plainContent is content's fast path; ok is false when body is not one it
 // takes.
 func (p *parser) plainContent(body hcl.Body, schema *hcl.BodySchema) (attrList, bool) {
 	b, ok := body.(*hclsyntax.Body)
-	if !ok || p.opts.slow || len(b.Blocks) > 0 || len(b.Attributes) > len(schema.Attributes) {
+	if !ok || p.opts.slow || len(b.Blocks) > 0 || len(b.Attributes) > len(schema.Attributes) || len(schema.Attributes) > maxPlainAttrs {
 		return nil, false
 	}
 	for name := range b.Attributes {
@@ -58,24 +68,26 @@ func (p *parser) plainContent(body hcl.Body, schema *hcl.BodySchema) (attrList, 
 		return attrList{}, true
 	}
 	if len(p.attrSlab) < n {
-		p.attrSlab = make([]hcl.Attribute, max(n, 256))
+		p.attrSlab = make(attrList, max(n, 512))
 	}
-	vals := p.attrSlab[:n:n]
+	out := p.attrSlab[:0:n]
 	p.attrSlab = p.attrSlab[n:]
-	out := make(attrList, 0, n)
+	// In source order (sortedAttrs' order: the body is in one file), by
+	// insertion: a block has a handful.
+	at := make([]int, 0, maxPlainAttrs)
 	for _, a := range b.Attributes {
-		v := &vals[len(out)]
-		*v = hcl.Attribute{Name: a.Name, Expr: a.Expr, Range: a.SrcRange, NameRange: a.NameRange}
-		// Insert in source order (sortedAttrs' order: file, then offset).
-		i := len(out)
-		out = append(out, v)
-		for ; i > 0 && attrBefore(v, out[i-1]); i-- {
-			out[i] = out[i-1]
+		i, pos := len(out), a.SrcRange.Start.Byte
+		out, at = append(out, declAttr{Name: a.Name, Expr: a.Expr}), append(at, pos)
+		for ; i > 0 && pos < at[i-1]; i-- {
+			out[i], out[i-1] = out[i-1], out[i]
+			at[i], at[i-1] = at[i-1], at[i]
 		}
-		out[i] = v
 	}
 	return out, true
 }
+
+// maxPlainAttrs bounds the schemas plainContent takes.
+const maxPlainAttrs = 8
 
 func schemaHas(schema *hcl.BodySchema, name string) bool {
 	for _, s := range schema.Attributes {
@@ -84,12 +96,4 @@ func schemaHas(schema *hcl.BodySchema, name string) bool {
 		}
 	}
 	return false
-}
-
-// attrBefore orders attributes as sortedAttrs does.
-func attrBefore(x, y *hcl.Attribute) bool {
-	if c := strings.Compare(x.Range.Filename, y.Range.Filename); c != 0 {
-		return c < 0
-	}
-	return x.Range.Start.Byte < y.Range.Start.Byte
 }

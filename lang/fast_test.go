@@ -217,6 +217,21 @@ rolling "r" {
   }
 }
 `,
+	`runbook "r" {}
+cluster "c" {}
+node "A" {
+  address = node.C.address
+  version = node.B.version
+}
+node "B" {
+  address = "10.0.0.2"
+  version = "six"
+}
+node "C" {
+  address = 3
+  version = "6.0"
+}
+`,
 }
 
 // TestVariablesAgree holds variables to hcl's own walk on every expression
@@ -251,5 +266,39 @@ func TestVariablesAgree(t *testing.T) {
 	}
 	if n < 100 {
 		t.Fatalf("only %d expressions", n)
+	}
+}
+
+// TestCheckNodeSetDuplicates holds the scan of short lists and the map of
+// long ones to the same findings: each repeat at its element, with the
+// position of the first.
+func TestCheckNodeSetDuplicates(t *testing.T) {
+	for _, n := range []int{3, 8, 9, 20} {
+		var names []string
+		var b strings.Builder
+		b.WriteString("runbook \"r\" {}\ncluster \"c\" {}\n")
+		for i := range n {
+			fmt.Fprintf(&b, "node \"N%d\" {\n  address = \"10.0.0.%d\"\n  version = \"6.0\"\n}\n", i, i)
+			names = append(names, fmt.Sprintf("node.N%d", i))
+		}
+		// The first node again at the end, the second twice more.
+		list := append(append(names, names[0], names[1]), names[1])
+		fmt.Fprintf(&b, "resource \"R\" {\n  preferred = [%s]\n}\n", strings.Join(list, ", "))
+		_, diags := loadSources("d.hcl", []string{"d.hcl"}, [][]byte{[]byte(b.String())}, Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry()})
+		var got []string
+		for _, d := range diags {
+			if d.Summary == "Duplicate node in list" {
+				got = append(got, fmt.Sprintf("%s @%d", d.Detail, d.Subject.Start.Column))
+			}
+		}
+		col := func(i int) int { return len("  preferred = [") + 1 + len(strings.Join(list[:i], ", ")) + min(i, 1)*2 }
+		want := []string{
+			fmt.Sprintf("The preferred of resource R lists node N0 twice (positions 1 and %d). List each node once. @%d", n+1, col(n)),
+			fmt.Sprintf("The preferred of resource R lists node N1 twice (positions 2 and %d). List each node once. @%d", n+2, col(n+1)),
+			fmt.Sprintf("The preferred of resource R lists node N1 twice (positions 2 and %d). List each node once. @%d", n+3, col(n+2)),
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%d nodes (-want +got):\n%s", n, diff)
+		}
 	}
 }

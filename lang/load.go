@@ -70,7 +70,9 @@ func loadSources(path string, names []string, srcs [][]byte, opts Options) (*Run
 	}
 	p := newParser(rb, opts)
 	p.load(bodies)
-	return rb, append(diags, dedupe(p.diags)...)
+	diags = append(diags, dedupe(p.diags)...)
+	p.release()
+	return rb, diags
 }
 
 // dedupe drops repeated diagnostics: a step of a rolling block is decoded
@@ -198,8 +200,10 @@ type parser struct {
 	// declaration being evaluated, whose are declRefs[cur.refFrom:cur.refTo].
 	declRefs []exprRefs
 	cur      *declItem
-	// attrSlab is where content takes the attributes it returns from.
-	attrSlab []hcl.Attribute
+	// attrSlab and stepSlab are where content and newStep take what they
+	// return from.
+	attrSlab attrList
+	stepSlab []Step
 	// rollRefs are the references of the expressions of the step blocks
 	// of rolling blocks, found valid on their first node.
 	rollRefs map[hcl.Expression][]ref
@@ -262,7 +266,6 @@ func (p *parser) load(bodies []hcl.Body) {
 	if !p.clusterBroken {
 		p.check()
 	}
-	p.frozen = true
 }
 
 // declare records one top-level block: the flat switch of the language.
@@ -290,6 +293,27 @@ func (p *parser) declare(block *hcl.Block) {
 	case "rolling":
 		p.broken[block] = !p.declareRolling(block)
 		p.items = append(p.items, block)
+	}
+}
+
+// release drops what only loading needed: the parser lives on in the
+// driver blocks' commands (evaluated when a step issues an operation), and
+// needs no more than the declarations' values for that. What it keeps does
+// not hold the syntax of the runbook's files, but for its locals and its
+// driver blocks' commands.
+func (p *parser) release() {
+	p.frozen = true
+	p.diags, p.findings, p.seq, p.items, p.broken = nil, nil, nil, nil, nil
+	p.declRefs, p.rollRefs, p.schemas, p.rollings, p.attrSlab, p.stepSlab = nil, nil, nil, nil, nil, nil
+	p.runbookBlocks, p.clusterBlocks, p.stateBlocks = nil, nil, nil
+	for _, d := range p.nodeList {
+		d.block, d.attrs = nil, nil
+	}
+	for _, d := range p.resList {
+		d.block, d.attrs = nil, nil
+	}
+	for _, d := range p.licList {
+		d.block, d.attrs = nil, nil
 	}
 }
 

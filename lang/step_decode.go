@@ -91,7 +91,8 @@ func (p *parser) stepSchema(typ steps.Type) *hcl.BodySchema {
 // "", sc nil) or in a roll on node, in sc, where each is bound to it.
 func (p *parser) instantiate(sb *stepBlock, roll string, node *nodeDecl, sc *scope) *Step {
 	typ := sb.typ
-	st := &Step{When: true, Roll: roll, Range: sb.block.DefRange, attrs: sb.attrs, known: true}
+	st := p.newStep()
+	*st = Step{When: true, Roll: roll, Range: sb.block.DefRange, attrs: sb.attrs, known: true}
 	defer p.markStep(len(p.diags), st)
 	st.Type, st.Name = typ.Name(), sb.block.Labels[1]
 	if roll != "" {
@@ -157,6 +158,16 @@ func (p *parser) instantiate(sb *stepBlock, roll string, node *nodeDecl, sc *sco
 			}
 		}
 	}
+	return st
+}
+
+// newStep allocates a step instance: a rolling block has many.
+func (p *parser) newStep() *Step {
+	if len(p.stepSlab) == 0 {
+		p.stepSlab = make([]Step, 128)
+	}
+	st := &p.stepSlab[0]
+	p.stepSlab = p.stepSlab[1:]
 	return st
 }
 
