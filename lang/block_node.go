@@ -47,7 +47,9 @@ func (p *parser) declareNode(block *hcl.Block) {
 	if diags.HasErrors() {
 		p.clusterBroken = true
 	}
-	d := &nodeDecl{name: name, block: block, attrs: attrs, node: cluster.Node{Name: name}}
+	d := &p.nodeSlab[0]
+	p.nodeSlab = p.nodeSlab[1:]
+	*d = nodeDecl{name: name, block: block, attrs: attrs, node: cluster.Node{Name: name}}
 	p.nodes[name] = d
 	p.nodeList = append(p.nodeList, d)
 }

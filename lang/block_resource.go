@@ -49,7 +49,9 @@ func (p *parser) declareResource(block *hcl.Block) {
 	if diags.HasErrors() {
 		p.clusterBroken = true
 	}
-	d := &resourceDecl{name: name, block: block, attrs: attrs,
+	d := &p.resSlab[0]
+	p.resSlab = p.resSlab[1:]
+	*d = resourceDecl{name: name, block: block, attrs: attrs,
 		resource: cluster.Resource{Name: name, Failback: cluster.FailbackAuto}}
 	p.resources[name] = d
 	p.resList = append(p.resList, d)

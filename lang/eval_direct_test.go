@@ -39,7 +39,7 @@ license "l" {
 	if p.diags.HasErrors() {
 		t.Fatal(p.diags)
 	}
-	roll := &scope{mode: scopeStep, roll: true, node: p.nodes["FS2"].val, index: 1}
+	roll := &scope{mode: scopeStep, roll: true, nd: p.nodes["FS2"], index: 1}
 	for _, tc := range []struct {
 		src    string
 		sc     *scope

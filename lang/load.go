@@ -204,6 +204,10 @@ type parser struct {
 	// return from.
 	attrSlab attrList
 	stepSlab []Step
+	// nodeSlab and resSlab hold a declaration for each node and resource
+	// block, taken by declareNode and declareResource in order.
+	nodeSlab []nodeDecl
+	resSlab  []resourceDecl
 	// rollRefs are the references of the expressions of the step blocks
 	// of rolling blocks, found valid on their first node.
 	rollRefs map[hcl.Expression][]ref
@@ -249,9 +253,21 @@ var rootSchema = &hcl.BodySchema{
 }
 
 func (p *parser) load(bodies []hcl.Body) {
-	for _, body := range bodies {
+	contents := make([]*hcl.BodyContent, len(bodies))
+	counts := map[string]int{}
+	for i, body := range bodies {
 		content, diags := body.Content(rootSchema)
 		p.diags = append(p.diags, diags...)
+		contents[i] = content
+		for _, block := range content.Blocks {
+			counts[block.Type]++
+		}
+	}
+	// The maps and lists of declarations have room for all at once.
+	p.nodes, p.nodeList = make(map[string]*nodeDecl, counts["node"]), make([]*nodeDecl, 0, counts["node"])
+	p.resources, p.resList = make(map[string]*resourceDecl, counts["resource"]), make([]*resourceDecl, 0, counts["resource"])
+	p.nodeSlab, p.resSlab = make([]nodeDecl, counts["node"]), make([]resourceDecl, counts["resource"])
+	for _, content := range contents {
 		for _, block := range content.Blocks {
 			p.declare(block)
 		}
@@ -305,6 +321,7 @@ func (p *parser) release() {
 	p.frozen = true
 	p.diags, p.findings, p.seq, p.items, p.broken = nil, nil, nil, nil, nil
 	p.declRefs, p.rollRefs, p.schemas, p.rollings, p.attrSlab, p.stepSlab = nil, nil, nil, nil, nil, nil
+	p.nodeSlab, p.resSlab = nil, nil
 	p.runbookBlocks, p.clusterBlocks, p.stateBlocks = nil, nil, nil
 	for _, d := range p.nodeList {
 		d.block, d.attrs = nil, nil
