@@ -12,15 +12,16 @@ import (
 // elements).
 type declItem struct {
 	root string
-	// decl is the local, node, resource or licence; nil for a map.
+	// One of local, node, resource and license is the declaration; none
+	// for a map.
 	local    *localDecl
 	node     *nodeDecl
 	resource *resourceDecl
 	license  *licenseDecl
 	rng      hcl.Range
-	// deps are the items it refers to, declDeps[depFrom:depTo], and
-	// refs its expressions' references found valid and not empty,
-	// declRefs[refFrom:refTo].
+	// The items it refers to are evalDeclarations' deps[depFrom:depTo],
+	// its expressions' references found valid (and not none) are the
+	// parser's declRefs[refFrom:refTo].
 	depFrom, depTo int32
 	refFrom, refTo int32
 	// state: 0 unvisited, 1 on the stack, 2 done
