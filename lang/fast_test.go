@@ -302,3 +302,20 @@ func TestCheckNodeSetDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// TestDropSyntax keeps the files' text and what the run reads.
+func TestDropSyntax(t *testing.T) {
+	src := gen.Runbook(3)
+	rb, diags := loadSources("d.hcl", []string{"d.hcl"}, [][]byte{src}, Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry()})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	before := dumpLoad(rb, nil)
+	rb.DropSyntax()
+	if f := rb.Files["d.hcl"]; f.Body != nil || f.Nav != nil || !bytes.Equal(f.Bytes, src) {
+		t.Errorf("file after DropSyntax: body %v, nav %v, %d bytes", f.Body, f.Nav, len(f.Bytes))
+	}
+	if after := dumpLoad(rb, nil); after != before {
+		t.Errorf("the runbook changed:\n%s", cmp.Diff(before, after))
+	}
+}

@@ -103,6 +103,17 @@ type Step struct {
 	detached bool
 }
 
+// DropSyntax lets go of the syntax trees of the runbook's files, keeping
+// their text (Files[name].Bytes), for a command that renders no more
+// diagnostics from them: the trees take several times the text's size,
+// and nothing else Load returned holds them (the step instances only hold
+// their step blocks' attributes).
+func (rb *Runbook) DropSyntax() {
+	for _, f := range rb.Files {
+		f.Body, f.Nav = nil, nil
+	}
+}
+
 // AttrRange returns the range of the expression of the step's attribute
 // name, or the step block's definition range if it is not set.
 func (s *Step) AttrRange(name string) hcl.Range {

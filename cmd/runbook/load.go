@@ -115,6 +115,10 @@ func (a *app) loadRunbookDiags(path string, vars varArgs, requireValues bool) (*
 		a.messages().Invalid(path, errs)
 		return nil, diags
 	}
+	// The diagnostics are written: what follows needs only the files'
+	// text (the run's digest of it), and the memory of their syntax trees
+	// is the run's.
+	rb.DropSyntax()
 	return rb, diags
 }
 
