@@ -4,6 +4,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/runbookhq/runbook/cluster"
+	"github.com/runbookhq/runbook/lang/abstract"
 	"github.com/runbookhq/runbook/steps"
 )
 
@@ -63,7 +64,10 @@ func (p *parser) decodeCluster() {
 }
 
 // buildCluster indexes the declared cluster and checks what only the whole
-// cluster can tell: licence seats against the cluster size.
+// cluster can tell: licence seats against the cluster size. The index, and
+// the model the abstract run follows if it is to run, depend on the
+// declarations alone: they are made on another goroutine while the steps
+// are decoded, and awaitCluster waits for them.
 func (p *parser) buildCluster() {
 	nodes := make([]cluster.Node, len(p.nodeList))
 	for i, d := range p.nodeList {
@@ -77,7 +81,24 @@ func (p *parser) buildCluster() {
 	for i, d := range p.licList {
 		licenses[i] = d.license
 	}
-	p.rb.Cluster = cluster.NewCluster(p.rb.ClusterName, nodes, resources, licenses)
+	name, timings := p.rb.ClusterName, p.rb.Timings()
+	model := len(nodes) > 0 && !p.clusterBroken
+	build := func() {
+		p.built = cluster.NewCluster(name, nodes, resources, licenses)
+		if model {
+			p.model = abstract.Model(p.built, timings)
+		}
+	}
+	if p.opts.slow {
+		build()
+	} else {
+		done := make(chan struct{})
+		p.clusterDone = done
+		go func() {
+			defer close(done)
+			build()
+		}()
+	}
 	if len(nodes) == 0 && len(p.clusterBlocks) > 0 {
 		p.errorf(p.clusterBlocks[0].DefRange, "No nodes declared", `The cluster has no nodes. Declare each with a node block, such as node "FS1" { address = "10.10.0.11" version = "6.0" }.`)
 		p.clusterBroken = true
@@ -91,6 +112,16 @@ func (p *parser) buildCluster() {
 				d.name, l.Seats, len(nodes), l.Version, len(nodes))
 		}
 	}
+}
+
+// awaitCluster waits for what buildCluster made, and sets the runbook's
+// cluster.
+func (p *parser) awaitCluster() {
+	if p.clusterDone != nil {
+		<-p.clusterDone
+		p.clusterDone = nil
+	}
+	p.rb.Cluster = p.built
 }
 
 // decodeRunbookAttrs decodes the runbook block once variables and locals

@@ -13,7 +13,9 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers"
+	"github.com/runbookhq/runbook/drivers/sim"
 )
 
 // Load reads, decodes, evaluates and checks the runbook at path: a .hcl or
@@ -214,6 +216,12 @@ type parser struct {
 	// constCtx is the context of the expressions that refer to nothing:
 	// expressions only read their context, so one serves them all.
 	constCtx *hcl.EvalContext
+	// built is the cluster buildCluster indexes, and model the abstract
+	// run's model of it (nil if the run is not to run), both made while the
+	// steps are decoded; clusterDone is closed once they are.
+	built       *cluster.Cluster
+	model       *sim.Sim
+	clusterDone chan struct{}
 	// clusterBroken is set when a node, resource or licence could not be
 	// decoded: the abstract run needs the whole cluster.
 	clusterBroken bool
@@ -279,6 +287,7 @@ func (p *parser) load(bodies []hcl.Body) {
 	p.decodeCluster()
 	p.buildCluster()
 	p.decodeSteps()
+	p.awaitCluster()
 	if !p.clusterBroken {
 		p.check()
 	}
@@ -321,7 +330,7 @@ func (p *parser) release() {
 	p.frozen = true
 	p.diags, p.findings, p.seq, p.items, p.broken = nil, nil, nil, nil, nil
 	p.declRefs, p.rollRefs, p.schemas, p.rollings, p.attrSlab, p.stepSlab = nil, nil, nil, nil, nil, nil
-	p.nodeSlab, p.resSlab = nil, nil
+	p.nodeSlab, p.resSlab, p.built, p.model = nil, nil, nil, nil
 	p.runbookBlocks, p.clusterBlocks, p.stateBlocks = nil, nil, nil
 	for _, d := range p.nodeList {
 		d.block, d.attrs = nil, nil

@@ -77,12 +77,27 @@ type Options struct {
 	Dir string
 	// Registry holds the step types.
 	Registry steps.Registry
+	// Model is the simulator Run follows, made by Model from Cluster and
+	// Timings ahead of Run, while the caller did other work; nil: Run
+	// makes it.
+	Model *sim.Sim
+}
+
+// Model is the simulator the abstract run follows: started from the
+// declared cluster c with timings t, with no durations and no licence
+// enforcement. It depends on nothing else, so a caller may make it while
+// it decodes the steps.
+func Model(c *cluster.Cluster, t sim.Timings) *sim.Sim {
+	return sim.New(c, sim.Options{Timings: t, Instant: true, Lenient: true})
 }
 
 // Run runs seq against a simulator started from the declared cluster and
 // reports what it finds to r.
 func Run(seq Seq, opts Options, r Report) {
-	s := sim.New(opts.Cluster, sim.Options{Timings: opts.Timings, Instant: true, Lenient: true})
+	s := opts.Model
+	if s == nil {
+		s = Model(opts.Cluster, opts.Timings)
+	}
 	rec := &opRecorder{Driver: s}
 	// Poll once per timeout: with no durations, a condition that does not
 	// hold at once never will.
