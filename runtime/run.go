@@ -195,8 +195,15 @@ func (r *runner) run() {
 		}
 		// No crash point between the intent and the operation: a crash
 		// there cannot be told from one during the operation, and a step
-		// resuming after either waits for the operation's effect.
-		return r.opts.State.Append(Record{Type: RecordOp, Time: r.now(), Address: r.cur.Address, Op: key, Gated: gated})
+		// resuming after either waits for the operation's effect. Writes
+		// held back are not written of the session's own accord from
+		// here to the outcome (ended).
+		r.opts.State.beginOp()
+		err := r.opts.State.Append(Record{Type: RecordOp, Time: r.now(), Address: r.cur.Address, Op: key, Gated: gated})
+		if err != nil {
+			r.opts.State.endOp()
+		}
+		return err
 	}
 	host, _ := os.Hostname()
 	boot := procgroup.BootID()
@@ -221,6 +228,7 @@ func (r *runner) run() {
 			rec.Outcome, rec.Error = OpFailed, err.Error()
 		}
 		_ = r.opts.State.Append(rec)
+		r.opts.State.endOp()
 	}
 	r.obs.logf = r.logf
 	r.obs.settle = r.opts.Settle

@@ -194,6 +194,21 @@ func (s *State) Flush() error {
 	return nil
 }
 
+// beginOp and endOp bracket an operation, from before its intent is
+// journaled to after its outcome is, for a session that holds writes back
+// (OpBracket).
+func (s *State) beginOp() {
+	if b, ok := s.session.(OpBracket); ok {
+		b.BeginOp()
+	}
+}
+
+func (s *State) endOp() {
+	if b, ok := s.session.(OpBracket); ok {
+		b.EndOp()
+	}
+}
+
 // Session is the held lock, through which a run's other writes go (the
 // simulator's cluster, the logs).
 func (s *State) Session() Session { return s.session }

@@ -129,6 +129,20 @@ type LocalDir interface {
 	LocalDir() string
 }
 
+// OpBracket is implemented by a session that may hold writes back
+// (LockOptions.WriteBehind): the run calls BeginOp before it journals an
+// operation's intent and EndOp once it has journaled its outcome, so that
+// what the session writes of its own accord in between (a moment after a
+// write, or when much is held) stops short of that intent. A kill then
+// never leaves an intent on disk without the effect that the operation
+// wrote to the session's streams (the simulator's cluster) and its
+// outcome. A flush the run asks for (State.Flush, a read, a blob's
+// replacement, the end) still writes everything.
+type OpBracket interface {
+	BeginOp()
+	EndOp()
+}
+
 // ScratchDir is the session's LocalDir, or "" for the system's temporary
 // directory.
 func ScratchDir(sess Session) string {

@@ -300,6 +300,12 @@ type session struct {
 	segs   []heldSeg
 	heldN  int
 	timer  *time.Timer
+	// ops is how many operations are between their intent and their
+	// outcome (BeginOp, EndOp); mark is how many of segs were held when
+	// the first of them began: while ops > 0, a flush of the session's
+	// own accord (flushSettled) writes only those, so that it never
+	// writes an intent without the effect and outcome that follow it.
+	ops, mark int
 	// redo is the redo file, open once a flush needed it; scratch is the
 	// buffer its content is built in.
 	redo    *os.File
@@ -322,8 +328,13 @@ type heldSeg struct {
 }
 
 // Write-behind bounds: how much is held at most, and how long (a variable
-// for the tests).
-const heldMax = 1 << 20
+// for the tests). While an operation is in flight, what it wrote is held
+// past heldMax, up to heldHard: only the simulator's runs hold writes back,
+// and its operations are short.
+const (
+	heldMax  = 1 << 20
+	heldHard = 8 * heldMax
+)
 
 var heldDelay = 50 * time.Millisecond
 
@@ -369,7 +380,8 @@ func (s *session) heldFor(f *os.File) int {
 // held records that n bytes were just added to files[i].buf, and flushes
 // or arms the timer as hold says.
 func (s *session) held(i, n int) error {
-	if k := len(s.segs); k > 0 && s.segs[k-1].file == i {
+	// The write that ends at the mark is not extended past it.
+	if k := len(s.segs); k > 0 && s.segs[k-1].file == i && (s.ops == 0 || k != s.mark) {
 		s.segs[k-1].end = len(s.files[i].buf)
 	} else {
 		s.segs = append(s.segs, heldSeg{file: i, end: len(s.files[i].buf)})
@@ -377,10 +389,10 @@ func (s *session) held(i, n int) error {
 	first := s.heldN == 0
 	s.heldN += n
 	if s.heldN >= heldMax {
-		return s.flushLocked()
+		return s.flushSettled()
 	}
 	if s.timer == nil {
-		s.timer = time.AfterFunc(heldDelay, func() { s.Flush() })
+		s.timer = time.AfterFunc(heldDelay, s.flushTimed)
 	} else if first {
 		s.timer.Reset(heldDelay)
 	}
@@ -403,6 +415,57 @@ func (s *session) Flush() error {
 	return s.flushLocked()
 }
 
+var _ runtime.OpBracket = (*session)(nil)
+
+// BeginOp is called before an operation's intent is journaled: until the
+// matching EndOp, a flush of the session's own accord writes only what
+// was held before it.
+func (s *session) BeginOp() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.behind {
+		return
+	}
+	if s.ops == 0 {
+		s.mark = len(s.segs)
+	}
+	s.ops++
+}
+
+// EndOp is called once an operation's outcome is journaled.
+func (s *session) EndOp() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ops > 0 {
+		s.ops--
+	}
+}
+
+// flushTimed is the timer's flush, a moment after the first write held;
+// it comes again while something is still held (an operation in flight).
+func (s *session) flushTimed() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.flushSettled()
+	if s.heldN > 0 && s.failed == nil && s.timer != nil && s.d.held.Load() == s {
+		s.timer.Reset(heldDelay)
+	}
+}
+
+// flushSettled is a flush of the session's own accord (the timer's, or
+// when much is held): while an operation is in flight, it writes only
+// what was held before the first of those in flight began, unless what
+// is held reached heldHard. A kill after it thus never leaves on disk an
+// operation's intent without its effect on the simulator's cluster: a
+// resumed rehearsal finds no step in doubt that an uninterrupted one
+// would not have left. The caller holds s.mu.
+func (s *session) flushSettled() error {
+	if s.ops == 0 || s.heldN >= heldHard {
+		return s.flushLocked()
+	}
+	return s.flushTo(s.mark)
+}
+
 // flushLocked writes what is held back with one write per file: the
 // journal's first, then each stream's. That order is not the order the
 // writes were made in when they alternate (an operation's intent in the
@@ -416,34 +479,67 @@ func (s *session) Flush() error {
 // leaves a stream ahead of the journal, nor the journal ahead of a
 // stream once replayed.
 func (s *session) flushLocked() error {
-	if len(s.segs) == 0 {
+	return s.flushTo(len(s.segs))
+}
+
+// flushTo writes the first m writes held back (segs[:m]) as flushLocked
+// writes them all, and keeps the others held. The caller holds s.mu.
+func (s *session) flushTo(m int) error {
+	if m == 0 {
 		return s.failed
 	}
-	defer s.resetHeld()
 	if s.failed != nil {
+		s.resetHeld()
 		return s.failed
 	}
+	// cut[i] is how much of files[i].buf the m writes are.
+	cut := make([]int, len(s.files))
+	for _, sg := range s.segs[:m] {
+		cut[sg.file] = sg.end
+	}
+	if err := s.writeHeld(s.segs[:m], cut); err != nil || m == len(s.segs) {
+		s.resetHeld()
+		return err
+	}
+	// What is kept moves to the front of its buffer.
+	written := 0
+	for i := range s.files {
+		b := s.files[i].buf
+		s.files[i].buf = b[:copy(b, b[cut[i]:])]
+		written += cut[i]
+	}
+	rest := s.segs[:copy(s.segs, s.segs[m:])]
+	for k := range rest {
+		rest[k].end -= cut[rest[k].file]
+	}
+	s.segs, s.heldN, s.mark = rest, s.heldN-written, 0
+	return nil
+}
+
+// writeHeld writes segs, with each file's buffer up to cut. The caller
+// holds s.mu.
+func (s *session) writeHeld(segs []heldSeg, cut []int) error {
 	// The files in the order they are written: the journal first.
 	order := make([]int, 0, 4)
 	for i := range s.files {
-		if s.files[i].f == s.journal {
+		if cut[i] > 0 && s.files[i].f == s.journal {
 			order = append(order, i)
 		}
 	}
 	for i := range s.files {
-		if s.files[i].f != s.journal {
+		if cut[i] > 0 && s.files[i].f != s.journal {
 			order = append(order, i)
 		}
 	}
-	if len(order) > 1 && !inOrder(s.segs, order) {
-		if err := s.writeRedo(); err != nil {
+	if len(order) > 1 && !inOrder(segs, order) {
+		if err := s.writeRedo(segs); err != nil {
 			s.failed = fmt.Errorf("writing %s: %w", s.d.Where(RedoFile), err)
 			return s.failed
 		}
 	}
 	for _, i := range order {
 		h := &s.files[i]
-		n, err := fileWrite(h.f, h.buf)
+		n, err := fileWrite(h.f, h.buf[:cut[i]])
 		if h.f == s.journal {
 			s.jsize += int64(n)
 		}
@@ -485,7 +581,7 @@ func (s *session) resetHeld() {
 			s.files[i].buf = nil // an exceptional write is not kept
 		}
 	}
-	s.files, s.segs, s.heldN = s.files[:0], s.segs[:0], 0
+	s.files, s.segs, s.heldN, s.mark = s.files[:0], s.segs[:0], 0, 0
 }
 
 // RedoFile is the file a flush of held writes (runtime.LockOptions.
@@ -500,7 +596,7 @@ const RedoFile = "held.redo"
 // it was made (int64 each), and the data (uint32 length, bytes).
 const redoMagic = "runbook redo 1\n"
 
-func (s *session) writeRedo() error {
+func (s *session) writeRedo(segs []heldSeg) error {
 	if s.redo == nil {
 		f, err := os.OpenFile(filepath.Join(s.d.dir, RedoFile), os.O_RDWR|os.O_CREATE, FileMode)
 		if err != nil {
@@ -524,7 +620,7 @@ func (s *session) writeRedo() error {
 	b = append(b, make([]byte, 8)...)
 	start := make([]int, len(s.files))
 	jend := s.jsize
-	for _, sg := range s.segs {
+	for _, sg := range segs {
 		h := &s.files[sg.file]
 		data := h.buf[start[sg.file]:sg.end]
 		start[sg.file] = sg.end
