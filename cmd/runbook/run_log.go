@@ -180,7 +180,9 @@ func (q *outputQueue) early(p []byte) {
 }
 
 // outputQueueSize bounds the writes waiting for a stalled terminal; past it
-// they are dropped from the terminal (run.log has them).
+// they are dropped from the terminal (run.log has them). Writes that wait
+// only for their batch to gather are never dropped: at half of it, the
+// batch is passed on at once.
 const outputQueueSize = 4096
 
 // outputFlushLimit bounds the wait, at the end of a run, for a terminal to
@@ -206,8 +208,14 @@ type outputQueue struct {
 	// batch is how long writes gather (outputBatch); ending is closed
 	// with flushing set: they gather no longer, so that the end of a run
 	// does not wait for the rest of a batch.
-	batch   time.Duration
-	ending  chan struct{}
+	batch  time.Duration
+	ending chan struct{}
+	// hurry ends the batch early: half of outputQueueSize writes wait.
+	// writing is true (under qmu) while the goroutine writes to the
+	// streams: writes past outputQueueSize are dropped only then, when a
+	// stream is slow to take them.
+	hurry   chan struct{}
+	writing bool
 	dropped atomic.Int64
 	// before is the output written before run.log was open (logged: it
 	// has been), for run.log.
@@ -232,7 +240,7 @@ func newRunOutputs(stdout, stderr io.Writer) (out, errOut *runOutput, flush func
 
 // newRunOutputsBatch is newRunOutputs whose writes gather for batch.
 func newRunOutputsBatch(stdout, stderr io.Writer, batch time.Duration) (out, errOut *runOutput, flush func()) {
-	q := &outputQueue{wake: make(chan struct{}, 1), batch: batch, ending: make(chan struct{})}
+	q := &outputQueue{wake: make(chan struct{}, 1), batch: batch, ending: make(chan struct{}), hurry: make(chan struct{}, 1)}
 	out, errOut = &runOutput{q: q, w: stdout}, &runOutput{q: q, w: stderr}
 	q.stderr = errOut
 	go q.loop()
@@ -240,11 +248,12 @@ func newRunOutputsBatch(stdout, stderr io.Writer, batch time.Duration) (out, err
 }
 
 // put queues a copy of a write of p to o. Past outputQueueSize writes
-// waiting, or once the queue is flushed, it is dropped.
+// waiting for a stream to take the ones before, or once the queue is
+// flushed, it is dropped.
 func (q *outputQueue) put(o *runOutput, p []byte) {
 	q.qmu.Lock()
 	switch {
-	case q.flushing != nil || q.n >= outputQueueSize:
+	case q.flushing != nil || (q.n >= outputQueueSize && q.writing):
 		q.qmu.Unlock()
 		q.dropped.Add(1)
 		return
@@ -255,10 +264,17 @@ func (q *outputQueue) put(o *runOutput, p []byte) {
 		q.pending = append(q.pending, queued{o: o, p: bytes.Clone(p)})
 	}
 	q.n++
+	hurry := q.n >= outputQueueSize/2
 	q.qmu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
 	default:
+	}
+	if hurry {
+		select {
+		case q.hurry <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -274,11 +290,14 @@ func (q *outputQueue) loop() {
 			case <-gather.C:
 			case <-q.ending:
 				gather.Stop()
+			case <-q.hurry:
+				gather.Stop()
 			}
 		}
 		q.qmu.Lock()
 		batch, q.pending = q.pending, batch[:0]
 		q.n = 0
+		q.writing = true
 		flushing = q.flushing
 		q.qmu.Unlock()
 		for i, it := range batch {
@@ -293,6 +312,9 @@ func (q *outputQueue) loop() {
 				it.o.failed.Store(true)
 			}
 		}
+		q.qmu.Lock()
+		q.writing = false
+		q.qmu.Unlock()
 		if flushing != nil {
 			close(flushing)
 			return

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -55,5 +56,40 @@ func TestRunOutputsFlushEndsBatch(t *testing.T) {
 	flush()
 	if got := stdout.String(); got != "22:00:00 one\n22:00:01 two\n" {
 		t.Errorf("stdout after a late write = %q", got)
+	}
+}
+
+// TestRunOutputsKeepUpWithAFastStream: writes that only wait for their
+// batch to gather are not dropped, however many come in it; only a stream
+// slow to take them loses writes (to run.log only). The writer here never
+// runs ahead of the stream by more than half the queue; with a batch far
+// longer than the test, the queue must pass the writes on as they pile up.
+func TestRunOutputsKeepUpWithAFastStream(t *testing.T) {
+	var stdout, stderr lockedBuffer
+	out, _, flush := newRunOutputsBatch(&stdout, &stderr, time.Hour)
+	const lines = 4 * outputQueueSize
+	var want bytes.Buffer
+	for i := range lines {
+		line := fmt.Sprintf("22:00:%02d line %d\n", i%60, i)
+		want.WriteString(line)
+		out.Write([]byte(line))
+		if i%(outputQueueSize/4) == 0 {
+			// Wait (a bounded while) for the stream to take what waits.
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				out.q.qmu.Lock()
+				n := out.q.n
+				out.q.qmu.Unlock()
+				if n < outputQueueSize/2 {
+					break
+				}
+			}
+		}
+	}
+	flush()
+	if got := stderr.String(); got != "" {
+		t.Errorf("stderr = %q, want nothing (no write dropped)", got)
+	}
+	if got := stdout.String(); got != want.String() {
+		t.Errorf("stdout has %d bytes, want the %d written (%d lines)", len(got), want.Len(), lines)
 	}
 }
