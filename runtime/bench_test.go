@@ -21,38 +21,17 @@ var benchSizes = []int{100, 1000, 10000}
 // BenchmarkRun is a whole simulated run of a cluster of n nodes and 2n
 // resources through the runtime, with its journal on disk (no fsync, as for
 // the simulator). Compare with BenchmarkBare for the runtime's own cost.
-func BenchmarkRun(b *testing.B) {
-	for _, n := range benchSizes {
-		c := large(n)
-		rb := procedure(c)
-		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				dir := b.TempDir()
-				s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
-				st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("bench"), runtime.LockOptions{WriteBehind: true})
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.StartTimer()
-				res := runtime.Run(context.Background(), rb, runtime.Options{Registry: builtin.Registry(), Driver: s, State: st, DriverName: "sim", Poll: 2 * time.Second})
-				b.StopTimer()
-				st.Close()
-				if res.Outcome != runtime.OutcomeCompleted {
-					b.Fatalf("%s: %s", res.Outcome, res.Message)
-				}
-				b.StartTimer()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rb.Steps)), "ns/step")
-		})
-	}
-}
+func BenchmarkRun(b *testing.B) { benchRun(b, true) }
 
 // BenchmarkObserved is BenchmarkRun's run with no journal: the runner,
 // its observer, the step types and the simulator, without the state's
 // records and writes. Between BenchmarkBare and BenchmarkRun, it tells the
 // run loop's cost from the journal's.
-func BenchmarkObserved(b *testing.B) {
+func BenchmarkObserved(b *testing.B) { benchRun(b, false) }
+
+// benchRun runs BenchmarkRun's runs, with a journal in a state directory
+// or none.
+func benchRun(b *testing.B, journal bool) {
 	for _, n := range benchSizes {
 		c := large(n)
 		rb := procedure(c)
@@ -60,11 +39,26 @@ func BenchmarkObserved(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
+				opts := runtime.Options{Registry: builtin.Registry(), Driver: s, DriverName: "sim", Poll: 2 * time.Second}
+				var st *runtime.State
+				if journal {
+					var err error
+					st, err = runtime.OpenState(local.New(b.TempDir()), runtime.CurrentHolder("bench"), runtime.LockOptions{WriteBehind: true})
+					if err != nil {
+						b.Fatal(err)
+					}
+					opts.State = st
+				}
 				b.StartTimer()
-				res := runtime.Run(context.Background(), rb, runtime.Options{Registry: builtin.Registry(), Driver: s, DriverName: "sim", Poll: 2 * time.Second})
+				res := runtime.Run(context.Background(), rb, opts)
+				b.StopTimer()
+				if st != nil {
+					st.Close()
+				}
 				if res.Outcome != runtime.OutcomeCompleted {
 					b.Fatalf("%s: %s", res.Outcome, res.Message)
 				}
+				b.StartTimer()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rb.Steps)), "ns/step")
 		})
