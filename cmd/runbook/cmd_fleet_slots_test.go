@@ -100,15 +100,23 @@ func testFleetSlotOutlived(t *testing.T, state string, flags ...string) {
 	}
 	wantContains(t, b.out.String(), why, "which outlived its runner")
 	if state != "" {
-		// fleet status says so too, from the slot and c00's journal.
+		// fleet status says so too, from the slot and c00's journal: once
+		// c00's lock is free as well (in etcd, its lease may expire a
+		// moment after the slot's; until then c00 counts as rolling, under
+		// its runner).
 		runbookBin, _ := buildExecBins(t)
-		status := exec.Command(runbookBin, "fleet", "status", "--json", "--state", state, cs[0].hcl, cs[1].hcl)
-		status.Env = env
-		out, err := status.Output()
 		var rep fleetStatusReport
-		if err == nil {
-			err = json.Unmarshal(out, &rep)
-		}
+		var out []byte
+		var err error
+		waitUntil(t, "fleet status to list the slot held", func() bool {
+			status := exec.Command(runbookBin, "fleet", "status", "--json", "--state", state, cs[0].hcl, cs[1].hcl)
+			status.Env = env
+			rep = fleetStatusReport{}
+			if out, err = status.Output(); err == nil {
+				err = json.Unmarshal(out, &rep)
+			}
+			return err != nil || len(rep.Slots) > 0
+		})
 		if err != nil || len(rep.Slots) != 1 {
 			t.Errorf("fleet status: %v, slots %+v; want slot 0 held by c00's command\n%s", err, rep.Slots, out)
 		} else if sl := rep.Slots[0]; sl.Slot != 0 || sl.Cluster != "c00" || sl.Op != "upgrade FS1" || sl.Pgid <= 0 || !strings.HasPrefix(sl.Why, why) {
