@@ -276,31 +276,13 @@ func (s *Status) AppendJSON(b []byte) []byte {
 	if s.Nodes == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, '{')
-		for i, n := range sorted.Keys(s.Nodes) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.String(b, n)
-			b = append(b, ':')
-			b = s.Nodes[n].AppendJSON(b)
-		}
-		b = append(b, '}')
+		b, _ = jsonw.Object(b, sorted.Keys(s.Nodes), func(b []byte, n string) ([]byte, error) { return s.Nodes[n].AppendJSON(b), nil })
 	}
 	b = append(b, `,"resources":`...)
 	if s.Resources == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, '{')
-		for i, r := range sorted.Keys(s.Resources) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.String(b, r)
-			b = append(b, ':')
-			b = s.Resources[r].AppendJSON(b)
-		}
-		b = append(b, '}')
+		b, _ = jsonw.Object(b, sorted.Keys(s.Resources), func(b []byte, r string) ([]byte, error) { return s.Resources[r].AppendJSON(b), nil })
 	}
 	b = append(b, `,"licenses":`...)
 	b = AppendLicensesJSON(b, s.Licenses)

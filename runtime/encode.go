@@ -1,12 +1,12 @@
 package runtime
 
 import (
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/internal/jsonw"
+	"github.com/runbookhq/runbook/internal/sorted"
 )
 
 // The journal's records are encoded by hand, byte for byte as encoding/json
@@ -87,18 +87,12 @@ func appendRecord(b []byte, r *Record) ([]byte, error) {
 	}
 	b = appendField(b, "message", r.Message)
 	if len(r.Downtime) > 0 {
-		b = append(b, `,"downtime_seconds":{`...)
-		for i, k := range sortedKeys(r.Downtime) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.String(b, k)
-			b = append(b, ':')
-			if b, err = jsonw.Float(b, float64(r.Downtime[k])); err != nil {
-				return nil, err
-			}
+		b = append(b, `,"downtime_seconds":`...)
+		if b, err = jsonw.Object(b, sorted.Keys(r.Downtime), func(b []byte, k string) ([]byte, error) {
+			return jsonw.Float(b, float64(r.Downtime[k]))
+		}); err != nil {
+			return nil, err
 		}
-		b = append(b, '}')
 	}
 	return append(b, '}'), nil
 }
@@ -158,39 +152,23 @@ func appendDelta(b []byte, d *Delta) []byte {
 		}
 	}
 	if len(d.Nodes) > 0 {
-		b = append(b, `"nodes":{`...)
-		for i, k := range sortedKeys(d.Nodes) {
-			if i > 0 {
-				b = append(b, ',')
+		b = append(b, `"nodes":`...)
+		b, _ = jsonw.Object(b, sorted.Keys(d.Nodes), func(b []byte, k string) ([]byte, error) {
+			if ns := d.Nodes[k]; ns != nil {
+				return ns.AppendJSON(b), nil
 			}
-			b = jsonw.String(b, k)
-			b = append(b, ':')
-			ns := d.Nodes[k]
-			if ns == nil {
-				b = append(b, "null"...)
-				continue
-			}
-			b = ns.AppendJSON(b)
-		}
-		b = append(b, '}')
+			return append(b, "null"...), nil
+		})
 	}
 	if len(d.Resources) > 0 {
 		sep()
-		b = append(b, `"resources":{`...)
-		for i, k := range sortedKeys(d.Resources) {
-			if i > 0 {
-				b = append(b, ',')
+		b = append(b, `"resources":`...)
+		b, _ = jsonw.Object(b, sorted.Keys(d.Resources), func(b []byte, k string) ([]byte, error) {
+			if rs := d.Resources[k]; rs != nil {
+				return rs.AppendJSON(b), nil
 			}
-			b = jsonw.String(b, k)
-			b = append(b, ':')
-			rs := d.Resources[k]
-			if rs == nil {
-				b = append(b, "null"...)
-				continue
-			}
-			b = rs.AppendJSON(b)
-		}
-		b = append(b, '}')
+			return append(b, "null"...), nil
+		})
 	}
 	if d.Licenses != nil {
 		sep()
@@ -209,44 +187,23 @@ func appendOutages(b []byte, o *Outages) ([]byte, error) {
 	var err error
 	b = append(b, '{')
 	if len(o.Ended) > 0 {
-		b = append(b, `"ended_seconds":{`...)
-		for i, k := range sortedKeys(o.Ended) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.String(b, k)
-			b = append(b, ':')
-			if b, err = jsonw.Float(b, o.Ended[k]); err != nil {
-				return nil, err
-			}
+		b = append(b, `"ended_seconds":`...)
+		if b, err = jsonw.Object(b, sorted.Keys(o.Ended), func(b []byte, k string) ([]byte, error) {
+			return jsonw.Float(b, o.Ended[k])
+		}); err != nil {
+			return nil, err
 		}
-		b = append(b, '}')
 	}
 	if len(o.Since) > 0 {
 		if len(o.Ended) > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `"since":{`...)
-		for i, k := range sortedKeys(o.Since) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.String(b, k)
-			b = append(b, ':')
-			if b, err = jsonw.Time(b, o.Since[k]); err != nil {
-				return nil, err
-			}
+		b = append(b, `"since":`...)
+		if b, err = jsonw.Object(b, sorted.Keys(o.Since), func(b []byte, k string) ([]byte, error) {
+			return jsonw.Time(b, o.Since[k])
+		}); err != nil {
+			return nil, err
 		}
-		b = append(b, '}')
 	}
 	return append(b, '}'), nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

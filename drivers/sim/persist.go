@@ -124,38 +124,28 @@ func (s *Sim) appendDeltaLine(b []byte) ([]byte, error) {
 	}
 	if len(s.changed.nodes) > 0 {
 		comma()
-		b = append(b, `"nodes":{`...)
-		for i, n := range names(s.changed.nodes) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.String(b, n)
-			b = append(b, ':')
-			b = s.st.Status.Nodes[n].AppendJSON(b)
-		}
-		b = append(b, '}')
+		b = append(b, `"nodes":`...)
+		b, _ = jsonw.Object(b, names(s.changed.nodes), func(b []byte, n string) ([]byte, error) { return s.st.Status.Nodes[n].AppendJSON(b), nil })
 	}
 	if len(s.changed.resources) > 0 {
 		comma()
-		b = append(b, `"resources":{`...)
-		for i, r := range names(s.changed.resources) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.String(b, r)
-			b = append(b, `:{"status":`...)
+		b = append(b, `"resources":`...)
+		if b, err = jsonw.Object(b, names(s.changed.resources), func(b []byte, r string) ([]byte, error) {
+			b = append(b, `{"status":`...)
 			b = s.st.Status.Resources[r].AppendJSON(b)
 			b = append(b, `,"downtime_ns":`...)
 			b = strconv.AppendInt(b, int64(s.st.Downtime[r]), 10)
 			if since, ok := s.st.DownSince[r]; ok {
 				b = append(b, `,"down_since":`...)
+				var err error
 				if b, err = jsonw.Time(b, since); err != nil {
 					return nil, err
 				}
 			}
-			b = append(b, '}')
+			return append(b, '}'), nil
+		}); err != nil {
+			return nil, err
 		}
-		b = append(b, '}')
 	}
 	if s.changed.licenses && len(s.st.Status.Licenses) > 0 {
 		comma()
@@ -169,16 +159,10 @@ func (s *Sim) appendDeltaLine(b []byte) ([]byte, error) {
 	}
 	if len(s.changed.upgrades) > 0 {
 		comma()
-		b = append(b, `"upgrades":{`...)
-		for i, n := range names(s.changed.upgrades) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.String(b, n)
-			b = append(b, ':')
-			b = strconv.AppendInt(b, int64(s.st.Upgrades[n]), 10)
-		}
-		b = append(b, '}')
+		b = append(b, `"upgrades":`...)
+		b, _ = jsonw.Object(b, names(s.changed.upgrades), func(b []byte, n string) ([]byte, error) {
+			return strconv.AppendInt(b, int64(s.st.Upgrades[n]), 10), nil
+		})
 	}
 	return append(b, '}'), nil
 }

@@ -101,3 +101,21 @@ func String(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// Object appends a JSON object of keys, in the order given, each with what
+// value appends for it: {"k1":v1,"k2":v2}. An error from value ends it.
+func Object(b []byte, keys []string, value func(b []byte, key string) ([]byte, error)) ([]byte, error) {
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = String(b, k)
+		b = append(b, ':')
+		var err error
+		if b, err = value(b, k); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
