@@ -82,7 +82,7 @@ type Cluster struct {
 	resIdx   map[string]int
 	licIdx   map[string]int
 	assigned map[string][]string // node -> resources that list it in Preferred
-	homed    map[string][]string // node -> resources whose home it is
+	homed    map[string]homes    // node -> resources whose home it is
 	shared   []Resource          // the shared resources, in declaration order
 }
 
@@ -90,6 +90,7 @@ type Cluster struct {
 func NewCluster(name string, nodes []Node, resources []Resource, licenses []License) *Cluster {
 	c := &Cluster{Name: name, Nodes: nodes, Resources: resources, Licenses: licenses,
 		nodeIdx: map[string]int{}, resIdx: map[string]int{}, licIdx: map[string]int{}, assigned: map[string][]string{}}
+	homedTotal := 0
 	for i, n := range nodes {
 		c.nodeIdx[n.Name] = i
 	}
@@ -100,9 +101,12 @@ func NewCluster(name string, nodes []Node, resources []Resource, licenses []Lice
 		}
 		if h := r.Home(); h != "" {
 			if c.homed == nil {
-				c.homed = map[string][]string{}
+				c.homed = map[string]homes{}
 			}
-			c.homed[h] = append(c.homed[h], r.Name)
+			hs := c.homed[h]
+			hs.names = append(hs.names, r.Name)
+			c.homed[h] = hs
+			homedTotal++
 		}
 		if r.Shared {
 			c.shared = append(c.shared, r)
@@ -111,7 +115,30 @@ func NewCluster(name string, nodes []Node, resources []Resource, licenses []Lice
 	for i, l := range licenses {
 		c.licIdx[l.Name] = i
 	}
+	// The resources homed on each node, cut from one array in declaration
+	// order.
+	all := make([]Resource, 0, homedTotal)
+	for _, r := range resources {
+		h := r.Home()
+		if h == "" {
+			continue
+		}
+		hs := c.homed[h]
+		if hs.res == nil {
+			n := len(hs.names)
+			hs.res, all = all[len(all):len(all):len(all)+n], all[:len(all)+n]
+		}
+		hs.res = append(hs.res, r)
+		c.homed[h] = hs
+	}
 	return c
+}
+
+// homes are the resources homed on a node: their names, and their
+// declarations.
+type homes struct {
+	names []string
+	res   []Resource
 }
 
 // Node returns the declared node called name.
@@ -147,7 +174,11 @@ func (c *Cluster) Assigned(node string) []string { return c.assigned[node] }
 
 // HomedOn returns the resources whose first preferred node is node, in
 // declaration order. The caller must not modify the result.
-func (c *Cluster) HomedOn(node string) []string { return c.homed[node] }
+func (c *Cluster) HomedOn(node string) []string { return c.homed[node].names }
+
+// HomedResources returns the declarations of the resources HomedOn names,
+// in the same order. The caller must not modify the result.
+func (c *Cluster) HomedResources(node string) []Resource { return c.homed[node].res }
 
 // Shared returns the shared resources, in declaration order. The caller
 // must not modify the result.

@@ -98,6 +98,7 @@ func TestHomedOnAndShared(t *testing.T) {
 		{Name: "R2", Preferred: []string{"B", "A"}},
 		{Name: "R3", Shared: true, Preferred: []string{"A"}},
 		{Name: "R4", Shared: true},
+		{Name: "R5", Preferred: []string{"A", "B"}, Failback: FailbackManual},
 	}, nil)
 	for _, n := range []string{"A", "B", "C"} {
 		var want []string
@@ -108,6 +109,16 @@ func TestHomedOnAndShared(t *testing.T) {
 		}
 		if got := c.HomedOn(n); !slices.Equal(got, want) {
 			t.Errorf("HomedOn(%s) = %v; want %v", n, got, want)
+		}
+		// HomedResources: the declarations of the same resources, the
+		// slow way looked up by name.
+		var decls []Resource
+		for _, name := range want {
+			r, _ := c.Resource(name)
+			decls = append(decls, *r)
+		}
+		if diff := cmp.Diff(decls, c.HomedResources(n), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("HomedResources(%s) differs from HomedOn's resources (-want +got):\n%s", n, diff)
 		}
 	}
 	var shared []string

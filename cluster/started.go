@@ -43,3 +43,10 @@ func CommandStarted(ctx context.Context, c StartedCommand) {
 type StartGate interface {
 	GatesStarts() bool
 }
+
+// NoCommands is implemented by a driver whose operations start no command
+// on this machine and never call CommandStarted (the simulator): the
+// runtime then puts no hook for it in their contexts.
+type NoCommands interface {
+	StartsNoCommands() bool
+}

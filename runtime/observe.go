@@ -47,6 +47,10 @@ type observer struct {
 	started func(key string, c cluster.StartedCommand)
 	ended   func(key string, err error)
 	logf    func(format string, args ...any)
+	// noCommands is set when the driver says its operations start no
+	// command (cluster.NoCommands): started is then never told anything,
+	// and an operation's context carries no hook for it.
+	noCommands bool
 
 	// mu guards doubt, settleBy and awaited: a step may run operations
 	// concurrently.
@@ -89,6 +93,9 @@ func take[T any](slab *[]T, v T) *T {
 func newObserver(d cluster.Driver, c *cluster.Cluster, known *cluster.Status, onChange func(time.Time, Change), crash func(string)) *observer {
 	o := &observer{Driver: d, cluster: c, known: known, onChange: onChange, crash: crash,
 		offlined: map[string]bool{}, downSince: map[string]time.Time{}, downtime: map[string]time.Duration{}}
+	if nc, ok := d.(cluster.NoCommands); ok {
+		o.noCommands = nc.StartsNoCommands()
+	}
 	if t, ok := d.(cluster.ChangeTracker); ok {
 		o.tracker = t
 		t.Changed() // known was just compared with the whole status
@@ -357,7 +364,7 @@ func (o *observer) do(ctx context.Context, key string, op func(context.Context) 
 			return err
 		}
 	}
-	if o.started != nil {
+	if o.started != nil && !o.noCommands {
 		ctx = cluster.WithCommandStarted(ctx, func(c cluster.StartedCommand) { o.started(key, c) })
 	}
 	err := op(ctx)

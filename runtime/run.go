@@ -33,8 +33,9 @@ type runner struct {
 	// journaling is set once this invocation's run record is written: its
 	// changes and its end are journaled too.
 	journaling bool
-	// changeSlab is where change events' changes are taken from (take).
-	changeSlab []Change
+	// changes is where the changes of the run are kept, for the steps'
+	// reports and the change events alike (keep).
+	changes changeArena
 	// after is ctx without its cancellation: the status after a step is
 	// read even when the run was cancelled during it. Made once.
 	after context.Context
@@ -76,7 +77,8 @@ func (r *runner) journal(rec Record) error {
 // opts.Events. It returns what the run's summary says; it never panics on a
 // step's failure, which is an outcome like any other.
 func Run(ctx context.Context, rb *Runbook, opts Options) *Result {
-	r := &runner{rb: rb, opts: opts, ctx: ctx, res: &Result{Start: opts.Driver.Now()}}
+	// Each step appends its report once: room for all of them at once.
+	r := &runner{rb: rb, opts: opts, ctx: ctx, res: &Result{Start: opts.Driver.Now(), Steps: make([]StepReport, 0, len(rb.Steps))}}
 	r.run()
 	r.finish()
 	r.journalEnd()
@@ -378,21 +380,61 @@ func (r *runner) logf(format string, args ...any) {
 }
 
 func (r *runner) onChange(t time.Time, c Change) {
-	e := Event{Type: EventChange, Time: t, Message: c.String(), Change: take(&r.changeSlab, c), Alarm: c.Alarming()}
+	var steps *[]Change
+	if r.cur != nil {
+		steps = &r.cur.Changes
+	}
+	kept := r.changes.keep(steps, c)
+	e := Event{Type: EventChange, Time: t, Message: c.String(), Change: kept, Alarm: c.Alarming()}
 	if r.cur != nil {
 		e.Step = r.cur.Address
-		if len(r.cur.Changes) == cap(r.cur.Changes) {
-			// Doubled, not grown by a quarter as append grows a large
-			// slice: a media upgrade's step makes a change or more per
-			// resource, each copied again at every growth.
-			grown := make([]Change, len(r.cur.Changes), max(8, 2*cap(r.cur.Changes)))
-			copy(grown, r.cur.Changes)
-			r.cur.Changes = grown
-		}
-		r.cur.Changes = append(r.cur.Changes, c)
 	}
 	r.journalChange(e)
 	r.emit(e)
+}
+
+// changeArena keeps a run's changes in chunks, each change once: a step's
+// report lists its changes as a slice of a chunk, and each change event
+// points to its entry. A chunk never grows, so what was handed out stays
+// valid; the changes of a step that fill a chunk move, with their step's
+// list, to a new one twice as large (the events keep pointing to the old
+// entries, equal to the new ones).
+type changeArena struct {
+	chunk []Change
+}
+
+// changeChunk is how many changes the first chunks hold.
+const changeChunk = 256
+
+// keep stores c, appended to *list if list is not nil, and returns a
+// pointer to it. *list is a slice of the current chunk with no room to
+// grow: a caller's append to it copies it.
+func (a *changeArena) keep(list *[]Change, c Change) *Change {
+	var cur []Change
+	if list != nil {
+		cur = *list
+	}
+	n := len(a.chunk)
+	// The list continues where it ends in the chunk: the chunk's last
+	// entries are the list's, or the list is empty.
+	contiguous := len(cur) == 0 || n >= len(cur) && &a.chunk[n-len(cur)] == &cur[0]
+	if n == cap(a.chunk) || !contiguous {
+		size := changeChunk
+		if list != nil && 2*len(cur)+1 > size {
+			size = 2*len(cur) + 1
+		}
+		a.chunk = make([]Change, 0, size)
+		if list != nil {
+			a.chunk = append(a.chunk, cur...)
+		}
+		n = len(a.chunk)
+	}
+	a.chunk = append(a.chunk, c)
+	if list != nil {
+		start := n - len(cur)
+		*list = a.chunk[start : n+1 : n+1]
+	}
+	return &a.chunk[n]
 }
 
 // step runs one step; it reports whether the run goes on. earlier is the

@@ -542,7 +542,12 @@ func (s *Sim) setMedia(name, v string) {
 	s.setNode(name, ns)
 }
 
+// StartsNoCommands implements cluster.NoCommands: the simulator's
+// operations run in this process.
+func (s *Sim) StartsNoCommands() bool { return true }
+
 var _ cluster.Driver = (*Sim)(nil)
+var _ cluster.NoCommands = (*Sim)(nil)
 var _ cluster.Concurrent = (*Sim)(nil)
 var _ cluster.DowntimeReporter = (*Sim)(nil)
 var _ cluster.ChangeTracker = (*Sim)(nil)

@@ -38,17 +38,8 @@ func resources(env *steps.Env, in *steps.Instance) []cluster.Resource {
 	if in.Args.Has("resources") {
 		return in.Args.Resources("resources")
 	}
-	n := in.Args.Node("node")
-	homed := env.Cluster.HomedOn(n.Name)
-	if len(homed) == 0 {
-		return nil
-	}
-	out := make([]cluster.Resource, 0, len(homed))
-	for _, name := range homed {
-		r, _ := env.Cluster.Resource(name)
-		out = append(out, *r)
-	}
-	return out
+	// Not to be modified: the cluster's own list.
+	return env.Cluster.HomedResources(in.Args.Node("node").Name)
 }
 
 func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []steps.Problem {
