@@ -13,6 +13,7 @@ import (
 	"github.com/runbookhq/runbook/runtime/report"
 	"github.com/runbookhq/runbook/steps/builtin"
 	"github.com/runbookhq/runbook/stores/local"
+	"github.com/runbookhq/runbook/testdata/gen"
 )
 
 // bigRunbook writes a runbook of n nodes, one shared resource homed on each
@@ -84,4 +85,66 @@ func BenchmarkReport(b *testing.B) {
 	if st, err := os.Stat(filepath.Join(dir, "out.html")); err == nil {
 		b.Logf("report of %d nodes: %d bytes", n, st.Size())
 	}
+}
+
+// BenchmarkReportParts is the report a sim run of gen.Runbook(n) writes at
+// its end, in its parts: "build" is report.Build from the journal read
+// back, "render" the HTML page of it (to io.Discard), "put" both and the
+// page written into the state directory as the run writes it.
+func BenchmarkReportParts(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		dir := b.TempDir()
+		path := filepath.Join(dir, "gen.hcl")
+		if err := os.WriteFile(path, gen.Runbook(n), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		state := filepath.Join(dir, "state")
+		var errOut bytes.Buffer
+		if code := run([]string{"run", "--driver", "sim", "--auto-approve", "--state", state, path}, strings.NewReader(""), io.Discard, &errOut); code != exitOK {
+			b.Fatalf("run exited %d:\n%s", code, errOut.String())
+		}
+		a := &app{stdout: io.Discard, stderr: io.Discard, registry: builtin.Registry()}
+		rb := a.loadRunbook(path, varArgs{}, true)
+		rrb := runtimeRunbook(rb)
+		planned := a.predictEvents(rb, rrb)
+		recs, err := runtime.ReadJournal(local.New(state))
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := reportInput(rb, rrb, local.New(state), runtime.ListOf(recs), planned)
+		rep := report.Build(in)
+		b.Run(fmt.Sprintf("build/nodes=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				report.Build(in)
+			}
+		})
+		b.Run(fmt.Sprintf("render/nodes=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			var size countingWriter
+			for range b.N {
+				size = 0
+				if err := renderReport(&size, rep); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(size), "bytes")
+		})
+		b.Run(fmt.Sprintf("put/nodes=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if err := putReportHTML(local.New(state), report.Build(in)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// countingWriter counts what is written to it.
+type countingWriter int
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
 }

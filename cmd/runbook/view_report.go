@@ -8,6 +8,8 @@ import (
 	"html"
 	"html/template"
 	"io"
+	"maps"
+	"math"
 	"os"
 	"slices"
 	"sort"
@@ -72,7 +74,7 @@ func reportSizeHint(rep *report.Report) int {
 
 func renderReport(w io.Writer, rep *report.Report) error {
 	var page bytes.Buffer
-	if err := reportPage.Execute(&page, reportPageData{Report: rep, Timeline: markTimeline,
+	if err := reportPage.Execute(&page, reportPageData{Report: rep, Timeline: markTimeline, TimelineCSS: template.CSS(timelineCSS),
 		DowntimeRows: markDowntimeRows, StepRows: markStepRows, OperationRows: markOperationRows}); err != nil {
 		return err
 	}
@@ -108,6 +110,7 @@ const (
 type reportPageData struct {
 	*report.Report
 	Timeline                              template.HTML
+	TimelineCSS                           template.CSS
 	DowntimeRows, StepRows, OperationRows template.HTML
 }
 
@@ -139,8 +142,13 @@ func (h *htmlWriter) str(s string) { h.b = append(h.b, s...) }
 
 // esc writes s escaped as html.EscapeString does.
 func (h *htmlWriter) esc(s string) {
+	i := strings.IndexAny(s, `<>&'"`)
+	if i < 0 {
+		h.b = append(h.b, s...)
+		return
+	}
 	last := 0
-	for i := 0; i < len(s); i++ {
+	for ; i < len(s); i++ {
 		var r string
 		switch s[i] {
 		case '<':
@@ -166,14 +174,84 @@ func (h *htmlWriter) esc(s string) {
 // int writes n as %d does.
 func (h *htmlWriter) int(n int) { h.b = strconv.AppendInt(h.b, int64(n), 10) }
 
-// f1 writes f as %.1f does.
-func (h *htmlWriter) f1(f float64) { h.b = strconv.AppendFloat(h.b, f, 'f', 1, 64) }
+// f1 writes f rounded to a tenth, without a fraction of ".0": a
+// coordinate ("190", "190.4", "-3.5").
+func (h *htmlWriter) f1(f float64) {
+	n := int64(math.Round(f * 10))
+	if n < 0 {
+		h.b = append(h.b, '-')
+		n = -n
+	}
+	h.b = strconv.AppendInt(h.b, n/10, 10)
+	if d := n % 10; d != 0 {
+		h.b = append(h.b, '.', byte('0'+d))
+	}
+}
 
 // num writes f as num does.
 func (h *htmlWriter) num(f float64) { h.b = strconv.AppendFloat(h.b, f, 'g', -1, 64) }
 
-// time writes t in layout.
-func (h *htmlWriter) time(t time.Time, layout string) { h.b = t.AppendFormat(h.b, layout) }
+// clock writes t as t.Format("15:04:05") does.
+func (h *htmlWriter) clock(t time.Time) {
+	hh, mm, ss := t.Clock()
+	h.b = append(h.b, byte('0'+hh/10), byte('0'+hh%10), ':', byte('0'+mm/10), byte('0'+mm%10), ':', byte('0'+ss/10), byte('0'+ss%10))
+}
+
+// stamp writes t as t.Format(timeLayoutReport) does.
+func (h *htmlWriter) stamp(t time.Time) {
+	zone, _ := t.Zone()
+	y, mo, d := t.Date()
+	if zone == "" || y < 1000 || y > 9999 {
+		h.b = t.AppendFormat(h.b, timeLayoutReport)
+		return
+	}
+	h.b = strconv.AppendInt(h.b, int64(y), 10)
+	h.b = append(h.b, '-', byte('0'+mo/10), byte('0'+mo%10), '-', byte('0'+d/10), byte('0'+d%10), ' ')
+	h.clock(t)
+	h.b = append(h.b, ' ')
+	h.b = append(h.b, zone...)
+}
+
+// dur writes s seconds as fmtSeconds does.
+func (h *htmlWriter) dur(s float64) { h.b = appendDuration(h.b, time.Duration(s*float64(time.Second))) }
+
+// appendDuration appends d as runtime.FormatDuration writes it, without
+// making a string.
+func appendDuration(b []byte, d time.Duration) []byte {
+	if d == 0 {
+		return append(b, "0s"...)
+	}
+	if d > 0 && d < time.Minute && d%time.Second != 0 {
+		if d < 100*time.Millisecond {
+			b = strconv.AppendInt(b, int64(max(d.Round(time.Millisecond), time.Millisecond)/time.Millisecond), 10)
+			return append(b, "ms"...)
+		}
+		if r := d.Round(100 * time.Millisecond); r%time.Second != 0 {
+			b = strconv.AppendFloat(b, r.Seconds(), 'f', 1, 64)
+			return append(b, 's')
+		}
+	}
+	d = d.Round(time.Second)
+	h, m, s := int64(d/time.Hour), int64(d/time.Minute)%60, int64(d/time.Second)%60
+	if h > 0 {
+		b = append(strconv.AppendInt(b, h, 10), 'h')
+		if m == 0 && s == 0 {
+			return b
+		}
+		b = append(strconv.AppendInt(b, m, 10), 'm')
+		if s == 0 {
+			return b
+		}
+		return append(strconv.AppendInt(b, s, 10), 's')
+	}
+	if m > 0 {
+		b = append(strconv.AppendInt(b, m, 10), 'm')
+		if s == 0 {
+			return b
+		}
+	}
+	return append(strconv.AppendInt(b, s, 10), 's')
+}
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
@@ -186,11 +264,11 @@ func downtimeRows(h *htmlWriter, rep *report.Report) {
 		h.str(`</td><td class="num predicted" data-seconds="`)
 		h.num(d.PredictedSeconds)
 		h.str(`">`)
-		h.str(fmtSeconds(d.PredictedSeconds))
+		h.dur(d.PredictedSeconds)
 		h.str(`</td><td class="num measured" data-seconds="`)
 		h.num(d.MeasuredSeconds)
 		h.str(`">`)
-		h.str(fmtSeconds(d.MeasuredSeconds))
+		h.dur(d.MeasuredSeconds)
 		h.str(`</td>`)
 		if rep.Probe != nil {
 			if d.ProbeSeconds == nil {
@@ -199,7 +277,7 @@ func downtimeRows(h *htmlWriter, rep *report.Report) {
 				h.str(`<td class="num probe" data-seconds="`)
 				h.num(*d.ProbeSeconds)
 				h.str(`">`)
-				h.str(fmtSeconds(*d.ProbeSeconds))
+				h.dur(*d.ProbeSeconds)
 				h.str(`</td>`)
 			}
 		}
@@ -210,11 +288,11 @@ func downtimeRows(h *htmlWriter, rep *report.Report) {
 			h.str(`<ul class="outages">`)
 			for _, o := range d.Outages {
 				h.str("<li>")
-				h.time(o.Start, "15:04:05")
+				h.clock(o.Start)
 				h.str("–")
-				h.time(o.End, "15:04:05")
+				h.clock(o.End)
 				h.str(" <b>")
-				h.str(fmtSeconds(o.Seconds))
+				h.dur(o.Seconds)
 				h.str("</b>")
 				if o.Open {
 					h.str(" (still down)")
@@ -242,22 +320,22 @@ func stepRows(h *htmlWriter, rep *report.Report) {
 		h.esc(s.Status)
 		h.str(`</td><td class="num">`)
 		if len(s.Attempts) > 0 {
-			h.str(fmtSeconds(s.Seconds))
+			h.dur(s.Seconds)
 		}
 		h.str(`</td><td class="num">`)
 		if s.PredictedSeconds != nil {
-			h.str(fmtSeconds(*s.PredictedSeconds))
+			h.dur(*s.PredictedSeconds)
 		}
 		h.str(`</td><td>`)
 		for _, a := range s.Attempts {
 			h.str("<div>")
-			h.time(a.Start, timeLayoutReport)
+			h.stamp(a.Start)
 			h.str(`: <span class="st-`)
 			h.esc(a.Status)
 			h.str(`">`)
 			h.esc(a.Status)
 			h.str(`</span> after `)
-			h.str(fmtSeconds(a.Seconds))
+			h.dur(a.Seconds)
 			if a.Error != "" {
 				h.str(" — ")
 				h.esc(a.Error)
@@ -272,7 +350,7 @@ func stepRows(h *htmlWriter, rep *report.Report) {
 func operationRows(h *htmlWriter, rep *report.Report) {
 	for _, o := range rep.Operations {
 		h.str("<tr><td>")
-		h.time(o.Time, timeLayoutReport)
+		h.stamp(o.Time)
 		h.str(`</td><td class="mono">`)
 		h.esc(o.Step)
 		h.str(`</td><td class="mono">`)
@@ -288,10 +366,10 @@ func operationRows(h *htmlWriter, rep *report.Report) {
 		h.str(`</td><td class="num">`)
 		switch {
 		case o.Seconds != nil:
-			h.str(fmtSeconds(*o.Seconds))
+			h.dur(*o.Seconds)
 		case o.SecondsAtMost != nil:
 			h.str("≤ ")
-			h.str(fmtSeconds(*o.SecondsAtMost))
+			h.dur(*o.SecondsAtMost)
 		}
 		h.str(`</td><td>`)
 		if o.ExitStatus != nil {
@@ -368,7 +446,7 @@ code, .mono { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 .legend i { display: inline-block; width: 12px; height: 10px; margin-right: 4px; vertical-align: middle; }
 ul.outages { margin: 0; padding-left: 16px; } ul.outages li { font-size: 13px; }
 .note { color: #57606a; font-size: 13px; }
-</style>
+{{.TimelineCSS}}</style>
 </head>
 <body>
 <h1>{{.Runbook.Name}}{{if .Runbook.Version}} <span class="mono">v{{.Runbook.Version}}</span>{{end}} <span class="outcome outcome-{{.Outcome}}" id="outcome">{{.Outcome}}</span></h1>
@@ -548,13 +626,49 @@ var markColor = map[string]string{
 
 func esc(s string) string { return html.EscapeString(s) }
 
+// timelineCSS colours the timeline's bars by their classes (a bar carries
+// its state's, and a resource running the class of its node's colour, nN),
+// so that each of the tens of thousands of bars of a large cluster does not
+// carry its colours: grey for a state without a colour of its own.
+var timelineCSS = func() string {
+	var b strings.Builder
+	b.WriteString(".seg, .plan, .step { fill: #9aa5b1; }\n")
+	b.WriteString(".plan { opacity: 0.55; }\n")
+	b.WriteString(".step, .step-plan { stroke: #fff; stroke-width: 0.5; }\n")
+	b.WriteString(".step-plan { fill: #9aa5b1; opacity: 1; }\n")
+	for _, k := range slices.Sorted(maps.Keys(stateColor)) {
+		fmt.Fprintf(&b, ".seg-%s, .plan-%s, .step-%s { fill: %s; }\n", k, k, k, stateColor[k])
+	}
+	for i, c := range nodePalette {
+		fmt.Fprintf(&b, ".n%d { fill: %s; }\n", i, c)
+	}
+	b.WriteString(".lbl { fill: #fff; font-size: 10px; pointer-events: none; }\n")
+	b.WriteString(".move { fill: #24292f; }\n")
+	return b.String()
+}()
+
+// classToken reports whether s can be part of a class name as it is: a
+// state that is not (a driver's own) gets no class of its own, and so the
+// grey of a state without a colour.
+func classToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // timelineSVG draws the timeline: the steps, one lane per node and per
-// resource, actual (thick) over predicted (thin), and the marks.
+// resource, actual (thick) over predicted (thin), and the marks. Each lane
+// is a group moved down to its place; its bars are coloured by their
+// classes (timelineCSS).
 func timelineSVG(h *htmlWriter, rep *report.Report) {
 	ax := newAxis(rep)
-	nodeColor := map[string]string{}
+	nodeColor := make(map[string]int, len(rep.Nodes)) // the palette's colour of each node
 	for i, n := range rep.Nodes {
-		nodeColor[n.Name] = nodePalette[i%len(nodePalette)]
+		nodeColor[n.Name] = i % len(nodePalette)
 	}
 	lanes := 2 + len(rep.Nodes) + len(rep.Resources)
 	laneH := tlLane + tlPlan + tlGap
@@ -594,43 +708,52 @@ func timelineSVG(h *htmlWriter, rep *report.Report) {
 		h.b = fmt.Appendf(h.b, `<text x="4" y="%d" font-weight="bold" font-size="12">%s</text>`, y+15, esc(title))
 		y += tlSection
 	}
-	// bar draws a bar from x0 to x1; title writes its tooltip, escaped.
-	bar := func(x0, x1 float64, y, height int, fill, class, extra string, title func()) {
+	// bar opens a bar from x0 to x1 in its lane, thick (the actual) or
+	// thin (the plan), up to its tooltip's text: class is its class, then
+	// kind-STATE when the state is a class token, then nN for a resource
+	// running on the node of the palette's colour N (n < 0: none). The
+	// caller writes the tooltip, then closes it (endBar).
+	bar := func(x0, x1 float64, plan bool, class, kind, state string, n int) {
 		w := x1 - x0
 		if w < 0.8 {
 			w = 0.8
 		}
 		h.str(`<rect class="`)
 		h.str(class)
+		if kind != "" && classToken(state) {
+			h.str(" ")
+			h.str(kind)
+			h.str("-")
+			h.str(state)
+		}
+		if n >= 0 {
+			h.str(" n")
+			h.int(n)
+		}
 		h.str(`" x="`)
 		h.f1(x0)
-		h.str(`" y="`)
-		h.int(y)
-		h.str(`" width="`)
-		h.f1(w)
-		h.str(`" height="`)
-		h.int(height)
-		h.str(`" fill="`)
-		h.str(fill)
-		h.str(`"`)
-		h.str(extra)
-		h.str(`><title>`)
-		title()
-		h.str(`</title></rect>`)
+		if plan {
+			h.str(`" y="17" width="`)
+			h.f1(w)
+			h.str(`" height="4"><title>`)
+		} else {
+			h.str(`" width="`)
+			h.f1(w)
+			h.str(`" height="16"><title>`)
+		}
 	}
-	label := func(x0, x1 float64, y int, text string) {
+	endBar := func() { h.str(`</title></rect>`) }
+	label := func(x0, x1 float64, text string) {
 		if x1-x0 > float64(7*len(text)+6) {
-			h.str(`<text x="`)
+			h.str(`<text class="lbl" x="`)
 			h.f1(x0 + 3)
-			h.str(`" y="`)
-			h.int(y + 12)
-			h.str(`" fill="#fff" font-size="10" pointer-events="none">`)
+			h.str(`" y="12">`)
 			h.esc(text)
 			h.str(`</text>`)
 		}
 	}
 	// seg writes "STATE at VERSION" (describeSeg), escaped.
-	seg := func(s report.Segment) {
+	seg := func(s *report.Segment) {
 		switch {
 		case s.Version != "":
 			h.esc(s.State)
@@ -648,95 +771,110 @@ func timelineSVG(h *htmlWriter, rep *report.Report) {
 			h.esc(s.State)
 		}
 	}
+	// span writes ": 1m (22:00:00 – 22:01:00)".
+	span := func(d float64, start, end time.Time) {
+		h.str(": ")
+		h.dur(d)
+		h.str(" (")
+		h.clock(start)
+		h.str(" – ")
+		h.clock(end)
+		h.str(")")
+	}
+	// openLane opens a lane's group at y.
+	openLane := func(kind string, name *string) {
+		h.str(`<g class="lane" data-kind="`)
+		h.str(kind)
+		if name != nil {
+			h.str(`" data-name="`)
+			h.esc(*name)
+		}
+		h.str(`" transform="translate(0 `)
+		h.int(y)
+		h.str(`)"><text x="4" y="12">`)
+		if name != nil {
+			h.esc(*name)
+		} else {
+			h.str("all steps")
+		}
+		h.str(`</text>`)
+	}
 
 	// Steps: every attempt, and the plan's steps below.
 	section("Steps")
-	h.b = fmt.Appendf(h.b, `<g class="lane" data-kind="steps"><text x="4" y="%d">all steps</text>`, y+12)
-	for _, s := range rep.Steps {
-		for _, at := range s.Attempts {
-			color := stateColor[at.Status]
-			if color == "" {
-				color = "#9aa5b1"
-			}
-			bar(ax.x(at.Start), ax.x(at.End), y, tlLane, color, "step", ` stroke="#fff" stroke-width="0.5"`, func() {
-				h.esc(s.Address)
+	openLane("steps", nil)
+	for i := range rep.Steps {
+		s := &rep.Steps[i]
+		for j := range s.Attempts {
+			at := &s.Attempts[j]
+			bar(ax.x(at.Start), ax.x(at.End), false, "step", "step", at.Status, -1)
+			h.esc(s.Address)
+			h.str(": ")
+			h.esc(at.Status)
+			h.str(", ")
+			h.dur(at.Seconds)
+			h.str(" (")
+			h.clock(at.Start)
+			h.str(" – ")
+			h.clock(at.End)
+			h.str(")")
+			if at.Error != "" {
 				h.str(": ")
-				h.esc(at.Status)
-				h.str(", ")
-				h.str(fmtSeconds(at.Seconds))
-				h.str(" (")
-				h.time(at.Start, "15:04:05")
-				h.str(" – ")
-				h.time(at.End, "15:04:05")
-				h.str(")")
-				if at.Error != "" {
-					h.str(": ")
-					h.esc(at.Error)
-				}
-			})
+				h.esc(at.Error)
+			}
+			endBar()
 		}
 		if s.PredictedStart != nil && s.PredictedSeconds != nil {
 			ps := *s.PredictedStart
 			pe := ps.Add(time.Duration(*s.PredictedSeconds * float64(time.Second)))
-			bar(ax.x(ps), ax.x(pe), y+tlLane+1, tlPlan-1, "#9aa5b1", "plan", ` stroke="#fff" stroke-width="0.5"`, func() {
-				h.str("plan: ")
-				h.esc(s.Address)
-				h.str(", ")
-				h.str(fmtSeconds(*s.PredictedSeconds))
-			})
+			bar(ax.x(ps), ax.x(pe), true, "plan step-plan", "", "", -1)
+			h.str("plan: ")
+			h.esc(s.Address)
+			h.str(", ")
+			h.dur(*s.PredictedSeconds)
+			endBar()
 		}
 		h.spill()
 	}
 	h.str(`</g>`)
 	y += laneH
 
-	lane := func(kind string, l report.Lane, colorOf func(report.Segment) string, text func(report.Segment) string) {
-		h.str(`<g class="lane" data-kind="`)
-		h.str(kind)
-		h.str(`" data-name="`)
-		h.esc(l.Name)
-		h.str(`"><text x="4" y="`)
-		h.int(y + 12)
-		h.str(`">`)
-		h.esc(l.Name)
-		h.str(`</text>`)
-		for _, s := range l.Actual {
+	// lane draws a node's or resource's lane; running is the colour of the
+	// node a resource runs on (-1 for none: a node's lane, or a resource
+	// that is not running).
+	lane := func(kind string, l *report.Lane, running func(*report.Segment) int, text func(*report.Segment) string) {
+		openLane(kind, &l.Name)
+		for i := range l.Actual {
+			s := &l.Actual[i]
 			x0, x1 := ax.x(s.Start), ax.x(s.End)
-			bar(x0, x1, y, tlLane, colorOf(s), "seg seg-"+s.State, "", func() {
-				h.esc(l.Name)
-				h.str(" ")
-				seg(s)
-				h.str(": ")
-				h.str(fmtSeconds(s.End.Sub(s.Start).Seconds()))
-				h.str(" (")
-				h.time(s.Start, "15:04:05")
-				h.str(" – ")
-				h.time(s.End, "15:04:05")
-				h.str(")")
-			})
-			label(x0, x1, y, text(s))
+			bar(x0, x1, false, "seg", "seg", s.State, running(s))
+			h.esc(l.Name)
+			h.str(" ")
+			seg(s)
+			span(s.End.Sub(s.Start).Seconds(), s.Start, s.End)
+			endBar()
+			label(x0, x1, text(s))
 		}
-		for _, s := range l.Predicted {
-			bar(ax.x(s.Start), ax.x(s.End), y+tlLane+1, tlPlan-1, colorOf(s), "plan", ` opacity="0.55"`, func() {
-				h.str("plan: ")
-				h.esc(l.Name)
-				h.str(" ")
-				seg(s)
-			})
+		for i := range l.Predicted {
+			s := &l.Predicted[i]
+			bar(ax.x(s.Start), ax.x(s.End), true, "plan", "plan", s.State, running(s))
+			h.str("plan: ")
+			h.esc(l.Name)
+			h.str(" ")
+			seg(s)
+			endBar()
 		}
 		for _, m := range l.Moves {
 			h.str(`<path class="move" d="M`)
 			h.f1(ax.x(m.Time))
-			h.str(" ")
-			h.int(y + tlLane)
-			h.str(` l-4 -5 h8 z" fill="#24292f"><title>`)
+			h.str(` 16 l-4 -5 h8 z"><title>`)
 			h.esc(l.Name)
 			h.str(" moved ")
 			h.esc(m.From)
 			h.str(" → ")
 			h.esc(m.To)
 			h.str(" at ")
-			h.time(m.Time, "15:04:05")
+			h.clock(m.Time)
 			h.str(`</title></path>`)
 		}
 		h.str(`</g>`)
@@ -744,8 +882,8 @@ func timelineSVG(h *htmlWriter, rep *report.Report) {
 		h.spill()
 	}
 	section("Nodes")
-	for _, l := range rep.Nodes {
-		lane("node", l, func(s report.Segment) string { return orGrey(stateColor[s.State]) }, func(s report.Segment) string {
+	for i := range rep.Nodes {
+		lane("node", &rep.Nodes[i], func(*report.Segment) int { return -1 }, func(s *report.Segment) string {
 			if s.State == report.NodeUp {
 				return s.Version
 			}
@@ -753,13 +891,16 @@ func timelineSVG(h *htmlWriter, rep *report.Report) {
 		})
 	}
 	section("Resources")
-	for _, l := range rep.Resources {
-		lane("resource", l, func(s report.Segment) string {
-			if s.State == "running" {
-				return orGrey(nodeColor[s.Node])
+	for i := range rep.Resources {
+		lane("resource", &rep.Resources[i], func(s *report.Segment) int {
+			if s.State != "running" {
+				return -1
 			}
-			return orGrey(stateColor[s.State])
-		}, func(s report.Segment) string {
+			if c, ok := nodeColor[s.Node]; ok {
+				return c
+			}
+			return -1
+		}, func(s *report.Segment) string {
 			if s.State == "running" {
 				return s.Node
 			}
@@ -789,13 +930,6 @@ func timelineSVG(h *htmlWriter, rep *report.Report) {
 		h.spill()
 	}
 	h.str(`</svg>`)
-}
-
-func orGrey(c string) string {
-	if c == "" {
-		return "#9aa5b1"
-	}
-	return c
 }
 
 func describeSeg(s report.Segment) string {
