@@ -291,21 +291,349 @@ func ptr[T any](v T) *T { return &v }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }
 
-// Build makes the report.
+// Build makes the report: in one pass over the journal, while the plan's
+// timeline is replayed beside it on a goroutine of its own.
 func Build(in *Input) *Report {
-	rep := &Report{Runbook: in.Runbook, Cluster: in.Cluster, Driver: in.Driver, StateDir: in.StateDir,
-		Outcome: "not-run", StepsTotal: len(in.Steps), Runs: []Run{}, Marks: []Mark{}, Operations: []Operation{}}
-	runs := splitRuns(in.Records)
-	if n := len(runs); n > 0 && in.Running && !runs[n-1].ended {
-		runs[n-1].Outcome, runs[n-1].Message = "running", "the run is still going on: the report shows it as far as its journal goes"
-		runs[n-1].running = true
+	b := newBuilder(in)
+	// The first run's start, for the plan's shift, and the number of
+	// operations, for their list to be made once.
+	var first *time.Time
+	nOps := 0
+	for _, r := range in.Records.All() {
+		switch r.Type {
+		case runtime.RecordRun:
+			if first == nil {
+				first = ptr(r.Time)
+			}
+		case runtime.RecordOp:
+			if first != nil {
+				nOps++
+			}
+		}
 	}
-	for _, r := range runs {
+	b.ops = make([]Operation, 0, nOps)
+	var predicted *timeline
+	done := make(chan struct{})
+	if in.Plan != nil {
+		var shift time.Duration
+		if first != nil {
+			shift = first.Sub(in.Plan.Start)
+		}
+		b.shift = shift
+		go func() {
+			defer close(done)
+			predicted = newTimeline(in, b.lanes, in.Declared, in.Plan.Start.Add(shift))
+			for i := range in.Plan.Events {
+				if e := &in.Plan.Events[i]; e.Type == runtime.EventChange && e.Change != nil {
+					predicted.change(fact{time: e.Time.Add(shift), step: e.Step, change: e.Change})
+				}
+			}
+			predicted.end(in.Plan.End.Add(shift))
+		}()
+	} else {
+		close(done)
+	}
+	for _, r := range in.Records.All() {
+		b.add(r)
+	}
+	b.endRuns()
+	<-done
+	return b.finish(predicted)
+}
+
+// builder makes a report from the journal's records, given one at a time
+// (add), oldest first.
+type builder struct {
+	in    *Input
+	lanes *laneIndex
+	shift time.Duration // the plan's, to the first run's start
+
+	runs []*run
+	cur  *run
+
+	// The steps, by address, and those started in the current run and not
+	// ended, with when they started.
+	stepIdx map[string]int
+	steps   []Step
+	open    map[string]time.Time
+
+	// The approve steps, and those an operator answered in the current
+	// run.
+	approval map[string]bool
+	answered map[string]bool
+	marks    []Mark
+
+	// The operations; in the current run, those announced and not yet
+	// ended, by step and operation, and the last one of each step.
+	ops    []Operation
+	opOpen map[[2]string]int
+	opLast map[string]int
+
+	actual *timeline // made at the first run's record
+}
+
+// run is one invocation.
+type run struct {
+	Run
+	ended   bool // it has an end record
+	running bool // it still runs
+	// ledger is its last record that says the downtime so far: its end
+	// record, or a step's record with the ledger of outages.
+	ledger *ledger
+}
+
+// ledger is what a record says of the downtime so far.
+type ledger struct {
+	end      bool
+	time     time.Time
+	downtime map[string]runtime.Seconds
+	outages  *runtime.Outages
+}
+
+func newBuilder(in *Input) *builder {
+	b := &builder{in: in, lanes: newLaneIndex(in), stepIdx: make(map[string]int, len(in.Steps)), steps: make([]Step, len(in.Steps)),
+		approval: make(map[string]bool, len(in.Steps))}
+	for i, s := range in.Steps {
+		b.stepIdx[s.Address] = i
+		b.steps[i] = Step{Address: s.Address, Type: s.Type, Node: s.Node, Status: "pending"}
+		b.approval[s.Address] = s.Approval
+	}
+	return b
+}
+
+// add takes the next record. Records before the first run record (none
+// in practice) belong to no run and are left out.
+func (b *builder) add(r *runtime.Record) {
+	if r.Type == runtime.RecordRun {
+		b.endRun()
+		b.startRun(r)
+	}
+	cur := b.cur
+	if cur == nil {
+		return
+	}
+	if r.Time.After(cur.End) {
+		cur.End = r.Time
+	}
+	switch r.Type {
+	case runtime.RecordEnd:
+		cur.ended = true
+		cur.Outcome, cur.Message = r.Outcome, r.Message
+		if len(r.Downtime) > 0 {
+			cur.Downtime = make(map[string]float64, len(r.Downtime))
+			for k, v := range r.Downtime {
+				cur.Downtime[k] = float64(v)
+			}
+		}
+		cur.ledger = &ledger{end: true, time: r.Time, downtime: r.Downtime}
+	case runtime.RecordStep:
+		b.stepRecord(r)
+		b.markStep(r)
+		b.opsStep(r)
+		if r.Outages != nil {
+			cur.ledger = &ledger{time: r.Time, outages: r.Outages}
+		}
+	case runtime.RecordApproval:
+		b.answered[r.Address] = true
+		msg := "approved by " + who(r.User, r.Host)
+		if r.Answer != "yes" {
+			msg = "declined by " + who(r.User, r.Host) + ": the run stopped there"
+		}
+		b.marks = append(b.marks, Mark{Time: r.Time, Kind: MarkApproval, Step: r.Address, Message: msg, User: r.User, Host: r.Host})
+	case runtime.RecordOp:
+		b.opAnnounced(r)
+		b.actual.op(fact{time: r.Time, step: r.Address, op: r.Op})
+	case runtime.RecordOpStarted:
+		if i, ok := b.opOpen[[2]string{r.Address, r.Op}]; ok {
+			b.ops[i].command = true
+		}
+	case runtime.RecordOpEnd:
+		b.opEnded(r)
+	case runtime.RecordChange:
+		if r.Change != nil {
+			b.actual.change(fact{time: r.Time, step: r.Address, change: r.Change})
+		}
+	}
+}
+
+func (b *builder) startRun(r *runtime.Record) {
+	cur := &run{Run: Run{Start: r.Time, End: r.Time, Command: r.Command, Driver: r.Driver, User: r.User, Host: r.Host,
+		Confirmation:   r.Answer,
+		RunbookVersion: r.RunbookVersion, SHA256: r.SHA256, Outcome: "killed",
+		Message: "the run ended without its summary: its process was killed, or the machine stopped"}}
+	if r.Answer != "--auto-approve" {
+		// A run confirmed at its prompt: when (on the wall clock).
+		cur.Confirmed = r.Answered
+	}
+	if n := len(b.runs); n > 0 {
+		msg := "resumed by " + cur.Command
+		if gap := cur.Start.Sub(b.runs[n-1].End); gap > 0 {
+			msg += ", " + runtime.FormatDuration(gap) + " after the previous run ended"
+		}
+		b.marks = append(b.marks, Mark{Time: cur.Start, Kind: MarkResume, Message: msg})
+	} else {
+		initial := b.in.Snapshot
+		if initial == nil {
+			initial = b.in.Declared
+		}
+		b.actual = newTimeline(b.in, b.lanes, initial, cur.Start)
+	}
+	b.runs = append(b.runs, cur)
+	b.cur = cur
+	b.open, b.answered = map[string]time.Time{}, map[string]bool{}
+	b.opOpen, b.opLast = map[[2]string]int{}, map[string]int{}
+}
+
+// endRuns ends the last run, which still runs when the state is locked and
+// it has no end record.
+func (b *builder) endRuns() {
+	if n := len(b.runs); n > 0 && b.in.Running && !b.runs[n-1].ended {
+		last := b.runs[n-1]
+		last.Outcome, last.Message = "running", "the run is still going on: the report shows it as far as its journal goes"
+		last.running = true
+	}
+	b.endRun()
+}
+
+// endRun ends the current run: a step still started was cut short there.
+func (b *builder) endRun() {
+	r := b.cur
+	if r == nil {
+		return
+	}
+	b.cur = nil
+	for addr, start := range b.open {
+		s := &b.steps[b.stepIdx[addr]]
+		status, msg := "interrupted", ""
+		if r.ended && r.Outcome == runtime.OutcomeStopped {
+			status, msg = "stopped", r.Message
+		}
+		a := Attempt{Start: start, End: r.End, Status: status, Seconds: r.End.Sub(start).Seconds(), Error: msg}
+		s.Attempts = append(s.Attempts, a)
+		s.Seconds += a.Seconds
+		s.Status = "interrupted"
+	}
+	switch {
+	case r.running:
+	case !r.ended:
+		b.marks = append(b.marks, Mark{Time: r.End, Kind: MarkKilled, Message: r.Message})
+	case r.Outcome == runtime.OutcomeStopped:
+		b.marks = append(b.marks, Mark{Time: r.End, Kind: MarkStop, Message: r.Message})
+	case r.Outcome == runtime.OutcomeInterrupted:
+		b.marks = append(b.marks, Mark{Time: r.End, Kind: MarkInterrupt, Message: r.Message})
+	case r.Outcome != runtime.OutcomeCompleted && r.Outcome != runtime.OutcomeFailed:
+		// A failure has its mark at the failed step.
+		b.marks = append(b.marks, Mark{Time: r.End, Kind: MarkFailure, Message: r.Message})
+	}
+}
+
+// stepRecord takes a step's record into its attempts.
+func (b *builder) stepRecord(rec *runtime.Record) {
+	i, ok := b.stepIdx[rec.Address]
+	if !ok {
+		return
+	}
+	s := &b.steps[i]
+	if rec.Status == runtime.StatusStarted {
+		b.open[rec.Address] = rec.Time
+		s.Status = "interrupted"
+		return
+	}
+	start := rec.Time
+	if rec.Started != nil {
+		start = *rec.Started
+	}
+	delete(b.open, rec.Address)
+	a := Attempt{Start: start, End: rec.Time, Status: rec.Status, Seconds: rec.Time.Sub(start).Seconds(), Error: rec.Error}
+	s.Attempts = append(s.Attempts, a)
+	s.Seconds += a.Seconds
+	s.Status = rec.Status
+}
+
+// markStep marks an approve step done without an answer, a failure and a
+// step in doubt.
+func (b *builder) markStep(rec *runtime.Record) {
+	switch {
+	case rec.Status == runtime.StatusDone && b.approval[rec.Address] && !b.answered[rec.Address]:
+		r := b.cur
+		b.marks = append(b.marks, Mark{Time: rec.Time, Kind: MarkApproval, Step: rec.Address, Message: "approved by --auto-approve (run by " + who(r.User, r.Host) + ")", User: r.User, Host: r.Host})
+	case rec.Status == runtime.StatusFailed:
+		b.marks = append(b.marks, Mark{Time: rec.Time, Kind: MarkFailure, Step: rec.Address, Message: "failed: " + rec.Error})
+	case rec.Status == runtime.StatusInDoubt:
+		b.marks = append(b.marks, Mark{Time: rec.Time, Kind: MarkInterrupt, Step: rec.Address, Message: "in doubt: " + rec.Error})
+	}
+}
+
+// settleOp gives the operation i, without its op-end record, an outcome
+// and a bound on its duration: until t.
+func (b *builder) settleOp(i int, t time.Time, outcome, errMsg string) {
+	b.ops[i].SecondsAtMost = ptr(t.Sub(b.ops[i].Time).Seconds())
+	b.ops[i].Outcome, b.ops[i].Error = outcome, errMsg
+}
+
+func (b *builder) opAnnounced(rec *runtime.Record) {
+	if i, ok := b.opLast[rec.Address]; ok && b.ops[i].Outcome == "unknown" && !b.ops[i].ended {
+		// Without its op-end record (an older journal), an operation
+		// followed by another of its step succeeded.
+		b.settleOp(i, rec.Time, runtime.OpOK, "")
+	}
+	b.ops = append(b.ops, Operation{Time: rec.Time, Step: rec.Address, Op: rec.Op, Outcome: "unknown"})
+	b.opOpen[[2]string{rec.Address, rec.Op}] = len(b.ops) - 1
+	b.opLast[rec.Address] = len(b.ops) - 1
+}
+
+func (b *builder) opEnded(rec *runtime.Record) {
+	key := [2]string{rec.Address, rec.Op}
+	i, ok := b.opOpen[key]
+	if !ok {
+		return
+	}
+	delete(b.opOpen, key)
+	o := &b.ops[i]
+	o.ended = true
+	o.Outcome, o.Error, o.SecondsAtMost = rec.Outcome, rec.Error, nil
+	o.Seconds = ptr(rec.Time.Sub(o.Time).Seconds())
+	o.ExitStatus = exitStatus(o.command, rec)
+}
+
+// opsStep settles the operations of a step that ended without their op-end
+// records.
+func (b *builder) opsStep(rec *runtime.Record) {
+	if rec.Status == runtime.StatusStarted || len(b.opOpen) == 0 {
+		return
+	}
+	for k, i := range b.opOpen {
+		if k[0] != rec.Address || b.ops[i].ended {
+			continue
+		}
+		delete(b.opOpen, k)
+		if b.ops[i].Outcome != "unknown" {
+			continue
+		}
+		switch {
+		case i != b.opLast[rec.Address]:
+			b.settleOp(i, rec.Time, runtime.OpOK, "")
+		case rec.Status == runtime.StatusFailed:
+			b.settleOp(i, rec.Time, runtime.OpFailed, rec.Error)
+		case rec.Status == runtime.StatusInDoubt:
+			b.settleOp(i, rec.Time, runtime.OpInDoubt, rec.Error)
+		default:
+			b.settleOp(i, rec.Time, runtime.OpOK, "")
+		}
+	}
+}
+
+// finish makes the report of the records taken, with the plan's timeline.
+func (b *builder) finish(predicted *timeline) *Report {
+	in := b.in
+	rep := &Report{Runbook: in.Runbook, Cluster: in.Cluster, Driver: in.Driver, StateDir: in.StateDir,
+		Outcome: "not-run", StepsTotal: len(in.Steps), Runs: make([]Run, 0, len(b.runs)), Operations: b.ops}
+	for _, r := range b.runs {
 		rep.Runs = append(rep.Runs, r.Run)
 		rep.ElapsedSeconds += r.End.Sub(r.Start).Seconds()
 	}
-	if len(runs) > 0 {
-		first, last := runs[0], runs[len(runs)-1]
+	if len(b.runs) > 0 {
+		first, last := b.runs[0], b.runs[len(b.runs)-1]
 		rep.Start, rep.End = ptr(first.Start), ptr(last.End)
 		rep.Outcome, rep.Message = last.Outcome, last.Message
 		if last.Driver != "" {
@@ -319,36 +647,44 @@ func Build(in *Input) *Report {
 			rep.Runbook.Version = last.RunbookVersion
 		}
 	}
-	rep.Steps = buildSteps(in, runs)
-	for _, s := range rep.Steps {
+	rep.Steps = b.steps
+	for i := range rep.Steps {
+		s := &rep.Steps[i]
+		if len(s.Attempts) > 1 {
+			sort.SliceStable(s.Attempts, func(a, c int) bool { return s.Attempts[a].Start.Before(s.Attempts[c].Start) })
+		}
 		if s.Status == runtime.StatusDone || s.Status == runtime.StatusSkipped {
 			rep.StepsDone++
 		}
 	}
-	rep.Marks = append(rep.Marks, buildMarks(in, runs, rep.Steps)...)
-	ops, derived := buildOperations(runs)
-	rep.Operations = ops
-	if derived {
-		rep.Notes = append(rep.Notes, "Some operations have no outcome record in the journal (a run killed during them, or a journal older than those records): their outcome is that of their step (a failed or in-doubt step's last operation is taken as the one that failed), and their duration is at most the time to the step's next operation or end.")
+	sort.SliceStable(b.marks, func(i, j int) bool { return b.marks[i].Time.Before(b.marks[j].Time) })
+	rep.Marks = b.marks
+	if rep.Marks == nil {
+		rep.Marks = []Mark{}
+	}
+	for _, o := range rep.Operations {
+		if !o.ended {
+			rep.Notes = append(rep.Notes, "Some operations have no outcome record in the journal (a run killed during them, or a journal older than those records): their outcome is that of their step (a failed or in-doubt step's last operation is taken as the one that failed), and their duration is at most the time to the step's next operation or end.")
+			break
+		}
 	}
 
 	// The timelines, actual and predicted.
-	initial := in.Snapshot
-	if initial == nil {
-		initial = in.Declared
-	}
-	var start, end time.Time
-	if rep.Start != nil {
-		start, end = *rep.Start, *rep.End
-	}
-	actual := replay(in, initial, actualFacts(runs), start, end)
-	var predicted *timeline
-	var shift time.Duration
-	if in.Plan != nil {
-		if rep.Start != nil {
-			shift = rep.Start.Sub(in.Plan.Start)
+	actual := b.actual
+	if actual == nil {
+		initial := in.Snapshot
+		if initial == nil {
+			initial = in.Declared
 		}
-		predicted = replay(in, in.Declared, planFacts(in.Plan, shift), in.Plan.Start.Add(shift), in.Plan.End.Add(shift))
+		actual = newTimeline(in, b.lanes, initial, time.Time{})
+	}
+	var end time.Time
+	if rep.End != nil {
+		end = *rep.End
+	}
+	actual.end(end)
+	if in.Plan != nil {
+		shift := b.shift
 		rep.PredictedSeconds = in.Plan.End.Sub(in.Plan.Start).Seconds()
 		rep.Predicted = &PredictInfo{Start: in.Plan.Start.Add(shift), End: in.Plan.End.Add(shift), Seconds: rep.PredictedSeconds}
 		planned := make(map[string]int, len(in.Plan.Steps)) // the last of an address, by address
@@ -363,21 +699,26 @@ func Build(in *Input) *Report {
 			}
 		}
 	}
+	rep.Nodes = make([]Lane, 0, len(in.Nodes))
 	for _, n := range in.Nodes {
-		l := Lane{Name: n, Actual: actual.nodes[n].segs}
+		i := b.lanes.nodes[n]
+		l := Lane{Name: n, Actual: actual.nodes[i].segs}
 		if predicted != nil {
-			l.Predicted = predicted.nodes[n].segs
+			l.Predicted = predicted.nodes[i].segs
 		}
 		rep.Nodes = append(rep.Nodes, l)
 	}
-	measured := measuredDowntime(runs)
+	measured := b.measuredDowntime()
+	rep.Resources = make([]Lane, 0, len(in.Resources))
+	rep.Downtime = make([]Downtime, 0, len(in.Resources))
 	for _, name := range in.Resources {
-		ra := actual.resources[name]
+		i := b.lanes.resources[name]
+		ra := &actual.resources[i]
 		l := Lane{Name: name, Actual: ra.segs, Moves: ra.moves}
 		d := Downtime{Resource: name, MeasuredSeconds: measured[name]}
 		d.Outages = ra.outages(measured[name])
 		if predicted != nil {
-			rp := predicted.resources[name]
+			rp := &predicted.resources[i]
 			l.Predicted = rp.segs
 			d.PredictedSeconds = seconds(in.Plan.Downtime[name])
 			d.PredictedOutages = rp.outages(d.PredictedSeconds)
@@ -390,246 +731,16 @@ func Build(in *Input) *Report {
 		rep.Resources = append(rep.Resources, l)
 		rep.Downtime = append(rep.Downtime, d)
 	}
+	if len(in.Nodes) == 0 {
+		rep.Nodes = nil
+	}
+	if len(in.Resources) == 0 {
+		rep.Resources, rep.Downtime = nil, nil
+	}
 	if in.Probe != nil {
 		rep.Probe = &ProbeInfo{Source: in.Probe.Source}
 	}
 	return rep
-}
-
-// run is one invocation, with its records.
-type run struct {
-	Run
-	records runtime.RecordList
-	ended   bool // it has an end record
-	running bool // it still runs
-}
-
-// splitRuns cuts the journal at its run records. Records before the first
-// run record (none in practice) belong to no run and are left out.
-// A run's records are a window on recs, not a copy.
-func splitRuns(recs runtime.RecordList) []*run {
-	var runs []*run
-	var cur *run
-	first := 0 // cur's first record in recs
-	for i, r := range recs.All() {
-		if r.Type == runtime.RecordRun {
-			first = i
-			cur = &run{Run: Run{Start: r.Time, End: r.Time, Command: r.Command, Driver: r.Driver, User: r.User, Host: r.Host,
-				Confirmation:   r.Answer,
-				RunbookVersion: r.RunbookVersion, SHA256: r.SHA256, Outcome: "killed",
-				Message: "the run ended without its summary: its process was killed, or the machine stopped"}}
-			if r.Answer != "--auto-approve" {
-				// A run confirmed at its prompt: when (on the wall clock).
-				cur.Confirmed = r.Answered
-			}
-			runs = append(runs, cur)
-		}
-		if cur == nil {
-			continue
-		}
-		cur.records = recs.Slice(first, i+1)
-		if r.Time.After(cur.End) {
-			cur.End = r.Time
-		}
-		if r.Type == runtime.RecordEnd {
-			cur.ended = true
-			cur.Outcome, cur.Message = r.Outcome, r.Message
-			if len(r.Downtime) > 0 {
-				cur.Downtime = map[string]float64{}
-				for k, v := range r.Downtime {
-					cur.Downtime[k] = float64(v)
-				}
-			}
-		}
-	}
-	return runs
-}
-
-func buildSteps(in *Input, runs []*run) []Step {
-	idx := map[string]int{}
-	out := make([]Step, len(in.Steps))
-	for i, s := range in.Steps {
-		idx[s.Address] = i
-		out[i] = Step{Address: s.Address, Type: s.Type, Node: s.Node, Status: "pending"}
-	}
-	for _, r := range runs {
-		open := map[string]time.Time{}
-		for _, rec := range r.records.All() {
-			if rec.Type != runtime.RecordStep {
-				continue
-			}
-			i, ok := idx[rec.Address]
-			if !ok {
-				continue
-			}
-			s := &out[i]
-			if rec.Status == runtime.StatusStarted {
-				open[rec.Address] = rec.Time
-				s.Status = "interrupted"
-				continue
-			}
-			start := rec.Time
-			if rec.Started != nil {
-				start = *rec.Started
-			}
-			delete(open, rec.Address)
-			a := Attempt{Start: start, End: rec.Time, Status: rec.Status, Seconds: rec.Time.Sub(start).Seconds(), Error: rec.Error}
-			s.Attempts = append(s.Attempts, a)
-			s.Seconds += a.Seconds
-			s.Status = rec.Status
-		}
-		// A step still started when its run ended was cut short there.
-		for addr, start := range open {
-			s := &out[idx[addr]]
-			status, msg := "interrupted", ""
-			if r.ended && r.Outcome == runtime.OutcomeStopped {
-				status, msg = "stopped", r.Message
-			}
-			a := Attempt{Start: start, End: r.End, Status: status, Seconds: r.End.Sub(start).Seconds(), Error: msg}
-			s.Attempts = append(s.Attempts, a)
-			s.Seconds += a.Seconds
-			s.Status = "interrupted"
-		}
-	}
-	for i := range out {
-		sort.SliceStable(out[i].Attempts, func(a, b int) bool { return out[i].Attempts[a].Start.Before(out[i].Attempts[b].Start) })
-	}
-	return out
-}
-
-func buildMarks(in *Input, runs []*run, stepsOut []Step) []Mark {
-	var marks []Mark
-	approval := map[string]bool{}
-	for _, s := range in.Steps {
-		approval[s.Address] = s.Approval
-	}
-	for i, r := range runs {
-		if i > 0 {
-			msg := "resumed by " + r.Command
-			if gap := r.Start.Sub(runs[i-1].End); gap > 0 {
-				msg += ", " + runtime.FormatDuration(gap) + " after the previous run ended"
-			}
-			marks = append(marks, Mark{Time: r.Start, Kind: MarkResume, Message: msg})
-		}
-		answered := map[string]bool{} // approve steps an operator answered in this run
-		for _, rec := range r.records.All() {
-			if rec.Type == runtime.RecordApproval {
-				answered[rec.Address] = true
-				msg := "approved by " + who(rec.User, rec.Host)
-				if rec.Answer != "yes" {
-					msg = "declined by " + who(rec.User, rec.Host) + ": the run stopped there"
-				}
-				marks = append(marks, Mark{Time: rec.Time, Kind: MarkApproval, Step: rec.Address, Message: msg, User: rec.User, Host: rec.Host})
-				continue
-			}
-			if rec.Type != runtime.RecordStep {
-				continue
-			}
-			switch {
-			case rec.Status == runtime.StatusDone && approval[rec.Address] && !answered[rec.Address]:
-				marks = append(marks, Mark{Time: rec.Time, Kind: MarkApproval, Step: rec.Address, Message: "approved by --auto-approve (run by " + who(r.User, r.Host) + ")", User: r.User, Host: r.Host})
-			case rec.Status == runtime.StatusFailed:
-				marks = append(marks, Mark{Time: rec.Time, Kind: MarkFailure, Step: rec.Address, Message: "failed: " + rec.Error})
-			case rec.Status == runtime.StatusInDoubt:
-				marks = append(marks, Mark{Time: rec.Time, Kind: MarkInterrupt, Step: rec.Address, Message: "in doubt: " + rec.Error})
-			}
-		}
-		switch {
-		case r.running:
-		case !r.ended:
-			marks = append(marks, Mark{Time: r.End, Kind: MarkKilled, Message: r.Message})
-		case r.Outcome == runtime.OutcomeStopped:
-			marks = append(marks, Mark{Time: r.End, Kind: MarkStop, Message: r.Message})
-		case r.Outcome == runtime.OutcomeInterrupted:
-			marks = append(marks, Mark{Time: r.End, Kind: MarkInterrupt, Message: r.Message})
-		case r.Outcome != runtime.OutcomeCompleted && r.Outcome != runtime.OutcomeFailed:
-			// A failure has its mark at the failed step.
-			marks = append(marks, Mark{Time: r.End, Kind: MarkFailure, Message: r.Message})
-		}
-	}
-	sort.SliceStable(marks, func(i, j int) bool { return marks[i].Time.Before(marks[j].Time) })
-	return marks
-}
-
-// buildOperations lists the operations the runs' steps issued (never nil).
-func buildOperations(runs []*run) (ops []Operation, derived bool) {
-	n := 0
-	for _, r := range runs {
-		for _, rec := range r.records.All() {
-			if rec.Type == runtime.RecordOp {
-				n++
-			}
-		}
-	}
-	ops = make([]Operation, 0, n)
-	for _, r := range runs {
-		// open are the operations announced and not yet ended, by step
-		// and operation; last the last one of each step.
-		open := map[[2]string]int{}
-		last := map[string]int{}
-		settle := func(i int, t time.Time, outcome, errMsg string) {
-			ops[i].SecondsAtMost = ptr(t.Sub(ops[i].Time).Seconds())
-			ops[i].Outcome, ops[i].Error = outcome, errMsg
-		}
-		for _, rec := range r.records.All() {
-			key := [2]string{rec.Address, rec.Op}
-			switch rec.Type {
-			case runtime.RecordOp:
-				if i, ok := last[rec.Address]; ok && ops[i].Outcome == "unknown" && !ops[i].ended {
-					// Without its op-end record (an older journal), an
-					// operation followed by another of its step succeeded.
-					settle(i, rec.Time, runtime.OpOK, "")
-				}
-				ops = append(ops, Operation{Time: rec.Time, Step: rec.Address, Op: rec.Op, Outcome: "unknown"})
-				open[key] = len(ops) - 1
-				last[rec.Address] = len(ops) - 1
-			case runtime.RecordOpStarted:
-				if i, ok := open[key]; ok {
-					ops[i].command = true
-				}
-			case runtime.RecordOpEnd:
-				i, ok := open[key]
-				if !ok {
-					continue
-				}
-				delete(open, key)
-				o := &ops[i]
-				o.ended = true
-				o.Outcome, o.Error, o.SecondsAtMost = rec.Outcome, rec.Error, nil
-				o.Seconds = ptr(rec.Time.Sub(o.Time).Seconds())
-				o.ExitStatus = exitStatus(o.command, rec)
-			case runtime.RecordStep:
-				if rec.Status == runtime.StatusStarted {
-					continue
-				}
-				for k, i := range open {
-					if k[0] != rec.Address || ops[i].ended {
-						continue
-					}
-					delete(open, k)
-					if ops[i].Outcome != "unknown" {
-						continue
-					}
-					switch {
-					case i != last[rec.Address]:
-						settle(i, rec.Time, runtime.OpOK, "")
-					case rec.Status == runtime.StatusFailed:
-						settle(i, rec.Time, runtime.OpFailed, rec.Error)
-					case rec.Status == runtime.StatusInDoubt:
-						settle(i, rec.Time, runtime.OpInDoubt, rec.Error)
-					default:
-						settle(i, rec.Time, runtime.OpOK, "")
-					}
-				}
-			}
-		}
-	}
-	for _, o := range ops {
-		if !o.ended {
-			derived = true
-		}
-	}
-	return ops, derived
 }
 
 var exitedWith = regexp.MustCompile(`exited with status (\d+)`)
@@ -651,32 +762,30 @@ func exitStatus(command bool, end *runtime.Record) *int {
 // measuredDowntime is each resource's measured downtime since the state's
 // first run: as the last run's summary reported it (its end record); for a
 // last run that ended without one (killed), as the ledger of its last step
-// record says, each outage still open counted to that record.
-func measuredDowntime(runs []*run) map[string]float64 {
+// record says, each outage still open counted to that record; for a run
+// killed before its first step ended, as the run before it left it.
+func (b *builder) measuredDowntime() map[string]float64 {
 	out := map[string]float64{}
-	if len(runs) == 0 {
-		return out
-	}
-	last := runs[len(runs)-1]
-	for _, r := range last.records.Backward() {
+	for i := len(b.runs) - 1; i >= 0; i-- {
+		l := b.runs[i].ledger
 		switch {
-		case r.Type == runtime.RecordEnd:
-			for k, v := range r.Downtime {
+		case l == nil:
+			continue
+		case l.end:
+			for k, v := range l.downtime {
 				out[k] = float64(v)
 			}
-			return out
-		case r.Type == runtime.RecordStep && r.Outages != nil:
-			for k, v := range r.Outages.Ended {
+		default:
+			for k, v := range l.outages.Ended {
 				out[k] = v
 			}
-			for k, since := range r.Outages.Since {
-				out[k] += r.Time.Sub(since).Seconds()
+			for k, since := range l.outages.Since {
+				out[k] += l.time.Sub(since).Seconds()
 			}
-			return out
 		}
+		return out
 	}
-	// Killed before its first step ended: as the run before it left it.
-	return measuredDowntime(runs[:len(runs)-1])
+	return out
 }
 
 // who names a user at a host.

@@ -18,50 +18,26 @@ type fact struct {
 	change *runtime.Change // a change seen
 }
 
-func actualFacts(runs []*run) []fact {
-	n := 0
-	for _, r := range runs {
-		for _, rec := range r.records.All() {
-			if t := rec.Type; t == runtime.RecordOp || t == runtime.RecordChange {
-				n++
-			}
-		}
-	}
-	out := make([]fact, 0, n)
-	for _, r := range runs {
-		for _, rec := range r.records.All() {
-			switch rec.Type {
-			case runtime.RecordOp:
-				out = append(out, fact{time: rec.Time, step: rec.Address, op: rec.Op})
-			case runtime.RecordChange:
-				out = append(out, fact{time: rec.Time, step: rec.Address, change: rec.Change})
-			}
-		}
-	}
-	return out
-}
-
-func planFacts(p *Plan, shift time.Duration) []fact {
-	out := make([]fact, 0, len(p.Events))
-	for _, e := range p.Events {
-		if e.Type == runtime.EventChange && e.Change != nil {
-			out = append(out, fact{time: e.Time.Add(shift), step: e.Step, change: e.Change})
-		}
-	}
-	return out
-}
-
 type nodeLane struct {
 	state, version string
 	since          time.Time
 	segs           []Segment
+	room           []Segment // where segs starts (laneRoom)
 }
+
+// laneRoom is how many segments a lane has room for before its first: a
+// lane of a rolling upgrade has about four, and the lanes' rooms are made
+// at once (newTimeline).
+const laneRoom = 4
 
 func (l *nodeLane) set(t time.Time, state, version string) {
 	if state == l.state && version == l.version {
 		return
 	}
 	if t.After(l.since) && l.state != "" {
+		if l.segs == nil {
+			l.segs = l.room
+		}
 		l.segs = append(l.segs, Segment{Start: l.since, End: t, State: l.state, Version: l.version})
 	}
 	l.state, l.version, l.since = state, version, t
@@ -75,9 +51,8 @@ type span struct {
 	open       bool
 }
 
-// moveAt is a move seen at one status read, with why.
-type moveAt struct {
-	Move
+// moveCause is the step during which a move was seen, and why it moved.
+type moveCause struct {
 	step, reason string
 }
 
@@ -85,10 +60,14 @@ type resLane struct {
 	state, node string
 	since       time.Time
 	segs        []Segment
-	moves       []Move
-	moveWhy     []moveAt
-	spans       []span
-	down        *span
+	room        []Segment // where segs starts (laneRoom)
+	// moves are the moves seen at one status read, and moveWhy why each.
+	moves   []Move
+	moveWhy []moveCause
+	spans   []span
+	// down is the outage going on, if isDown.
+	down   span
+	isDown bool
 }
 
 func (l *resLane) set(t time.Time, state, node string) {
@@ -96,6 +75,9 @@ func (l *resLane) set(t time.Time, state, node string) {
 		return
 	}
 	if t.After(l.since) && l.state != "" {
+		if l.segs == nil {
+			l.segs = l.room
+		}
 		l.segs = append(l.segs, Segment{Start: l.since, End: t, State: l.state, Node: l.node})
 	}
 	l.state, l.node, l.since = state, node, t
@@ -106,7 +88,10 @@ func (l *resLane) set(t time.Time, state, node string) {
 // left of total (the driver's own account of the downtime, when it keeps
 // one: a move it counts as the time the resource took to move).
 func (l *resLane) outages(total float64) []Outage {
-	var out []Outage
+	if len(l.spans)+len(l.moves) == 0 {
+		return nil
+	}
+	out := make([]Outage, 0, len(l.spans)+len(l.moves))
 	seen := 0.0
 	for _, s := range l.spans {
 		seen += s.End.Sub(s.Start).Seconds()
@@ -118,9 +103,9 @@ func (l *resLane) outages(total float64) []Outage {
 	for _, s := range l.spans {
 		out = append(out, Outage{Start: s.Start, End: s.End, Seconds: s.End.Sub(s.Start).Seconds(), Kind: s.kind, Step: s.step, Reason: s.reason, Open: s.open})
 	}
-	for _, m := range l.moveWhy {
+	for i, m := range l.moves {
 		d := time.Duration(share * float64(time.Second))
-		out = append(out, Outage{Start: m.Time.Add(-d), End: m.Time, Seconds: share, Kind: OutageMove, Step: m.step, Reason: m.reason})
+		out = append(out, Outage{Start: m.Time.Add(-d), End: m.Time, Seconds: share, Kind: OutageMove, Step: l.moveWhy[i].step, Reason: l.moveWhy[i].reason})
 	}
 	sortOutages(out)
 	return out
@@ -134,101 +119,140 @@ func sortOutages(o []Outage) {
 	}
 }
 
-type timeline struct {
-	nodes     map[string]*nodeLane
-	resources map[string]*resLane
+// laneIndex is where each node's and resource's lane is in a timeline's,
+// by name (the last of a name declared twice).
+type laneIndex struct {
+	nodes, resources map[string]int
 }
 
-// stepFacts is what a step did, for the reasons of outages. The sets are
-// made at their first member (set).
-type stepFacts struct {
-	left     map[string]bool // nodes that left or went down
-	up       map[string]bool // nodes that came up
-	migrated map[string]bool // resources it moved
-	offlined map[string]bool // resources it took offline
-}
-
-// set adds name to the set m points to, making it if need be.
-func set(m *map[string]bool, name string) {
-	if *m == nil {
-		*m = map[string]bool{}
+func newLaneIndex(in *Input) *laneIndex {
+	x := &laneIndex{nodes: make(map[string]int, len(in.Nodes)), resources: make(map[string]int, len(in.Resources))}
+	for i, n := range in.Nodes {
+		x.nodes[n] = i
 	}
-	(*m)[name] = true
+	for i, r := range in.Resources {
+		x.resources[r] = i
+	}
+	return x
 }
 
-// replay plays the facts over the initial status; lanes run from start to
-// end.
-func replay(in *Input, initial *cluster.Status, facts []fact, start, end time.Time) *timeline {
-	tl := &timeline{nodes: map[string]*nodeLane{}, resources: map[string]*resLane{}}
-	for _, n := range in.Nodes {
-		l := &nodeLane{since: start}
+// timeline is the lanes of the nodes and resources, as the facts are
+// played over the initial status (op, change), from its start to its end.
+type timeline struct {
+	in        *Input
+	lanes     *laneIndex
+	nodes     []nodeLane
+	resources []resLane
+	// done is what each step did, for the reasons of outages.
+	done map[stepFact]struct{}
+}
+
+// What a step did to a node or resource, for the reasons of outages.
+const (
+	factLeft     = iota // a node that left or went down
+	factUp              // a node that came up
+	factMigrated        // a resource it moved
+	factOfflined        // a resource it took offline
+)
+
+// stepFact is that step did kind to name.
+type stepFact struct {
+	step, name string
+	kind       uint8
+}
+
+func (tl *timeline) set(step string, kind uint8, name string) {
+	tl.done[stepFact{step, name, kind}] = struct{}{}
+}
+
+func (tl *timeline) did(step string, kind uint8, name string) bool {
+	_, ok := tl.done[stepFact{step, name, kind}]
+	return ok
+}
+
+func (tl *timeline) node(name string) *nodeLane {
+	if i, ok := tl.lanes.nodes[name]; ok {
+		return &tl.nodes[i]
+	}
+	return nil
+}
+
+func (tl *timeline) resource(name string) *resLane {
+	if i, ok := tl.lanes.resources[name]; ok {
+		return &tl.resources[i]
+	}
+	return nil
+}
+
+// newTimeline starts the lanes at start, in the initial status.
+func newTimeline(in *Input, lanes *laneIndex, initial *cluster.Status, start time.Time) *timeline {
+	tl := &timeline{in: in, lanes: lanes, nodes: make([]nodeLane, len(in.Nodes)), resources: make([]resLane, len(in.Resources)),
+		done: map[stepFact]struct{}{}}
+	room := make([]Segment, laneRoom*(len(in.Nodes)+len(in.Resources)))
+	for i, n := range in.Nodes {
+		l := &tl.nodes[i]
+		l.since, l.room, room = start, room[:0:laneRoom], room[laneRoom:]
 		if initial != nil {
 			if ns, ok := initial.Nodes[n]; ok {
 				l.state, l.version = nodeState(ns.State), ns.Version
 			}
 		}
-		tl.nodes[n] = l
 	}
-	for _, r := range in.Resources {
-		l := &resLane{since: start}
+	for i, r := range in.Resources {
+		l := &tl.resources[i]
+		l.since, l.room, room = start, room[:0:laneRoom], room[laneRoom:]
 		if initial != nil {
 			if rs, ok := initial.Resources[r]; ok {
 				l.state, l.node = rs.State, rs.Node
 			}
 		}
-		tl.resources[r] = l
 	}
-	by := map[string]*stepFacts{}
-	sf := func(step string) *stepFacts {
-		if by[step] == nil {
-			by[step] = &stepFacts{}
+	return tl
+}
+
+// op plays an operation issued.
+func (tl *timeline) op(f fact) {
+	op, target, ok := twoFields(f.op)
+	if !ok {
+		return
+	}
+	switch op {
+	case cluster.OpLeave:
+		tl.set(f.step, factLeft, target)
+		if l := tl.node(target); l != nil && l.state == NodeUp {
+			l.set(f.time, NodeLeaving, l.version)
 		}
-		return by[step]
-	}
-	for _, f := range facts {
-		switch {
-		case f.op != "":
-			op, target, ok := twoFields(f.op)
-			if !ok {
-				continue
-			}
-			s := sf(f.step)
-			switch op {
-			case cluster.OpLeave:
-				set(&s.left, target)
-				if l := tl.nodes[target]; l != nil && l.state == NodeUp {
-					l.set(f.time, NodeLeaving, l.version)
-				}
-			case cluster.OpUpgrade:
-				set(&s.left, target)
-				if l := tl.nodes[target]; l != nil {
-					l.set(f.time, NodeUpgrading, l.version)
-				}
-			case cluster.OpMigrate:
-				set(&s.migrated, target)
-				if l := tl.resources[target]; l != nil && l.state == cluster.ResourceRunning {
-					l.set(f.time, ResourceMoving, l.node)
-				}
-			case cluster.OpOffline:
-				set(&s.offlined, target)
-			}
-		case f.change != nil:
-			tl.change(in, f, sf(f.step))
+	case cluster.OpUpgrade:
+		tl.set(f.step, factLeft, target)
+		if l := tl.node(target); l != nil {
+			l.set(f.time, NodeUpgrading, l.version)
 		}
+	case cluster.OpMigrate:
+		tl.set(f.step, factMigrated, target)
+		if l := tl.resource(target); l != nil && l.state == cluster.ResourceRunning {
+			l.set(f.time, ResourceMoving, l.node)
+		}
+	case cluster.OpOffline:
+		tl.set(f.step, factOfflined, target)
 	}
-	for _, l := range tl.nodes {
+}
+
+// end ends the lanes at end.
+func (tl *timeline) end(end time.Time) {
+	for i := range tl.nodes {
+		l := &tl.nodes[i]
 		l.set(end, "", "")
 		upgrades(l.segs)
 	}
-	for _, l := range tl.resources {
-		if l.down != nil {
+	for i := range tl.resources {
+		l := &tl.resources[i]
+		if l.isDown {
 			l.down.End, l.down.open = maxTime(end, l.down.Start), true
-			l.spans = append(l.spans, *l.down)
-			l.down = nil
+			l.spans = append(l.spans, l.down)
+			l.isDown = false
 		}
 		l.set(end, "", "")
 	}
-	return tl
 }
 
 // twoFields returns the first two of the fields strings.Fields splits s
@@ -257,11 +281,12 @@ func nodeState(s string) string {
 	return NodeDown
 }
 
-func (tl *timeline) change(in *Input, f fact, s *stepFacts) {
+// change plays a change seen.
+func (tl *timeline) change(f fact) {
 	c := f.change
 	switch c.Kind {
 	case runtime.ChangeNode:
-		l := tl.nodes[c.Name]
+		l := tl.node(c.Name)
 		if l == nil {
 			return
 		}
@@ -270,11 +295,11 @@ func (tl *timeline) change(in *Input, f fact, s *stepFacts) {
 			l.set(f.time, NodeGone, c.FromVersion)
 		case c.ToState == cluster.NodeUp:
 			if c.FromState != cluster.NodeUp {
-				set(&s.up, c.Name)
+				tl.set(f.step, factUp, c.Name)
 			}
 			l.set(f.time, NodeUp, c.ToVersion)
 		default:
-			set(&s.left, c.Name)
+			tl.set(f.step, factLeft, c.Name)
 			state := NodeDown
 			switch {
 			case l.state == NodeUpgrading && c.ToVersion != c.FromVersion:
@@ -285,7 +310,7 @@ func (tl *timeline) change(in *Input, f fact, s *stepFacts) {
 			l.set(f.time, state, c.ToVersion)
 		}
 	case runtime.ChangeResource:
-		l := tl.resources[c.Name]
+		l := tl.resource(c.Name)
 		if l == nil {
 			return
 		}
@@ -294,17 +319,17 @@ func (tl *timeline) change(in *Input, f fact, s *stepFacts) {
 		switch {
 		case wasUp && isUp && c.FromNode != c.ToNode:
 			l.moves = append(l.moves, Move{Time: f.time, From: c.FromNode, To: c.ToNode})
-			l.moveWhy = append(l.moveWhy, moveAt{Move: Move{Time: f.time, From: c.FromNode, To: c.ToNode}, step: f.step, reason: moveReason(in, c, f.step, s)})
+			l.moveWhy = append(l.moveWhy, moveCause{step: f.step, reason: tl.moveReason(c, f.step)})
 		case wasUp && !isUp:
-			kind, why := outageReason(c, f.step, s)
-			l.down = &span{Start: f.time, kind: kind, step: f.step, reason: why}
-		case !wasUp && isUp && l.down != nil:
+			kind, why := tl.outageReason(c, f.step)
+			l.down, l.isDown = span{Start: f.time, kind: kind, step: f.step, reason: why}, true
+		case !wasUp && isUp && l.isDown:
 			l.down.End = f.time
 			if c.FromNode != "" && c.ToNode != c.FromNode {
 				l.down.reason += "; back on " + c.ToNode
 			}
-			l.spans = append(l.spans, *l.down)
-			l.down = nil
+			l.spans = append(l.spans, l.down)
+			l.isDown = false
 		}
 		switch c.ToState {
 		case "":
@@ -322,17 +347,17 @@ func during(step string) string {
 	return "during " + step
 }
 
-func moveReason(in *Input, c *runtime.Change, step string, s *stepFacts) string {
-	home := in.Home[c.Name]
+func (tl *timeline) moveReason(c *runtime.Change, step string) string {
+	home := tl.in.Home[c.Name]
 	move := c.FromNode + " → " + c.ToNode
 	switch {
-	case s.left[c.FromNode]:
+	case tl.did(step, factLeft, c.FromNode):
 		return "failover " + move + ": " + c.FromNode + " left the cluster " + during(step)
-	case s.migrated[c.Name] && c.ToNode == home:
+	case tl.did(step, factMigrated, c.Name) && c.ToNode == home:
 		return "failback " + move + ", moved by " + step
-	case s.migrated[c.Name]:
+	case tl.did(step, factMigrated, c.Name):
 		return "moved " + move + " by " + step
-	case c.ToNode == home && s.up[home]:
+	case c.ToNode == home && tl.did(step, factUp, home):
 		return "failback " + move + " by itself as " + home + " rejoined, " + during(step)
 	case c.ToNode == home:
 		return "failback " + move + " by itself, " + during(step)
@@ -340,13 +365,13 @@ func moveReason(in *Input, c *runtime.Change, step string, s *stepFacts) string 
 	return "moved " + move + " " + during(step)
 }
 
-func outageReason(c *runtime.Change, step string, s *stepFacts) (kind, why string) {
+func (tl *timeline) outageReason(c *runtime.Change, step string) (kind, why string) {
 	switch {
 	case c.ToState == cluster.ResourceUpgrade:
 		return OutageUpgrade, "offline for the media upgrade (state upgrade), taken by " + step
 	case c.Unplanned:
 		return OutageUnplanned, "went " + c.ToState + " by itself on " + c.FromNode + " " + during(step) + " (unplanned)"
-	case s.offlined[c.Name]:
+	case tl.did(step, factOfflined, c.Name):
 		return OutageOffline, "taken " + c.ToState + " by " + step
 	}
 	return OutageOffline, c.ToState + " on " + c.FromNode + " " + during(step)
