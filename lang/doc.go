@@ -16,7 +16,9 @@
 //     overflows the HCL parsers' stack (hashicorp/hcl issue 809).
 //   - Parsing and the top-level switch over block types (load.go); a large
 //     file is parsed in chunks cut between its top-level blocks, several at
-//     a time, with the whole-file parse's result (parse_chunks.go).
+//     a time, with the whole-file parse's result (parse_chunks.go); a file
+//     or chunk in the plain part of the syntax is parsed without hcl's
+//     lexer into the tree hcl's parser builds (parse_fast.go).
 //   - Variables (block_variable.go): default < RUNBOOK_VAR_<name> <
 //     --var-file < --var. With Options.RequireValues unset (validate), a
 //     variable with no value is an unknown of its declared type, so that

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -47,7 +48,20 @@ func parseNativeSized(src []byte, name string, size, min int) (*hcl.File, hcl.Di
 			}
 		}
 	}
+	if body := quickParse(src, name, hcl.InitialPos); body != nil {
+		return fileOf(src, name, body), nil
+	}
 	return hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+}
+
+// fileOf is the file hclsyntax.ParseConfig returns for src when it parses
+// it into body. Its navigation (hcl.File.Nav, which diagnostics use to name
+// the block around a line) is hclsyntax's own, on body.
+func fileOf(src []byte, name string, body *hclsyntax.Body) *hcl.File {
+	f, _ := hclsyntax.ParseConfig(nil, name, hcl.InitialPos)
+	*f.Body.(*hclsyntax.Body) = *body
+	f.Bytes = src
+	return f
 }
 
 // cut is where a chunk starts: the position after the newline that ends
@@ -63,7 +77,7 @@ type cut struct {
 // the whole-file parse's.
 func parseChunks(src []byte, name string, cuts []cut) *hcl.File {
 	n := len(cuts) + 1
-	files := make([]*hcl.File, n)
+	bodies := make([]*hclsyntax.Body, n)
 	var next atomic.Int64
 	var failed atomic.Bool
 	parse := func(i int) {
@@ -79,12 +93,21 @@ func parseChunks(src []byte, name string, cuts []cut) *hcl.File {
 		if i < len(cuts) {
 			end = cuts[i].pos.Byte
 		}
+		if body := quickParse(src[start.Byte:end], name, start); body != nil {
+			bodies[i] = body
+			return
+		}
 		f, diags := hclsyntax.ParseConfig(src[start.Byte:end], name, start)
 		if len(diags) > 0 {
 			failed.Store(true)
 			return
 		}
-		files[i] = f
+		body, ok := f.Body.(*hclsyntax.Body)
+		if !ok {
+			failed.Store(true)
+			return
+		}
+		bodies[i] = body
 	}
 	work := func() {
 		for !failed.Load() {
@@ -104,24 +127,18 @@ func parseChunks(src []byte, name string, cuts []cut) *hcl.File {
 	if failed.Load() {
 		return nil
 	}
-	return mergeChunks(src, files, cuts)
+	return mergeChunks(src, name, bodies, cuts)
 }
 
-// mergeChunks makes the file of the whole source out of its chunks'.
-func mergeChunks(src []byte, files []*hcl.File, cuts []cut) *hcl.File {
-	bodies := make([]*hclsyntax.Body, len(files))
+// mergeChunks makes the file of the whole source out of its chunks' bodies.
+func mergeChunks(src []byte, name string, bodies []*hclsyntax.Body, cuts []cut) *hcl.File {
 	nblocks := 0
-	for i, f := range files {
-		b, ok := f.Body.(*hclsyntax.Body)
-		if !ok {
-			return nil
-		}
+	for i, b := range bodies {
 		if i < len(cuts) {
 			if len(b.Blocks) == 0 || b.Blocks[len(b.Blocks)-1].CloseBraceRange.Start.Byte != cuts[i].brace {
 				return nil
 			}
 		}
-		bodies[i] = b
 		nblocks += len(b.Blocks)
 	}
 	first, last := bodies[0], bodies[len(bodies)-1]
@@ -144,13 +161,7 @@ func mergeChunks(src []byte, files []*hcl.File, cuts []cut) *hcl.File {
 			merged.Attributes[k] = a
 		}
 	}
-	// The first chunk's file navigates its body by pointer (hcl.File.Nav,
-	// which diagnostics use to name the block around a line): make that
-	// body the whole file's.
-	f := files[0]
-	*first = merged
-	f.Bytes = src
-	return f
+	return fileOf(src, name, &merged)
 }
 
 // cutPoints returns where src can be cut into chunks of about size bytes:
@@ -162,6 +173,12 @@ func mergeChunks(src []byte, files []*hcl.File, cuts []cut) *hcl.File {
 // stops, returning the cuts found before; a wrong cut makes parseChunks
 // fall back to the whole-file parse, never a different result.
 func cutPoints(src []byte, size int) []cut {
+	// hcl counts lines and columns by grapheme cluster: in valid UTF-8 a
+	// newline is a cluster of its own (or \r\n is), but not after a byte
+	// that starts no valid sequence.
+	if !utf8.Valid(src) {
+		return nil
+	}
 	type frame struct {
 		kind   byte   // '(' '[' '{' code; '$' template sequence; '"' quoted string; '<' heredoc
 		marker []byte // heredoc: the end marker

@@ -65,6 +65,7 @@ var chunkCases = []struct {
 	{"block header on two lines", "a\n{\n}\nb {\n}\n", 1},
 	{"newline in expression", "a {\n}\nx = 1 +\n2\nb {\n}\n", 1},
 	{"empty", "", 0},
+	{"invalid UTF-8 before a newline", "a\xcd\n{ }\nb {\n}\nc {}\n", 0},
 }
 
 // wholeParse is the reference: hcl's parse of the whole file.
