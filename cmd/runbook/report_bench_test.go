@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/report"
@@ -115,6 +117,7 @@ func BenchmarkReportParts(b *testing.B) {
 		rep := report.Build(in)
 		b.Run(fmt.Sprintf("build/nodes=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
+			defer cpuPerOp(b)()
 			for range b.N {
 				report.Build(in)
 			}
@@ -122,6 +125,7 @@ func BenchmarkReportParts(b *testing.B) {
 		b.Run(fmt.Sprintf("render/nodes=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			var size countingWriter
+			defer cpuPerOp(b)()
 			for range b.N {
 				size = 0
 				if err := renderReport(&size, rep); err != nil {
@@ -132,6 +136,7 @@ func BenchmarkReportParts(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("put/nodes=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
+			defer cpuPerOp(b)()
 			for range b.N {
 				if err := putReportHTML(local.New(state), report.Build(in)); err != nil {
 					b.Fatal(err)
@@ -139,6 +144,21 @@ func BenchmarkReportParts(b *testing.B) {
 			}
 		})
 	}
+}
+
+// cpuPerOp reports the process's CPU time (user and system, all its
+// threads) per iteration from now to the call of what it returns: on a
+// machine shared with other work, steadier than the wall time.
+func cpuPerOp(b *testing.B) func() {
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			b.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	start := cpu()
+	return func() { b.ReportMetric(float64((cpu()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op") }
 }
 
 // countingWriter counts what is written to it.

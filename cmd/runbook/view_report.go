@@ -11,10 +11,13 @@ import (
 	"maps"
 	"math"
 	"os"
+	goruntime "runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/runbookhq/runbook/internal/atomicfile"
@@ -73,27 +76,122 @@ func reportSizeHint(rep *report.Report) int {
 }
 
 func renderReport(w io.Writer, rep *report.Report) error {
+	return renderReportIn(w, rep, reportChunk, reportWorkers)
+}
+
+// reportChunk is how many lanes, steps or rows a part of the page has at
+// most (renderReportIn): some hundreds of kilobytes.
+const reportChunk = 256
+
+// reportWorkers is how many goroutines make the page's parts: the machine's
+// processors, up to 4.
+var reportWorkers = min(goruntime.GOMAXPROCS(0), 4)
+
+// renderReportIn writes the page in parts of at most chunk lanes, steps or
+// rows, made on workers goroutines (none: one after the other on this
+// one) a few parts ahead of the one written: the page is the same whatever
+// the parts and the workers.
+func renderReportIn(w io.Writer, rep *report.Report, chunk, workers int) error {
 	var page bytes.Buffer
 	if err := reportPage.Execute(&page, reportPageData{Report: rep, Timeline: markTimeline, TimelineCSS: template.CSS(timelineCSS),
 		DowntimeRows: markDowntimeRows, StepRows: markStepRows, OperationRows: markOperationRows}); err != nil {
 		return err
 	}
-	out := &htmlWriter{w: w, b: make([]byte, 0, 1<<16)}
+	var parts []func(*htmlWriter)
+	text := func(s string) { parts = append(parts, func(h *htmlWriter) { h.str(s) }) }
 	rest := page.String()
-	for _, part := range []struct {
+	for _, long := range []struct {
 		marker template.HTML
-		write  func(*htmlWriter, *report.Report)
-	}{{markTimeline, timelineSVG}, {markDowntimeRows, downtimeRows}, {markStepRows, stepRows}, {markOperationRows, operationRows}} {
-		before, after, ok := strings.Cut(rest, string(part.marker))
+		parts  func() []func(*htmlWriter)
+	}{
+		{markTimeline, func() []func(*htmlWriter) { return newTimeline(rep).parts(chunk) }},
+		{markDowntimeRows, func() []func(*htmlWriter) {
+			return appendRanges(nil, len(rep.Downtime), chunk, func(h *htmlWriter, from, to int) { downtimeRows(h, rep, from, to) })
+		}},
+		{markStepRows, func() []func(*htmlWriter) {
+			return appendRanges(nil, len(rep.Steps), chunk, func(h *htmlWriter, from, to int) { stepRows(h, rep, from, to) })
+		}},
+		{markOperationRows, func() []func(*htmlWriter) {
+			return appendRanges(nil, len(rep.Operations), chunk, func(h *htmlWriter, from, to int) { operationRows(h, rep, from, to) })
+		}},
+	} {
+		before, after, ok := strings.Cut(rest, string(long.marker))
 		if !ok {
 			continue // in a branch the template did not take
 		}
-		out.str(before)
-		part.write(out, rep)
+		text(before)
+		parts = append(parts, long.parts()...)
 		rest = after
 	}
-	out.str(rest)
-	return out.flush()
+	text(rest)
+	return writeParts(w, parts, workers)
+}
+
+// writeParts writes what each part writes, in order: made one after the
+// other with no workers, else on workers goroutines at most a few parts
+// ahead of the one being written, each into a buffer of its own.
+func writeParts(w io.Writer, parts []func(*htmlWriter), workers int) error {
+	if workers <= 0 {
+		out := &htmlWriter{w: w, b: make([]byte, 0, 1<<16)}
+		for _, p := range parts {
+			p(out)
+			out.spill()
+		}
+		return out.flush()
+	}
+	ahead := 2 * workers
+	done := make([]chan []byte, len(parts))
+	for i := range done {
+		done[i] = make(chan []byte, 1)
+	}
+	free := make(chan []byte, ahead) // the buffers written out, to be made again
+	slots := make(chan struct{}, ahead)
+	stop := make(chan struct{})
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case slots <- struct{}{}:
+				case <-stop:
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= len(parts) {
+					return
+				}
+				var b []byte
+				select {
+				case b = <-free:
+				default:
+				}
+				h := &htmlWriter{b: b[:0]}
+				parts[i](h)
+				done[i] <- h.b
+			}
+		}()
+	}
+	var err error
+	for i := range parts {
+		b := <-done[i]
+		if err == nil {
+			_, err = w.Write(b)
+		}
+		select {
+		case free <- b:
+		default:
+		}
+		<-slots
+		if err != nil {
+			break
+		}
+	}
+	close(stop)
+	wg.Wait()
+	return err
 }
 
 // The markers of the long parts in the template's output: no value the
@@ -122,9 +220,10 @@ type htmlWriter struct {
 	err error
 }
 
-// spill writes the buffer out once it is full.
+// spill writes the buffer out once it is full; a writer without w (a
+// part of the page made in memory) keeps it.
 func (h *htmlWriter) spill() {
-	if len(h.b) >= 1<<16 {
+	if h.w != nil && len(h.b) >= 1<<16 {
 		h.flush()
 	}
 }
@@ -255,8 +354,8 @@ func appendDuration(b []byte, d time.Duration) []byte {
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
-func downtimeRows(h *htmlWriter, rep *report.Report) {
-	for _, d := range rep.Downtime {
+func downtimeRows(h *htmlWriter, rep *report.Report, from, to int) {
+	for _, d := range rep.Downtime[from:to] {
 		h.str(`<tr class="downtime" data-resource="`)
 		h.esc(d.Resource)
 		h.str(`"><td>`)
@@ -308,8 +407,8 @@ func downtimeRows(h *htmlWriter, rep *report.Report) {
 	}
 }
 
-func stepRows(h *htmlWriter, rep *report.Report) {
-	for _, s := range rep.Steps {
+func stepRows(h *htmlWriter, rep *report.Report, from, to int) {
+	for _, s := range rep.Steps[from:to] {
 		h.str(`<tr><td class="mono">`)
 		h.esc(s.Address)
 		h.str(`</td><td>`)
@@ -347,8 +446,8 @@ func stepRows(h *htmlWriter, rep *report.Report) {
 	}
 }
 
-func operationRows(h *htmlWriter, rep *report.Report) {
-	for _, o := range rep.Operations {
+func operationRows(h *htmlWriter, rep *report.Report, from, to int) {
+	for _, o := range rep.Operations[from:to] {
 		h.str("<tr><td>")
 		h.stamp(o.Time)
 		h.str(`</td><td class="mono">`)
@@ -660,19 +759,65 @@ func classToken(s string) bool {
 	return s != ""
 }
 
-// timelineSVG draws the timeline: the steps, one lane per node and per
+// timeline draws the timeline: the steps, one lane per node and per
 // resource, actual (thick) over predicted (thin), and the marks. Each lane
 // is a group moved down to its place; its bars are coloured by their
-// classes (timelineCSS).
-func timelineSVG(h *htmlWriter, rep *report.Report) {
-	ax := newAxis(rep)
-	nodeColor := make(map[string]int, len(rep.Nodes)) // the palette's colour of each node
+// classes (timelineCSS). It is drawn in parts (parts), each of a range of
+// steps or lanes, which can be drawn at once on several goroutines: where
+// a part starts follows from its range alone.
+type timeline struct {
+	rep       *report.Report
+	ax        *axis
+	nodeColor map[string]int // the palette's colour of each node
+	height    int
+	// y of the steps' lane, the nodes' first lane, the resources' first.
+	ySteps, yNodes, yResources int
+}
+
+const tlLaneH = tlLane + tlPlan + tlGap
+
+func newTimeline(rep *report.Report) *timeline {
+	tl := &timeline{rep: rep, ax: newAxis(rep), nodeColor: make(map[string]int, len(rep.Nodes))}
 	for i, n := range rep.Nodes {
-		nodeColor[n.Name] = i % len(nodePalette)
+		tl.nodeColor[n.Name] = i % len(nodePalette)
 	}
 	lanes := 2 + len(rep.Nodes) + len(rep.Resources)
-	laneH := tlLane + tlPlan + tlGap
-	height := tlHeader + 3*tlSection + lanes*laneH + 10
+	tl.height = tlHeader + 3*tlSection + lanes*tlLaneH + 10
+	tl.ySteps = tlHeader + tlSection
+	tl.yNodes = tl.ySteps + tlLaneH + tlSection
+	tl.yResources = tl.yNodes + len(rep.Nodes)*tlLaneH + tlSection
+	return tl
+}
+
+// parts are the timeline's parts in order, with at most chunk steps or
+// lanes each.
+func (tl *timeline) parts(chunk int) []func(*htmlWriter) {
+	rep := tl.rep
+	out := []func(*htmlWriter){tl.head}
+	out = appendRanges(out, len(rep.Steps), chunk, tl.stepBars)
+	out = append(out, func(h *htmlWriter) {
+		h.str(`</g>`)
+		tl.section(h, "Nodes", tl.yNodes-tlSection)
+	})
+	out = appendRanges(out, len(rep.Nodes), chunk, tl.nodeLanes)
+	out = append(out, func(h *htmlWriter) { tl.section(h, "Resources", tl.yResources-tlSection) })
+	out = appendRanges(out, len(rep.Resources), chunk, tl.resourceLanes)
+	return append(out, tl.marks)
+}
+
+// appendRanges appends a part for each range of at most chunk of n
+// things (none for none).
+func appendRanges(parts []func(*htmlWriter), n, chunk int, part func(h *htmlWriter, from, to int)) []func(*htmlWriter) {
+	for from := 0; from < n; from += chunk {
+		to := min(from+chunk, n)
+		parts = append(parts, func(h *htmlWriter) { part(h, from, to) })
+	}
+	return parts
+}
+
+// head opens the chart: its axis, and the steps' lane.
+func (tl *timeline) head(h *htmlWriter) {
+	ax, height := tl.ax, tl.height
 	width := tlLabel + tlWidth + tlRight
 	h.b = fmt.Appendf(h.b, `<svg xmlns="http://www.w3.org/2000/svg" id="timeline-svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`, width, height, width, height)
 	h.str(`<rect width="100%" height="100%" fill="#fff"/>`)
@@ -702,112 +847,123 @@ func timelineSVG(h *htmlWriter, rep *report.Report) {
 	if len(ax.spans) > 0 {
 		h.b = fmt.Appendf(h.b, `<text x="4" y="%d" fill="#57606a">%s</text>`, tlHeader-12, esc(ax.spans[0].start.Format("Mon 2 Jan 2006")))
 	}
+	tl.section(h, "Steps", tl.ySteps-tlSection)
+	tl.openLane(h, "steps", nil, tl.ySteps)
+}
 
-	y := tlHeader
-	section := func(title string) {
-		h.b = fmt.Appendf(h.b, `<text x="4" y="%d" font-weight="bold" font-size="12">%s</text>`, y+15, esc(title))
-		y += tlSection
+// section writes a section's title above y.
+func (tl *timeline) section(h *htmlWriter, title string, y int) {
+	h.b = fmt.Appendf(h.b, `<text x="4" y="%d" font-weight="bold" font-size="12">%s</text>`, y+15, esc(title))
+}
+
+// bar opens a bar from x0 to x1 in its lane, thick (the actual) or thin
+// (the plan), up to its tooltip's text: class is its class, then
+// kind-STATE when the state is a class token, then nN for a resource
+// running on the node of the palette's colour N (n < 0: none). The caller
+// writes the tooltip, then closes it (endBar).
+func (tl *timeline) bar(h *htmlWriter, x0, x1 float64, plan bool, class, kind, state string, n int) {
+	w := x1 - x0
+	if w < 0.8 {
+		w = 0.8
 	}
-	// bar opens a bar from x0 to x1 in its lane, thick (the actual) or
-	// thin (the plan), up to its tooltip's text: class is its class, then
-	// kind-STATE when the state is a class token, then nN for a resource
-	// running on the node of the palette's colour N (n < 0: none). The
-	// caller writes the tooltip, then closes it (endBar).
-	bar := func(x0, x1 float64, plan bool, class, kind, state string, n int) {
-		w := x1 - x0
-		if w < 0.8 {
-			w = 0.8
-		}
-		h.str(`<rect class="`)
-		h.str(class)
-		if kind != "" && classToken(state) {
-			h.str(" ")
-			h.str(kind)
-			h.str("-")
-			h.str(state)
-		}
-		if n >= 0 {
-			h.str(" n")
-			h.int(n)
-		}
-		h.str(`" x="`)
-		h.f1(x0)
-		if plan {
-			h.str(`" y="17" width="`)
-			h.f1(w)
-			h.str(`" height="4"><title>`)
-		} else {
-			h.str(`" width="`)
-			h.f1(w)
-			h.str(`" height="16"><title>`)
-		}
-	}
-	endBar := func() { h.str(`</title></rect>`) }
-	label := func(x0, x1 float64, text string) {
-		if x1-x0 > float64(7*len(text)+6) {
-			h.str(`<text class="lbl" x="`)
-			h.f1(x0 + 3)
-			h.str(`" y="12">`)
-			h.esc(text)
-			h.str(`</text>`)
-		}
-	}
-	// seg writes "STATE at VERSION" (describeSeg), escaped.
-	seg := func(s *report.Segment) {
-		switch {
-		case s.Version != "":
-			h.esc(s.State)
-			h.str(" at ")
-			h.esc(s.Version)
-		case s.State == "running":
-			h.str("running on ")
-			h.esc(s.Node)
-		case s.Node != "":
-			h.esc(s.State)
-			h.str(" (on ")
-			h.esc(s.Node)
-			h.str(")")
-		default:
-			h.esc(s.State)
-		}
-	}
-	// span writes ": 1m (22:00:00 – 22:01:00)".
-	span := func(d float64, start, end time.Time) {
-		h.str(": ")
-		h.dur(d)
-		h.str(" (")
-		h.clock(start)
-		h.str(" – ")
-		h.clock(end)
-		h.str(")")
-	}
-	// openLane opens a lane's group at y.
-	openLane := func(kind string, name *string) {
-		h.str(`<g class="lane" data-kind="`)
+	h.str(`<rect class="`)
+	h.str(class)
+	if kind != "" && classToken(state) {
+		h.str(" ")
 		h.str(kind)
-		if name != nil {
-			h.str(`" data-name="`)
-			h.esc(*name)
-		}
-		h.str(`" transform="translate(0 `)
-		h.int(y)
-		h.str(`)"><text x="4" y="12">`)
-		if name != nil {
-			h.esc(*name)
-		} else {
-			h.str("all steps")
-		}
+		h.str("-")
+		h.str(state)
+	}
+	if n >= 0 {
+		h.str(" n")
+		h.int(n)
+	}
+	h.str(`" x="`)
+	h.f1(x0)
+	if plan {
+		h.str(`" y="17" width="`)
+		h.f1(w)
+		h.str(`" height="4"><title>`)
+	} else {
+		h.str(`" width="`)
+		h.f1(w)
+		h.str(`" height="16"><title>`)
+	}
+}
+
+func endBar(h *htmlWriter) { h.str(`</title></rect>`) }
+
+// label writes text on a bar from x0 to x1 if it fits.
+func label(h *htmlWriter, x0, x1 float64, text string) {
+	if x1-x0 > float64(7*len(text)+6) {
+		h.str(`<text class="lbl" x="`)
+		h.f1(x0 + 3)
+		h.str(`" y="12">`)
+		h.esc(text)
 		h.str(`</text>`)
 	}
+}
 
-	// Steps: every attempt, and the plan's steps below.
-	section("Steps")
-	openLane("steps", nil)
-	for i := range rep.Steps {
-		s := &rep.Steps[i]
+// seg writes "STATE at VERSION" (describeSeg), escaped.
+func seg(h *htmlWriter, s *report.Segment) {
+	switch {
+	case s.Version != "":
+		h.esc(s.State)
+		h.str(" at ")
+		h.esc(s.Version)
+	case s.State == "running":
+		h.str("running on ")
+		h.esc(s.Node)
+	case s.Node != "":
+		h.esc(s.State)
+		h.str(" (on ")
+		h.esc(s.Node)
+		h.str(")")
+	default:
+		h.esc(s.State)
+	}
+}
+
+// span writes ": 1m (22:00:00 – 22:01:00)".
+func span(h *htmlWriter, d float64, start, end time.Time) {
+	h.str(": ")
+	h.dur(d)
+	h.str(" (")
+	h.clock(start)
+	h.str(" – ")
+	h.clock(end)
+	h.str(")")
+}
+
+// openLane opens a lane's group at y: the steps' (name nil), a node's or a
+// resource's.
+func (tl *timeline) openLane(h *htmlWriter, kind string, name *string, y int) {
+	h.str(`<g class="lane" data-kind="`)
+	h.str(kind)
+	if name != nil {
+		h.str(`" data-name="`)
+		h.esc(*name)
+	}
+	h.str(`" transform="translate(0 `)
+	h.int(y)
+	h.str(`)"><text x="4" y="12">`)
+	if name != nil {
+		h.esc(*name)
+	} else {
+		h.str("all steps")
+	}
+	h.str(`</text>`)
+}
+
+// stepBars draws the steps from to to: every attempt, and the plan's step
+// below.
+func (tl *timeline) stepBars(h *htmlWriter, from, to int) {
+	ax := tl.ax
+	for i := from; i < to; i++ {
+		s := &tl.rep.Steps[i]
 		for j := range s.Attempts {
 			at := &s.Attempts[j]
-			bar(ax.x(at.Start), ax.x(at.End), false, "step", "step", at.Status, -1)
+			tl.bar(h, ax.x(at.Start), ax.x(at.End), false, "step", "step", at.Status, -1)
 			h.esc(s.Address)
 			h.str(": ")
 			h.esc(at.Status)
@@ -822,81 +978,83 @@ func timelineSVG(h *htmlWriter, rep *report.Report) {
 				h.str(": ")
 				h.esc(at.Error)
 			}
-			endBar()
+			endBar(h)
 		}
 		if s.PredictedStart != nil && s.PredictedSeconds != nil {
 			ps := *s.PredictedStart
 			pe := ps.Add(time.Duration(*s.PredictedSeconds * float64(time.Second)))
-			bar(ax.x(ps), ax.x(pe), true, "plan step-plan", "", "", -1)
+			tl.bar(h, ax.x(ps), ax.x(pe), true, "plan step-plan", "", "", -1)
 			h.str("plan: ")
 			h.esc(s.Address)
 			h.str(", ")
 			h.dur(*s.PredictedSeconds)
-			endBar()
+			endBar(h)
 		}
 		h.spill()
+	}
+}
+
+// lane draws a node's or resource's lane at y; running is the colour of
+// the node a resource runs on (-1 for none: a node's lane, or a resource
+// that is not running).
+func (tl *timeline) lane(h *htmlWriter, kind string, l *report.Lane, y int, running func(*report.Segment) int, text func(*report.Segment) string) {
+	ax := tl.ax
+	tl.openLane(h, kind, &l.Name, y)
+	for i := range l.Actual {
+		s := &l.Actual[i]
+		x0, x1 := ax.x(s.Start), ax.x(s.End)
+		tl.bar(h, x0, x1, false, "seg", "seg", s.State, running(s))
+		h.esc(l.Name)
+		h.str(" ")
+		seg(h, s)
+		span(h, s.End.Sub(s.Start).Seconds(), s.Start, s.End)
+		endBar(h)
+		label(h, x0, x1, text(s))
+	}
+	for i := range l.Predicted {
+		s := &l.Predicted[i]
+		tl.bar(h, ax.x(s.Start), ax.x(s.End), true, "plan", "plan", s.State, running(s))
+		h.str("plan: ")
+		h.esc(l.Name)
+		h.str(" ")
+		seg(h, s)
+		endBar(h)
+	}
+	for _, m := range l.Moves {
+		h.str(`<path class="move" d="M`)
+		h.f1(ax.x(m.Time))
+		h.str(` 16 l-4 -5 h8 z"><title>`)
+		h.esc(l.Name)
+		h.str(" moved ")
+		h.esc(m.From)
+		h.str(" → ")
+		h.esc(m.To)
+		h.str(" at ")
+		h.clock(m.Time)
+		h.str(`</title></path>`)
 	}
 	h.str(`</g>`)
-	y += laneH
+	h.spill()
+}
 
-	// lane draws a node's or resource's lane; running is the colour of the
-	// node a resource runs on (-1 for none: a node's lane, or a resource
-	// that is not running).
-	lane := func(kind string, l *report.Lane, running func(*report.Segment) int, text func(*report.Segment) string) {
-		openLane(kind, &l.Name)
-		for i := range l.Actual {
-			s := &l.Actual[i]
-			x0, x1 := ax.x(s.Start), ax.x(s.End)
-			bar(x0, x1, false, "seg", "seg", s.State, running(s))
-			h.esc(l.Name)
-			h.str(" ")
-			seg(s)
-			span(s.End.Sub(s.Start).Seconds(), s.Start, s.End)
-			endBar()
-			label(x0, x1, text(s))
-		}
-		for i := range l.Predicted {
-			s := &l.Predicted[i]
-			bar(ax.x(s.Start), ax.x(s.End), true, "plan", "plan", s.State, running(s))
-			h.str("plan: ")
-			h.esc(l.Name)
-			h.str(" ")
-			seg(s)
-			endBar()
-		}
-		for _, m := range l.Moves {
-			h.str(`<path class="move" d="M`)
-			h.f1(ax.x(m.Time))
-			h.str(` 16 l-4 -5 h8 z"><title>`)
-			h.esc(l.Name)
-			h.str(" moved ")
-			h.esc(m.From)
-			h.str(" → ")
-			h.esc(m.To)
-			h.str(" at ")
-			h.clock(m.Time)
-			h.str(`</title></path>`)
-		}
-		h.str(`</g>`)
-		y += laneH
-		h.spill()
-	}
-	section("Nodes")
-	for i := range rep.Nodes {
-		lane("node", &rep.Nodes[i], func(*report.Segment) int { return -1 }, func(s *report.Segment) string {
+func (tl *timeline) nodeLanes(h *htmlWriter, from, to int) {
+	for i := from; i < to; i++ {
+		tl.lane(h, "node", &tl.rep.Nodes[i], tl.yNodes+i*tlLaneH, func(*report.Segment) int { return -1 }, func(s *report.Segment) string {
 			if s.State == report.NodeUp {
 				return s.Version
 			}
 			return s.State
 		})
 	}
-	section("Resources")
-	for i := range rep.Resources {
-		lane("resource", &rep.Resources[i], func(s *report.Segment) int {
+}
+
+func (tl *timeline) resourceLanes(h *htmlWriter, from, to int) {
+	for i := from; i < to; i++ {
+		tl.lane(h, "resource", &tl.rep.Resources[i], tl.yResources+i*tlLaneH, func(s *report.Segment) int {
 			if s.State != "running" {
 				return -1
 			}
-			if c, ok := nodeColor[s.Node]; ok {
+			if c, ok := tl.nodeColor[s.Node]; ok {
 				return c
 			}
 			return -1
@@ -907,10 +1065,13 @@ func timelineSVG(h *htmlWriter, rep *report.Report) {
 			return s.State
 		})
 	}
+}
 
-	// Marks across the whole chart: resumptions first, dashed, so that a
-	// stop or a failure at the same time shows over them.
-	marks := slices.Clone(rep.Marks)
+// marks draws the marks across the whole chart, resumptions first, dashed,
+// so that a stop or a failure at the same time shows over them; and closes
+// the chart.
+func (tl *timeline) marks(h *htmlWriter) {
+	marks := slices.Clone(tl.rep.Marks)
 	sort.SliceStable(marks, func(i, j int) bool {
 		return marks[i].Kind == report.MarkResume && marks[j].Kind != report.MarkResume
 	})
@@ -919,14 +1080,14 @@ func timelineSVG(h *htmlWriter, rep *report.Report) {
 		if m.Kind == report.MarkResume {
 			dash = ` stroke-dasharray="6,4"`
 		}
-		x := ax.x(m.Time)
+		x := tl.ax.x(m.Time)
 		c := markColor[m.Kind]
 		t := fmt.Sprintf("%s %s: %s", m.Time.Format("15:04:05"), m.Kind, m.Message)
 		if m.Step != "" {
 			t = fmt.Sprintf("%s %s at %s: %s", m.Time.Format("15:04:05"), m.Kind, m.Step, m.Message)
 		}
 		h.b = fmt.Appendf(h.b, `<g class="mark" data-kind="%s"><title>%s</title><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"%s/><path d="M%.1f %d l-5 -8 h10 z" fill="%s"/></g>`,
-			m.Kind, esc(t), x, tlHeader, x, height-4, c, dash, x, tlHeader+8, c)
+			m.Kind, esc(t), x, tlHeader, x, tl.height-4, c, dash, x, tlHeader+8, c)
 		h.spill()
 	}
 	h.str(`</svg>`)

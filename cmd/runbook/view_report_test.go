@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -121,21 +122,7 @@ func TestTimelineBars(t *testing.T) {
 	fills := cssFills(t, timelineCSS)
 	for _, path := range append(paths, generated) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			state := filepath.Join(t.TempDir(), "state")
-			if code, out := runCLI("run", "--driver", "sim", "--auto-approve", "--state", state, path); code != exitOK {
-				t.Fatalf("run: exit %d\n%s", code, out)
-			}
-			a := &app{stdout: io.Discard, stderr: io.Discard, registry: builtin.Registry(), drivers: driverbuiltin.Registry()}
-			rb := a.loadRunbook(path, varArgs{}, true)
-			if rb == nil {
-				t.Fatal("invalid runbook")
-			}
-			rrb := runtimeRunbook(rb)
-			recs, err := runtime.ReadJournal(local.New(state))
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep := report.Build(reportInput(rb, rrb, local.New(state), runtime.ListOf(recs), a.predictEvents(rb, rrb)))
+			rep := reportOfRun(t, path)
 			var page bytes.Buffer
 			if err := renderReport(&page, rep); err != nil {
 				t.Fatal(err)
@@ -150,6 +137,80 @@ func TestTimelineBars(t *testing.T) {
 			}
 		})
 	}
+}
+
+// reportOfRun is the report of a run of the runbook at path on the
+// simulator.
+func reportOfRun(t *testing.T, path string) *report.Report {
+	t.Helper()
+	state := filepath.Join(t.TempDir(), "state")
+	if code, out := runCLI("run", "--driver", "sim", "--auto-approve", "--state", state, path); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	a := &app{stdout: io.Discard, stderr: io.Discard, registry: builtin.Registry(), drivers: driverbuiltin.Registry()}
+	rb := a.loadRunbook(path, varArgs{}, true)
+	if rb == nil {
+		t.Fatal("invalid runbook")
+	}
+	rrb := runtimeRunbook(rb)
+	recs, err := runtime.ReadJournal(local.New(state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return report.Build(reportInput(rb, rrb, local.New(state), runtime.ListOf(recs), a.predictEvents(rb, rrb)))
+}
+
+// The page is the same, byte for byte, whether its parts are made one
+// after the other or on goroutines, whatever their size and the number of
+// goroutines: for a run of a generated runbook, of the seed runbook, and
+// for a report of nothing.
+func TestReportPageInParts(t *testing.T) {
+	generated := filepath.Join(t.TempDir(), "gen.hcl")
+	if err := os.WriteFile(generated, gen.Runbook(40), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reps := []*report.Report{reportOfRun(t, generated), reportOfRun(t, "../../runbooks/netware65-rolling-upgrade.hcl"), {Outcome: "not-run"}}
+	for i, rep := range reps {
+		var whole bytes.Buffer
+		if err := renderReportIn(&whole, rep, 1<<30, 0); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(whole.String(), "</svg>") || !strings.HasSuffix(whole.String(), "</html>\n") {
+			t.Fatalf("report %d: the page is not whole", i)
+		}
+		for _, c := range []struct{ chunk, workers int }{{1, 0}, {1, 1}, {1, 2}, {3, 3}, {7, 2}, {reportChunk, reportWorkers}} {
+			var parts bytes.Buffer
+			if err := renderReportIn(&parts, rep, c.chunk, c.workers); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(whole.Bytes(), parts.Bytes()) {
+				t.Errorf("report %d in parts of %d on %d goroutines: %d bytes, not the %d of the whole page", i, c.chunk, c.workers, parts.Len(), whole.Len())
+			}
+		}
+	}
+}
+
+// A part of the page that cannot be written stops the page there, with the
+// error, and no goroutine is left behind.
+func TestReportPageWriteError(t *testing.T) {
+	rep := &report.Report{Outcome: "not-run", Steps: make([]report.Step, 100)}
+	w := &failingWriter{after: 3}
+	if err := renderReportIn(w, rep, 1, 2); err == nil || err.Error() != "disk full" {
+		t.Errorf("renderReportIn: %v; want disk full", err)
+	}
+	if w.writes != 4 {
+		t.Errorf("%d writes; want 4 (the last one failed)", w.writes)
+	}
+}
+
+type failingWriter struct{ after, writes int }
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	f.writes++
+	if f.writes > f.after {
+		return 0, errors.New("disk full")
+	}
+	return len(p), nil
 }
 
 // reportBars is what the timeline must draw of rep, computed the plain way.

@@ -240,3 +240,33 @@ func randomInput(r *rand.Rand) *Input {
 	}
 	return in
 }
+
+// A stepSet holds what a map would, from a few steps to many, the empty
+// step ("between steps") among them.
+func TestStepSet(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for round := range 200 {
+		var s stepSet
+		want := map[string]bool{}
+		distinct := 1 + r.IntN(80)
+		for range r.IntN(300) {
+			step := ""
+			if k := r.IntN(distinct); k > 0 {
+				step = fmt.Sprintf("s%d", k)
+			}
+			if r.IntN(2) == 0 {
+				s.add(step)
+				want[step] = true
+			}
+			for k := range distinct {
+				q := ""
+				if k > 0 {
+					q = fmt.Sprintf("s%d", k)
+				}
+				if s.has(q) != want[q] {
+					t.Fatalf("round %d: has(%q) = %v; want %v", round, q, s.has(q), want[q])
+				}
+			}
+		}
+	}
+}

@@ -23,6 +23,8 @@ type nodeLane struct {
 	since          time.Time
 	segs           []Segment
 	room           []Segment // where segs starts (laneRoom)
+	// did are the steps that made it leave (or go down), and come up.
+	did [2]stepSet
 }
 
 // laneRoom is how many segments a lane has room for before its first: a
@@ -61,6 +63,8 @@ type resLane struct {
 	since       time.Time
 	segs        []Segment
 	room        []Segment // where segs starts (laneRoom)
+	// did are the steps that migrated it, and took it offline.
+	did [2]stepSet
 	// moves are the moves seen at one status read, and moveWhy why each.
 	moves   []Move
 	moveWhy []moveCause
@@ -143,8 +147,9 @@ type timeline struct {
 	lanes     *laneIndex
 	nodes     []nodeLane
 	resources []resLane
-	// done is what each step did, for the reasons of outages.
-	done map[stepFact]struct{}
+	// others is what each step did to the nodes and resources without a
+	// lane (the lanes keep their own: did).
+	others map[stepFact]struct{}
 }
 
 // What a step did to a node or resource, for the reasons of outages.
@@ -155,19 +160,123 @@ const (
 	factOfflined        // a resource it took offline
 )
 
-// stepFact is that step did kind to name.
+// stepFact is that step did kind to name: of a name without a lane.
 type stepFact struct {
 	step, name string
 	kind       uint8
 }
 
-func (tl *timeline) set(step string, kind uint8, name string) {
-	tl.done[stepFact{step, name, kind}] = struct{}{}
+// stepSet is a set of steps: those that did one thing to a lane, a few in
+// practice (first), in the order they did it.
+type stepSet struct {
+	n     int
+	first [2]string
+	more  *moreSteps
 }
 
+// moreSteps are a set's steps past its first, then all of them in a map
+// once there are many.
+type moreSteps struct {
+	list []string
+	many map[string]struct{}
+}
+
+const stepSetMany = 32
+
+func (s *stepSet) add(step string) {
+	switch {
+	case s.n < len(s.first):
+		if s.n > 0 && s.first[s.n-1] == step {
+			return
+		}
+		s.first[s.n] = step
+	case s.more == nil:
+		if s.first[len(s.first)-1] == step {
+			return
+		}
+		s.more = &moreSteps{list: []string{step}}
+	case s.more.many != nil:
+		if _, ok := s.more.many[step]; ok {
+			return
+		}
+		s.more.many[step] = struct{}{}
+	default:
+		m := s.more
+		if m.list[len(m.list)-1] == step {
+			return
+		}
+		m.list = append(m.list, step)
+		if len(m.list) > stepSetMany {
+			m.many = make(map[string]struct{}, 2*stepSetMany)
+			for _, x := range append(s.first[:], m.list...) {
+				m.many[x] = struct{}{}
+			}
+			m.list = nil
+		}
+	}
+	s.n++
+}
+
+// has reports whether step is in the set: the last added first.
+func (s *stepSet) has(step string) bool {
+	if m := s.more; m != nil {
+		if m.many != nil {
+			_, ok := m.many[step]
+			return ok
+		}
+		for i := len(m.list) - 1; i >= 0; i-- {
+			if m.list[i] == step {
+				return true
+			}
+		}
+	}
+	for i := min(s.n, len(s.first)) - 1; i >= 0; i-- {
+		if s.first[i] == step {
+			return true
+		}
+	}
+	return false
+}
+
+// set records that step did kind to name, whose set of steps that did
+// it is s (nil without a lane).
+func (tl *timeline) set(s *stepSet, step string, kind uint8, name string) {
+	if s != nil {
+		s.add(step)
+		return
+	}
+	if tl.others == nil {
+		tl.others = map[stepFact]struct{}{}
+	}
+	tl.others[stepFact{step, name, kind}] = struct{}{}
+}
+
+// did reports whether step did kind (factLeft or factUp) to the node
+// name.
 func (tl *timeline) did(step string, kind uint8, name string) bool {
-	_, ok := tl.done[stepFact{step, name, kind}]
+	if l := tl.node(name); l != nil {
+		return l.did[kind-factLeft].has(step)
+	}
+	_, ok := tl.others[stepFact{step, name, kind}]
 	return ok
+}
+
+// steps is the set of steps that did kind (factLeft or factUp) to the
+// node, nil without one.
+func (l *nodeLane) steps(kind uint8) *stepSet {
+	if l == nil {
+		return nil
+	}
+	return &l.did[kind-factLeft]
+}
+
+// steps is the set of steps that did kind (factMigrated or factOfflined) to
+// the resource, nil without one.
+func (l *resLane) steps(kind uint8) *stepSet {
+	if l == nil {
+		return nil
+	}
+	return &l.did[kind-factMigrated]
 }
 
 func (tl *timeline) node(name string) *nodeLane {
@@ -186,8 +295,7 @@ func (tl *timeline) resource(name string) *resLane {
 
 // newTimeline starts the lanes at start, in the initial status.
 func newTimeline(in *Input, lanes *laneIndex, initial *cluster.Status, start time.Time) *timeline {
-	tl := &timeline{in: in, lanes: lanes, nodes: make([]nodeLane, len(in.Nodes)), resources: make([]resLane, len(in.Resources)),
-		done: map[stepFact]struct{}{}}
+	tl := &timeline{in: in, lanes: lanes, nodes: make([]nodeLane, len(in.Nodes)), resources: make([]resLane, len(in.Resources))}
 	room := make([]Segment, laneRoom*(len(in.Nodes)+len(in.Resources)))
 	for i, n := range in.Nodes {
 		l := &tl.nodes[i]
@@ -217,23 +325,24 @@ func (tl *timeline) op(f fact) {
 		return
 	}
 	switch op {
-	case cluster.OpLeave:
-		tl.set(f.step, factLeft, target)
-		if l := tl.node(target); l != nil && l.state == NodeUp {
+	case cluster.OpLeave, cluster.OpUpgrade:
+		l := tl.node(target)
+		tl.set(l.steps(factLeft), f.step, factLeft, target)
+		switch {
+		case l == nil:
+		case op == cluster.OpUpgrade:
+			l.set(f.time, NodeUpgrading, l.version)
+		case l.state == NodeUp:
 			l.set(f.time, NodeLeaving, l.version)
 		}
-	case cluster.OpUpgrade:
-		tl.set(f.step, factLeft, target)
-		if l := tl.node(target); l != nil {
-			l.set(f.time, NodeUpgrading, l.version)
-		}
 	case cluster.OpMigrate:
-		tl.set(f.step, factMigrated, target)
-		if l := tl.resource(target); l != nil && l.state == cluster.ResourceRunning {
+		l := tl.resource(target)
+		tl.set(l.steps(factMigrated), f.step, factMigrated, target)
+		if l != nil && l.state == cluster.ResourceRunning {
 			l.set(f.time, ResourceMoving, l.node)
 		}
 	case cluster.OpOffline:
-		tl.set(f.step, factOfflined, target)
+		tl.set(tl.resource(target).steps(factOfflined), f.step, factOfflined, target)
 	}
 }
 
@@ -295,11 +404,11 @@ func (tl *timeline) change(f fact) {
 			l.set(f.time, NodeGone, c.FromVersion)
 		case c.ToState == cluster.NodeUp:
 			if c.FromState != cluster.NodeUp {
-				tl.set(f.step, factUp, c.Name)
+				l.did[factUp-factLeft].add(f.step)
 			}
 			l.set(f.time, NodeUp, c.ToVersion)
 		default:
-			tl.set(f.step, factLeft, c.Name)
+			l.did[0].add(f.step)
 			state := NodeDown
 			switch {
 			case l.state == NodeUpgrading && c.ToVersion != c.FromVersion:
@@ -319,9 +428,9 @@ func (tl *timeline) change(f fact) {
 		switch {
 		case wasUp && isUp && c.FromNode != c.ToNode:
 			l.moves = append(l.moves, Move{Time: f.time, From: c.FromNode, To: c.ToNode})
-			l.moveWhy = append(l.moveWhy, moveCause{step: f.step, reason: tl.moveReason(c, f.step)})
+			l.moveWhy = append(l.moveWhy, moveCause{step: f.step, reason: tl.moveReason(c, f.step, l)})
 		case wasUp && !isUp:
-			kind, why := tl.outageReason(c, f.step)
+			kind, why := tl.outageReason(c, f.step, l)
 			l.down, l.isDown = span{Start: f.time, kind: kind, step: f.step, reason: why}, true
 		case !wasUp && isUp && l.isDown:
 			l.down.End = f.time
@@ -347,15 +456,15 @@ func during(step string) string {
 	return "during " + step
 }
 
-func (tl *timeline) moveReason(c *runtime.Change, step string) string {
+func (tl *timeline) moveReason(c *runtime.Change, step string, l *resLane) string {
 	home := tl.in.Home[c.Name]
 	move := c.FromNode + " → " + c.ToNode
 	switch {
 	case tl.did(step, factLeft, c.FromNode):
 		return "failover " + move + ": " + c.FromNode + " left the cluster " + during(step)
-	case tl.did(step, factMigrated, c.Name) && c.ToNode == home:
+	case l.did[0].has(step) && c.ToNode == home:
 		return "failback " + move + ", moved by " + step
-	case tl.did(step, factMigrated, c.Name):
+	case l.did[0].has(step):
 		return "moved " + move + " by " + step
 	case c.ToNode == home && tl.did(step, factUp, home):
 		return "failback " + move + " by itself as " + home + " rejoined, " + during(step)
@@ -365,13 +474,13 @@ func (tl *timeline) moveReason(c *runtime.Change, step string) string {
 	return "moved " + move + " " + during(step)
 }
 
-func (tl *timeline) outageReason(c *runtime.Change, step string) (kind, why string) {
+func (tl *timeline) outageReason(c *runtime.Change, step string, l *resLane) (kind, why string) {
 	switch {
 	case c.ToState == cluster.ResourceUpgrade:
 		return OutageUpgrade, "offline for the media upgrade (state upgrade), taken by " + step
 	case c.Unplanned:
 		return OutageUnplanned, "went " + c.ToState + " by itself on " + c.FromNode + " " + during(step) + " (unplanned)"
-	case tl.did(step, factOfflined, c.Name):
+	case l.did[1].has(step):
 		return OutageOffline, "taken " + c.ToState + " by " + step
 	}
 	return OutageOffline, c.ToState + " on " + c.FromNode + " " + during(step)
