@@ -239,15 +239,16 @@ func (h *htmlWriter) flush() error {
 // str writes s as it is.
 func (h *htmlWriter) str(s string) { h.b = append(h.b, s...) }
 
+// escaped are the bytes esc replaces.
+var escaped = [256]bool{'<': true, '>': true, '&': true, '\'': true, '"': true}
+
 // esc writes s escaped as html.EscapeString does.
 func (h *htmlWriter) esc(s string) {
-	i := strings.IndexAny(s, `<>&'"`)
-	if i < 0 {
-		h.b = append(h.b, s...)
-		return
-	}
 	last := 0
-	for ; i < len(s); i++ {
+	for i := 0; i < len(s); i++ {
+		if !escaped[s[i]] {
+			continue
+		}
 		var r string
 		switch s[i] {
 		case '<':
@@ -258,10 +259,8 @@ func (h *htmlWriter) esc(s string) {
 			r = "&amp;"
 		case '\'':
 			r = "&#39;"
-		case '"':
-			r = "&#34;"
 		default:
-			continue
+			r = "&#34;"
 		}
 		h.b = append(h.b, s[last:i]...)
 		h.b = append(h.b, r...)

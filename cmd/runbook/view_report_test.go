@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	stdhtml "html"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -356,4 +357,15 @@ func fillOf(rules []cssFill, classes []string) string {
 		}
 	}
 	return fill
+}
+
+// esc writes what html.EscapeString returns.
+func TestHTMLWriterEsc(t *testing.T) {
+	for _, s := range []string{"", "plain", `<a href="x">'&'</a>`, "→ ünïcode & <", `"`, "'", "a&b&&c", "\x00<\xff>", "a\rb"} {
+		h := &htmlWriter{}
+		h.esc(s)
+		if got, want := string(h.b), stdhtml.EscapeString(s); got != want {
+			t.Errorf("esc(%q) = %q; want %q", s, got, want)
+		}
+	}
 }
