@@ -28,6 +28,7 @@ func (r *runner) journalEnd() {
 		}
 	}
 	_ = r.opts.State.Append(rec)
+	_ = r.opts.State.handOver()
 }
 
 // waiting passes what the step in flight waits for to Options.Waiting.

@@ -146,10 +146,13 @@ type State struct {
 	mu      sync.Mutex
 	session Session
 	records records
-	// buf, ends and lines are Append's, kept from one write to the next.
-	buf   []byte
-	ends  []int
-	lines [][]byte
+	// enc is Append's encoder, its buffers kept from one write to the
+	// next.
+	enc encoder
+	// observedParts are where the observations are kept that the next
+	// write queues for behind, observedN how many.
+	observedParts []recordPart
+	observedN     int
 	// observed are observations queued by Observe for the next write.
 	observed []Record
 	// ran are the Ran files of the op-started records, by step address.
@@ -160,6 +163,9 @@ type State struct {
 	holder  Holder
 	// current is the step last journaled as started.
 	current string
+	// behind, if set, makes the session's writes on a goroutine of its
+	// own: for a session that holds writes back (LockOptions.WriteBehind).
+	behind *behind
 }
 
 // OpenState takes the store's lock (failing at once with a *LockedError
@@ -170,6 +176,9 @@ func OpenState(store Store, holder Holder, opts LockOptions) (*State, error) {
 		return nil, err
 	}
 	s := &State{Store: store, session: sess, holder: holder}
+	if opts.WriteBehind && !opts.Durable {
+		s.behind = newBehind(sess)
+	}
 	entries, err := sess.Journal()
 	if err == nil {
 		s.records.flat, err = decodeRecords(entries, store.Where(""))
@@ -188,6 +197,9 @@ func OpenState(store Store, holder Holder, opts LockOptions) (*State, error) {
 // Flush writes what the session holds back (LockOptions.WriteBehind), if
 // anything: before the run waits for something outside it.
 func (s *State) Flush() error {
+	if s.behind != nil {
+		return behindSession{s.behind}.Flush()
+	}
 	if f, ok := s.session.(interface{ Flush() error }); ok {
 		return f.Flush()
 	}
@@ -198,28 +210,52 @@ func (s *State) Flush() error {
 // journaled to after its outcome is, for a session that holds writes back
 // (OpBracket).
 func (s *State) beginOp() {
+	if s.behind != nil {
+		s.behind.bracket(true)
+		return
+	}
 	if b, ok := s.session.(OpBracket); ok {
 		b.BeginOp()
 	}
 }
 
 func (s *State) endOp() {
+	if s.behind != nil {
+		s.behind.bracket(false)
+		return
+	}
 	if b, ok := s.session.(OpBracket); ok {
 		b.EndOp()
 	}
 }
 
 // Session is the held lock, through which a run's other writes go (the
-// simulator's cluster, the logs).
-func (s *State) Session() Session { return s.session }
+// simulator's cluster, the logs): for a session that holds writes back,
+// in order with the journal's, on the goroutine that writes them (behind).
+func (s *State) Session() Session {
+	if s.behind != nil {
+		return behindSession{s.behind}
+	}
+	return s.session
+}
 
 // Close releases the lock.
 func (s *State) Close() error {
 	err := s.Append() // the observations still queued
-	if e := s.session.Release(); e != nil {
+	if e := s.Session().Release(); e != nil {
 		err = e
 	}
 	return err
+}
+
+// handOver passes the writes made so far to the session, for a State
+// that makes them on a goroutine of its own: a read of the store then
+// sees them, as it sees those the session holds back.
+func (s *State) handOver() error {
+	if s.behind == nil {
+		return nil
+	}
+	return s.behind.drain()
 }
 
 // Observe queues an observation (a change of the cluster the run saw) for
@@ -232,6 +268,12 @@ func (s *State) Close() error {
 func (s *State) Observe(r Record) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.behind != nil {
+		// Kept now, queued with the next write.
+		s.observedParts = s.records.addParts([]Record{r}, s.observedParts)
+		s.observedN++
+		return
+	}
 	s.observed = append(s.observed, r)
 }
 
@@ -318,6 +360,9 @@ func ReadJournal(store Store) ([]Record, error) {
 func (s *State) Append(recs ...Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.behind != nil {
+		return s.writeBehind(recs)
+	}
 	if len(s.observed) == 0 {
 		return s.write(recs)
 	}
@@ -335,36 +380,14 @@ func (s *State) write(recs []Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	// One buffer for every line of the write, reused from write to write:
-	// the session copies what it writes.
-	b := s.buf[:0]
-	ends := s.ends[:0]
+	s.enc.reset()
 	for i := range recs {
 		s.audit(&recs[i])
-		w := &recs[i]
-		if s.Redact != nil && (w.Error != "" || w.Command != "") {
-			c := *w
-			c.Error, c.Command = s.Redact(c.Error), s.Redact(c.Command)
-			w = &c
-		}
-		start := len(b)
-		var err error
-		if b, err = appendRecord(b, w); err != nil {
+		if err := s.enc.add(&recs[i], s.Redact); err != nil {
 			return err
 		}
-		if s.Redact != nil {
-			r := s.Redact(string(b[start:]))
-			b = append(b[:start], r...)
-		}
-		ends = append(ends, len(b))
 	}
-	lines := s.lines[:0]
-	start := 0
-	for _, end := range ends {
-		lines = append(lines, b[start:end:end])
-		start = end
-	}
-	s.buf, s.ends, s.lines = b, ends, lines
+	lines := s.enc.lines()
 	if err := s.session.Append(lines...); err != nil {
 		return err
 	}
@@ -374,6 +397,29 @@ func (s *State) write(recs []Record) error {
 		s.index(&recs[i])
 	}
 	return nil
+}
+
+// writeBehind is Append for a State whose writes behind makes: recs are
+// kept, and queued for it with the observations kept since the last write,
+// as one write. The caller holds s.mu.
+func (s *State) writeBehind(recs []Record) error {
+	if len(recs) == 0 && s.observedN == 0 {
+		return nil
+	}
+	if err := s.behind.failed(); err != nil {
+		return err
+	}
+	for i := range recs {
+		s.audit(&recs[i])
+	}
+	parts := s.records.addParts(recs, s.observedParts)
+	err := s.behind.append(parts, s.observedN+len(recs), s.Redact)
+	clear(parts)
+	s.observedParts, s.observedN = parts[:0], 0
+	for i := range recs {
+		s.index(&recs[i])
+	}
+	return err
 }
 
 // records holds the journal's records in memory: those read when the state
@@ -423,20 +469,59 @@ func (c *compact) record() Record {
 		Continued: c.Continued, Gated: c.Gated}
 }
 
-func (rs *records) add(recs []Record) {
+// to sets *r to the record, as record returns it.
+func (c *compact) to(r *Record) { *r = c.record() }
+
+func (rs *records) add(recs []Record) { rs.addParts(recs, nil) }
+
+// recordPart is records kept, in flat or in a chunk: they are not changed
+// once added, so that they may be read while more are added (behind). Its
+// slice's capacity may reach past it, over records added later.
+type recordPart struct {
+	flat  []Record
+	chunk []compact
+}
+
+// addParts adds recs and appends to parts where they are kept: one part
+// for records kept next to those of parts' last.
+func (rs *records) addParts(recs []Record, parts []recordPart) []recordPart {
+	if len(recs) == 0 {
+		return parts
+	}
 	if len(rs.chunks) == 0 && cap(rs.flat)-len(rs.flat) >= len(recs) {
 		// Into the room all left: those who hold flat see no change.
+		n := len(rs.flat)
 		rs.flat = append(rs.flat, recs...)
-		return
+		if k := len(parts) - 1; k >= 0 && parts[k].flat != nil && nextTo(parts[k].flat, rs.flat[n:]) {
+			parts[k].flat = parts[k].flat[:len(parts[k].flat)+len(recs)]
+			return parts
+		}
+		return append(parts, recordPart{flat: rs.flat[n:len(rs.flat)]})
 	}
-	for i := range recs {
+	for i := 0; i < len(recs); {
 		n := len(rs.chunks)
 		if n == 0 || len(rs.chunks[n-1]) == cap(rs.chunks[n-1]) {
 			rs.chunks = append(rs.chunks, make([]compact, 0, recordChunk))
 			n++
 		}
-		rs.chunks[n-1] = append(rs.chunks[n-1], compactOf(&recs[i]))
+		c := rs.chunks[n-1]
+		start := len(c)
+		for ; i < len(recs) && len(c) < cap(c); i++ {
+			c = append(c, compactOf(&recs[i]))
+		}
+		rs.chunks[n-1] = c
+		if k := len(parts) - 1; k >= 0 && parts[k].chunk != nil && nextTo(parts[k].chunk, c[start:]) {
+			parts[k].chunk = parts[k].chunk[:len(parts[k].chunk)+len(c)-start]
+			continue
+		}
+		parts = append(parts, recordPart{chunk: c[start:len(c)]})
 	}
+	return parts
+}
+
+// nextTo reports whether b starts where a ends, in the same array.
+func nextTo[T any](a, b []T) bool {
+	return len(b) > 0 && cap(a) > len(a) && &a[:len(a)+1][len(a)] == &b[0]
 }
 
 // all returns every record, oldest first; the caller must not change it.

@@ -1,0 +1,469 @@
+package runtime
+
+import (
+	"bytes"
+	"io"
+	"sync"
+	"time"
+)
+
+// behind writes a State's records, and what is written through its
+// Session, on a goroutine of its own, for a session that holds its writes
+// back (LockOptions.WriteBehind, the simulator's runs): the journal's
+// encoding and the session's writes are then off the run's goroutine.
+//
+// It is a delay line: the calls it makes to the session (the journal's
+// appends, the streams' writes, BeginOp and EndOp) are those the run made,
+// in the order it made them, only later. The session thus writes the same
+// bytes, and what it holds back and writes of its own accord follows the
+// same rules: a kill loses the last writes, of the journal and the streams
+// alike, never a write without the ones made before it. A read of the
+// session, a blob's replacement, a flush, the end of a stream and the
+// session's end pass everything queued to the session first (drain). A
+// write that fails fails the next one made through the State.
+type behind struct {
+	sess Session
+	// redact is the State's Redact, as of the last journal write queued.
+	redact func(string) string
+
+	mu sync.Mutex
+	// moved is signalled when the writer takes what is queued, or is done
+	// with it.
+	moved sync.Cond
+	// The queue: ops in order, the parts of the State's records and the
+	// bytes they refer to; nrecs is how many records the parts hold.
+	ops   []behindOp
+	parts []recordPart
+	data  []byte
+	nrecs int
+	// busy is set while a batch taken from the queue is written (by the
+	// writer's goroutine, or by a drain): one at a time, in order.
+	busy bool
+	// err is the first write that failed: nothing after it is written.
+	err     error
+	wake    chan struct{}
+	done    chan struct{}
+	started bool
+	// stopped: the session's end; what is written after it is written
+	// at once.
+	stopped bool
+	timer   *time.Timer
+	// The writer's: the arrays of the last batch, for the next queue, and
+	// the journal's encoding buffers.
+	spareOps   []behindOp
+	spareParts []recordPart
+	spareData  []byte
+	enc        encoder
+}
+
+type behindOp struct {
+	kind     uint8
+	w        io.Writer
+	from, to int
+}
+
+const (
+	opJournal uint8 = iota
+	opStream
+	opBegin
+	opEnd
+)
+
+// How much is queued before the writer is woken, and at most (the run then
+// waits for the writer); how long a write waits for the writer when less
+// is queued.
+const (
+	behindWake     = 256
+	behindWakeData = 64 << 10
+	behindMax      = 16 * behindWake
+	behindMaxData  = 4 << 20
+	behindDelay    = 5 * time.Millisecond
+)
+
+func newBehind(sess Session) *behind {
+	b := &behind{sess: sess, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	b.moved.L = &b.mu
+	return b
+}
+
+// queued reports whether enough is queued to wake the writer. The caller
+// holds b.mu.
+func (b *behind) queued() bool {
+	return b.nrecs >= behindWake || len(b.data) >= behindWakeData
+}
+
+// added wakes the writer when enough is queued, or arms the timer that
+// wakes it when the first op is queued; past behindMax it waits for the
+// writer to take the queue. The caller holds b.mu.
+func (b *behind) added(first bool) {
+	if !b.started {
+		b.started = true
+		go b.loop()
+	}
+	switch {
+	case b.queued():
+		b.kick()
+		for (b.nrecs >= behindMax || len(b.data) >= behindMaxData) && b.err == nil {
+			b.kick()
+			b.moved.Wait()
+		}
+	case first:
+		if b.timer == nil {
+			b.timer = time.AfterFunc(behindDelay, b.kick)
+		} else {
+			b.timer.Reset(behindDelay)
+		}
+	}
+}
+
+func (b *behind) kick() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// failed returns the first write that failed.
+func (b *behind) failed() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// append queues a journal write of the records in parts, encoded with
+// redact. The records are the State's, kept: nobody changes them.
+func (b *behind) append(parts []recordPart, n int, redact func(string) string) error {
+	b.mu.Lock()
+	if b.err != nil {
+		defer b.mu.Unlock()
+		return b.err
+	}
+	if b.stopped {
+		b.mu.Unlock()
+		return b.appendParts(parts, redact)
+	}
+	defer b.mu.Unlock()
+	b.redact = redact
+	first := len(b.ops) == 0
+	from := len(b.parts)
+	b.parts = append(b.parts, parts...)
+	b.nrecs += n
+	b.ops = append(b.ops, behindOp{kind: opJournal, from: from, to: len(b.parts)})
+	b.added(first)
+	return nil
+}
+
+// appendParts encodes the records of parts and appends them to the
+// journal, in one write.
+func (b *behind) appendParts(parts []recordPart, redact func(string) string) error {
+	b.enc.reset()
+	var r Record
+	for _, p := range parts {
+		for i := range p.flat {
+			if err := b.enc.add(&p.flat[i], redact); err != nil {
+				return err
+			}
+		}
+		for i := range p.chunk {
+			p.chunk[i].to(&r)
+			if err := b.enc.add(&r, redact); err != nil {
+				return err
+			}
+		}
+	}
+	lines := b.enc.lines()
+	err := b.sess.Append(lines...)
+	clear(lines)
+	return err
+}
+
+// write queues a write of p to w.
+func (b *behind) write(w io.Writer, p []byte) error {
+	b.mu.Lock()
+	if b.err != nil {
+		defer b.mu.Unlock()
+		return b.err
+	}
+	if b.stopped {
+		b.mu.Unlock()
+		_, err := w.Write(p)
+		return err
+	}
+	defer b.mu.Unlock()
+	first := len(b.ops) == 0
+	from := len(b.data)
+	b.data = append(b.data, p...)
+	b.ops = append(b.ops, behindOp{kind: opStream, w: w, from: from, to: len(b.data)})
+	b.added(first)
+	return nil
+}
+
+// bracket queues BeginOp (begin) or EndOp.
+func (b *behind) bracket(begin bool) {
+	if _, ok := b.sess.(OpBracket); !ok {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped || b.err != nil {
+		return
+	}
+	kind := opEnd
+	if begin {
+		kind = opBegin
+	}
+	first := len(b.ops) == 0
+	b.ops = append(b.ops, behindOp{kind: kind})
+	b.added(first)
+}
+
+func (b *behind) loop() {
+	for {
+		select {
+		case <-b.wake:
+		case <-b.done:
+			return
+		}
+		b.mu.Lock()
+		for !b.busy && len(b.ops) > 0 {
+			b.writeQueued()
+		}
+		b.mu.Unlock()
+	}
+}
+
+// drain passes everything queued to the session, and returns the first
+// write that failed.
+func (b *behind) drain() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.busy || len(b.ops) > 0 {
+		if b.busy {
+			b.moved.Wait()
+			continue
+		}
+		b.writeQueued()
+	}
+	return b.err
+}
+
+// writeQueued takes what is queued and writes it, without b.mu held
+// meanwhile. The caller holds b.mu, and busy is not set.
+func (b *behind) writeQueued() {
+	ops, parts, data := b.ops, b.parts, b.data
+	b.ops, b.parts, b.data, b.nrecs = b.spareOps[:0], b.spareParts[:0], b.spareData[:0], 0
+	b.busy = true
+	b.moved.Broadcast()
+	failed, redact := b.err != nil, b.redact
+	b.mu.Unlock()
+	var err error
+	if !failed { // nothing is written after a write that failed
+		err = b.writeOps(ops, parts, data, redact)
+	}
+	clear(parts) // the records are the State's, not the queue's
+	b.mu.Lock()
+	if err != nil && b.err == nil {
+		b.err = err
+	}
+	b.spareOps, b.spareParts = ops[:0], parts[:0]
+	if cap(data) <= 4*behindMaxData {
+		b.spareData = data[:0]
+	}
+	b.busy = false
+	b.moved.Broadcast()
+}
+
+// writeOps makes the calls ops stand for. Only one goroutine at a time
+// runs it (busy).
+func (b *behind) writeOps(ops []behindOp, parts []recordPart, data []byte, redact func(string) string) error {
+	for _, op := range ops {
+		var err error
+		switch op.kind {
+		case opJournal:
+			err = b.appendParts(parts[op.from:op.to], redact)
+		case opStream:
+			_, err = op.w.Write(data[op.from:op.to])
+		case opBegin:
+			b.sess.(OpBracket).BeginOp()
+		case opEnd:
+			b.sess.(OpBracket).EndOp()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stop writes everything queued and ends the writer's goroutine; what is
+// written after it is written at once.
+func (b *behind) stop() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.busy || len(b.ops) > 0 {
+		if b.busy {
+			b.moved.Wait()
+			continue
+		}
+		b.writeQueued()
+	}
+	if !b.stopped {
+		b.stopped = true
+		close(b.done)
+		if b.timer != nil {
+			b.timer.Stop()
+		}
+	}
+	return b.err
+}
+
+// encoder encodes records into journal lines, its buffers kept from one
+// write to the next: the session copies what it writes.
+type encoder struct {
+	buf  []byte
+	ends []int
+	out  [][]byte
+}
+
+func (e *encoder) reset() {
+	e.buf, e.ends = e.buf[:0], e.ends[:0]
+}
+
+// add encodes r, with redact (if set) hiding sensitive values in its texts
+// before it is encoded, then in the encoded line.
+func (e *encoder) add(r *Record, redact func(string) string) error {
+	if redact != nil && (r.Error != "" || r.Command != "") {
+		c := *r
+		c.Error, c.Command = redact(c.Error), redact(c.Command)
+		r = &c
+	}
+	start := len(e.buf)
+	b, err := appendRecord(e.buf, r)
+	if err != nil {
+		return err
+	}
+	if redact != nil {
+		hidden := redact(string(b[start:]))
+		b = append(b[:start], hidden...)
+	}
+	e.buf, e.ends = b, append(e.ends, len(b))
+	return nil
+}
+
+// lines returns the lines encoded since reset, valid until the next.
+func (e *encoder) lines() [][]byte {
+	lines := e.out[:0]
+	start := 0
+	for _, end := range e.ends {
+		lines = append(lines, e.buf[start:end:end])
+		start = end
+	}
+	e.out = lines
+	return lines
+}
+
+// behindSession is a State's Session when its writes are made by a behind:
+// the streams' writes are queued with the journal's, and everything else
+// passes what is queued to the session first.
+type behindSession struct {
+	b *behind
+}
+
+var (
+	_ Session    = behindSession{}
+	_ BlobWriter = behindSession{}
+	_ LocalDir   = behindSession{}
+)
+
+func (s behindSession) Where(name string) string { return s.b.sess.Where(name) }
+
+func (s behindSession) Journal() ([][]byte, error) {
+	if err := s.b.drain(); err != nil {
+		return nil, err
+	}
+	return s.b.sess.Journal()
+}
+
+func (s behindSession) Append(entries ...[]byte) error {
+	if err := s.b.drain(); err != nil {
+		return err
+	}
+	return s.b.sess.Append(entries...)
+}
+
+func (s behindSession) Get(name string) ([]byte, error) {
+	if err := s.b.drain(); err != nil {
+		return nil, err
+	}
+	return s.b.sess.Get(name)
+}
+
+func (s behindSession) Put(name string, data []byte) error {
+	if err := s.b.drain(); err != nil {
+		return err
+	}
+	return s.b.sess.Put(name, data)
+}
+
+func (s behindSession) PutWith(name string, write func(io.Writer) error) error {
+	if err := s.b.drain(); err != nil {
+		return err
+	}
+	if bw, ok := s.b.sess.(BlobWriter); ok {
+		return bw.PutWith(name, write)
+	}
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return err
+	}
+	return s.b.sess.Put(name, buf.Bytes())
+}
+
+func (s behindSession) Stream(name string) (io.WriteCloser, error) {
+	w, err := s.b.sess.Stream(name)
+	if err != nil {
+		return nil, err
+	}
+	return behindStream{b: s.b, w: w}, nil
+}
+
+func (s behindSession) Release() error {
+	err := s.b.stop()
+	if e := s.b.sess.Release(); err == nil {
+		err = e
+	}
+	return err
+}
+
+// Flush passes what is queued to the session, and flushes it.
+func (s behindSession) Flush() error {
+	if err := s.b.drain(); err != nil {
+		return err
+	}
+	if f, ok := s.b.sess.(interface{ Flush() error }); ok {
+		return f.Flush()
+	}
+	return nil
+}
+
+func (s behindSession) LocalDir() string { return ScratchDir(s.b.sess) }
+
+type behindStream struct {
+	b *behind
+	w io.WriteCloser
+}
+
+func (w behindStream) Write(p []byte) (int, error) {
+	if err := w.b.write(w.w, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (w behindStream) Close() error {
+	err := w.b.drain()
+	if e := w.w.Close(); err == nil {
+		err = e
+	}
+	return err
+}
