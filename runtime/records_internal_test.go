@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestCompactRecord: every field of a Record, set alone, comes back from
@@ -36,6 +37,32 @@ func TestCompactRecord(t *testing.T) {
 		if got := c.record(); !reflect.DeepEqual(got, r) {
 			t.Errorf("field %s: %+v came back as %+v", typ.Field(i).Name, r, got)
 		}
+	}
+}
+
+// TestCompactCodes: a record of each type, status and outcome the chunks
+// keep by their index comes back, kept compact; any other is kept whole.
+func TestCompactCodes(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, typ := range append(compactTypes[:], RecordRun, RecordEnd, "other") {
+		for _, status := range append(compactStatuses[:], StatusPending, "other") {
+			for _, outcome := range append(compactOutcomes[:], OutcomeCompleted, "other") {
+				r := Record{Type: typ, Time: t0, Address: "step.a", Status: status, Outcome: outcome, Op: "leave N1"}
+				c := compactOf(&r)
+				if got := c.record(); !reflect.DeepEqual(got, r) {
+					t.Errorf("%+v came back as %+v", r, got)
+				}
+				_, ok1 := codeOf(compactTypes[:], typ)
+				_, ok2 := codeOf(compactStatuses[:], status)
+				_, ok3 := codeOf(compactOutcomes[:], outcome)
+				if whole := c.full != nil; whole != !(ok1 && ok2 && ok3) {
+					t.Errorf("%+v: kept whole %v", r, whole)
+				}
+			}
+		}
+	}
+	if unsafe.Sizeof(compact{}) > 112 {
+		t.Errorf("compact is %d bytes", unsafe.Sizeof(compact{}))
 	}
 }
 

@@ -434,28 +434,50 @@ type records struct {
 
 const recordChunk = 4096
 
-// compact is a record as the chunks keep it: the fields most records have;
-// a record with any other field (a run, end, approval, reissue or
-// op-started record: a few per run) is kept whole in full.
+// compact is a record as the chunks keep it: the fields most records have,
+// with its type, status and outcome as their index in compactTypes,
+// compactStatuses and compactOutcomes; a record with any other field, or
+// another of those (a run, end, approval, reissue or op-started record, an
+// error: a few per run), is kept whole in full.
 type compact struct {
-	Type, Address, Status, Error, Op, Outcome string
-	Time                                      time.Time
-	Started                                   *time.Time
-	Changes                                   *Delta
-	Outages                                   *Outages
-	Change                                    *Change
-	full                                      *Record
-	Continued, Gated                          bool
+	Address, Op          string
+	Time                 time.Time
+	Started              *time.Time
+	Changes              *Delta
+	Outages              *Outages
+	Change               *Change
+	full                 *Record
+	typ, status, outcome uint8
+	Continued, Gated     bool
+}
+
+var (
+	compactTypes    = [...]string{"", RecordStep, RecordOp, RecordOpEnd, RecordChange}
+	compactStatuses = [...]string{"", StatusStarted, StatusDone, StatusFailed, StatusSkipped, StatusInDoubt}
+	compactOutcomes = [...]string{"", OpOK, OpFailed, OpInDoubt, OpNotRun}
+)
+
+// codeOf is the index of s in codes.
+func codeOf(codes []string, s string) (uint8, bool) {
+	for i, c := range codes {
+		if c == s {
+			return uint8(i), true
+		}
+	}
+	return 0, false
 }
 
 func compactOf(r *Record) compact {
-	if r.Pgid != 0 || r.Boot != "" || r.Ran != "" || r.Ops != nil || r.Runbook != "" || r.Driver != "" ||
+	typ, ok1 := codeOf(compactTypes[:], r.Type)
+	status, ok2 := codeOf(compactStatuses[:], r.Status)
+	outcome, ok3 := codeOf(compactOutcomes[:], r.Outcome)
+	if !ok1 || !ok2 || !ok3 || r.Error != "" || r.Pgid != 0 || r.Boot != "" || r.Ran != "" || r.Ops != nil || r.Runbook != "" || r.Driver != "" ||
 		r.Command != "" || r.User != "" || r.Host != "" || r.Answer != "" || r.Answered != nil ||
 		r.RunbookVersion != "" || r.SHA256 != "" || r.Message != "" || r.Downtime != nil {
 		full := *r
 		return compact{full: &full}
 	}
-	return compact{Type: r.Type, Address: r.Address, Status: r.Status, Error: r.Error, Op: r.Op, Outcome: r.Outcome,
+	return compact{typ: typ, Address: r.Address, status: status, Op: r.Op, outcome: outcome,
 		Time: r.Time, Started: r.Started, Changes: r.Changes, Outages: r.Outages, Change: r.Change,
 		Continued: r.Continued, Gated: r.Gated}
 }
@@ -464,9 +486,9 @@ func (c *compact) record() Record {
 	if c.full != nil {
 		return *c.full
 	}
-	return Record{Type: c.Type, Address: c.Address, Status: c.Status, Error: c.Error, Op: c.Op, Outcome: c.Outcome,
-		Time: c.Time, Started: c.Started, Changes: c.Changes, Outages: c.Outages, Change: c.Change,
-		Continued: c.Continued, Gated: c.Gated}
+	return Record{Type: compactTypes[c.typ], Address: c.Address, Status: compactStatuses[c.status], Op: c.Op,
+		Outcome: compactOutcomes[c.outcome], Time: c.Time, Started: c.Started, Changes: c.Changes, Outages: c.Outages,
+		Change: c.Change, Continued: c.Continued, Gated: c.Gated}
 }
 
 // to sets *r to the record, as record returns it.

@@ -185,6 +185,9 @@ func (q *outputQueue) early(p []byte) {
 // batch is passed on at once.
 const outputQueueSize = 4096
 
+// outputSpareMax bounds the buffers the queue keeps for the next writes.
+const outputSpareMax = 1 << 20
+
 // outputFlushLimit bounds the wait, at the end of a run, for a terminal to
 // take what is queued for it.
 const outputFlushLimit = 5 * time.Second
@@ -217,6 +220,8 @@ type outputQueue struct {
 	hurry   chan struct{}
 	writing bool
 	dropped atomic.Int64
+	// spare are the buffers of writes written, for the next (under qmu).
+	spare [][]byte
 	// before is the output written before run.log was open (logged: it
 	// has been), for run.log.
 	mu     sync.Mutex
@@ -261,7 +266,11 @@ func (q *outputQueue) put(o *runOutput, p []byte) {
 		last := &q.pending[len(q.pending)-1]
 		last.p = append(last.p, p...)
 	default:
-		q.pending = append(q.pending, queued{o: o, p: bytes.Clone(p)})
+		var buf []byte
+		if k := len(q.spare); k > 0 {
+			buf, q.spare = q.spare[k-1], q.spare[:k-1]
+		}
+		q.pending = append(q.pending, queued{o: o, p: append(buf, p...)})
 	}
 	q.n++
 	hurry := q.n >= outputQueueSize/2
@@ -300,8 +309,7 @@ func (q *outputQueue) loop() {
 		q.writing = true
 		flushing = q.flushing
 		q.qmu.Unlock()
-		for i, it := range batch {
-			batch[i].p = nil
+		for _, it := range batch {
 			if it.o.failed.Load() {
 				continue
 			}
@@ -314,6 +322,14 @@ func (q *outputQueue) loop() {
 		}
 		q.qmu.Lock()
 		q.writing = false
+		// The buffers serve the next writes (a stream keeps none of a
+		// write's bytes); an exceptional one is let go.
+		for i := range batch {
+			if cap(batch[i].p) <= outputSpareMax && len(q.spare) < 4 {
+				q.spare = append(q.spare, batch[i].p[:0])
+			}
+			batch[i].p = nil
+		}
 		q.qmu.Unlock()
 		if flushing != nil {
 			close(flushing)

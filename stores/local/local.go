@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -790,7 +791,13 @@ func (s *session) Append(entries ...[]byte) error {
 	if s.behind && s.failed == nil {
 		// Straight into what is held for the journal.
 		i := s.heldFor(s.journal)
-		b := s.files[i].buf
+		n := 0
+		for _, e := range entries {
+			n += len(e) + 1
+		}
+		// Room for them all at once: a large write (a step's many
+		// observations) grows it once.
+		b := slices.Grow(s.files[i].buf, n)
 		start := len(b)
 		for _, e := range entries {
 			b = append(append(b, e...), '\n')
