@@ -149,3 +149,58 @@ func BenchmarkStore(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppend journals a run's worth of records, as a simulated run of
+// 1,000 nodes journals them (a step's start, its operations' intents and
+// outcomes, the changes observed, its end), in a state directory that holds
+// writes back, with its records encoded and written at once ("now") or on
+// the state's own goroutine ("behind", as for the simulator). Its ns/record
+// is the cost on the run's goroutine: the state's close, which waits for
+// the last writes, is not timed.
+func BenchmarkAppend(b *testing.B) {
+	t0 := time.Date(2000, 1, 1, 22, 0, 0, 0, time.UTC)
+	const nodes = 1000
+	var addrs, names [nodes]string
+	for i := range nodes {
+		addrs[i], names[i] = fmt.Sprintf("rolling.all[N%d].upgrade-node.up", i), fmt.Sprintf("N%d", i)
+	}
+	for _, behind := range []bool{false, true} {
+		name := "now"
+		if behind {
+			name = "behind"
+		}
+		b.Run(name, func(b *testing.B) {
+			records := 0
+			for range b.N {
+				b.StopTimer()
+				st, err := runtime.OpenState(local.New(b.TempDir()), runtime.CurrentHolder("bench"), runtime.LockOptions{WriteBehind: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !behind {
+					st = runtime.WriteAtOnce(st)
+				}
+				b.StartTimer()
+				for i := range nodes {
+					addr, node := addrs[i], names[i]
+					t := t0.Add(time.Duration(i) * time.Hour)
+					st.Append(runtime.Record{Type: runtime.RecordStep, Time: t, Address: addr, Status: runtime.StatusStarted})
+					for _, op := range []string{"leave", "upgrade"} {
+						st.Append(runtime.Record{Type: runtime.RecordOp, Time: t, Address: addr, Op: op})
+						st.Append(runtime.Record{Type: runtime.RecordOpEnd, Time: t.Add(time.Minute), Address: addr, Op: op, Outcome: runtime.OpOK})
+						st.Observe(runtime.Record{Type: runtime.RecordChange, Time: t.Add(time.Minute), Address: addr,
+							Change: &runtime.Change{Kind: runtime.ChangeNode, Name: node, FromState: "up", ToState: "down", FromVersion: "6.0", ToVersion: "6.5"}})
+					}
+					st.Append(runtime.Record{Type: runtime.RecordStep, Time: t.Add(time.Hour), Address: addr, Status: runtime.StatusDone, Started: &t, Outages: &runtime.Outages{}})
+					records += 8
+				}
+				b.StopTimer()
+				if err := st.Close(); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(records), "ns/record")
+		})
+	}
+}
