@@ -263,7 +263,7 @@ func (a *app) run(args *runArgs) int {
 		// when there are any.
 		path := store.Where(runtime.ReportBlob)
 		var err error
-		if hidden != nil { // st.Redact is never nil: hidden.String of a nil Redactor returns its input
+		if hidden != nil {
 			var read []runtime.Record
 			read, err = runtime.ReadJournal(store)
 			recs = runtime.ListOf(read)

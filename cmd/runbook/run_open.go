@@ -32,7 +32,11 @@ func (a *app) openRun(store runtime.Store, kind drivers.Kind, command string, rb
 		return nil, err
 	}
 	st.Confirmation = confirmation
-	st.Redact = hidden.String
+	if hidden != nil {
+		// Without sensitive values, nothing to hide: the journal's lines
+		// are not scanned.
+		st.Redact = hidden.String
+	}
 	if ready != nil {
 		if err := ready(st); err != nil {
 			st.Close()
