@@ -270,3 +270,25 @@ func TestStepSet(t *testing.T) {
 		}
 	}
 }
+
+// A Builder given the records a few at a time, its plan only at the end,
+// makes the report Build makes of them all.
+func TestBuilderMatchesBuild(t *testing.T) {
+	for seed := range uint64(300) {
+		r := rand.New(rand.NewPCG(seed, 8))
+		in := randomInput(r)
+		want := jsonOf(t, Build(in))
+		later := *in
+		later.Plan, later.Records, later.Probe, later.Driver = nil, runtime.RecordList{}, nil, ""
+		b := NewBuilder(&later)
+		for from := 0; from < in.Records.Len(); {
+			to := min(in.Records.Len(), from+r.IntN(5))
+			b.Add(in.Records.Slice(from, to))
+			from = to
+		}
+		later.Plan, later.Records, later.Probe, later.Driver = in.Plan, in.Records, in.Probe, in.Driver
+		if got := jsonOf(t, b.Report()); !bytes.Equal(want, got) {
+			t.Fatalf("seed %d: the Builder's report differs from Build's:\n%s", seed, firstDiff(want, got))
+		}
+	}
+}

@@ -315,20 +315,12 @@ func Build(in *Input) *Report {
 	var predicted *timeline
 	done := make(chan struct{})
 	if in.Plan != nil {
-		var shift time.Duration
 		if first != nil {
-			shift = first.Sub(in.Plan.Start)
+			b.shift = first.Sub(in.Plan.Start)
 		}
-		b.shift = shift
 		go func() {
 			defer close(done)
-			predicted = newTimeline(in, b.lanes, in.Declared, in.Plan.Start.Add(shift))
-			for i := range in.Plan.Events {
-				if e := &in.Plan.Events[i]; e.Type == runtime.EventChange && e.Change != nil {
-					predicted.change(fact{time: e.Time.Add(shift), step: e.Step, change: e.Change})
-				}
-			}
-			predicted.end(in.Plan.End.Add(shift))
+			predicted = b.predict()
 		}()
 	} else {
 		close(done)
@@ -339,6 +331,50 @@ func Build(in *Input) *Report {
 	b.endRuns()
 	<-done
 	return b.finish(predicted)
+}
+
+// Builder makes the report of a journal's records given as they are
+// journaled (Add): Report then makes the one Build makes of them all. It
+// takes the nodes, resources, homes, steps and initial status (Snapshot,
+// else Declared) of its Input when it is made, its other fields (but
+// Records) when Report is called.
+type Builder struct{ b *builder }
+
+// NewBuilder starts the report of in's runs, whose records are given to Add.
+func NewBuilder(in *Input) *Builder { return &Builder{newBuilder(in)} }
+
+// Add takes records, those that follow the ones taken before.
+func (x *Builder) Add(recs runtime.RecordList) {
+	for _, r := range recs.All() {
+		x.b.add(r)
+	}
+}
+
+// Report makes the report of the records taken, with the Input's plan.
+func (x *Builder) Report() *Report {
+	b := x.b
+	b.endRuns()
+	var predicted *timeline
+	if b.in.Plan != nil {
+		if len(b.runs) > 0 {
+			b.shift = b.runs[0].Start.Sub(b.in.Plan.Start)
+		}
+		predicted = b.predict()
+	}
+	return b.finish(predicted)
+}
+
+// predict replays the plan's timeline, shifted to the first run's start.
+func (b *builder) predict() *timeline {
+	in, shift := b.in, b.shift
+	tl := newTimeline(in, b.lanes, in.Declared, in.Plan.Start.Add(shift))
+	for i := range in.Plan.Events {
+		if e := &in.Plan.Events[i]; e.Type == runtime.EventChange && e.Change != nil {
+			tl.change(fact{time: e.Time.Add(shift), step: e.Step, change: e.Change})
+		}
+	}
+	tl.end(in.Plan.End.Add(shift))
+	return tl
 }
 
 // builder makes a report from the journal's records, given one at a time
@@ -631,6 +667,9 @@ func (b *builder) finish(predicted *timeline) *Report {
 	for _, r := range b.runs {
 		rep.Runs = append(rep.Runs, r.Run)
 		rep.ElapsedSeconds += r.End.Sub(r.Start).Seconds()
+	}
+	if rep.Operations == nil {
+		rep.Operations = []Operation{} // never null in the JSON
 	}
 	if len(b.runs) > 0 {
 		first, last := b.runs[0], b.runs[len(b.runs)-1]
