@@ -169,22 +169,25 @@ func (a *app) predictEvents(rb *lang.Runbook, rrb *runtime.Runbook) *plannedRun 
 
 // reportInput gathers what the report is built from.
 func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, recs runtime.RecordList, plan *plannedRun) *report.Input {
+	in := declaredInput(rb, rrb, store)
+	if plan == nil || !plan.fromRun {
+		if snap, err := runtime.ReadSnapshot(store); err == nil {
+			in.Snapshot = snap
+		}
+	}
+	journaledInput(in, rb, recs, plan)
+	return in
+}
+
+// declaredInput is the report's input of what the runbook declares: its
+// cluster, its steps.
+func declaredInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store) *report.Input {
 	in := &report.Input{
 		Runbook:  report.RunbookInfo{Name: rb.Name, Version: rb.Version, Description: rb.Description, SHA256: runbookDigest(rb)},
 		Cluster:  rb.ClusterName,
 		StateDir: store.Where(""),
 		Home:     map[string]string{},
 		Declared: rb.Cluster.InitialStatus(),
-		Records:  recs,
-	}
-	for _, r := range recs.All() {
-		if r.Type == runtime.RecordRun {
-			in.Driver = r.Driver // as runtime.FirstDriver
-			break
-		}
-	}
-	if in.Driver == "" {
-		in.Driver = rb.Driver
 	}
 	for _, n := range rb.Cluster.Nodes {
 		in.Nodes = append(in.Nodes, n.Name)
@@ -197,15 +200,25 @@ func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, re
 	for _, s := range rrb.Steps {
 		in.Steps = append(in.Steps, report.StepInfo{Address: s.Address, Type: s.Type, Node: stepNode(s.Args), Approval: s.Type == approval})
 	}
-	if plan == nil || !plan.fromRun {
-		if snap, err := runtime.ReadSnapshot(store); err == nil {
-			in.Snapshot = snap
+	return in
+}
+
+// journaledInput sets the report's input of what the runs did: the
+// journal's records, the driver of its first run, and the plan.
+func journaledInput(in *report.Input, rb *lang.Runbook, recs runtime.RecordList, plan *plannedRun) {
+	in.Records, in.Driver = recs, ""
+	for _, r := range recs.All() {
+		if r.Type == runtime.RecordRun {
+			in.Driver = r.Driver // as runtime.FirstDriver
+			break
 		}
+	}
+	if in.Driver == "" {
+		in.Driver = rb.Driver
 	}
 	if plan != nil && plan.res != nil {
 		in.Plan = &report.Plan{Start: plan.res.Start, End: plan.res.End, Events: plan.events, Steps: plan.res.Steps, Downtime: plan.res.Downtime}
 	}
-	return in
 }
 
 // stepNode is the node a step acts on: the first of its attributes that is

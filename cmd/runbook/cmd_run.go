@@ -229,6 +229,11 @@ func (a *app) run(args *runArgs) int {
 	if live, ok := view.(*runLive); ok {
 		prompt, waiting = live.aroundPrompt(prompt), live.Waiting
 	}
+	var live *liveReport // the report made as the run goes
+	if later && hidden == nil {
+		live = startLiveReport(rb, rrb, store, st)
+		defer live.end()
+	}
 	res := runtime.Run(ctx, rrb, runtime.Options{
 		Registry:       a.registry,
 		Driver:         drv,
@@ -269,7 +274,11 @@ func (a *app) run(args *runArgs) int {
 			recs = runtime.ListOf(read)
 		}
 		if err == nil {
-			err = putReportHTML(st.Session(), report.Build(reportInput(rb, rrb, store, recs, planned)))
+			rep := live.report(recs, planned)
+			if rep == nil {
+				rep = report.Build(reportInput(rb, rrb, store, recs, planned))
+			}
+			err = putReportHTML(st.Session(), rep)
 		}
 		if err != nil {
 			a.messages().NotWritten("the report", err)

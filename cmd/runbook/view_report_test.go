@@ -369,3 +369,64 @@ func TestHTMLWriterEsc(t *testing.T) {
 		}
 	}
 }
+
+// The report a run makes as it goes (liveReport), taking the run's records
+// a few at a time, is the one `runbook report` makes of its state, byte for
+// byte. A run that does not complete (its plan is then not its own) has
+// its report made whole at its end: the live one gives none.
+func TestLiveReport(t *testing.T) {
+	defer func(p time.Duration) { reportPoll = p }(reportPoll)
+	reportPoll = 50 * time.Microsecond
+	generated := filepath.Join(t.TempDir(), "gen.hcl")
+	if err := os.WriteFile(generated, gen.Runbook(60), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"generated", []string{generated}},
+		{"seed", []string{"../../runbooks/netware65-rolling-upgrade.hcl"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			state := filepath.Join(dir, "state")
+			path := c.args[len(c.args)-1]
+			if code, msg := runCLI(append([]string{"run", "--driver", "sim", "--auto-approve", "--state", state}, c.args...)...); code != exitOK {
+				t.Fatalf("run: exit %d\n%s", code, msg)
+			}
+			out := filepath.Join(dir, "report.html")
+			if code, msg := runCLI("report", "--driver", "sim", "--state", state, "-o", out, path); code != exitOK {
+				t.Fatalf("report: exit %d\n%s", code, msg)
+			}
+			fromRun, err := os.ReadFile(filepath.Join(state, runtime.ReportBlob))
+			if err != nil {
+				t.Fatal(err)
+			}
+			made, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(fromRun, made) {
+				t.Errorf("the run's report (%d bytes) differs from runbook report's (%d bytes)", len(fromRun), len(made))
+			}
+		})
+	}
+	st, err := runtime.OpenState(local.New(t.TempDir()), runtime.CurrentHolder("test"), runtime.LockOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a := &app{stdout: io.Discard, stderr: io.Discard, registry: builtin.Registry(), drivers: driverbuiltin.Registry()}
+	rb := a.loadRunbook(generated, varArgs{}, true)
+	live := startLiveReport(rb, runtimeRunbook(rb), st.Store, st)
+	if rep := live.report(st.RecordList(), &plannedRun{}); rep != nil {
+		t.Errorf("a live report with a plan not the run's own: %+v", rep)
+	}
+	live.end() // again: nothing
+	var none *liveReport
+	if none.report(st.RecordList(), &plannedRun{fromRun: true}) != nil {
+		t.Error("no live report gave a report")
+	}
+	none.end()
+}

@@ -329,8 +329,7 @@ func Build(in *Input) *Report {
 		b.add(r)
 	}
 	b.endRuns()
-	<-done
-	return b.finish(predicted)
+	return b.finish(func() *timeline { <-done; return predicted })
 }
 
 // Builder makes the report of a journal's records given as they are
@@ -355,13 +354,19 @@ func (x *Builder) Report() *Report {
 	b := x.b
 	b.endRuns()
 	var predicted *timeline
+	done := make(chan struct{})
 	if b.in.Plan != nil {
 		if len(b.runs) > 0 {
 			b.shift = b.runs[0].Start.Sub(b.in.Plan.Start)
 		}
-		predicted = b.predict()
+		go func() {
+			defer close(done)
+			predicted = b.predict()
+		}()
+	} else {
+		close(done)
 	}
-	return b.finish(predicted)
+	return b.finish(func() *timeline { <-done; return predicted })
 }
 
 // predict replays the plan's timeline, shifted to the first run's start.
@@ -659,8 +664,9 @@ func (b *builder) opsStep(rec *runtime.Record) {
 	}
 }
 
-// finish makes the report of the records taken, with the plan's timeline.
-func (b *builder) finish(predicted *timeline) *Report {
+// finish makes the report of the records taken, with the plan's timeline
+// (nil for none) when replayed returns it.
+func (b *builder) finish(replayed func() *timeline) *Report {
 	in := b.in
 	rep := &Report{Runbook: in.Runbook, Cluster: in.Cluster, Driver: in.Driver, StateDir: in.StateDir,
 		Outcome: "not-run", StepsTotal: len(in.Steps), Runs: make([]Run, 0, len(b.runs)), Operations: b.ops}
@@ -738,6 +744,7 @@ func (b *builder) finish(predicted *timeline) *Report {
 			}
 		}
 	}
+	predicted := replayed()
 	rep.Nodes = make([]Lane, 0, len(in.Nodes))
 	for _, n := range in.Nodes {
 		i := b.lanes.nodes[n]
