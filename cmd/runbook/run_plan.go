@@ -67,11 +67,14 @@ func startsAsModel(drv cluster.Driver, rb *lang.Runbook) bool {
 }
 
 // changeRecorder keeps the change events of a run, which the plan's are
-// when the run is its own plan.
+// when the run is its own plan: in chunks of changeChunk, so that a run of
+// many does not copy them all each time one slice would grow.
 type changeRecorder struct {
 	mu     sync.Mutex
-	events []runtime.Event
+	chunks [][]runtime.Event
 }
+
+const changeChunk = 4096
 
 func (c *changeRecorder) record(e runtime.Event) {
 	if e.Type != runtime.EventChange {
@@ -79,7 +82,30 @@ func (c *changeRecorder) record(e runtime.Event) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.events = append(c.events, e)
+	n := len(c.chunks)
+	if n == 0 || len(c.chunks[n-1]) == cap(c.chunks[n-1]) {
+		c.chunks = append(c.chunks, make([]runtime.Event, 0, changeChunk))
+		n++
+	}
+	c.chunks[n-1] = append(c.chunks[n-1], e)
+}
+
+// events returns the events recorded, in order.
+func (c *changeRecorder) events() []runtime.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.chunks) == 1 {
+		return c.chunks[0]
+	}
+	n := 0
+	for _, ch := range c.chunks {
+		n += len(ch)
+	}
+	out := make([]runtime.Event, 0, n)
+	for _, ch := range c.chunks {
+		out = append(out, ch...)
+	}
+	return out
 }
 
 // planOf is the plan of a run that may be its own (planLater, startsAsModel),
@@ -88,7 +114,7 @@ func (c *changeRecorder) record(e runtime.Event) {
 // filled in from settled (State.Settled: whether the journal settles a step).
 func (a *app) planOf(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Result, changes *changeRecorder, settled func(address string) bool) *plannedRun {
 	if res.Outcome == runtime.OutcomeCompleted && res.Earlier == 0 {
-		return &plannedRun{res: res, events: changes.events, fromRun: true}
+		return &plannedRun{res: res, events: changes.events(), fromRun: true}
 	}
 	planned := a.predictEvents(rb, rrb)
 	res.LeftPredicted = leftPredicted(rrb, settled, planned.predicted())

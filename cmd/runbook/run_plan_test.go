@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/runbookhq/runbook/drivers"
@@ -150,5 +152,28 @@ func TestPlanOfStopped(t *testing.T) {
 		if got, want := results[1].LeftPredicted, results[0].LeftPredicted; got != want {
 			t.Errorf("stopped after %s: %s left by the plan taken at the end; the runtime says %s", stopAfter, got, want)
 		}
+	}
+}
+
+// TestChangeRecorder: the change events recorded come back in order, over
+// several chunks, and no other event.
+func TestChangeRecorder(t *testing.T) {
+	var c changeRecorder
+	var want []runtime.Event
+	for i := range 2*changeChunk + 3 {
+		e := runtime.Event{Type: runtime.EventChange, Message: fmt.Sprint(i)}
+		if i%3 == 0 {
+			c.record(runtime.Event{Type: runtime.EventStep, Message: "not a change"})
+		}
+		c.record(e)
+		want = append(want, e)
+		if i == 10 {
+			if got := c.events(); !reflect.DeepEqual(got, want) {
+				t.Fatalf("after %d: %v", i+1, got)
+			}
+		}
+	}
+	if got := c.events(); !reflect.DeepEqual(got, want) {
+		t.Errorf("%d events back of %d, or not in order", len(got), len(want))
 	}
 }
