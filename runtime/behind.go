@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // behind writes a State's records, and what is written through its
@@ -54,6 +55,9 @@ type behind struct {
 	spareParts []recordPart
 	spareData  []byte
 	enc        encoder
+	// chunk is a chunk for the State's records that the writer made
+	// ready (nextChunk).
+	chunk []compact
 }
 
 type behindOp struct {
@@ -228,8 +232,39 @@ func (b *behind) loop() {
 		for !b.busy && len(b.ops) > 0 {
 			b.writeQueued()
 		}
+		if b.chunk == nil && !b.stopped {
+			b.mu.Unlock()
+			c := touched(make([]compact, 0, recordChunk))
+			b.mu.Lock()
+			b.chunk = c
+		}
 		b.mu.Unlock()
 	}
+}
+
+// nextChunk returns a chunk for the State's records: the one the writer
+// made ready, or a new one.
+func (b *behind) nextChunk() []compact {
+	b.mu.Lock()
+	c := b.chunk
+	b.chunk = nil
+	b.mu.Unlock()
+	if c == nil {
+		c = make([]compact, 0, recordChunk)
+	}
+	return c
+}
+
+// touched writes to each page of c's array, so that the kernel maps them
+// now: the first write to a page of fresh memory costs a page fault, which
+// on the writer's goroutine the run does not wait for.
+func touched(c []compact) []compact {
+	all := c[:cap(c)]
+	step := max(1, 4096/int(unsafe.Sizeof(compact{})))
+	for i := 0; i < len(all); i += step {
+		all[i] = compact{}
+	}
+	return c
 }
 
 // drain passes everything queued to the session, and returns the first

@@ -178,6 +178,7 @@ func OpenState(store Store, holder Holder, opts LockOptions) (*State, error) {
 	s := &State{Store: store, session: sess, holder: holder}
 	if opts.WriteBehind && !opts.Durable {
 		s.behind = newBehind(sess)
+		s.records.newChunk = s.behind.nextChunk
 	}
 	entries, err := sess.Journal()
 	if err == nil {
@@ -430,6 +431,8 @@ func (s *State) writeBehind(recs []Record) error {
 type records struct {
 	flat   []Record
 	chunks [][]compact
+	// newChunk, if set, returns an empty chunk of recordChunk.
+	newChunk func() []compact
 }
 
 const recordChunk = 4096
@@ -523,7 +526,11 @@ func (rs *records) addParts(recs []Record, parts []recordPart) []recordPart {
 	for i := 0; i < len(recs); {
 		n := len(rs.chunks)
 		if n == 0 || len(rs.chunks[n-1]) == cap(rs.chunks[n-1]) {
-			rs.chunks = append(rs.chunks, make([]compact, 0, recordChunk))
+			if rs.newChunk != nil {
+				rs.chunks = append(rs.chunks, rs.newChunk())
+			} else {
+				rs.chunks = append(rs.chunks, make([]compact, 0, recordChunk))
+			}
 			n++
 		}
 		c := rs.chunks[n-1]
