@@ -295,23 +295,14 @@ func seconds(d time.Duration) float64 { return d.Seconds() }
 // timeline is replayed beside it on a goroutine of its own.
 func Build(in *Input) *Report {
 	b := newBuilder(in)
-	// The first run's start, for the plan's shift, and the number of
-	// operations, for their list to be made once.
+	// The first run's start, for the plan's shift.
 	var first *time.Time
-	nOps := 0
 	for _, r := range in.Records.All() {
-		switch r.Type {
-		case runtime.RecordRun:
-			if first == nil {
-				first = ptr(r.Time)
-			}
-		case runtime.RecordOp:
-			if first != nil {
-				nOps++
-			}
+		if r.Type == runtime.RecordRun {
+			first = ptr(r.Time)
+			break
 		}
 	}
-	b.ops = make([]Operation, 0, nOps)
 	var predicted *timeline
 	done := make(chan struct{})
 	if in.Plan != nil {
@@ -406,11 +397,42 @@ type builder struct {
 
 	// The operations; in the current run, those announced and not yet
 	// ended, by step and operation, and the last one of each step.
-	ops    []Operation
+	ops    opList
 	opOpen map[[2]string]int
 	opLast map[string]int
 
 	actual *timeline // made at the first run's record
+}
+
+// opList is the operations, in chunks: a long run's are not copied each
+// time one slice would grow.
+type opList struct {
+	chunks [][]Operation
+	n      int
+}
+
+const opChunk = 1024
+
+// add appends o, and returns its index.
+func (l *opList) add(o Operation) int {
+	if l.n%opChunk == 0 {
+		l.chunks = append(l.chunks, make([]Operation, 0, opChunk))
+	}
+	c := &l.chunks[len(l.chunks)-1]
+	*c = append(*c, o)
+	l.n++
+	return l.n - 1
+}
+
+func (l *opList) at(i int) *Operation { return &l.chunks[i/opChunk][i%opChunk] }
+
+// all is every operation in one slice (never nil).
+func (l *opList) all() []Operation {
+	out := make([]Operation, 0, l.n)
+	for _, c := range l.chunks {
+		out = append(out, c...)
+	}
+	return out
 }
 
 // run is one invocation.
@@ -486,7 +508,7 @@ func (b *builder) add(r *runtime.Record) {
 		b.actual.op(fact{time: r.Time, step: r.Address, op: r.Op})
 	case runtime.RecordOpStarted:
 		if i, ok := b.opOpen[[2]string{r.Address, r.Op}]; ok {
-			b.ops[i].command = true
+			b.ops.at(i).command = true
 		}
 	case runtime.RecordOpEnd:
 		b.opEnded(r)
@@ -608,19 +630,20 @@ func (b *builder) markStep(rec *runtime.Record) {
 // settleOp gives the operation i, without its op-end record, an outcome
 // and a bound on its duration: until t.
 func (b *builder) settleOp(i int, t time.Time, outcome, errMsg string) {
-	b.ops[i].SecondsAtMost = ptr(t.Sub(b.ops[i].Time).Seconds())
-	b.ops[i].Outcome, b.ops[i].Error = outcome, errMsg
+	o := b.ops.at(i)
+	o.SecondsAtMost = ptr(t.Sub(o.Time).Seconds())
+	o.Outcome, o.Error = outcome, errMsg
 }
 
 func (b *builder) opAnnounced(rec *runtime.Record) {
-	if i, ok := b.opLast[rec.Address]; ok && b.ops[i].Outcome == "unknown" && !b.ops[i].ended {
+	if i, ok := b.opLast[rec.Address]; ok && b.ops.at(i).Outcome == "unknown" && !b.ops.at(i).ended {
 		// Without its op-end record (an older journal), an operation
 		// followed by another of its step succeeded.
 		b.settleOp(i, rec.Time, runtime.OpOK, "")
 	}
-	b.ops = append(b.ops, Operation{Time: rec.Time, Step: rec.Address, Op: rec.Op, Outcome: "unknown"})
-	b.opOpen[[2]string{rec.Address, rec.Op}] = len(b.ops) - 1
-	b.opLast[rec.Address] = len(b.ops) - 1
+	i := b.ops.add(Operation{Time: rec.Time, Step: rec.Address, Op: rec.Op, Outcome: "unknown"})
+	b.opOpen[[2]string{rec.Address, rec.Op}] = i
+	b.opLast[rec.Address] = i
 }
 
 func (b *builder) opEnded(rec *runtime.Record) {
@@ -630,7 +653,7 @@ func (b *builder) opEnded(rec *runtime.Record) {
 		return
 	}
 	delete(b.opOpen, key)
-	o := &b.ops[i]
+	o := b.ops.at(i)
 	o.ended = true
 	o.Outcome, o.Error, o.SecondsAtMost = rec.Outcome, rec.Error, nil
 	o.Seconds = ptr(rec.Time.Sub(o.Time).Seconds())
@@ -644,11 +667,11 @@ func (b *builder) opsStep(rec *runtime.Record) {
 		return
 	}
 	for k, i := range b.opOpen {
-		if k[0] != rec.Address || b.ops[i].ended {
+		if k[0] != rec.Address || b.ops.at(i).ended {
 			continue
 		}
 		delete(b.opOpen, k)
-		if b.ops[i].Outcome != "unknown" {
+		if b.ops.at(i).Outcome != "unknown" {
 			continue
 		}
 		switch {
@@ -669,13 +692,10 @@ func (b *builder) opsStep(rec *runtime.Record) {
 func (b *builder) finish(replayed func() *timeline) *Report {
 	in := b.in
 	rep := &Report{Runbook: in.Runbook, Cluster: in.Cluster, Driver: in.Driver, StateDir: in.StateDir,
-		Outcome: "not-run", StepsTotal: len(in.Steps), Runs: make([]Run, 0, len(b.runs)), Operations: b.ops}
+		Outcome: "not-run", StepsTotal: len(in.Steps), Runs: make([]Run, 0, len(b.runs)), Operations: b.ops.all()}
 	for _, r := range b.runs {
 		rep.Runs = append(rep.Runs, r.Run)
 		rep.ElapsedSeconds += r.End.Sub(r.Start).Seconds()
-	}
-	if rep.Operations == nil {
-		rep.Operations = []Operation{} // never null in the JSON
 	}
 	if len(b.runs) > 0 {
 		first, last := b.runs[0], b.runs[len(b.runs)-1]
