@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
@@ -121,7 +122,11 @@ func (a *app) run(args *runArgs) int {
 	var planned *plannedRun
 	var predicted map[string]time.Duration
 	later := a.planLater(args, rrb, kind, resume)
-	if !later {
+	var model <-chan cluster.Driver
+	if later {
+		// Made while the state and the driver open.
+		model = modelAhead(rb)
+	} else {
 		planned = a.predictEvents(rb, rrb)
 		predicted = planned.predicted()
 	}
@@ -196,7 +201,7 @@ func (a *app) run(args *runArgs) int {
 		}
 	}()
 
-	if later && !startsAsModel(drv, rb) {
+	if later && !startsAt(drv, <-model) {
 		later, planned = false, a.predictEvents(rb, rrb)
 		predicted = planned.predicted()
 	}

@@ -49,7 +49,20 @@ func (a *app) planLater(args *runArgs, rrb *runtime.Runbook, kind drivers.Kind, 
 // does: its clock and its cluster the model's (a simulator whose state
 // holds an earlier run's cluster or time does not).
 func startsAsModel(drv cluster.Driver, rb *lang.Runbook) bool {
-	m := rb.Model()
+	return startsAt(drv, rb.Model())
+}
+
+// modelAhead makes the runbook's model on another goroutine, for
+// startsAsModel to compare the driver with once it is open: it depends on
+// the declared cluster alone, and a large cluster's takes a while.
+func modelAhead(rb *lang.Runbook) <-chan cluster.Driver {
+	ch := make(chan cluster.Driver, 1)
+	go func() { ch <- rb.Model() }()
+	return ch
+}
+
+// startsAt reports whether the driver starts where the model m does.
+func startsAt(drv, m cluster.Driver) bool {
 	if !drv.Now().Equal(m.Now()) {
 		return false
 	}
