@@ -84,6 +84,7 @@ func (a *app) run(args *runArgs) int {
 
 	setCollector()
 	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, true)
+	collectAfterLoad()
 	if rb == nil {
 		if args.View == viewJSON {
 			writeDiagnosticsEvent(a.stdout, diags)

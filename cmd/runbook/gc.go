@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	goruntime "runtime"
 	"runtime/debug"
+	"runtime/metrics"
 )
 
 // processGCPercent is the garbage collector's target (GOGC) in a process
@@ -40,3 +42,37 @@ func setCollector() bool {
 	debug.SetGCPercent(processGCPercent)
 	return true
 }
+
+// collectAfterLoad is called once a run's runbook is loaded and its syntax
+// trees dropped. Loading holds the files' syntax to its end, so the
+// collections made while it loads set the collector's next goal from a heap
+// that is mostly garbage by the time the run starts, and the run grows the
+// heap to several times that on fresh pages, each a page fault. After a
+// load that left more than collectAfterBytes of heap, collectAfterLoad
+// starts a collection on another goroutine, so that the run reuses the
+// loading's memory and the next goal follows what the run keeps: a
+// 10,000-node rehearsal touches about a quarter fewer pages. It returns a
+// channel closed once that collection is over; nil when it starts none: in
+// a process whose collector the command does not set (setCollector), or
+// after a small load, whose garbage the next collection takes back soon
+// enough.
+func collectAfterLoad() <-chan struct{} {
+	if !collectorSet {
+		return nil
+	}
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 || sample[0].Value.Uint64() < collectAfterBytes {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		goruntime.GC()
+	}()
+	return done
+}
+
+// collectAfterBytes is the heap after a load below which collectAfterLoad
+// starts no collection (a 1,000-node runbook leaves about 15 MiB).
+const collectAfterBytes = 48 << 20

@@ -1,6 +1,7 @@
 package main
 
 import (
+	goruntime "runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -32,4 +33,43 @@ func TestSetCollector(t *testing.T) {
 	if got := debug.SetGCPercent(100); got != processGCPercent {
 		t.Errorf("target after setCollector = %d, want %d", got, processGCPercent)
 	}
+}
+
+// TestCollectAfterLoad: after a large load, a run's own process collects
+// once; after a small one, or in the tests' process, it does not.
+func TestCollectAfterLoad(t *testing.T) {
+	defer func(own, set bool) { ownProcess, collectorSet = own, set }(ownProcess, collectorSet)
+
+	collectorSet = false
+	big := make([][]byte, 0, 64)
+	for range 64 {
+		big = append(big, make([]byte, 1<<20))
+	}
+	if collectAfterLoad() != nil {
+		t.Error("a collection was started in a process whose collector the command did not set")
+	}
+
+	collectorSet = true
+	before := numGC()
+	done := collectAfterLoad()
+	if done == nil {
+		t.Fatal("no collection after a load that left more than collectAfterBytes")
+	}
+	<-done
+	if numGC() == before {
+		t.Error("the collection did not happen")
+	}
+	goruntime.KeepAlive(big)
+
+	big = nil
+	goruntime.GC()
+	if collectAfterLoad() != nil {
+		t.Error("a collection was started after a small load")
+	}
+}
+
+func numGC() uint32 {
+	var m goruntime.MemStats
+	goruntime.ReadMemStats(&m)
+	return m.NumGC
 }
