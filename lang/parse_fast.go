@@ -200,12 +200,14 @@ func identByte(c byte) bool {
 // quickParser parses the tokens of quickLex as hcl's parser does.
 type quickParser struct {
 	src  []byte
-	name string
+	file string
 	base int // the offset of src in the file
 	toks []qtok
 	next int
 	// nl is hcl's peeker's stack of whether newlines are tokens.
 	nl []bool
+	// names holds the strings name made.
+	names map[string]string
 }
 
 // errQuick stops the quick parse: hcl parses the text instead.
@@ -214,7 +216,7 @@ type errQuick struct{}
 func (p *quickParser) fail() { panic(errQuick{}) }
 
 func (p *quickParser) rng(t *qtok) hcl.Range {
-	return hcl.Range{Filename: p.name, Start: p.start(t), End: p.end(t)}
+	return hcl.Range{Filename: p.file, Start: p.start(t), End: p.end(t)}
 }
 
 func (p *quickParser) start(t *qtok) hcl.Pos {
@@ -267,6 +269,21 @@ func (p *quickParser) prevRange() hcl.Range {
 
 func (p *quickParser) text(t *qtok) string { return string(p.src[t.a:t.b]) }
 
+// name is text for the names a file repeats: attributes' and blocks' and
+// the roots of references, one string each per parse.
+func (p *quickParser) name(t *qtok) string {
+	b := p.src[t.a:t.b]
+	if s, ok := p.names[string(b)]; ok {
+		return s
+	}
+	if p.names == nil {
+		p.names = map[string]string{}
+	}
+	s := string(b)
+	p.names[s] = s
+	return s
+}
+
 // quickParse parses src, which starts at start in the file name, as
 // hclsyntax.ParseConfig does, returning its body; nil if it gives up.
 func quickParse(src []byte, name string, start hcl.Pos) (body *hclsyntax.Body) {
@@ -280,7 +297,7 @@ func quickParse(src []byte, name string, start hcl.Pos) (body *hclsyntax.Body) {
 	if !ok {
 		return nil
 	}
-	p := &quickParser{src: src, name: name, base: start.Byte, toks: toks, nl: []bool{true}}
+	p := &quickParser{src: src, file: name, base: start.Byte, toks: toks, nl: []bool{true}}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, quick := r.(errQuick); !quick {
@@ -348,7 +365,7 @@ func (p *quickParser) attribute(ident qtok) *hclsyntax.Attribute {
 	endRange := p.prevRange()
 	p.read()
 	return &hclsyntax.Attribute{
-		Name:        p.text(&ident),
+		Name:        p.name(&ident),
 		Expr:        expr,
 		SrcRange:    hcl.RangeBetween(p.rng(&ident), endRange),
 		NameRange:   p.rng(&ident),
@@ -390,7 +407,7 @@ labels:
 	}
 	p.read()
 	return &hclsyntax.Block{
-		Type:            p.text(&ident),
+		Type:            p.name(&ident),
 		Labels:          labels,
 		Body:            body,
 		TypeRange:       p.rng(&ident),
@@ -430,7 +447,7 @@ func (p *quickParser) expression() hclsyntax.Expression {
 		expr = &hclsyntax.LiteralValueExpr{Val: v, SrcRange: p.rng(&start)}
 	case qIdent:
 		p.read()
-		switch name := p.text(&start); name {
+		switch name := p.name(&start); name {
 		case "true":
 			expr = &hclsyntax.LiteralValueExpr{Val: cty.True, SrcRange: p.rng(&start)}
 		case "false":
@@ -457,7 +474,8 @@ func (p *quickParser) expression() hclsyntax.Expression {
 // traversal is hcl's parseExpressionTraversals after a name: attributes
 // only.
 func (p *quickParser) traversal(root hcl.TraverseRoot) hclsyntax.Expression {
-	expr := &hclsyntax.ScopeTraversalExpr{Traversal: hcl.Traversal{root}, SrcRange: root.SrcRange}
+	// Most references are two names long (node.A1, var.target).
+	expr := &hclsyntax.ScopeTraversalExpr{Traversal: append(make(hcl.Traversal, 0, 2), root), SrcRange: root.SrcRange}
 	for {
 		if t, _ := p.peek(); t.typ != qDot {
 			return expr
@@ -485,7 +503,7 @@ func (p *quickParser) template() hclsyntax.Expression {
 		// hcl's empty string: a literal of no width where the
 		// template's first token (the closing quote) ends.
 		end := p.end(&t)
-		part = &hclsyntax.LiteralValueExpr{Val: cty.StringVal(""), SrcRange: hcl.Range{Filename: p.name, Start: end, End: end}}
+		part = &hclsyntax.LiteralValueExpr{Val: cty.StringVal(""), SrcRange: hcl.Range{Filename: p.file, Start: end, End: end}}
 	}
 	if t.typ != qCQuote {
 		p.fail()
