@@ -83,6 +83,17 @@ func ValidVersion(s string) bool {
 	return ok
 }
 
+// CheckVersion returns the error ParseVersion returns for s, if any,
+// without allocating for a valid version: the simulator checks the version
+// of every upgrade.
+func CheckVersion(s string) error {
+	if _, ok := scanVersion(s); ok {
+		return nil
+	}
+	_, err := ParseVersion(s)
+	return err
+}
+
 // scanVersion reads a version as ParseVersion accepts it, its missing
 // components zero; ok is false where ParseVersion fails.
 func scanVersion(s string) (v [4]int, ok bool) {

@@ -31,3 +31,16 @@ func TestCompareVersionsAsParsed(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckVersionAsParsed: CheckVersion returns ParseVersion's error, the
+// same message, for good and bad versions alike.
+func TestCheckVersionAsParsed(t *testing.T) {
+	for _, v := range []string{"", "6", "6.5", "6.5.0", "6.5.8", "6.10", "06.5", "1.2.3.4", "1.2.3.4.5", "6..5", ".6", "6.", "6.5a", "x",
+		"123456789", "1234567890", "6.123456789", "6.1234567890", "0", "0.0.0.0", "-1", "6.5 ", "+6", "6.5.8.1.2"} {
+		_, want := ParseVersion(v)
+		got := CheckVersion(v)
+		if (got == nil) != (want == nil) || got != nil && got.Error() != want.Error() {
+			t.Errorf("CheckVersion(%q) = %v; ParseVersion says %v", v, got, want)
+		}
+	}
+}

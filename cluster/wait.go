@@ -45,7 +45,15 @@ type Watch struct {
 // pending. A condition that can never hold any more returns a non-nil
 // error, which ends the wait at once.
 func WaitFor(ctx context.Context, d Driver, w Watch, deadline time.Time, what string, cond func(*Status) (pending string, err error)) (*Status, error) {
+	return WaitForOf(ctx, d, w, deadline, func() string { return what }, cond)
+}
+
+// WaitForOf is WaitFor with what the wait is for said by a function, asked
+// only once the condition is found not to hold: a wait whose condition
+// holds at once, as most do on the simulator, makes no description.
+func WaitForOf(ctx context.Context, d Driver, w Watch, deadline time.Time, whatOf func() string, cond func(*Status) (pending string, err error)) (*Status, error) {
 	start := d.Now()
+	what, said := "", false
 	nextProgress := start.Add(progressEvery)
 	poll := w.Poll
 	if poll <= 0 {
@@ -64,6 +72,9 @@ func WaitFor(ctx context.Context, d Driver, w Watch, deadline time.Time, what st
 			return st, nil
 		}
 		now := d.Now()
+		if !said {
+			what, said = whatOf(), true
+		}
 		if w.Waiting != nil {
 			w.Waiting(what, pending, now)
 		}

@@ -22,7 +22,7 @@ type Outages struct {
 
 // ledger returns the observer's downtime so far as a journal record holds it.
 func (o *observer) ledger() *Outages {
-	l := &Outages{}
+	l := take(&o.outages, Outages{})
 	for r, d := range o.downtime {
 		if d > 0 {
 			if l.Ended == nil {

@@ -41,8 +41,6 @@ type Event struct {
 // Seconds marshals a duration as a number of seconds.
 type Seconds float64
 
-func secondsOf(d time.Duration) *Seconds { s := Seconds(d.Seconds()); return &s }
-
 // Change kinds.
 const (
 	ChangeNode     = "node"

@@ -75,6 +75,10 @@ type observer struct {
 	// The statuses deltas point to are taken from chunks (take).
 	nodeSlab []cluster.NodeStatus
 	resSlab  []cluster.ResourceStatus
+	// outages and deltas are where the ledgers and deltas are taken from
+	// (take).
+	outages []Outages
+	deltas  []Delta
 }
 
 // slabChunk is how many records a chunk holds.
@@ -120,7 +124,7 @@ func (o *observer) begin(nodes, resources map[string]bool) {
 // changes returns the delta of the step in flight, made on its first change.
 func (o *observer) changes() *Delta {
 	if o.delta == nil {
-		o.delta = &Delta{}
+		o.delta = take(&o.deltas, Delta{})
 	}
 	return o.delta
 }

@@ -36,6 +36,10 @@ type runner struct {
 	// changes is where the changes of the run are kept, for the steps'
 	// reports and the change events alike (keep).
 	changes changeArena
+	// times and durations are where the steps' records and events take
+	// their start times and durations from (take).
+	times     []time.Time
+	durations []Seconds
 	// after is ctx without its cancellation: the status after a step is
 	// read even when the run was cancelled during it. Made once.
 	after context.Context
@@ -636,7 +640,7 @@ func (e *abortedError) Unwrap() error { return e.err }
 func (r *runner) settle(s *Step, status string, start time.Time, err error, note string) bool {
 	end := r.now()
 	continued := status == StatusFailed && s.OnFailure == "continue" && !typeMutates(r.opts.Registry, s.Type)
-	rec := Record{Address: s.Address, Status: status, Time: end, Started: &start, Changes: r.obs.end(), Continued: continued}
+	rec := Record{Address: s.Address, Status: status, Time: end, Started: take(&r.times, start), Changes: r.obs.end(), Continued: continued}
 	rec.Outages = r.obs.ledger()
 	if rec.Changes.Empty() {
 		rec.Changes = nil
@@ -655,7 +659,7 @@ func (r *runner) settle(s *Step, status string, start time.Time, err error, note
 			_ = os.Remove(ran)
 		}
 	}
-	ev := Event{Type: EventStep, Time: end, Step: s.Address, Status: status, Duration: secondsOf(end.Sub(start))}
+	ev := Event{Type: EventStep, Time: end, Step: s.Address, Status: status, Duration: take(&r.durations, Seconds(end.Sub(start).Seconds()))}
 	switch status {
 	case StatusDone:
 		r.res.Done++

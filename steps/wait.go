@@ -12,3 +12,9 @@ import (
 func WaitFor(ctx context.Context, env *Env, deadline time.Time, what string, cond func(*cluster.Status) (pending string, err error)) (*cluster.Status, error) {
 	return cluster.WaitFor(ctx, env.Driver, cluster.Watch{Poll: env.Poll, Waiting: env.Waiting, Logf: env.Logf}, deadline, what, cond)
 }
+
+// WaitForOf is WaitFor with what the wait is for made by whatOf, only when
+// the condition does not hold at once (cluster.WaitForOf).
+func WaitForOf(ctx context.Context, env *Env, deadline time.Time, whatOf func() string, cond func(*cluster.Status) (pending string, err error)) (*cluster.Status, error) {
+	return cluster.WaitForOf(ctx, env.Driver, cluster.Watch{Poll: env.Poll, Waiting: env.Waiting, Logf: env.Logf}, deadline, whatOf, cond)
+}

@@ -337,7 +337,7 @@ func (s *Sim) Upgrade(ctx context.Context, n cluster.Node, to string) error {
 	if err := s.node(n.Name); err != nil {
 		return err
 	}
-	if _, err := cluster.ParseVersion(to); err != nil {
+	if err := cluster.CheckVersion(to); err != nil {
 		return err
 	}
 	s.leave(n.Name) // a node rebooting into its upgrade leaves the cluster

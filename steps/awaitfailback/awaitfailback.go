@@ -89,13 +89,13 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 	if !in.Args.Has("grace") {
 		grace = deadline.Sub(env.Driver.Now()) / 2
 	}
-	what := "failback to " + n.Name
+	what := func() string { return "failback to " + n.Name }
 	if graceEnd := env.Driver.Now().Add(grace); graceEnd.Before(deadline) {
-		_, err := steps.WaitFor(ctx, env, graceEnd, what, pending(n, list))
-		var te *cluster.TimeoutError
+		_, err := steps.WaitForOf(ctx, env, graceEnd, what, pending(n, list))
 		if err == nil {
 			return nil
 		}
+		var te *cluster.TimeoutError
 		if !errors.As(err, &te) {
 			return err
 		}
@@ -104,7 +104,7 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 			return err
 		}
 	}
-	_, err := steps.WaitFor(ctx, env, deadline, what, pending(n, list))
+	_, err := steps.WaitForOf(ctx, env, deadline, what, pending(n, list))
 	return err
 }
 

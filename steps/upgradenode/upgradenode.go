@@ -153,7 +153,8 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 // it hosted runs elsewhere; it fails at once if one went offline with no
 // node to fail over to, or comatose (R3).
 func waitFailover(ctx context.Context, env *steps.Env, n cluster.Node, hosted []string, deadline time.Time) error {
-	_, err := steps.WaitFor(ctx, env, deadline, "the resources of "+n.Name+" to fail over", func(st *cluster.Status) (string, error) {
+	what := func() string { return "the resources of " + n.Name + " to fail over" }
+	_, err := steps.WaitForOf(ctx, env, deadline, what, func(st *cluster.Status) (string, error) {
 		var pending []string
 		for _, r := range hosted {
 			rs := st.Resources[r]
@@ -179,7 +180,8 @@ func waitFailover(ctx context.Context, env *steps.Env, n cluster.Node, hosted []
 }
 
 func waitRejoin(ctx context.Context, env *steps.Env, n cluster.Node, to string, deadline time.Time) error {
-	_, err := steps.WaitFor(ctx, env, deadline, n.Name+" to rejoin at "+to, func(st *cluster.Status) (string, error) {
+	what := func() string { return n.Name + " to rejoin at " + to }
+	_, err := steps.WaitForOf(ctx, env, deadline, what, func(st *cluster.Status) (string, error) {
 		ns := st.Nodes[n.Name]
 		if ns.State == cluster.NodeUp && cluster.CompareVersions(ns.Version, to) == 0 {
 			return "", nil
