@@ -5,6 +5,8 @@ import (
 	"math/rand"
 	"slices"
 	"testing"
+
+	"github.com/runbookhq/runbook/cluster"
 )
 
 // TestChangeArena: the steps' lists and the pointers keep hands out hold
@@ -61,6 +63,28 @@ func TestChangeArena(t *testing.T) {
 			if *h.p != h.c {
 				t.Fatalf("seed %d: change %d handed out reads %v, want %v", seed, i, *h.p, h.c)
 			}
+		}
+	}
+}
+
+// TestOfflineAsScanned: offline lists what ResourceNames lists that is not
+// running, in the same order.
+func TestOfflineAsScanned(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	states := []string{cluster.ResourceRunning, cluster.ResourceOffline, cluster.ResourceUpgrade, cluster.ResourceComatose}
+	for round := 0; round < 50; round++ {
+		st := cluster.NewStatus()
+		for i := 0; i < rng.Intn(40); i++ {
+			st.SetResource(fmt.Sprintf("R%d", rng.Intn(100)), cluster.ResourceStatus{State: states[rng.Intn(len(states))], Node: "A"})
+		}
+		var want []string
+		for _, name := range st.ResourceNames() {
+			if st.Resources[name].State != cluster.ResourceRunning {
+				want = append(want, name)
+			}
+		}
+		if got := offline(st); !slices.Equal(got, want) {
+			t.Fatalf("round %d: offline = %v; want %v", round, got, want)
 		}
 	}
 }

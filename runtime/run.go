@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -554,7 +555,13 @@ func (r *runner) step(s *Step, earlier string) bool {
 	// The step's context ends at its deadline on the wall clock too, so that
 	// a command that does not answer is stopped at the step's timeout (the
 	// driver's clock may be virtual: the deadline is the same distance away).
-	stepCtx, cancel := context.WithDeadline(r.ctx, time.Now().Add(timeout))
+	// A step that only acts through a driver whose operations start no
+	// command and never wait on the wall clock (the simulator) has nothing
+	// to stop there: it runs under the run's context.
+	stepCtx, cancel := r.ctx, context.CancelFunc(func() {})
+	if !r.obs.noCommands || !typ.Mutates() {
+		stepCtx, cancel = context.WithDeadline(r.ctx, time.Now().Add(timeout))
+	}
 	r.lastOp = ""
 	r.obs.expect(doubts)
 	runErr := typ.Run(stepCtx, r.env, in, deadline)
@@ -752,7 +759,7 @@ func (r *runner) finish() {
 	}
 	// Say which resources the run leaves not running.
 	if st, err := r.opts.Driver.Status(context.WithoutCancel(r.ctx)); err == nil {
-		for _, name := range st.ResourceNames() {
+		for _, name := range offline(st) {
 			if rs := st.Resources[name]; rs.State != cluster.ResourceRunning {
 				res.Offline = append(res.Offline, name)
 				who := "it was not taken offline by this run"
@@ -763,6 +770,19 @@ func (r *runner) finish() {
 			}
 		}
 	}
+}
+
+// offline returns the resources of st that are not running, sorted: what
+// ResourceNames lists that is not running, without sorting the rest.
+func offline(st *cluster.Status) []string {
+	var out []string
+	for name, rs := range st.Resources {
+		if rs.State != cluster.ResourceRunning {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // running reports whether the command of an operation in doubt may still
