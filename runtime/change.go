@@ -8,60 +8,73 @@ import (
 // "node FS1 up at 6.5". (Concatenated, not formatted: a run says it of
 // every change it sees.)
 func (c Change) String() string {
+	p := c.words()
+	return p[0] + p[1] + p[2] + p[3] + p[4] + p[5] + p[6]
+}
+
+// words are the pieces String joins, "" for those a change has not.
+func (c Change) words() [7]string {
 	switch c.Kind {
 	case ChangeNode:
 		switch {
 		case c.FromState == "":
-			return "node " + c.Name + " appeared, " + c.ToState + " at " + c.ToVersion
+			return [7]string{"node ", c.Name, " appeared, ", c.ToState, " at ", c.ToVersion}
 		case c.ToState == "":
-			return "node " + c.Name + " disappeared"
+			return [7]string{"node ", c.Name, " disappeared"}
 		case c.ToState == cluster.NodeUp && c.FromState != cluster.NodeUp:
-			return "node " + c.Name + " up at " + c.ToVersion
+			return [7]string{"node ", c.Name, " up at ", c.ToVersion}
 		case c.ToState != cluster.NodeUp && c.FromState == cluster.NodeUp:
-			return "node " + c.Name + " " + c.ToState
+			return [7]string{"node ", c.Name, " ", c.ToState}
 		case c.FromVersion == c.ToVersion && c.FromMedia != c.ToMedia:
-			return "node " + c.Name + " read the media at " + c.ToMedia
+			return [7]string{"node ", c.Name, " read the media at ", c.ToMedia}
 		default:
-			return "node " + c.Name + " at " + c.ToVersion
+			return [7]string{"node ", c.Name, " at ", c.ToVersion}
 		}
 	case ChangeResource:
 		switch {
 		case c.FromState == "":
-			return "resource " + c.Name + " appeared, " + resourceWhere(c.ToState, c.ToNode)
+			w := whereWords(c.ToState, c.ToNode)
+			return [7]string{"resource ", c.Name, " appeared, ", w[0], w[1], w[2], w[3]}
 		case c.ToState == "":
-			return "resource " + c.Name + " disappeared!"
+			return [7]string{"resource ", c.Name, " disappeared!"}
 		case c.FromState == cluster.ResourceRunning && c.ToState == cluster.ResourceRunning:
-			return "resource " + c.Name + " moved " + c.FromNode + " → " + c.ToNode
+			return [7]string{"resource ", c.Name, " moved ", c.FromNode, " → ", c.ToNode}
 		case c.ToState == cluster.ResourceRunning:
-			return "resource " + c.Name + " online on " + c.ToNode
+			return [7]string{"resource ", c.Name, " online on ", c.ToNode}
 		case c.ToState == cluster.ResourceComatose:
-			return "resource " + c.Name + " comatose on " + c.ToNode + "!"
+			return [7]string{"resource ", c.Name, " comatose on ", c.ToNode, "!"}
 		case c.Unplanned && c.FromState == cluster.ResourceRunning:
-			return "resource " + c.Name + " went " + c.ToState + "!"
+			return [7]string{"resource ", c.Name, " went ", c.ToState, "!"}
 		case c.ToState == cluster.ResourceUpgrade:
-			return "resource " + c.Name + " brought offline for the media upgrade (state upgrade)"
+			return [7]string{"resource ", c.Name, " brought offline for the media upgrade (state upgrade)"}
 		default:
-			return "resource " + c.Name + " " + c.ToState
+			return [7]string{"resource ", c.Name, " ", c.ToState}
 		}
 	case ChangeLicense:
 		if c.ToVersion == "" {
-			return "licence " + c.Product + " " + c.FromVersion + " removed"
+			return [7]string{"licence ", c.Product, " ", c.FromVersion, " removed"}
 		}
-		return "licence " + c.Product + " " + c.ToVersion + " installed"
+		return [7]string{"licence ", c.Product, " ", c.ToVersion, " installed"}
 	case ChangeMedia:
-		return "media at " + c.ToVersion
+		return [7]string{"media at ", c.ToVersion}
 	}
-	return c.Kind + " changed"
+	return [7]string{c.Kind, " changed"}
 }
 
 func resourceWhere(state, node string) string {
+	w := whereWords(state, node)
+	return w[0] + w[1] + w[2] + w[3]
+}
+
+// whereWords are the pieces resourceWhere joins.
+func whereWords(state, node string) [4]string {
 	if state == cluster.ResourceRunning {
-		return "running on " + node
+		return [4]string{"running on ", node}
 	}
 	if node != "" {
-		return state + " (last on " + node + ")"
+		return [4]string{state, " (last on ", node, ")"}
 	}
-	return state
+	return [4]string{state}
 }
 
 // Alarming reports whether the change is an outage or a fault.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/runbookhq/runbook/cluster"
@@ -85,6 +86,90 @@ func TestOfflineAsScanned(t *testing.T) {
 		}
 		if got := offline(st); !slices.Equal(got, want) {
 			t.Fatalf("round %d: offline = %v; want %v", round, got, want)
+		}
+	}
+}
+
+// TestTextsAsJoined: what texts makes reads as what + and String make,
+// and stays so while more is made after it, across chunks.
+func TestTextsAsJoined(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	var tx texts
+	o := &observer{}
+	type made struct{ got, want string }
+	var all []made
+	words := []string{"", "node", "R12", "→", "a rather longer piece of text than the others", "N00042", "6.5"}
+	states := []string{"", cluster.NodeUp, cluster.NodeDown, cluster.ResourceRunning, cluster.ResourceOffline, cluster.ResourceUpgrade, cluster.ResourceComatose}
+	kinds := []string{ChangeNode, ChangeResource, ChangeLicense, ChangeMedia, "other"}
+	pick := func(list []string) string { return list[rng.Intn(len(list))] }
+	for i := 0; i < 20000; i++ {
+		switch rng.Intn(3) {
+		case 0:
+			parts := make([]string, rng.Intn(6))
+			want := ""
+			for j := range parts {
+				parts[j] = pick(words)
+				want += parts[j]
+			}
+			all = append(all, made{tx.join(parts...), want})
+		case 1:
+			c := Change{Kind: pick(kinds), Name: pick(words), FromState: pick(states), ToState: pick(states), FromNode: pick(words), ToNode: pick(words),
+				FromVersion: pick(words), ToVersion: pick(words), Product: pick(words), FromMedia: pick(words), ToMedia: pick(words), Unplanned: rng.Intn(2) == 0}
+			all = append(all, made{tx.change(c), c.String()})
+		default:
+			op, subj := pick(words), make([]string, rng.Intn(4))
+			for j := range subj {
+				subj[j] = pick(words)
+			}
+			all = append(all, made{o.key(op, subj...), cluster.OpKey(op, subj...)})
+		}
+	}
+	// A huge piece, larger than a chunk.
+	big := strings.Repeat("x", 3*textChunk)
+	all = append(all, made{tx.join("a", big), "a" + big})
+	for i, m := range all {
+		if m.got != m.want {
+			t.Fatalf("text %d reads %q; want %q", i, m.got, m.want)
+		}
+	}
+}
+
+// TestChangeWords: what a change says, case by case, as String said it
+// before it was made of words.
+func TestChangeWords(t *testing.T) {
+	for _, tc := range []struct {
+		c    Change
+		want string
+	}{
+		{Change{Kind: ChangeNode, Name: "A", ToState: "up", ToVersion: "6.5"}, "node A appeared, up at 6.5"},
+		{Change{Kind: ChangeNode, Name: "A", FromState: "up"}, "node A disappeared"},
+		{Change{Kind: ChangeNode, Name: "A", FromState: "down", ToState: "up", ToVersion: "6.5"}, "node A up at 6.5"},
+		{Change{Kind: ChangeNode, Name: "A", FromState: "up", ToState: "down"}, "node A down"},
+		{Change{Kind: ChangeNode, Name: "A", FromState: "up", ToState: "up", FromVersion: "6.5", ToVersion: "6.5", FromMedia: "6.0", ToMedia: "6.5"}, "node A read the media at 6.5"},
+		{Change{Kind: ChangeNode, Name: "A", FromState: "down", ToState: "down", FromVersion: "6.0", ToVersion: "6.5"}, "node A at 6.5"},
+		{Change{Kind: ChangeResource, Name: "R", ToState: "running", ToNode: "A"}, "resource R appeared, running on A"},
+		{Change{Kind: ChangeResource, Name: "R", ToState: "offline", ToNode: "A"}, "resource R appeared, offline (last on A)"},
+		{Change{Kind: ChangeResource, Name: "R", ToState: "offline"}, "resource R appeared, offline"},
+		{Change{Kind: ChangeResource, Name: "R", FromState: "running"}, "resource R disappeared!"},
+		{Change{Kind: ChangeResource, Name: "R", FromState: "running", ToState: "running", FromNode: "A", ToNode: "B"}, "resource R moved A → B"},
+		{Change{Kind: ChangeResource, Name: "R", FromState: "offline", ToState: "running", ToNode: "B"}, "resource R online on B"},
+		{Change{Kind: ChangeResource, Name: "R", FromState: "running", ToState: "comatose", ToNode: "B"}, "resource R comatose on B!"},
+		{Change{Kind: ChangeResource, Name: "R", FromState: "running", ToState: "offline", Unplanned: true}, "resource R went offline!"},
+		{Change{Kind: ChangeResource, Name: "R", FromState: "running", ToState: "upgrade"}, "resource R brought offline for the media upgrade (state upgrade)"},
+		{Change{Kind: ChangeResource, Name: "R", FromState: "running", ToState: "offline"}, "resource R offline"},
+		{Change{Kind: ChangeLicense, Product: "NCS", FromVersion: "6.5"}, "licence NCS 6.5 removed"},
+		{Change{Kind: ChangeLicense, Product: "NCS", ToVersion: "6.5"}, "licence NCS 6.5 installed"},
+		{Change{Kind: ChangeMedia, ToVersion: "6.5"}, "media at 6.5"},
+		{Change{Kind: "x"}, "x changed"},
+	} {
+		if got := tc.c.String(); got != tc.want {
+			t.Errorf("%+v says %q; want %q", tc.c, got, tc.want)
+		}
+	}
+	for _, w := range []struct{ state, node, want string }{
+		{"running", "A", "running on A"}, {"offline", "A", "offline (last on A)"}, {"offline", "", "offline"}} {
+		if got := resourceWhere(w.state, w.node); got != w.want {
+			t.Errorf("resourceWhere(%q, %q) = %q; want %q", w.state, w.node, got, w.want)
 		}
 	}
 }

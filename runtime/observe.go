@@ -79,6 +79,10 @@ type observer struct {
 	// (take).
 	outages []Outages
 	deltas  []Delta
+	// keys is where the operations' keys are made, under keysMu: a
+	// step's operations may run in goroutines of their own.
+	keysMu sync.Mutex
+	keys   texts
 }
 
 // slabChunk is how many records a chunk holds.
@@ -381,37 +385,51 @@ func (o *observer) do(ctx context.Context, key string, op func(context.Context) 
 	return err
 }
 
+// key is cluster.OpKey(op, subjects...), made in o.keys: the runtime
+// names every operation it issues.
+func (o *observer) key(op string, subjects ...string) string {
+	o.keysMu.Lock()
+	defer o.keysMu.Unlock()
+	switch len(subjects) {
+	case 1:
+		return o.keys.join(op, " ", subjects[0])
+	case 2:
+		return o.keys.join(op, " ", subjects[0], " ", subjects[1])
+	}
+	return cluster.OpKey(op, subjects...)
+}
+
 func (o *observer) InstallLicense(ctx context.Context, l cluster.License) error {
-	return o.do(ctx, cluster.OpKey(cluster.OpInstallLicense, l.Name), func(ctx context.Context) error { return o.Driver.InstallLicense(ctx, l) })
+	return o.do(ctx, o.key(cluster.OpInstallLicense, l.Name), func(ctx context.Context) error { return o.Driver.InstallLicense(ctx, l) })
 }
 
 func (o *observer) Leave(ctx context.Context, n cluster.Node) error {
-	return o.do(ctx, cluster.OpKey(cluster.OpLeave, n.Name), func(ctx context.Context) error { return o.Driver.Leave(ctx, n) })
+	return o.do(ctx, o.key(cluster.OpLeave, n.Name), func(ctx context.Context) error { return o.Driver.Leave(ctx, n) })
 }
 
 func (o *observer) Upgrade(ctx context.Context, n cluster.Node, to string) error {
-	return o.do(ctx, cluster.OpKey(cluster.OpUpgrade, n.Name), func(ctx context.Context) error { return o.Driver.Upgrade(ctx, n, to) })
+	return o.do(ctx, o.key(cluster.OpUpgrade, n.Name), func(ctx context.Context) error { return o.Driver.Upgrade(ctx, n, to) })
 }
 
 func (o *observer) Migrate(ctx context.Context, r cluster.Resource, n cluster.Node) error {
-	return o.do(ctx, cluster.OpKey(cluster.OpMigrate, r.Name, n.Name), func(ctx context.Context) error { return o.Driver.Migrate(ctx, r, n) })
+	return o.do(ctx, o.key(cluster.OpMigrate, r.Name, n.Name), func(ctx context.Context) error { return o.Driver.Migrate(ctx, r, n) })
 }
 
 func (o *observer) Offline(ctx context.Context, r cluster.Resource) error {
 	o.offlined[r.Name] = true
-	return o.do(ctx, cluster.OpKey(cluster.OpOffline, r.Name), func(ctx context.Context) error { return o.Driver.Offline(ctx, r) })
+	return o.do(ctx, o.key(cluster.OpOffline, r.Name), func(ctx context.Context) error { return o.Driver.Offline(ctx, r) })
 }
 
 func (o *observer) Online(ctx context.Context, r cluster.Resource, n cluster.Node) error {
-	return o.do(ctx, cluster.OpKey(cluster.OpOnline, r.Name, n.Name), func(ctx context.Context) error { return o.Driver.Online(ctx, r, n) })
+	return o.do(ctx, o.key(cluster.OpOnline, r.Name, n.Name), func(ctx context.Context) error { return o.Driver.Online(ctx, r, n) })
 }
 
 func (o *observer) MediaUpgrade(ctx context.Context, n cluster.Node) error {
-	return o.do(ctx, cluster.OpKey(cluster.OpMediaUpgrade, n.Name), func(ctx context.Context) error { return o.Driver.MediaUpgrade(ctx, n) })
+	return o.do(ctx, o.key(cluster.OpMediaUpgrade, n.Name), func(ctx context.Context) error { return o.Driver.MediaUpgrade(ctx, n) })
 }
 
 func (o *observer) MediaRefresh(ctx context.Context, n cluster.Node) error {
-	return o.do(ctx, cluster.OpKey(cluster.OpMediaRefresh, n.Name), func(ctx context.Context) error { return o.Driver.MediaRefresh(ctx, n) })
+	return o.do(ctx, o.key(cluster.OpMediaRefresh, n.Name), func(ctx context.Context) error { return o.Driver.MediaRefresh(ctx, n) })
 }
 
 // scopeOf returns the nodes and resources a step instance can affect, from

@@ -37,6 +37,8 @@ type runner struct {
 	// changes is where the changes of the run are kept, for the steps'
 	// reports and the change events alike (keep).
 	changes changeArena
+	// texts is where what the change events and steps' events say is made.
+	texts texts
 	// times and durations are where the steps' records and events take
 	// their start times and durations from (take).
 	times     []time.Time
@@ -390,7 +392,7 @@ func (r *runner) onChange(t time.Time, c Change) {
 		steps = &r.cur.Changes
 	}
 	kept := r.changes.keep(steps, c)
-	e := Event{Type: EventChange, Time: t, Message: c.String(), Change: kept, Alarm: c.Alarming()}
+	e := Event{Type: EventChange, Time: t, Message: r.texts.change(c), Change: kept, Alarm: c.Alarming()}
 	if r.cur != nil {
 		e.Step = r.cur.Address
 	}
@@ -671,7 +673,7 @@ func (r *runner) settle(s *Step, status string, start time.Time, err error, note
 	case StatusDone:
 		r.res.Done++
 		r.res.Last = s.Address
-		ev.Message = "done in " + fmtDuration(end.Sub(start))
+		ev.Message = r.texts.join("done in ", fmtDuration(end.Sub(start)))
 		if note != "" {
 			ev.Message = note
 		}
