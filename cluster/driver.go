@@ -68,6 +68,36 @@ type ChangeTracker interface {
 	Changed() (nodes, resources []string, clusterWide bool)
 }
 
+// ChangeLog is implemented by a ChangeTracker that also says what each
+// node and resource that changed was at the previous call and is now (the
+// simulator): the runtime need look neither up.
+type ChangeLog interface {
+	ChangeTracker
+	// ChangedStatuses is Changed with the statuses: each node and resource
+	// that changed since the previous call of either, once, in the order of
+	// their names, with its status then and now. ok is false when nothing
+	// was tracked before this call: then any node or resource may have
+	// changed, and the lists are empty. The slices are valid until the
+	// next call of either.
+	ChangedStatuses() (nodes []NodeChange, resources []ResourceChange, clusterWide, ok bool)
+}
+
+// NodeChange is a node whose status changed: Old at the previous call (Had
+// false if it was not there), New now (Has false if it is gone).
+type NodeChange struct {
+	Name     string
+	Old, New NodeStatus
+	Had, Has bool
+}
+
+// ResourceChange is a resource whose status changed, as NodeChange a
+// node.
+type ResourceChange struct {
+	Name     string
+	Old, New ResourceStatus
+	Had, Has bool
+}
+
 // InProcess is implemented by a driver whose operations run within the
 // runbook's own process (the Pacemaker driver's bounded cluster commands),
 // but those Outlives names (an upgrade command that goes on by itself): a

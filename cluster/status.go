@@ -190,17 +190,20 @@ func (s *Status) removeOn(node, res string) {
 	}
 }
 
-// SetNode records a node's status.
-func (s *Status) SetNode(name string, ns NodeStatus) {
+// SetNode records a node's status, and returns the one it replaces (had
+// is false if there was none).
+func (s *Status) SetNode(name string, ns NodeStatus) (old NodeStatus, had bool) {
 	if s.down == nil {
 		s.Reindex()
 	}
+	old, had = s.Nodes[name]
 	s.Nodes[name] = ns
 	if ns.State == NodeUp {
 		delete(s.down, name)
 	} else {
 		s.down[name] = true
 	}
+	return old, had
 }
 
 // SetResource records a resource's status, and returns the one it

@@ -56,16 +56,19 @@ func (d *Delta) Apply(s *cluster.Status) {
 	}
 }
 
-func (d *Delta) setNode(name string, ns *cluster.NodeStatus) {
+// setNode records a node's new status; a map made for it has room for
+// more others (those a status read is still to compare).
+func (d *Delta) setNode(name string, ns *cluster.NodeStatus, more int) {
 	if d.Nodes == nil {
-		d.Nodes = map[string]*cluster.NodeStatus{}
+		d.Nodes = make(map[string]*cluster.NodeStatus, 1+more)
 	}
 	d.Nodes[name] = ns
 }
 
-func (d *Delta) setResource(name string, rs *cluster.ResourceStatus) {
+// setResource records a resource's new status, as setNode a node's.
+func (d *Delta) setResource(name string, rs *cluster.ResourceStatus, more int) {
 	if d.Resources == nil {
-		d.Resources = map[string]*cluster.ResourceStatus{}
+		d.Resources = make(map[string]*cluster.ResourceStatus, 1+more)
 	}
 	d.Resources[name] = rs
 }

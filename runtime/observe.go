@@ -24,6 +24,10 @@ import (
 type observer struct {
 	cluster.Driver
 	tracker cluster.ChangeTracker
+	// log, set only for a run that starts afresh (known is then the live
+	// status), is the tracker when it also says what each change was from
+	// and to: a status read then looks neither up (observe).
+	log     cluster.ChangeLog
 	cluster *cluster.Cluster
 	// known is the runtime's picture of the cluster. Its maps are changed
 	// directly, not through SetNode and SetResource: the observer never
@@ -218,9 +222,26 @@ func (e *unsettledError) Unwrap() error { return cluster.ErrInDoubt }
 // whether anything changed.
 func (o *observer) observe(st *cluster.Status) bool {
 	changed := false
-	report := func(t time.Time, c Change) { changed = true; o.onChange(t, c) }
-
 	now := o.Driver.Now()
+	if o.log != nil && o.extraNodes == nil && o.extraRes == nil {
+		if ns, rs, _, ok := o.log.ChangedStatuses(); ok {
+			for i := range ns {
+				c := &ns[i]
+				if c.Had != c.Has || c.Old != c.New {
+					o.node(now, c.Name, c.Old, c.Had, c.New, c.Has, len(ns)-i-1)
+					changed = true
+				}
+			}
+			for i := range rs {
+				c := &rs[i]
+				if c.Had != c.Has || c.Old != c.New {
+					o.resource(now, c.Name, c.Old, c.Had, c.New, c.Has, len(rs)-i-1)
+					changed = true
+				}
+			}
+			return o.clusterWide(now, st) || changed
+		}
+	}
 	var nodes, resources []string
 	if o.tracker != nil {
 		tn, tr, _ := o.tracker.Changed()
@@ -238,61 +259,83 @@ func (o *observer) observe(st *cluster.Status) bool {
 	}
 	sort.Strings(nodes)
 	sort.Strings(resources)
-	for _, n := range nodes {
+	for i, n := range nodes {
 		old, had := o.known.Nodes[n]
 		cur, has := st.Nodes[n]
 		if had == has && old == cur {
 			continue
 		}
-		c := Change{Kind: ChangeNode, Name: n, FromState: old.State, FromVersion: old.Version, ToState: cur.State, ToVersion: cur.Version,
-			FromMedia: old.Media, ToMedia: cur.Media}
-		if has {
-			o.known.Nodes[n] = cur
-			o.changes().setNode(n, take(&o.nodeSlab, cur))
-		} else {
-			delete(o.known.Nodes, n)
-			o.changes().setNode(n, nil)
-		}
-		report(now, c)
+		o.node(now, n, old, had, cur, has, o.more(nodes, i))
+		changed = true
 	}
-	for _, r := range resources {
+	for i, r := range resources {
 		old, had := o.known.Resources[r]
 		cur, has := st.Resources[r]
 		if had == has && old == cur {
 			continue
 		}
-		c := Change{Kind: ChangeResource, Name: r, FromState: old.State, FromNode: old.Node, ToState: cur.State, ToNode: cur.Node}
-		wasRunning, isRunning := had && old.State == cluster.ResourceRunning, has && cur.State == cluster.ResourceRunning
-		if wasRunning && !isRunning {
-			c.Unplanned = !o.offlined[r]
-			if _, earlier := o.downSince[r]; !earlier {
-				// (The journal may date it earlier: resumeDowntime.)
-				o.downSince[r] = now
-			}
-		}
-		if !wasRunning && isRunning {
-			if since, ok := o.downSince[r]; ok {
-				o.downtime[r] += now.Sub(since)
-				delete(o.downSince, r)
-			}
-			delete(o.offlined, r)
-		}
-		if has {
-			o.known.Resources[r] = cur
-			o.changes().setResource(r, take(&o.resSlab, cur))
-		} else {
-			delete(o.known.Resources, r)
-			o.changes().setResource(r, nil)
-		}
-		report(now, c)
+		o.resource(now, r, old, had, cur, has, o.more(resources, i))
+		changed = true
 	}
+	return o.clusterWide(now, st) || changed
+}
+
+// node records and reports a node's change from old (had: it was there) to
+// cur (has); more is how many more changes the read is likely to find.
+func (o *observer) node(now time.Time, n string, old cluster.NodeStatus, had bool, cur cluster.NodeStatus, has bool, more int) {
+	c := Change{Kind: ChangeNode, Name: n, FromState: old.State, FromVersion: old.Version, ToState: cur.State, ToVersion: cur.Version,
+		FromMedia: old.Media, ToMedia: cur.Media}
+	if has {
+		o.known.Nodes[n] = cur
+		o.changes().setNode(n, take(&o.nodeSlab, cur), more)
+	} else {
+		delete(o.known.Nodes, n)
+		o.changes().setNode(n, nil, more)
+	}
+	o.onChange(now, c)
+}
+
+// resource records and reports a resource's change, as node a node's, and
+// accounts for its downtime.
+func (o *observer) resource(now time.Time, r string, old cluster.ResourceStatus, had bool, cur cluster.ResourceStatus, has bool, more int) {
+	c := Change{Kind: ChangeResource, Name: r, FromState: old.State, FromNode: old.Node, ToState: cur.State, ToNode: cur.Node}
+	wasRunning, isRunning := had && old.State == cluster.ResourceRunning, has && cur.State == cluster.ResourceRunning
+	if wasRunning && !isRunning {
+		c.Unplanned = !o.offlined[r]
+		if _, earlier := o.downSince[r]; !earlier {
+			// (The journal may date it earlier: resumeDowntime.)
+			o.downSince[r] = now
+		}
+	}
+	if !wasRunning && isRunning {
+		if since, ok := o.downSince[r]; ok {
+			o.downtime[r] += now.Sub(since)
+			delete(o.downSince, r)
+		}
+		delete(o.offlined, r)
+	}
+	if has {
+		o.known.Resources[r] = cur
+		o.changes().setResource(r, take(&o.resSlab, cur), more)
+	} else {
+		delete(o.known.Resources, r)
+		o.changes().setResource(r, nil, more)
+	}
+	o.onChange(now, c)
+}
+
+// clusterWide records and reports the changes of the licences and the
+// media version; it reports whether there were any.
+func (o *observer) clusterWide(now time.Time, st *cluster.Status) bool {
+	changed := false
 	// Equal lists, what nearly every read finds, need no comparison of
 	// their versions.
 	if !slices.Equal(o.known.Licenses, st.Licenses) {
-		o.licenses(now, st, report)
+		changed = o.licenses(now, st)
 	}
 	if st.MediaVersion != o.known.MediaVersion {
-		report(now, Change{Kind: ChangeMedia, FromVersion: o.known.MediaVersion, ToVersion: st.MediaVersion})
+		changed = true
+		o.onChange(now, Change{Kind: ChangeMedia, FromVersion: o.known.MediaVersion, ToVersion: st.MediaVersion})
 		o.known.MediaVersion = st.MediaVersion
 		mv := st.MediaVersion
 		o.changes().MediaVersion = &mv
@@ -300,19 +343,33 @@ func (o *observer) observe(st *cluster.Status) bool {
 	return changed
 }
 
-// licenses reports the licences added to and removed from known in st.
-func (o *observer) licenses(now time.Time, st *cluster.Status, report func(time.Time, Change)) {
-	if added, removed := licenseChanges(o.known.Licenses, st.Licenses); len(added)+len(removed) > 0 {
-		for _, l := range added {
-			report(now, Change{Kind: ChangeLicense, Product: l.Product, ToVersion: l.Version})
-		}
-		for _, l := range removed {
-			report(now, Change{Kind: ChangeLicense, Product: l.Product, FromVersion: l.Version})
-		}
-		o.known.Licenses = append([]cluster.LicenseStatus(nil), st.Licenses...)
-		ls := append([]cluster.LicenseStatus(nil), st.Licenses...)
-		o.changes().Licenses = &ls
+// more is how many of names after the i-th are likely to have changed
+// too: all of them when the driver said which changed, none said when
+// names are every name.
+func (o *observer) more(names []string, i int) int {
+	if o.tracker == nil {
+		return 0
 	}
+	return len(names) - i - 1
+}
+
+// licenses reports the licences added to and removed from known in st; it
+// reports whether there were any.
+func (o *observer) licenses(now time.Time, st *cluster.Status) bool {
+	added, removed := licenseChanges(o.known.Licenses, st.Licenses)
+	if len(added)+len(removed) == 0 {
+		return false
+	}
+	for _, l := range added {
+		o.onChange(now, Change{Kind: ChangeLicense, Product: l.Product, ToVersion: l.Version})
+	}
+	for _, l := range removed {
+		o.onChange(now, Change{Kind: ChangeLicense, Product: l.Product, FromVersion: l.Version})
+	}
+	o.known.Licenses = append([]cluster.LicenseStatus(nil), st.Licenses...)
+	ls := append([]cluster.LicenseStatus(nil), st.Licenses...)
+	o.changes().Licenses = &ls
+	return true
 }
 
 func unionKeys[V any](a, b map[string]V) []string {

@@ -191,6 +191,10 @@ func (r *runner) run() {
 	}
 
 	r.obs = newObserver(d, r.rb.Cluster, known, r.onChange, r.crash)
+	if l, ok := d.(cluster.ChangeLog); ok && fresh {
+		// known is the live status, as the driver's log starts from.
+		r.obs.log = l
+	}
 	r.obs.crashes = r.opts.Crash != nil
 	g, gated := d.(cluster.StartGate)
 	gated = gated && g.GatesStarts()

@@ -53,9 +53,17 @@ type Sim struct {
 	// tracking: from the first call on (an abstract run never calls it).
 	seen     delta
 	tracking bool
-	// seenNodes and seenRes hold what Changed last returned.
-	seenNodes, seenRes []string
-	log                *logFile
+	// seenNodes and seenRes are the changes of the nodes and resources
+	// since the last call of Changed or ChangedStatuses, in the order they
+	// were made, a node or resource once per change; their lists are
+	// swapped with the lists made of them, which Changed returned.
+	seenNodes []cluster.NodeChange
+	seenRes   []cluster.ResourceChange
+	doneNodes []cluster.NodeChange
+	doneRes   []cluster.ResourceChange
+	nodeNames []string
+	resNames  []string
+	log       *logFile
 	// buf holds the log's line while it is written, from one line to the
 	// next.
 	buf []byte
@@ -104,17 +112,57 @@ func (s *Sim) Changed() (nodes, resources []string, clusterWide bool) {
 	if !s.tracking {
 		// Nothing was tracked yet: every node and resource may have changed.
 		s.tracking = true
-		s.seen.nodes = append(s.seen.nodes[:0], sorted.Keys(s.st.Status.Nodes)...)
-		s.seen.resources = append(s.seen.resources[:0], sorted.Keys(s.st.Status.Resources)...)
-		s.seen.licenses, s.seen.media = true, true
+		s.nodeNames = append(s.nodeNames[:0], sorted.Keys(s.st.Status.Nodes)...)
+		s.resNames = append(s.resNames[:0], sorted.Keys(s.st.Status.Resources)...)
+		s.seen.licenses, s.seen.media, s.seen.clock = false, false, false
+		return s.nodeNames, s.resNames, true
+	}
+	ns, rs, clusterWide, _ := s.ChangedStatuses()
+	s.nodeNames, s.resNames = s.nodeNames[:0], s.resNames[:0]
+	for _, c := range ns {
+		s.nodeNames = append(s.nodeNames, c.Name)
+	}
+	for _, c := range rs {
+		s.resNames = append(s.resNames, c.Name)
+	}
+	return s.nodeNames, s.resNames, clusterWide
+}
+
+// ChangedStatuses implements cluster.ChangeLog.
+func (s *Sim) ChangedStatuses() (nodes []cluster.NodeChange, resources []cluster.ResourceChange, clusterWide, ok bool) {
+	if !s.tracking {
+		s.tracking = true
+		s.seen.licenses, s.seen.media, s.seen.clock = false, false, false
+		return nil, nil, true, false
 	}
 	// The lists swap with the ones returned last time, which are free again.
-	nodes, resources = names(s.seen.nodes), names(s.seen.resources)
+	nodes = merge(s.seenNodes, func(c cluster.NodeChange) string { return c.Name },
+		func(first, last *cluster.NodeChange) { first.New, first.Has = last.New, last.Has })
+	resources = merge(s.seenRes, func(c cluster.ResourceChange) string { return c.Name },
+		func(first, last *cluster.ResourceChange) { first.New, first.Has = last.New, last.Has })
+	s.seenNodes, s.doneNodes = s.doneNodes[:0], nodes
+	s.seenRes, s.doneRes = s.doneRes[:0], resources
 	clusterWide = s.seen.licenses || s.seen.media
-	s.seen.nodes, s.seen.resources = s.seenNodes[:0], s.seenRes[:0]
-	s.seenNodes, s.seenRes = nodes, resources
 	s.seen.licenses, s.seen.media, s.seen.clock = false, false, false
-	return nodes, resources, clusterWide
+	return nodes, resources, clusterWide, true
+}
+
+// merge sorts the changes by name, keeping the order of one name's, and
+// merges each name's into its first: what it was before the first, what
+// the last made it. It works in place.
+func merge[C any](list []C, name func(C) string, into func(first, last *C)) []C {
+	slices.SortStableFunc(list, func(a, b C) int { return strings.Compare(name(a), name(b)) })
+	out := list[:0]
+	for i := 0; i < len(list); {
+		j := i + 1
+		for j < len(list) && name(list[j]) == name(list[i]) {
+			j++
+		}
+		into(&list[i], &list[j-1])
+		out = append(out, list[i])
+		i = j
+	}
+	return out
 }
 
 func (s *Sim) timing(d time.Duration) time.Duration {
@@ -180,29 +228,24 @@ func (s *Sim) advance(d time.Duration) {
 	}
 }
 
-// noteNode records that the node's status changed.
-func (s *Sim) noteNode(name string) {
+func (s *Sim) setNode(name string, ns cluster.NodeStatus) {
+	old, had := s.st.Status.SetNode(name, ns)
 	if s.log != nil {
 		s.changed.nodes = append(s.changed.nodes, name)
 	}
 	if s.tracking {
-		s.seen.nodes = append(s.seen.nodes, name)
+		s.seenNodes = append(s.seenNodes, cluster.NodeChange{Name: name, Old: old, New: ns, Had: had, Has: true})
 	}
-}
-
-func (s *Sim) setNode(name string, ns cluster.NodeStatus) {
-	s.st.Status.SetNode(name, ns)
-	s.noteNode(name)
 }
 
 // setResource records a resource's new status and accounts for its downtime.
 func (s *Sim) setResource(name string, rs cluster.ResourceStatus) {
-	old, _ := s.st.Status.SetResource(name, rs)
+	old, had := s.st.Status.SetResource(name, rs)
 	if s.log != nil {
 		s.changed.resources = append(s.changed.resources, name)
 	}
 	if s.tracking {
-		s.seen.resources = append(s.seen.resources, name)
+		s.seenRes = append(s.seenRes, cluster.ResourceChange{Name: name, Old: old, New: rs, Had: had, Has: true})
 	}
 	wasUp, isUp := old.State == cluster.ResourceRunning, rs.State == cluster.ResourceRunning
 	switch {
@@ -551,3 +594,4 @@ var _ cluster.NoCommands = (*Sim)(nil)
 var _ cluster.Concurrent = (*Sim)(nil)
 var _ cluster.DowntimeReporter = (*Sim)(nil)
 var _ cluster.ChangeTracker = (*Sim)(nil)
+var _ cluster.ChangeLog = (*Sim)(nil)

@@ -2,8 +2,11 @@ package sim
 
 import (
 	"context"
+	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -199,4 +202,91 @@ func TestChanged(t *testing.T) {
 	defer o.Close()
 	_ = o.Leave(ctx, node(c, "B"))
 	check(o, want{[]string{"B"}, []string{"R3"}}) // R3 has no other node: offline
+}
+
+// TestChangedStatuses holds ChangedStatuses to the slow way: a copy of the
+// status at each call, compared with the status at the next, through a
+// random sequence of operations (with faults). Each name it lists is one
+// Changed lists, with what the copy and the status say of it (a resource
+// that moved away and back is listed, unchanged, as Changed lists it).
+func TestChangedStatuses(t *testing.T) {
+	c := testCluster()
+	ctx := context.Background()
+	rng := rand.New(rand.NewSource(1))
+	s := New(c, Options{Timings: DefaultTimings(), Faults: []Fault{{Kind: FaultMigrateFails, Target: "R3"}}})
+	if _, _, _, ok := s.ChangedStatuses(); ok {
+		t.Fatal("the first call says what changed, though nothing was tracked")
+	}
+	nodes := []string{"A", "B", "C"}
+	resources := []string{"R1", "R2", "R3"}
+	before := s.st.Status.Clone()
+	for i := 0; i < 300; i++ {
+		for k := rng.Intn(4); k > 0; k-- {
+			n, r := node(c, nodes[rng.Intn(3)]), res(c, resources[rng.Intn(3)])
+			switch rng.Intn(7) {
+			case 0:
+				_ = s.Leave(ctx, n)
+			case 1:
+				_ = s.Upgrade(ctx, n, []string{"1.0", "2"}[rng.Intn(2)])
+			case 2:
+				_ = s.Migrate(ctx, r, n)
+			case 3:
+				_ = s.Offline(ctx, r)
+			case 4:
+				_ = s.Online(ctx, r, n)
+			case 5:
+				_ = s.InstallLicense(ctx, c.Licenses[0])
+			default:
+				_ = s.MediaRefresh(ctx, n)
+			}
+		}
+		after := s.st.Status
+		var names []string
+		var ns []cluster.NodeChange
+		var rs []cluster.ResourceChange
+		if i%2 == 0 {
+			var nn, rn []string
+			nn, rn, _ = s.Changed()
+			names = append(append(names, nn...), rn...)
+		} else {
+			ns, rs, _, _ = s.ChangedStatuses()
+			for _, c := range ns {
+				names = append(names, c.Name)
+				old, had := before.Nodes[c.Name]
+				cur, has := after.Nodes[c.Name]
+				if want := (cluster.NodeChange{Name: c.Name, Old: old, New: cur, Had: had, Has: has}); c != want {
+					t.Fatalf("round %d: node change %+v; the copies say %+v", i, c, want)
+				}
+			}
+			for _, c := range rs {
+				names = append(names, c.Name)
+				old, had := before.Resources[c.Name]
+				cur, has := after.Resources[c.Name]
+				if want := (cluster.ResourceChange{Name: c.Name, Old: old, New: cur, Had: had, Has: has}); c != want {
+					t.Fatalf("round %d: resource change %+v; the copies say %+v", i, c, want)
+				}
+			}
+		}
+		// Every name whose status differs is listed, in order, once.
+		var differ []string
+		for _, n := range after.NodeNames() {
+			if before.Nodes[n] != after.Nodes[n] {
+				differ = append(differ, n)
+			}
+		}
+		for _, r := range after.ResourceNames() {
+			if before.Resources[r] != after.Resources[r] {
+				differ = append(differ, r)
+			}
+		}
+		for _, d := range differ {
+			if !slices.Contains(names, d) {
+				t.Fatalf("round %d: %s changed, but is not listed in %v", i, d, names)
+			}
+		}
+		if !slices.IsSortedFunc(names[:len(ns)], strings.Compare) || !slices.IsSorted(names[len(ns):]) || len(slices.Compact(slices.Clone(names))) != len(names) {
+			t.Fatalf("round %d: names listed out of order or twice: %v", i, names)
+		}
+		before = after.Clone()
+	}
 }
