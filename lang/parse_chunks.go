@@ -3,6 +3,7 @@ package lang
 import (
 	"bytes"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -109,13 +110,31 @@ func parseChunks(src []byte, name string, cuts []cut) *hcl.File {
 		}
 		bodies[i] = body
 	}
+	// The largest chunks first (a block larger than a chunk, such as a
+	// rolling block over every node, is one), so that no goroutine is
+	// left parsing one alone at the end; each body goes to its place.
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	size := func(i int) int {
+		start, end := 0, len(src)
+		if i > 0 {
+			start = cuts[i-1].pos.Byte
+		}
+		if i < len(cuts) {
+			end = cuts[i].pos.Byte
+		}
+		return end - start
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return size(b) - size(a) })
 	work := func() {
 		for !failed.Load() {
-			i := int(next.Add(1) - 1)
-			if i >= n {
+			k := int(next.Add(1) - 1)
+			if k >= n {
 				return
 			}
-			parse(i)
+			parse(order[k])
 		}
 	}
 	var wg sync.WaitGroup
