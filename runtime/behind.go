@@ -272,6 +272,13 @@ func touched(c []compact) []compact {
 func (b *behind) drain() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.drainLocked()
+	return b.err
+}
+
+// drainLocked waits for the writer and writes what is queued; the caller
+// holds b.mu.
+func (b *behind) drainLocked() {
 	for b.busy || len(b.ops) > 0 {
 		if b.busy {
 			b.moved.Wait()
@@ -279,7 +286,6 @@ func (b *behind) drain() error {
 		}
 		b.writeQueued()
 	}
-	return b.err
 }
 
 // writeQueued takes what is queued and writes it, without b.mu held
@@ -335,13 +341,7 @@ func (b *behind) writeOps(ops []behindOp, parts []recordPart, data []byte, redac
 func (b *behind) stop() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for b.busy || len(b.ops) > 0 {
-		if b.busy {
-			b.moved.Wait()
-			continue
-		}
-		b.writeQueued()
-	}
+	b.drainLocked()
 	if !b.stopped {
 		b.stopped = true
 		close(b.done)

@@ -351,8 +351,6 @@ func appendDuration(b []byte, d time.Duration) []byte {
 	return append(strconv.AppendInt(b, s, 10), 's')
 }
 
-func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
-
 func downtimeRows(h *htmlWriter, rep *report.Report, from, to int) {
 	for _, d := range rep.Downtime[from:to] {
 		h.str(`<tr class="downtime" data-resource="`)
