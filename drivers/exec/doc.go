@@ -15,7 +15,9 @@
 // its work. When the operation's context ends, or its per-command timeout
 // passes, the whole group is sent SIGTERM and, after a grace period, SIGKILL;
 // the operation then fails with an error wrapping [cluster.ErrInDoubt], since
-// the command may have acted before it was killed.
+// the command may have acted before it was killed. A command forked at the
+// moment of a Ctrl-C still gets it, until it has left the runbook's group:
+// the status command, which only reads, then runs once more.
 //
 // An operation returns as soon as its command exits: the step, never the
 // driver, decides when the cluster has reached the state it wants, by

@@ -101,9 +101,16 @@ func New(cfg Config) (*Driver, error) {
 	return d, nil
 }
 
-// Status runs the status command and parses its output.
+// Status runs the status command and parses its output. A status command
+// killed by a signal that stops a runbook (SIGINT, SIGTERM, SIGQUIT, SIGHUP)
+// runs once more: such a signal sent to the runbook's process group (a
+// terminal's Ctrl-C) also kills a command forked at that moment, before it
+// has left the group for its own, and a status only reads the cluster.
 func (d *Driver) Status(ctx context.Context) (*cluster.Status, error) {
 	r, err := d.run(ctx, statusWhat, d.cfg.Status, false)
+	if killedByStopSignal(err) && ctx.Err() == nil {
+		r, err = d.run(ctx, statusWhat, d.cfg.Status, false)
+	}
 	if err != nil {
 		return nil, err
 	}

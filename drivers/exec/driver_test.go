@@ -3,8 +3,10 @@ package execdriver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -298,6 +300,72 @@ func TestKilledBySignal(t *testing.T) {
 		t.Fatalf("err = %v; want in doubt", err)
 	}
 	wantContains(t, "error", err.Error(), "was killed by signal killed")
+}
+
+// TestStatusKilledByStopSignal: a status command killed by a signal that
+// stops a runbook (as a Ctrl-C sent to the runbook's process group kills a
+// command forked at that moment, before it has its own group) runs once
+// more; killed again, or by another signal, it fails. An operation's command
+// killed so is never run again: it is in doubt.
+func TestStatusKilledByStopSignal(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		sig    syscall.Signal
+		kills  int // runs that kill themselves, first to last
+		runs   int
+		errors []string
+	}{
+		{"int", syscall.SIGINT, 1, 2, nil},
+		{"term", syscall.SIGTERM, 1, 2, nil},
+		{"hup", syscall.SIGHUP, 1, 2, nil},
+		{"quit", syscall.SIGQUIT, 1, 2, nil},
+		{"int-twice", syscall.SIGINT, 2, 2, []string{"status: command", "was killed by signal interrupt"}},
+		{"kill", syscall.SIGKILL, 1, 1, []string{"was killed by signal killed"}},
+		{"usr1", syscall.SIGUSR1, 1, 1, []string{"was killed by signal user defined signal 1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if signal.Ignored(tc.sig) {
+				t.Skipf("%s is ignored in this process, and so in the commands it starts", tc.sig)
+			}
+			dir := t.TempDir()
+			script := fmt.Sprintf(`n=$(($(cat runs 2>/dev/null || echo 0) + 1)); echo $n > runs
+if [ $n -le %d ]; then kill -%d $$; exit 9; fi
+printf '{"nodes": {"FS1": {"version": "6.5", "state": "up"}}}'`, tc.kills, int(tc.sig))
+			d := mustNew(t, Config{Status: cluster.Command{Shell: script}, Dir: dir})
+			st, err := d.Status(context.Background())
+			if got := readInt(t, filepath.Join(dir, "runs")); got != tc.runs {
+				t.Errorf("the status command ran %d times; want %d", got, tc.runs)
+			}
+			if tc.errors == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !st.Up("FS1") {
+					t.Errorf("status = %+v", st)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			wantContains(t, "error", err.Error(), tc.errors...)
+		})
+	}
+	t.Run("operation", func(t *testing.T) {
+		if signal.Ignored(syscall.SIGINT) {
+			t.Skip("SIGINT is ignored in this process, and so in the commands it starts")
+		}
+		dir := t.TempDir()
+		d := shellDriver(t, dir, `echo x >> runs; kill -INT $$; exit 9`, Config{})
+		err := d.Leave(context.Background(), fs1)
+		if !errors.Is(err, cluster.ErrInDoubt) {
+			t.Fatalf("err = %v; want in doubt", err)
+		}
+		wantContains(t, "error", err.Error(), "was killed by signal interrupt")
+		if got := readFile(t, filepath.Join(dir, "runs")); got != "x\n" {
+			t.Errorf("the operation's command ran %d times; want once", strings.Count(got, "x"))
+		}
+	})
 }
 
 func TestStatusInvalidJSON(t *testing.T) {

@@ -235,6 +235,24 @@ func (d *Driver) run(ctx context.Context, what string, c cluster.Command, mutati
 	return r, nil
 }
 
+// killedByStopSignal reports whether err is that of a command killed by one
+// of the signals that stop a runbook: SIGINT, SIGTERM, SIGQUIT or SIGHUP.
+func killedByStopSignal(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() {
+		return false
+	}
+	switch ws.Signal() {
+	case syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGHUP:
+		return true
+	}
+	return false
+}
+
 // gateScript holds a command until a line arrives on fd 3, then creates
 // the file $1 (its Ran file) and runs the command in place of the shell
 // (same process, same group), without fd 3. End of file instead (the
