@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -183,11 +184,14 @@ func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, re
 // cluster, its steps.
 func declaredInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store) *report.Input {
 	in := &report.Input{
-		Runbook:  report.RunbookInfo{Name: rb.Name, Version: rb.Version, Description: rb.Description, SHA256: runbookDigest(rb)},
-		Cluster:  rb.ClusterName,
-		StateDir: store.Where(""),
-		Home:     map[string]string{},
-		Declared: rb.Cluster.InitialStatus(),
+		Runbook:   report.RunbookInfo{Name: rb.Name, Version: rb.Version, Description: rb.Description, SHA256: runbookDigest(rb)},
+		Cluster:   rb.ClusterName,
+		StateDir:  store.Where(""),
+		Home:      map[string]string{},
+		Declared:  rb.Cluster.InitialStatus(),
+		Nodes:     slices.Grow([]string(nil), len(rb.Cluster.Nodes)),
+		Resources: slices.Grow([]string(nil), len(rb.Cluster.Resources)),
+		Steps:     slices.Grow([]report.StepInfo(nil), len(rrb.Steps)),
 	}
 	for _, n := range rb.Cluster.Nodes {
 		in.Nodes = append(in.Nodes, n.Name)

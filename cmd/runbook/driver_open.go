@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/lang"
@@ -38,7 +39,7 @@ func (a *app) opening(kind drivers.Kind, rb *lang.Runbook, store drivers.Store, 
 		return drivers.Opening{}, fmt.Errorf("the runbook declares no %s { ... } block in its cluster block, which the %s driver needs%s", name, name, rehearse)
 	}
 	o := drivers.Opening{Cluster: rb.Cluster, Config: rb.Block(name), Dir: rb.Dir, Store: store,
-		Redact: redactor{redact.New(rb.Secrets())}, Faults: faults}
+		Redact: redactor{redact.New(rb.Secrets())}, Faults: faults, Steps: slices.Grow([]drivers.Step(nil), len(rb.Steps))}
 	for _, s := range rb.Steps {
 		o.Steps = append(o.Steps, drivers.Step{Instance: s.Instance, When: s.When})
 	}

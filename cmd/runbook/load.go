@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -124,7 +125,7 @@ func (a *app) loadRunbookDiags(path string, vars varArgs, requireValues bool) (*
 
 // runtimeRunbook is what the runtime executes of a loaded runbook.
 func runtimeRunbook(rb *lang.Runbook) *runtime.Runbook {
-	out := &runtime.Runbook{Name: rb.Name, Cluster: rb.Cluster}
+	out := &runtime.Runbook{Name: rb.Name, Cluster: rb.Cluster, Steps: slices.Grow([]runtime.Step(nil), len(rb.Steps))}
 	for _, s := range rb.Steps {
 		out.Steps = append(out.Steps, runtime.Step{Instance: s.Instance, When: s.When})
 	}

@@ -34,10 +34,14 @@ var reportPoll = 25 * time.Millisecond
 
 // startLiveReport starts the report of the run of rb on st.
 func startLiveReport(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, st *runtime.State) *liveReport {
-	in := declaredInput(rb, rrb, store) // no snapshot: from the declared cluster
-	lr := &liveReport{rb: rb, in: in, b: report.NewBuilder(in), st: st, stop: make(chan struct{}), done: make(chan struct{})}
+	lr := &liveReport{rb: rb, st: st, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(lr.done)
+		// The input (no snapshot: from the declared cluster) is made here,
+		// on the second processor, while the run starts; lr.in and lr.b
+		// are read only here and after end.
+		lr.in = declaredInput(rb, rrb, store)
+		lr.b = report.NewBuilder(lr.in)
 		tick := time.NewTicker(reportPoll)
 		defer tick.Stop()
 		for {
