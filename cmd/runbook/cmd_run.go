@@ -124,10 +124,12 @@ func (a *app) run(args *runArgs) int {
 	var predicted map[string]time.Duration
 	later := a.planLater(args, rrb, kind, resume)
 	var model <-chan cluster.Driver
-	if later {
-		// Made while the state and the driver open.
+	if _, keeper := kind.(drivers.StateKeeper); later && !keeper {
+		// Made while the state and the driver open. A simulator that
+		// keeps its cluster in the state opens as the model is unless it
+		// has kept one (openedAsModel), which the model then is made for.
 		model = modelAhead(rb)
-	} else {
+	} else if !later {
 		planned = a.predictEvents(rb, rrb)
 		predicted = planned.predicted()
 	}
@@ -202,7 +204,7 @@ func (a *app) run(args *runArgs) int {
 		}
 	}()
 
-	if later && !startsAt(drv, <-model) {
+	if later && !openedAsModel(drv, rb, model) {
 		later, planned = false, a.predictEvents(rb, rrb)
 		predicted = planned.predicted()
 	}

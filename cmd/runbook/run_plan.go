@@ -61,6 +61,21 @@ func modelAhead(rb *lang.Runbook) <-chan cluster.Driver {
 	return ch
 }
 
+// openedAsModel reports whether drv, just opened, starts where the
+// runbook's model does: at once for a simulator that opened from the
+// declared cluster, without stored state (sim.Sim.OpenedAsDeclared: its
+// start is the model's), otherwise as startsAt compares them, with the
+// model made ahead (modelAhead), or made now when model is nil.
+func openedAsModel(drv cluster.Driver, rb *lang.Runbook, model <-chan cluster.Driver) bool {
+	if d, ok := drv.(interface{ OpenedAsDeclared() bool }); ok && d.OpenedAsDeclared() {
+		return true
+	}
+	if model == nil {
+		return startsAsModel(drv, rb)
+	}
+	return startsAt(drv, <-model)
+}
+
 // startsAt reports whether the driver starts where the model m does.
 func startsAt(drv, m cluster.Driver) bool {
 	if !drv.Now().Equal(m.Now()) {

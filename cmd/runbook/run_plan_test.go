@@ -177,3 +177,51 @@ func TestChangeRecorder(t *testing.T) {
 		t.Errorf("%d events back of %d, or not in order", len(got), len(want))
 	}
 }
+
+// TestOpenedAsModel: openedAsModel, which takes a simulator opened without
+// stored state at its word, says what startsAsModel says from the model,
+// for a simulator opened afresh and for one that kept an earlier run's
+// cluster.
+func TestOpenedAsModel(t *testing.T) {
+	a := &app{stdout: io.Discard, stderr: io.Discard, registry: builtin.Registry(), drivers: driverbuiltin.Registry()}
+	for _, path := range []string{"../../runbooks/netware65-rolling-upgrade.hcl", "../../runbooks/two-node.hcl", "../../runbooks/ncs-oes.hcl"} {
+		rb := a.loadRunbook(path, varArgs{}, true)
+		if rb == nil {
+			t.Fatalf("%s: invalid runbook", path)
+		}
+		rrb := runtimeRunbook(rb)
+		store := local.New(t.TempDir())
+		for i, fresh := range []bool{true, false} {
+			opened, err := a.openRun(store, a.drivers.Simulator(), "runbook run", rb, nil, nil, nil, runtime.LockOptions{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			drv := opened.Driver
+			declared := drv.(interface{ OpenedAsDeclared() bool }).OpenedAsDeclared()
+			if declared != fresh {
+				t.Errorf("%s, open %d: OpenedAsDeclared = %v; want %v", path, i+1, declared, fresh)
+			}
+			slow := startsAsModel(drv, rb)
+			if got := openedAsModel(drv, rb, modelAhead(rb)); got != slow {
+				t.Errorf("%s, open %d: openedAsModel = %v; startsAsModel says %v", path, i+1, got, slow)
+			}
+			if got := openedAsModel(drv, rb, nil); got != slow {
+				t.Errorf("%s, open %d: openedAsModel without a model made ahead = %v; startsAsModel says %v", path, i+1, got, slow)
+			}
+			if slow != fresh {
+				t.Errorf("%s, open %d: startsAsModel = %v; want %v", path, i+1, slow, fresh)
+			}
+			if fresh {
+				res := runtime.Run(context.Background(), rrb, runtime.Options{Registry: a.registry, Driver: drv, State: opened.State,
+					DriverName: "sim", Poll: opened.Poll, AutoApprove: true, Output: io.Discard})
+				if res.ExitCode() != 0 {
+					t.Fatalf("%s: run ended %s", path, res.Outcome)
+				}
+			}
+			if err := opened.CloseDriver(); err != nil {
+				t.Fatal(err)
+			}
+			opened.State.Close()
+		}
+	}
+}

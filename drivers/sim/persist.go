@@ -211,6 +211,7 @@ func Open(store Store, c *cluster.Cluster, opts Options) (*Sim, error) {
 	s := New(c, opts)
 	path := store.Where(StateName)
 	data, err := store.Get(StateName)
+	kept := err == nil
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -228,6 +229,7 @@ func Open(store Store, c *cluster.Cluster, opts Options) (*Sim, error) {
 			DownSince: orEmpty(snap.DownSince), Upgrades: orEmpty(snap.Upgrades)}
 	}
 	if data, err := store.Get(logName); err == nil {
+		kept = true
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(make([]byte, 0, 1<<16), 1<<30)
 		for sc.Scan() {
@@ -253,8 +255,15 @@ func Open(store Store, c *cluster.Cluster, opts Options) (*Sim, error) {
 	s.log = &logFile{store: store, w: w}
 	// It is opened to run: what changes from here on is tracked.
 	s.tracking = true
+	s.declared = !kept
 	return s, nil
 }
+
+// OpenedAsDeclared reports whether Open found no stored state (neither the
+// snapshot nor its log): the simulator then started where New(c, opts)
+// starts, the declared cluster at the start of the clock. It says nothing
+// of what was done with it since.
+func (s *Sim) OpenedAsDeclared() bool { return s.declared }
 
 // Close compacts the persisted state and closes it.
 func (s *Sim) Close() error {

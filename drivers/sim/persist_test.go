@@ -2,12 +2,19 @@ package sim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/runbookhq/runbook/cluster"
+	"github.com/runbookhq/runbook/internal/teststore"
 )
 
 // TestDeltaLineEncoding holds the log's hand-written lines to the bytes
@@ -108,4 +115,52 @@ func TestSnapshotEncoding(t *testing.T) {
 	s.st.Upgrades["A"] = 1
 	s.st.Refreshed = map[string]string{"A": "2.0", "B&": "1.0"}
 	check()
+}
+
+// TestOpenedAsDeclared: a simulator opened without stored state says so, and
+// starts where New does; one opened on a snapshot, or on a log alone, does
+// not say so.
+func TestOpenedAsDeclared(t *testing.T) {
+	c := testCluster()
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := Open(teststore.Dir(dir), c, Options{Timings: DefaultTimings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.OpenedAsDeclared() {
+		t.Error("a simulator opened without stored state: OpenedAsDeclared is false")
+	}
+	m := New(c, Options{Timings: DefaultTimings()})
+	got, _ := s.Status(ctx)
+	want, _ := m.Status(ctx)
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(cluster.Status{})); diff != "" || !s.Now().Equal(m.Now()) {
+		t.Errorf("opened as declared, but not as New: clock %s, want %s; status (-want +got):\n%s", s.Now(), m.Now(), diff)
+	}
+	_ = s.Upgrade(ctx, node(c, "A"), "2")
+	// Killed: the snapshot and the log stay.
+	r, err := Open(teststore.Dir(dir), c, Options{Timings: DefaultTimings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.OpenedAsDeclared() {
+		t.Error("a simulator opened on a snapshot: OpenedAsDeclared is true")
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, StateName)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, logName), []byte(`{"nodes":{"A":{"version":"2","state":"up"}}}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Open(teststore.Dir(dir), c, Options{Timings: DefaultTimings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.OpenedAsDeclared() {
+		t.Error("a simulator opened on a log alone: OpenedAsDeclared is true")
+	}
+	l.Close()
 }

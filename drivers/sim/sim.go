@@ -53,6 +53,8 @@ type Sim struct {
 	// tracking: from the first call on (an abstract run never calls it).
 	seen     delta
 	tracking bool
+	// declared: Open found no stored state (OpenedAsDeclared).
+	declared bool
 	// seenNodes and seenRes are the changes of the nodes and resources
 	// since the last call of Changed or ChangedStatuses, in the order they
 	// were made, a node or resource once per change; their lists are
