@@ -51,9 +51,10 @@ type Opening struct {
 	// Redact hides the runbook's sensitive values in what the driver
 	// shows or logs; never nil.
 	Redact Redactor
-	// Steps are the runbook's step instances in run order, for a driver
-	// that needs to know what the run will do (where nodes go).
-	Steps []Step
+	// Steps returns the runbook's step instances in run order, for a
+	// driver that needs to know what the run will do (where nodes go):
+	// made when called, as most drivers do not need them. nil: no steps.
+	Steps func() []Step
 	// Faults are the faults to inject (--fault), for a kind that is a
 	// FaultInjector; empty otherwise.
 	Faults []Fault

@@ -39,11 +39,17 @@ func (a *app) opening(kind drivers.Kind, rb *lang.Runbook, store drivers.Store, 
 		return drivers.Opening{}, fmt.Errorf("the runbook declares no %s { ... } block in its cluster block, which the %s driver needs%s", name, name, rehearse)
 	}
 	o := drivers.Opening{Cluster: rb.Cluster, Config: rb.Block(name), Dir: rb.Dir, Store: store,
-		Redact: redactor{redact.New(rb.Secrets())}, Faults: faults, Steps: slices.Grow([]drivers.Step(nil), len(rb.Steps))}
-	for _, s := range rb.Steps {
-		o.Steps = append(o.Steps, drivers.Step{Instance: s.Instance, When: s.When})
-	}
+		Redact: redactor{redact.New(rb.Secrets())}, Faults: faults, Steps: func() []drivers.Step { return driverSteps(rb) }}
 	return o, nil
+}
+
+// driverSteps is the step instances of rb for a driver (Opening.Steps).
+func driverSteps(rb *lang.Runbook) []drivers.Step {
+	steps := slices.Grow([]drivers.Step(nil), len(rb.Steps))
+	for _, s := range rb.Steps {
+		steps = append(steps, drivers.Step{Instance: s.Instance, When: s.When})
+	}
+	return steps
 }
 
 // openDriver opens the driver of kind for a run or status of rb, keeping

@@ -225,3 +225,26 @@ func TestOpenedAsModel(t *testing.T) {
 		}
 	}
 }
+
+// TestOpeningSteps: the steps a driver's opening gives when asked are the
+// runbook's, in run order, with their when.
+func TestOpeningSteps(t *testing.T) {
+	a := &app{stdout: io.Discard, stderr: io.Discard, registry: builtin.Registry(), drivers: driverbuiltin.Registry()}
+	rb := a.loadRunbook("../../runbooks/netware65-rolling-upgrade.hcl", varArgs{}, true)
+	if rb == nil {
+		t.Fatal("invalid runbook")
+	}
+	o, err := a.opening(a.drivers.Simulator(), rb, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := o.Steps()
+	if len(got) != len(rb.Steps) || len(got) == 0 {
+		t.Fatalf("%d steps; the runbook has %d", len(got), len(rb.Steps))
+	}
+	for i, s := range rb.Steps {
+		if want := (drivers.Step{Instance: s.Instance, When: s.When}); !reflect.DeepEqual(got[i], want) {
+			t.Errorf("step %d = %+v; want %+v", i, got[i], want)
+		}
+	}
+}

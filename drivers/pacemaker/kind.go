@@ -71,7 +71,11 @@ func (k Kind) Preflight(ctx context.Context, o drivers.Opening) (string, error) 
 
 func declared(o drivers.Opening) Declared {
 	var leaves []Leave
-	for _, s := range o.Steps {
+	var steps []drivers.Step
+	if o.Steps != nil {
+		steps = o.Steps()
+	}
+	for _, s := range steps {
 		if s.Type == (upgradenode.Type{}).Name() && s.When && s.Args.Known("node") {
 			leaves = append(leaves, Leave{Node: s.Args.Node("node").Name, To: s.Args.String("to")})
 		}
