@@ -198,9 +198,19 @@ func (a *app) run(args *runArgs) int {
 	}
 	st, drv := opened.State, opened.Driver
 	defer st.Close()
+	// The driver is closed at the end, or on a goroutine while the report
+	// of a run that is its own plan is made (closed, below): the simulator
+	// writes its cluster meanwhile.
+	var closed chan struct{}
+	var closeErr error
 	defer func() {
-		if err := opened.CloseDriver(); err != nil {
-			a.messages().DriverNotClosed(driver, err)
+		if closed == nil {
+			closeErr = opened.CloseDriver()
+		} else {
+			<-closed
+		}
+		if closeErr != nil {
+			a.messages().DriverNotClosed(driver, closeErr)
 		}
 	}()
 
@@ -239,7 +249,7 @@ func (a *app) run(args *runArgs) int {
 	}
 	var live *liveReport // the report made as the run goes
 	if later && hidden == nil {
-		live = startLiveReport(rb, rrb, store, st)
+		live = startLiveReport(rb, rrb, store, st, changes)
 		defer live.end()
 	}
 	res := runtime.Run(ctx, rrb, runtime.Options{
@@ -270,6 +280,16 @@ func (a *app) run(args *runArgs) int {
 	if later {
 		planned = a.planOf(rb, rrb, res, changes, st.Settled)
 	}
+	if live != nil && planned.fromRun {
+		// Its report is made of the records and the plan in memory
+		// (liveReport.report) and touches the state only to put its page,
+		// after the driver has closed.
+		closed = make(chan struct{})
+		go func() {
+			defer close(closed)
+			closeErr = opened.CloseDriver()
+		}()
+	}
 	if recs := st.RecordList(); hasRunIn(recs) {
 		// The report is made from the journal as written, whose sensitive
 		// values are hidden, like `runbook report` makes it; read back only
@@ -285,6 +305,9 @@ func (a *app) run(args *runArgs) int {
 			rep := live.report(recs, planned)
 			if rep == nil {
 				rep = report.Build(reportInput(rb, rrb, store, recs, planned))
+			}
+			if closed != nil {
+				<-closed
 			}
 			err = putReportHTML(st.Session(), rep)
 		}

@@ -118,6 +118,23 @@ func (c *changeRecorder) record(e runtime.Event) {
 	c.chunks[n-1] = append(c.chunks[n-1], e)
 }
 
+// since returns the events recorded after the first n, in order, in the
+// slices they are kept in (which later records leave as they are).
+func (c *changeRecorder) since(n int) [][]runtime.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out [][]runtime.Event
+	for _, ch := range c.chunks {
+		if n >= len(ch) {
+			n -= len(ch)
+			continue
+		}
+		out = append(out, ch[n:len(ch):len(ch)])
+		n = 0
+	}
+	return out
+}
+
 // events returns the events recorded, in order.
 func (c *changeRecorder) events() []runtime.Event {
 	c.mu.Lock()

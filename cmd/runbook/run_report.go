@@ -19,22 +19,27 @@ import (
 // Any other run's report is made whole at its end (report.Build); either
 // way, the report `runbook report` makes of the same state.
 type liveReport struct {
-	rb   *lang.Runbook
-	in   *report.Input
-	b    *report.Builder
-	st   *runtime.State
-	fed  int // the records given to b
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	rb  *lang.Runbook
+	in  *report.Input
+	b   *report.Builder
+	st  *runtime.State
+	fed int // the records given to b
+	// The run's changes, its plan when it completes (planOf), and those
+	// given to b (Builder.Plan), which replays the plan's timeline from
+	// them as the run goes.
+	changes *changeRecorder
+	planned int
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
 // reportPoll is how often a live report takes the run's new records.
 var reportPoll = 25 * time.Millisecond
 
 // startLiveReport starts the report of the run of rb on st.
-func startLiveReport(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, st *runtime.State) *liveReport {
-	lr := &liveReport{rb: rb, st: st, stop: make(chan struct{}), done: make(chan struct{})}
+func startLiveReport(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, st *runtime.State, changes *changeRecorder) *liveReport {
+	lr := &liveReport{rb: rb, st: st, changes: changes, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(lr.done)
 		// The input (no snapshot: from the declared cluster) is made here,
@@ -56,11 +61,19 @@ func startLiveReport(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store
 	return lr
 }
 
-// take gives the builder the records of recs it has not had.
+// take gives the builder the records of recs it has not had, then the
+// changes recorded since the last take.
 func (lr *liveReport) take(recs runtime.RecordList) {
 	if n := recs.Len(); n > lr.fed {
 		lr.b.Add(recs.Slice(lr.fed, n))
 		lr.fed = n
+	}
+	if lr.changes == nil {
+		return
+	}
+	for _, events := range lr.changes.since(lr.planned) {
+		lr.b.Plan(events)
+		lr.planned += len(events)
 	}
 }
 

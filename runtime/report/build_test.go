@@ -292,3 +292,76 @@ func TestBuilderMatchesBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestBuilderPlanAhead holds the plan's timeline replayed ahead of Report
+// (Builder.Plan) to the one Build replays at once: with a plan that starts
+// when the first run does (replayed ahead), one that does not, and events
+// given that are not the plan's (both replayed whole).
+func TestBuilderPlanAhead(t *testing.T) {
+	ahead := 0
+	for seed := range uint64(300) {
+		r := rand.New(rand.NewPCG(seed, 9))
+		in := randomInput(r)
+		if in.Plan == nil {
+			continue
+		}
+		var first *runtime.Record
+		for _, rec := range in.Records.All() {
+			if rec.Type == runtime.RecordRun {
+				first = rec
+				break
+			}
+		}
+		if first == nil {
+			continue
+		}
+		own := *in.Plan // the plan of a run that is its own: it starts with it
+		d := first.Time.Sub(own.Start)
+		own.Start, own.End = first.Time, own.End.Add(d)
+		own.Events = append([]runtime.Event(nil), own.Events...)
+		for i := range own.Events {
+			own.Events[i].Time = own.Events[i].Time.Add(d)
+		}
+		other := append([]runtime.Event(nil), own.Events...) // not the plan's events
+		if len(other) > 0 {
+			other[len(other)-1].Step += "x"
+		}
+		for _, c := range []struct {
+			plan   *Plan
+			given  []runtime.Event
+			replay bool
+		}{{&own, own.Events, true}, {in.Plan, in.Plan.Events, in.Plan.Start == first.Time}, {&own, other, false}} {
+			in.Plan = c.plan
+			want := jsonOf(t, Build(in))
+			later := *in
+			later.Plan, later.Records, later.Probe, later.Driver = nil, runtime.RecordList{}, nil, ""
+			b := NewBuilder(&later)
+			recs, given := 0, 0
+			for recs < in.Records.Len() || given < len(c.given) {
+				if r.IntN(2) == 0 {
+					to := min(in.Records.Len(), recs+r.IntN(5))
+					b.Add(in.Records.Slice(recs, to))
+					recs = to
+				} else {
+					to := min(len(c.given), given+r.IntN(5))
+					b.Plan(c.given[given:to])
+					given = to
+				}
+			}
+			later.Plan, later.Records, later.Probe, later.Driver = c.plan, in.Records, in.Probe, in.Driver
+			// Replayed ahead when the plan is the run's own, and a Plan
+			// followed the first run record.
+			if tl, _ := b.b.replayedEarly(c.plan); tl != nil && !c.replay {
+				t.Fatalf("seed %d: a plan replayed ahead that is not the one given", seed)
+			} else if tl != nil {
+				ahead++
+			}
+			if got := jsonOf(t, b.Report()); !bytes.Equal(want, got) {
+				t.Fatalf("seed %d (plan replayed ahead: %v): the Builder's report differs from Build's:\n%s", seed, c.replay, firstDiff(want, got))
+			}
+		}
+	}
+	if ahead < 50 {
+		t.Fatalf("only %d reports had their plan replayed ahead", ahead)
+	}
+}

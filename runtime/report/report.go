@@ -340,6 +340,66 @@ func (x *Builder) Add(recs runtime.RecordList) {
 	}
 }
 
+// Plan takes the next events of the plan ahead of Report, for a run that
+// is its own plan: its changes, given as it makes them. The plan's
+// timeline is replayed from them as they come, once the first run record
+// has been taken, as from a plan that starts when that run does. Report
+// replays only the Plan's events that follow them when the events taken
+// are the first of the Input's Plan.Events (the same Type, Time, Step and
+// Change) and that plan starts when the first run does; else it replays
+// the whole plan, as it does without Plan.
+func (x *Builder) Plan(events []runtime.Event) {
+	b := x.b
+	if len(events) == 0 {
+		return
+	}
+	b.early.given = append(b.early.given, events)
+	if b.early.tl == nil {
+		if len(b.runs) == 0 {
+			return
+		}
+		b.early.tl = newTimeline(b.in, b.lanes, b.in.Declared, b.runs[0].Start)
+	}
+	for ; b.early.played < len(b.early.given); b.early.played++ {
+		for i := range b.early.given[b.early.played] {
+			if e := &b.early.given[b.early.played][i]; e.Type == runtime.EventChange && e.Change != nil {
+				b.early.tl.change(fact{time: e.Time, step: e.Step, change: e.Change})
+			}
+		}
+	}
+}
+
+// earlyPlan is the plan's timeline replayed ahead of Report (Builder.Plan).
+type earlyPlan struct {
+	given  [][]runtime.Event // as given
+	played int               // the slices of given replayed into tl
+	tl     *timeline         // from the first run's start
+}
+
+// replayed is the timeline replayed ahead of Report and how many of the
+// plan's events it holds, when they are the first of plan's and plan starts
+// when the first run does (nil otherwise).
+func (b *builder) replayedEarly(plan *Plan) (*timeline, int) {
+	e := &b.early
+	if e.tl == nil || e.played < len(e.given) || len(b.runs) == 0 || plan.Start != b.runs[0].Start {
+		return nil, 0
+	}
+	n := 0
+	for _, given := range e.given {
+		for i := range given {
+			g := &given[i]
+			if n >= len(plan.Events) {
+				return nil, 0
+			}
+			if p := &plan.Events[n]; p.Type != g.Type || p.Time != g.Time || p.Step != g.Step || p.Change != g.Change {
+				return nil, 0
+			}
+			n++
+		}
+	}
+	return e.tl, n
+}
+
 // Report makes the report of the records taken, with the Input's plan.
 func (x *Builder) Report() *Report {
 	b := x.b
@@ -363,8 +423,11 @@ func (x *Builder) Report() *Report {
 // predict replays the plan's timeline, shifted to the first run's start.
 func (b *builder) predict() *timeline {
 	in, shift := b.in, b.shift
-	tl := newTimeline(in, b.lanes, in.Declared, in.Plan.Start.Add(shift))
-	for i := range in.Plan.Events {
+	tl, from := b.replayedEarly(in.Plan)
+	if tl == nil {
+		tl = newTimeline(in, b.lanes, in.Declared, in.Plan.Start.Add(shift))
+	}
+	for i := from; i < len(in.Plan.Events); i++ {
 		if e := &in.Plan.Events[i]; e.Type == runtime.EventChange && e.Change != nil {
 			tl.change(fact{time: e.Time.Add(shift), step: e.Step, change: e.Change})
 		}
@@ -402,6 +465,7 @@ type builder struct {
 	opLast map[string]int
 
 	actual *timeline // made at the first run's record
+	early  earlyPlan // the plan's timeline replayed ahead of Report
 }
 
 // opList is the operations, in chunks: a long run's are not copied each
