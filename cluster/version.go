@@ -55,7 +55,13 @@ func (v Version) Compare(w Version) int {
 // CompareVersions compares two version strings; an unparsable version sorts
 // before every parsable one, and two unparsable ones compare as strings. It
 // allocates nothing: the runtime compares versions on every status read.
+// Equal strings, what nearly every comparison of a rolling upgrade's
+// statuses finds (each node at the version the media upgrade targets), are
+// equal versions without a scan.
 func CompareVersions(a, b string) int {
+	if a == b {
+		return 0
+	}
 	va, oka := scanVersion(a)
 	vb, okb := scanVersion(b)
 	switch {

@@ -3,7 +3,8 @@ package cluster
 import "testing"
 
 // TestCompareVersionsAsParsed checks that CompareVersions agrees with
-// ParseVersion and Version.Compare on good and bad versions.
+// ParseVersion and Version.Compare on good and bad versions, each also
+// against itself (the shortcut for equal strings).
 func TestCompareVersionsAsParsed(t *testing.T) {
 	vs := []string{"", "6", "6.5", "6.5.0", "6.5.8", "6.10", "06.5", "1.2.3.4", "1.2.3.4.5", "6..5", ".6", "6.", "6.5a", "x",
 		"123456789", "1234567890", "6.123456789", "6.1234567890", "0", "0.0.0.0", "-1", "6.5 "}

@@ -16,7 +16,7 @@ import (
 // status read after the group sees anyway.
 func (s *Sim) Concurrently(limit int, ops []func() error) []error {
 	errs := make([]error, len(ops))
-	if s.lane != nil {
+	if s.inLane {
 		// A group within an operation of a group: its lane holds it all.
 		for i, op := range ops {
 			errs[i] = op()
@@ -37,7 +37,7 @@ func (s *Sim) Concurrently(limit int, ops []func() error) []error {
 			s.st.Clock = free[0]
 			s.changed.clock = true
 		}
-		took, err := s.inLane(op)
+		took, err := s.runInLane(op)
 		errs[i] = err
 		free[0] = s.st.Clock.Add(took)
 		heap.Fix(&free, 0)
@@ -58,12 +58,12 @@ func (s *Sim) Concurrently(limit int, ops []func() error) []error {
 	return errs
 }
 
-// inLane runs op with the time it takes collected rather than spent.
-func (s *Sim) inLane(op func() error) (took time.Duration, err error) {
-	s.lane = &took
-	defer func() { s.lane = nil }()
+// runInLane runs op with the time it takes collected rather than spent.
+func (s *Sim) runInLane(op func() error) (took time.Duration, err error) {
+	s.inLane, s.laneTook = true, 0
+	defer func() { s.inLane, s.laneTook = false, 0 }()
 	err = op()
-	return took, err
+	return s.laneTook, err
 }
 
 // laneHeap is a min-heap of the times lanes are free.

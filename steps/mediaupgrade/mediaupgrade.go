@@ -110,7 +110,8 @@ func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []step
 // env.Before), resources are in the state upgrade, or nodes have not yet
 // read the upgraded media.
 func inProgress(env *steps.Env, st *cluster.Status, in *steps.Instance) bool {
-	if env.Before != nil && cluster.CompareVersions(env.Before.MediaVersion, target(st)) < 0 {
+	v := target(st)
+	if env.Before != nil && cluster.CompareVersions(env.Before.MediaVersion, v) < 0 {
 		return true
 	}
 	for _, r := range resources(env, in) {
@@ -118,7 +119,7 @@ func inProgress(env *steps.Env, st *cluster.Status, in *steps.Instance) bool {
 			return true
 		}
 	}
-	return unrefreshed(st, target(st))
+	return unrefreshed(st, v)
 }
 
 // unrefreshed reports whether a node reports reading media older than v.
