@@ -277,6 +277,11 @@ func (a *app) run(args *runArgs) int {
 		Reissue:        args.Reissue,
 		Crash:          runtime.FailpointsFromEnv().Hit,
 	})
+	// The driver is done: what closing it writes (the simulator's
+	// snapshot) is made meanwhile, on the second processor.
+	if p, ok := drv.(interface{ PrepareClose() }); ok {
+		p.PrepareClose()
+	}
 	if later {
 		planned = a.planOf(rb, rrb, res, changes, st.Settled)
 	}

@@ -98,6 +98,7 @@ func (s *Sim) commit() error {
 	}
 	b = append(b, '\n')
 	s.buf = b
+	s.commits++
 	// One write of a whole line: a crash leaves at most a torn last line.
 	if _, err := s.log.w.Write(b); err != nil {
 		return fmt.Errorf("simulator state %s: %w", s.log.store.Where(logName), err)
@@ -271,7 +272,7 @@ func (s *Sim) Close() error {
 		return nil
 	}
 	err := s.log.w.Close()
-	if e := s.writeSnapshot(s.log.store); err == nil {
+	if e := s.putSnapshot(s.log.store, s.prepared()); err == nil {
 		err = e
 	}
 	if err == nil {
@@ -281,10 +282,56 @@ func (s *Sim) Close() error {
 	return err
 }
 
-func (s *Sim) writeSnapshot(store Store) error {
-	b, err := s.appendSnapshot(nil)
-	if err != nil {
-		return err
+// preparedSnapshot is the snapshot PrepareClose encodes.
+type preparedSnapshot struct {
+	done    chan struct{}
+	b       []byte
+	err     error
+	commits int // the simulator's commits when it was encoded
+}
+
+// PrepareClose encodes, on a goroutine of its own, the snapshot Close is to
+// write, for a caller done with the simulator's operations (a run that
+// ended): Close then finds it made, and writes it where it would have
+// written its own (unless something changed since: it then encodes anew).
+// The simulator may only be read until Close, which waits for it.
+func (s *Sim) PrepareClose() {
+	if s.log == nil || s.prep != nil {
+		return
+	}
+	p := &preparedSnapshot{done: make(chan struct{}), commits: s.commits}
+	s.prep = p
+	go func() {
+		defer close(p.done)
+		p.b, p.err = s.appendSnapshot(nil)
+	}()
+}
+
+// prepared waits for the snapshot PrepareClose encodes and returns it: nil
+// when there is none, or when the simulator changed since it was encoded.
+func (s *Sim) prepared() []byte {
+	p := s.prep
+	if p == nil {
+		return nil
+	}
+	<-p.done
+	s.prep = nil
+	if p.err != nil || p.commits != s.commits || !s.changed.empty() {
+		return nil
+	}
+	return p.b
+}
+
+func (s *Sim) writeSnapshot(store Store) error { return s.putSnapshot(store, nil) }
+
+// putSnapshot writes the snapshot: b, the simulator's as encoded, or
+// encoded now when b is nil.
+func (s *Sim) putSnapshot(store Store, b []byte) error {
+	if b == nil {
+		var err error
+		if b, err = s.appendSnapshot(nil); err != nil {
+			return err
+		}
 	}
 	if err := store.Put(StateName, b); err != nil {
 		return fmt.Errorf("simulator state: %w", err)

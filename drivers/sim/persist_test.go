@@ -164,3 +164,43 @@ func TestOpenedAsDeclared(t *testing.T) {
 	}
 	l.Close()
 }
+
+// TestPrepareClose: the snapshot Close writes after PrepareClose is, byte
+// for byte, the one it encodes itself, also when the simulator changed
+// after PrepareClose.
+func TestPrepareClose(t *testing.T) {
+	c := testCluster()
+	ctx := context.Background()
+	for _, after := range []bool{false, true} {
+		var snaps [][]byte
+		for _, prepare := range []bool{false, true} {
+			dir := t.TempDir()
+			s, err := Open(teststore.Dir(dir), c, Options{Timings: DefaultTimings()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = s.InstallLicense(ctx, c.Licenses[0])
+			_ = s.Upgrade(ctx, node(c, "A"), "2")
+			if prepare {
+				s.PrepareClose()
+			}
+			if after {
+				if s.prep != nil {
+					<-s.prep.done // not concurrently with the encoding
+				}
+				_ = s.Migrate(ctx, res(c, "R2"), node(c, "A"))
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, StateName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			snaps = append(snaps, b)
+		}
+		if !bytes.Equal(snaps[0], snaps[1]) {
+			t.Errorf("changed after PrepareClose: %v: the snapshot written\n%s\ndiffers from the one encoded at Close\n%s", after, snaps[1], snaps[0])
+		}
+	}
+}

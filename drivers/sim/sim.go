@@ -55,6 +55,10 @@ type Sim struct {
 	tracking bool
 	// declared: Open found no stored state (OpenedAsDeclared).
 	declared bool
+	// commits counts the lines committed to the log; prep is the snapshot
+	// PrepareClose encodes, as of commits.
+	commits int
+	prep    *preparedSnapshot
 	// seenNodes and seenRes are the changes of the nodes and resources
 	// since the last call of Changed or ChangedStatuses, in the order they
 	// were made, a node or resource once per change; their lists are
