@@ -1,15 +1,14 @@
 package report
 
 // The report's Build as it was before it was made in one pass over the
-// journal: the reference the tests hold the fast one to.
+// journal: the reference the tests hold the fast one to. It calls the
+// package's small helpers that the one pass left as they were (who,
+// during, nodeState, ...) rather than copies of them.
 
 import (
 	"regexp"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/runtime"
@@ -243,9 +242,9 @@ func refBuildMarks(in *Input, runs []*refRun, stepsOut []Step) []Mark {
 		for _, rec := range r.records.All() {
 			if rec.Type == runtime.RecordApproval {
 				answered[rec.Address] = true
-				msg := "approved by " + refWho(rec.User, rec.Host)
+				msg := "approved by " + who(rec.User, rec.Host)
 				if rec.Answer != "yes" {
-					msg = "declined by " + refWho(rec.User, rec.Host) + ": the run stopped there"
+					msg = "declined by " + who(rec.User, rec.Host) + ": the run stopped there"
 				}
 				marks = append(marks, Mark{Time: rec.Time, Kind: MarkApproval, Step: rec.Address, Message: msg, User: rec.User, Host: rec.Host})
 				continue
@@ -255,7 +254,7 @@ func refBuildMarks(in *Input, runs []*refRun, stepsOut []Step) []Mark {
 			}
 			switch {
 			case rec.Status == runtime.StatusDone && approval[rec.Address] && !answered[rec.Address]:
-				marks = append(marks, Mark{Time: rec.Time, Kind: MarkApproval, Step: rec.Address, Message: "approved by --auto-approve (run by " + refWho(r.User, r.Host) + ")", User: r.User, Host: r.Host})
+				marks = append(marks, Mark{Time: rec.Time, Kind: MarkApproval, Step: rec.Address, Message: "approved by --auto-approve (run by " + who(r.User, r.Host) + ")", User: r.User, Host: r.Host})
 			case rec.Status == runtime.StatusFailed:
 				marks = append(marks, Mark{Time: rec.Time, Kind: MarkFailure, Step: rec.Address, Message: "failed: " + rec.Error})
 			case rec.Status == runtime.StatusInDoubt:
@@ -325,7 +324,7 @@ func refBuildOperations(runs []*refRun) (ops []Operation, derived bool) {
 				o.ended = true
 				o.Outcome, o.Error, o.SecondsAtMost = rec.Outcome, rec.Error, nil
 				o.Seconds = refPtr(rec.Time.Sub(o.Time).Seconds())
-				o.ExitStatus = refExitStatus(o.command, rec)
+				o.ExitStatus = exitStatus(o.command, rec)
 			case runtime.RecordStep:
 				if rec.Status == runtime.StatusStarted {
 					continue
@@ -362,20 +361,6 @@ func refBuildOperations(runs []*refRun) (ops []Operation, derived bool) {
 
 var refExitedWith = regexp.MustCompile(`exited with status (\d+)`)
 
-// exitStatus is the exit status of an operation's command, when it ran one
-// (its op-started record) or its error says it.
-func refExitStatus(command bool, end *runtime.Record) *int {
-	if m := refExitedWith.FindStringSubmatch(end.Error); m != nil {
-		if n, err := strconv.Atoi(m[1]); err == nil {
-			return &n
-		}
-	}
-	if command && end.Outcome == runtime.OpOK {
-		return refPtr(0)
-	}
-	return nil
-}
-
 // measuredDowntime is each resource's measured downtime since the state's
 // first run: as the last run's summary reported it (its end record); for a
 // last run that ended without one (killed), as the ledger of its last step
@@ -405,31 +390,6 @@ func refMeasuredDowntime(runs []*refRun) map[string]float64 {
 	}
 	// Killed before its first step ended: as the run before it left it.
 	return refMeasuredDowntime(runs[:len(runs)-1])
-}
-
-// who names a user at a host.
-func refWho(user, host string) string {
-	switch {
-	case user == "" && host == "":
-		return "an unknown user"
-	case host == "":
-		return user
-	}
-	return user + "@" + host
-}
-
-func refMaxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-func refMinTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 // A fact is what the timeline is replayed from: a journal record, or an
@@ -545,16 +505,8 @@ func (l *refResLane) outages(total float64) []Outage {
 		d := time.Duration(share * float64(time.Second))
 		out = append(out, Outage{Start: m.Time.Add(-d), End: m.Time, Seconds: share, Kind: OutageMove, Step: m.step, Reason: m.reason})
 	}
-	refSortOutages(out)
+	sortOutages(out)
 	return out
-}
-
-func refSortOutages(o []Outage) {
-	for i := 1; i < len(o); i++ {
-		for j := i; j > 0 && o[j].End.Before(o[j-1].End); j-- {
-			o[j], o[j-1] = o[j-1], o[j]
-		}
-	}
 }
 
 type refTimeline struct {
@@ -587,7 +539,7 @@ func refReplay(in *Input, initial *cluster.Status, facts []refFact, start, end t
 		l := &refNodeLane{since: start}
 		if initial != nil {
 			if ns, ok := initial.Nodes[n]; ok {
-				l.state, l.version = refNodeState(ns.State), ns.Version
+				l.state, l.version = nodeState(ns.State), ns.Version
 			}
 		}
 		tl.nodes[n] = l
@@ -611,7 +563,7 @@ func refReplay(in *Input, initial *cluster.Status, facts []refFact, start, end t
 	for _, f := range facts {
 		switch {
 		case f.op != "":
-			op, target, ok := refTwoFields(f.op)
+			op, target, ok := twoFields(f.op)
 			if !ok {
 				continue
 			}
@@ -641,43 +593,17 @@ func refReplay(in *Input, initial *cluster.Status, facts []refFact, start, end t
 	}
 	for _, l := range tl.nodes {
 		l.set(end, "", "")
-		refUpgrades(l.segs)
+		upgrades(l.segs)
 	}
 	for _, l := range tl.resources {
 		if l.down != nil {
-			l.down.End, l.down.open = refMaxTime(end, l.down.Start), true
+			l.down.End, l.down.open = maxTime(end, l.down.Start), true
 			l.spans = append(l.spans, *l.down)
 			l.down = nil
 		}
 		l.set(end, "", "")
 	}
 	return tl
-}
-
-// twoFields returns the first two of the fields strings.Fields splits s
-// into, without making the slice: ok is false when there are fewer.
-func refTwoFields(s string) (first, second string, ok bool) {
-	first, rest := refNextField(s)
-	second, _ = refNextField(rest)
-	return first, second, second != ""
-}
-
-// nextField returns the first field of s (strings.Fields') and what follows
-// it.
-func refNextField(s string) (field, rest string) {
-	s = strings.TrimLeftFunc(s, unicode.IsSpace)
-	end := strings.IndexFunc(s, unicode.IsSpace)
-	if end < 0 {
-		return s, ""
-	}
-	return s[:end], s[end:]
-}
-
-func refNodeState(s string) string {
-	if s == cluster.NodeUp {
-		return NodeUp
-	}
-	return NodeDown
 }
 
 func (tl *refTimeline) change(in *Input, f refFact, s *refStepFacts) {
@@ -738,29 +664,22 @@ func (tl *refTimeline) change(in *Input, f refFact, s *refStepFacts) {
 	}
 }
 
-func refDuring(step string) string {
-	if step == "" {
-		return "between steps"
-	}
-	return "during " + step
-}
-
 func refMoveReason(in *Input, c *runtime.Change, step string, s *refStepFacts) string {
 	home := in.Home[c.Name]
 	move := c.FromNode + " → " + c.ToNode
 	switch {
 	case s.left[c.FromNode]:
-		return "failover " + move + ": " + c.FromNode + " left the cluster " + refDuring(step)
+		return "failover " + move + ": " + c.FromNode + " left the cluster " + during(step)
 	case s.migrated[c.Name] && c.ToNode == home:
 		return "failback " + move + ", moved by " + step
 	case s.migrated[c.Name]:
 		return "moved " + move + " by " + step
 	case c.ToNode == home && s.up[home]:
-		return "failback " + move + " by itself as " + home + " rejoined, " + refDuring(step)
+		return "failback " + move + " by itself as " + home + " rejoined, " + during(step)
 	case c.ToNode == home:
-		return "failback " + move + " by itself, " + refDuring(step)
+		return "failback " + move + " by itself, " + during(step)
 	}
-	return "moved " + move + " " + refDuring(step)
+	return "moved " + move + " " + during(step)
 }
 
 func refOutageReason(c *runtime.Change, step string, s *refStepFacts) (kind, why string) {
@@ -768,21 +687,9 @@ func refOutageReason(c *runtime.Change, step string, s *refStepFacts) (kind, why
 	case c.ToState == cluster.ResourceUpgrade:
 		return OutageUpgrade, "offline for the media upgrade (state upgrade), taken by " + step
 	case c.Unplanned:
-		return OutageUnplanned, "went " + c.ToState + " by itself on " + c.FromNode + " " + refDuring(step) + " (unplanned)"
+		return OutageUnplanned, "went " + c.ToState + " by itself on " + c.FromNode + " " + during(step) + " (unplanned)"
 	case s.offlined[c.Name]:
 		return OutageOffline, "taken " + c.ToState + " by " + step
 	}
-	return OutageOffline, c.ToState + " on " + c.FromNode + " " + refDuring(step)
-}
-
-// upgrades names "upgrading" a node's time down that ends with it up at
-// another version: what the plan shows (its events say when a node went
-// down and came back, not which operations were issued) and what a journal
-// without the operations' records shows.
-func refUpgrades(segs []Segment) {
-	for i := 0; i+1 < len(segs); i++ {
-		if segs[i].State == NodeDown && segs[i+1].State == NodeUp && segs[i+1].Version != segs[i].Version {
-			segs[i].State = NodeUpgrading
-		}
-	}
+	return OutageOffline, c.ToState + " on " + c.FromNode + " " + during(step)
 }
