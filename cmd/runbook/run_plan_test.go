@@ -50,22 +50,29 @@ func TestRunIsItsOwnPlan(t *testing.T) {
 			if code, out := runCLI("run", "--driver", "sim", "--auto-approve", "--state", state, path); code != exitOK {
 				t.Fatalf("run: exit %d\n%s", code, out)
 			}
-			out := filepath.Join(dir, "report.html")
-			if code, msg := runCLI("report", "--driver", "sim", "--state", state, "-o", out, path); code != exitOK {
-				t.Fatalf("report: exit %d\n%s", code, msg)
-			}
-			fromRun, err := os.ReadFile(filepath.Join(state, runtime.ReportBlob))
-			if err != nil {
-				t.Fatal(err)
-			}
-			simulated, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(fromRun, simulated) {
-				t.Errorf("the run's report (%d bytes) differs from runbook report's (%d bytes)", len(fromRun), len(simulated))
-			}
+			sameReportAsCommand(t, state, path)
 		})
+	}
+}
+
+// sameReportAsCommand fails t unless the report the run left in state is
+// byte for byte the one `runbook report --driver sim` makes of that state.
+func sameReportAsCommand(t *testing.T, state, path string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "report.html")
+	if code, msg := runCLI("report", "--driver", "sim", "--state", state, "-o", out, path); code != exitOK {
+		t.Fatalf("report: exit %d\n%s", code, msg)
+	}
+	fromRun, err := os.ReadFile(filepath.Join(state, runtime.ReportBlob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	made, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fromRun, made) {
+		t.Errorf("the run's report (%d bytes) differs from runbook report's (%d bytes)", len(fromRun), len(made))
 	}
 }
 

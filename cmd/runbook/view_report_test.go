@@ -395,21 +395,7 @@ func TestLiveReport(t *testing.T) {
 			if code, msg := runCLI(append([]string{"run", "--driver", "sim", "--auto-approve", "--state", state}, c.args...)...); code != exitOK {
 				t.Fatalf("run: exit %d\n%s", code, msg)
 			}
-			out := filepath.Join(dir, "report.html")
-			if code, msg := runCLI("report", "--driver", "sim", "--state", state, "-o", out, path); code != exitOK {
-				t.Fatalf("report: exit %d\n%s", code, msg)
-			}
-			fromRun, err := os.ReadFile(filepath.Join(state, runtime.ReportBlob))
-			if err != nil {
-				t.Fatal(err)
-			}
-			made, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(fromRun, made) {
-				t.Errorf("the run's report (%d bytes) differs from runbook report's (%d bytes)", len(fromRun), len(made))
-			}
+			sameReportAsCommand(t, state, path)
 		})
 	}
 	st, err := runtime.OpenState(local.New(t.TempDir()), runtime.CurrentHolder("test"), runtime.LockOptions{})
