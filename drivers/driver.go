@@ -58,6 +58,9 @@ type Opening struct {
 	// Faults are the faults to inject (--fault), for a kind that is a
 	// FaultInjector; empty otherwise.
 	Faults []Fault
+	// Ahead is what the kind's Prepare (Preparer) made of this opening
+	// ahead of it, or nil: Open uses it where the state leaves it valid.
+	Ahead any
 }
 
 // Step is one step instance of the runbook.
@@ -128,6 +131,19 @@ type FaultInjector interface {
 	Kind
 	// Faults lists the kinds of fault it injects.
 	Faults() []FaultKind
+}
+
+// Preparer is implemented by a kind whose opening has work that depends
+// only on the declared cluster, the driver's block and the faults, not on
+// the state (the simulator's declared cluster, as it would write it): a
+// caller may have it done ahead, while it validates the runbook, and hand
+// what it made to Open as Opening.Ahead.
+type Preparer interface {
+	Kind
+	// Prepare reads what it needs of o (whose Store is nil) at once, and
+	// returns the work to do, which may run on another goroutine; Open
+	// takes what the work returned as Opening.Ahead.
+	Prepare(o Opening) func() any
 }
 
 // StateKeeper is implemented by a kind that keeps the cluster itself in

@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/runbookhq/runbook/drivers"
+	"github.com/runbookhq/runbook/lang/abstract"
 	"github.com/runbookhq/runbook/steps/builtin"
 	"github.com/runbookhq/runbook/testdata/gen"
 )
@@ -138,5 +140,38 @@ func bareDecode(b *testing.B, src []byte) {
 				decode(sb.Body, stepSchema(reg[sb.Labels[0]]))
 			}
 		}
+	}
+}
+
+// BenchmarkAbstractRun is validate's abstract run alone (parser.check) on
+// the generated runbook, each time against a model made afresh.
+func BenchmarkAbstractRun(b *testing.B) {
+	reg := builtin.Registry()
+	for _, n := range benchSizes {
+		src := genRunbook(n)
+		f, diags := parseFile(src, "bench.hcl")
+		if diags.HasErrors() {
+			b.Fatal(diags)
+		}
+		rb := &Runbook{Path: "bench.hcl", Dir: ".", Files: map[string]*hcl.File{"bench.hcl": f}, blocks: map[string]*drivers.Config{}}
+		opts := Options{Registry: reg, Drivers: driverbuiltin.Registry()}
+		rb.Driver = opts.Drivers.Default().Name()
+		p := newParser(rb, opts)
+		p.decode([]hcl.Body{f.Body})
+		if len(p.diags) > 0 || p.clusterBroken {
+			b.Fatal(p.diags)
+		}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				p.model = abstract.Model(rb.Cluster, rb.Timings())
+				b.StartTimer()
+				p.check()
+				if len(p.diags) > 0 {
+					b.Fatal(p.diags)
+				}
+			}
+		})
 	}
 }

@@ -657,3 +657,41 @@ func TestRunbookName(t *testing.T) {
 		})
 	}
 }
+
+// TestDecoded: Options.Decoded is called once, before the abstract run, with
+// the runbook's cluster and steps as Load returns them, when it decodes
+// without an error, even if the abstract run then finds one; never when
+// decoding finds one.
+func TestDecoded(t *testing.T) {
+	valid := string(genRunbook(3))
+	for _, tc := range []struct {
+		name, src     string
+		called, valid bool
+	}{
+		{"valid", valid, true, true},
+		{"invalid in the abstract run", strings.Replace(valid, "on = node.N0", "on = node.N0\n}\n\nstep \"media-upgrade\" \"again\" {\n  on = node.N1", 1), true, false},
+		{"invalid when decoded", strings.Replace(valid, "on = node.N0", "on = node.NOPE", 1), false, false},
+	} {
+		var got []*Runbook
+		var steps int
+		rb, diags := load(t, tc.src, Options{Decoded: func(rb *Runbook) {
+			got = append(got, rb)
+			steps = len(rb.Steps)
+			if rb.Cluster == nil {
+				t.Errorf("%s: decoded without a cluster", tc.name)
+			}
+		}})
+		if diags.HasErrors() == tc.valid {
+			t.Fatalf("%s: diagnostics %v", tc.name, summaries(diags))
+		}
+		if !tc.called {
+			if len(got) > 0 {
+				t.Errorf("%s: Decoded called", tc.name)
+			}
+			continue
+		}
+		if len(got) != 1 || got[0] != rb || steps != len(rb.Steps) || rb.Cluster == nil {
+			t.Errorf("%s: Decoded called %d times, with %d steps of %d", tc.name, len(got), steps, len(rb.Steps))
+		}
+	}
+}

@@ -261,6 +261,18 @@ var rootSchema = &hcl.BodySchema{
 }
 
 func (p *parser) load(bodies []hcl.Body) {
+	p.decode(bodies)
+	if p.opts.Decoded != nil && !p.clusterBroken && p.rb.Cluster != nil && !p.diags.HasErrors() {
+		p.opts.Decoded(p.rb)
+	}
+	if !p.clusterBroken {
+		p.check()
+	}
+}
+
+// decode is load up to the abstract run: the declarations, their values,
+// the cluster and the step instances.
+func (p *parser) decode(bodies []hcl.Body) {
 	contents := make([]*hcl.BodyContent, len(bodies))
 	counts := map[string]int{}
 	for i, body := range bodies {
@@ -288,9 +300,6 @@ func (p *parser) load(bodies []hcl.Body) {
 	p.buildCluster()
 	p.decodeSteps()
 	p.awaitCluster()
-	if !p.clusterBroken {
-		p.check()
-	}
 }
 
 // declare records one top-level block: the flat switch of the language.

@@ -34,6 +34,13 @@ type Options struct {
 	// name, with their settings. The CLI passes those of
 	// stores/builtin.Stores().
 	StateKinds map[string][]runtime.StoreSetting
+	// Decoded, if set, is called once the runbook is decoded without an
+	// error (its cluster, driver blocks and steps as Load returns them),
+	// before validate's abstract run, on the goroutine that loads it: a
+	// caller may start there, on goroutines of its own, work that only
+	// reads the runbook (never its state) while the abstract run goes on.
+	// It must return at once. The runbook may still be found invalid.
+	Decoded func(*Runbook)
 
 	// slow turns off the fast paths that stand in for the general ones on
 	// the common cases, so that tests can hold the two to the same result.

@@ -602,7 +602,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 			c.messages().NotLogged(err)
 		}
 		return nil
-	})
+	}, nil)
 	var locked *runtime.LockedError
 	if errors.As(err, &locked) {
 		if !c.heldElsewhere {

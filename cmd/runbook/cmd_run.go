@@ -11,6 +11,7 @@ import (
 
 	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers"
+	"github.com/runbookhq/runbook/lang"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
 	"github.com/runbookhq/runbook/runtime/report"
@@ -83,7 +84,13 @@ func (a *app) run(args *runArgs) int {
 	defer stopSignals()
 
 	setCollector()
-	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, true)
+	// The driver's opening that depends only on the runbook (a rehearsal's
+	// simulated cluster as declared) is made while validate's abstract
+	// run goes on; it is used only once the runbook is found valid.
+	var ahead *openingAhead
+	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, true, func(rb *lang.Runbook) {
+		ahead = a.prepareOpening(rb, args.Driver, args.Faults)
+	})
 	collectAfterLoad()
 	if rb == nil {
 		if args.View == viewJSON {
@@ -179,7 +186,7 @@ func (a *app) run(args *runArgs) int {
 			}
 		}
 		return nil
-	})
+	}, ahead)
 	var locked *runtime.LockedError
 	var reissue reissueError
 	var drift drivers.DriftError

@@ -74,7 +74,7 @@ type stepStatus struct {
 }
 
 func (a *app) status(args *statusArgs) int {
-	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, false)
+	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, false, nil)
 	if rb == nil {
 		if args.View == viewJSON {
 			(&validateJSON{w: a.stdout}).Results(nil, diags)
@@ -142,7 +142,7 @@ func (a *app) readCluster(rep *statusReport, rb *lang.Runbook, store runtime.Sto
 		return err
 	}
 	defer lock.Release()
-	opened, err := a.openDriver(kind, rb, lock, nil)
+	opened, err := a.openDriver(kind, rb, lock, nil, nil)
 	if err != nil {
 		return err
 	}

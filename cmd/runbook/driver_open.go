@@ -53,13 +53,51 @@ func driverSteps(rb *lang.Runbook) []drivers.Step {
 }
 
 // openDriver opens the driver of kind for a run or status of rb, keeping
-// what it keeps in store.
-func (a *app) openDriver(kind drivers.Kind, rb *lang.Runbook, store drivers.Store, faults []drivers.Fault) (*drivers.Opened, error) {
+// what it keeps in store, with what ahead (if not nil) made of its opening.
+func (a *app) openDriver(kind drivers.Kind, rb *lang.Runbook, store drivers.Store, faults []drivers.Fault, ahead *openingAhead) (*drivers.Opened, error) {
 	o, err := a.opening(kind, rb, store, faults)
 	if err != nil {
 		return nil, err
 	}
+	o.Ahead = ahead.take(kind)
 	return kind.Open(context.Background(), o)
+}
+
+// openingAhead is the part of a driver's opening that its kind does ahead
+// (drivers.Preparer), on a goroutine of its own while the runbook is
+// validated: for a rehearsal, the simulated cluster as declared.
+type openingAhead struct {
+	kind drivers.Kind
+	done chan any
+}
+
+// prepareOpening starts, for the driver called driver (the runbook's own
+// when ""), the work its kind does ahead of its opening; nil when it does
+// none. It reads only the runbook, so that it may start before the runbook
+// is found valid (lang.Options.Decoded): what it makes is used only once
+// the run opens the driver.
+func (a *app) prepareOpening(rb *lang.Runbook, driver string, faults []drivers.Fault) *openingAhead {
+	kind, err := a.driverKind(rb, driver)
+	if err != nil {
+		return nil
+	}
+	p, ok := kind.(drivers.Preparer)
+	if !ok {
+		return nil
+	}
+	work := p.Prepare(drivers.Opening{Cluster: rb.Cluster, Config: rb.Block(kind.Name()), Dir: rb.Dir, Faults: faults})
+	ah := &openingAhead{kind: kind, done: make(chan any, 1)}
+	go func() { ah.done <- work() }()
+	return ah
+}
+
+// take waits for what was made ahead for kind, and returns it; nil for
+// another kind, or when nothing was.
+func (ah *openingAhead) take(kind drivers.Kind) any {
+	if ah == nil || ah.kind.Name() != kind.Name() {
+		return nil
+	}
+	return <-ah.done
 }
 
 // redactor hides the runbook's sensitive values for a driver.

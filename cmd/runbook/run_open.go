@@ -19,7 +19,8 @@ type openedRun struct {
 // values hidden hides; it reaches the disk before each operation unless the
 // kind is a simulator. lock says how to take the lock. Before the driver is opened, ready (if set) is
 // called with the open state; an error from it ends the opening there.
-func (a *app) openRun(store runtime.Store, kind drivers.Kind, command string, rb *lang.Runbook, hidden *redact.Redactor, faults []drivers.Fault, confirmation *runtime.Approval, lock runtime.LockOptions, ready func(*runtime.State) error) (*openedRun, error) {
+// ahead, if not nil, is what was made of the driver's opening ahead of it.
+func (a *app) openRun(store runtime.Store, kind drivers.Kind, command string, rb *lang.Runbook, hidden *redact.Redactor, faults []drivers.Fault, confirmation *runtime.Approval, lock runtime.LockOptions, ready func(*runtime.State) error, ahead *openingAhead) (*openedRun, error) {
 	// A real cluster's journal must survive a power loss; the simulator's
 	// is only as real as its cluster.
 	lock.Durable = !drivers.Simulated(kind)
@@ -43,7 +44,7 @@ func (a *app) openRun(store runtime.Store, kind drivers.Kind, command string, rb
 			return nil, err
 		}
 	}
-	opened, err := a.openDriver(kind, rb, st.Session(), faults)
+	opened, err := a.openDriver(kind, rb, st.Session(), faults, ahead)
 	if err != nil {
 		st.Close()
 		return nil, err

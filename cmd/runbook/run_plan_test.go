@@ -126,7 +126,7 @@ func TestPlanOfStopped(t *testing.T) {
 		var results []*runtime.Result
 		for _, predicted := range []bool{true, false} {
 			kind := a.drivers.Simulator()
-			opened, err := a.openRun(local.New(t.TempDir()), kind, "runbook run", rb, nil, nil, nil, runtime.LockOptions{}, nil)
+			opened, err := a.openRun(local.New(t.TempDir()), kind, "runbook run", rb, nil, nil, nil, runtime.LockOptions{}, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +199,7 @@ func TestOpenedAsModel(t *testing.T) {
 		rrb := runtimeRunbook(rb)
 		store := local.New(t.TempDir())
 		for i, fresh := range []bool{true, false} {
-			opened, err := a.openRun(store, a.drivers.Simulator(), "runbook run", rb, nil, nil, nil, runtime.LockOptions{}, nil)
+			opened, err := a.openRun(store, a.drivers.Simulator(), "runbook run", rb, nil, nil, nil, runtime.LockOptions{}, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

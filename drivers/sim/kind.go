@@ -20,6 +20,7 @@ var (
 	_ drivers.FaultInjector = Kind{}
 	_ drivers.StateKeeper   = Kind{}
 	_ drivers.StateFiles    = Kind{}
+	_ drivers.Preparer      = Kind{}
 )
 
 func (Kind) Name() string { return Name }
@@ -57,13 +58,22 @@ func (Kind) Kept(store drivers.Blobs) bool {
 }
 
 // Open opens the simulator persisted in o.Store, with the timings of
-// o.Config and o.Faults.
+// o.Config and o.Faults; from o.Ahead (Prepare's) if the store keeps no
+// simulated cluster.
 func (Kind) Open(_ context.Context, o drivers.Opening) (*drivers.Opened, error) {
-	s, err := Open(o.Store, o.Cluster, Options{Timings: TimingsOf(o.Config), Faults: o.Faults})
+	ahead, _ := o.Ahead.(*Fresh)
+	s, err := openFrom(o.Store, o.Cluster, Options{Timings: TimingsOf(o.Config), Faults: o.Faults}, ahead)
 	if err != nil {
 		return nil, err
 	}
 	return &drivers.Opened{Driver: s, Close: s.Close, Poll: cluster.DefaultPoll}, nil
+}
+
+// Prepare makes ahead the simulator Open starts when the store keeps no
+// simulated cluster (NewFresh), with the timings of o.Config and o.Faults.
+func (Kind) Prepare(o drivers.Opening) func() any {
+	c, opts := o.Cluster, Options{Timings: TimingsOf(o.Config), Faults: o.Faults}
+	return func() any { return NewFresh(c, opts) }
 }
 
 // TimingsOf returns the timings of a decoded sim block. Its decoding gave

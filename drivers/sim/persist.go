@@ -205,14 +205,55 @@ const StateName = "sim.json"
 
 const logName = StateName + ".log"
 
+// Fresh is a simulator as Open starts it from the declared cluster when
+// its store keeps none, made ahead of Open (NewFresh): the simulator and
+// the snapshot Open writes of it.
+type Fresh struct {
+	c    *cluster.Cluster
+	opts Options
+	s    *Sim
+	snap []byte
+	err  error
+}
+
+// NewFresh makes the simulator New(c, opts) makes, and encodes its
+// snapshot, for Open to start from when its store keeps no simulated
+// cluster. Open takes it once.
+func NewFresh(c *cluster.Cluster, opts Options) *Fresh {
+	f := &Fresh{c: c, opts: opts, s: New(c, opts)}
+	f.snap, f.err = f.s.appendSnapshot(nil)
+	return f
+}
+
+// fits reports whether f is the simulator New(c, opts) would make.
+func (f *Fresh) fits(c *cluster.Cluster, opts Options) bool {
+	return f != nil && f.s != nil && f.err == nil && f.c == c && f.opts.Timings == opts.Timings &&
+		slices.Equal(f.opts.Faults, opts.Faults) && f.opts.Start.Equal(opts.Start) &&
+		f.opts.Instant == opts.Instant && f.opts.Lenient == opts.Lenient
+}
+
 // Open returns a simulator persisted in store, creating it from the
 // declared cluster if it is not there. Every operation is persisted before
 // it returns.
 func Open(store Store, c *cluster.Cluster, opts Options) (*Sim, error) {
-	s := New(c, opts)
+	return openFrom(store, c, opts, nil)
+}
+
+// openFrom is Open, which starts from fresh (taking it) when the store
+// keeps no simulated cluster and fresh was made of c and opts.
+func openFrom(store Store, c *cluster.Cluster, opts Options, fresh *Fresh) (*Sim, error) {
 	path := store.Where(StateName)
 	data, err := store.Get(StateName)
 	kept := err == nil
+	logData, logErr := store.Get(logName)
+	var s *Sim
+	var snap []byte
+	if !kept && errors.Is(logErr, fs.ErrNotExist) && fresh.fits(c, opts) {
+		s, snap = fresh.s, fresh.snap
+		fresh.s, fresh.snap = nil, nil
+	} else {
+		s = New(c, opts)
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -229,9 +270,9 @@ func Open(store Store, c *cluster.Cluster, opts Options) (*Sim, error) {
 		s.st = state{Clock: snap.Clock, Status: snap.Status, Downtime: orEmpty(snap.Downtime),
 			DownSince: orEmpty(snap.DownSince), Upgrades: orEmpty(snap.Upgrades)}
 	}
-	if data, err := store.Get(logName); err == nil {
+	if logErr == nil {
 		kept = true
-		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc := bufio.NewScanner(bytes.NewReader(logData))
 		sc.Buffer(make([]byte, 0, 1<<16), 1<<30)
 		for sc.Scan() {
 			var l deltaLine
@@ -240,10 +281,10 @@ func Open(store Store, c *cluster.Cluster, opts Options) (*Sim, error) {
 			}
 			s.apply(&l)
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("simulator state: %w", err)
+	} else if !errors.Is(logErr, fs.ErrNotExist) {
+		return nil, fmt.Errorf("simulator state: %w", logErr)
 	}
-	if err := s.writeSnapshot(store); err != nil {
+	if err := s.putSnapshot(store, snap); err != nil {
 		return nil, err
 	}
 	if err := store.Put(logName, nil); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/runbookhq/runbook/cluster"
+	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/internal/teststore"
 )
 
@@ -201,6 +202,88 @@ func TestPrepareClose(t *testing.T) {
 		}
 		if !bytes.Equal(snaps[0], snaps[1]) {
 			t.Errorf("changed after PrepareClose: %v: the snapshot written\n%s\ndiffers from the one encoded at Close\n%s", after, snaps[1], snaps[0])
+		}
+	}
+}
+
+// TestOpenFresh: a simulator opened with what Prepare made ahead writes
+// and starts as one opened without it, whatever the store keeps: from the
+// prepared simulator when the store keeps none, and not when the store
+// keeps one or the preparation was for other faults.
+func TestOpenFresh(t *testing.T) {
+	c := testCluster()
+	ctx := context.Background()
+	faults := []Fault{{Kind: FaultRebootFails, Target: "B"}}
+	stores := map[string]func(dir string){
+		"empty": func(string) {},
+		"snapshot": func(dir string) {
+			s, err := Open(teststore.Dir(dir), c, Options{Timings: DefaultTimings()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = s.Upgrade(ctx, node(c, "A"), "2")
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"log alone": func(dir string) {
+			if err := os.WriteFile(filepath.Join(dir, logName), []byte(`{"nodes":{"A":{"version":"2","state":"up"}}}`+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for name, fill := range stores {
+		for _, prepFaults := range [][]Fault{faults, nil} {
+			var files [][]byte
+			var sims []*Sim
+			for _, ahead := range []bool{false, true} {
+				dir := t.TempDir()
+				fill(dir)
+				o := drivers.Opening{Cluster: c, Store: teststore.Dir(dir), Faults: faults}
+				var fresh *Fresh
+				if ahead {
+					fresh = Kind{}.Prepare(drivers.Opening{Cluster: c, Faults: prepFaults})().(*Fresh)
+					o.Ahead = fresh
+				}
+				opened, err := Kind{}.Open(ctx, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := opened.Driver.(*Sim)
+				if ahead {
+					if used := s == fresh.s || fresh.s == nil; used != (name == "empty" && prepFaults != nil) {
+						t.Errorf("%s, prepared with faults %v: the prepared simulator used: %v", name, prepFaults, used)
+					}
+				}
+				_ = s.Upgrade(ctx, node(c, "B"), "2")
+				_ = s.Upgrade(ctx, node(c, "A"), "2")
+				b, err := os.ReadFile(filepath.Join(dir, StateName))
+				if err != nil {
+					t.Fatal(err)
+				}
+				l, err := os.ReadFile(filepath.Join(dir, logName))
+				if err != nil {
+					t.Fatal(err)
+				}
+				files = append(files, b, l)
+				sims = append(sims, s)
+				if err := opened.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range 2 {
+				if !bytes.Equal(files[i], files[i+2]) {
+					t.Errorf("%s, prepared with faults %v: file %d written\n%s\nwant, as opened without\n%s", name, prepFaults, i, files[i+2], files[i])
+				}
+			}
+			if sims[0].OpenedAsDeclared() != sims[1].OpenedAsDeclared() || !sims[0].Now().Equal(sims[1].Now()) {
+				t.Errorf("%s: opened with what was prepared, not as without it", name)
+			}
+			got, _ := sims[1].Status(ctx)
+			want, _ := sims[0].Status(ctx)
+			if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(cluster.Status{})); diff != "" {
+				t.Errorf("%s: status (-without +with):\n%s", name, diff)
+			}
 		}
 	}
 }
