@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/runbookhq/runbook/cluster"
 )
@@ -103,7 +104,10 @@ func TestTextsAsJoined(t *testing.T) {
 	kinds := []string{ChangeNode, ChangeResource, ChangeLicense, ChangeMedia, "other"}
 	pick := func(list []string) string { return list[rng.Intn(len(list))] }
 	for i := 0; i < 20000; i++ {
-		switch rng.Intn(3) {
+		switch rng.Intn(4) {
+		case 3:
+			prefix, d := pick(words), time.Duration(rng.Int63n(int64(3*time.Hour)))
+			all = append(all, made{tx.joinDuration(prefix, d), prefix + fmtDuration(d)})
 		case 0:
 			parts := make([]string, rng.Intn(6))
 			want := ""
@@ -170,6 +174,58 @@ func TestChangeWords(t *testing.T) {
 		{"running", "A", "running on A"}, {"offline", "A", "offline (last on A)"}, {"offline", "", "offline"}} {
 		if got := resourceWhere(w.state, w.node); got != w.want {
 			t.Errorf("resourceWhere(%q, %q) = %q; want %q", w.state, w.node, got, w.want)
+		}
+	}
+}
+
+// TestDurationAsFormatted holds appendDuration, which fmtDuration and the
+// steps' events use, to the durations fmt made before: every tenth of a
+// second under a minute, every millisecond under a tenth, and durations of
+// every size, negative ones too.
+func TestDurationAsFormatted(t *testing.T) {
+	formatted := func(d time.Duration) string {
+		if d == 0 {
+			return "0s"
+		}
+		if d > 0 && d < time.Minute && d%time.Second != 0 {
+			if d < 100*time.Millisecond {
+				return fmt.Sprintf("%dms", max(d.Round(time.Millisecond), time.Millisecond)/time.Millisecond)
+			}
+			if r := d.Round(100 * time.Millisecond); r%time.Second != 0 {
+				return fmt.Sprintf("%.1fs", r.Seconds())
+			}
+		}
+		d = d.Round(time.Second)
+		h, m, s := int(d/time.Hour), int(d/time.Minute)%60, int(d/time.Second)%60
+		switch {
+		case h > 0 && m == 0 && s == 0:
+			return fmt.Sprintf("%dh", h)
+		case h > 0 && s == 0:
+			return fmt.Sprintf("%dh%dm", h, m)
+		case h > 0:
+			return fmt.Sprintf("%dh%dm%ds", h, m, s)
+		case m > 0 && s == 0:
+			return fmt.Sprintf("%dm", m)
+		case m > 0:
+			return fmt.Sprintf("%dm%ds", m, s)
+		}
+		return fmt.Sprintf("%ds", s)
+	}
+	var ds []time.Duration
+	for k := time.Duration(0); k <= 700; k++ {
+		ds = append(ds, k*100*time.Millisecond, k*100*time.Millisecond+49*time.Millisecond, k*100*time.Millisecond+50*time.Millisecond, k*time.Millisecond, k*time.Millisecond+499*time.Microsecond, k*time.Millisecond+500*time.Microsecond)
+	}
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 20000; i++ {
+		ds = append(ds, time.Duration(rng.Int63n(int64(200*time.Hour))), time.Duration(rng.Int63n(int64(2*time.Minute))), time.Duration(rng.Int63n(int64(time.Second))))
+	}
+	for _, d := range append(ds, 1, time.Hour, 61*time.Minute, time.Hour+time.Second, -1, -time.Second, -90*time.Second, -2*time.Hour-30*time.Second, 1<<63-1, -1<<63) {
+		want := formatted(d)
+		if got := fmtDuration(d); got != want {
+			t.Fatalf("%d: %q, want %q", d, got, want)
+		}
+		if got := string(appendDuration([]byte("x"), d)); got != "x"+want {
+			t.Fatalf("%d: appended %q, want %q", d, got, "x"+want)
 		}
 	}
 }

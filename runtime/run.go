@@ -677,7 +677,7 @@ func (r *runner) settle(s *Step, status string, start time.Time, err error, note
 	case StatusDone:
 		r.res.Done++
 		r.res.Last = s.Address
-		ev.Message = r.texts.join("done in ", fmtDuration(end.Sub(start)))
+		ev.Message = r.texts.joinDuration("done in ", end.Sub(start))
 		if note != "" {
 			ev.Message = note
 		}

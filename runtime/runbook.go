@@ -2,8 +2,8 @@ package runtime
 
 import (
 	"context"
-	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/runbookhq/runbook/cluster"
@@ -200,34 +200,50 @@ func (r *Result) ExitCode() int {
 }
 
 func fmtDuration(d time.Duration) string {
+	var buf [24]byte
+	return string(appendDuration(buf[:0], d))
+}
+
+// appendDuration appends d as fmtDuration says it, without formatting:
+// every step's event says how long it took.
+func appendDuration(b []byte, d time.Duration) []byte {
 	if d == 0 {
-		return "0s"
+		return append(b, "0s"...)
 	}
 	if d > 0 && d < time.Minute && d%time.Second != 0 {
 		// Short durations keep their fraction: a resource down for 0.4s
 		// was down, not "0s".
 		if d < 100*time.Millisecond {
-			return fmt.Sprintf("%dms", max(d.Round(time.Millisecond), time.Millisecond)/time.Millisecond)
+			b = strconv.AppendInt(b, int64(max(d.Round(time.Millisecond), time.Millisecond)/time.Millisecond), 10)
+			return append(b, "ms"...)
 		}
 		if r := d.Round(100 * time.Millisecond); r%time.Second != 0 {
-			return fmt.Sprintf("%.1fs", r.Seconds())
+			b = strconv.AppendInt(b, int64(r/time.Second), 10)
+			return append(b, '.', byte('0'+r%time.Second/(100*time.Millisecond)), 's')
 		}
 	}
 	d = d.Round(time.Second)
-	h, m, s := int(d/time.Hour), int(d/time.Minute)%60, int(d/time.Second)%60
+	h, m, s := int64(d/time.Hour), int64(d/time.Minute)%60, int64(d/time.Second)%60
 	switch {
 	case h > 0 && m == 0 && s == 0:
-		return fmt.Sprintf("%dh", h)
+		b = appendUnit(b, h, 'h')
 	case h > 0 && s == 0:
-		return fmt.Sprintf("%dh%dm", h, m)
+		b = appendUnit(appendUnit(b, h, 'h'), m, 'm')
 	case h > 0:
-		return fmt.Sprintf("%dh%dm%ds", h, m, s)
+		b = appendUnit(appendUnit(appendUnit(b, h, 'h'), m, 'm'), s, 's')
 	case m > 0 && s == 0:
-		return fmt.Sprintf("%dm", m)
+		b = appendUnit(b, m, 'm')
 	case m > 0:
-		return fmt.Sprintf("%dm%ds", m, s)
+		b = appendUnit(appendUnit(b, m, 'm'), s, 's')
+	default:
+		b = appendUnit(b, s, 's')
 	}
-	return fmt.Sprintf("%ds", s)
+	return b
+}
+
+// appendUnit appends n and its unit.
+func appendUnit(b []byte, n int64, unit byte) []byte {
+	return append(strconv.AppendInt(b, n, 10), unit)
 }
 
 // FormatDuration prints a duration the way the output does: "1h2m", "45m",

@@ -1,6 +1,9 @@
 package runtime
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // texts is where a run makes its many short strings (what each change
 // event says, each operation's key): cut from a few large strings rather
@@ -23,14 +26,30 @@ func (t *texts) join(parts ...string) string {
 	if n == 0 {
 		return ""
 	}
+	start := t.room(n)
+	for _, p := range parts {
+		t.b.WriteString(p)
+	}
+	return t.b.String()[start:]
+}
+
+// room makes room for n more bytes in the current chunk, a new one if it
+// has not, and returns where they start.
+func (t *texts) room(n int) int {
 	if t.b.Cap()-t.b.Len() < n {
 		t.b = strings.Builder{}
 		t.b.Grow(max(textChunk, n))
 	}
-	start := t.b.Len()
-	for _, p := range parts {
-		t.b.WriteString(p)
-	}
+	return t.b.Len()
+}
+
+// joinDuration returns prefix + fmtDuration(d).
+func (t *texts) joinDuration(prefix string, d time.Duration) string {
+	var buf [24]byte
+	b := appendDuration(buf[:0], d)
+	start := t.room(len(prefix) + len(b))
+	t.b.WriteString(prefix)
+	t.b.Write(b)
 	return t.b.String()[start:]
 }
 

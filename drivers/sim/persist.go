@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/runbookhq/runbook/cluster"
@@ -36,14 +37,39 @@ type snapshot struct {
 	Refreshed map[string]string        `json:"refreshed"`
 }
 
-// delta tracks what the current operation changed: the names of the nodes,
-// resources and upgrade counts in the order they changed, a name repeated
-// if it changed twice (an append costs less than a set's insert, on every
-// change of every operation); names sorts and deduplicates them.
+// delta tracks what the current operation changed: each node, resource and
+// upgrade count with the value the change gave it, in the order they
+// changed, one repeated if it changed twice (an append costs less than a
+// set's insert, on every change of every operation; and the line is written
+// from these values, without looking each up again); lines sorts them and
+// keeps the last value of each.
 type delta struct {
 	clock, licenses, media bool
-	nodes, resources       []string
-	upgrades               []string
+	nodes                  []nodeValue
+	resources              []resourceValue
+	upgrades               []upgradeValue
+}
+
+// nodeValue is a node's status after a change.
+type nodeValue struct {
+	name string
+	ns   cluster.NodeStatus
+}
+
+// resourceValue is what the log says of a resource after a change: its
+// status, its downtime and since when it is down (down: it is).
+type resourceValue struct {
+	name     string
+	rs       cluster.ResourceStatus
+	downtime time.Duration
+	since    time.Time
+	down     bool
+}
+
+// upgradeValue is a node's count of completed upgrades after a change.
+type upgradeValue struct {
+	name string
+	n    int
 }
 
 type deltaLine struct {
@@ -80,10 +106,21 @@ func (d *delta) empty() bool {
 		len(d.upgrades) == 0
 }
 
-// names sorts list and drops its repeats, in place.
-func names(list []string) []string {
-	slices.Sort(list)
-	return slices.Compact(list)
+// lines sorts the values of a delta by name, keeping the order of one
+// name's, and keeps the last of each name, in place.
+func lines[V any](list []V, name func(*V) string) []V {
+	if len(list) < 2 {
+		return list
+	}
+	slices.SortStableFunc(list, func(a, b V) int { return strings.Compare(name(&a), name(&b)) })
+	out := list[:0]
+	for i := range list {
+		if i+1 < len(list) && name(&list[i+1]) == name(&list[i]) {
+			continue
+		}
+		out = append(out, list[i])
+	}
+	return out
 }
 
 // commit persists what the current operation changed.
@@ -119,34 +156,44 @@ func (s *Sim) appendDeltaLine(b []byte) ([]byte, error) {
 	}
 	if s.changed.clock {
 		b = append(b, `"clock":`...)
-		if b, err = jsonw.Time(b, s.st.Clock); err != nil {
+		if b, err = s.appendTime(b, s.st.Clock); err != nil {
 			return nil, err
 		}
 	}
 	if len(s.changed.nodes) > 0 {
 		comma()
-		b = append(b, `"nodes":`...)
-		b, _ = jsonw.Object(b, names(s.changed.nodes), func(b []byte, n string) ([]byte, error) { return s.st.Status.Nodes[n].AppendJSON(b), nil })
+		b = append(b, `"nodes":{`...)
+		for i, v := range lines(s.changed.nodes, func(v *nodeValue) string { return v.name }) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonw.String(b, v.name)
+			b = append(b, ':')
+			b = v.ns.AppendJSON(b)
+		}
+		b = append(b, '}')
 	}
 	if len(s.changed.resources) > 0 {
 		comma()
-		b = append(b, `"resources":`...)
-		if b, err = jsonw.Object(b, names(s.changed.resources), func(b []byte, r string) ([]byte, error) {
-			b = append(b, `{"status":`...)
-			b = s.st.Status.Resources[r].AppendJSON(b)
+		b = append(b, `"resources":{`...)
+		for i, v := range lines(s.changed.resources, func(v *resourceValue) string { return v.name }) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonw.String(b, v.name)
+			b = append(b, `:{"status":`...)
+			b = v.rs.AppendJSON(b)
 			b = append(b, `,"downtime_ns":`...)
-			b = strconv.AppendInt(b, int64(s.st.Downtime[r]), 10)
-			if since, ok := s.st.DownSince[r]; ok {
+			b = strconv.AppendInt(b, int64(v.downtime), 10)
+			if v.down {
 				b = append(b, `,"down_since":`...)
-				var err error
-				if b, err = jsonw.Time(b, since); err != nil {
+				if b, err = s.appendTime(b, v.since); err != nil {
 					return nil, err
 				}
 			}
-			return append(b, '}'), nil
-		}); err != nil {
-			return nil, err
+			b = append(b, '}')
 		}
+		b = append(b, '}')
 	}
 	if s.changed.licenses && len(s.st.Status.Licenses) > 0 {
 		comma()
@@ -160,12 +207,34 @@ func (s *Sim) appendDeltaLine(b []byte) ([]byte, error) {
 	}
 	if len(s.changed.upgrades) > 0 {
 		comma()
-		b = append(b, `"upgrades":`...)
-		b, _ = jsonw.Object(b, names(s.changed.upgrades), func(b []byte, n string) ([]byte, error) {
-			return strconv.AppendInt(b, int64(s.st.Upgrades[n]), 10), nil
-		})
+		b = append(b, `"upgrades":{`...)
+		for i, v := range lines(s.changed.upgrades, func(v *upgradeValue) string { return v.name }) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonw.String(b, v.name)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(v.n), 10)
+		}
+		b = append(b, '}')
 	}
 	return append(b, '}'), nil
+}
+
+// appendTime appends t as jsonw.Time does; the last time it encoded is
+// copied rather than encoded again (a line's clock and the down_since of
+// the resources its operation took down are often one time).
+func (s *Sim) appendTime(b []byte, t time.Time) ([]byte, error) {
+	if s.timeJSON != nil && t == s.timeAt {
+		return append(b, s.timeJSON...), nil
+	}
+	start := len(b)
+	b, err := jsonw.Time(b, t)
+	if err != nil {
+		return nil, err
+	}
+	s.timeAt, s.timeJSON = t, append(s.timeJSON[:0], b[start:]...)
+	return b, nil
 }
 
 func (s *Sim) apply(l *deltaLine) {

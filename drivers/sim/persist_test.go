@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -31,7 +31,11 @@ func TestDeltaLineEncoding(t *testing.T) {
 	s.st.Status.Licenses = []cluster.LicenseStatus{{Product: "P \"x\"", Version: "2.0"}}
 	s.st.Status.MediaVersion = "2.0"
 	s.st.Upgrades["A"] = 2
-	changes := []delta{
+	type names struct {
+		clock, licenses, media     bool
+		nodes, resources, upgrades []string
+	}
+	changes := []names{
 		{},
 		{clock: true},
 		{nodes: []string{"B", "A", "B"}},
@@ -42,8 +46,20 @@ func TestDeltaLineEncoding(t *testing.T) {
 		{clock: true, licenses: true, media: true, nodes: []string{"C"}, resources: []string{"R1", "R1"}, upgrades: []string{"A"}},
 	}
 	for i, d := range changes {
-		s.changed = delta{clock: d.clock, licenses: d.licenses, media: d.media,
-			nodes: slices.Clone(d.nodes), resources: slices.Clone(d.resources), upgrades: slices.Clone(d.upgrades)}
+		// The values the simulator records as it changes them, as the
+		// maps hold them.
+		s.changed = delta{clock: d.clock, licenses: d.licenses, media: d.media}
+		for _, n := range d.nodes {
+			s.changed.nodes = append(s.changed.nodes, nodeValue{n, s.st.Status.Nodes[n]})
+		}
+		for _, r := range d.resources {
+			v := resourceValue{name: r, rs: s.st.Status.Resources[r], downtime: s.st.Downtime[r]}
+			v.since, v.down = s.st.DownSince[r]
+			s.changed.resources = append(s.changed.resources, v)
+		}
+		for _, n := range d.upgrades {
+			s.changed.upgrades = append(s.changed.upgrades, upgradeValue{n, s.st.Upgrades[n]})
+		}
 		var l deltaLine
 		if d.clock {
 			c := s.st.Clock
@@ -285,5 +301,110 @@ func TestOpenFresh(t *testing.T) {
 				t.Errorf("%s: status (-without +with):\n%s", name, diff)
 			}
 		}
+	}
+}
+
+// TestDeltaLineValues holds each line the log writes, made of the values
+// the simulator recorded as it changed its cluster, to the line encoding/json
+// makes of the same names looked up in the cluster after the operation:
+// through every operation, with faults, resources that go down and come
+// back, and a group of operations.
+func TestDeltaLineValues(t *testing.T) {
+	c := testCluster()
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := Open(teststore.Dir(dir), c, Options{Timings: DefaultTimings(),
+		Faults: []Fault{{Kind: FaultFailbackStalls, Target: "R1"}, {Kind: FaultMigrateFails, Target: "R3"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	lines := 0
+	check := func(what string) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(dir, logName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+		if len(data) == 0 || len(all) == lines {
+			return // nothing changed
+		}
+		lines = len(all)
+		got := all[len(all)-1]
+		var l deltaLine
+		if err := json.Unmarshal(got, &l); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		var want deltaLine
+		if l.Clock != nil {
+			c := s.st.Clock
+			want.Clock = &c
+		}
+		want.Licenses, want.Media = l.Licenses, l.Media
+		for n := range l.Nodes {
+			if want.Nodes == nil {
+				want.Nodes = map[string]cluster.NodeStatus{}
+			}
+			want.Nodes[n] = s.st.Status.Nodes[n]
+		}
+		for r := range l.Resources {
+			if want.Resources == nil {
+				want.Resources = map[string]resourceLine{}
+			}
+			rl := resourceLine{Status: s.st.Status.Resources[r], Downtime: s.st.Downtime[r]}
+			if since, ok := s.st.DownSince[r]; ok {
+				rl.DownSince = &since
+			}
+			want.Resources[r] = rl
+		}
+		for n := range l.Upgrades {
+			if want.Upgrades == nil {
+				want.Upgrades = map[string]int{}
+			}
+			want.Upgrades[n] = s.st.Upgrades[n]
+		}
+		w, err := json.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, w) {
+			t.Errorf("%s: the log's line\n%s\nis not the cluster after it\n%s", what, got, w)
+		}
+	}
+	ops := []struct {
+		what string
+		do   func() error
+	}{
+		{"leave A", func() error { return s.Leave(ctx, node(c, "A")) }},
+		{"upgrade A unlicensed", func() error { return s.Upgrade(ctx, node(c, "A"), "2") }},
+		{"licence", func() error { return s.InstallLicense(ctx, c.Licenses[0]) }},
+		{"upgrade A", func() error { return s.Upgrade(ctx, node(c, "A"), "2") }},
+		{"migrate R2 to A", func() error { return s.Migrate(ctx, res(c, "R2"), node(c, "A")) }},
+		{"migrate R3", func() error { return s.Migrate(ctx, res(c, "R3"), node(c, "B")) }},
+		{"upgrade B", func() error { return s.Upgrade(ctx, node(c, "B"), "2") }},
+		{"leave C", func() error { return s.Leave(ctx, node(c, "C")) }},
+		{"upgrade C", func() error { return s.Upgrade(ctx, node(c, "C"), "2") }},
+		{"offline R1", func() error { return s.Offline(ctx, res(c, "R1")) }},
+		{"offline R1 again", func() error { return s.Offline(ctx, res(c, "R1")) }},
+		{"media upgrade", func() error { return s.MediaUpgrade(ctx, node(c, "A")) }},
+		{"refresh B and C", func() error {
+			return errors.Join(s.Concurrently(0, []func() error{
+				func() error { return s.MediaRefresh(ctx, node(c, "B")) },
+				func() error { return s.MediaRefresh(ctx, node(c, "C")) },
+			})...)
+		}},
+		{"online R1", func() error { return s.Online(ctx, res(c, "R1"), node(c, "B")) }},
+		{"online R1 again", func() error { return s.Online(ctx, res(c, "R1"), node(c, "A")) }},
+		{"sleep", func() error { return s.Sleep(ctx, time.Minute) }},
+		{"leave B", func() error { return s.Leave(ctx, node(c, "B")) }},
+		{"leave A", func() error { return s.Leave(ctx, node(c, "A")) }},
+	}
+	for _, op := range ops {
+		_ = op.do()
+		check(op.what)
+	}
+	if lines < len(ops)/2 {
+		t.Errorf("only %d lines for %d operations", lines, len(ops))
 	}
 }

@@ -82,6 +82,10 @@ type Sim struct {
 	// an operation of a group of thousands allocates nothing for it).
 	inLane   bool
 	laneTook time.Duration
+	// timeAt is the last time the log encoded, timeJSON its encoding
+	// (appendTime).
+	timeAt   time.Time
+	timeJSON []byte
 }
 
 // state is everything the simulated cluster remembers.
@@ -240,7 +244,7 @@ func (s *Sim) advance(d time.Duration) {
 func (s *Sim) setNode(name string, ns cluster.NodeStatus) {
 	old, had := s.st.Status.SetNode(name, ns)
 	if s.log != nil {
-		s.changed.nodes = append(s.changed.nodes, name)
+		s.changed.nodes = append(s.changed.nodes, nodeValue{name, ns})
 	}
 	if s.tracking {
 		s.seenNodes = append(s.seenNodes, cluster.NodeChange{Name: name, Old: old, New: ns, Had: had, Has: true})
@@ -250,21 +254,35 @@ func (s *Sim) setNode(name string, ns cluster.NodeStatus) {
 // setResource records a resource's new status and accounts for its downtime.
 func (s *Sim) setResource(name string, rs cluster.ResourceStatus) {
 	old, had := s.st.Status.SetResource(name, rs)
-	if s.log != nil {
-		s.changed.resources = append(s.changed.resources, name)
-	}
 	if s.tracking {
 		s.seenRes = append(s.seenRes, cluster.ResourceChange{Name: name, Old: old, New: rs, Had: had, Has: true})
 	}
 	wasUp, isUp := old.State == cluster.ResourceRunning, rs.State == cluster.ResourceRunning
+	// What the log says of it after the change: its downtime and since
+	// when it is down, looked up only where the change does not tell.
+	v := resourceValue{name: name, rs: rs}
+	known := false
 	switch {
 	case wasUp && !isUp:
 		s.st.DownSince[name] = s.st.Clock
+		v.since, v.down = s.st.Clock, true
 	case !wasUp && isUp:
 		if since, ok := s.st.DownSince[name]; ok {
-			s.st.Downtime[name] += s.st.Clock.Sub(since)
+			v.downtime = s.st.Downtime[name] + s.st.Clock.Sub(since)
+			s.st.Downtime[name] = v.downtime
 			delete(s.st.DownSince, name)
+			known = true
 		}
+	default:
+		if s.log != nil {
+			v.since, v.down = s.st.DownSince[name]
+		}
+	}
+	if s.log != nil {
+		if !known {
+			v.downtime = s.st.Downtime[name]
+		}
+		s.changed.resources = append(s.changed.resources, v)
 	}
 }
 
@@ -442,7 +460,7 @@ func (s *Sim) join(name string) {
 	s.setNode(name, ns)
 	s.st.Upgrades[name]++
 	if s.log != nil {
-		s.changed.upgrades = append(s.changed.upgrades, name)
+		s.changed.upgrades = append(s.changed.upgrades, upgradeValue{name, s.st.Upgrades[name]})
 	}
 	moves := s.moves[:0]
 	for _, r := range s.cluster.Assigned(name) {
