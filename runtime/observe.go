@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -26,7 +27,9 @@ type observer struct {
 	tracker cluster.ChangeTracker
 	// log, set only for a run that starts afresh (known is then the live
 	// status), is the tracker when it also says what each change was from
-	// and to: a status read then looks neither up (observe).
+	// and to: a status read then looks neither up (observe). Its nodes and
+	// resources are then those of the driver's live status, not copies:
+	// what the log reports is already in them (useLog).
 	log     cluster.ChangeLog
 	cluster *cluster.Cluster
 	// known is the runtime's picture of the cluster. Its maps are changed
@@ -122,9 +125,24 @@ func newObserver(d cluster.Driver, c *cluster.Cluster, known *cluster.Status, on
 	return o
 }
 
+// useLog makes the observer read what changed from l, a driver's log that
+// starts from the live status live: known's nodes and resources become
+// live's own maps, which the driver keeps as the log says.
+func (o *observer) useLog(l cluster.ChangeLog, live *cluster.Status) {
+	o.log = l
+	o.known.Nodes, o.known.Resources = live.Nodes, live.Resources
+}
+
 // begin starts observing a step; nodes and resources are compared on every
 // read besides what changed.
 func (o *observer) begin(nodes, resources map[string]bool) {
+	if o.log != nil && (nodes != nil || resources != nil) {
+		// Scopes are compared with known, which must then be a copy of
+		// its own: the live status as of now, all of whose changes were
+		// read (a step ends with a status read).
+		o.log = nil
+		o.known.Nodes, o.known.Resources = maps.Clone(o.known.Nodes), maps.Clone(o.known.Resources)
+	}
 	o.extraNodes, o.extraRes = nodes, resources
 	o.delta = nil
 }
@@ -223,7 +241,7 @@ func (e *unsettledError) Unwrap() error { return cluster.ErrInDoubt }
 func (o *observer) observe(st *cluster.Status) bool {
 	changed := false
 	now := o.Driver.Now()
-	if o.log != nil && o.extraNodes == nil && o.extraRes == nil {
+	if o.log != nil {
 		if ns, rs, _, ok := o.log.ChangedStatuses(); ok {
 			for i := range ns {
 				c := &ns[i]
@@ -241,6 +259,10 @@ func (o *observer) observe(st *cluster.Status) bool {
 			}
 			return o.clusterWide(now, st) || changed
 		}
+		// The driver tracks nothing yet: known, its live status, is all
+		// there is to know; from now on it is compared as a copy.
+		o.log = nil
+		o.known.Nodes, o.known.Resources = maps.Clone(st.Nodes), maps.Clone(st.Resources)
 	}
 	var nodes, resources []string
 	if o.tracker != nil {
@@ -285,10 +307,18 @@ func (o *observer) observe(st *cluster.Status) bool {
 func (o *observer) node(now time.Time, n string, old cluster.NodeStatus, had bool, cur cluster.NodeStatus, has bool, more int) {
 	c := Change{Kind: ChangeNode, Name: n, FromState: old.State, FromVersion: old.Version, ToState: cur.State, ToVersion: cur.Version,
 		FromMedia: old.Media, ToMedia: cur.Media}
-	if has {
+	switch {
+	case o.log != nil:
+		// known's nodes are the driver's, which the change is in.
+		if has {
+			o.changes().setNode(n, take(&o.nodeSlab, cur), more)
+		} else {
+			o.changes().setNode(n, nil, more)
+		}
+	case has:
 		o.known.Nodes[n] = cur
 		o.changes().setNode(n, take(&o.nodeSlab, cur), more)
-	} else {
+	default:
 		delete(o.known.Nodes, n)
 		o.changes().setNode(n, nil, more)
 	}
@@ -314,10 +344,18 @@ func (o *observer) resource(now time.Time, r string, old cluster.ResourceStatus,
 		}
 		delete(o.offlined, r)
 	}
-	if has {
+	switch {
+	case o.log != nil:
+		// known's resources are the driver's, which the change is in.
+		if has {
+			o.changes().setResource(r, take(&o.resSlab, cur), more)
+		} else {
+			o.changes().setResource(r, nil, more)
+		}
+	case has:
 		o.known.Resources[r] = cur
 		o.changes().setResource(r, take(&o.resSlab, cur), more)
-	} else {
+	default:
 		delete(o.known.Resources, r)
 		o.changes().setResource(r, nil, more)
 	}

@@ -128,9 +128,15 @@ func (r *runner) run() {
 			r.drift(diffs, "the runbook declares", adviceDeclared)
 			return
 		}
-		known = live.Clone()
+		if _, logged := d.(cluster.ChangeLog); logged {
+			// The observer reads the driver's log, and keeps no copy of
+			// the live status's nodes and resources (useLog).
+			known = &cluster.Status{Nodes: live.Nodes, Resources: live.Resources, Licenses: append([]cluster.LicenseStatus(nil), live.Licenses...), MediaVersion: live.MediaVersion}
+		} else {
+			known = live.Clone()
+		}
 		if r.opts.State != nil {
-			if err := r.opts.State.WriteSnapshot(r.now(), known); err != nil {
+			if err := r.opts.State.WriteSnapshot(r.now(), live); err != nil {
 				r.fail(OutcomeError, fmt.Sprintf("cannot write the snapshot: %v", err), "")
 				return
 			}
@@ -193,7 +199,7 @@ func (r *runner) run() {
 	r.obs = newObserver(d, r.rb.Cluster, known, r.onChange, r.crash)
 	if l, ok := d.(cluster.ChangeLog); ok && fresh {
 		// known is the live status, as the driver's log starts from.
-		r.obs.log = l
+		r.obs.useLog(l, live)
 	}
 	r.obs.crashes = r.opts.Crash != nil
 	g, gated := d.(cluster.StartGate)
