@@ -161,7 +161,6 @@ func (b *behind) append(parts []recordPart, n int, redact func(string) string) e
 // journal, in one write.
 func (b *behind) appendParts(parts []recordPart, redact func(string) string) error {
 	b.enc.reset()
-	var r Record
 	for _, p := range parts {
 		for i := range p.flat {
 			if err := b.enc.add(&p.flat[i], redact); err != nil {
@@ -169,8 +168,7 @@ func (b *behind) appendParts(parts []recordPart, redact func(string) string) err
 			}
 		}
 		for i := range p.chunk {
-			p.chunk[i].to(&r)
-			if err := b.enc.add(&r, redact); err != nil {
+			if err := b.enc.addCompact(&p.chunk[i], redact); err != nil {
 				return err
 			}
 		}
@@ -358,6 +356,7 @@ type encoder struct {
 	buf  []byte
 	ends []int
 	out  [][]byte
+	tc   timeCache
 }
 
 func (e *encoder) reset() {
@@ -373,16 +372,35 @@ func (e *encoder) add(r *Record, redact func(string) string) error {
 		r = &c
 	}
 	start := len(e.buf)
-	b, err := appendRecord(e.buf, r)
+	b, err := appendRecordWith(e.buf, r, &e.tc)
 	if err != nil {
 		return err
 	}
+	e.ended(b, start, redact)
+	return nil
+}
+
+// addCompact encodes the record c keeps, as add encodes it.
+func (e *encoder) addCompact(c *compact, redact func(string) string) error {
+	if c.full != nil {
+		return e.add(c.full, redact)
+	}
+	start := len(e.buf)
+	b, err := appendCompact(e.buf, c, &e.tc)
+	if err != nil {
+		return err
+	}
+	e.ended(b, start, redact)
+	return nil
+}
+
+// ended ends the line encoded in b from start, hidden by redact (if set).
+func (e *encoder) ended(b []byte, start int, redact func(string) string) {
 	if redact != nil {
 		hidden := redact(string(b[start:]))
 		b = append(b[:start], hidden...)
 	}
 	e.buf, e.ends = b, append(e.ends, len(b))
-	return nil
 }
 
 // lines returns the lines encoded since reset, valid until the next.

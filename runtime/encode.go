@@ -17,18 +17,24 @@ import (
 
 // appendRecord appends the JSON encoding of r to b.
 func appendRecord(b []byte, r *Record) ([]byte, error) {
+	return appendRecordWith(b, r, nil)
+}
+
+// appendRecordWith is appendRecord, with the times that tc encoded last
+// copied from it (tc may be nil).
+func appendRecordWith(b []byte, r *Record, tc *timeCache) ([]byte, error) {
 	var err error
 	b = append(b, `{"type":`...)
 	b = jsonw.String(b, r.Type)
 	b = append(b, `,"time":`...)
-	if b, err = jsonw.Time(b, r.Time); err != nil {
+	if b, err = tc.append(b, r.Time); err != nil {
 		return nil, err
 	}
 	b = appendField(b, "address", r.Address)
 	b = appendField(b, "status", r.Status)
 	if r.Started != nil {
 		b = append(b, `,"started":`...)
-		if b, err = jsonw.Time(b, *r.Started); err != nil {
+		if b, err = tc.append(b, *r.Started); err != nil {
 			return nil, err
 		}
 	}
@@ -151,9 +157,10 @@ func appendDelta(b []byte, d *Delta) []byte {
 			b = append(b, ',')
 		}
 	}
+	var keys [8]string
 	if len(d.Nodes) > 0 {
 		b = append(b, `"nodes":`...)
-		b, _ = jsonw.Object(b, sorted.Keys(d.Nodes), func(b []byte, k string) ([]byte, error) {
+		b, _ = jsonw.Object(b, sortedKeys(d.Nodes, &keys), func(b []byte, k string) ([]byte, error) {
 			if ns := d.Nodes[k]; ns != nil {
 				return ns.AppendJSON(b), nil
 			}
@@ -163,7 +170,7 @@ func appendDelta(b []byte, d *Delta) []byte {
 	if len(d.Resources) > 0 {
 		sep()
 		b = append(b, `"resources":`...)
-		b, _ = jsonw.Object(b, sorted.Keys(d.Resources), func(b []byte, k string) ([]byte, error) {
+		b, _ = jsonw.Object(b, sortedKeys(d.Resources, &keys), func(b []byte, k string) ([]byte, error) {
 			if rs := d.Resources[k]; rs != nil {
 				return rs.AppendJSON(b), nil
 			}
@@ -183,12 +190,107 @@ func appendDelta(b []byte, d *Delta) []byte {
 	return append(b, '}')
 }
 
+// sortedKeys returns m's keys in order, in room's array when they fit: a
+// step's changes name a node or two.
+func sortedKeys[V any](m map[string]V, room *[8]string) []string {
+	if len(m) > len(room) {
+		return sorted.Keys(m)
+	}
+	keys := room[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	// An insertion sort: a few keys.
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+// timeCache is the times encoded last and their encodings: a run's
+// records come in runs of the same time, and a step's end record has its
+// start's time too.
+type timeCache struct {
+	t    [2]time.Time
+	enc  [2][]byte
+	next int
+}
+
+// append appends t as jsonw.Time does; tc may be nil.
+func (tc *timeCache) append(b []byte, t time.Time) ([]byte, error) {
+	if tc == nil {
+		return jsonw.Time(b, t)
+	}
+	for i := range tc.t {
+		if len(tc.enc[i]) > 0 && t == tc.t[i] {
+			return append(b, tc.enc[i]...), nil
+		}
+	}
+	start := len(b)
+	b, err := jsonw.Time(b, t)
+	if err != nil {
+		return nil, err
+	}
+	i := tc.next
+	tc.t[i], tc.enc[i], tc.next = t, append(tc.enc[i][:0], b[start:]...), 1-i
+	return b, nil
+}
+
+// appendCompact appends the JSON encoding of the record c keeps, as
+// appendRecordWith encodes it: only the fields a compact record may have.
+func appendCompact(b []byte, c *compact, tc *timeCache) ([]byte, error) {
+	if c.full != nil {
+		return appendRecordWith(b, c.full, tc)
+	}
+	var err error
+	b = append(b, `{"type":`...)
+	b = jsonw.String(b, compactTypes[c.typ])
+	b = append(b, `,"time":`...)
+	if b, err = tc.append(b, c.Time); err != nil {
+		return nil, err
+	}
+	b = appendField(b, "address", c.Address)
+	b = appendField(b, "status", compactStatuses[c.status])
+	if c.Started != nil {
+		b = append(b, `,"started":`...)
+		if b, err = tc.append(b, *c.Started); err != nil {
+			return nil, err
+		}
+	}
+	if c.Continued {
+		b = append(b, `,"continued":true`...)
+	}
+	if c.Changes != nil {
+		b = append(b, `,"changes":`...)
+		b = appendDelta(b, c.Changes)
+	}
+	if c.Outages != nil {
+		b = append(b, `,"outages":`...)
+		if b, err = appendOutages(b, c.Outages); err != nil {
+			return nil, err
+		}
+	}
+	b = appendField(b, "op", c.Op)
+	if c.Gated {
+		b = append(b, `,"gated":true`...)
+	}
+	b = appendField(b, "outcome", compactOutcomes[c.outcome])
+	if c.Change != nil {
+		b = append(b, `,"change":`...)
+		b = appendChange(b, c.Change)
+	}
+	return append(b, '}'), nil
+}
+
 func appendOutages(b []byte, o *Outages) ([]byte, error) {
 	var err error
+	var keys [8]string
 	b = append(b, '{')
 	if len(o.Ended) > 0 {
 		b = append(b, `"ended_seconds":`...)
-		if b, err = jsonw.Object(b, sorted.Keys(o.Ended), func(b []byte, k string) ([]byte, error) {
+		if b, err = jsonw.Object(b, sortedKeys(o.Ended, &keys), func(b []byte, k string) ([]byte, error) {
 			return jsonw.Float(b, o.Ended[k])
 		}); err != nil {
 			return nil, err
@@ -199,7 +301,7 @@ func appendOutages(b []byte, o *Outages) ([]byte, error) {
 			b = append(b, ',')
 		}
 		b = append(b, `"since":`...)
-		if b, err = jsonw.Object(b, sorted.Keys(o.Since), func(b []byte, k string) ([]byte, error) {
+		if b, err = jsonw.Object(b, sortedKeys(o.Since, &keys), func(b []byte, k string) ([]byte, error) {
 			return jsonw.Time(b, o.Since[k])
 		}); err != nil {
 			return nil, err

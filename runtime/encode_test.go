@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -28,6 +29,32 @@ func TestRecordEncoding(t *testing.T) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("record %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+	// As the journal's writers encode them, one after the other: the
+	// records as they are (add) and as the State keeps them (addCompact),
+	// with the times encoded last reused.
+	recs = append(recs, runRecords(20)...)
+	var now, kept encoder
+	for i := range recs {
+		c := compactOf(&recs[i])
+		if err := now.add(&recs[i], nil); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if err := kept.addCompact(&c, nil); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+	}
+	for _, e := range []*encoder{&now, &kept} {
+		lines := e.lines()
+		if len(lines) != len(recs) {
+			t.Fatalf("%d lines for %d records", len(lines), len(recs))
+		}
+		for i, l := range lines {
+			want, _ := json.Marshal(recs[i])
+			if !bytes.Equal(l, want) {
+				t.Errorf("record %d as the journal's writer encodes it (compact: %v):\n got %s\nwant %s", i, e == &kept, l, want)
+			}
 		}
 	}
 	bad := []Record{
@@ -180,4 +207,72 @@ func TestSnapshotEncoding(t *testing.T) {
 			t.Errorf("got %s\nwant %s", got, want)
 		}
 	}
+}
+
+// runRecords are the records a simulated run of n nodes journals, as many
+// of each kind and as long as in a run of the generated runbooks: a
+// step's start and end (its changes and outages), its operations' intents
+// and outcomes, and the changes of nodes and resources observed.
+func runRecords(n int) []Record {
+	t0 := time.Date(2000, 1, 1, 22, 0, 0, 0, time.UTC)
+	recs := make([]Record, 0, 20*n)
+	for i := range n {
+		node, next, res := fmt.Sprintf("N%d", i), fmt.Sprintf("N%d", i+1), fmt.Sprintf("R%d", i)
+		addr := fmt.Sprintf("rolling.all[%s].upgrade-node.up", node)
+		t := t0.Add(time.Duration(i) * 35 * time.Minute)
+		started := t
+		recs = append(recs, Record{Type: RecordStep, Time: t, Address: addr, Status: StatusStarted})
+		for k, op := range []string{"leave ", "upgrade "} {
+			recs = append(recs, Record{Type: RecordOp, Time: t, Address: addr, Op: op + node})
+			t = t.Add(15 * time.Second)
+			recs = append(recs, Record{Type: RecordOpEnd, Time: t, Address: addr, Op: op + node, Outcome: OpOK})
+			from, to := "up", "down"
+			rfrom, rto := node, next
+			if k == 1 {
+				from, to, rfrom, rto = "down", "up", next, node
+			}
+			recs = append(recs,
+				Record{Type: RecordChange, Time: t, Address: addr, Change: &Change{Kind: ChangeNode, Name: node, FromState: from, ToState: to,
+					FromVersion: "6.0", ToVersion: "6.0", FromMedia: "6.0", ToMedia: "6.0"}},
+				Record{Type: RecordChange, Time: t, Address: addr, Change: &Change{Kind: ChangeResource, Name: res, FromState: "running", ToState: "running",
+					FromNode: rfrom, ToNode: rto}})
+		}
+		recs = append(recs, Record{Type: RecordStep, Time: t, Address: addr, Status: StatusDone, Started: &started,
+			Changes: &Delta{Nodes: map[string]*cluster.NodeStatus{node: {Version: "6.5", State: "up", Media: "6.0"}},
+				Resources: map[string]*cluster.ResourceStatus{res: {State: "running", Node: node}}},
+			Outages: &Outages{}})
+		back := "rolling.all[" + node + "].await-failback.back"
+		recs = append(recs, Record{Type: RecordStep, Time: t, Address: back, Status: StatusStarted},
+			Record{Type: RecordStep, Time: t, Address: back, Status: StatusDone, Started: &t, Outages: &Outages{}})
+	}
+	return recs
+}
+
+// BenchmarkEncode encodes the records of a simulated run of 1,000 nodes as
+// the journal's writer does: each kept as the State keeps it (compact),
+// encoded into a buffer reused from one batch to the next.
+func BenchmarkEncode(b *testing.B) {
+	recs := runRecords(1000)
+	var rs records
+	rs.add(recs)
+	parts := []recordPart{}
+	for _, c := range rs.chunks {
+		parts = append(parts, recordPart{chunk: c})
+	}
+	var e encoder
+	size := 0
+	b.ReportAllocs()
+	for range b.N {
+		e.reset()
+		for _, p := range parts {
+			for i := range p.chunk {
+				if err := e.addCompact(&p.chunk[i], nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		size = len(e.buf)
+	}
+	b.SetBytes(int64(size))
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
 }

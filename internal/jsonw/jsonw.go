@@ -46,14 +46,33 @@ func Float(b []byte, f float64) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
+// plain tells the bytes String copies as they are: ASCII but the control
+// characters, quote, backslash, <, > and &.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // String appends s quoted as encoding/json quotes a string: the
 // short escapes for quote, backslash and the usual control characters,
 // \u00XX for the other control characters and for <, > and &, \ufffd for
 // each byte that is not UTF-8, and \u2028 and \u2029 escaped.
 func String(b []byte, s string) []byte {
 	b = append(b, '"')
+	// Most strings (names, addresses, states) need no escape: they are
+	// copied whole.
+	i := 0
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
