@@ -21,7 +21,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -317,8 +316,11 @@ type session struct {
 
 // heldFile is what is held back for one file.
 type heldFile struct {
-	f   *os.File
-	buf []byte
+	f *os.File
+	// name is f's, kept with buf once a flush parked them (f nil): the
+	// next writes to the file find their buffer grown to their size.
+	name string
+	buf  []byte
 }
 
 // heldSeg is a write held back, or several in a row to the same file:
@@ -361,8 +363,20 @@ func (s *session) hold(f *os.File, b []byte) error {
 		return s.failed
 	}
 	i := s.heldFor(f)
-	s.files[i].buf = append(s.files[i].buf, b...)
+	s.files[i].buf = append(grow(s.files[i].buf, len(b)), b...)
 	return s.held(i, len(b))
+}
+
+// grow returns b with room for n more bytes: twice its capacity, at least,
+// when it has not (append grows a large slice by a quarter at a time, and
+// a buffer held back grows to heldMax at every flush).
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := make([]byte, len(b), max(2*cap(b), len(b)+n, 4096))
+	copy(nb, b)
+	return nb
 }
 
 // heldFor is the index in files of what is held for f, added if need be.
@@ -373,7 +387,7 @@ func (s *session) heldFor(f *os.File) int {
 		i++
 	}
 	if i == len(s.files) {
-		s.files = append(s.files, heldFile{f: f, buf: s.spare(i)})
+		s.files = append(s.files, heldFile{f: f, name: f.Name(), buf: s.spare(i, f.Name())})
 	}
 	return i
 }
@@ -400,11 +414,19 @@ func (s *session) held(i, n int) error {
 	return nil
 }
 
-// spare returns the buffer files[i] had at an earlier flush, emptied, if
-// there is one.
-func (s *session) spare(i int) []byte {
-	if i < cap(s.files) {
-		return s.files[:i+1][i].buf[:0]
+// spare returns a buffer parked at an earlier flush (resetHeld), emptied,
+// for files[i]: the one of the file named name if there is one, moved to
+// i; the one at i otherwise; nil if none.
+func (s *session) spare(i int, name string) []byte {
+	parked := s.files[i:cap(s.files)]
+	for j := range parked {
+		if parked[j].name == name {
+			parked[0], parked[j] = parked[j], parked[0]
+			break
+		}
+	}
+	if len(parked) > 0 {
+		return parked[0].buf[:0]
 	}
 	return nil
 }
@@ -578,7 +600,7 @@ func inOrder(segs []heldSeg, order []int) bool {
 func (s *session) resetHeld() {
 	for i := range s.files {
 		s.files[i].f = nil
-		if cap(s.files[i].buf) > 2*heldMax {
+		if cap(s.files[i].buf) > heldHard {
 			s.files[i].buf = nil // an exceptional write is not kept
 		}
 	}
@@ -797,7 +819,7 @@ func (s *session) Append(entries ...[]byte) error {
 		}
 		// Room for them all at once: a large write (a step's many
 		// observations) grows it once.
-		b := slices.Grow(s.files[i].buf, n)
+		b := grow(s.files[i].buf, n)
 		start := len(b)
 		for _, e := range entries {
 			b = append(append(b, e...), '\n')
