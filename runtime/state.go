@@ -300,7 +300,11 @@ func (s *State) RecordList() RecordList {
 func (s *State) index(r *Record) {
 	switch {
 	case r.Type == RecordStep:
-		s.settled[r.Address] = Settled(*r)
+		// Absent is unsettled: a step's start (most records) adds nothing.
+		settled := Settled(*r)
+		if s.settled[r.Address] != settled {
+			s.settled[r.Address] = settled
+		}
 	case r.Type == RecordOpStarted && r.Ran != "":
 		if s.ran == nil {
 			s.ran = map[string][]string{}
