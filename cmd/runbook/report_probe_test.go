@@ -32,8 +32,8 @@ func TestReportPageProbeColumn(t *testing.T) {
 	page := with.String()
 	for _, want := range []string{
 		`<th class="num" title="curl &lt;every&gt; 10ms">Probe</th>`,
-		`<td class="num measured" data-seconds="5.5">5.5s</td><td class="num probe" data-seconds="5.7">5.7s</td><td>`,
-		`<td class="num measured" data-seconds="1">1s</td><td class="num probe">not measured</td><td>`,
+		`<td class="num measured" data-seconds=5.5>5.5s<td class="num probe" data-seconds=5.7>5.7s<td>`,
+		`<td class="num measured" data-seconds=1>1s<td class="num probe">not measured<td>`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %s", want)

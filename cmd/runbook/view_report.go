@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -244,8 +245,16 @@ var escaped = [256]bool{'<': true, '>': true, '&': true, '\'': true, '"': true}
 
 // esc writes s escaped as html.EscapeString does.
 func (h *htmlWriter) esc(s string) {
+	// Eight bytes at a time up to the first that needs escaping: most
+	// text has none.
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if escapable(binary.LittleEndian.Uint64([]byte(s[i : i+8]))) {
+			break
+		}
+	}
 	last := 0
-	for i := 0; i < len(s); i++ {
+	for ; i < len(s); i++ {
 		if !escaped[s[i]] {
 			continue
 		}
@@ -267,6 +276,15 @@ func (h *htmlWriter) esc(s string) {
 		last = i + 1
 	}
 	h.b = append(h.b, s[last:]...)
+}
+
+// escapable reports whether any of the eight bytes of x is one that esc
+// replaces: whether x has a zero byte once xored with any of them (a
+// borrow can mark a byte above a zero one, never a word without one).
+func escapable(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(y uint64) uint64 { return (y - ones) &^ y & highs }
+	return zero(x^(ones*'<'))|zero(x^(ones*'>'))|zero(x^(ones*'&'))|zero(x^(ones*'\''))|zero(x^(ones*'"')) != 0
 }
 
 // int writes n as %d does.
@@ -353,35 +371,33 @@ func appendDuration(b []byte, d time.Duration) []byte {
 
 func downtimeRows(h *htmlWriter, rep *report.Report, from, to int) {
 	for _, d := range rep.Downtime[from:to] {
-		h.str(`<tr class="downtime" data-resource="`)
+		h.str(`<tr class=downtime data-resource="`)
 		h.esc(d.Resource)
 		h.str(`"><td>`)
 		h.esc(d.Resource)
-		h.str(`</td><td class="num predicted" data-seconds="`)
+		h.str(`<td class="num predicted" data-seconds=`)
 		h.num(d.PredictedSeconds)
-		h.str(`">`)
+		h.str(`>`)
 		h.dur(d.PredictedSeconds)
-		h.str(`</td><td class="num measured" data-seconds="`)
+		h.str(`<td class="num measured" data-seconds=`)
 		h.num(d.MeasuredSeconds)
-		h.str(`">`)
+		h.str(`>`)
 		h.dur(d.MeasuredSeconds)
-		h.str(`</td>`)
 		if rep.Probe != nil {
 			if d.ProbeSeconds == nil {
-				h.str(`<td class="num probe">not measured</td>`)
+				h.str(`<td class="num probe">not measured`)
 			} else {
-				h.str(`<td class="num probe" data-seconds="`)
+				h.str(`<td class="num probe" data-seconds=`)
 				h.num(*d.ProbeSeconds)
-				h.str(`">`)
+				h.str(`>`)
 				h.dur(*d.ProbeSeconds)
-				h.str(`</td>`)
 			}
 		}
 		h.str("<td>")
 		if len(d.Outages) == 0 {
 			h.str("none")
 		} else {
-			h.str(`<ul class="outages">`)
+			h.str(`<ul class=outages>`)
 			for _, o := range d.Outages {
 				h.str("<li>")
 				h.clock(o.Start)
@@ -395,34 +411,33 @@ func downtimeRows(h *htmlWriter, rep *report.Report, from, to int) {
 				}
 				h.str(": ")
 				h.esc(o.Reason)
-				h.str("</li>")
 			}
 			h.str("</ul>")
 		}
-		h.str("</td></tr>\n")
+		h.str("</tr>\n")
 		h.spill()
 	}
 }
 
 func stepRows(h *htmlWriter, rep *report.Report, from, to int) {
 	for _, s := range rep.Steps[from:to] {
-		h.str(`<tr><td class="mono">`)
+		h.str(`<tr><td class=mono>`)
 		h.esc(s.Address)
-		h.str(`</td><td>`)
+		h.str(`<td>`)
 		h.esc(s.Node)
-		h.str(`</td><td class="st-`)
+		h.str(`<td class="st-`)
 		h.esc(s.Status)
 		h.str(`">`)
 		h.esc(s.Status)
-		h.str(`</td><td class="num">`)
+		h.str(`<td class=num>`)
 		if len(s.Attempts) > 0 {
 			h.dur(s.Seconds)
 		}
-		h.str(`</td><td class="num">`)
+		h.str(`<td class=num>`)
 		if s.PredictedSeconds != nil {
 			h.dur(*s.PredictedSeconds)
 		}
-		h.str(`</td><td>`)
+		h.str(`<td>`)
 		for _, a := range s.Attempts {
 			h.str("<div>")
 			h.stamp(a.Start)
@@ -438,7 +453,7 @@ func stepRows(h *htmlWriter, rep *report.Report, from, to int) {
 			}
 			h.str("</div>")
 		}
-		h.str("</td></tr>\n")
+		h.str("</tr>\n")
 		h.spill()
 	}
 }
@@ -447,11 +462,11 @@ func operationRows(h *htmlWriter, rep *report.Report, from, to int) {
 	for _, o := range rep.Operations[from:to] {
 		h.str("<tr><td>")
 		h.stamp(o.Time)
-		h.str(`</td><td class="mono">`)
+		h.str(`<td class=mono>`)
 		h.esc(o.Step)
-		h.str(`</td><td class="mono">`)
+		h.str(`<td class=mono>`)
 		h.esc(o.Op)
-		h.str(`</td><td class="st-`)
+		h.str(`<td class="st-`)
 		h.esc(o.Outcome)
 		h.str(`">`)
 		h.esc(o.Outcome)
@@ -459,7 +474,7 @@ func operationRows(h *htmlWriter, rep *report.Report, from, to int) {
 			h.str(": ")
 			h.esc(o.Error)
 		}
-		h.str(`</td><td class="num">`)
+		h.str(`<td class=num>`)
 		switch {
 		case o.Seconds != nil:
 			h.dur(*o.Seconds)
@@ -467,13 +482,13 @@ func operationRows(h *htmlWriter, rep *report.Report, from, to int) {
 			h.str("≤ ")
 			h.dur(*o.SecondsAtMost)
 		}
-		h.str(`</td><td>`)
+		h.str(`<td>`)
 		if o.ExitStatus != nil {
 			h.int(*o.ExitStatus)
 		} else {
 			h.str("–")
 		}
-		h.str("</td></tr>\n")
+		h.str("</tr>\n")
 		h.spill()
 	}
 }
@@ -625,10 +640,14 @@ const (
 // fixed width.
 type axis struct {
 	spans []axisSpan
+	// base is the first span's start, which from and to count from: a
+	// time is placed after one subtraction.
+	base time.Time
 }
 
 type axisSpan struct {
 	start, end time.Time
+	from, to   time.Duration // start and end since the axis' base
 	x0, x1     float64
 }
 
@@ -675,20 +694,24 @@ func newAxis(rep *report.Report) *axis {
 		total = time.Minute
 	}
 	width := float64(tlWidth - tlBreak*(len(cut)-1))
-	a := &axis{}
+	a := &axis{base: cut[0].s}
 	x := float64(tlLabel)
 	for i, v := range cut {
 		if i > 0 {
 			x += tlBreak
 		}
 		w := width * float64(v.e.Sub(v.s)) / float64(total)
-		a.spans = append(a.spans, axisSpan{start: v.s, end: v.e, x0: x, x1: x + w})
+		a.spans = append(a.spans, axisSpan{start: v.s, end: v.e, from: v.s.Sub(a.base), to: v.e.Sub(a.base), x0: x, x1: x + w})
 		x += w
 	}
 	return a
 }
 
 func (a *axis) x(t time.Time) float64 {
+	if d := t.Sub(a.base); d > minDuration && d < maxDuration {
+		return a.at(d)
+	}
+	// Too far from the base to count in a Duration.
 	for i, s := range a.spans {
 		if t.Before(s.start) {
 			if i == 0 {
@@ -705,6 +728,33 @@ func (a *axis) x(t time.Time) float64 {
 	}
 	return a.spans[len(a.spans)-1].x1
 }
+
+// at is x of the time d after the axis' base.
+func (a *axis) at(d time.Duration) float64 {
+	for i := range a.spans {
+		s := &a.spans[i]
+		if d < s.from {
+			if i == 0 {
+				return s.x0
+			}
+			return s.x0 - tlBreak/2
+		}
+		if d <= s.to {
+			if s.to <= s.from {
+				return s.x0
+			}
+			return s.x0 + (s.x1-s.x0)*float64(d-s.from)/float64(s.to-s.from)
+		}
+	}
+	return a.spans[len(a.spans)-1].x1
+}
+
+// The bounds of time.Time.Sub, which it returns when the difference does
+// not fit.
+const (
+	minDuration time.Duration = -1 << 63
+	maxDuration time.Duration = 1<<63 - 1
+)
 
 var nodePalette = []string{"#6e9fd8", "#e6a26a", "#7cc08a", "#c98fc4", "#d6c35c", "#6cc3c0", "#e08d8d", "#a3a3d9", "#b7b36b", "#8fb8a0"}
 
@@ -731,6 +781,9 @@ var timelineCSS = func() string {
 	b.WriteString(".seg, .plan, .step { fill: #9aa5b1; }\n")
 	b.WriteString(".plan { opacity: 0.55; }\n")
 	b.WriteString(".step, .step-plan { stroke: #fff; stroke-width: 0.5; }\n")
+	// The bars' heights, and the plan's place under its lane's bar.
+	b.WriteString(".seg, .step { height: 16px; }\n")
+	b.WriteString(".plan { y: 17px; height: 4px; }\n")
 	b.WriteString(".step-plan { fill: #9aa5b1; opacity: 1; }\n")
 	for _, k := range slices.Sorted(maps.Keys(stateColor)) {
 		fmt.Fprintf(&b, ".seg-%s, .plan-%s, .step-%s { fill: %s; }\n", k, k, k, stateColor[k])
@@ -853,12 +906,13 @@ func (tl *timeline) section(h *htmlWriter, title string, y int) {
 	h.b = fmt.Appendf(h.b, `<text x="4" y="%d" font-weight="bold" font-size="12">%s</text>`, y+15, esc(title))
 }
 
-// bar opens a bar from x0 to x1 in its lane, thick (the actual) or thin
-// (the plan), up to its tooltip's text: class is its class, then
-// kind-STATE when the state is a class token, then nN for a resource
-// running on the node of the palette's colour N (n < 0: none). The caller
-// writes the tooltip, then closes it (endBar).
-func (tl *timeline) bar(h *htmlWriter, x0, x1 float64, plan bool, class, kind, state string, n int) {
+// bar opens a bar from x0 to x1 in its lane, up to its tooltip's text:
+// class is its class (seg or step: a thick bar, the actual; plan: a thin
+// one under it, the plan's; the stylesheet gives each its height and
+// place), then kind-STATE when the state is a class token, then nN for a
+// resource running on the node of the palette's colour N (n < 0: none).
+// The caller writes the tooltip, then closes it (endBar).
+func (tl *timeline) bar(h *htmlWriter, x0, x1 float64, class, kind, state string, n int) {
 	w := x1 - x0
 	if w < 0.8 {
 		w = 0.8
@@ -875,17 +929,11 @@ func (tl *timeline) bar(h *htmlWriter, x0, x1 float64, plan bool, class, kind, s
 		h.str(" n")
 		h.int(n)
 	}
-	h.str(`" x="`)
+	h.str(`" x=`)
 	h.f1(x0)
-	if plan {
-		h.str(`" y="17" width="`)
-		h.f1(w)
-		h.str(`" height="4"><title>`)
-	} else {
-		h.str(`" width="`)
-		h.f1(w)
-		h.str(`" height="16"><title>`)
-	}
+	h.str(` width=`)
+	h.f1(w)
+	h.str(`><title>`)
 }
 
 func endBar(h *htmlWriter) { h.str(`</title></rect>`) }
@@ -893,9 +941,9 @@ func endBar(h *htmlWriter) { h.str(`</title></rect>`) }
 // label writes text on a bar from x0 to x1 if it fits.
 func label(h *htmlWriter, x0, x1 float64, text string) {
 	if x1-x0 > float64(7*len(text)+6) {
-		h.str(`<text class="lbl" x="`)
+		h.str(`<text class=lbl x=`)
 		h.f1(x0 + 3)
-		h.str(`" y="12">`)
+		h.str(` y=12>`)
 		h.esc(text)
 		h.str(`</text>`)
 	}
@@ -935,15 +983,16 @@ func span(h *htmlWriter, d float64, start, end time.Time) {
 // openLane opens a lane's group at y: the steps' (name nil), a node's or a
 // resource's.
 func (tl *timeline) openLane(h *htmlWriter, kind string, name *string, y int) {
-	h.str(`<g class="lane" data-kind="`)
+	h.str(`<g class=lane data-kind=`)
 	h.str(kind)
 	if name != nil {
-		h.str(`" data-name="`)
+		h.str(` data-name="`)
 		h.esc(*name)
+		h.str(`"`)
 	}
-	h.str(`" transform="translate(0 `)
+	h.str(` transform="translate(0 `)
 	h.int(y)
-	h.str(`)"><text x="4" y="12">`)
+	h.str(`)"><text x=4 y=12>`)
 	if name != nil {
 		h.esc(*name)
 	} else {
@@ -960,7 +1009,7 @@ func (tl *timeline) stepBars(h *htmlWriter, from, to int) {
 		s := &tl.rep.Steps[i]
 		for j := range s.Attempts {
 			at := &s.Attempts[j]
-			tl.bar(h, ax.x(at.Start), ax.x(at.End), false, "step", "step", at.Status, -1)
+			tl.bar(h, ax.x(at.Start), ax.x(at.End), "step", "step", at.Status, -1)
 			h.esc(s.Address)
 			h.str(": ")
 			h.esc(at.Status)
@@ -980,7 +1029,7 @@ func (tl *timeline) stepBars(h *htmlWriter, from, to int) {
 		if s.PredictedStart != nil && s.PredictedSeconds != nil {
 			ps := *s.PredictedStart
 			pe := ps.Add(time.Duration(*s.PredictedSeconds * float64(time.Second)))
-			tl.bar(h, ax.x(ps), ax.x(pe), true, "plan step-plan", "", "", -1)
+			tl.bar(h, ax.x(ps), ax.x(pe), "plan step-plan", "", "", -1)
 			h.str("plan: ")
 			h.esc(s.Address)
 			h.str(", ")
@@ -1000,7 +1049,7 @@ func (tl *timeline) lane(h *htmlWriter, kind string, l *report.Lane, y int, runn
 	for i := range l.Actual {
 		s := &l.Actual[i]
 		x0, x1 := ax.x(s.Start), ax.x(s.End)
-		tl.bar(h, x0, x1, false, "seg", "seg", s.State, running(s))
+		tl.bar(h, x0, x1, "seg", "seg", s.State, running(s))
 		h.esc(l.Name)
 		h.str(" ")
 		seg(h, s)
@@ -1010,7 +1059,7 @@ func (tl *timeline) lane(h *htmlWriter, kind string, l *report.Lane, y int, runn
 	}
 	for i := range l.Predicted {
 		s := &l.Predicted[i]
-		tl.bar(h, ax.x(s.Start), ax.x(s.End), true, "plan", "plan", s.State, running(s))
+		tl.bar(h, ax.x(s.Start), ax.x(s.End), "plan", "plan", s.State, running(s))
 		h.str("plan: ")
 		h.esc(l.Name)
 		h.str(" ")
@@ -1018,9 +1067,9 @@ func (tl *timeline) lane(h *htmlWriter, kind string, l *report.Lane, y int, runn
 		endBar(h)
 	}
 	for _, m := range l.Moves {
-		h.str(`<path class="move" d="M`)
+		h.str(`<path class=move d="M`)
 		h.f1(ax.x(m.Time))
-		h.str(` 16 l-4 -5 h8 z"><title>`)
+		h.str(` 16l-4-5h8z"><title>`)
 		h.esc(l.Name)
 		h.str(" moved ")
 		h.esc(m.From)

@@ -120,7 +120,8 @@ func TestTimelineBars(t *testing.T) {
 	if err := os.WriteFile(generated, gen.Runbook(30), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fills := cssFills(t, timelineCSS)
+	fills := cssFills(t, timelineCSS, "fill")
+	heights := cssFills(t, timelineCSS, "height")
 	for _, path := range append(paths, generated) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			rep := reportOfRun(t, path)
@@ -128,7 +129,7 @@ func TestTimelineBars(t *testing.T) {
 			if err := renderReport(&page, rep); err != nil {
 				t.Fatal(err)
 			}
-			got := drawnBars(t, page.Bytes(), fills)
+			got := drawnBars(t, page.Bytes(), fills, heights)
 			want := reportBars(rep)
 			if len(want) < 10 {
 				t.Fatalf("only %d bars in the report", len(want))
@@ -267,9 +268,9 @@ func reportBars(rep *report.Report) []bar {
 }
 
 // drawnBars reads the bars of the page's lanes: the colour each gets from
-// the stylesheet (fills), whether it is the plan's thin bar, where it
-// starts.
-func drawnBars(t *testing.T, page []byte, fills []cssFill) []bar {
+// the stylesheet (fills), whether it is the plan's thin bar (the height it
+// gets from the stylesheet, heights), where it starts.
+func drawnBars(t *testing.T, page []byte, fills, heights []cssFill) []bar {
 	dom, err := html.Parse(bytes.NewReader(page))
 	if err != nil {
 		t.Fatal(err)
@@ -291,7 +292,13 @@ func drawnBars(t *testing.T, page []byte, fills []cssFill) []bar {
 				}
 			}
 			if c.Data == "rect" {
-				b.Plan = attr(c, "height") == "4"
+				switch h := fillOf(heights, strings.Fields(attr(c, "class"))); h {
+				case "4px":
+					b.Plan = true
+				case "16px":
+				default:
+					t.Errorf("a bar of %s %q high", lane, h)
+				}
 				if b.X, err = strconv.ParseFloat(attr(c, "x"), 64); err != nil {
 					t.Errorf("a bar of %s at x=%q", lane, attr(c, "x"))
 				}
@@ -304,7 +311,8 @@ func drawnBars(t *testing.T, page []byte, fills []cssFill) []bar {
 	return out
 }
 
-// cssFill is a rule of the stylesheet that sets a fill, by class.
+// cssFill is a rule of the stylesheet that sets a property (the fill, or
+// the height), by class.
 type cssFill struct {
 	classes [][]string // each selector's classes (all must match)
 	fill    string
@@ -312,12 +320,12 @@ type cssFill struct {
 
 var cssRule = regexp.MustCompile(`(?m)^([^{}]+)\{([^{}]*)\}`)
 
-func cssFills(t *testing.T, css string) []cssFill {
+func cssFills(t *testing.T, css, property string) []cssFill {
 	var out []cssFill
 	for _, m := range cssRule.FindAllStringSubmatch(css, -1) {
 		fill := ""
 		for _, decl := range strings.Split(m[2], ";") {
-			if k, v, ok := strings.Cut(decl, ":"); ok && strings.TrimSpace(k) == "fill" {
+			if k, v, ok := strings.Cut(decl, ":"); ok && strings.TrimSpace(k) == property {
 				fill = strings.TrimSpace(v)
 			}
 		}
@@ -361,7 +369,21 @@ func fillOf(rules []cssFill, classes []string) string {
 
 // esc writes what html.EscapeString returns.
 func TestHTMLWriterEsc(t *testing.T) {
-	for _, s := range []string{"", "plain", `<a href="x">'&'</a>`, "→ ünïcode & <", `"`, "'", "a&b&&c", "\x00<\xff>", "a\rb"} {
+	cases := []string{"", "plain", `<a href="x">'&'</a>`, "→ ünïcode & <", `"`, "'", "a&b&&c", "\x00<\xff>", "a\rb",
+		"a long text of many words with none", "a long text with one at the end: <", "\xff\xfe\x80\x81;=?@%$#! \x00\x01\x7f>"}
+	// Every byte at every place of strings of up to 20 bytes.
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		b := make([]byte, r.IntN(21))
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+			if r.IntN(8) == 0 {
+				b[i] = "<>&'\"a;=?%\x00\x80\xff"[r.IntN(13)]
+			}
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
 		h := &htmlWriter{}
 		h.esc(s)
 		if got, want := string(h.b), stdhtml.EscapeString(s); got != want {
