@@ -84,6 +84,9 @@ func randomInput(r *rand.Rand) *Input {
 	for i := range nRes {
 		res = append(res, fmt.Sprintf("R%d", i))
 	}
+	if nRes > 0 && r.IntN(8) == 0 {
+		res = append(res, "R0") // declared twice
+	}
 	pick := func(names []string, unknown string) string {
 		if len(names) == 0 || r.IntN(12) == 0 {
 			return unknown
@@ -102,6 +105,9 @@ func randomInput(r *rand.Rand) *Input {
 	var steps []StepInfo
 	for i := range 2 + r.IntN(5) {
 		steps = append(steps, StepInfo{Address: fmt.Sprintf("s%d", i), Type: "t", Node: pick(nodes, ""), Approval: r.IntN(4) == 0})
+	}
+	if r.IntN(8) == 0 {
+		steps = append(steps, steps[0]) // an address twice
 	}
 	step := func() string {
 		if r.IntN(10) == 0 {
@@ -216,8 +222,9 @@ func randomInput(r *rand.Rand) *Input {
 	if r.IntN(3) > 0 {
 		p := &Plan{Start: t0.Add(-time.Duration(r.IntN(5)) * time.Hour), Downtime: map[string]time.Duration{}}
 		pt := p.Start
+		every := r.IntN(3) == 0 // a plan of every step, in order
 		for i, s := range steps {
-			if r.IntN(5) == 0 {
+			if !every && r.IntN(5) == 0 {
 				continue
 			}
 			p.Steps = append(p.Steps, runtime.StepReport{Address: s.Address, Start: pt, Duration: time.Duration(i+1) * time.Minute})

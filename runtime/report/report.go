@@ -468,6 +468,20 @@ type builder struct {
 	early  earlyPlan // the plan's timeline replayed ahead of Report
 }
 
+// sameAddresses reports whether the plan's steps are the input's, address
+// for address, each address once.
+func (b *builder) sameAddresses(plan []runtime.StepReport) bool {
+	if len(plan) != len(b.in.Steps) || len(b.stepIdx) != len(b.in.Steps) {
+		return false
+	}
+	for i := range plan {
+		if plan[i].Address != b.in.Steps[i].Address {
+			return false
+		}
+	}
+	return true
+}
+
 // opList is the operations, in chunks: a long run's are not copied each
 // time one slice would grow.
 type opList struct {
@@ -816,22 +830,38 @@ func (b *builder) finish(replayed func() *timeline) *Report {
 		shift := b.shift
 		rep.PredictedSeconds = in.Plan.End.Sub(in.Plan.Start).Seconds()
 		rep.Predicted = &PredictInfo{Start: in.Plan.Start.Add(shift), End: in.Plan.End.Add(shift), Seconds: rep.PredictedSeconds}
-		planned := make(map[string]int, len(in.Plan.Steps)) // the last of an address, by address
-		for j, ps := range in.Plan.Steps {
-			planned[ps.Address] = j
+		// The plan's step of the report's step i: the last of its
+		// address, the i-th when they are the same steps.
+		same := b.sameAddresses(in.Plan.Steps)
+		var planned map[string]int
+		if !same {
+			planned = make(map[string]int, len(in.Plan.Steps))
+			for j, ps := range in.Plan.Steps {
+				planned[ps.Address] = j
+			}
 		}
+		plannedAt := func(i int) (int, bool) {
+			if same {
+				return i, true
+			}
+			j, ok := planned[rep.Steps[i].Address]
+			return j, ok
+		}
+		starts := make([]time.Time, len(rep.Steps))
+		secs := make([]float64, len(rep.Steps))
 		for i := range rep.Steps {
-			if j, ok := planned[rep.Steps[i].Address]; ok {
-				ps := in.Plan.Steps[j]
-				rep.Steps[i].PredictedStart = ptr(ps.Start.Add(shift))
-				rep.Steps[i].PredictedSeconds = ptr(seconds(ps.Duration))
+			if j, ok := plannedAt(i); ok {
+				ps := &in.Plan.Steps[j]
+				starts[i], secs[i] = ps.Start.Add(shift), seconds(ps.Duration)
+				rep.Steps[i].PredictedStart, rep.Steps[i].PredictedSeconds = &starts[i], &secs[i]
 			}
 		}
 	}
 	predicted := replayed()
+	room := outageRoom(in, b.lanes, actual, predicted)
 	rep.Nodes = make([]Lane, 0, len(in.Nodes))
-	for _, n := range in.Nodes {
-		i := b.lanes.nodes[n]
+	for k, n := range in.Nodes {
+		i := b.lanes.node(k, n)
 		l := Lane{Name: n, Actual: actual.nodes[i].segs}
 		if predicted != nil {
 			l.Predicted = predicted.nodes[i].segs
@@ -841,17 +871,17 @@ func (b *builder) finish(replayed func() *timeline) *Report {
 	measured := b.measuredDowntime()
 	rep.Resources = make([]Lane, 0, len(in.Resources))
 	rep.Downtime = make([]Downtime, 0, len(in.Resources))
-	for _, name := range in.Resources {
-		i := b.lanes.resources[name]
+	for k, name := range in.Resources {
+		i := b.lanes.resource(k, name)
 		ra := &actual.resources[i]
 		l := Lane{Name: name, Actual: ra.segs, Moves: ra.moves}
 		d := Downtime{Resource: name, MeasuredSeconds: measured[name]}
-		d.Outages = ra.outages(measured[name])
+		d.Outages = ra.outages(d.MeasuredSeconds, &room)
 		if predicted != nil {
 			rp := &predicted.resources[i]
 			l.Predicted = rp.segs
 			d.PredictedSeconds = seconds(in.Plan.Downtime[name])
-			d.PredictedOutages = rp.outages(d.PredictedSeconds)
+			d.PredictedOutages = rp.outages(d.PredictedSeconds, &room)
 		}
 		if in.Probe != nil {
 			if v, ok := in.Probe.Downtime[name]; ok {

@@ -90,12 +90,15 @@ func (l *resLane) set(t time.Time, state, node string) {
 // outages lists the resource's outages: those seen, each as long as it
 // was seen, and the moves seen at one status read, which share what is
 // left of total (the driver's own account of the downtime, when it keeps
-// one: a move it counts as the time the resource took to move).
-func (l *resLane) outages(total float64) []Outage {
-	if len(l.spans)+len(l.moves) == 0 {
+// one: a move it counts as the time the resource took to move). They are
+// made in room's first (nOutages) elements, and *room is what is left.
+func (l *resLane) outages(total float64, room *[]Outage) []Outage {
+	n := l.nOutages()
+	if n == 0 {
 		return nil
 	}
-	out := make([]Outage, 0, len(l.spans)+len(l.moves))
+	out := (*room)[:0:n]
+	*room = (*room)[n:]
 	seen := 0.0
 	for _, s := range l.spans {
 		seen += s.End.Sub(s.Start).Seconds()
@@ -115,6 +118,25 @@ func (l *resLane) outages(total float64) []Outage {
 	return out
 }
 
+// nOutages is how many outages outages lists.
+func (l *resLane) nOutages() int { return len(l.spans) + len(l.moves) }
+
+// outageRoom is room for the outages of each resource the input declares
+// (a resource declared twice, twice) in the timelines (nil ones left out),
+// in one allocation.
+func outageRoom(in *Input, lanes *laneIndex, tls ...*timeline) []Outage {
+	n := 0
+	for _, tl := range tls {
+		if tl == nil {
+			continue
+		}
+		for k, name := range in.Resources {
+			n += tl.resources[lanes.resource(k, name)].nOutages()
+		}
+	}
+	return make([]Outage, n)
+}
+
 func sortOutages(o []Outage) {
 	for i := 1; i < len(o); i++ {
 		for j := i; j > 0 && o[j].End.Before(o[j-1].End); j-- {
@@ -127,6 +149,9 @@ func sortOutages(o []Outage) {
 // by name (the last of a name declared twice).
 type laneIndex struct {
 	nodes, resources map[string]int
+	// Whether each name is declared once: the k-th node's or resource's
+	// lane is then the k-th.
+	nodesOnce, resourcesOnce bool
 }
 
 func newLaneIndex(in *Input) *laneIndex {
@@ -137,7 +162,24 @@ func newLaneIndex(in *Input) *laneIndex {
 	for i, r := range in.Resources {
 		x.resources[r] = i
 	}
+	x.nodesOnce, x.resourcesOnce = len(x.nodes) == len(in.Nodes), len(x.resources) == len(in.Resources)
 	return x
+}
+
+// node is the lane of the input's k-th node, name.
+func (x *laneIndex) node(k int, name string) int {
+	if x.nodesOnce {
+		return k
+	}
+	return x.nodes[name]
+}
+
+// resource is the lane of the input's k-th resource, name.
+func (x *laneIndex) resource(k int, name string) int {
+	if x.resourcesOnce {
+		return k
+	}
+	return x.resources[name]
 }
 
 // timeline is the lanes of the nodes and resources, as the facts are
