@@ -245,9 +245,25 @@ var escaped = [256]bool{'<': true, '>': true, '&': true, '\'': true, '"': true}
 
 // esc writes s escaped as html.EscapeString does.
 func (h *htmlWriter) esc(s string) {
+	// A short text (a name, a state) that needs no escaping, as most,
+	// is appended here.
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if escaped[s[i]] {
+				h.escFrom(s, i)
+				return
+			}
+		}
+		h.b = append(h.b, s...)
+		return
+	}
+	h.escFrom(s, 0)
+}
+
+// escFrom writes s escaped, whose bytes before i need none.
+func (h *htmlWriter) escFrom(s string, i int) {
 	// Eight bytes at a time up to the first that needs escaping: most
 	// text has none.
-	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		if escapable(binary.LittleEndian.Uint64([]byte(s[i : i+8]))) {
 			break
@@ -288,7 +304,25 @@ func escapable(x uint64) bool {
 }
 
 // int writes n as %d does.
-func (h *htmlWriter) int(n int) { h.b = strconv.AppendInt(h.b, int64(n), 10) }
+func (h *htmlWriter) int(n int) { h.b = appendUint(h.b, int64(n)) }
+
+// appendUint appends n in decimal as strconv.AppendInt does: from 0 to
+// 9,999 (coordinates, most durations' figures) without its general case.
+func appendUint(b []byte, n int64) []byte {
+	switch {
+	case n < 0:
+		return strconv.AppendInt(b, n, 10)
+	case n < 10:
+		return append(b, byte('0'+n))
+	case n < 100:
+		return append(b, byte('0'+n/10), byte('0'+n%10))
+	case n < 1000:
+		return append(b, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+	case n < 10000:
+		return append(b, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
+	}
+	return strconv.AppendInt(b, n, 10)
+}
 
 // f1 writes f rounded to a tenth, without a fraction of ".0": a
 // coordinate ("190", "190.4", "-3.5").
@@ -298,7 +332,7 @@ func (h *htmlWriter) f1(f float64) {
 		h.b = append(h.b, '-')
 		n = -n
 	}
-	h.b = strconv.AppendInt(h.b, n/10, 10)
+	h.b = appendUint(h.b, n/10)
 	if d := n % 10; d != 0 {
 		h.b = append(h.b, '.', byte('0'+d))
 	}
@@ -309,7 +343,17 @@ func (h *htmlWriter) num(f float64) { h.b = strconv.AppendFloat(h.b, f, 'g', -1,
 
 // clock writes t as t.Format("15:04:05") does.
 func (h *htmlWriter) clock(t time.Time) {
-	hh, mm, ss := t.Clock()
+	var hh, mm, ss int
+	if t.Location() == time.UTC {
+		// Without the zone's lookup.
+		sec := int(t.Unix() % 86400)
+		if sec < 0 {
+			sec += 86400
+		}
+		hh, mm, ss = sec/3600, sec/60%60, sec%60
+	} else {
+		hh, mm, ss = t.Clock()
+	}
 	h.b = append(h.b, byte('0'+hh/10), byte('0'+hh%10), ':', byte('0'+mm/10), byte('0'+mm%10), ':', byte('0'+ss/10), byte('0'+ss%10))
 }
 
@@ -339,7 +383,7 @@ func appendDuration(b []byte, d time.Duration) []byte {
 	}
 	if d > 0 && d < time.Minute && d%time.Second != 0 {
 		if d < 100*time.Millisecond {
-			b = strconv.AppendInt(b, int64(max(d.Round(time.Millisecond), time.Millisecond)/time.Millisecond), 10)
+			b = appendUint(b, int64(max(d.Round(time.Millisecond), time.Millisecond)/time.Millisecond))
 			return append(b, "ms"...)
 		}
 		if r := d.Round(100 * time.Millisecond); r%time.Second != 0 {
@@ -350,23 +394,23 @@ func appendDuration(b []byte, d time.Duration) []byte {
 	d = d.Round(time.Second)
 	h, m, s := int64(d/time.Hour), int64(d/time.Minute)%60, int64(d/time.Second)%60
 	if h > 0 {
-		b = append(strconv.AppendInt(b, h, 10), 'h')
+		b = append(appendUint(b, h), 'h')
 		if m == 0 && s == 0 {
 			return b
 		}
-		b = append(strconv.AppendInt(b, m, 10), 'm')
+		b = append(appendUint(b, m), 'm')
 		if s == 0 {
 			return b
 		}
-		return append(strconv.AppendInt(b, s, 10), 's')
+		return append(appendUint(b, s), 's')
 	}
 	if m > 0 {
-		b = append(strconv.AppendInt(b, m, 10), 'm')
+		b = append(appendUint(b, m), 'm')
 		if s == 0 {
 			return b
 		}
 	}
-	return append(strconv.AppendInt(b, s, 10), 's')
+	return append(appendUint(b, s), 's')
 }
 
 func downtimeRows(h *htmlWriter, rep *report.Report, from, to int) {
@@ -640,9 +684,11 @@ const (
 // fixed width.
 type axis struct {
 	spans []axisSpan
-	// base is the first span's start, which from and to count from: a
-	// time is placed after one subtraction.
-	base time.Time
+	// base is the first span's start, which from and to count from (its
+	// Unix seconds and nanoseconds): a time is placed after one
+	// subtraction.
+	base              time.Time
+	baseSec, baseNsec int64
 }
 
 type axisSpan struct {
@@ -694,7 +740,7 @@ func newAxis(rep *report.Report) *axis {
 		total = time.Minute
 	}
 	width := float64(tlWidth - tlBreak*(len(cut)-1))
-	a := &axis{base: cut[0].s}
+	a := &axis{base: cut[0].s, baseSec: cut[0].s.Unix(), baseNsec: int64(cut[0].s.Nanosecond())}
 	x := float64(tlLabel)
 	for i, v := range cut {
 		if i > 0 {
@@ -707,8 +753,28 @@ func newAxis(rep *report.Report) *axis {
 	return a
 }
 
+// since is the time from the axis' base to t, when it is less than about
+// a century (ok): what time.Time.Sub returns, without its checks.
+func (a *axis) since(t time.Time) (d time.Duration, ok bool) {
+	s := t.Unix() - a.baseSec
+	if s < -1<<31 || s > 1<<31 {
+		return 0, false
+	}
+	return time.Duration(s)*time.Second + time.Duration(int64(t.Nanosecond())-a.baseNsec), true
+}
+
+// xs is x of start and of end, and the seconds from one to the other.
+func (a *axis) xs(start, end time.Time) (x0, x1, seconds float64) {
+	d0, ok0 := a.since(start)
+	d1, ok1 := a.since(end)
+	if !ok0 || !ok1 {
+		return a.x(start), a.x(end), end.Sub(start).Seconds()
+	}
+	return a.at(d0), a.at(d1), (d1 - d0).Seconds()
+}
+
 func (a *axis) x(t time.Time) float64 {
-	if d := t.Sub(a.base); d > minDuration && d < maxDuration {
+	if d, ok := a.since(t); ok {
 		return a.at(d)
 	}
 	// Too far from the base to count in a Duration.
@@ -748,13 +814,6 @@ func (a *axis) at(d time.Duration) float64 {
 	}
 	return a.spans[len(a.spans)-1].x1
 }
-
-// The bounds of time.Time.Sub, which it returns when the difference does
-// not fit.
-const (
-	minDuration time.Duration = -1 << 63
-	maxDuration time.Duration = 1<<63 - 1
-)
 
 var nodePalette = []string{"#6e9fd8", "#e6a26a", "#7cc08a", "#c98fc4", "#d6c35c", "#6cc3c0", "#e08d8d", "#a3a3d9", "#b7b36b", "#8fb8a0"}
 
@@ -1048,12 +1107,12 @@ func (tl *timeline) lane(h *htmlWriter, kind string, l *report.Lane, y int, runn
 	tl.openLane(h, kind, &l.Name, y)
 	for i := range l.Actual {
 		s := &l.Actual[i]
-		x0, x1 := ax.x(s.Start), ax.x(s.End)
+		x0, x1, secs := ax.xs(s.Start, s.End)
 		tl.bar(h, x0, x1, "seg", "seg", s.State, running(s))
 		h.esc(l.Name)
 		h.str(" ")
 		seg(h, s)
-		span(h, s.End.Sub(s.Start).Seconds(), s.Start, s.End)
+		span(h, secs, s.Start, s.End)
 		endBar(h)
 		label(h, x0, x1, text(s))
 	}

@@ -48,6 +48,72 @@ func TestAppendDuration(t *testing.T) {
 	}
 }
 
+// The axis places a time where the plain computation does (each span's
+// Before, After and Sub), near its spans and far from them, and xs gives
+// Sub's seconds.
+func TestAxisX(t *testing.T) {
+	plain := func(a *axis, t time.Time) float64 {
+		for i, s := range a.spans {
+			if t.Before(s.start) {
+				if i == 0 {
+					return s.x0
+				}
+				return s.x0 - tlBreak/2
+			}
+			if !t.After(s.end) {
+				if !s.end.After(s.start) {
+					return s.x0
+				}
+				return s.x0 + (s.x1-s.x0)*float64(t.Sub(s.start))/float64(s.end.Sub(s.start))
+			}
+		}
+		return a.spans[len(a.spans)-1].x1
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	t0 := time.Date(2026, 3, 14, 22, 0, 0, 123, time.UTC)
+	for range 200 {
+		rep := &report.Report{}
+		at := t0
+		for range 1 + r.IntN(4) {
+			at = at.Add(time.Duration(r.Int64N(int64(30 * 24 * time.Hour))))
+			end := at.Add(time.Duration(r.Int64N(int64(5 * time.Hour))))
+			rep.Runs = append(rep.Runs, report.Run{Start: at, End: end})
+			at = end
+		}
+		if r.IntN(2) == 0 {
+			rep.Predicted = &report.PredictInfo{Start: t0, End: t0.Add(time.Duration(r.Int64N(int64(10 * time.Hour))))}
+		}
+		a := newAxis(rep)
+		times := []time.Time{{}, t0.AddDate(-200, 0, 0), t0.AddDate(200, 0, 0), t0, at}
+		for _, s := range a.spans {
+			times = append(times, s.start, s.end, s.start.Add(-1), s.end.Add(1))
+		}
+		for range 100 {
+			times = append(times, t0.Add(time.Duration(r.Int64N(int64(at.Sub(t0)+time.Hour)))-time.Hour))
+		}
+		for i, tm := range times {
+			if got, want := a.x(tm), plain(a, tm); got != want {
+				t.Fatalf("x(%v) = %v; the plain computation says %v", tm, got, want)
+			}
+			other := times[(i+1)%len(times)]
+			x0, x1, secs := a.xs(tm, other)
+			if x0 != plain(a, tm) || x1 != plain(a, other) || secs != other.Sub(tm).Seconds() {
+				t.Fatalf("xs(%v, %v) = %v, %v, %v; want %v, %v, %v", tm, other, x0, x1, secs, plain(a, tm), plain(a, other), other.Sub(tm).Seconds())
+			}
+		}
+	}
+}
+
+// appendUint writes what strconv does.
+func TestAppendUint(t *testing.T) {
+	ns := []int64{0, 1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 123456, -1, -10, -9999, math.MaxInt64, math.MinInt64}
+	for _, n := range ns {
+		if got, want := string(appendUint([]byte("x"), n)), "x"+strconv.FormatInt(n, 10); got != want {
+			t.Errorf("appendUint(%d) = %q; want %q", n, got, want)
+		}
+	}
+}
+
 // The writer's clock and stamp write what time.Format does, in a zone with
 // a name, one without (written as an offset) and outside four-digit years.
 func TestHTMLWriterTimes(t *testing.T) {
