@@ -151,8 +151,18 @@ type plannedRun struct {
 	events []runtime.Event
 	// fromRun marks the plan of a run that is its own (run_plan.go): the
 	// run started from the declared cluster, which its state's snapshot
-	// then holds.
+	// then holds. Its events are those changes recorded (allEvents puts
+	// them in one slice).
 	fromRun bool
+	changes *changeRecorder
+}
+
+// allEvents is the plan's events.
+func (p *plannedRun) allEvents() []runtime.Event {
+	if p.events == nil && p.changes != nil {
+		p.events = p.changes.events()
+	}
+	return p.events
 }
 
 // predictEvents is predict, keeping the events.
@@ -176,7 +186,7 @@ func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, re
 			in.Snapshot = snap
 		}
 	}
-	journaledInput(in, rb, recs, plan)
+	journaledInput(in, rb, recs, plan, false)
 	return in
 }
 
@@ -208,8 +218,9 @@ func declaredInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store) 
 }
 
 // journaledInput sets the report's input of what the runs did: the
-// journal's records, the driver of its first run, and the plan.
-func journaledInput(in *report.Input, rb *lang.Runbook, recs runtime.RecordList, plan *plannedRun) {
+// journal's records, the driver of its first run, and the plan (whose
+// events were all given to the report's Builder, when eventsGiven).
+func journaledInput(in *report.Input, rb *lang.Runbook, recs runtime.RecordList, plan *plannedRun, eventsGiven bool) {
 	in.Records, in.Driver = recs, ""
 	for _, r := range recs.All() {
 		if r.Type == runtime.RecordRun {
@@ -221,7 +232,11 @@ func journaledInput(in *report.Input, rb *lang.Runbook, recs runtime.RecordList,
 		in.Driver = rb.Driver
 	}
 	if plan != nil && plan.res != nil {
-		in.Plan = &report.Plan{Start: plan.res.Start, End: plan.res.End, Events: plan.events, Steps: plan.res.Steps, Downtime: plan.res.Downtime}
+		in.Plan = &report.Plan{Start: plan.res.Start, End: plan.res.End, Steps: plan.res.Steps, Downtime: plan.res.Downtime}
+		if !eventsGiven {
+			in.Plan.Events = plan.allEvents()
+		}
+		in.Plan.EventsGiven = eventsGiven
 	}
 }
 

@@ -159,7 +159,7 @@ func (c *changeRecorder) events() []runtime.Event {
 // filled in from settled (State.Settled: whether the journal settles a step).
 func (a *app) planOf(rb *lang.Runbook, rrb *runtime.Runbook, res *runtime.Result, changes *changeRecorder, settled func(address string) bool) *plannedRun {
 	if res.Outcome == runtime.OutcomeCompleted && res.Earlier == 0 {
-		return &plannedRun{res: res, events: changes.events(), fromRun: true}
+		return &plannedRun{res: res, changes: changes, fromRun: true}
 	}
 	planned := a.predictEvents(rb, rrb)
 	res.LeftPredicted = leftPredicted(rrb, settled, planned.predicted())

@@ -101,6 +101,7 @@ func (lr *liveReport) report(recs runtime.RecordList, plan *plannedRun) *report.
 		return nil
 	}
 	lr.take(recs)
-	journaledInput(lr.in, lr.rb, recs, plan)
+	// The builder has had all the plan's events: the run's changes.
+	journaledInput(lr.in, lr.rb, recs, plan, plan.changes == lr.changes && lr.changes != nil)
 	return lr.b.Report()
 }

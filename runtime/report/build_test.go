@@ -305,7 +305,7 @@ func TestBuilderMatchesBuild(t *testing.T) {
 // when the first run does (replayed ahead), one that does not, and events
 // given that are not the plan's (both replayed whole).
 func TestBuilderPlanAhead(t *testing.T) {
-	ahead := 0
+	ahead, withGiven := 0, 0
 	for seed := range uint64(300) {
 		r := rand.New(rand.NewPCG(seed, 9))
 		in := randomInput(r)
@@ -366,7 +366,36 @@ func TestBuilderPlanAhead(t *testing.T) {
 			if got := jsonOf(t, b.Report()); !bytes.Equal(want, got) {
 				t.Fatalf("seed %d (plan replayed ahead: %v): the Builder's report differs from Build's:\n%s", seed, c.replay, firstDiff(want, got))
 			}
+			if len(c.given) == 0 || &c.given[0] != &c.plan.Events[0] || len(c.given) != len(c.plan.Events) {
+				continue
+			}
+			// The same when the plan says its events are those given,
+			// without them.
+			eventsGiven := *c.plan
+			eventsGiven.Events, eventsGiven.EventsGiven = nil, true
+			later.Plan, later.Records, later.Probe, later.Driver = nil, runtime.RecordList{}, nil, ""
+			b = NewBuilder(&later)
+			recs, given0 := 0, 0
+			for recs < in.Records.Len() || given0 < len(c.given) {
+				if r.IntN(2) == 0 {
+					to := min(in.Records.Len(), recs+r.IntN(5))
+					b.Add(in.Records.Slice(recs, to))
+					recs = to
+				} else {
+					to := min(len(c.given), given0+r.IntN(5))
+					b.Plan(c.given[given0:to])
+					given0 = to
+				}
+			}
+			later.Plan, later.Records, later.Probe, later.Driver = &eventsGiven, in.Records, in.Probe, in.Driver
+			if got := jsonOf(t, b.Report()); !bytes.Equal(want, got) {
+				t.Fatalf("seed %d (plan replayed ahead: %v, events given): the Builder's report differs from Build's:\n%s", seed, c.replay, firstDiff(want, got))
+			}
+			withGiven++
 		}
+	}
+	if withGiven < 100 {
+		t.Fatalf("only %d reports of a plan whose events were given", withGiven)
 	}
 	if ahead < 50 {
 		t.Fatalf("only %d reports had their plan replayed ahead", ahead)

@@ -61,11 +61,15 @@ type StepInfo struct {
 // Plan is the run the plan predicts: the events of a run of the steps on a
 // fresh simulator of the declared cluster.
 type Plan struct {
-	Start    time.Time
-	End      time.Time
-	Events   []runtime.Event
-	Steps    []runtime.StepReport
-	Downtime map[string]time.Duration
+	Start  time.Time
+	End    time.Time
+	Events []runtime.Event
+	// EventsGiven says, to Builder.Report, that the plan's events are those
+	// given to Builder.Plan, all of them: Events is then not read (and
+	// need not be made of them). Build does not read it.
+	EventsGiven bool
+	Steps       []runtime.StepReport
+	Downtime    map[string]time.Duration
 }
 
 // Report is the report of the runs of one state directory.
@@ -309,6 +313,7 @@ func Build(in *Input) *Report {
 		if first != nil {
 			b.shift = first.Sub(in.Plan.Start)
 		}
+		b.planEvents = [][]runtime.Event{in.Plan.Events}
 		go func() {
 			defer close(done)
 			predicted = b.predict()
@@ -384,6 +389,9 @@ func (b *builder) replayedEarly(plan *Plan) (*timeline, int) {
 	if e.tl == nil || e.played < len(e.given) || len(b.runs) == 0 || plan.Start != b.runs[0].Start {
 		return nil, 0
 	}
+	if plan.EventsGiven {
+		return e.tl, count(e.given)
+	}
 	n := 0
 	for _, given := range e.given {
 		for i := range given {
@@ -410,6 +418,10 @@ func (x *Builder) Report() *Report {
 		if len(b.runs) > 0 {
 			b.shift = b.runs[0].Start.Sub(b.in.Plan.Start)
 		}
+		b.planEvents = [][]runtime.Event{b.in.Plan.Events}
+		if b.in.Plan.EventsGiven {
+			b.planEvents = b.early.given
+		}
 		go func() {
 			defer close(done)
 			predicted = b.predict()
@@ -427,13 +439,29 @@ func (b *builder) predict() *timeline {
 	if tl == nil {
 		tl = newTimeline(in, b.lanes, in.Declared, in.Plan.Start.Add(shift))
 	}
-	for i := from; i < len(in.Plan.Events); i++ {
-		if e := &in.Plan.Events[i]; e.Type == runtime.EventChange && e.Change != nil {
-			tl.change(fact{time: e.Time.Add(shift), step: e.Step, change: e.Change})
+	for _, events := range b.planEvents {
+		if from >= len(events) {
+			from -= len(events)
+			continue
 		}
+		for i := from; i < len(events); i++ {
+			if e := &events[i]; e.Type == runtime.EventChange && e.Change != nil {
+				tl.change(fact{time: e.Time.Add(shift), step: e.Step, change: e.Change})
+			}
+		}
+		from = 0
 	}
 	tl.end(in.Plan.End.Add(shift))
 	return tl
+}
+
+// count is how many events there are in slices.
+func count(slices [][]runtime.Event) int {
+	n := 0
+	for _, events := range slices {
+		n += len(events)
+	}
+	return n
 }
 
 // builder makes a report from the journal's records, given one at a time
@@ -466,6 +494,9 @@ type builder struct {
 
 	actual *timeline // made at the first run's record
 	early  earlyPlan // the plan's timeline replayed ahead of Report
+	// planEvents are the plan's events (the Input's, or those given to
+	// Plan), in order, for predict.
+	planEvents [][]runtime.Event
 }
 
 // sameAddresses reports whether the plan's steps are the input's, address
