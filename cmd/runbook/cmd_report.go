@@ -191,12 +191,17 @@ func reportInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, re
 }
 
 // declaredInput is the report's input of what the runbook declares: its
-// cluster, its steps.
+// cluster, its steps; the state's directory is store's ("" for a nil
+// store: set once it is open).
 func declaredInput(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store) *report.Input {
+	dir := ""
+	if store != nil {
+		dir = store.Where("")
+	}
 	in := &report.Input{
 		Runbook:   report.RunbookInfo{Name: rb.Name, Version: rb.Version, Description: rb.Description, SHA256: runbookDigest(rb)},
 		Cluster:   rb.ClusterName,
-		StateDir:  store.Where(""),
+		StateDir:  dir,
 		Home:      map[string]string{},
 		Declared:  rb.Cluster.InitialStatus(),
 		Nodes:     slices.Grow([]string(nil), len(rb.Cluster.Nodes)),

@@ -84,12 +84,13 @@ func (a *app) run(args *runArgs) int {
 	defer stopSignals()
 
 	setCollector()
-	// The driver's opening that depends only on the runbook (a rehearsal's
-	// simulated cluster as declared) is made while validate's abstract
-	// run goes on; it is used only once the runbook is found valid.
+	// What the run's opening needs that depends only on the runbook (a
+	// rehearsal's simulated cluster as declared, the live report's input)
+	// is made while validate's abstract run goes on; it is used only once
+	// the runbook is found valid.
 	var ahead *openingAhead
 	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, true, func(rb *lang.Runbook) {
-		ahead = a.prepareOpening(rb, args.Driver, args.Faults)
+		ahead = a.prepareRun(rb, args)
 	})
 	collectAfterLoad()
 	if rb == nil {
@@ -256,7 +257,7 @@ func (a *app) run(args *runArgs) int {
 	}
 	var live *liveReport // the report made as the run goes
 	if later && hidden == nil {
-		live = startLiveReport(rb, rrb, store, st, changes)
+		live = startLiveReport(rb, rrb, store, st, changes, ahead.liveReport())
 		defer live.end()
 	}
 	res := runtime.Run(ctx, rrb, runtime.Options{

@@ -8,7 +8,9 @@ import (
 
 	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
+	"github.com/runbookhq/runbook/runtime/report"
 )
 
 // driverKind is the kind of driver called name: --driver, or the
@@ -63,41 +65,83 @@ func (a *app) openDriver(kind drivers.Kind, rb *lang.Runbook, store drivers.Stor
 	return kind.Open(context.Background(), o)
 }
 
-// openingAhead is the part of a driver's opening that its kind does ahead
-// (drivers.Preparer), on a goroutine of its own while the runbook is
-// validated: for a rehearsal, the simulated cluster as declared.
+// openingAhead is what a run makes ahead, on goroutines of their own while
+// validate's abstract run goes on, of what it will need once the runbook is
+// found valid: the part of the driver's opening that its kind does ahead
+// (drivers.Preparer; for a rehearsal, the simulated cluster as declared),
+// and the input and builder of the live report of a run that may be its
+// own plan.
 type openingAhead struct {
 	kind drivers.Kind
 	done chan any
+	// live receives the live report's input and builder; nil when the run
+	// cannot be its own plan.
+	live chan liveStart
 }
 
-// prepareOpening starts, for the driver called driver (the runbook's own
-// when ""), the work its kind does ahead of its opening; nil when it does
-// none. It reads only the runbook, so that it may start before the runbook
-// is found valid (lang.Options.Decoded): what it makes is used only once
-// the run opens the driver.
-func (a *app) prepareOpening(rb *lang.Runbook, driver string, faults []drivers.Fault) *openingAhead {
-	kind, err := a.driverKind(rb, driver)
+// liveStart is the input and builder a live report starts with.
+type liveStart struct {
+	in *report.Input
+	b  *report.Builder
+}
+
+// prepareRun starts, for a run of rb with args, the work of its opening
+// that depends only on the runbook, on one goroutine (the abstract run
+// keeps the other processor): the driver's, then the live report's. It
+// reads only the runbook, so that it may start before the runbook is found
+// valid (lang.Options.Decoded): what it makes is used only once the run
+// opens.
+func (a *app) prepareRun(rb *lang.Runbook, args *runArgs) *openingAhead {
+	kind, err := a.driverKind(rb, args.Driver)
 	if err != nil {
 		return nil
 	}
-	p, ok := kind.(drivers.Preparer)
-	if !ok {
+	ah := &openingAhead{}
+	var opening func() any
+	if p, ok := kind.(drivers.Preparer); ok {
+		opening = p.Prepare(drivers.Opening{Cluster: rb.Cluster, Config: rb.Block(kind.Name()), Dir: rb.Dir, Faults: args.Faults})
+		ah.kind, ah.done = kind, make(chan any, 1)
+	}
+	// The report's input is made as startLiveReport would, if the run may
+	// be its own plan as far as the runbook and the flags tell (with a
+	// journal to resume, it is not, and this is not used).
+	var rrb *runtime.Runbook
+	if redact.New(rb.Secrets()) == nil {
+		if rrb = runtimeRunbook(rb); a.planLater(args, rrb, kind, nil) {
+			ah.live = make(chan liveStart, 1)
+		}
+	}
+	if opening == nil && ah.live == nil {
 		return nil
 	}
-	work := p.Prepare(drivers.Opening{Cluster: rb.Cluster, Config: rb.Block(kind.Name()), Dir: rb.Dir, Faults: faults})
-	ah := &openingAhead{kind: kind, done: make(chan any, 1)}
-	go func() { ah.done <- work() }()
+	go func() {
+		if opening != nil {
+			ah.done <- opening()
+		}
+		if ah.live != nil {
+			in := declaredInput(rb, rrb, nil)
+			ah.live <- liveStart{in, report.NewBuilder(in)}
+		}
+	}()
 	return ah
 }
 
 // take waits for what was made ahead for kind, and returns it; nil for
 // another kind, or when nothing was.
 func (ah *openingAhead) take(kind drivers.Kind) any {
-	if ah == nil || ah.kind.Name() != kind.Name() {
+	if ah == nil || ah.kind == nil || ah.kind.Name() != kind.Name() {
 		return nil
 	}
 	return <-ah.done
+}
+
+// liveReport returns the channel the live report's input and builder made
+// ahead come on; nil when none are made.
+func (ah *openingAhead) liveReport() <-chan liveStart {
+	if ah == nil {
+		return nil
+	}
+	return ah.live
 }
 
 // redactor hides the runbook's sensitive values for a driver.

@@ -37,16 +37,24 @@ type liveReport struct {
 // reportPoll is how often a live report takes the run's new records.
 var reportPoll = 25 * time.Millisecond
 
-// startLiveReport starts the report of the run of rb on st.
-func startLiveReport(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, st *runtime.State, changes *changeRecorder) *liveReport {
+// startLiveReport starts the report of the run of rb on st: with the input
+// and builder that come on ahead (prepareRun), or made here when ahead is
+// nil.
+func startLiveReport(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, st *runtime.State, changes *changeRecorder, ahead <-chan liveStart) *liveReport {
 	lr := &liveReport{rb: rb, st: st, changes: changes, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(lr.done)
 		// The input (no snapshot: from the declared cluster) is made here,
 		// on the second processor, while the run starts; lr.in and lr.b
 		// are read only here and after end.
-		lr.in = declaredInput(rb, rrb, store)
-		lr.b = report.NewBuilder(lr.in)
+		if ahead != nil {
+			s := <-ahead
+			lr.in, lr.b = s.in, s.b
+			lr.in.StateDir = store.Where("")
+		} else {
+			lr.in = declaredInput(rb, rrb, store)
+			lr.b = report.NewBuilder(lr.in)
+		}
 		tick := time.NewTicker(reportPoll)
 		defer tick.Stop()
 		for {

@@ -493,7 +493,7 @@ func TestLiveReport(t *testing.T) {
 	defer st.Close()
 	a := &app{stdout: io.Discard, stderr: io.Discard, registry: builtin.Registry(), drivers: driverbuiltin.Registry()}
 	rb := a.loadRunbook(generated, varArgs{}, true)
-	live := startLiveReport(rb, runtimeRunbook(rb), st.Store, st, nil)
+	live := startLiveReport(rb, runtimeRunbook(rb), st.Store, st, nil, nil)
 	if rep := live.report(st.RecordList(), &plannedRun{}); rep != nil {
 		t.Errorf("a live report with a plan not the run's own: %+v", rep)
 	}
