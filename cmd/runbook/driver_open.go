@@ -8,7 +8,6 @@ import (
 
 	"github.com/runbookhq/runbook/drivers"
 	"github.com/runbookhq/runbook/lang"
-	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/runtime/redact"
 	"github.com/runbookhq/runbook/runtime/report"
 )
@@ -74,8 +73,8 @@ func (a *app) openDriver(kind drivers.Kind, rb *lang.Runbook, store drivers.Stor
 type openingAhead struct {
 	kind drivers.Kind
 	done chan any
-	// live receives the live report's input and builder; nil when the run
-	// cannot be its own plan.
+	// live receives the live report's input and builder: none (a zero
+	// liveStart) when the run cannot be its own plan.
 	live chan liveStart
 }
 
@@ -104,24 +103,24 @@ func (a *app) prepareRun(rb *lang.Runbook, args *runArgs) *openingAhead {
 	}
 	// The report's input is made as startLiveReport would, if the run may
 	// be its own plan as far as the runbook and the flags tell (with a
-	// journal to resume, it is not, and this is not used).
-	var rrb *runtime.Runbook
-	if redact.New(rb.Secrets()) == nil {
-		if rrb = runtimeRunbook(rb); a.planLater(args, rrb, kind, nil) {
-			ah.live = make(chan liveStart, 1)
-		}
-	}
-	if opening == nil && ah.live == nil {
-		return nil
-	}
+	// journal to resume, it is not, and this is not used); none comes on
+	// live (a zero liveStart) otherwise.
+	ah.live = make(chan liveStart, 1)
 	go func() {
 		if opening != nil {
 			ah.done <- opening()
 		}
-		if ah.live != nil {
-			in := declaredInput(rb, rrb, nil)
-			ah.live <- liveStart{in, report.NewBuilder(in)}
+		if redact.New(rb.Secrets()) != nil {
+			ah.live <- liveStart{}
+			return
 		}
+		rrb := runtimeRunbook(rb)
+		if !a.planLater(args, rrb, kind, nil) {
+			ah.live <- liveStart{}
+			return
+		}
+		in := declaredInput(rb, rrb, nil)
+		ah.live <- liveStart{in, report.NewBuilder(in)}
 	}()
 	return ah
 }
@@ -136,7 +135,8 @@ func (ah *openingAhead) take(kind drivers.Kind) any {
 }
 
 // liveReport returns the channel the live report's input and builder made
-// ahead come on; nil when none are made.
+// ahead come on (none, when they come as a zero liveStart); nil when there
+// is nothing ahead.
 func (ah *openingAhead) liveReport() <-chan liveStart {
 	if ah == nil {
 		return nil

@@ -39,7 +39,7 @@ var reportPoll = 25 * time.Millisecond
 
 // startLiveReport starts the report of the run of rb on st: with the input
 // and builder that come on ahead (prepareRun), or made here when ahead is
-// nil.
+// nil or none come on it.
 func startLiveReport(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store, st *runtime.State, changes *changeRecorder, ahead <-chan liveStart) *liveReport {
 	lr := &liveReport{rb: rb, st: st, changes: changes, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
@@ -47,8 +47,11 @@ func startLiveReport(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store
 		// The input (no snapshot: from the declared cluster) is made here,
 		// on the second processor, while the run starts; lr.in and lr.b
 		// are read only here and after end.
+		var s liveStart
 		if ahead != nil {
-			s := <-ahead
+			s = <-ahead
+		}
+		if s.in != nil {
 			lr.in, lr.b = s.in, s.b
 			lr.in.StateDir = store.Where("")
 		} else {
