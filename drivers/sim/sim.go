@@ -35,6 +35,9 @@ type Options struct {
 	// that an abstract run goes on after a step whose licence is missing;
 	// the step's own precondition reports it.
 	Lenient bool
+	// NoDowntime keeps no account of each resource's downtime, which an
+	// abstract run does not ask for: Downtime reports none.
+	NoDowntime bool
 }
 
 // Sim is a simulated cluster. It implements cluster.Driver and
@@ -110,9 +113,11 @@ func New(c *cluster.Cluster, opts Options) *Sim {
 	}
 	s.st = state{Clock: start, Status: c.InitialStatus(), Downtime: map[string]time.Duration{},
 		DownSince: map[string]time.Time{}, Upgrades: map[string]int{}}
-	for name, rs := range s.st.Status.Resources {
-		if rs.State != cluster.ResourceRunning {
-			s.st.DownSince[name] = start
+	if !opts.NoDowntime {
+		for name, rs := range s.st.Status.Resources {
+			if rs.State != cluster.ResourceRunning {
+				s.st.DownSince[name] = start
+			}
 		}
 	}
 	return s
@@ -209,7 +214,11 @@ func (s *Sim) Sleep(ctx context.Context, d time.Duration) error {
 
 // Downtime returns each resource's total time not running, including a
 // current outage up to now. Resources never down are present with zero.
+// With NoDowntime, it is nil.
 func (s *Sim) Downtime() map[string]time.Duration {
+	if s.opts.NoDowntime {
+		return nil
+	}
 	out := make(map[string]time.Duration, len(s.st.Status.Resources))
 	for name := range s.st.Status.Resources {
 		d := s.st.Downtime[name]
@@ -256,6 +265,9 @@ func (s *Sim) setResource(name string, rs cluster.ResourceStatus) {
 	old, had := s.st.Status.SetResource(name, rs)
 	if s.tracking {
 		s.seenRes = append(s.seenRes, cluster.ResourceChange{Name: name, Old: old, New: rs, Had: had, Has: true})
+	}
+	if s.opts.NoDowntime {
+		return
 	}
 	wasUp, isUp := old.State == cluster.ResourceRunning, rs.State == cluster.ResourceRunning
 	// What the log says of it after the change: its downtime and since

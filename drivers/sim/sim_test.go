@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -288,5 +289,34 @@ func TestChangedStatuses(t *testing.T) {
 			t.Fatalf("round %d: names listed out of order or twice: %v", i, names)
 		}
 		before = after.Clone()
+	}
+}
+
+// TestNoDowntime: a simulator that keeps no account of downtime goes
+// through the same statuses and clock as one that does, and reports no
+// downtime.
+func TestNoDowntime(t *testing.T) {
+	c := testCluster()
+	ctx := context.Background()
+	var sims []*Sim
+	for _, no := range []bool{false, true} {
+		s := New(c, Options{Timings: DefaultTimings(), Instant: true, Lenient: true, NoDowntime: no})
+		_ = s.Leave(ctx, node(c, "A"))
+		_ = s.Upgrade(ctx, node(c, "A"), "2.0")
+		_ = s.Sleep(ctx, time.Hour)
+		_ = s.Offline(ctx, res(c, "R1"))
+		_ = s.Online(ctx, res(c, "R1"), node(c, "B"))
+		sims = append(sims, s)
+	}
+	want, _ := sims[0].Status(ctx)
+	got, _ := sims[1].Status(ctx)
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(cluster.Status{})); diff != "" || !sims[0].Now().Equal(sims[1].Now()) {
+		t.Errorf("with NoDowntime: clock %s, want %s; status (-want +got):\n%s", sims[1].Now(), sims[0].Now(), diff)
+	}
+	if d := sims[1].Downtime(); d != nil {
+		t.Errorf("with NoDowntime, Downtime reports %v", d)
+	}
+	if d := sims[0].Downtime(); len(d) == 0 {
+		t.Error("without NoDowntime, Downtime reports nothing")
 	}
 }

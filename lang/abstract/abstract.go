@@ -85,10 +85,10 @@ type Options struct {
 
 // Model is the simulator the abstract run follows: started from the
 // declared cluster c with timings t, with no durations and no licence
-// enforcement. It depends on nothing else, so a caller may make it while
+// enforcement, and no account of downtime. It depends on nothing else, so a caller may make it while
 // it decodes the steps.
 func Model(c *cluster.Cluster, t sim.Timings) *sim.Sim {
-	return sim.New(c, sim.Options{Timings: t, Instant: true, Lenient: true})
+	return sim.New(c, sim.Options{Timings: t, Instant: true, Lenient: true, NoDowntime: true})
 }
 
 // Run runs seq against a simulator started from the declared cluster and
