@@ -36,7 +36,8 @@ type Options struct {
 	// the step's own precondition reports it.
 	Lenient bool
 	// NoDowntime keeps no account of each resource's downtime, which an
-	// abstract run does not ask for: Downtime reports none.
+	// abstract run does not ask for (unless the simulator is persisted,
+	// whose log says it): Downtime reports none.
 	NoDowntime bool
 }
 
@@ -266,7 +267,7 @@ func (s *Sim) setResource(name string, rs cluster.ResourceStatus) {
 	if s.tracking {
 		s.seenRes = append(s.seenRes, cluster.ResourceChange{Name: name, Old: old, New: rs, Had: had, Has: true})
 	}
-	if s.opts.NoDowntime {
+	if s.opts.NoDowntime && s.log == nil {
 		return
 	}
 	wasUp, isUp := old.State == cluster.ResourceRunning, rs.State == cluster.ResourceRunning
