@@ -5,11 +5,13 @@
 package jsonw
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Time appends t as encoding/json does (time.Time's MarshalJSON:
@@ -55,6 +57,30 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// plainPrefix returns the length of a prefix of s, a multiple of eight,
+// whose bytes are all plain: s is read eight bytes at a time, and a word is
+// plain when no byte has its high bit set (not ASCII), is below 0x20
+// (a control character), or equals '"' or '&' (0x22, 0x26: 0x26 once bit
+// 2 is set), '<' or '>' (0x3c, 0x3e: 0x3e once bit 1 is set), or '\\'.
+func plainPrefix(s string) int {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	// zero reports whether a byte of v is zero, for v without high bits.
+	zero := func(v uint64) bool { return (v-ones)&^v&high != 0 }
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if w&high != 0 || (w-0x20*ones)&^w&high != 0 ||
+			zero((w|0x04*ones)^0x26*ones) || zero((w|0x02*ones)^0x3e*ones) || zero(w^0x5c*ones) {
+			break
+		}
+	}
+	return i
+}
+
 // String appends s quoted as encoding/json quotes a string: the
 // short escapes for quote, backslash and the usual control characters,
 // \u00XX for the other control characters and for <, > and &, \ufffd for
@@ -62,8 +88,8 @@ var plain = func() (t [256]bool) {
 func String(b []byte, s string) []byte {
 	b = append(b, '"')
 	// Most strings (names, addresses, states) need no escape: they are
-	// copied whole.
-	i := 0
+	// copied whole, found so eight bytes at a time.
+	i := plainPrefix(s)
 	for i < len(s) && plain[s[i]] {
 		i++
 	}
