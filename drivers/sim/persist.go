@@ -451,8 +451,16 @@ func (s *Sim) putSnapshot(store Store, b []byte) error {
 
 // appendSnapshot appends the simulator's snapshot as encoding/json encodes
 // a snapshot (without indentation), without reflection: the whole cluster,
-// written when the simulator is opened and closed.
+// written when the simulator is opened and closed. Each map's keys, sorted,
+// are kept for the next snapshot, which sorts them again only when they
+// changed (rarely: the cluster's nodes and resources stay).
 func (s *Sim) appendSnapshot(b []byte) ([]byte, error) {
+	if b == nil {
+		// As large as the last one, and some: it grows once, if at all.
+		b = make([]byte, 0, s.snapSize+s.snapSize/8+512)
+	}
+	start := len(b)
+	k := &s.snapKeys
 	var err error
 	b = append(b, `{"format":`...)
 	b = strconv.AppendInt(b, formatVersion, 10)
@@ -461,47 +469,75 @@ func (s *Sim) appendSnapshot(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	b = append(b, `,"status":`...)
-	if s.st.Status == nil {
+	if st := s.st.Status; st == nil {
 		b = append(b, "null"...)
 	} else {
-		b = s.st.Status.AppendJSON(b)
+		// As cluster.Status.AppendJSON encodes it.
+		b = append(b, `{"nodes":`...)
+		b, _ = appendObject(b, st.Nodes, &k[0], func(b []byte, ns cluster.NodeStatus) ([]byte, error) { return ns.AppendJSON(b), nil })
+		b = append(b, `,"resources":`...)
+		b, _ = appendObject(b, st.Resources, &k[1], func(b []byte, rs cluster.ResourceStatus) ([]byte, error) { return rs.AppendJSON(b), nil })
+		b = append(b, `,"licenses":`...)
+		b = cluster.AppendLicensesJSON(b, st.Licenses)
+		b = append(b, `,"media_version":`...)
+		b = jsonw.String(b, st.MediaVersion)
+		b = append(b, '}')
 	}
 	b = append(b, `,"downtime_ns":`...)
-	b = appendMap(b, s.st.Downtime, func(b []byte, d time.Duration) ([]byte, error) { return strconv.AppendInt(b, int64(d), 10), nil })
+	b, _ = appendObject(b, s.st.Downtime, &k[2], func(b []byte, d time.Duration) ([]byte, error) { return strconv.AppendInt(b, int64(d), 10), nil })
 	b = append(b, `,"down_since":`...)
-	if b, err = appendMapErr(b, s.st.DownSince, jsonw.Time); err != nil {
+	if b, err = appendObject(b, s.st.DownSince, &k[3], jsonw.Time); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"upgrades":`...)
-	b = appendMap(b, s.st.Upgrades, func(b []byte, n int) ([]byte, error) { return strconv.AppendInt(b, int64(n), 10), nil })
+	b, _ = appendObject(b, s.st.Upgrades, &k[4], func(b []byte, n int) ([]byte, error) { return strconv.AppendInt(b, int64(n), 10), nil })
 	b = append(b, `,"refreshed":`...)
-	b = appendMap(b, s.st.Refreshed, func(b []byte, v string) ([]byte, error) { return jsonw.String(b, v), nil })
-	return append(b, '}'), nil
+	b, _ = appendObject(b, s.st.Refreshed, &k[5], func(b []byte, v string) ([]byte, error) { return jsonw.String(b, v), nil })
+	b = append(b, '}')
+	s.snapSize = len(b) - start
+	return b, nil
 }
 
-// appendMap appends m as a JSON object, its keys sorted; null when nil.
-func appendMap[V any](b []byte, m map[string]V, value func([]byte, V) ([]byte, error)) []byte {
-	b, _ = appendMapErr(b, m, value)
-	return b
-}
-
-func appendMapErr[V any](b []byte, m map[string]V, value func([]byte, V) ([]byte, error)) ([]byte, error) {
+// appendObject appends m as a JSON object, its keys sorted; null when nil.
+// keys are m's keys, sorted, as the last call found them: used when m
+// still has those, found anew (and kept in keys) otherwise.
+func appendObject[V any](b []byte, m map[string]V, keys *[]string, value func([]byte, V) ([]byte, error)) ([]byte, error) {
 	if m == nil {
 		return append(b, "null"...), nil
 	}
+	if len(*keys) == len(m) {
+		start := len(b)
+		out, ok, err := appendKeyed(b, m, *keys, value)
+		if ok || err != nil {
+			return out, err
+		}
+		b = out[:start]
+	}
+	*keys = sorted.Keys(m)
+	b, _, err := appendKeyed(b, m, *keys, value)
+	return b, err
+}
+
+// appendKeyed appends m as a JSON object of keys, in their order; false if
+// one of them is not in m (what it appended is then to be dropped).
+func appendKeyed[V any](b []byte, m map[string]V, keys []string, value func([]byte, V) ([]byte, error)) ([]byte, bool, error) {
 	b = append(b, '{')
-	for i, k := range sorted.Keys(m) {
+	for i, k := range keys {
+		v, ok := m[k]
+		if !ok {
+			return b, false, nil
+		}
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = jsonw.String(b, k)
 		b = append(b, ':')
 		var err error
-		if b, err = value(b, m[k]); err != nil {
-			return nil, err
+		if b, err = value(b, v); err != nil {
+			return nil, false, err
 		}
 	}
-	return append(b, '}'), nil
+	return append(b, '}'), true, nil
 }
 
 func orEmpty[V any](m map[string]V) map[string]V {

@@ -132,6 +132,16 @@ func TestSnapshotEncoding(t *testing.T) {
 	s.st.Upgrades["A"] = 1
 	s.st.Refreshed = map[string]string{"A": "2.0", "B&": "1.0"}
 	check()
+	// Keys the last snapshot did not have, as many as it had (its keys,
+	// kept for the next one, no longer do); then the same again.
+	s.st.Refreshed = map[string]string{"A": "2.0", "C": "1.0"}
+	delete(s.st.Downtime, "R1")
+	s.st.Downtime["R9"] = time.Second
+	check()
+	check()
+	s.st.Status = nil
+	s.st.DownSince = nil
+	check()
 }
 
 // TestOpenedAsDeclared: a simulator opened without stored state says so, and

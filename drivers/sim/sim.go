@@ -63,6 +63,10 @@ type Sim struct {
 	// PrepareClose encodes, as of commits.
 	commits int
 	prep    *preparedSnapshot
+	// snapKeys are the keys of the snapshot's maps, sorted, as the last
+	// one found them; snapSize its length (appendSnapshot).
+	snapKeys [6][]string
+	snapSize int
 	// seenNodes and seenRes are the changes of the nodes and resources
 	// since the last call of Changed or ChangedStatuses, in the order they
 	// were made, a node or resource once per change; their lists are
