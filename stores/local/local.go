@@ -927,6 +927,9 @@ func (s *session) Release() error {
 		s.timer.Stop()
 	}
 	err := s.flushLocked()
+	// Its buffers go with it: the directory may be kept (a test's, a
+	// process that locks it again).
+	s.files, s.segs, s.scratch, s.line = nil, nil, nil, nil
 	if s.redo != nil {
 		s.redo.Close()
 		if err == nil {
