@@ -60,6 +60,11 @@ type Status struct {
 
 	down map[string]bool     // nodes not up
 	on   map[string][]string // node -> running resources, sorted
+	// kept is the JSON KeepJSON made, with the media version and licences
+	// the status had then; nil once a node or resource changed.
+	kept      []byte
+	keptMedia string
+	keptLic   []LicenseStatus
 }
 
 // NewStatus returns an empty status.
@@ -135,6 +140,7 @@ func (s *Status) Clone() *Status {
 
 // Reindex rebuilds the indexes after the maps were changed directly.
 func (s *Status) Reindex() {
+	s.kept = nil
 	if s.Nodes == nil {
 		s.Nodes = map[string]NodeStatus{}
 	}
@@ -196,6 +202,7 @@ func (s *Status) SetNode(name string, ns NodeStatus) (old NodeStatus, had bool) 
 	if s.down == nil {
 		s.Reindex()
 	}
+	s.kept = nil
 	old, had = s.Nodes[name]
 	s.Nodes[name] = ns
 	if ns.State == NodeUp {
@@ -212,6 +219,7 @@ func (s *Status) SetResource(name string, rs ResourceStatus) (old ResourceStatus
 	if s.down == nil {
 		s.Reindex()
 	}
+	s.kept = nil
 	old, had = s.Resources[name]
 	s.Resources[name] = rs
 	wasOn, isOn := had && old.State == ResourceRunning, rs.State == ResourceRunning
@@ -271,10 +279,24 @@ func (s *Status) Versions() []string {
 	return out
 }
 
+// KeepJSON encodes the status's JSON now, and has AppendJSON append it as
+// made until a node or resource changes (SetNode, SetResource, Reindex) or
+// the media version or the licences do: for a status made ahead that is
+// written whole more than once before it changes (the simulator's, as it
+// opens and as the run that starts on it takes its snapshot).
+func (s *Status) KeepJSON() {
+	s.kept = nil
+	kept := s.AppendJSON(nil)
+	s.kept, s.keptMedia, s.keptLic = kept, s.MediaVersion, slices.Clone(s.Licenses)
+}
+
 // AppendJSON appends the status's JSON to b, the bytes encoding/json makes
 // of it, without reflection: a status of 10,000 nodes is written whole to
 // the snapshots.
 func (s *Status) AppendJSON(b []byte) []byte {
+	if s.kept != nil && s.MediaVersion == s.keptMedia && (s.Licenses == nil) == (s.keptLic == nil) && slices.Equal(s.Licenses, s.keptLic) {
+		return append(b, s.kept...)
+	}
 	b = append(b, `{"nodes":`...)
 	if s.Nodes == nil {
 		b = append(b, "null"...)

@@ -25,3 +25,33 @@ func TestStatusAppendJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepJSON: a status whose JSON is kept appends the JSON it would make
+// anew, before and after each kind of change.
+func TestKeepJSON(t *testing.T) {
+	s := NewStatus()
+	s.SetNode("A", NodeStatus{Version: "6.0", State: NodeUp})
+	s.SetResource("R1", ResourceStatus{State: ResourceRunning, Node: "A"})
+	changes := []func(){
+		func() {},
+		func() { s.SetNode("A", NodeStatus{Version: "6.5", State: NodeDown}) },
+		func() { s.SetResource("R1", ResourceStatus{State: ResourceOffline, Node: "A"}) },
+		func() { s.MediaVersion = "6.5" },
+		func() { s.Licenses = []LicenseStatus{} },
+		func() { s.Licenses = append(s.Licenses, LicenseStatus{Product: "P", Version: "6.5"}) },
+		func() { s.Licenses[0].Version = "7" },
+		func() { s.Licenses = nil },
+		func() { s.Nodes["B"] = NodeStatus{Version: "6.0", State: NodeUp}; s.Reindex() },
+	}
+	for i, change := range changes {
+		s.KeepJSON()
+		change()
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.AppendJSON([]byte("x")); !bytes.Equal(got, append([]byte("x"), want...)) {
+			t.Errorf("change %d:\n got %s\nwant x%s", i, got, want)
+		}
+	}
+}

@@ -290,6 +290,8 @@ type Fresh struct {
 // cluster. Open takes it once.
 func NewFresh(c *cluster.Cluster, opts Options) *Fresh {
 	f := &Fresh{c: c, opts: opts, s: New(c, opts)}
+	// Its status is written again, unchanged, as the run's snapshot.
+	f.s.st.Status.KeepJSON()
 	f.snap, f.err = f.s.appendSnapshot(nil)
 	return f
 }
