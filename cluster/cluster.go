@@ -88,8 +88,19 @@ type Cluster struct {
 
 // NewCluster indexes a declared cluster.
 func NewCluster(name string, nodes []Node, resources []Resource, licenses []License) *Cluster {
+	// The indexes have room for every node and resource at once.
 	c := &Cluster{Name: name, Nodes: nodes, Resources: resources, Licenses: licenses,
-		nodeIdx: map[string]int{}, resIdx: map[string]int{}, licIdx: map[string]int{}, assigned: map[string][]string{}}
+		nodeIdx: make(map[string]int, len(nodes)), resIdx: make(map[string]int, len(resources)),
+		licIdx: make(map[string]int, len(licenses)), assigned: make(map[string][]string, len(nodes))}
+	shared := 0
+	for i := range resources {
+		if resources[i].Shared {
+			shared++
+		}
+	}
+	if shared > 0 {
+		c.shared = make([]Resource, 0, shared)
+	}
 	homedTotal := 0
 	for i, n := range nodes {
 		c.nodeIdx[n.Name] = i
@@ -101,7 +112,7 @@ func NewCluster(name string, nodes []Node, resources []Resource, licenses []Lice
 		}
 		if h := r.Home(); h != "" {
 			if c.homed == nil {
-				c.homed = map[string]homes{}
+				c.homed = make(map[string]homes, len(nodes))
 			}
 			hs := c.homed[h]
 			hs.names = append(hs.names, r.Name)
