@@ -83,7 +83,7 @@ func (a *app) run(args *runArgs) int {
 	stopSignals := a.onSignals(stop, &stopCause, cancel, notices.notice)
 	defer stopSignals()
 
-	setCollector()
+	setRunCollector()
 	// What the run's opening needs that depends only on the runbook (a
 	// rehearsal's simulated cluster as declared, the live report's input)
 	// is made while validate's abstract run goes on; it is used only once
@@ -107,6 +107,7 @@ func (a *app) run(args *runArgs) int {
 	if err != nil {
 		return a.messages().Usage(err)
 	}
+	runCollector(drivers.Simulated(kind))
 	if _, ok := kind.(drivers.FaultInjector); len(args.Faults) > 0 && !ok {
 		return a.messages().Usage(fmt.Errorf("--fault only works with the simulator; this runbook uses the %s driver (add --driver %s to rehearse it)", driver, args.simulator()))
 	}

@@ -35,6 +35,42 @@ func TestSetCollector(t *testing.T) {
 	}
 }
 
+// TestRunCollector: a run's own process loads at runGCPercent, and stays at
+// it for a simulator, or goes back to processGCPercent for a real cluster;
+// with GOGC set, or in the tests' process, both leave the target alone.
+func TestRunCollector(t *testing.T) {
+	defer func(own, set bool) { ownProcess, collectorSet = own, set }(ownProcess, collectorSet)
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+
+	for _, own := range []bool{false, true} {
+		ownProcess, collectorSet = own, false
+		t.Setenv("GOGC", "50")
+		debug.SetGCPercent(50)
+		setRunCollector()
+		runCollector(true)
+		if got := debug.SetGCPercent(50); got != 50 {
+			t.Errorf("own process %v, GOGC set: target %d, want 50", own, got)
+		}
+	}
+
+	ownProcess, collectorSet = true, false
+	t.Setenv("GOGC", "")
+	if !setRunCollector() {
+		t.Fatal("setRunCollector did not set the target of the command's own process")
+	}
+	if got := debug.SetGCPercent(runGCPercent); got != runGCPercent {
+		t.Errorf("target while loading = %d, want %d", got, runGCPercent)
+	}
+	runCollector(true)
+	if got := debug.SetGCPercent(runGCPercent); got != runGCPercent {
+		t.Errorf("target for a simulator = %d, want %d", got, runGCPercent)
+	}
+	runCollector(false)
+	if got := debug.SetGCPercent(processGCPercent); got != processGCPercent {
+		t.Errorf("target for a real cluster = %d, want %d", got, processGCPercent)
+	}
+}
+
 // TestCollectAfterLoad: after a large load, a run's own process collects
 // once; after a small one, or in the tests' process, it does not.
 func TestCollectAfterLoad(t *testing.T) {
