@@ -480,9 +480,9 @@ type builder struct {
 	steps   []Step
 	open    map[string]time.Time
 
-	// The approve steps, and those an operator answered in the current
-	// run.
-	approval map[string]bool
+	// Whether each step (by index) is an approve step, and those an
+	// operator answered in the current run.
+	approval []bool
 	answered map[string]bool
 	marks    []Mark
 
@@ -564,11 +564,11 @@ type ledger struct {
 
 func newBuilder(in *Input) *builder {
 	b := &builder{in: in, lanes: newLaneIndex(in), stepIdx: make(map[string]int, len(in.Steps)), steps: make([]Step, len(in.Steps)),
-		approval: make(map[string]bool, len(in.Steps))}
+		approval: make([]bool, len(in.Steps))}
 	for i, s := range in.Steps {
 		b.stepIdx[s.Address] = i
 		b.steps[i] = Step{Address: s.Address, Type: s.Type, Node: s.Node, Status: "pending"}
-		b.approval[s.Address] = s.Approval
+		b.approval[i] = s.Approval
 	}
 	return b
 }
@@ -599,8 +599,11 @@ func (b *builder) add(r *runtime.Record) {
 		}
 		cur.ledger = &ledger{end: true, time: r.Time, downtime: r.Downtime}
 	case runtime.RecordStep:
-		b.stepRecord(r)
-		b.markStep(r)
+		i, known := b.stepIdx[r.Address]
+		if known {
+			b.stepRecord(r, i)
+		}
+		b.markStep(r, known && b.approval[i])
 		b.opsStep(r)
 		if r.Outages != nil {
 			cur.ledger = &ledger{time: r.Time, outages: r.Outages}
@@ -699,12 +702,8 @@ func (b *builder) endRun() {
 	}
 }
 
-// stepRecord takes a step's record into its attempts.
-func (b *builder) stepRecord(rec *runtime.Record) {
-	i, ok := b.stepIdx[rec.Address]
-	if !ok {
-		return
-	}
+// stepRecord takes the record of step i into its attempts.
+func (b *builder) stepRecord(rec *runtime.Record, i int) {
 	s := &b.steps[i]
 	if rec.Status == runtime.StatusStarted {
 		b.open[rec.Address] = rec.Time
@@ -722,11 +721,11 @@ func (b *builder) stepRecord(rec *runtime.Record) {
 	s.Status = rec.Status
 }
 
-// markStep marks an approve step done without an answer, a failure and a
-// step in doubt.
-func (b *builder) markStep(rec *runtime.Record) {
+// markStep marks an approve step (approval) done without an answer, a
+// failure and a step in doubt.
+func (b *builder) markStep(rec *runtime.Record, approval bool) {
 	switch {
-	case rec.Status == runtime.StatusDone && b.approval[rec.Address] && !b.answered[rec.Address]:
+	case rec.Status == runtime.StatusDone && approval && !b.answered[rec.Address]:
 		r := b.cur
 		b.marks = append(b.marks, Mark{Time: rec.Time, Kind: MarkApproval, Step: rec.Address, Message: "approved by --auto-approve (run by " + who(r.User, r.Host) + ")", User: r.User, Host: r.Host})
 	case rec.Status == runtime.StatusFailed:
@@ -906,7 +905,7 @@ func (b *builder) finish(replayed func() *timeline) *Report {
 		i := b.lanes.resource(k, name)
 		ra := &actual.resources[i]
 		l := Lane{Name: name, Actual: ra.segs, Moves: ra.moves}
-		d := Downtime{Resource: name, MeasuredSeconds: measured[name]}
+		d := Downtime{Resource: name, MeasuredSeconds: measured(name)}
 		d.Outages = ra.outages(d.MeasuredSeconds, &room)
 		if predicted != nil {
 			rp := &predicted.resources[i]
@@ -955,28 +954,25 @@ func exitStatus(command bool, end *runtime.Record) *int {
 // last run that ended without one (killed), as the ledger of its last step
 // record says, each outage still open counted to that record; for a run
 // killed before its first step ended, as the run before it left it.
-func (b *builder) measuredDowntime() map[string]float64 {
-	out := map[string]float64{}
+// It is given as the measured downtime of a resource, by name.
+func (b *builder) measuredDowntime() func(resource string) float64 {
 	for i := len(b.runs) - 1; i >= 0; i-- {
 		l := b.runs[i].ledger
 		switch {
 		case l == nil:
 			continue
 		case l.end:
-			for k, v := range l.downtime {
-				out[k] = float64(v)
-			}
-		default:
-			for k, v := range l.outages.Ended {
-				out[k] = v
-			}
-			for k, since := range l.outages.Since {
-				out[k] += l.time.Sub(since).Seconds()
-			}
+			return func(r string) float64 { return float64(l.downtime[r]) }
 		}
-		return out
+		return func(r string) float64 {
+			d := l.outages.Ended[r]
+			if since, ok := l.outages.Since[r]; ok {
+				d += l.time.Sub(since).Seconds()
+			}
+			return d
+		}
 	}
-	return out
+	return func(string) float64 { return 0 }
 }
 
 // who names a user at a host.

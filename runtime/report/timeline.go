@@ -60,6 +60,7 @@ type moveCause struct {
 
 type resLane struct {
 	state, node string
+	home        string // its home node (Input.Home)
 	since       time.Time
 	segs        []Segment
 	room        []Segment // where segs starts (laneRoom)
@@ -149,6 +150,8 @@ func sortOutages(o []Outage) {
 // by name (the last of a name declared twice).
 type laneIndex struct {
 	nodes, resources map[string]int
+	// homes are the resources' homes (Input.Home), by lane.
+	homes []string
 	// Whether each name is declared once: the k-th node's or resource's
 	// lane is then the k-th.
 	nodesOnce, resourcesOnce bool
@@ -159,8 +162,10 @@ func newLaneIndex(in *Input) *laneIndex {
 	for i, n := range in.Nodes {
 		x.nodes[n] = i
 	}
+	x.homes = make([]string, len(in.Resources))
 	for i, r := range in.Resources {
 		x.resources[r] = i
+		x.homes[i] = in.Home[r]
 	}
 	x.nodesOnce, x.resourcesOnce = len(x.nodes) == len(in.Nodes), len(x.resources) == len(in.Resources)
 	return x
@@ -351,6 +356,7 @@ func newTimeline(in *Input, lanes *laneIndex, initial *cluster.Status, start tim
 	for i, r := range in.Resources {
 		l := &tl.resources[i]
 		l.since, l.room, room = start, room[:0:laneRoom], room[laneRoom:]
+		l.home = lanes.homes[i]
 		if initial != nil {
 			if rs, ok := initial.Resources[r]; ok {
 				l.state, l.node = rs.State, rs.Node
@@ -498,22 +504,27 @@ func during(step string) string {
 	return "during " + step
 }
 
+// moveReason says why l, the lane of c's resource, moved: each reason
+// made in one concatenation (during(step) as two parts, when).
 func (tl *timeline) moveReason(c *runtime.Change, step string, l *resLane) string {
-	home := tl.in.Home[c.Name]
-	move := c.FromNode + " → " + c.ToNode
-	switch {
-	case tl.did(step, factLeft, c.FromNode):
-		return "failover " + move + ": " + c.FromNode + " left the cluster " + during(step)
-	case l.did[0].has(step) && c.ToNode == home:
-		return "failback " + move + ", moved by " + step
-	case l.did[0].has(step):
-		return "moved " + move + " by " + step
-	case c.ToNode == home && tl.did(step, factUp, home):
-		return "failback " + move + " by itself as " + home + " rejoined, " + during(step)
-	case c.ToNode == home:
-		return "failback " + move + " by itself, " + during(step)
+	home, from, to := l.home, c.FromNode, c.ToNode
+	when, at := "during ", step
+	if step == "" {
+		when = "between steps"
 	}
-	return "moved " + move + " " + during(step)
+	switch {
+	case tl.did(step, factLeft, from):
+		return "failover " + from + " → " + to + ": " + from + " left the cluster " + when + at
+	case l.did[0].has(step) && to == home:
+		return "failback " + from + " → " + to + ", moved by " + step
+	case l.did[0].has(step):
+		return "moved " + from + " → " + to + " by " + step
+	case to == home && tl.did(step, factUp, home):
+		return "failback " + from + " → " + to + " by itself as " + home + " rejoined, " + when + at
+	case to == home:
+		return "failback " + from + " → " + to + " by itself, " + when + at
+	}
+	return "moved " + from + " → " + to + " " + when + at
 }
 
 func (tl *timeline) outageReason(c *runtime.Change, step string, l *resLane) (kind, why string) {
