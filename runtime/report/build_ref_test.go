@@ -505,7 +505,12 @@ func (l *refResLane) outages(total float64) []Outage {
 		d := time.Duration(share * float64(time.Second))
 		out = append(out, Outage{Start: m.Time.Add(-d), End: m.Time, Seconds: share, Kind: OutageMove, Step: m.step, Reason: m.reason})
 	}
-	sortOutages(out)
+	// By their end, stably, as Build once sorted them.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].End.Before(out[j-1].End); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
 	return out
 }
 

@@ -888,7 +888,6 @@ func (b *builder) finish(replayed func() *timeline) *Report {
 		}
 	}
 	predicted := replayed()
-	room := outageRoom(in, b.lanes, actual, predicted)
 	rep.Nodes = make([]Lane, 0, len(in.Nodes))
 	for k, n := range in.Nodes {
 		i := b.lanes.node(k, n)
@@ -906,12 +905,12 @@ func (b *builder) finish(replayed func() *timeline) *Report {
 		ra := &actual.resources[i]
 		l := Lane{Name: name, Actual: ra.segs, Moves: ra.moves}
 		d := Downtime{Resource: name, MeasuredSeconds: measured(name)}
-		d.Outages = ra.outages(d.MeasuredSeconds, &room)
+		d.Outages = ra.outages(d.MeasuredSeconds)
 		if predicted != nil {
 			rp := &predicted.resources[i]
 			l.Predicted = rp.segs
 			d.PredictedSeconds = seconds(in.Plan.Downtime[name])
-			d.PredictedOutages = rp.outages(d.PredictedSeconds, &room)
+			d.PredictedOutages = rp.outages(d.PredictedSeconds)
 		}
 		if in.Probe != nil {
 			if v, ok := in.Probe.Downtime[name]; ok {

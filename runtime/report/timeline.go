@@ -53,11 +53,6 @@ type span struct {
 	open       bool
 }
 
-// moveCause is the step during which a move was seen, and why it moved.
-type moveCause struct {
-	step, reason string
-}
-
 type resLane struct {
 	state, node string
 	home        string // its home node (Input.Home)
@@ -66,13 +61,42 @@ type resLane struct {
 	room        []Segment // where segs starts (laneRoom)
 	// did are the steps that migrated it, and took it offline.
 	did [2]stepSet
-	// moves are the moves seen at one status read, and moveWhy why each.
-	moves   []Move
-	moveWhy []moveCause
-	spans   []span
+	// moves are the moves seen at one status read.
+	moves []Move
+	// outs are its outages as they end: each outage seen (whose seconds
+	// add up to seen), and each move, whose start and seconds outages
+	// sets once the total is known.
+	outs []Outage
+	seen float64
 	// down is the outage going on, if isDown.
 	down   span
 	isDown bool
+}
+
+// outageRoom is how many outages a lane has room for before its first (a
+// resource of a rolling upgrade has about three), taken from the
+// timeline's chunk of them.
+const (
+	outageRoom  = 4
+	outageChunk = 1024 * outageRoom
+)
+
+// addOutage appends o to l's outages.
+func (tl *timeline) addOutage(l *resLane, o Outage) {
+	if l.outs == nil {
+		if len(tl.outRoom) < outageRoom {
+			tl.outRoom = make([]Outage, outageChunk)
+		}
+		l.outs, tl.outRoom = tl.outRoom[:0:outageRoom], tl.outRoom[outageRoom:]
+	}
+	l.outs = append(l.outs, o)
+}
+
+// endOutage ends the outage going on, s, seen.
+func (tl *timeline) endOutage(l *resLane, s span) {
+	secs := s.End.Sub(s.Start).Seconds()
+	l.seen += secs
+	tl.addOutage(l, Outage{Start: s.Start, End: s.End, Seconds: secs, Kind: s.kind, Step: s.step, Reason: s.reason, Open: s.open})
 }
 
 func (l *resLane) set(t time.Time, state, node string) {
@@ -91,56 +115,35 @@ func (l *resLane) set(t time.Time, state, node string) {
 // outages lists the resource's outages: those seen, each as long as it
 // was seen, and the moves seen at one status read, which share what is
 // left of total (the driver's own account of the downtime, when it keeps
-// one: a move it counts as the time the resource took to move). They are
-// made in room's first (nOutages) elements, and *room is what is left.
-func (l *resLane) outages(total float64, room *[]Outage) []Outage {
-	n := l.nOutages()
-	if n == 0 {
+// one: a move it counts as the time the resource took to move); by their
+// end, an outage seen before a move that ends with it. They are l's,
+// completed and sorted in place.
+func (l *resLane) outages(total float64) []Outage {
+	if len(l.outs) == 0 {
 		return nil
 	}
-	out := (*room)[:0:n]
-	*room = (*room)[n:]
-	seen := 0.0
-	for _, s := range l.spans {
-		seen += s.End.Sub(s.Start).Seconds()
-	}
 	share := 0.0
-	if rest := total - seen; rest > 0 && len(l.moveWhy) > 0 {
-		share = rest / float64(len(l.moveWhy))
+	if rest := total - l.seen; rest > 0 && len(l.moves) > 0 {
+		share = rest / float64(len(l.moves))
 	}
-	for _, s := range l.spans {
-		out = append(out, Outage{Start: s.Start, End: s.End, Seconds: s.End.Sub(s.Start).Seconds(), Kind: s.kind, Step: s.step, Reason: s.reason, Open: s.open})
-	}
-	for i, m := range l.moves {
-		d := time.Duration(share * float64(time.Second))
-		out = append(out, Outage{Start: m.Time.Add(-d), End: m.Time, Seconds: share, Kind: OutageMove, Step: l.moveWhy[i].step, Reason: l.moveWhy[i].reason})
-	}
-	sortOutages(out)
-	return out
-}
-
-// nOutages is how many outages outages lists.
-func (l *resLane) nOutages() int { return len(l.spans) + len(l.moves) }
-
-// outageRoom is room for the outages of each resource the input declares
-// (a resource declared twice, twice) in the timelines (nil ones left out),
-// in one allocation.
-func outageRoom(in *Input, lanes *laneIndex, tls ...*timeline) []Outage {
-	n := 0
-	for _, tl := range tls {
-		if tl == nil {
-			continue
-		}
-		for k, name := range in.Resources {
-			n += tl.resources[lanes.resource(k, name)].nOutages()
+	d := time.Duration(share * float64(time.Second))
+	for i := range l.outs {
+		if o := &l.outs[i]; o.Kind == OutageMove {
+			o.Start, o.Seconds = o.End.Add(-d), share
 		}
 	}
-	return make([]Outage, n)
+	sortOutages(l.outs)
+	return l.outs[:len(l.outs):len(l.outs)]
 }
 
+// sortOutages sorts o by end, an outage seen before a move (the order
+// they had when all those seen came first), stably.
 func sortOutages(o []Outage) {
+	before := func(a, b *Outage) bool {
+		return a.End.Before(b.End) || a.End.Equal(b.End) && a.Kind != OutageMove && b.Kind == OutageMove
+	}
 	for i := 1; i < len(o); i++ {
-		for j := i; j > 0 && o[j].End.Before(o[j-1].End); j-- {
+		for j := i; j > 0 && before(&o[j], &o[j-1]); j-- {
 			o[j], o[j-1] = o[j-1], o[j]
 		}
 	}
@@ -197,6 +200,8 @@ type timeline struct {
 	// others is what each step did to the nodes and resources without a
 	// lane (the lanes keep their own: did).
 	others map[stepFact]struct{}
+	// outRoom is where the lanes' outages are made (addOutage).
+	outRoom []Outage
 }
 
 // What a step did to a node or resource, for the reasons of outages.
@@ -405,7 +410,7 @@ func (tl *timeline) end(end time.Time) {
 		l := &tl.resources[i]
 		if l.isDown {
 			l.down.End, l.down.open = maxTime(end, l.down.Start), true
-			l.spans = append(l.spans, l.down)
+			tl.endOutage(l, l.down)
 			l.isDown = false
 		}
 		l.set(end, "", "")
@@ -476,7 +481,7 @@ func (tl *timeline) change(f fact) {
 		switch {
 		case wasUp && isUp && c.FromNode != c.ToNode:
 			l.moves = append(l.moves, Move{Time: f.time, From: c.FromNode, To: c.ToNode})
-			l.moveWhy = append(l.moveWhy, moveCause{step: f.step, reason: tl.moveReason(c, f.step, l)})
+			tl.addOutage(l, Outage{End: f.time, Kind: OutageMove, Step: f.step, Reason: tl.moveReason(c, f.step, l)})
 		case wasUp && !isUp:
 			kind, why := tl.outageReason(c, f.step, l)
 			l.down, l.isDown = span{Start: f.time, kind: kind, step: f.step, reason: why}, true
@@ -485,7 +490,7 @@ func (tl *timeline) change(f fact) {
 			if c.FromNode != "" && c.ToNode != c.FromNode {
 				l.down.reason += "; back on " + c.ToNode
 			}
-			l.spans = append(l.spans, l.down)
+			tl.endOutage(l, l.down)
 			l.isDown = false
 		}
 		switch c.ToState {
