@@ -488,9 +488,11 @@ type builder struct {
 
 	// The operations; in the current run, those announced and not yet
 	// ended, by step and operation, and the last one of each step.
-	ops    opList
-	opOpen map[[2]string]int
-	opLast map[string]int
+	ops opList
+	// opsEnded is how many have their op-end record.
+	opsEnded int
+	opOpen   map[[2]string]int
+	opLast   map[string]int
 
 	actual *timeline // made at the first run's record
 	early  earlyPlan // the plan's timeline replayed ahead of Report
@@ -763,6 +765,7 @@ func (b *builder) opEnded(rec *runtime.Record) {
 	delete(b.opOpen, key)
 	o := b.ops.at(i)
 	o.ended = true
+	b.opsEnded++
 	o.Outcome, o.Error, o.SecondsAtMost = rec.Outcome, rec.Error, nil
 	o.Seconds = ptr(rec.Time.Sub(o.Time).Seconds())
 	o.ExitStatus = exitStatus(o.command, rec)
@@ -799,8 +802,11 @@ func (b *builder) opsStep(rec *runtime.Record) {
 // (nil for none) when replayed returns it.
 func (b *builder) finish(replayed func() *timeline) *Report {
 	in := b.in
+	// The operations are put in one slice meanwhile.
+	ops := make(chan []Operation, 1)
+	go func() { ops <- b.ops.all() }()
 	rep := &Report{Runbook: in.Runbook, Cluster: in.Cluster, Driver: in.Driver, StateDir: in.StateDir,
-		Outcome: "not-run", StepsTotal: len(in.Steps), Runs: make([]Run, 0, len(b.runs)), Operations: b.ops.all()}
+		Outcome: "not-run", StepsTotal: len(in.Steps), Runs: make([]Run, 0, len(b.runs))}
 	for _, r := range b.runs {
 		rep.Runs = append(rep.Runs, r.Run)
 		rep.ElapsedSeconds += r.End.Sub(r.Start).Seconds()
@@ -835,11 +841,8 @@ func (b *builder) finish(replayed func() *timeline) *Report {
 	if rep.Marks == nil {
 		rep.Marks = []Mark{}
 	}
-	for _, o := range rep.Operations {
-		if !o.ended {
-			rep.Notes = append(rep.Notes, "Some operations have no outcome record in the journal (a run killed during them, or a journal older than those records): their outcome is that of their step (a failed or in-doubt step's last operation is taken as the one that failed), and their duration is at most the time to the step's next operation or end.")
-			break
-		}
+	if b.opsEnded < b.ops.n {
+		rep.Notes = append(rep.Notes, "Some operations have no outcome record in the journal (a run killed during them, or a journal older than those records): their outcome is that of their step (a failed or in-doubt step's last operation is taken as the one that failed), and their duration is at most the time to the step's next operation or end.")
 	}
 
 	// The timelines, actual and predicted.
@@ -929,6 +932,7 @@ func (b *builder) finish(replayed func() *timeline) *Report {
 	if in.Probe != nil {
 		rep.Probe = &ProbeInfo{Source: in.Probe.Source}
 	}
+	rep.Operations = <-ops
 	return rep
 }
 
