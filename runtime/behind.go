@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"io"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -194,6 +195,9 @@ func (b *behind) write(w io.Writer, p []byte) error {
 	defer b.mu.Unlock()
 	first := len(b.ops) == 0
 	from := len(b.data)
+	if cap(b.data)-len(b.data) < len(p) {
+		b.data = slices.Grow(b.data, max(len(p), cap(b.data))) // doubled
+	}
 	b.data = append(b.data, p...)
 	b.ops = append(b.ops, behindOp{kind: opStream, w: w, from: from, to: len(b.data)})
 	b.added(first)
@@ -366,6 +370,7 @@ func (e *encoder) reset() {
 // add encodes r, with redact (if set) hiding sensitive values in its texts
 // before it is encoded, then in the encoded line.
 func (e *encoder) add(r *Record, redact func(string) string) error {
+	e.room(r.Changes)
 	if redact != nil && (r.Error != "" || r.Command != "") {
 		c := *r
 		c.Error, c.Command = redact(c.Error), redact(c.Command)
@@ -385,6 +390,7 @@ func (e *encoder) addCompact(c *compact, redact func(string) string) error {
 	if c.full != nil {
 		return e.add(c.full, redact)
 	}
+	e.room(c.Changes)
 	start := len(e.buf)
 	b, err := appendCompact(e.buf, c, &e.tc)
 	if err != nil {
@@ -392,6 +398,20 @@ func (e *encoder) addCompact(c *compact, redact func(string) string) error {
 	}
 	e.ended(b, start, redact)
 	return nil
+}
+
+// room doubles buf when little room is left in it for the next record
+// (changes, its delta, may name thousands of nodes): append grows a large
+// slice by a quarter at a time, some forty times over for a batch of ten
+// thousand observations.
+func (e *encoder) room(changes *Delta) {
+	need := 2048
+	if changes != nil {
+		need += 80 * (len(changes.Nodes) + len(changes.Resources))
+	}
+	if cap(e.buf)-len(e.buf) < need {
+		e.buf = slices.Grow(e.buf, max(cap(e.buf), need))
+	}
 }
 
 // ended ends the line encoded in b from start, hidden by redact (if set).

@@ -459,7 +459,11 @@ func (s *Sim) putSnapshot(store Store, b []byte) error {
 func (s *Sim) appendSnapshot(b []byte) ([]byte, error) {
 	if b == nil {
 		// As large as the last one, and some: it grows once, if at all.
-		b = make([]byte, 0, s.snapSize+s.snapSize/8+512)
+		size := s.snapSize
+		if size == 0 && s.st.Status != nil {
+			size = 64 * (len(s.st.Status.Nodes) + 2*len(s.st.Status.Resources))
+		}
+		b = make([]byte, 0, size+size/8+512)
 	}
 	start := len(b)
 	k := &s.snapKeys

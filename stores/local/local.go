@@ -639,7 +639,14 @@ func (s *session) writeRedo(segs []heldSeg) error {
 		}
 		at[i] = fi.Size()
 	}
-	b := append(s.scratch[:0], redoMagic...)
+	// Room for it all at once: the streams' writes and a header each.
+	size := len(redoMagic) + 8
+	for i := range s.files {
+		if s.files[i].f != s.journal {
+			size += len(s.files[i].buf)
+		}
+	}
+	b := append(grow(s.scratch[:0], size+len(segs)*(2+64+20)), redoMagic...)
 	b = append(b, make([]byte, 8)...)
 	start := make([]int, len(s.files))
 	jend := s.jsize
