@@ -107,12 +107,31 @@ func (d *delta) empty() bool {
 }
 
 // lines sorts the values of a delta by name, keeping the order of one
-// name's, and keeps the last of each name, in place.
+// name's, and keeps the last of each name, in place. An operation changes
+// a few: they are sorted by insertion.
 func lines[V any](list []V, name func(*V) string) []V {
 	if len(list) < 2 {
 		return list
 	}
-	slices.SortStableFunc(list, func(a, b V) int { return strings.Compare(name(&a), name(&b)) })
+	if len(list) <= 32 {
+		for i := 1; i < len(list); i++ {
+			for j := i; j > 0 && name(&list[j]) < name(&list[j-1]); j-- {
+				list[j], list[j-1] = list[j-1], list[j]
+			}
+		}
+	} else {
+		// (A node that hosts many resources leaves.)
+		idx := make([]int, len(list))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return strings.Compare(name(&list[a]), name(&list[b])) })
+		sorted := make([]V, len(list))
+		for i, j := range idx {
+			sorted[i] = list[j]
+		}
+		copy(list, sorted)
+	}
 	out := list[:0]
 	for i := range list {
 		if i+1 < len(list) && name(&list[i+1]) == name(&list[i]) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,6 +32,14 @@ func TestDeltaLineEncoding(t *testing.T) {
 	s.st.Status.Licenses = []cluster.LicenseStatus{{Product: "P \"x\"", Version: "2.0"}}
 	s.st.Status.MediaVersion = "2.0"
 	s.st.Upgrades["A"] = 2
+	// many repeats names, for more changes than an insertion sort takes.
+	many := func(names ...string) []string {
+		var out []string
+		for i := 0; i < 50; i++ {
+			out = append(out, names[i%len(names)])
+		}
+		return out
+	}
 	type names struct {
 		clock, licenses, media     bool
 		nodes, resources, upgrades []string
@@ -44,17 +53,28 @@ func TestDeltaLineEncoding(t *testing.T) {
 		{media: true},
 		{upgrades: []string{"C", "A", "C"}},
 		{clock: true, licenses: true, media: true, nodes: []string{"C"}, resources: []string{"R1", "R1"}, upgrades: []string{"A"}},
+		{nodes: many("C", "A", "B"), resources: many("R3", "R1", "R2", "R4")},
 	}
 	for i, d := range changes {
 		// The values the simulator records as it changes them, as the
 		// maps hold them.
 		s.changed = delta{clock: d.clock, licenses: d.licenses, media: d.media}
-		for _, n := range d.nodes {
-			s.changed.nodes = append(s.changed.nodes, nodeValue{n, s.st.Status.Nodes[n]})
+		// A name changed twice had another value before its last, which
+		// the line does not say.
+		last := func(list []string, i int) bool { return !slices.Contains(list[i+1:], list[i]) }
+		for i, n := range d.nodes {
+			v := nodeValue{n, s.st.Status.Nodes[n]}
+			if !last(d.nodes, i) {
+				v.ns.State = "earlier"
+			}
+			s.changed.nodes = append(s.changed.nodes, v)
 		}
-		for _, r := range d.resources {
+		for i, r := range d.resources {
 			v := resourceValue{name: r, rs: s.st.Status.Resources[r], downtime: s.st.Downtime[r]}
 			v.since, v.down = s.st.DownSince[r]
+			if !last(d.resources, i) {
+				v.rs.State, v.downtime = "earlier", time.Duration(i)
+			}
 			s.changed.resources = append(s.changed.resources, v)
 		}
 		for _, n := range d.upgrades {

@@ -116,9 +116,13 @@ func New(c *cluster.Cluster, opts Options) *Sim {
 	if start.IsZero() {
 		start = Epoch
 	}
+	// Made at the size they reach in a run that upgrades every node and
+	// takes every resource down (a move, the media upgrade), rather than
+	// grown on the way; those of downtime only when it is accounted.
 	s.st = state{Clock: start, Status: c.InitialStatus(), Downtime: map[string]time.Duration{},
-		DownSince: map[string]time.Time{}, Upgrades: map[string]int{}}
+		DownSince: map[string]time.Time{}, Upgrades: make(map[string]int, len(c.Nodes))}
 	if !opts.NoDowntime {
+		s.st.Downtime, s.st.DownSince = make(map[string]time.Duration, len(c.Resources)), make(map[string]time.Time, len(c.Resources))
 		for name, rs := range s.st.Status.Resources {
 			if rs.State != cluster.ResourceRunning {
 				s.st.DownSince[name] = start
