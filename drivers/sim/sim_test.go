@@ -221,8 +221,13 @@ func TestChangedStatuses(t *testing.T) {
 	nodes := []string{"A", "B", "C"}
 	resources := []string{"R1", "R2", "R3"}
 	before := s.st.Status.Clone()
+	// What the last call returned, and a copy: valid until the next call,
+	// through the operations before it.
+	var lastNs, keptNs []cluster.NodeChange
+	var lastRs, keptRs []cluster.ResourceChange
 	for i := 0; i < 300; i++ {
-		for k := rng.Intn(4); k > 0; k-- {
+		// Some rounds make more changes than a call sorts in place.
+		for k := rng.Intn([]int{4, 4, 24}[i%3]); k > 0; k-- {
 			n, r := node(c, nodes[rng.Intn(3)]), res(c, resources[rng.Intn(3)])
 			switch rng.Intn(7) {
 			case 0:
@@ -241,6 +246,9 @@ func TestChangedStatuses(t *testing.T) {
 				_ = s.MediaRefresh(ctx, n)
 			}
 		}
+		if !slices.Equal(lastNs, keptNs) || !slices.Equal(lastRs, keptRs) {
+			t.Fatalf("round %d: the operations changed what the last call returned", i)
+		}
 		after := s.st.Status
 		var names []string
 		var ns []cluster.NodeChange
@@ -248,9 +256,11 @@ func TestChangedStatuses(t *testing.T) {
 		if i%2 == 0 {
 			var nn, rn []string
 			nn, rn, _ = s.Changed()
+			lastNs, keptNs, lastRs, keptRs = nil, nil, nil, nil
 			names = append(append(names, nn...), rn...)
 		} else {
 			ns, rs, _, _ = s.ChangedStatuses()
+			lastNs, keptNs, lastRs, keptRs = ns, slices.Clone(ns), rs, slices.Clone(rs)
 			for _, c := range ns {
 				names = append(names, c.Name)
 				old, had := before.Nodes[c.Name]
