@@ -38,6 +38,10 @@ func TestChangeArena(t *testing.T) {
 				size = rng.Intn(3 * changeChunk)
 			}
 			for i := 0; i < size; i++ {
+				if rng.Intn(50) == 0 {
+					// A status read says how many changes follow.
+					a.reserve(&lists[step], rng.Intn(2*changeChunk))
+				}
 				c := Change{Kind: ChangeResource, Name: fmt.Sprintf("R%d", n)}
 				n++
 				if rng.Intn(10) == 0 {
@@ -57,6 +61,9 @@ func TestChangeArena(t *testing.T) {
 			}
 		}
 		for i := range want {
+			if (lists[i] == nil) != (want[i] == nil) {
+				t.Fatalf("seed %d: step %d lists %#v, want %#v", seed, i, lists[i], want[i])
+			}
 			if !slices.Equal(lists[i], want[i]) {
 				t.Fatalf("seed %d: step %d lists %v, want %v", seed, i, lists[i], want[i])
 			}

@@ -44,7 +44,9 @@ type observer struct {
 	extraRes   map[string]bool
 	delta      *Delta
 	onChange   func(time.Time, Change)
-	crash      func(string)
+	// reserve, if set, is told that a read is to report n changes.
+	reserve func(n int)
+	crash   func(string)
 	// crashes is set when crash points are armed: the name of each is made
 	// only then.
 	crashes bool
@@ -243,6 +245,9 @@ func (o *observer) observe(st *cluster.Status) bool {
 	now := o.Driver.Now()
 	if o.log != nil {
 		if ns, rs, _, ok := o.log.ChangedStatuses(); ok {
+			if n := len(ns) + len(rs); n > 1 && o.reserve != nil {
+				o.reserve(n)
+			}
 			for i := range ns {
 				c := &ns[i]
 				if c.Had != c.Has || c.Old != c.New {

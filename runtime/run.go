@@ -197,6 +197,11 @@ func (r *runner) run() {
 	}
 
 	r.obs = newObserver(d, r.rb.Cluster, known, r.onChange, r.crash)
+	r.obs.reserve = func(n int) {
+		if r.cur != nil {
+			r.changes.reserve(&r.cur.Changes, n)
+		}
+	}
 	if l, ok := d.(cluster.ChangeLog); ok && fresh {
 		// known is the live status, as the driver's log starts from.
 		r.obs.useLog(l, live)
@@ -452,6 +457,23 @@ func (a *changeArena) keep(list *[]Change, c Change) *Change {
 		*list = a.chunk[start : n+1 : n+1]
 	}
 	return &a.chunk[n]
+}
+
+// reserve makes room in the current chunk for n more changes of *list, so
+// that a status read that reports thousands (a media upgrade's) moves the
+// step's list once rather than at each doubling.
+func (a *changeArena) reserve(list *[]Change, n int) {
+	cur := *list
+	k := len(a.chunk)
+	contiguous := len(cur) == 0 || k >= len(cur) && &a.chunk[k-len(cur)] == &cur[0]
+	if contiguous && cap(a.chunk)-k >= n {
+		return
+	}
+	a.chunk = make([]Change, 0, len(cur)+n+max(len(cur), changeChunk))
+	if len(cur) > 0 {
+		a.chunk = append(a.chunk, cur...)
+		*list = a.chunk[:len(cur):len(cur)]
+	}
 }
 
 // step runs one step; it reports whether the run goes on. earlier is the

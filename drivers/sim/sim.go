@@ -196,6 +196,7 @@ func merge[C any](list, spare []C, name func(*C) string, into func(first, last *
 			idx[i] = int32(i)
 		}
 		slices.SortStableFunc(idx, func(a, b int32) int { return strings.Compare(name(&list[a]), name(&list[b])) })
+		spare = slices.Grow(spare, len(list))
 		for _, i := range idx {
 			spare = append(spare, list[i])
 		}
