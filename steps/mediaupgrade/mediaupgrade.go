@@ -230,8 +230,10 @@ func refresh(ctx context.Context, env *steps.Env, on cluster.Node, v string, lim
 	if err != nil {
 		return err
 	}
-	var todo []cluster.Node
-	var await []string // nodes that report what they read, to wait for
+	// Made at their largest, every other node: a group of thousands
+	// grows no list on the way.
+	todo := make([]cluster.Node, 0, len(env.Cluster.Nodes))
+	await := make([]string, 0, len(env.Cluster.Nodes)) // nodes that report what they read, to wait for
 	for _, n := range env.Cluster.Nodes {
 		ns := st.Nodes[n.Name]
 		if n.Name == on.Name || read(ns, v) {
