@@ -82,8 +82,11 @@ type Cluster struct {
 	resIdx   map[string]int
 	licIdx   map[string]int
 	assigned map[string][]string // node -> resources that list it in Preferred
-	homed    map[string]homes    // node -> resources whose home it is
-	shared   []Resource          // the shared resources, in declaration order
+	// assignedRes holds the declarations assigned names, as Resource
+	// finds them.
+	assignedRes map[string][]*Resource
+	homed       map[string]homes // node -> resources whose home it is
+	shared      []Resource       // the shared resources, in declaration order
 }
 
 // NewCluster indexes a declared cluster.
@@ -125,6 +128,21 @@ func NewCluster(name string, nodes []Node, resources []Resource, licenses []Lice
 	}
 	for i, l := range licenses {
 		c.licIdx[l.Name] = i
+	}
+	// The declarations of each node's assigned resources, cut from one
+	// array.
+	total := 0
+	for _, names := range c.assigned {
+		total += len(names)
+	}
+	decls := make([]*Resource, 0, total)
+	c.assignedRes = make(map[string][]*Resource, len(c.assigned))
+	for n, names := range c.assigned {
+		start := len(decls)
+		for _, r := range names {
+			decls = append(decls, &c.Resources[c.resIdx[r]])
+		}
+		c.assignedRes[n] = decls[start:len(decls):len(decls)]
 	}
 	// The resources homed on each node, cut from one array in declaration
 	// order.
@@ -182,6 +200,24 @@ func (c *Cluster) License(name string) (*License, bool) {
 // Assigned returns the names of the resources that list node in their
 // preferred list, in declaration order. Only these can ever run on it.
 func (c *Cluster) Assigned(node string) []string { return c.assigned[node] }
+
+// AssignedResources returns the declarations of the resources Assigned
+// names, in the same order, each as Resource returns it. The caller must not
+// modify them.
+func (c *Cluster) AssignedResources(node string) []*Resource { return c.assignedRes[node] }
+
+// ResourceOn returns the declared resource called name, as Resource does,
+// looking first among those assigned to node (which are all a resource
+// running on node can be): a node has a few, which costs less than the look-up
+// of one among thousands.
+func (c *Cluster) ResourceOn(node, name string) (*Resource, bool) {
+	for _, r := range c.assignedRes[node] {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return c.Resource(name)
+}
 
 // HomedOn returns the resources whose first preferred node is node, in
 // declaration order. The caller must not modify the result.

@@ -129,3 +129,34 @@ func TestHomedOnAndShared(t *testing.T) {
 		t.Errorf("Shared() = %v; want %v", shared, want)
 	}
 }
+
+// TestAssignedResources holds AssignedResources and ResourceOn to Assigned
+// and Resource, the slow way, with a resource declared twice and names
+// that are not declared.
+func TestAssignedResources(t *testing.T) {
+	c := NewCluster("C", []Node{{Name: "A"}, {Name: "B"}, {Name: "C"}}, []Resource{
+		{Name: "R1", Shared: true, Preferred: []string{"A", "B"}},
+		{Name: "R2", Preferred: []string{"B", "A"}},
+		{Name: "R3", Preferred: []string{"A"}},
+		{Name: "R1", Preferred: []string{"C", "A"}},
+		{Name: "R4"},
+	}, nil)
+	names := []string{"R1", "R2", "R3", "R4", "R5", ""}
+	for _, n := range []string{"A", "B", "C", "D"} {
+		var want []*Resource
+		for _, r := range c.Assigned(n) {
+			decl, _ := c.Resource(r)
+			want = append(want, decl)
+		}
+		if got := c.AssignedResources(n); !slices.Equal(got, want) {
+			t.Errorf("AssignedResources(%s) = %v; want %v", n, got, want)
+		}
+		for _, name := range names {
+			got, ok := c.ResourceOn(n, name)
+			want, wantOK := c.Resource(name)
+			if got != want || ok != wantOK {
+				t.Errorf("ResourceOn(%s, %s) = %v, %v; want %v, %v", n, name, got, ok, want, wantOK)
+			}
+		}
+	}
+}

@@ -428,7 +428,7 @@ func (s *Sim) leave(name string) {
 	s.setNode(name, ns)
 	moves := s.moves[:0]
 	for _, r := range s.st.Status.RunningOn(name) {
-		res, _ := s.cluster.Resource(r)
+		res, _ := s.cluster.ResourceOn(name, r)
 		if res == nil {
 			continue
 		}
@@ -507,8 +507,8 @@ func (s *Sim) join(name string) {
 		s.changed.upgrades = append(s.changed.upgrades, upgradeValue{name, s.st.Upgrades[name]})
 	}
 	moves := s.moves[:0]
-	for _, r := range s.cluster.Assigned(name) {
-		res, _ := s.cluster.Resource(r)
+	for _, res := range s.cluster.AssignedResources(name) {
+		r := res.Name
 		rs, ok := s.st.Status.Resources[r]
 		if !ok {
 			continue

@@ -60,7 +60,7 @@ func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []step
 			Detail: fmt.Sprintf("%s %s down; only one node may be out of the cluster at a time. Bring %s back before upgrading %s.", strings.Join(others, ", "), isAre(len(others)), pronoun(len(others)), n.Name)})
 	}
 	for _, r := range st.RunningOn(n.Name) {
-		res, ok := env.Cluster.Resource(r)
+		res, ok := env.Cluster.ResourceOn(n.Name, r)
 		if !ok {
 			continue
 		}
