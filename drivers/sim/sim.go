@@ -163,14 +163,12 @@ func (s *Sim) ChangedStatuses() (nodes []cluster.NodeChange, resources []cluster
 		return nil, nil, true, false
 	}
 	// The lists swap with the ones returned last time, which are free again.
-	var freeNodes []cluster.NodeChange
-	var freeRes []cluster.ResourceChange
-	nodes, freeNodes = merge(s.seenNodes, s.doneNodes[:0], func(c *cluster.NodeChange) string { return c.Name },
+	nodes = merge(s.seenNodes, func(c *cluster.NodeChange) string { return c.Name },
 		func(first, last *cluster.NodeChange) { first.New, first.Has = last.New, last.Has })
-	resources, freeRes = merge(s.seenRes, s.doneRes[:0], func(c *cluster.ResourceChange) string { return c.Name },
+	resources = merge(s.seenRes, func(c *cluster.ResourceChange) string { return c.Name },
 		func(first, last *cluster.ResourceChange) { first.New, first.Has = last.New, last.Has })
-	s.seenNodes, s.doneNodes = freeNodes[:0], nodes
-	s.seenRes, s.doneRes = freeRes[:0], resources
+	s.seenNodes, s.doneNodes = s.doneNodes[:0], nodes
+	s.seenRes, s.doneRes = s.doneRes[:0], resources
 	clusterWide = s.seen.licenses || s.seen.media
 	s.seen.licenses, s.seen.media, s.seen.clock = false, false, false
 	return nodes, resources, clusterWide, true
@@ -178,29 +176,40 @@ func (s *Sim) ChangedStatuses() (nodes []cluster.NodeChange, resources []cluster
 
 // merge sorts the changes by name, keeping the order of one name's, and
 // merges each name's into its first: what it was before the first, what
-// the last made it. A few are sorted in place, by insertion; many (a step
-// that acts on every resource) through a sorted list of their indexes,
-// into spare. It returns the merged changes, and which of list and spare
-// is free again.
-func merge[C any](list, spare []C, name func(*C) string, into func(first, last *C)) (merged, free []C) {
-	free = spare
+// the last made it. It works in place, without copying a change for each
+// comparison: a few are sorted by insertion; many (a step that acts on
+// every resource) through a sorted list of their indexes, then moved each
+// once to its place.
+func merge[C any](list []C, name func(*C) string, into func(first, last *C)) []C {
 	if len(list) <= 16 {
 		for i := 1; i < len(list); i++ {
 			for j := i; j > 0 && name(&list[j]) < name(&list[j-1]); j-- {
 				list[j], list[j-1] = list[j-1], list[j]
 			}
 		}
-	} else {
+	} else if !sortedBy(list, name) {
 		idx := make([]int32, len(list))
 		for i := range idx {
 			idx[i] = int32(i)
 		}
 		slices.SortStableFunc(idx, func(a, b int32) int { return strings.Compare(name(&list[a]), name(&list[b])) })
-		spare = slices.Grow(spare, len(list))
-		for _, i := range idx {
-			spare = append(spare, list[i])
+		// list[j] becomes list[idx[j]]: one cycle of moves after another.
+		for i := range idx {
+			if idx[i] < 0 {
+				continue
+			}
+			first, j := list[i], i
+			for {
+				k := int(idx[j])
+				idx[j] = -1
+				if k == i {
+					list[j] = first
+					break
+				}
+				list[j] = list[k]
+				j = k
+			}
 		}
-		list, free = spare, list
 	}
 	out := list[:0]
 	for i := 0; i < len(list); {
@@ -212,7 +221,17 @@ func merge[C any](list, spare []C, name func(*C) string, into func(first, last *
 		out = append(out, list[i])
 		i = j
 	}
-	return out, free
+	return out
+}
+
+// sortedBy reports whether list is sorted by name.
+func sortedBy[C any](list []C, name func(*C) string) bool {
+	for i := 1; i < len(list); i++ {
+		if name(&list[i]) < name(&list[i-1]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Sim) timing(d time.Duration) time.Duration {
