@@ -58,8 +58,8 @@ type Status struct {
 	Licenses     []LicenseStatus           `json:"licenses"`
 	MediaVersion string                    `json:"media_version"`
 
-	down map[string]bool      // nodes not up
-	on   map[string]*[]string // node -> running resources, sorted: changed in place
+	down map[string]bool     // nodes not up
+	on   map[string][]string // node -> running resources, sorted
 	// kept is the JSON KeepJSON made, with the media version and licences
 	// the status had then; nil once a node or resource changed.
 	kept      []byte
@@ -120,24 +120,20 @@ func (s *Status) Clone() *Status {
 	// one array, each cut to its length so that it grows apart, and a node
 	// with none left has no list, as Reindex makes them.
 	c.down = maps.Clone(s.down)
-	c.on = make(map[string]*[]string, len(s.on))
-	total, lists := 0, 0
-	for _, list := range s.on {
-		if len(*list) > 0 {
-			total += len(*list)
-			lists++
-		}
+	c.on = maps.Clone(s.on)
+	total := 0
+	for _, list := range c.on {
+		total += len(list)
 	}
 	all := make([]string, 0, total)
-	heads := make([][]string, 0, lists)
-	for n, list := range s.on {
-		if len(*list) == 0 {
+	for n, list := range c.on {
+		if len(list) == 0 {
+			delete(c.on, n)
 			continue
 		}
 		start := len(all)
-		all = append(all, *list...)
-		heads = append(heads, all[start:len(all):len(all)])
-		c.on[n] = &heads[len(heads)-1]
+		all = append(all, list...)
+		c.on[n] = all[start:len(all):len(all)]
 	}
 	return c
 }
@@ -169,8 +165,7 @@ func (s *Status) Reindex() {
 	}
 	const room = 2
 	all := make([]string, 0, running+room*len(count))
-	heads := make([][]string, 0, len(count))
-	s.on = make(map[string]*[]string, len(count))
+	s.on = make(map[string][]string, len(count))
 	for r, rs := range s.Resources {
 		if rs.State != ResourceRunning {
 			continue
@@ -178,37 +173,26 @@ func (s *Status) Reindex() {
 		list, ok := s.on[rs.Node]
 		if !ok {
 			n := count[rs.Node] + room
-			heads = append(heads, all[len(all):len(all):len(all)+n])
-			all = all[:len(all)+n]
-			list = &heads[len(heads)-1]
-			s.on[rs.Node] = list
+			list, all = all[len(all):len(all):len(all)+n], all[:len(all)+n]
 		}
-		*list = append(*list, r)
+		s.on[rs.Node] = append(list, r)
 	}
 	for _, list := range s.on {
-		slices.Sort(*list)
+		slices.Sort(list)
 	}
 }
 
-// addOn adds res to node's running resources: in place, but for a node's
-// first.
 func (s *Status) addOn(node, res string) {
 	list := s.on[node]
-	if list == nil {
-		list = new([]string)
-		s.on[node] = list
-	}
-	if i, found := slices.BinarySearch(*list, res); !found {
-		*list = slices.Insert(*list, i, res)
+	if i, found := slices.BinarySearch(list, res); !found {
+		s.on[node] = slices.Insert(list, i, res)
 	}
 }
 
-// removeOn removes res from node's running resources, in place.
 func (s *Status) removeOn(node, res string) {
-	if list := s.on[node]; list != nil {
-		if i, found := slices.BinarySearch(*list, res); found {
-			*list = slices.Delete(*list, i, i+1)
-		}
+	list := s.on[node]
+	if i, found := slices.BinarySearch(list, res); found {
+		s.on[node] = slices.Delete(list, i, i+1)
 	}
 }
 
@@ -268,11 +252,7 @@ func (s *Status) Down() []string { return sorted.Keys(s.down) }
 
 // RunningOn returns the resources running on node, sorted.
 func (s *Status) RunningOn(node string) []string {
-	list := s.on[node]
-	if list == nil {
-		return []string{}
-	}
-	return append(make([]string, 0, len(*list)), *list...)
+	return append(make([]string, 0, len(s.on[node])), s.on[node]...)
 }
 
 // HasLicense reports whether a licence for the product and version is installed.

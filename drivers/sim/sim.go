@@ -116,13 +116,14 @@ func New(c *cluster.Cluster, opts Options) *Sim {
 	if start.IsZero() {
 		start = Epoch
 	}
-	// Made at the size they reach in a run that upgrades every node and
-	// takes every resource down (a move, the media upgrade), rather than
-	// grown on the way; those of downtime only when it is accounted.
+	// The upgrades of every node, and the downtime of every resource (a
+	// move takes it down), have their room from the start rather than
+	// grown on the way; the resources down now are few, but for the media
+	// upgrade's moment: their map stays small, and where it is looked at.
 	s.st = state{Clock: start, Status: c.InitialStatus(), Downtime: map[string]time.Duration{},
 		DownSince: map[string]time.Time{}, Upgrades: make(map[string]int, len(c.Nodes))}
 	if !opts.NoDowntime {
-		s.st.Downtime, s.st.DownSince = make(map[string]time.Duration, len(c.Resources)), make(map[string]time.Time, len(c.Resources))
+		s.st.Downtime = make(map[string]time.Duration, len(c.Resources))
 		for name, rs := range s.st.Status.Resources {
 			if rs.State != cluster.ResourceRunning {
 				s.st.DownSince[name] = start
