@@ -33,6 +33,16 @@ func FailpointsFromEnv() *Failpoints {
 	return &Failpoints{At: n}
 }
 
+// Func is Hit as a RunOptions.Crash, nil when f is nil: a run with no
+// armed point then names none of its crash points (each name is a string
+// made per operation and per step).
+func (f *Failpoints) Func() func(point string) {
+	if f == nil {
+		return nil
+	}
+	return f.Hit
+}
+
 // Hit passes one crash point.
 func (f *Failpoints) Hit(point string) {
 	if f == nil {

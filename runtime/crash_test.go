@@ -152,3 +152,21 @@ func crashAnywhere(t *testing.T, behind bool) {
 		}
 	}
 }
+
+// TestFailpointsFunc: no armed point gives a run no crash function (so it
+// names no crash points); an armed one counts the points it is given.
+func TestFailpointsFunc(t *testing.T) {
+	var none *runtime.Failpoints
+	if none.Func() != nil {
+		t.Fatal("Func of no failpoints: want nil")
+	}
+	var hit string
+	fp := &runtime.Failpoints{At: 2, Kill: func(point string) { hit = point }}
+	f := fp.Func()
+	f("one")
+	f("two")
+	f("three")
+	if fp.Count != 3 || hit != "two" {
+		t.Fatalf("Count %d, hit %q; want 3, \"two\"", fp.Count, hit)
+	}
+}

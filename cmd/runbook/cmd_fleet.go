@@ -673,7 +673,7 @@ func (f *fleetRunner) roll(c *fleetCluster) attempt {
 		Waiting:        waiting,
 		Predicted:      predicted,
 		Settle:         args.Settle,
-		Crash:          runtime.FailpointsFromEnv().Hit,
+		Crash:          runtime.FailpointsFromEnv().Func(),
 	})
 	if hasRunIn(st.RecordList()) {
 		path := c.store.Where(runtime.ReportBlob)

@@ -284,7 +284,7 @@ func (a *app) run(args *runArgs) int {
 		Predicted:      predicted,
 		Settle:         args.Settle,
 		Reissue:        args.Reissue,
-		Crash:          runtime.FailpointsFromEnv().Hit,
+		Crash:          runtime.FailpointsFromEnv().Func(),
 	})
 	// The driver is done: what closing it writes (the simulator's
 	// snapshot) is made meanwhile, on the second processor.
