@@ -29,6 +29,50 @@ func TestBuildMatchesReference(t *testing.T) {
 	}
 }
 
+// The same with a step that announces many operations, more than a few at
+// a time without their op-end records (some announced twice), before it
+// ends: they outgrow a step's short list of open operations.
+func TestBuildMatchesReferenceManyOps(t *testing.T) {
+	for seed := range uint64(200) {
+		r := rand.New(rand.NewPCG(seed, 11))
+		in := randomInput(r)
+		if len(in.Steps) == 0 {
+			continue
+		}
+		var recs []runtime.Record
+		for _, rec := range in.Records.All() {
+			recs = append(recs, *rec)
+		}
+		now := time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)
+		if n := len(recs); n > 0 {
+			now = recs[n-1].Time
+		}
+		addr := in.Steps[r.IntN(len(in.Steps))].Address
+		for k := range 10 + r.IntN(60) {
+			now = now.Add(time.Duration(r.IntN(3)) * time.Second)
+			o := fmt.Sprintf("offline RX%d", r.IntN(40))
+			recs = append(recs, runtime.Record{Type: runtime.RecordOp, Time: now, Address: addr, Op: o})
+			if r.IntN(3) == 0 {
+				recs = append(recs, runtime.Record{Type: runtime.RecordOpStarted, Time: now, Address: addr, Op: o, Pgid: 7})
+			}
+			if r.IntN(4) == 0 {
+				ended := fmt.Sprintf("offline RX%d", r.IntN(40))
+				recs = append(recs, runtime.Record{Type: runtime.RecordOpEnd, Time: now.Add(time.Second), Address: addr, Op: ended, Outcome: runtime.OpOK})
+			}
+			if k%25 == 24 && r.IntN(2) == 0 {
+				recs = append(recs, runtime.Record{Type: runtime.RecordStep, Time: now, Address: addr, Status: runtime.StatusStarted})
+			}
+		}
+		recs = append(recs, runtime.Record{Type: runtime.RecordStep, Time: now.Add(time.Minute), Address: addr,
+			Status: []string{runtime.StatusDone, runtime.StatusFailed, runtime.StatusInDoubt}[r.IntN(3)], Error: "it broke"})
+		in.Records = runtime.ListOf(recs)
+		want, got := jsonOf(t, refBuild(in)), jsonOf(t, Build(in))
+		if !bytes.Equal(want, got) {
+			t.Fatalf("seed %d: Build differs from the reference:\n%s", seed, firstDiff(want, got))
+		}
+	}
+}
+
 // The same for an empty journal, and one of a runbook without nodes or
 // resources.
 func TestBuildOfNothing(t *testing.T) {

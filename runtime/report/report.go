@@ -491,8 +491,13 @@ type builder struct {
 	ops opList
 	// opsEnded is how many have their op-end record.
 	opsEnded int
-	opOpen   map[[2]string]int
-	opLast   map[string]int
+	// opSteps is where each step's stepOps are in stepOps, by address;
+	// opsOpen is how many operations are announced and not yet ended.
+	opSteps map[string]int
+	stepOps []stepOps
+	opsOpen int
+	// openRoom is where the steps' lists of open operations are made.
+	openRoom []openOp
 
 	actual *timeline // made at the first run's record
 	early  earlyPlan // the plan's timeline replayed ahead of Report
@@ -621,8 +626,10 @@ func (b *builder) add(r *runtime.Record) {
 		b.opAnnounced(r)
 		b.actual.op(fact{time: r.Time, step: r.Address, op: r.Op})
 	case runtime.RecordOpStarted:
-		if i, ok := b.opOpen[[2]string{r.Address, r.Op}]; ok {
-			b.ops.at(i).command = true
+		if s, ok := b.opSteps[r.Address]; ok {
+			if i, ok := b.stepOps[s].find(r.Op); ok {
+				b.ops.at(i).command = true
+			}
 		}
 	case runtime.RecordOpEnd:
 		b.opEnded(r)
@@ -658,7 +665,7 @@ func (b *builder) startRun(r *runtime.Record) {
 	b.runs = append(b.runs, cur)
 	b.cur = cur
 	b.open, b.answered = map[string]time.Time{}, map[string]bool{}
-	b.opOpen, b.opLast = map[[2]string]int{}, map[string]int{}
+	b.opSteps, b.stepOps, b.opsOpen = make(map[string]int, len(b.in.Steps)), make([]stepOps, 0, len(b.in.Steps)), 0
 }
 
 // endRuns ends the last run, which still runs when the state is locked and
@@ -746,23 +753,39 @@ func (b *builder) settleOp(i int, t time.Time, outcome, errMsg string) {
 }
 
 func (b *builder) opAnnounced(rec *runtime.Record) {
-	if i, ok := b.opLast[rec.Address]; ok && b.ops.at(i).Outcome == "unknown" && !b.ops.at(i).ended {
+	k, ok := b.opSteps[rec.Address]
+	if !ok {
+		k = len(b.stepOps)
+		b.opSteps[rec.Address] = k
+		if len(b.openRoom) < openRoom {
+			b.openRoom = make([]openOp, openChunk)
+		}
+		b.stepOps = append(b.stepOps, stepOps{last: -1, open: b.openRoom[:0:openRoom]})
+		b.openRoom = b.openRoom[openRoom:]
+	}
+	s := &b.stepOps[k]
+	if i := s.last; i >= 0 && b.ops.at(i).Outcome == "unknown" && !b.ops.at(i).ended {
 		// Without its op-end record (an older journal), an operation
 		// followed by another of its step succeeded.
 		b.settleOp(i, rec.Time, runtime.OpOK, "")
 	}
 	i := b.ops.add(Operation{Time: rec.Time, Step: rec.Address, Op: rec.Op, Outcome: "unknown"})
-	b.opOpen[[2]string{rec.Address, rec.Op}] = i
-	b.opLast[rec.Address] = i
+	if s.put(rec.Op, i) {
+		b.opsOpen++
+	}
+	s.last = i
 }
 
 func (b *builder) opEnded(rec *runtime.Record) {
-	key := [2]string{rec.Address, rec.Op}
-	i, ok := b.opOpen[key]
+	k, ok := b.opSteps[rec.Address]
 	if !ok {
 		return
 	}
-	delete(b.opOpen, key)
+	i, ok := b.stepOps[k].remove(rec.Op)
+	if !ok {
+		return
+	}
+	b.opsOpen--
 	o := b.ops.at(i)
 	o.ended = true
 	b.opsEnded++
@@ -774,28 +797,142 @@ func (b *builder) opEnded(rec *runtime.Record) {
 // opsStep settles the operations of a step that ended without their op-end
 // records.
 func (b *builder) opsStep(rec *runtime.Record) {
-	if rec.Status == runtime.StatusStarted || len(b.opOpen) == 0 {
+	if rec.Status == runtime.StatusStarted || b.opsOpen == 0 {
 		return
 	}
-	for k, i := range b.opOpen {
-		if k[0] != rec.Address || b.ops.at(i).ended {
-			continue
+	k, ok := b.opSteps[rec.Address]
+	if !ok {
+		return
+	}
+	s := &b.stepOps[k]
+	s.each(func(op string, i int) bool {
+		if b.ops.at(i).ended {
+			return true
 		}
-		delete(b.opOpen, k)
-		if b.ops.at(i).Outcome != "unknown" {
-			continue
+		b.opsOpen--
+		if b.ops.at(i).Outcome == "unknown" {
+			b.settleStepOp(i, s.last, rec)
 		}
-		switch {
-		case i != b.opLast[rec.Address]:
-			b.settleOp(i, rec.Time, runtime.OpOK, "")
-		case rec.Status == runtime.StatusFailed:
-			b.settleOp(i, rec.Time, runtime.OpFailed, rec.Error)
-		case rec.Status == runtime.StatusInDoubt:
-			b.settleOp(i, rec.Time, runtime.OpInDoubt, rec.Error)
-		default:
-			b.settleOp(i, rec.Time, runtime.OpOK, "")
+		return false
+	})
+}
+
+// settleStepOp settles the operation i, without its op-end record, of the
+// step that ended with rec, whose last operation is last.
+func (b *builder) settleStepOp(i, last int, rec *runtime.Record) {
+	switch {
+	case i != last:
+		b.settleOp(i, rec.Time, runtime.OpOK, "")
+	case rec.Status == runtime.StatusFailed:
+		b.settleOp(i, rec.Time, runtime.OpFailed, rec.Error)
+	case rec.Status == runtime.StatusInDoubt:
+		b.settleOp(i, rec.Time, runtime.OpInDoubt, rec.Error)
+	default:
+		b.settleOp(i, rec.Time, runtime.OpOK, "")
+	}
+}
+
+// stepOps are a step's operations in the current run: the last one
+// announced, and those announced and not yet ended by their text (the
+// last of a text announced twice), in a short list while they are few (an
+// operation mostly ends before the next is announced), in a map once they
+// are many (a journal without op-end records).
+type stepOps struct {
+	last int // -1 before the first
+	open []openOp
+	many map[string]int
+}
+
+type openOp struct {
+	op string
+	i  int
+}
+
+const stepOpsMany = 16
+
+// openRoom is how many open operations a step has room for before its
+// first, taken from a chunk of them.
+const (
+	openRoom  = 2
+	openChunk = 1024 * openRoom
+)
+
+// find is the open operation op.
+func (s *stepOps) find(op string) (int, bool) {
+	if s.many != nil {
+		i, ok := s.many[op]
+		return i, ok
+	}
+	for k := len(s.open) - 1; k >= 0; k-- {
+		if s.open[k].op == op {
+			return s.open[k].i, true
 		}
 	}
+	return 0, false
+}
+
+// put makes i the open operation op, and reports whether op was not open.
+func (s *stepOps) put(op string, i int) bool {
+	if s.many != nil {
+		_, was := s.many[op]
+		s.many[op] = i
+		return !was
+	}
+	for k := len(s.open) - 1; k >= 0; k-- {
+		if s.open[k].op == op {
+			s.open[k].i = i
+			return false
+		}
+	}
+	s.open = append(s.open, openOp{op, i})
+	if len(s.open) > stepOpsMany {
+		s.many = make(map[string]int, 2*stepOpsMany)
+		for _, o := range s.open {
+			s.many[o.op] = o.i
+		}
+		s.open = nil
+	}
+	return true
+}
+
+// remove ends the open operation op, and returns it.
+func (s *stepOps) remove(op string) (int, bool) {
+	if s.many != nil {
+		i, ok := s.many[op]
+		if ok {
+			delete(s.many, op)
+		}
+		return i, ok
+	}
+	for k := len(s.open) - 1; k >= 0; k-- {
+		if o := s.open[k]; o.op == op {
+			s.open = append(s.open[:k], s.open[k+1:]...)
+			return o.i, true
+		}
+	}
+	return 0, false
+}
+
+// each calls keep with each open operation, and ends those it returns
+// false for.
+func (s *stepOps) each(keep func(op string, i int) bool) {
+	if s.many != nil {
+		for op, i := range s.many {
+			if !keep(op, i) {
+				delete(s.many, op)
+			}
+		}
+		return
+	}
+	n := 0
+	for _, o := range s.open {
+		if keep(o.op, o.i) {
+			s.open[n] = o
+			n++
+		}
+	}
+	clear(s.open[n:])
+	s.open = s.open[:n]
 }
 
 // finish makes the report of the records taken, with the plan's timeline
