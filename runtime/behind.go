@@ -56,6 +56,7 @@ type behind struct {
 	spareParts []recordPart
 	spareData  []byte
 	enc        encoder
+	fill       behindFill
 	// chunk is a chunk for the State's records that the writer made
 	// ready (nextChunk).
 	chunk []compact
@@ -161,7 +162,43 @@ func (b *behind) append(parts []recordPart, n int, redact func(string) string) e
 // appendParts encodes the records of parts and appends them to the
 // journal, in one write.
 func (b *behind) appendParts(parts []recordPart, redact func(string) string) error {
+	if la, ok := b.sess.(LineAppender); ok {
+		// Straight into the session's buffer: no copy of the lines.
+		b.fill = behindFill{b: b, parts: parts, redact: redact}
+		err := la.AppendLines(&b.fill)
+		b.fill = behindFill{}
+		return err
+	}
 	b.enc.reset()
+	if err := b.encodeParts(parts, redact); err != nil {
+		return err
+	}
+	lines := b.enc.lines()
+	err := b.sess.Append(lines...)
+	clear(lines)
+	return err
+}
+
+// behindFill encodes a journal write's records into a session's buffer
+// (LineAppender).
+type behindFill struct {
+	b      *behind
+	parts  []recordPart
+	redact func(string) string
+}
+
+func (f *behindFill) FillLines(buf []byte) ([]byte, error) {
+	e := &f.b.enc
+	own := e.buf
+	e.buf, e.ends, e.nl = buf, e.ends[:0], true
+	err := f.b.encodeParts(f.parts, f.redact)
+	buf = e.buf
+	e.buf, e.nl = own, false
+	return buf, err
+}
+
+// encodeParts encodes the records of parts after what b.enc holds.
+func (b *behind) encodeParts(parts []recordPart, redact func(string) string) error {
 	for _, p := range parts {
 		for i := range p.flat {
 			if err := b.enc.add(&p.flat[i], redact); err != nil {
@@ -174,10 +211,7 @@ func (b *behind) appendParts(parts []recordPart, redact func(string) string) err
 			}
 		}
 	}
-	lines := b.enc.lines()
-	err := b.sess.Append(lines...)
-	clear(lines)
-	return err
+	return nil
 }
 
 // write queues a write of p to w.
@@ -361,6 +395,9 @@ type encoder struct {
 	ends []int
 	out  [][]byte
 	tc   timeCache
+	// nl ends each line with a newline, for a buffer that is the
+	// journal's (LineAppender); lines then does not apply.
+	nl bool
 }
 
 func (e *encoder) reset() {
@@ -419,6 +456,9 @@ func (e *encoder) ended(b []byte, start int, redact func(string) string) {
 	if redact != nil {
 		hidden := redact(string(b[start:]))
 		b = append(b[:start], hidden...)
+	}
+	if e.nl {
+		b = append(b, '\n')
 	}
 	e.buf, e.ends = b, append(e.ends, len(b))
 }

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,9 @@ type callStore struct {
 	sess *callSession
 	// failAt, if > 0, fails every journal entry from the failAt-th on.
 	failAt int
+	// lines: the sessions take the journal's entries as lines
+	// (runtime.LineAppender).
+	lines bool
 }
 
 func (c *callStore) Lock(ctx context.Context, h runtime.Holder, opts runtime.LockOptions) (runtime.Session, error) {
@@ -33,7 +37,32 @@ func (c *callStore) Lock(ctx context.Context, h runtime.Holder, opts runtime.Loc
 		return nil, err
 	}
 	c.sess = &callSession{Session: s, failAt: c.failAt}
+	if c.lines {
+		return lineSession{c.sess}, nil
+	}
 	return c.sess, nil
+}
+
+// lineSession is a callSession that takes the journal's entries encoded
+// straight into a buffer of its own (runtime.LineAppender).
+type lineSession struct {
+	*callSession
+}
+
+func (s lineSession) AppendLines(f runtime.LineFiller) error {
+	const kept = "held before\n"
+	b, err := f.FillLines([]byte(kept))
+	if err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(b, []byte(kept)) || (len(b) > len(kept) && b[len(b)-1] != '\n') {
+		return fmt.Errorf("not lines after what the buffer held: %q", b)
+	}
+	var entries [][]byte
+	if body := b[len(kept):]; len(body) > 0 {
+		entries = bytes.Split(body[:len(body)-1], []byte("\n"))
+	}
+	return s.callSession.Append(entries...)
 }
 
 type callSession struct {
@@ -102,7 +131,12 @@ func (w callStream) Write(p []byte) (int, error) {
 // records the state kept and the run's result.
 func runCalls(t *testing.T, n int, opts runtime.LockOptions, failAt int) ([]string, []runtime.Record, *runtime.Result, error) {
 	t.Helper()
-	store := &callStore{memStore: newMemStore(), failAt: failAt}
+	return runCallsOn(t, n, opts, &callStore{memStore: newMemStore(), failAt: failAt})
+}
+
+// runCallsOn is runCalls with the store given.
+func runCallsOn(t *testing.T, n int, opts runtime.LockOptions, store *callStore) ([]string, []runtime.Record, *runtime.Result, error) {
+	t.Helper()
 	c := large(n)
 	st, err := runtime.OpenState(store, runtime.Holder{User: "u", Host: "h", PID: 1}, opts)
 	if err != nil {
@@ -135,6 +169,18 @@ func TestBehindSameCalls(t *testing.T) {
 			behind, behindRecs, behindRes, err := runCalls(t, n, runtime.LockOptions{WriteBehind: true}, 0)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// A session that takes the entries as lines encoded into
+			// its buffer sees the same.
+			lines, linesRecs, _, err := runCallsOn(t, n, runtime.LockOptions{WriteBehind: true}, &callStore{memStore: newMemStore(), lines: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(now, lines); d != "" {
+				t.Errorf("calls (-at once +behind, as lines):\n%s", d)
+			}
+			if d := cmp.Diff(nowRecs, linesRecs); d != "" {
+				t.Errorf("records (-at once +behind, as lines):\n%s", d)
 			}
 			if nowRes.Outcome != runtime.OutcomeCompleted || behindRes.Outcome != runtime.OutcomeCompleted {
 				t.Fatalf("outcomes %s, %s", nowRes.Outcome, behindRes.Outcome)

@@ -143,6 +143,21 @@ type OpBracket interface {
 	EndOp()
 }
 
+// LineAppender is implemented by a session that can take journal entries
+// encoded straight into its own buffer: AppendLines appends to the journal
+// what f.FillLines appends to the buffer it is given, whole lines each
+// ended by a newline, as Append would with the same lines; when FillLines
+// fails, nothing is appended. FillLines is called once, with the
+// session's lock held.
+type LineAppender interface {
+	AppendLines(f LineFiller) error
+}
+
+// LineFiller appends journal entries to b, each ended by a newline.
+type LineFiller interface {
+	FillLines(b []byte) ([]byte, error)
+}
+
 // ScratchDir is the session's LocalDir, or "" for the system's temporary
 // directory.
 func ScratchDir(sess Session) string {

@@ -848,6 +848,45 @@ func (s *session) Append(entries ...[]byte) error {
 	for _, e := range entries {
 		b = append(append(b, e...), '\n')
 	}
+	return s.appendLine(b)
+}
+
+var _ runtime.LineAppender = (*session)(nil)
+
+// AppendLines appends the lines f appends to the buffer it is given,
+// as Append appends them; held back, fill appends them straight to what
+// is held for the journal.
+func (s *session) AppendLines(f runtime.LineFiller) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.journal == nil {
+		if _, err := s.openJournal(); err != nil {
+			return err
+		}
+	}
+	if s.behind && s.failed == nil {
+		i := s.heldFor(s.journal)
+		start := len(s.files[i].buf)
+		b, err := f.FillLines(s.files[i].buf)
+		if err != nil {
+			return err
+		}
+		s.files[i].buf = b
+		if err := s.held(i, len(b)-start); err != nil {
+			return fmt.Errorf("writing the journal: %w", err)
+		}
+		return nil
+	}
+	b, err := f.FillLines(s.line[:0])
+	if err != nil {
+		return err
+	}
+	return s.appendLine(b)
+}
+
+// appendLine writes b, whole lines, to the journal, or holds it back.
+// The caller holds s.mu.
+func (s *session) appendLine(b []byte) error {
 	if cap(b) <= 1<<16 {
 		s.line = b // for the next write; a large one is not kept
 	}
