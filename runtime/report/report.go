@@ -498,6 +498,8 @@ type builder struct {
 	opsOpen int
 	// openRoom is where the steps' lists of open operations are made.
 	openRoom []openOp
+	// floats is where the operations' durations are made (float).
+	floats []float64
 
 	actual *timeline // made at the first run's record
 	early  earlyPlan // the plan's timeline replayed ahead of Report
@@ -748,8 +750,18 @@ func (b *builder) markStep(rec *runtime.Record, approval bool) {
 // and a bound on its duration: until t.
 func (b *builder) settleOp(i int, t time.Time, outcome, errMsg string) {
 	o := b.ops.at(i)
-	o.SecondsAtMost = ptr(t.Sub(o.Time).Seconds())
+	o.SecondsAtMost = b.float(t.Sub(o.Time).Seconds())
 	o.Outcome, o.Error = outcome, errMsg
+}
+
+// float is a pointer to v, from a chunk of them: an operation's duration.
+func (b *builder) float(v float64) *float64 {
+	if len(b.floats) == 0 {
+		b.floats = make([]float64, 1024)
+	}
+	p := &b.floats[0]
+	*p, b.floats = v, b.floats[1:]
+	return p
 }
 
 func (b *builder) opAnnounced(rec *runtime.Record) {
@@ -790,7 +802,7 @@ func (b *builder) opEnded(rec *runtime.Record) {
 	o.ended = true
 	b.opsEnded++
 	o.Outcome, o.Error, o.SecondsAtMost = rec.Outcome, rec.Error, nil
-	o.Seconds = ptr(rec.Time.Sub(o.Time).Seconds())
+	o.Seconds = b.float(rec.Time.Sub(o.Time).Seconds())
 	o.ExitStatus = exitStatus(o.command, rec)
 }
 

@@ -71,6 +71,8 @@ type resLane struct {
 	// down is the outage going on, if isDown.
 	down   span
 	isDown bool
+	// homeLane is the lane of its home node, -1 without one.
+	homeLane int32
 }
 
 // outageRoom is how many outages a lane has room for before its first (a
@@ -153,8 +155,10 @@ func sortOutages(o []Outage) {
 // by name (the last of a name declared twice).
 type laneIndex struct {
 	nodes, resources map[string]int
-	// homes are the resources' homes (Input.Home), by lane.
-	homes []string
+	// homes are the resources' homes (Input.Home), by lane, and their
+	// nodes' lanes (-1 for none).
+	homes     []string
+	homeLanes []int32
 	// Whether each name is declared once: the k-th node's or resource's
 	// lane is then the k-th.
 	nodesOnce, resourcesOnce bool
@@ -165,10 +169,16 @@ func newLaneIndex(in *Input) *laneIndex {
 	for i, n := range in.Nodes {
 		x.nodes[n] = i
 	}
-	x.homes = make([]string, len(in.Resources))
+	x.homes, x.homeLanes = make([]string, len(in.Resources)), make([]int32, len(in.Resources))
 	for i, r := range in.Resources {
 		x.resources[r] = i
 		x.homes[i] = in.Home[r]
+	}
+	for i, h := range x.homes {
+		x.homeLanes[i] = -1
+		if k, ok := x.nodes[h]; ok {
+			x.homeLanes[i] = int32(k)
+		}
 	}
 	x.nodesOnce, x.resourcesOnce = len(x.nodes) == len(in.Nodes), len(x.resources) == len(in.Resources)
 	return x
@@ -313,6 +323,15 @@ func (tl *timeline) did(step string, kind uint8, name string) bool {
 	return ok
 }
 
+// didHome is did for the home node of l, a resource's lane, whose name is
+// l.home: without a look-up by its name.
+func (tl *timeline) didHome(step string, kind uint8, l *resLane) bool {
+	if l.homeLane >= 0 {
+		return tl.nodes[l.homeLane].did[kind-factLeft].has(step)
+	}
+	return tl.did(step, kind, l.home)
+}
+
 // steps is the set of steps that did kind (factLeft or factUp) to the
 // node, nil without one.
 func (l *nodeLane) steps(kind uint8) *stepSet {
@@ -361,7 +380,7 @@ func newTimeline(in *Input, lanes *laneIndex, initial *cluster.Status, start tim
 	for i, r := range in.Resources {
 		l := &tl.resources[i]
 		l.since, l.room, room = start, room[:0:laneRoom], room[laneRoom:]
-		l.home = lanes.homes[i]
+		l.home, l.homeLane = lanes.homes[i], lanes.homeLanes[i]
 		if initial != nil {
 			if rs, ok := initial.Resources[r]; ok {
 				l.state, l.node = rs.State, rs.Node
@@ -517,14 +536,20 @@ func (tl *timeline) moveReason(c *runtime.Change, step string, l *resLane) strin
 	if step == "" {
 		when = "between steps"
 	}
+	left := false
+	if from == home {
+		left = tl.didHome(step, factLeft, l)
+	} else {
+		left = tl.did(step, factLeft, from)
+	}
 	switch {
-	case tl.did(step, factLeft, from):
+	case left:
 		return "failover " + from + " → " + to + ": " + from + " left the cluster " + when + at
 	case l.did[0].has(step) && to == home:
 		return "failback " + from + " → " + to + ", moved by " + step
 	case l.did[0].has(step):
 		return "moved " + from + " → " + to + " by " + step
-	case to == home && tl.did(step, factUp, home):
+	case to == home && tl.didHome(step, factUp, l):
 		return "failback " + from + " → " + to + " by itself as " + home + " rejoined, " + when + at
 	case to == home:
 		return "failback " + from + " → " + to + " by itself, " + when + at
