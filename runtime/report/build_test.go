@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -443,5 +444,18 @@ func TestBuilderPlanAhead(t *testing.T) {
 	}
 	if ahead < 50 {
 		t.Fatalf("only %d reports had their plan replayed ahead", ahead)
+	}
+}
+
+// twoFields finds the first two of the fields strings.Fields splits into,
+// ASCII spaces and others alike.
+func TestTwoFields(t *testing.T) {
+	for _, s := range []string{"", " ", "leave", "leave N1", "  leave\tN1  2", "migrate R1 N2", "leave\u00a0N1", "leave\u2003N1 x",
+		"\u0085offline R1", "mig\u00e9 N1", "a\v\fb", "é N1", "N1 é", "x\r\ny"} {
+		f := strings.Fields(s)
+		first, second, ok := twoFields(s)
+		if want := len(f) >= 2; ok != want || want && (first != f[0] || second != f[1]) {
+			t.Errorf("twoFields(%q) = %q, %q, %v; strings.Fields: %q", s, first, second, ok, f)
+		}
 	}
 }

@@ -447,6 +447,26 @@ func twoFields(s string) (first, second string, ok bool) {
 // nextField returns the first field of s (strings.Fields') and what follows
 // it.
 func nextField(s string) (field, rest string) {
+	// ASCII first, as strings.Fields does: the rest by its runes.
+	i := 0
+	for i < len(s) && asciiSpace[s[i]] {
+		i++
+	}
+	for j := i; j < len(s); j++ {
+		switch c := s[j]; {
+		case c >= 0x80:
+			return slowField(s[i:])
+		case asciiSpace[c]:
+			return s[i:j], s[j:]
+		}
+	}
+	return s[i:], ""
+}
+
+// asciiSpace are the ASCII bytes unicode.IsSpace reports.
+var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+func slowField(s string) (field, rest string) {
 	s = strings.TrimLeftFunc(s, unicode.IsSpace)
 	end := strings.IndexFunc(s, unicode.IsSpace)
 	if end < 0 {
