@@ -808,47 +808,27 @@ func (s *session) openJournal() ([][]byte, error) {
 	return entries, nil
 }
 
-// Append writes the entries, one line each, with one write call.
+// Append writes the entries, one line each, with one write call (held
+// back, straight into what is held for the journal), as AppendLines.
 func (s *session) Append(entries ...[]byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.journal == nil {
-		if _, err := s.openJournal(); err != nil {
-			return err
-		}
-	}
-	if s.behind && s.failed == nil {
-		// Straight into what is held for the journal.
-		i := s.heldFor(s.journal)
-		n := 0
-		for _, e := range entries {
-			n += len(e) + 1
-		}
-		// Room for them all at once: a large write (a step's many
-		// observations) grows it once.
-		b := grow(s.files[i].buf, n)
-		start := len(b)
-		for _, e := range entries {
-			b = append(append(b, e...), '\n')
-		}
-		s.files[i].buf = b
-		if err := s.held(i, len(b)-start); err != nil {
-			return fmt.Errorf("writing the journal: %w", err)
-		}
-		return nil
-	}
+	return s.AppendLines(entryLines(entries))
+}
+
+// entryLines fills lines with entries, each then a newline, with room
+// for them all made at once: a large write (a step's many observations)
+// grows the buffer once.
+type entryLines [][]byte
+
+func (es entryLines) FillLines(b []byte) ([]byte, error) {
 	n := 0
-	for _, e := range entries {
+	for _, e := range es {
 		n += len(e) + 1
 	}
-	b := s.line[:0]
-	if cap(b) < n {
-		b = make([]byte, 0, n)
-	}
-	for _, e := range entries {
+	b = grow(b, n)
+	for _, e := range es {
 		b = append(append(b, e...), '\n')
 	}
-	return s.appendLine(b)
+	return b, nil
 }
 
 var _ runtime.LineAppender = (*session)(nil)
