@@ -778,6 +778,13 @@ func (a *axis) x(t time.Time) float64 {
 		return a.at(d)
 	}
 	// Too far from the base to count in a Duration.
+	return a.plainX(t)
+}
+
+// plainX is x computed from each span's Before, After and Sub: for a time
+// too far from the axis' base to count in a Duration, and the tests'
+// reference for at.
+func (a *axis) plainX(t time.Time) float64 {
 	for i, s := range a.spans {
 		if t.Before(s.start) {
 			if i == 0 {

@@ -48,27 +48,11 @@ func TestAppendDuration(t *testing.T) {
 	}
 }
 
-// The axis places a time where the plain computation does (each span's
-// Before, After and Sub), near its spans and far from them, and xs gives
-// Sub's seconds.
+// The axis places a time where the plain computation does (plainX: each
+// span's Before, After and Sub), near its spans and far from them, and xs
+// gives Sub's seconds.
 func TestAxisX(t *testing.T) {
-	plain := func(a *axis, t time.Time) float64 {
-		for i, s := range a.spans {
-			if t.Before(s.start) {
-				if i == 0 {
-					return s.x0
-				}
-				return s.x0 - tlBreak/2
-			}
-			if !t.After(s.end) {
-				if !s.end.After(s.start) {
-					return s.x0
-				}
-				return s.x0 + (s.x1-s.x0)*float64(t.Sub(s.start))/float64(s.end.Sub(s.start))
-			}
-		}
-		return a.spans[len(a.spans)-1].x1
-	}
+	plain := (*axis).plainX
 	r := rand.New(rand.NewPCG(5, 6))
 	t0 := time.Date(2026, 3, 14, 22, 0, 0, 123, time.UTC)
 	for range 200 {
