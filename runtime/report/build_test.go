@@ -386,20 +386,27 @@ func TestBuilderPlanAhead(t *testing.T) {
 			in.Plan = c.plan
 			want := jsonOf(t, Build(in))
 			later := *in
-			later.Plan, later.Records, later.Probe, later.Driver = nil, runtime.RecordList{}, nil, ""
-			b := NewBuilder(&later)
-			recs, given := 0, 0
-			for recs < in.Records.Len() || given < len(c.given) {
-				if r.IntN(2) == 0 {
-					to := min(in.Records.Len(), recs+r.IntN(5))
-					b.Add(in.Records.Slice(recs, to))
-					recs = to
-				} else {
-					to := min(len(c.given), given+r.IntN(5))
-					b.Plan(c.given[given:to])
-					given = to
+			// live is a Builder of later, without its plan and records,
+			// given the records and the plan's events in random turns,
+			// as a run's live report is.
+			live := func() *Builder {
+				later.Plan, later.Records, later.Probe, later.Driver = nil, runtime.RecordList{}, nil, ""
+				b := NewBuilder(&later)
+				recs, given := 0, 0
+				for recs < in.Records.Len() || given < len(c.given) {
+					if r.IntN(2) == 0 {
+						to := min(in.Records.Len(), recs+r.IntN(5))
+						b.Add(in.Records.Slice(recs, to))
+						recs = to
+					} else {
+						to := min(len(c.given), given+r.IntN(5))
+						b.Plan(c.given[given:to])
+						given = to
+					}
 				}
+				return b
 			}
+			b := live()
 			later.Plan, later.Records, later.Probe, later.Driver = c.plan, in.Records, in.Probe, in.Driver
 			// Replayed ahead when the plan is the run's own, and a Plan
 			// followed the first run record.
@@ -418,20 +425,7 @@ func TestBuilderPlanAhead(t *testing.T) {
 			// without them.
 			eventsGiven := *c.plan
 			eventsGiven.Events, eventsGiven.EventsGiven = nil, true
-			later.Plan, later.Records, later.Probe, later.Driver = nil, runtime.RecordList{}, nil, ""
-			b = NewBuilder(&later)
-			recs, given0 := 0, 0
-			for recs < in.Records.Len() || given0 < len(c.given) {
-				if r.IntN(2) == 0 {
-					to := min(in.Records.Len(), recs+r.IntN(5))
-					b.Add(in.Records.Slice(recs, to))
-					recs = to
-				} else {
-					to := min(len(c.given), given0+r.IntN(5))
-					b.Plan(c.given[given0:to])
-					given0 = to
-				}
-			}
+			b = live()
 			later.Plan, later.Records, later.Probe, later.Driver = &eventsGiven, in.Records, in.Probe, in.Driver
 			if got := jsonOf(t, b.Report()); !bytes.Equal(want, got) {
 				t.Fatalf("seed %d (plan replayed ahead: %v, events given): the Builder's report differs from Build's:\n%s", seed, c.replay, firstDiff(want, got))
