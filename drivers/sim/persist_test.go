@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -92,28 +93,7 @@ func TestDeltaLineEncoding(t *testing.T) {
 			m := s.st.Status.MediaVersion
 			l.Media = &m
 		}
-		for _, n := range d.nodes {
-			if l.Nodes == nil {
-				l.Nodes = map[string]cluster.NodeStatus{}
-			}
-			l.Nodes[n] = s.st.Status.Nodes[n]
-		}
-		for _, r := range d.resources {
-			if l.Resources == nil {
-				l.Resources = map[string]resourceLine{}
-			}
-			rl := resourceLine{Status: s.st.Status.Resources[r], Downtime: s.st.Downtime[r]}
-			if since, ok := s.st.DownSince[r]; ok {
-				rl.DownSince = &since
-			}
-			l.Resources[r] = rl
-		}
-		for _, n := range d.upgrades {
-			if l.Upgrades == nil {
-				l.Upgrades = map[string]int{}
-			}
-			l.Upgrades[n] = s.st.Upgrades[n]
-		}
+		fromState(s, &l, d.nodes, d.resources, d.upgrades)
 		want, err := json.Marshal(l)
 		if err != nil {
 			t.Fatal(err)
@@ -372,28 +352,7 @@ func TestDeltaLineValues(t *testing.T) {
 			want.Clock = &c
 		}
 		want.Licenses, want.Media = l.Licenses, l.Media
-		for n := range l.Nodes {
-			if want.Nodes == nil {
-				want.Nodes = map[string]cluster.NodeStatus{}
-			}
-			want.Nodes[n] = s.st.Status.Nodes[n]
-		}
-		for r := range l.Resources {
-			if want.Resources == nil {
-				want.Resources = map[string]resourceLine{}
-			}
-			rl := resourceLine{Status: s.st.Status.Resources[r], Downtime: s.st.Downtime[r]}
-			if since, ok := s.st.DownSince[r]; ok {
-				rl.DownSince = &since
-			}
-			want.Resources[r] = rl
-		}
-		for n := range l.Upgrades {
-			if want.Upgrades == nil {
-				want.Upgrades = map[string]int{}
-			}
-			want.Upgrades[n] = s.st.Upgrades[n]
-		}
+		fromState(s, &want, slices.Collect(maps.Keys(l.Nodes)), slices.Collect(maps.Keys(l.Resources)), slices.Collect(maps.Keys(l.Upgrades)))
 		w, err := json.Marshal(want)
 		if err != nil {
 			t.Fatal(err)
@@ -436,5 +395,32 @@ func TestDeltaLineValues(t *testing.T) {
 	}
 	if lines < len(ops)/2 {
 		t.Errorf("only %d lines for %d operations", lines, len(ops))
+	}
+}
+
+// fromState sets in l the named nodes, resources and upgrade counts as the
+// simulator's state has them now.
+func fromState(s *Sim, l *deltaLine, nodes, resources, upgrades []string) {
+	for _, n := range nodes {
+		if l.Nodes == nil {
+			l.Nodes = map[string]cluster.NodeStatus{}
+		}
+		l.Nodes[n] = s.st.Status.Nodes[n]
+	}
+	for _, r := range resources {
+		if l.Resources == nil {
+			l.Resources = map[string]resourceLine{}
+		}
+		rl := resourceLine{Status: s.st.Status.Resources[r], Downtime: s.st.Downtime[r]}
+		if since, ok := s.st.DownSince[r]; ok {
+			rl.DownSince = &since
+		}
+		l.Resources[r] = rl
+	}
+	for _, n := range upgrades {
+		if l.Upgrades == nil {
+			l.Upgrades = map[string]int{}
+		}
+		l.Upgrades[n] = s.st.Upgrades[n]
 	}
 }
