@@ -46,6 +46,10 @@ type runner struct {
 	// after is ctx without its cancellation: the status after a step is
 	// read even when the run was cancelled during it. Made once.
 	after context.Context
+	// earlier is each step's last record in the journal as the run found
+	// it (nil until read): with the steps the run reports, what the
+	// journal settles at its end (settledSteps).
+	earlier map[string]Record
 }
 
 func (r *runner) emit(e Event) {
@@ -113,6 +117,7 @@ func (r *runner) run() {
 		recs = r.opts.State.Records()
 	}
 	last := StepStatuses(recs)
+	r.earlier = last
 	fresh := !HasSteps(recs)
 	if first := FirstDriver(recs); first != "" && r.opts.DriverName != "" && first != r.opts.DriverName {
 		r.fail(OutcomeError, fmt.Sprintf("the state directory %s belongs to a run with driver %q, not %q", r.opts.State.Store.Where(""), first, r.opts.DriverName),
@@ -750,6 +755,35 @@ func (r *runner) settle(s *Step, status string, start time.Time, err error, note
 	return false
 }
 
+// settledSteps tells, for each of the runbook's steps, whether the
+// journal's last record of it settles it (State.Settled) at the run's end:
+// told by the steps the run reports (each journaled before it is reported)
+// and the journal as the run found it, without a look at the journal.
+func (r *runner) settledSteps() []bool {
+	out := make([]bool, len(r.rb.Steps))
+	if r.earlier == nil && r.opts.State != nil {
+		// The run ended before it read the journal.
+		for i, s := range r.rb.Steps {
+			out[i] = r.opts.State.Settled(s.Address)
+		}
+		return out
+	}
+	// The run reports the steps it ran, or found skipped, in the
+	// runbook's order, each once.
+	ran := r.res.Steps
+	for i, s := range r.rb.Steps {
+		if len(ran) > 0 && ran[0].Address == s.Address {
+			out[i] = Settled(Record{Status: ran[0].Status, Continued: ran[0].Continued})
+			ran = ran[1:]
+			continue
+		}
+		if rec, ok := r.earlier[s.Address]; ok {
+			out[i] = Settled(rec)
+		}
+	}
+	return out
+}
+
 func typeMutates(reg steps.Registry, name string) bool {
 	t, ok := reg[name]
 	return !ok || t.Mutates()
@@ -763,16 +797,9 @@ func (r *runner) finish() {
 	if res.Outcome == "" {
 		res.Outcome = OutcomeError
 	}
-	settled := func(addr string) bool { return r.opts.State.Settled(addr) }
-	if r.opts.State == nil {
-		last := map[string]bool{}
-		for _, sr := range res.Steps {
-			last[sr.Address] = Settled(Record{Status: sr.Status, Continued: sr.Continued})
-		}
-		settled = func(addr string) bool { return last[addr] }
-	}
-	for _, s := range r.rb.Steps {
-		if settled(s.Address) {
+	settled := r.settledSteps()
+	for i, s := range r.rb.Steps {
+		if settled[i] {
 			continue
 		}
 		res.Left++

@@ -221,3 +221,38 @@ func TestDeclinedApprovalStops(t *testing.T) {
 		t.Errorf("media at %s after the approved resume; want 6.5", st.MediaVersion)
 	}
 }
+
+// TestLeftAsJournaled: what a run reports left (Left, Next), which it tells
+// from the steps it ran and the journal as it found it, is what the
+// journal's last record of each step says at its end: in a first run that
+// stops part-way with a failure continued past and a step whose when is
+// false, in a resumed run that stops again, and in the one that completes.
+func TestLeftAsJournaled(t *testing.T) {
+	runs := 0
+	rb, reg := withLocal(seed(), &runs, true)
+	rb.Steps[2].When = false
+	stops := []string{rb.Steps[4].Address, rb.Steps[7].Address, ""}
+	s := &session{dir: t.TempDir()}
+	for i, stop := range stops {
+		s.opts = func(o *runtime.Options) { o.Registry, o.AutoApprove, o.StopAfter = reg, true, stop }
+		res, sm := s.run(t, rb)
+		sm.Close()
+		recs, err := runtime.ReadJournal(local.New(s.dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := runtime.StepStatuses(recs)
+		left, next := 0, ""
+		for _, st := range rb.Steps {
+			if !runtime.Settled(last[st.Address]) {
+				left++
+				if next == "" {
+					next = st.Address
+				}
+			}
+		}
+		if res.Left != left || res.Next != next || left == 0 && stop != "" {
+			t.Errorf("run %d (stop after %q): %d left, next %q; the journal leaves %d, next %q\n%s", i+1, stop, res.Left, res.Next, left, next, s.text())
+		}
+	}
+}

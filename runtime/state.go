@@ -158,9 +158,13 @@ type State struct {
 	// ran are the Ran files of the op-started records, by step address.
 	ran map[string][]string
 	// settled tells, by step address, whether the step's last record in
-	// the journal settles it (Settled).
-	settled map[string]bool
-	holder  Holder
+	// the journal settles it (Settled), as of the first settledN records:
+	// it is brought up to date when asked (settledIndex), not as records
+	// are journaled, which a run does hundreds of thousands of times
+	// (its own runner knows what it settled: runner.finish).
+	settled  map[string]bool
+	settledN int
+	holder   Holder
 	// current is the step last journaled as started.
 	current string
 	// behind, if set, makes the session's writes on a goroutine of its
@@ -188,7 +192,6 @@ func OpenState(store Store, holder Holder, opts LockOptions) (*State, error) {
 		sess.Release()
 		return nil, err
 	}
-	s.settled = map[string]bool{}
 	for i := range s.records.flat {
 		s.index(&s.records.flat[i])
 	}
@@ -296,16 +299,9 @@ func (s *State) RecordList() RecordList {
 	return l
 }
 
-// index notes what RanFiles and Settled tell of a record journaled.
+// index notes what RanFiles tells of a record journaled.
 func (s *State) index(r *Record) {
-	switch {
-	case r.Type == RecordStep:
-		// Absent is unsettled: a step's start (most records) adds nothing.
-		settled := Settled(*r)
-		if s.settled[r.Address] != settled {
-			s.settled[r.Address] = settled
-		}
-	case r.Type == RecordOpStarted && r.Ran != "":
+	if r.Type == RecordOpStarted && r.Ran != "" {
 		if s.ran == nil {
 			s.ran = map[string][]string{}
 		}
@@ -314,12 +310,49 @@ func (s *State) index(r *Record) {
 }
 
 // Settled reports whether the last record of the step at address in the
-// journal settles it (Settled): what StepStatuses of Records tells, without
-// a pass over the journal.
+// journal settles it (Settled): what StepStatuses of Records tells, with a
+// pass over only the records journaled since the last call.
 func (s *State) Settled(address string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settledIndex()
 	return s.settled[address]
+}
+
+// settledIndex brings settled up to date with the records kept. The
+// caller holds s.mu.
+func (s *State) settledIndex() {
+	if s.settled == nil {
+		s.settled = map[string]bool{}
+	}
+	note := func(addr string, settled bool) {
+		// Absent is unsettled: a step's start (most records) adds nothing.
+		if s.settled[addr] != settled {
+			s.settled[addr] = settled
+		}
+	}
+	rs := &s.records
+	for i := s.settledN; i < len(rs.flat); i++ {
+		if r := &rs.flat[i]; r.Type == RecordStep {
+			note(r.Address, Settled(*r))
+		}
+	}
+	k := len(rs.flat) // the position of the chunk's first record
+	for _, c := range rs.chunks {
+		from := max(s.settledN-k, 0)
+		for i := from; i < len(c); i++ {
+			switch r := &c[i]; {
+			case r.full != nil:
+				if r.full.Type == RecordStep {
+					note(r.full.Address, Settled(*r.full))
+				}
+			case compactTypes[r.typ] == RecordStep:
+				note(r.Address, Settled(Record{Status: compactStatuses[r.status], Continued: r.Continued}))
+			}
+		}
+		k += len(c)
+	}
+	s.settledN = max(s.settledN, k)
 }
 
 // RanFiles returns the Ran files the op-started records of the step at

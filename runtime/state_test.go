@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -147,4 +148,59 @@ func TestStateSettled(t *testing.T) {
 		t.Errorf("Settled: a %v b %v c %v d %v never %v; want true false true false false",
 			st.Settled("step.a"), st.Settled("step.b"), st.Settled("step.c"), st.Settled("step.d"), st.Settled("step.never"))
 	}
+}
+
+// TestStateSettledLater: State.Settled, brought up to date only when asked,
+// tells what the journal's last records say whenever it is asked: with
+// writes held back (the records kept in chunks), as the records go from
+// the first slice to the chunks, and after Records joins them.
+func TestStateSettledLater(t *testing.T) {
+	st, err := runtime.OpenState(local.New(t.TempDir()), runtime.CurrentHolder("runbook run r.hcl"), runtime.LockOptions{WriteBehind: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	statuses := []string{runtime.StatusStarted, runtime.StatusDone, runtime.StatusFailed, runtime.StatusSkipped, runtime.StatusInDoubt}
+	var addrs []string
+	for i := 0; i < 40; i++ {
+		addrs = append(addrs, fmt.Sprintf("step.s%d", i))
+	}
+	check := func(n int, joined bool) {
+		t.Helper()
+		var recs []runtime.Record
+		if joined {
+			recs = st.Records()
+		} else {
+			for _, r := range st.RecordList().All() {
+				recs = append(recs, *r)
+			}
+		}
+		last := runtime.StepStatuses(recs)
+		for _, a := range addrs {
+			if got, want := st.Settled(a), runtime.Settled(last[a]); got != want {
+				t.Errorf("after %d records: Settled(%s) = %v; the journal's last status says %v", n, a, got, want)
+			}
+		}
+	}
+	if err := st.Append(runtime.Record{Type: runtime.RecordRun, Time: t0}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 9000; i++ {
+		r := runtime.Record{Type: runtime.RecordStep, Time: t0, Address: addrs[(i*7)%len(addrs)], Status: statuses[(i/3)%len(statuses)], Continued: i%4 == 0}
+		if i%5 == 0 {
+			r = runtime.Record{Type: runtime.RecordOp, Time: t0, Address: r.Address, Op: "leave N1"}
+		}
+		if i%11 == 0 {
+			r.Error = "boom" // kept whole, not compact
+		}
+		if err := st.Append(r); err != nil {
+			t.Fatal(err)
+		}
+		if i%997 == 0 || i == 70 {
+			check(i, i%2 == 0)
+		}
+	}
+	check(9000, false)
+	check(9000, true)
 }
