@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -41,8 +42,10 @@ type behind struct {
 	// busy is set while a batch taken from the queue is written (by the
 	// writer's goroutine, or by a drain): one at a time, in order.
 	busy bool
-	// err is the first write that failed: nothing after it is written.
+	// err is the first write that failed: nothing after it is written;
+	// bad is set with it, for a look without b.mu.
 	err     error
+	bad     atomic.Bool
 	wake    chan struct{}
 	done    chan struct{}
 	started bool
@@ -155,6 +158,37 @@ func (b *behind) append(parts []recordPart, n int, redact func(string) string) e
 	b.parts = append(b.parts, parts...)
 	b.nrecs += n
 	b.ops = append(b.ops, behindOp{kind: opJournal, from: from, to: len(b.parts)})
+	b.added(first)
+	return nil
+}
+
+// appendBracketed is append, with the operation's bracket opened before
+// the journal write (begin: BeginOp) or closed after it (end: EndOp), as
+// bracket queues them, under one hold of b.mu.
+func (b *behind) appendBracketed(parts []recordPart, n int, redact func(string) string, begin, end bool) error {
+	b.mu.Lock()
+	if b.err != nil {
+		defer b.mu.Unlock()
+		return b.err
+	}
+	if b.stopped {
+		b.mu.Unlock()
+		return b.appendParts(parts, redact)
+	}
+	defer b.mu.Unlock()
+	b.redact = redact
+	first := len(b.ops) == 0
+	_, bracketed := b.sess.(OpBracket)
+	if begin && bracketed {
+		b.ops = append(b.ops, behindOp{kind: opBegin})
+	}
+	from := len(b.parts)
+	b.parts = append(b.parts, parts...)
+	b.nrecs += n
+	b.ops = append(b.ops, behindOp{kind: opJournal, from: from, to: len(b.parts)})
+	if end && bracketed {
+		b.ops = append(b.ops, behindOp{kind: opEnd})
+	}
 	b.added(first)
 	return nil
 }
@@ -341,6 +375,7 @@ func (b *behind) writeQueued() {
 	b.mu.Lock()
 	if err != nil && b.err == nil {
 		b.err = err
+		b.bad.Store(true)
 	}
 	b.spareOps, b.spareParts = ops[:0], parts[:0]
 	if cap(data) <= 4*behindMaxData {

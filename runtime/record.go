@@ -11,7 +11,7 @@ func (r *runner) journalChange(e Event) {
 	if !r.journaling || r.opts.State == nil || e.Change == nil {
 		return
 	}
-	r.opts.State.Observe(Record{Type: RecordChange, Time: e.Time, Address: e.Step, Change: e.Change})
+	r.opts.State.observeChange(e.Time, e.Step, e.Change)
 }
 
 // journalEnd records how the invocation ended and the downtime its summary

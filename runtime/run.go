@@ -227,12 +227,7 @@ func (r *runner) run() {
 		// resuming after either waits for the operation's effect. Writes
 		// held back are not written of the session's own accord from
 		// here to the outcome (ended).
-		r.opts.State.beginOp()
-		err := r.opts.State.Append(Record{Type: RecordOp, Time: r.now(), Address: r.cur.Address, Op: key, Gated: gated})
-		if err != nil {
-			r.opts.State.endOp()
-		}
-		return err
+		return r.opts.State.journalOp(r.now(), r.cur.Address, key, gated)
 	}
 	host, _ := os.Hostname()
 	boot := procgroup.BootID()
@@ -248,9 +243,12 @@ func (r *runner) run() {
 		if r.cur == nil || r.opts.State == nil {
 			return
 		}
-		rec := Record{Type: RecordOpEnd, Time: r.now(), Address: r.cur.Address, Op: key, Outcome: OpOK}
+		if err == nil {
+			_ = r.opts.State.journalOpEnd(r.now(), r.cur.Address, key)
+			return
+		}
+		rec := Record{Type: RecordOpEnd, Time: r.now(), Address: r.cur.Address, Op: key}
 		switch {
-		case err == nil:
 		case errors.Is(err, cluster.ErrInDoubt):
 			rec.Outcome, rec.Error = OpInDoubt, err.Error()
 		default:

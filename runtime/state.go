@@ -460,6 +460,64 @@ func (s *State) writeBehind(recs []Record) error {
 	return err
 }
 
+// journalOp journals an operation's intent (an op record), after the
+// opening of its bracket (beginOp): the run's most frequent record with
+// its outcome's (journalOpEnd), written as Append writes it, and for a
+// State whose writes behind makes, kept as such a record is kept, without
+// a Record made. On failure the bracket is closed again.
+func (s *State) journalOp(t time.Time, addr, op string, gated bool) error {
+	if s.behind == nil {
+		s.beginOp()
+		err := s.Append(Record{Type: RecordOp, Time: t, Address: addr, Op: op, Gated: gated})
+		if err != nil {
+			s.endOp()
+		}
+		return err
+	}
+	return s.appendKept(&compact{typ: codeOp, Time: t, Address: addr, Op: op, Gated: gated}, true, false)
+}
+
+// journalOpEnd journals an operation's successful end (an op-end record
+// with the outcome OpOK), then the closing of its bracket (endOp), as
+// journalOp its intent.
+func (s *State) journalOpEnd(t time.Time, addr, op string) error {
+	if s.behind == nil {
+		err := s.Append(Record{Type: RecordOpEnd, Time: t, Address: addr, Op: op, Outcome: OpOK})
+		s.endOp()
+		return err
+	}
+	return s.appendKept(&compact{typ: codeOpEnd, Time: t, Address: addr, Op: op, outcome: codeOK}, false, true)
+}
+
+// observeChange is Observe of a change record, as journalOp of an op
+// record.
+func (s *State) observeChange(t time.Time, addr string, c *Change) {
+	if s.behind == nil {
+		s.Observe(Record{Type: RecordChange, Time: t, Address: addr, Change: c})
+		return
+	}
+	s.mu.Lock()
+	s.observedParts = s.records.addCompact(&compact{typ: codeChange, Time: t, Address: addr, Change: c}, s.observedParts)
+	s.observedN++
+	s.mu.Unlock()
+}
+
+// appendKept is writeBehind of the one record c keeps, with the
+// operation's bracket opened before it (begin) or closed after it (end)
+// in the same queuing. c's record is not one audit or index looks at.
+func (s *State) appendKept(c *compact, begin, end bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.behind.bad.Load() {
+		return s.behind.failed()
+	}
+	parts := s.records.addCompact(c, s.observedParts)
+	err := s.behind.appendBracketed(parts, s.observedN+1, s.Redact, begin, end)
+	clear(parts)
+	s.observedParts, s.observedN = parts[:0], 0
+	return err
+}
+
 // records holds the journal's records in memory: those read when the state
 // was opened and those appended since, in chunks, so that a long run does
 // not copy its whole journal each time a single slice would grow. The
@@ -491,10 +549,20 @@ type compact struct {
 	Continued, Gated     bool
 }
 
+// The codes of a compact record's type and outcome that a run journals
+// itself, without a Record (State.journalOp, journalOpEnd, observeChange).
+const (
+	codeStep uint8 = 1 + iota
+	codeOp
+	codeOpEnd
+	codeChange
+	codeOK = 1
+)
+
 var (
-	compactTypes    = [...]string{"", RecordStep, RecordOp, RecordOpEnd, RecordChange}
+	compactTypes    = [...]string{0: "", codeStep: RecordStep, codeOp: RecordOp, codeOpEnd: RecordOpEnd, codeChange: RecordChange}
 	compactStatuses = [...]string{"", StatusStarted, StatusDone, StatusFailed, StatusSkipped, StatusInDoubt}
-	compactOutcomes = [...]string{"", OpOK, OpFailed, OpInDoubt, OpNotRun}
+	compactOutcomes = [...]string{0: "", codeOK: OpOK, OpFailed, OpInDoubt, OpNotRun}
 )
 
 // codeOf is the index of s in codes.
@@ -583,6 +651,31 @@ func (rs *records) addParts(recs []Record, parts []recordPart) []recordPart {
 		parts = append(parts, recordPart{chunk: c[start:len(c)]})
 	}
 	return parts
+}
+
+// addCompact adds the record c keeps, as addParts adds one.
+func (rs *records) addCompact(c *compact, parts []recordPart) []recordPart {
+	n := len(rs.chunks)
+	if n == 0 {
+		// The first records of the State's life go to flat.
+		return rs.addParts([]Record{c.record()}, parts)
+	}
+	if len(rs.chunks[n-1]) == cap(rs.chunks[n-1]) {
+		if rs.newChunk != nil {
+			rs.chunks = append(rs.chunks, rs.newChunk())
+		} else {
+			rs.chunks = append(rs.chunks, make([]compact, 0, recordChunk))
+		}
+		n++
+	}
+	ch := append(rs.chunks[n-1], *c)
+	rs.chunks[n-1] = ch
+	k := len(ch) - 1
+	if last := len(parts) - 1; last >= 0 && parts[last].chunk != nil && nextTo(parts[last].chunk, ch[k:]) {
+		parts[last].chunk = parts[last].chunk[:len(parts[last].chunk)+1]
+		return parts
+	}
+	return append(parts, recordPart{chunk: ch[k : k+1]})
 }
 
 // nextTo reports whether b starts where a ends, in the same array.
