@@ -20,7 +20,7 @@ func (p *parser) check() {
 	}
 	defer p.finishFindings()
 	r := &checkReport{p: p, undeclared: p.undeclaredOps()}
-	abstract.Run(r, abstract.Options{Cluster: rb.Cluster, Timings: rb.Timings(), Dir: rb.Dir, Registry: p.opts.Registry, Model: p.model}, r)
+	abstract.Run(r, abstract.Options{Cluster: rb.Cluster, Timings: rb.Timings(), Dir: rb.Dir, Registry: p.opts.Registry, Model: p.model, Ahead: p.opts.ahead}, r)
 }
 
 // checkReport hands the abstract run the step instances, and turns what it

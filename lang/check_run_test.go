@@ -3,6 +3,8 @@ package lang
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +13,10 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/runbookhq/runbook/cluster"
+	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
 	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/builtin"
+	"github.com/runbookhq/runbook/testdata/gen"
 )
 
 // drainType and undrainType are step types registered only in this test,
@@ -124,5 +129,45 @@ rolling "roll" {
 	}
 	if !diags.HasErrors() || len(diags) != 3 || diags[2].Severity != hcl.DiagWarning {
 		t.Errorf("severities: %v", diags)
+	}
+}
+
+// TestAheadAgrees holds the abstract run with its ordering rules ahead of
+// the model, from the first step on, to the run on one goroutine, on every
+// runbook of the repository (valid and not, with and without values), the
+// generated ones, and one whose rules ask the model's side at each upgrade
+// (a licence installed again at the end), which hands the run back.
+func TestAheadAgrees(t *testing.T) {
+	type input struct {
+		name string
+		src  []byte
+		opts Options
+	}
+	var ins []input
+	for _, file := range repoRunbooks(t) {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := repoOptions(t, file)
+		ins = append(ins, input{filepath.Base(file), src, opts})
+		opts.RequireValues = true
+		ins = append(ins, input{filepath.Base(file) + " with values", src, opts})
+	}
+	opts := Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry()}
+	for _, n := range []int{1, 3, 40} {
+		ins = append(ins, input{fmt.Sprintf("gen%d.hcl", n), gen.Runbook(n), opts},
+			input{fmt.Sprintf("invalid%d.hcl", n), gen.Invalid(n), opts})
+	}
+	again := append(gen.Runbook(100), "\nstep \"install-license\" \"again\" {\n  license = license.ncs65\n}\n"...)
+	ins = append(ins, input{"again.hcl", again, opts})
+	for _, in := range ins {
+		in.opts.ahead = -1
+		one, odiags := loadSources(in.name, []string{in.name}, [][]byte{in.src}, in.opts)
+		in.opts.ahead = 1
+		ahead, adiags := loadSources(in.name, []string{in.name}, [][]byte{in.src}, in.opts)
+		if diff := cmp.Diff(dumpLoad(one, odiags), dumpLoad(ahead, adiags)); diff != "" {
+			t.Errorf("%s: the rules ahead differ from one goroutine (-one +ahead):\n%s", in.name, diff)
+		}
 	}
 }

@@ -50,6 +50,32 @@ func dumpLoad(rb *Runbook, diags hcl.Diagnostics) string {
 	return b.String()
 }
 
+// repoRunbooks are every runbook of the repository: the examples, the
+// language's fixtures and the CLI's.
+func repoRunbooks(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	for _, pattern := range []string{"../runbooks/*.hcl", "../testdata/lang/*/*.hcl*", "../cmd/runbook/testdata/*/*.hcl*", "../cmd/runbook/testdata/*/*/*.hcl*"} {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 50 {
+		t.Fatalf("only %d runbooks found", len(files))
+	}
+	return files
+}
+
+// repoOptions are the options file is loaded with: a fixture's own.
+func repoOptions(t *testing.T, file string) Options {
+	if strings.Contains(file, "testdata/lang") {
+		return fixtureOptions(t, file)
+	}
+	return Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry(), StateKinds: storebuiltin.Stores().BlockSettings()}
+}
+
 // loadBoth loads src both ways, with and without the fast paths, and
 // reports where the two differ.
 func loadBoth(t *testing.T, name string, src []byte, opts Options) {
@@ -66,26 +92,12 @@ func loadBoth(t *testing.T, name string, src []byte, opts Options) {
 // decoding of references) to the general ones on every runbook of the
 // repository, the generated ones and a few made to take each turn off them.
 func TestFastPathsAgree(t *testing.T) {
-	var files []string
-	for _, pattern := range []string{"../runbooks/*.hcl", "../testdata/lang/*/*.hcl*", "../cmd/runbook/testdata/*/*.hcl*", "../cmd/runbook/testdata/*/*/*.hcl*"} {
-		m, err := filepath.Glob(pattern)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
-	}
-	if len(files) < 50 {
-		t.Fatalf("only %d runbooks found", len(files))
-	}
-	for _, file := range files {
+	for _, file := range repoRunbooks(t) {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts := Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry(), StateKinds: storebuiltin.Stores().BlockSettings()}
-		if strings.Contains(file, "testdata/lang") {
-			opts = fixtureOptions(t, file)
-		}
+		opts := repoOptions(t, file)
 		loadBoth(t, filepath.Base(file), src, opts)
 		opts.RequireValues = true
 		loadBoth(t, filepath.Base(file), src, opts)

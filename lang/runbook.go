@@ -45,6 +45,8 @@ type Options struct {
 	// slow turns off the fast paths that stand in for the general ones on
 	// the common cases, so that tests can hold the two to the same result.
 	slow bool
+	// ahead is the abstract run's Options.Ahead, for tests.
+	ahead int
 }
 
 // Runbook is a decoded, evaluated and checked runbook: the declared cluster

@@ -81,6 +81,11 @@ type Options struct {
 	// Timings ahead of Run, while the caller did other work; nil: Run
 	// makes it.
 	Model *sim.Sim
+	// Ahead is the least number of steps for which the ordering rules run
+	// ahead of the model on a goroutine of their own (ahead.go): 0 is
+	// DefaultAhead, on a machine with more than one processor; -1 never.
+	// What Run reports is the same either way.
+	Ahead int
 }
 
 // Model is the simulator the abstract run follows: started from the
@@ -93,82 +98,23 @@ func Model(c *cluster.Cluster, t sim.Timings) *sim.Sim {
 
 // Run runs seq against a simulator started from the declared cluster and
 // reports what it finds to r.
+//
+// A step's ordering rules (Before, Provides) read only what the steps
+// before it provided, and its Check and Run only the model, so that on a
+// machine with more than one processor a long run asks the ordering rules
+// on a goroutine of their own, ahead of the model (ahead.go). What they
+// find reaches r from the model's side, in the order of the steps, as it
+// does when one goroutine asks both: r sees the same calls in the same
+// order either way.
 func Run(seq Seq, opts Options, r Report) {
 	s := opts.Model
 	if s == nil {
 		s = Model(opts.Cluster, opts.Timings)
 	}
-	rec := &opRecorder{Driver: s}
-	// Poll once per timeout: with no durations, a condition that does not
-	// hold at once never will.
-	env := &steps.Env{Cluster: opts.Cluster, Driver: rec, Poll: 24 * time.Hour, AutoApprove: true, Dir: opts.Dir}
-	ctx := context.Background()
-	o := newOrder(seq, opts, s, r)
-	for i := range seq.Len() {
-		st := seq.At(i)
-		o.pos, o.known = i, st.Known
-		if st.Hole {
-			o.hole()
-			continue
-		}
-		if !st.When {
-			continue
-		}
-		typ := opts.Registry[st.Type]
-		if typ == nil {
-			continue
-		}
-		var v steps.Verdict
-		if ordered, ok := typ.(steps.Ordered); ok {
-			v = ordered.Before(o, st.Instance)
-			for _, pr := range v.Problems {
-				r.Problem(i, pr)
-			}
-		}
-		if !st.Known || o.diverged {
-			// Its order still counts (an upgrade of a known node to a
-			// version not known yet is still an upgrade), but the model
-			// cannot run it, so the final state is not known. Once a step
-			// that changes the cluster is left out, the model no longer
-			// follows the runbook: later steps' preconditions are not
-			// checked against it, which would only report the cascade.
-			o.incomplete = true
-			o.diverged = o.diverged || typ.Mutates()
-			o.provide(typ, st.Instance, false)
-			continue
-		}
-		status, err := s.Status(ctx)
-		if err != nil {
-			return
-		}
-		refused := false
-		if !v.Supersedes {
-			for _, pr := range typ.Check(env, status, st.Instance) {
-				if v.Silence != nil && v.Silence(pr) {
-					continue
-				}
-				r.Problem(i, pr)
-				refused = refused || !pr.Warning
-			}
-		}
-		if typ.Mutates() {
-			// Steps that change no cluster state are not run: they may act
-			// outside the cluster (a local command), which validate must not do.
-			rec.used = rec.used[:0]
-			err := typ.Run(ctx, env, st.Instance, s.Now().Add(st.Timeout))
-			r.Issued(i, rec.used)
-			if err != nil {
-				// Resume it once, as a new run would, so that the model
-				// goes on from the step's full effect rather than from
-				// where it stopped (an outage already reported, say).
-				_ = typ.Run(ctx, env, st.Instance, s.Now().Add(st.Timeout))
-			}
-			if err != nil && !refused && !v.Supersedes {
-				r.Problem(i, steps.Problem{Summary: "Step would fail",
-					Detail: "Run against the declared cluster, the step fails: " + strings.TrimSuffix(err.Error(), ".") + "."})
-			}
-		}
-		o.provide(typ, st.Instance, refused)
+	m := newModelSide(s, opts, r)
+	o := newOrder(seq, opts, m, r)
+	if !m.follow(o, seq.Len()) {
+		return
 	}
 	o.pos = seq.Len()
 	for _, name := range opts.Registry.Names() {
@@ -178,6 +124,136 @@ func Run(seq Seq, opts Options, r Report) {
 			}
 		}
 	}
+}
+
+// item is what a step's ordering rules said, for the model's side: its
+// type (nil for a step left out: skipped, a hole, or of no known type), its
+// instance, the verdict of its Before, and whether the model runs it.
+type item struct {
+	typ   steps.Type
+	in    *steps.Instance
+	v     steps.Verdict
+	model bool
+}
+
+// next asks the ordering rules about step i, records what it provides, and
+// returns what the model's side does with it.
+func (o *order) next(i int) item {
+	st := o.seq.At(i)
+	o.pos, o.known = i, st.Known
+	if st.Hole {
+		o.hole()
+		return item{}
+	}
+	if !st.When {
+		return item{}
+	}
+	typ := o.opts.Registry[st.Type]
+	if typ == nil {
+		return item{}
+	}
+	it := item{typ: typ, in: st.Instance}
+	if ordered, ok := typ.(steps.Ordered); ok {
+		it.v = ordered.Before(o, st.Instance)
+	}
+	if !st.Known || o.diverged {
+		// Its order still counts (an upgrade of a known node to a
+		// version not known yet is still an upgrade), but the model
+		// cannot run it, so the final state is not known. Once a step
+		// that changes the cluster is left out, the model no longer
+		// follows the runbook: later steps' preconditions are not
+		// checked against it, which would only report the cascade.
+		o.incomplete = true
+		o.diverged = o.diverged || typ.Mutates()
+	} else {
+		it.model = true
+	}
+	// What the step provides counts from the next step on; whether its
+	// own checks refuse it, the model's side records (modelSide.refused).
+	o.provide()
+	return it
+}
+
+// modelSide is the abstract run's model: the simulator, and what its
+// steps' own checks said.
+type modelSide struct {
+	s    *sim.Sim
+	rec  *opRecorder
+	env  *steps.Env
+	ctx  context.Context
+	r    Report
+	opts Options
+	// refused holds the facts provided by a step that its own checks
+	// refused (an error was reported at it).
+	refused map[string]bool
+	buf     []steps.Fact
+}
+
+func newModelSide(s *sim.Sim, opts Options, r Report) *modelSide {
+	rec := &opRecorder{Driver: s}
+	// Poll once per timeout: with no durations, a condition that does not
+	// hold at once never will.
+	env := &steps.Env{Cluster: opts.Cluster, Driver: rec, Poll: 24 * time.Hour, AutoApprove: true, Dir: opts.Dir}
+	return &modelSide{s: s, rec: rec, env: env, ctx: context.Background(), r: r, opts: opts}
+}
+
+// step reports what the ordering rules said about step i and runs it on
+// the model. It returns false when the model cannot go on.
+func (m *modelSide) step(i int, it item) bool {
+	if it.typ == nil {
+		return true
+	}
+	r, typ, v := m.r, it.typ, it.v
+	for _, pr := range v.Problems {
+		r.Problem(i, pr)
+	}
+	if !it.model {
+		return true
+	}
+	status, err := m.s.Status(m.ctx)
+	if err != nil {
+		return false
+	}
+	refused := false
+	if !v.Supersedes {
+		for _, pr := range typ.Check(m.env, status, it.in) {
+			if v.Silence != nil && v.Silence(pr) {
+				continue
+			}
+			r.Problem(i, pr)
+			refused = refused || !pr.Warning
+		}
+	}
+	if typ.Mutates() {
+		// Steps that change no cluster state are not run: they may act
+		// outside the cluster (a local command), which validate must not do.
+		rec := m.rec
+		rec.used = rec.used[:0]
+		err := typ.Run(m.ctx, m.env, it.in, m.s.Now().Add(it.in.Timeout))
+		r.Issued(i, rec.used)
+		if err != nil {
+			// Resume it once, as a new run would, so that the model
+			// goes on from the step's full effect rather than from
+			// where it stopped (an outage already reported, say).
+			_ = typ.Run(m.ctx, m.env, it.in, m.s.Now().Add(it.in.Timeout))
+		}
+		if err != nil && !refused && !v.Supersedes {
+			r.Problem(i, steps.Problem{Summary: "Step would fail",
+				Detail: "Run against the declared cluster, the step fails: " + strings.TrimSuffix(err.Error(), ".") + "."})
+		}
+	}
+	if refused {
+		if t, ok := typ.(steps.Provider); ok {
+			m.buf = t.Provides(it.in, m.buf[:0])
+			for _, f := range m.buf {
+				if m.refused == nil {
+					m.refused = map[string]bool{}
+				}
+				m.refused[f.Name] = true
+			}
+		}
+	}
+	return true
 }
 
 // opRecorder records the driver operations a step issues, by name.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -142,5 +143,109 @@ func TestOrderingRulesThroughTheRegistry(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// lic installs a licence of the version its "version" argument says.
+type lic struct{ baseType }
+
+func (lic) Name() string { return "lic" }
+func (lic) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadline time.Time) error {
+	return env.Driver.InstallLicense(ctx, cluster.License{Name: "L", Product: "P", Version: in.Args.String("version")})
+}
+
+// probe's ordering rules read the model's side: the licences installed so
+// far, and whether a step that provided "refusable" was refused.
+type probe struct{ baseType }
+
+func (probe) Name() string { return "probe" }
+func (probe) Before(o steps.Order, in *steps.Instance) steps.Verdict {
+	st, err := o.Status()
+	if err != nil {
+		return steps.Verdict{}
+	}
+	return steps.Verdict{Problems: []steps.Problem{{Summary: fmt.Sprintf("%d licences, refused %v", len(st.Licenses), o.Refused("refusable"))}}}
+}
+
+// refuse is refused by its own checks, and provides "refusable".
+type refuse struct{ baseType }
+
+func (refuse) Name() string { return "refuse" }
+func (refuse) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []steps.Problem {
+	return []steps.Problem{{Summary: "Refused"}}
+}
+func (refuse) Provides(in *steps.Instance, facts []steps.Fact) []steps.Fact {
+	return append(facts, steps.Fact{Name: "refusable"})
+}
+
+// issuedReport is report with the operations each step issued.
+type issuedReport struct{ report }
+
+func (r *issuedReport) Issued(i int, ops []string) {
+	r.got = append(r.got, fmt.Sprintf("%d: issued %v", i, ops))
+}
+
+// TestAheadAgrees holds the run with the ordering rules ahead of the model
+// (ahead.go) to the run on one goroutine: rules that read the model's side
+// each time (more often than maxSyncs, so that the run is handed back),
+// rules that do not, and skipped, unknown and broken steps.
+func TestAheadAgrees(t *testing.T) {
+	c := cluster.NewCluster("CL", []cluster.Node{{Name: "A", Version: "1"}, {Name: "B", Version: "1"}}, nil, nil)
+	reg := steps.Registry{"drain": drain{}, "undrain": undrain{}, "fail": fail{}, "lic": lic{}, "probe": probe{}, "refuse": refuse{}}
+	licStep := func(v int) Step {
+		s := step("lic", "")
+		s.Args["version"] = fmt.Sprint(v)
+		return s
+	}
+	var probed, plain []Step
+	for i := range 3 * maxSyncs {
+		probed = append(probed, licStep(i+1), step("probe", ""))
+		if i == maxSyncs/2 {
+			probed = append(probed, step("refuse", ""))
+		}
+		s := step("drain", "A")
+		s.When = i%7 != 0
+		u := step("undrain", []string{"A", "B", ""}[i%3])
+		u.Known = i%5 != 0
+		plain = append(plain, s, u, step("fail", ""), licStep(i+1))
+		if i%11 == 0 {
+			plain = append(plain, Step{Instance: &steps.Instance{}, Hole: true})
+		}
+	}
+	for name, sq := range map[string][]Step{"probed": probed, "plain": plain} {
+		t.Run(name, func(t *testing.T) {
+			var want []string
+			for _, n := range []int{-1, 1, len(sq), len(sq) + 1} {
+				r := &issuedReport{}
+				Run(seq(sq), Options{Cluster: c, Timings: sim.DefaultTimings(), Registry: reg, Ahead: n}, r)
+				if n == -1 {
+					want = r.got
+					continue
+				}
+				if diff := cmp.Diff(want, r.got); diff != "" {
+					t.Errorf("Ahead %d: (-one goroutine +ahead):\n%s", n, diff)
+				}
+			}
+			if name == "probed" {
+				for _, line := range []string{"1: 1 licences, refused false", "3: 2 licences, refused false",
+					fmt.Sprintf("%d: Refused", maxSyncs+2), fmt.Sprintf("%d: %d licences, refused true", maxSyncs+4, maxSyncs/2+2),
+					fmt.Sprintf("%d: %d licences, refused true", len(sq)-1, 3*maxSyncs)} {
+					if !slices.Contains(want, line) {
+						t.Errorf("no %q in %q", line, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestAheadWhen(t *testing.T) {
+	for _, tt := range []struct {
+		ahead, n int
+		want     bool
+	}{{-1, 1000, false}, {1, 1, true}, {10, 9, false}, {10, 10, true}, {0, DefaultAhead - 1, false}} {
+		if got := ahead(Options{Ahead: tt.ahead}, tt.n); got != tt.want {
+			t.Errorf("ahead(Ahead %d, %d steps) = %v, want %v", tt.ahead, tt.n, got, tt.want)
+		}
 	}
 }

@@ -4,18 +4,19 @@ import (
 	"context"
 
 	"github.com/runbookhq/runbook/cluster"
-	"github.com/runbookhq/runbook/drivers/sim"
 	"github.com/runbookhq/runbook/steps"
 )
 
 // order is the abstract run's [steps.Order]: for each fact, where it was
-// first and last provided, in small maps keyed by fact and key, so that the
-// whole run is linear in the number of steps.
+// first and last provided, keyed by fact and key, so that the whole run is
+// linear in the number of steps.
 type order struct {
 	seq  Seq
 	opts Options
-	s    *sim.Sim
+	m    *modelSide
 	r    Report
+	// pipe is set while the rules run ahead of the model (ahead.go).
+	pipe *pipe
 
 	pos   int
 	known bool
@@ -26,24 +27,30 @@ type order struct {
 	// the model no longer follows the runbook.
 	diverged bool
 
-	// facts holds, for each fact, where each key was provided.
-	facts map[string]*factState
+	// all are the facts every step provides, worked out once at the
+	// start: step i's are all[at[i]:at[i+1]]. Those of the steps that are
+	// skipped or failed to decode are none.
+	all []steps.Fact
+	at  []int32
+	// facts holds, for each fact, where each key was provided, in the
+	// order the facts were first provided; a run has a handful.
+	facts []*factState
 	// holeAt is the position of the last step that failed to decode, -1.
-	holeAt  int
-	refused map[string]bool
-	marks   map[string]bool
-	// buf is reused for each step's facts.
-	buf []steps.Fact
+	holeAt int
+	marks  map[string]bool
 	// planned is, by fact and key, the last position in the whole run of a
 	// step that provides it.
 	planned map[string]map[string]int
 }
 
-// factState is where a fact was provided: for each key, the first and last
-// positions, the keys in the order they were first provided, and the last
-// position of a step that may have provided it for any key (-1).
+// factState is where a fact was provided: for each key (by its index in
+// keys), the first and last positions; the keys in the order they were
+// first provided; and the last position of a step that may have provided
+// it for any key (-1).
 type factState struct {
-	spans map[string]span
+	name  string
+	index map[string]int32
+	spans []span
 	keys  []string
 	anyAt int
 }
@@ -52,8 +59,53 @@ type span struct{ first, last int }
 
 var _ steps.Order = (*order)(nil)
 
-func newOrder(seq Seq, opts Options, s *sim.Sim, r Report) *order {
-	return &order{seq: seq, opts: opts, s: s, r: r, facts: map[string]*factState{}, holeAt: -1}
+func newOrder(seq Seq, opts Options, m *modelSide, r Report) *order {
+	o := &order{seq: seq, opts: opts, m: m, r: r, holeAt: -1}
+	o.plan()
+	return o
+}
+
+// plan works out the facts every step provides, known or not, and makes
+// room for them: the maps of keys never grow.
+func (o *order) plan() {
+	n := o.seq.Len()
+	o.at = make([]int32, n+1)
+	for i := range n {
+		o.at[i] = int32(len(o.all))
+		st := o.seq.At(i)
+		if st.Hole || !st.When {
+			continue
+		}
+		if t, ok := o.opts.Registry[st.Type].(steps.Provider); ok {
+			o.all = t.Provides(st.Instance, o.all)
+		}
+	}
+	o.at[n] = int32(len(o.all))
+	for _, f := range o.all {
+		fs := o.fact(f.Name)
+		if fs == nil {
+			fs = &factState{name: f.Name, anyAt: -1}
+			o.facts = append(o.facts, fs)
+		}
+		if !f.Any {
+			fs.keys = append(fs.keys, "") // counted; made empty below
+		}
+	}
+	for _, fs := range o.facts {
+		fs.index = make(map[string]int32, len(fs.keys))
+		fs.spans = make([]span, 0, len(fs.keys))
+		fs.keys = fs.keys[:0]
+	}
+}
+
+// fact is the state of the fact called name, nil if none provides it.
+func (o *order) fact(name string) *factState {
+	for _, fs := range o.facts {
+		if fs.name == name {
+			return fs
+		}
+	}
+	return nil
 }
 
 // hole records a step that failed to decode: it may have done anything.
@@ -62,43 +114,32 @@ func (o *order) hole() {
 	o.holeAt = o.pos
 }
 
-// provide records the facts the current step provides, and whether its own
-// checks refused it.
-func (o *order) provide(typ steps.Type, in *steps.Instance, refused bool) {
-	t, ok := typ.(steps.Provider)
-	if !ok {
-		return
-	}
-	o.buf = t.Provides(in, o.buf[:0])
-	for _, f := range o.buf {
-		if refused {
-			if o.refused == nil {
-				o.refused = map[string]bool{}
-			}
-			o.refused[f.Name] = true
-		}
-		fs := o.facts[f.Name]
-		if fs == nil {
-			fs = &factState{spans: map[string]span{}, anyAt: -1}
-			o.facts[f.Name] = fs
-		}
+// provide records the facts the current step provides.
+func (o *order) provide() {
+	for _, f := range o.all[o.at[o.pos]:o.at[o.pos+1]] {
+		fs := o.fact(f.Name)
 		if f.Any {
 			fs.anyAt = o.pos
 			continue
 		}
-		if sp, ok := fs.spans[f.Key]; ok {
-			sp.last = o.pos
-			fs.spans[f.Key] = sp
+		if k, ok := fs.index[f.Key]; ok {
+			fs.spans[k].last = o.pos
 			continue
 		}
-		fs.spans[f.Key] = span{first: o.pos, last: o.pos}
+		fs.index[f.Key] = int32(len(fs.spans))
+		fs.spans = append(fs.spans, span{first: o.pos, last: o.pos})
 		fs.keys = append(fs.keys, f.Key)
 	}
 }
 
 func (o *order) Cluster() *cluster.Cluster { return o.opts.Cluster }
 
-func (o *order) Status() (*cluster.Status, error) { return o.s.Status(context.Background()) }
+// Status and Refused read the model's side: the rules wait for it to have
+// run every step before the current one.
+func (o *order) Status() (*cluster.Status, error) {
+	o.sync()
+	return o.m.s.Status(context.Background())
+}
 
 func (o *order) Pos() int { return o.pos }
 
@@ -107,9 +148,10 @@ func (o *order) Known() bool { return o.known }
 func (o *order) Complete() bool { return !o.incomplete }
 
 func (o *order) span(fact, key string) (span, bool) {
-	if fs := o.facts[fact]; fs != nil {
-		sp, ok := fs.spans[key]
-		return sp, ok
+	if fs := o.fact(fact); fs != nil {
+		if k, ok := fs.index[key]; ok {
+			return fs.spans[k], true
+		}
 	}
 	return span{}, false
 }
@@ -129,14 +171,14 @@ func (o *order) Last(fact, key string) int {
 }
 
 func (o *order) AnyAt(fact string) int {
-	if fs := o.facts[fact]; fs != nil && fs.anyAt > o.holeAt {
+	if fs := o.fact(fact); fs != nil && fs.anyAt > o.holeAt {
 		return fs.anyAt
 	}
 	return o.holeAt
 }
 
 func (o *order) Keys(fact string) []string {
-	if fs := o.facts[fact]; fs != nil {
+	if fs := o.fact(fact); fs != nil {
 		return fs.keys
 	}
 	return nil
@@ -149,16 +191,7 @@ func (o *order) Planned(fact, key string) int {
 		// run: the steps that are not skipped, known or not.
 		planned = map[string]int{}
 		for i := range o.seq.Len() {
-			st := o.seq.At(i)
-			if st.Hole || !st.When {
-				continue
-			}
-			t, ok := o.opts.Registry[st.Type].(steps.Provider)
-			if !ok {
-				continue
-			}
-			o.buf = t.Provides(st.Instance, o.buf[:0])
-			for _, f := range o.buf {
+			for _, f := range o.all[o.at[i]:o.at[i+1]] {
 				if f.Name == fact && !f.Any {
 					planned[f.Key] = i
 				}
@@ -175,7 +208,10 @@ func (o *order) Planned(fact, key string) int {
 	return -1
 }
 
-func (o *order) Refused(fact string) bool { return o.refused[fact] }
+func (o *order) Refused(fact string) bool {
+	o.sync()
+	return o.m.refused[fact]
+}
 
 func (o *order) Mark(key string) {
 	if o.marks == nil {
