@@ -29,6 +29,11 @@ type callStore struct {
 	// lines: the sessions take the journal's entries as lines
 	// (runtime.LineAppender).
 	lines bool
+	// gate, if set, is called with each journal entry before the
+	// session takes it, and may hold it up.
+	gate func(entry []byte)
+	// later runs with Options.HandOverLater (runCallsOn).
+	later bool
 }
 
 func (c *callStore) Lock(ctx context.Context, h runtime.Holder, opts runtime.LockOptions) (runtime.Session, error) {
@@ -36,7 +41,7 @@ func (c *callStore) Lock(ctx context.Context, h runtime.Holder, opts runtime.Loc
 	if err != nil {
 		return nil, err
 	}
-	c.sess = &callSession{Session: s, failAt: c.failAt}
+	c.sess = &callSession{Session: s, failAt: c.failAt, gate: c.gate}
 	if c.lines {
 		return lineSession{c.sess}, nil
 	}
@@ -68,6 +73,7 @@ func (s lineSession) AppendLines(f runtime.LineFiller) error {
 type callSession struct {
 	runtime.Session
 	failAt int
+	gate   func(entry []byte)
 	mu     sync.Mutex
 	// calls are the calls made, journal entries one by one.
 	calls   []string
@@ -81,6 +87,11 @@ func (s *callSession) call(c string) {
 }
 
 func (s *callSession) Append(entries ...[]byte) error {
+	if s.gate != nil {
+		for _, e := range entries {
+			s.gate(e)
+		}
+	}
 	s.mu.Lock()
 	for _, e := range entries {
 		if s.entries++; s.failAt > 0 && s.entries >= s.failAt {
@@ -149,7 +160,7 @@ func runCallsOn(t *testing.T, n int, opts runtime.LockOptions, store *callStore)
 		t.Fatal(err)
 	}
 	res := runtime.Run(context.Background(), procedure(c), runtime.Options{Registry: builtin.Registry(), Driver: sm, State: st,
-		DriverName: "sim", Poll: 5 * time.Second})
+		DriverName: "sim", Poll: 5 * time.Second, HandOverLater: store.later})
 	sm.Close()
 	recs := st.Records()
 	err = st.Close()
@@ -195,6 +206,86 @@ func TestBehindSameCalls(t *testing.T) {
 				t.Errorf("records (-at once +behind):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestHandOverLater: a run with Options.HandOverLater returns without
+// waiting for the state's writer to make its last writes; the session sees
+// the same calls, in the same order, as from a run that waits for them,
+// and the store sees them all once the state hands them over.
+func TestHandOverLater(t *testing.T) {
+	for _, n := range []int{3, 700} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			now, nowRecs, nowRes, _ := runCalls(t, n, runtime.LockOptions{WriteBehind: true}, 0)
+			later, laterRecs, laterRes, err := runCallsOn(t, n, runtime.LockOptions{WriteBehind: true}, &callStore{memStore: newMemStore(), later: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if nowRes.Outcome != runtime.OutcomeCompleted || laterRes.Outcome != runtime.OutcomeCompleted {
+				t.Fatalf("outcomes %s, %s", nowRes.Outcome, laterRes.Outcome)
+			}
+			if d := cmp.Diff(now, later); d != "" {
+				t.Errorf("calls (-waited for +later):\n%s", d)
+			}
+			if d := cmp.Diff(nowRecs, laterRecs); d != "" {
+				t.Errorf("records (-waited for +later):\n%s", d)
+			}
+		})
+	}
+
+	// The journal's last entry, the run's end, is held up until the run
+	// returned.
+	at, open := make(chan struct{}), make(chan struct{})
+	store := &callStore{memStore: newMemStore(), gate: func(e []byte) {
+		if bytes.Contains(e, []byte(`"type":"end"`)) {
+			close(at)
+			<-open
+		}
+	}}
+	st, err := runtime.OpenState(store, runtime.CurrentHolder("test"), runtime.LockOptions{WriteBehind: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := seed()
+	sm, err := sim.Open(st.Session(), c, sim.Options{Timings: sim.DefaultTimings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan *runtime.Result)
+	go func() {
+		ran <- runtime.Run(context.Background(), procedure(c), runtime.Options{Registry: builtin.Registry(), Driver: sm, State: st,
+			DriverName: "sim", Poll: 5 * time.Second, HandOverLater: true})
+	}()
+	<-at
+	if res := <-ran; res.Outcome != runtime.OutcomeCompleted {
+		t.Fatalf("%s: %s", res.Outcome, res.Message)
+	}
+	ends := func() int {
+		recs, err := runtime.ReadJournal(store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(slices.DeleteFunc(recs, func(r runtime.Record) bool { return r.Type != runtime.RecordEnd }))
+	}
+	if n := ends(); n != 0 {
+		t.Fatalf("the store has %d end records while the writer holds the end", n)
+	}
+	close(open)
+	if err := st.HandOver(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := runtime.ReadJournal(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(st.Records()) || recs[len(recs)-1].Type != runtime.RecordEnd {
+		t.Errorf("%d records in the store, %d kept; the last %+v", len(recs), len(st.Records()), recs[len(recs)-1])
+	}
+	if err := sm.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -22,13 +22,17 @@ func (r *runner) journalEnd() {
 	}
 	rec := Record{Type: RecordEnd, Time: r.res.End, Outcome: r.res.Outcome, Message: r.res.Message, Address: r.res.Last}
 	if len(r.res.Downtime) > 0 {
-		rec.Downtime = map[string]Seconds{}
+		rec.Downtime = make(map[string]Seconds, len(r.res.Downtime))
 		for name, d := range r.res.Downtime {
 			rec.Downtime[name] = Seconds(d.Seconds())
 		}
 	}
 	_ = r.opts.State.Append(rec)
-	_ = r.opts.State.handOver()
+	if r.opts.HandOverLater {
+		r.opts.State.writeSoon()
+		return
+	}
+	_ = r.opts.State.HandOver()
 }
 
 // waiting passes what the step in flight waits for to Options.Waiting.

@@ -140,6 +140,14 @@ type Options struct {
 	// driver operation and after each journal write. Tests use it to kill
 	// the process there (see Failpoints).
 	Crash func(point string)
+
+	// HandOverLater lets Run return without waiting for the writes its
+	// State makes on a goroutine of its own (a session that holds writes
+	// back): they go on meanwhile, in the same order, and a read or a blob
+	// through the State's session, State.HandOver and State.Close pass
+	// them all to the session first; a read of the store itself sees them
+	// only after one of those. Without it, it sees them once Run returns.
+	HandOverLater bool
 }
 
 // Result is the outcome of Run: what the summary event says.

@@ -252,14 +252,24 @@ func (s *State) Close() error {
 	return err
 }
 
-// handOver passes the writes made so far to the session, for a State
+// HandOver passes the writes made so far to the session, for a State
 // that makes them on a goroutine of its own: a read of the store then
-// sees them, as it sees those the session holds back.
-func (s *State) handOver() error {
+// sees them, as it sees those the session holds back. It returns the
+// first write that failed.
+func (s *State) HandOver() error {
 	if s.behind == nil {
 		return nil
 	}
 	return s.behind.drain()
+}
+
+// writeSoon has the writes queued so far made now rather than after the
+// writer's delay, for a State that makes them on a goroutine of its own:
+// they are then all made meanwhile, without waiting for them.
+func (s *State) writeSoon() {
+	if s.behind != nil {
+		s.behind.kick()
+	}
 }
 
 // Observe queues an observation (a change of the cluster the run saw) for

@@ -285,6 +285,10 @@ func (a *app) run(args *runArgs) int {
 		Settle:         args.Settle,
 		Reissue:        args.Reissue,
 		Crash:          runtime.FailpointsFromEnv().Func(),
+		// The state's writer writes the run's last records while the
+		// report is made of them in memory (liveReport.report); what reads
+		// the store, below, has it pass them on first.
+		HandOverLater: true,
 	})
 	// The driver is done: what closing it writes (the simulator's
 	// snapshot) is made meanwhile, on the second processor.
@@ -310,16 +314,20 @@ func (a *app) run(args *runArgs) int {
 		// when there are any.
 		path := store.Where(runtime.ReportBlob)
 		var err error
-		if hidden != nil {
-			var read []runtime.Record
-			read, err = runtime.ReadJournal(store)
-			recs = runtime.ListOf(read)
-		}
-		if err == nil {
-			rep := live.report(recs, planned)
-			if rep == nil {
+		rep := live.report(recs, planned)
+		if rep == nil {
+			// Made of the store: once it has all the run's writes.
+			_ = st.HandOver()
+			if hidden != nil {
+				var read []runtime.Record
+				read, err = runtime.ReadJournal(store)
+				recs = runtime.ListOf(read)
+			}
+			if err == nil {
 				rep = report.Build(reportInput(rb, rrb, store, recs, planned))
 			}
+		}
+		if err == nil {
 			if closed != nil {
 				<-closed
 			}
