@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/fatih/color"
 
-	"github.com/runbookhq/runbook/internal/sorted"
 	"github.com/runbookhq/runbook/runtime"
 )
 
@@ -208,23 +207,11 @@ func (v *runHuman) Report(path string) {
 }
 
 func (v *runHuman) downtime(dt map[string]time.Duration) {
-	var names []string
-	for _, n := range sorted.Keys(dt) {
-		if dt[n] > 0 {
-			names = append(names, n)
-		}
-	}
+	names, more := shownDowntime(dt, maxDowntimeLines)
 	if len(names) == 0 {
 		return
 	}
 	fmt.Fprintln(v.w, "Downtime per resource:")
-	more := 0
-	if len(names) > maxDowntimeLines {
-		sort.SliceStable(names, func(i, j int) bool { return dt[names[i]] > dt[names[j]] })
-		more = len(names) - maxDowntimeLines
-		names = names[:maxDowntimeLines]
-		sort.Strings(names)
-	}
 	width := 0
 	for _, n := range names {
 		width = max(width, len(n))
@@ -235,6 +222,55 @@ func (v *runHuman) downtime(dt map[string]time.Duration) {
 	if more > 0 {
 		fmt.Fprintf(v.w, "  ... and %d more (the %d longest are shown; --json lists all)\n", more, maxDowntimeLines)
 	}
+}
+
+// shownDowntime returns the names of the resources dt gives some downtime,
+// sorted: of more than most, the most longest (of those as long, the
+// first by name), and how many more there are. It sorts only the names it
+// shows, not those of every resource of a large cluster.
+func shownDowntime(dt map[string]time.Duration, most int) (names []string, more int) {
+	var ds []time.Duration
+	for _, d := range dt {
+		if d > 0 {
+			ds = append(ds, d)
+		}
+	}
+	if len(ds) <= most {
+		names = make([]string, 0, len(ds))
+		for n, d := range dt {
+			if d > 0 {
+				names = append(names, n)
+			}
+		}
+		slices.Sort(names)
+		return names, 0
+	}
+	// Those longer than the most-th longest are shown, and of those as
+	// long as it, the first by name up to most.
+	slices.Sort(ds)
+	cut := ds[len(ds)-most]
+	room := most
+	for _, d := range ds[len(ds)-most:] {
+		if d > cut {
+			room--
+		}
+	}
+	var tied []string // sorted, at most room
+	names = make([]string, 0, most)
+	for n, d := range dt {
+		switch {
+		case d > cut:
+			names = append(names, n)
+		case d == cut:
+			if i, _ := slices.BinarySearch(tied, n); i < room {
+				tied = slices.Insert(tied, i, n)
+				tied = tied[:min(len(tied), room)]
+			}
+		}
+	}
+	names = append(names, tied...)
+	slices.Sort(names)
+	return names, len(ds) - most
 }
 
 func upperFirst(s string) string {
