@@ -794,7 +794,14 @@ func (s *session) openJournal() ([][]byte, error) {
 		return nil, err
 	}
 	entries, good, err := readEntries(f)
+	var size int64
 	if err == nil {
+		size, err = f.Seek(0, io.SeekEnd)
+	}
+	if err == nil && size > good {
+		// Only a torn line is cut off. A file truncated to no length is
+		// marked, on ext4, to have its data written out when it is closed
+		// (auto_da_alloc): the whole journal of a run, at its very end.
 		err = f.Truncate(good)
 	}
 	if err == nil {

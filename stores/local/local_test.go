@@ -96,6 +96,58 @@ func TestJournal(t *testing.T) {
 	}
 }
 
+// TestJournalKept: a journal without a torn line is read and opened for
+// appending as it is, not truncated to its length (which ext4 takes, for
+// an empty file, as a replacement whose data it writes out at its close):
+// its modification time stays. One with a torn line has it cut off.
+func TestJournalKept(t *testing.T) {
+	const torn = "{\"a\":1}\n{\"b\":2, \"torn\": \"a line much longer than the next entry"
+	dir := t.TempDir()
+	path := filepath.Join(dir, local.JournalFile)
+	if err := os.WriteFile(path, []byte(torn), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := local.New(dir).Lock(context.Background(), runtime.Holder{User: "u"}, runtime.LockOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.Journal(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	sess.Release()
+	if err != nil || string(b) != "{\"a\":1}\n" {
+		t.Errorf("torn journal opened: %q, %v; want the torn line cut off", b, err)
+	}
+
+	for _, content := range []string{"", "{\"a\":1}\n{\"b\":2}\n"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, local.JournalFile)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+		if err := os.Chtimes(path, old, old); err != nil {
+			t.Fatal(err)
+		}
+		sess, err := local.New(dir).Lock(context.Background(), runtime.Holder{User: "u"}, runtime.LockOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sess.Journal(); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(path)
+		sess.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fi.ModTime().Equal(old) || fi.Size() != int64(len(content)) {
+			t.Errorf("journal %q: modified at %v, %d bytes; want it untouched", content, fi.ModTime(), fi.Size())
+		}
+	}
+}
+
 func strs(bs [][]byte) []string {
 	out := []string{}
 	for _, b := range bs {
