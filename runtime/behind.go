@@ -26,6 +26,9 @@ import (
 // write that fails fails the next one made through the State.
 type behind struct {
 	sess Session
+	// bracketed is set when sess takes the operations' brackets
+	// (OpBracket).
+	bracketed bool
 	// redact is the State's Redact, as of the last journal write queued.
 	redact func(string) string
 
@@ -66,9 +69,12 @@ type behind struct {
 }
 
 type behindOp struct {
-	kind     uint8
-	w        io.Writer
-	from, to int
+	kind uint8
+	// begin and end, on a journal write, open the operation's bracket
+	// before it (BeginOp) and close it after it (EndOp).
+	begin, end bool
+	w          io.Writer
+	from, to   int
 }
 
 const (
@@ -91,6 +97,7 @@ const (
 
 func newBehind(sess Session) *behind {
 	b := &behind{sess: sess, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	_, b.bracketed = sess.(OpBracket)
 	b.moved.L = &b.mu
 	return b
 }
@@ -178,17 +185,10 @@ func (b *behind) appendBracketed(parts []recordPart, n int, redact func(string) 
 	defer b.mu.Unlock()
 	b.redact = redact
 	first := len(b.ops) == 0
-	_, bracketed := b.sess.(OpBracket)
-	if begin && bracketed {
-		b.ops = append(b.ops, behindOp{kind: opBegin})
-	}
 	from := len(b.parts)
 	b.parts = append(b.parts, parts...)
 	b.nrecs += n
-	b.ops = append(b.ops, behindOp{kind: opJournal, from: from, to: len(b.parts)})
-	if end && bracketed {
-		b.ops = append(b.ops, behindOp{kind: opEnd})
-	}
+	b.ops = append(b.ops, behindOp{kind: opJournal, from: from, to: len(b.parts), begin: begin && b.bracketed, end: end && b.bracketed})
 	b.added(first)
 	return nil
 }
@@ -274,7 +274,7 @@ func (b *behind) write(w io.Writer, p []byte) error {
 
 // bracket queues BeginOp (begin) or EndOp.
 func (b *behind) bracket(begin bool) {
-	if _, ok := b.sess.(OpBracket); !ok {
+	if !b.bracketed {
 		return
 	}
 	b.mu.Lock()
@@ -392,7 +392,13 @@ func (b *behind) writeOps(ops []behindOp, parts []recordPart, data []byte, redac
 		var err error
 		switch op.kind {
 		case opJournal:
+			if op.begin {
+				b.sess.(OpBracket).BeginOp()
+			}
 			err = b.appendParts(parts[op.from:op.to], redact)
+			if op.end && err == nil {
+				b.sess.(OpBracket).EndOp()
+			}
 		case opStream:
 			_, err = op.w.Write(data[op.from:op.to])
 		case opBegin:
