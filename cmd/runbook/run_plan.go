@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers"
@@ -100,6 +101,9 @@ func startsAt(drv, m cluster.Driver) bool {
 type changeRecorder struct {
 	mu     sync.Mutex
 	chunks [][]runtime.Event
+	// next, if not nil, is the next chunk, made ready on another goroutine
+	// (ready): the run's own does not wait for its memory.
+	next []runtime.Event
 }
 
 const changeChunk = 4096
@@ -109,13 +113,39 @@ func (c *changeRecorder) record(e runtime.Event) {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	n := len(c.chunks)
 	if n == 0 || len(c.chunks[n-1]) == cap(c.chunks[n-1]) {
-		c.chunks = append(c.chunks, make([]runtime.Event, 0, changeChunk))
+		ch := c.next
+		if ch == nil {
+			ch = make([]runtime.Event, 0, changeChunk)
+		}
+		c.chunks, c.next = append(c.chunks, ch), nil
 		n++
 	}
 	c.chunks[n-1] = append(c.chunks[n-1], e)
+	c.mu.Unlock()
+}
+
+// ready makes the next chunk ready, if it is not: its memory is written to
+// once a page, so that the kernel maps it now, on the caller's goroutine
+// (the live report's), rather than when the run's records the events.
+func (c *changeRecorder) ready() {
+	c.mu.Lock()
+	has := c.next != nil
+	c.mu.Unlock()
+	if has {
+		return
+	}
+	ch := make([]runtime.Event, changeChunk)
+	step := max(1, 4096/int(unsafe.Sizeof(runtime.Event{})))
+	for i := 0; i < len(ch); i += step {
+		ch[i] = runtime.Event{}
+	}
+	c.mu.Lock()
+	if c.next == nil {
+		c.next = ch[:0]
+	}
+	c.mu.Unlock()
 }
 
 // since returns the events recorded after the first n, in order, in the

@@ -163,7 +163,7 @@ func TestPlanOfStopped(t *testing.T) {
 }
 
 // TestChangeRecorder: the change events recorded come back in order, over
-// several chunks, and no other event.
+// several chunks, some of them made ready ahead, and no other event.
 func TestChangeRecorder(t *testing.T) {
 	var c changeRecorder
 	var want []runtime.Event
@@ -174,6 +174,9 @@ func TestChangeRecorder(t *testing.T) {
 		}
 		c.record(e)
 		want = append(want, e)
+		if i%1000 == 999 {
+			c.ready() // the next chunk, made ready on another goroutine
+		}
 		if i == 10 {
 			if got := c.events(); !reflect.DeepEqual(got, want) {
 				t.Fatalf("after %d: %v", i+1, got)

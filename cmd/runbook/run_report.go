@@ -86,6 +86,7 @@ func (lr *liveReport) take(recs runtime.RecordList) {
 		lr.b.Plan(events)
 		lr.planned += len(events)
 	}
+	lr.changes.ready()
 }
 
 // end stops the goroutine (once; nothing for a nil liveReport).
