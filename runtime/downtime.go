@@ -23,16 +23,19 @@ type Outages struct {
 // ledger returns the observer's downtime so far as a journal record holds it.
 func (o *observer) ledger() *Outages {
 	l := take(&o.outages, Outages{})
-	for r, d := range o.downtime {
-		if d > 0 {
+	for r, d := range o.down {
+		if d.ended > 0 {
 			if l.Ended == nil {
 				l.Ended = map[string]float64{}
 			}
-			l.Ended[r] = d.Seconds()
+			l.Ended[r] = d.ended.Seconds()
 		}
-	}
-	if len(o.downSince) > 0 {
-		l.Since = maps.Clone(o.downSince)
+		if d.isDown {
+			if l.Since == nil {
+				l.Since = map[string]time.Time{}
+			}
+			l.Since[r] = d.since
+		}
 	}
 	return l
 }
@@ -88,7 +91,7 @@ func (r *runner) resumeDowntime(recs []Record, live *cluster.Status) {
 				}
 				// A step took it offline: its going offline, which this
 				// run may see first, is no surprise.
-				o.offlined[subj] = true
+				o.downOf(subj).offlined = true
 			case cluster.OpOnline:
 				upAt[subj] = rec.Time
 			}
@@ -113,7 +116,17 @@ func (r *runner) resumeDowntime(recs []Record, live *cluster.Status) {
 			since[name] = last
 		}
 	}
-	o.downtime, o.downSince = ended, since
+	for _, d := range o.down {
+		d.since, d.isDown, d.ended, d.hasEnded = time.Time{}, false, 0, false
+	}
+	for name, e := range ended {
+		d := o.downOf(name)
+		d.ended, d.hasEnded = e, true
+	}
+	for name, t := range since {
+		d := o.downOf(name)
+		d.since, d.isDown = t, true
+	}
 }
 
 // opSubject splits an operation key ("offline POOL1") into its operation and

@@ -75,9 +75,10 @@ type observer struct {
 	settleBy time.Time
 	awaited  []string
 
-	offlined  map[string]bool // resources the runbook took offline
-	downSince map[string]time.Time
-	downtime  map[string]time.Duration
+	// down accounts for the downtime of each resource that went down or
+	// that the runbook took offline: one look-up by its name a change.
+	down  map[string]*resDown
+	downs []resDown
 
 	// nodeBuf and resBuf hold the names a status read compares.
 	nodeBuf, resBuf []string
@@ -108,8 +109,7 @@ func take[T any](slab *[]T, v T) *T {
 }
 
 func newObserver(d cluster.Driver, c *cluster.Cluster, known *cluster.Status, onChange func(time.Time, Change), crash func(string)) *observer {
-	o := &observer{Driver: d, cluster: c, known: known, onChange: onChange, crash: crash,
-		offlined: map[string]bool{}, downSince: map[string]time.Time{}, downtime: map[string]time.Duration{}}
+	o := &observer{Driver: d, cluster: c, known: known, onChange: onChange, crash: crash, down: map[string]*resDown{}}
 	if nc, ok := d.(cluster.NoCommands); ok {
 		o.noCommands = nc.StartsNoCommands()
 	}
@@ -120,7 +120,8 @@ func newObserver(d cluster.Driver, c *cluster.Cluster, known *cluster.Status, on
 	now := d.Now()
 	for name, rs := range known.Resources {
 		if rs.State != cluster.ResourceRunning {
-			o.downSince[name] = now
+			d := o.downOf(name)
+			d.since, d.isDown = now, true
 		}
 	}
 	o.begin(nil, nil)
@@ -336,18 +337,22 @@ func (o *observer) resource(now time.Time, r string, old cluster.ResourceStatus,
 	c := Change{Kind: ChangeResource, Name: r, FromState: old.State, FromNode: old.Node, ToState: cur.State, ToNode: cur.Node}
 	wasRunning, isRunning := had && old.State == cluster.ResourceRunning, has && cur.State == cluster.ResourceRunning
 	if wasRunning && !isRunning {
-		c.Unplanned = !o.offlined[r]
-		if _, earlier := o.downSince[r]; !earlier {
+		d := o.downOf(r)
+		c.Unplanned = !d.offlined
+		if !d.isDown {
 			// (The journal may date it earlier: resumeDowntime.)
-			o.downSince[r] = now
+			d.since, d.isDown = now, true
 		}
 	}
 	if !wasRunning && isRunning {
-		if since, ok := o.downSince[r]; ok {
-			o.downtime[r] += now.Sub(since)
-			delete(o.downSince, r)
+		if d := o.down[r]; d != nil {
+			if d.isDown {
+				d.ended += now.Sub(d.since)
+				d.hasEnded = true
+				d.since, d.isDown = time.Time{}, false
+			}
+			d.offlined = false
 		}
-		delete(o.offlined, r)
 	}
 	switch {
 	case o.log != nil:
@@ -433,15 +438,44 @@ func unionKeys[V any](a, b map[string]V) []string {
 func (o *observer) measuredDowntime() map[string]time.Duration {
 	now := o.Driver.Now()
 	out := map[string]time.Duration{}
-	for r, d := range o.downtime {
-		out[r] = d
-	}
-	for r, since := range o.downSince {
-		if d := now.Sub(since); d > 0 {
-			out[r] += d
+	for r, d := range o.down {
+		if d.hasEnded {
+			out[r] = d.ended
+		}
+		if x := now.Sub(d.since); d.isDown && x > 0 {
+			out[r] += x
 		}
 	}
 	return out
+}
+
+// resDown is a resource's account of downtime.
+type resDown struct {
+	// since is when it went down, if it is down (isDown).
+	since  time.Time
+	isDown bool
+	// ended is the downtime of its outages that ended, if any (hasEnded:
+	// possibly none).
+	ended    time.Duration
+	hasEnded bool
+	// offlined is set when the runbook took it offline.
+	offlined bool
+}
+
+// downOf returns r's account of downtime, made if it has none.
+func (o *observer) downOf(r string) *resDown {
+	d := o.down[r]
+	if d == nil {
+		d = take(&o.downs, resDown{})
+		o.down[r] = d
+	}
+	return d
+}
+
+// offlined reports whether the runbook took r offline.
+func (o *observer) offlined(r string) bool {
+	d := o.down[r]
+	return d != nil && d.offlined
 }
 
 // do journals the intent to run an operation, runs it, journals its
@@ -516,7 +550,7 @@ func (o *observer) Migrate(ctx context.Context, r cluster.Resource, n cluster.No
 }
 
 func (o *observer) Offline(ctx context.Context, r cluster.Resource) error {
-	o.offlined[r.Name] = true
+	o.downOf(r.Name).offlined = true
 	return o.do(ctx, o.key(cluster.OpOffline, r.Name), func(ctx context.Context) error { return o.Driver.Offline(ctx, r) })
 }
 

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -86,6 +87,113 @@ func TestObserverLeavesLog(t *testing.T) {
 		got := observe(true, scopeAt)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("scope at %d: the log's observer differs from the copy's (-copy +log):\n%s", scopeAt, diff)
+		}
+	}
+}
+
+// TestDowntimeAccount: the observer's account of each resource's downtime
+// (one entry a resource) tells what three maps by name told, as the
+// observer kept it before: whether the runbook took it offline, since when
+// it is down, its downtime in outages that ended. Over random changes and
+// offline operations of a few resources, each change's Unplanned, the
+// ledger a step's record carries, the downtime measured and whether the
+// run took a resource offline are theirs.
+func TestDowntimeAccount(t *testing.T) {
+	var res []cluster.Resource
+	for i := range 4 {
+		res = append(res, cluster.Resource{Name: fmt.Sprintf("R%d", i), Preferred: []string{"N0"}})
+	}
+	c := cluster.NewCluster("C", []cluster.Node{{Name: "N0", Version: "1.0"}}, res, nil)
+	ctx := context.Background()
+	for seed := range 20 {
+		s := sim.New(c, sim.Options{Timings: sim.DefaultTimings()})
+		live, _ := s.Status(ctx)
+		var seen []Change
+		o := newObserver(s, c, live.Clone(), func(_ time.Time, ch Change) { seen = append(seen, ch) }, func(string) {})
+		// The reference: the maps the observer kept.
+		offlined, downSince, downtime := map[string]bool{}, map[string]time.Time{}, map[string]time.Duration{}
+		rng := uint64(seed)*2654435761 + 1
+		next := func(n int) int {
+			rng = rng*6364136223846793005 + 1442695040888963407
+			return int(rng>>33) % n
+		}
+		states := []string{cluster.ResourceRunning, cluster.ResourceOffline, cluster.ResourceUpgrade, ""}
+		cur := map[string]string{}
+		for _, r := range res {
+			cur[r.Name] = cluster.ResourceRunning
+		}
+		now := s.Now().Add(-1000 * time.Hour)
+		for i := range 300 {
+			now = now.Add(time.Duration(next(3)) * time.Minute)
+			r := res[next(len(res))]
+			switch next(4) {
+			case 0:
+				offlined[r.Name] = true
+				if err := o.Offline(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+			case 1:
+				l := o.ledger()
+				want := &Outages{}
+				for name, d := range downtime {
+					if d > 0 {
+						if want.Ended == nil {
+							want.Ended = map[string]float64{}
+						}
+						want.Ended[name] = d.Seconds()
+					}
+				}
+				if len(downSince) > 0 {
+					want.Since = maps.Clone(downSince)
+				}
+				if d := cmp.Diff(want, l); d != "" {
+					t.Fatalf("seed %d, %d: ledger (-maps +account):\n%s", seed, i, d)
+				}
+			default:
+				from, to := cur[r.Name], states[next(len(states))]
+				if from == to {
+					continue
+				}
+				cur[r.Name] = to
+				old, cr := cluster.ResourceStatus{State: from, Node: "N0"}, cluster.ResourceStatus{State: to, Node: "N0"}
+				wasRunning, isRunning := from == cluster.ResourceRunning, to == cluster.ResourceRunning
+				unplanned := false
+				if wasRunning && !isRunning {
+					unplanned = !offlined[r.Name]
+					if _, earlier := downSince[r.Name]; !earlier {
+						downSince[r.Name] = now
+					}
+				}
+				if !wasRunning && isRunning {
+					if since, ok := downSince[r.Name]; ok {
+						downtime[r.Name] += now.Sub(since)
+						delete(downSince, r.Name)
+					}
+					delete(offlined, r.Name)
+				}
+				seen = seen[:0]
+				o.resource(now, r.Name, old, from != "", cr, to != "", 0)
+				if len(seen) != 1 || seen[0].Unplanned != unplanned {
+					t.Fatalf("seed %d, %d: %s %q -> %q: changes %+v; want one, unplanned %v", seed, i, r.Name, from, to, seen, unplanned)
+				}
+			}
+			wantMeasured := map[string]time.Duration{}
+			for name, d := range downtime {
+				wantMeasured[name] = d
+			}
+			for name, since := range downSince {
+				if d := s.Now().Sub(since); d > 0 {
+					wantMeasured[name] += d
+				}
+			}
+			if d := cmp.Diff(wantMeasured, o.measuredDowntime()); d != "" {
+				t.Fatalf("seed %d, %d: measured downtime (-maps +account):\n%s", seed, i, d)
+			}
+			for _, r := range res {
+				if o.offlined(r.Name) != offlined[r.Name] {
+					t.Fatalf("seed %d, %d: offlined(%s) = %v; the map says %v", seed, i, r.Name, o.offlined(r.Name), offlined[r.Name])
+				}
+			}
 		}
 	}
 }

@@ -822,7 +822,7 @@ func (r *runner) finish() {
 			if rs := st.Resources[name]; rs.State != cluster.ResourceRunning {
 				res.Offline = append(res.Offline, name)
 				who := "it was not taken offline by this run"
-				if r.obs.offlined[name] {
+				if r.obs.offlined(name) {
 					who = "this run took it offline"
 				}
 				r.emit(Event{Type: EventWarning, Time: r.now(), Message: fmt.Sprintf("resource %s is left %s: %s", name, resourceWhere(rs.State, rs.Node), who), Alarm: true})
