@@ -64,9 +64,16 @@ type behind struct {
 	enc        encoder
 	fill       behindFill
 	// chunk is a chunk for the State's records that the writer made
-	// ready (nextChunk).
-	chunk []compact
+	// ready (nextChunk); changes one for the run's changes, once asked
+	// for one (nextChanges).
+	chunk        []compact
+	changes      []Change
+	wantsChanges bool
 }
+
+// readyChanges is how many changes a chunk the writer makes ready for the
+// run's changes holds.
+const readyChanges = 2048
 
 type behindOp struct {
 	kind uint8
@@ -308,6 +315,12 @@ func (b *behind) loop() {
 			b.mu.Lock()
 			b.chunk = c
 		}
+		if b.changes == nil && b.wantsChanges && !b.stopped {
+			b.mu.Unlock()
+			c := touched(make([]Change, 0, readyChanges))
+			b.mu.Lock()
+			b.changes = c
+		}
 		b.mu.Unlock()
 	}
 }
@@ -325,14 +338,25 @@ func (b *behind) nextChunk() []compact {
 	return c
 }
 
+// nextChanges returns a chunk for the run's changes that the writer made
+// ready, or nil (the next one is then made ready).
+func (b *behind) nextChanges() []Change {
+	b.mu.Lock()
+	c := b.changes
+	b.changes, b.wantsChanges = nil, true
+	b.mu.Unlock()
+	return c
+}
+
 // touched writes to each page of c's array, so that the kernel maps them
 // now: the first write to a page of fresh memory costs a page fault, which
 // on the writer's goroutine the run does not wait for.
-func touched(c []compact) []compact {
+func touched[T any](c []T) []T {
 	all := c[:cap(c)]
-	step := max(1, 4096/int(unsafe.Sizeof(compact{})))
+	var zero T
+	step := max(1, 4096/int(unsafe.Sizeof(zero)))
 	for i := 0; i < len(all); i += step {
-		all[i] = compact{}
+		all[i] = zero
 	}
 	return c
 }

@@ -15,11 +15,20 @@ import (
 // what appending each change to its own list and copying it for its event
 // would hold, the slow way, however the steps' changes fall across chunks;
 // and what was handed out is not changed by what comes later, nor by a
-// caller's append to a list.
+// caller's append to a list; with its chunks made ready elsewhere or not.
 func TestChangeArena(t *testing.T) {
 	for seed := int64(0); seed < 20; seed++ {
 		rng := rand.New(rand.NewSource(seed))
 		var a changeArena
+		if seed%2 == 1 {
+			// Chunks made ready elsewhere, when there is one.
+			a.newChunk = func() []Change {
+				if rng.Intn(3) == 0 {
+					return nil
+				}
+				return touched(make([]Change, 0, readyChanges))
+			}
+		}
 		var lists [][]Change // what the arena gave each step
 		var want [][]Change  // the slow way
 		type handed struct {

@@ -201,6 +201,9 @@ func (r *runner) run() {
 		}
 	}
 
+	if r.opts.State != nil && r.opts.State.behind != nil {
+		r.changes.newChunk = r.opts.State.behind.nextChanges
+	}
 	r.obs = newObserver(d, r.rb.Cluster, known, r.onChange, r.crash)
 	r.obs.reserve = func(n int) {
 		if r.cur != nil {
@@ -426,6 +429,19 @@ func (r *runner) onChange(t time.Time, c Change) {
 // entries, equal to the new ones).
 type changeArena struct {
 	chunk []Change
+	// newChunk, if set, returns an empty chunk of at least changeChunk
+	// made ready elsewhere (State.changeChunk), or nil.
+	newChunk func() []Change
+}
+
+// fresh returns an empty chunk of at least size changes.
+func (a *changeArena) fresh(size int) []Change {
+	if a.newChunk != nil && size <= readyChanges {
+		if c := a.newChunk(); cap(c) >= size {
+			return c
+		}
+	}
+	return make([]Change, 0, size)
 }
 
 // changeChunk is how many changes the first chunks hold.
@@ -448,7 +464,7 @@ func (a *changeArena) keep(list *[]Change, c Change) *Change {
 		if list != nil && 2*len(cur)+1 > size {
 			size = 2*len(cur) + 1
 		}
-		a.chunk = make([]Change, 0, size)
+		a.chunk = a.fresh(size)
 		if list != nil {
 			a.chunk = append(a.chunk, cur...)
 		}
@@ -472,7 +488,7 @@ func (a *changeArena) reserve(list *[]Change, n int) {
 	if contiguous && cap(a.chunk)-k >= n {
 		return
 	}
-	a.chunk = make([]Change, 0, len(cur)+n+max(len(cur), changeChunk))
+	a.chunk = a.fresh(len(cur) + n + max(len(cur), changeChunk))
 	if len(cur) > 0 {
 		a.chunk = append(a.chunk, cur...)
 		*list = a.chunk[:len(cur):len(cur)]
