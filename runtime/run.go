@@ -46,6 +46,9 @@ type runner struct {
 	// after is ctx without its cancellation: the status after a step is
 	// read even when the run was cancelled during it. Made once.
 	after context.Context
+	// stepsReady is closed once the room for the steps' reports is ready
+	// for them (Run): nothing is written to it before.
+	stepsReady chan struct{}
 	// earlier is each step's last record in the journal as the run found
 	// it (nil until read): with the steps the run reports, what the
 	// journal settles at its end (settledSteps).
@@ -88,9 +91,16 @@ func (r *runner) journal(rec Record) error {
 // opts.Events. It returns what the run's summary says; it never panics on a
 // step's failure, which is an outcome like any other.
 func Run(ctx context.Context, rb *Runbook, opts Options) *Result {
-	// Each step appends its report once: room for all of them at once.
+	// Each step appends its report once: room for all of them at once,
+	// its pages mapped on another goroutine while the run starts.
 	r := &runner{rb: rb, opts: opts, ctx: ctx, res: &Result{Start: opts.Driver.Now(), Steps: make([]StepReport, 0, len(rb.Steps))}}
+	r.stepsReady = make(chan struct{})
+	go func(steps []StepReport) {
+		touched(steps)
+		close(r.stepsReady)
+	}(r.res.Steps)
 	r.run()
+	<-r.stepsReady
 	r.finish()
 	r.journalEnd()
 	return r.res
@@ -286,6 +296,7 @@ func (r *runner) run() {
 		}
 	}
 	r.emit(Event{Type: EventStart, Time: r.now(), Message: msg})
+	<-r.stepsReady
 
 	for i := range r.rb.Steps {
 		s := &r.rb.Steps[i]
