@@ -95,15 +95,28 @@ func TestRecordsChunks(t *testing.T) {
 }
 
 // TestRecordList: a RecordList of records kept in pieces yields what
-// Records joins, whole and in windows, forward and backward.
+// Records joins, whole and in windows, forward and backward, records of
+// every kind kept compact or whole in turn.
 func TestRecordList(t *testing.T) {
 	var rs records
 	rs.flat = make([]Record, 0, 100)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i := range 2*recordChunk + 333 {
 		r := Record{Type: RecordStep, Time: t0.Add(time.Duration(i) * time.Second), Address: "step.a", Status: StatusDone}
-		if i%7 == 3 {
+		switch i % 7 {
+		case 3:
 			r = Record{Type: RecordRun, Time: r.Time, Driver: "sim"}
+		case 4:
+			r = Record{Type: RecordOp, Time: r.Time, Address: "step.b", Op: "leave N1", Gated: true}
+		case 5:
+			r = Record{Type: RecordOpEnd, Time: r.Time, Address: "step.b", Op: "leave N1", Outcome: OpOK}
+		case 6:
+			r = Record{Type: RecordChange, Time: r.Time, Address: "step.c", Change: &Change{Kind: ChangeNode, Name: "N1"}}
+		case 1:
+			r.Status, r.Continued, r.Started, r.Changes, r.Outages = StatusFailed, true, &t0, &Delta{}, &Outages{}
+			if i%3 == 0 {
+				r.Error = "boom" // kept whole
+			}
 		}
 		rs.add([]Record{r})
 	}

@@ -749,13 +749,21 @@ func (l RecordList) Slice(i, j int) RecordList {
 }
 
 // at is the record at k, counted from flat's first; buf holds it when the
-// chunks keep it compact. Every chunk but the last is full.
+// chunks keep it compact. Every chunk but the last is full. buf is given
+// only what a compact record holds, so that its other fields stay zero
+// from one record to the next: it need not be cleared whole.
 func (l *RecordList) at(k int, buf *Record) *Record {
 	if k < len(l.flat) {
 		return &l.flat[k]
 	}
 	k -= len(l.flat)
-	*buf = l.chunks[k/recordChunk][k%recordChunk].record()
+	c := &l.chunks[k/recordChunk][k%recordChunk]
+	if c.full != nil {
+		return c.full
+	}
+	buf.Type, buf.Address, buf.Status, buf.Op, buf.Outcome = compactTypes[c.typ], c.Address, compactStatuses[c.status], c.Op, compactOutcomes[c.outcome]
+	buf.Time, buf.Started, buf.Changes, buf.Outages, buf.Change = c.Time, c.Started, c.Changes, c.Outages, c.Change
+	buf.Continued, buf.Gated = c.Continued, c.Gated
 	return buf
 }
 
