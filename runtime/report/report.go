@@ -494,8 +494,13 @@ type builder struct {
 	// opSteps is where each step's stepOps are in stepOps, by address;
 	// opsOpen is how many operations are announced and not yet ended.
 	opSteps map[string]int
-	stepOps []stepOps
-	opsOpen int
+	// lastOps is the step last found in opSteps (opStep): a step's
+	// records come together.
+	lastOps stepAt
+	// lastStep is the step last found in stepIdx (stepIndex).
+	lastStep stepAt
+	stepOps  []stepOps
+	opsOpen  int
 	// openRoom is where the steps' lists of open operations are made.
 	openRoom []openOp
 	// floats is where the operations' durations are made (float).
@@ -608,7 +613,7 @@ func (b *builder) add(r *runtime.Record) {
 		}
 		cur.ledger = &ledger{end: true, time: r.Time, downtime: r.Downtime}
 	case runtime.RecordStep:
-		i, known := b.stepIdx[r.Address]
+		i, known := b.stepIndex(r.Address)
 		if known {
 			b.stepRecord(r, i)
 		}
@@ -628,7 +633,7 @@ func (b *builder) add(r *runtime.Record) {
 		b.opAnnounced(r)
 		b.actual.op(fact{time: r.Time, step: r.Address, op: r.Op})
 	case runtime.RecordOpStarted:
-		if s, ok := b.opSteps[r.Address]; ok {
+		if s, ok := b.opStep(r.Address); ok {
 			if i, ok := b.stepOps[s].find(r.Op); ok {
 				b.ops.at(i).command = true
 			}
@@ -668,7 +673,33 @@ func (b *builder) startRun(r *runtime.Record) {
 	b.cur = cur
 	b.open, b.answered = map[string]time.Time{}, map[string]bool{}
 	b.opSteps, b.stepOps, b.opsOpen = make(map[string]int, len(b.in.Steps)), make([]stepOps, 0, len(b.in.Steps)), 0
+	b.lastOps = stepAt{}
 }
+
+// stepAt is a step's address and where it was found.
+type stepAt struct {
+	addr string
+	k    int
+	ok   bool
+}
+
+// find returns k when at is addr's, looked up in m else (and then kept).
+func (at *stepAt) find(m map[string]int, addr string) (int, bool) {
+	if at.ok && at.addr == addr {
+		return at.k, true
+	}
+	k, ok := m[addr]
+	if ok {
+		*at = stepAt{addr: addr, k: k, ok: true}
+	}
+	return k, ok
+}
+
+// opStep is where the step at addr has its stepOps in stepOps.
+func (b *builder) opStep(addr string) (int, bool) { return b.lastOps.find(b.opSteps, addr) }
+
+// stepIndex is the index of the step at addr in the input's steps.
+func (b *builder) stepIndex(addr string) (int, bool) { return b.lastStep.find(b.stepIdx, addr) }
 
 // endRuns ends the last run, which still runs when the state is locked and
 // it has no end record.
@@ -765,10 +796,11 @@ func (b *builder) float(v float64) *float64 {
 }
 
 func (b *builder) opAnnounced(rec *runtime.Record) {
-	k, ok := b.opSteps[rec.Address]
+	k, ok := b.opStep(rec.Address)
 	if !ok {
 		k = len(b.stepOps)
 		b.opSteps[rec.Address] = k
+		b.lastOps = stepAt{addr: rec.Address, k: k, ok: true}
 		if len(b.openRoom) < openRoom {
 			b.openRoom = make([]openOp, openChunk)
 		}
@@ -789,7 +821,7 @@ func (b *builder) opAnnounced(rec *runtime.Record) {
 }
 
 func (b *builder) opEnded(rec *runtime.Record) {
-	k, ok := b.opSteps[rec.Address]
+	k, ok := b.opStep(rec.Address)
 	if !ok {
 		return
 	}
@@ -812,7 +844,7 @@ func (b *builder) opsStep(rec *runtime.Record) {
 	if rec.Status == runtime.StatusStarted || b.opsOpen == 0 {
 		return
 	}
-	k, ok := b.opSteps[rec.Address]
+	k, ok := b.opStep(rec.Address)
 	if !ok {
 		return
 	}

@@ -212,6 +212,11 @@ type timeline struct {
 	others map[stepFact]struct{}
 	// outRoom is where the lanes' outages are made (addOutage).
 	outRoom []Outage
+	// The lanes last found by their names (node, resource).
+	lastNode     *nodeLane
+	lastNodeName string
+	lastRes      *resLane
+	lastResName  string
 }
 
 // What a step did to a node or resource, for the reasons of outages.
@@ -350,16 +355,28 @@ func (l *resLane) steps(kind uint8) *stepSet {
 	return &l.did[kind-factMigrated]
 }
 
+// node is the lane of the node name, nil without one: the last found
+// (a step's operations and changes name its node again and again), or
+// looked up by its name.
 func (tl *timeline) node(name string) *nodeLane {
+	if tl.lastNode != nil && tl.lastNodeName == name {
+		return tl.lastNode
+	}
 	if i, ok := tl.lanes.nodes[name]; ok {
-		return &tl.nodes[i]
+		tl.lastNode, tl.lastNodeName = &tl.nodes[i], name
+		return tl.lastNode
 	}
 	return nil
 }
 
+// resource is the lane of the resource name, as node a node's.
 func (tl *timeline) resource(name string) *resLane {
+	if tl.lastRes != nil && tl.lastResName == name {
+		return tl.lastRes
+	}
 	if i, ok := tl.lanes.resources[name]; ok {
-		return &tl.resources[i]
+		tl.lastRes, tl.lastResName = &tl.resources[i], name
+		return tl.lastRes
 	}
 	return nil
 }
