@@ -78,23 +78,35 @@ type Cluster struct {
 	Resources []Resource
 	Licenses  []License
 
-	nodeIdx  map[string]int
-	resIdx   map[string]int
-	licIdx   map[string]int
-	assigned map[string][]string // node -> resources that list it in Preferred
-	// assignedRes holds the declarations assigned names, as Resource
-	// finds them.
-	assignedRes map[string][]*Resource
-	homed       map[string]homes // node -> resources whose home it is
-	shared      []Resource       // the shared resources, in declaration order
+	// nodeAt holds, for every node and every name that preferred lists
+	// name, its index in Nodes (-1 for a name no node declares) and where
+	// its lists are in the arrays below, in its map entry: what a step
+	// asks of one node is found through one look-up by its name, in one
+	// place.
+	nodeAt      map[string]nodeSpan
+	assigned    []string    // resources that list a node in Preferred
+	assignedRes []*Resource // their declarations, as Resource finds them
+	homed       []string    // resources whose first preferred node is a node
+	homedRes    []Resource  // their declarations
+	resIdx      map[string]int
+	licIdx      map[string]int
+	shared      []Resource // the shared resources, in declaration order
+}
+
+// nodeSpan is a node name's entry: its index in Nodes, and where its
+// resources are in assigned and assignedRes, and in homed and homedRes.
+type nodeSpan struct {
+	node            int32
+	assigned, nAsgn int32
+	homed, nHomed   int32
 }
 
 // NewCluster indexes a declared cluster.
 func NewCluster(name string, nodes []Node, resources []Resource, licenses []License) *Cluster {
 	// The indexes have room for every node and resource at once.
 	c := &Cluster{Name: name, Nodes: nodes, Resources: resources, Licenses: licenses,
-		nodeIdx: make(map[string]int, len(nodes)), resIdx: make(map[string]int, len(resources)),
-		licIdx: make(map[string]int, len(licenses)), assigned: make(map[string][]string, len(nodes))}
+		nodeAt: make(map[string]nodeSpan, len(nodes)), resIdx: make(map[string]int, len(resources)),
+		licIdx: make(map[string]int, len(licenses))}
 	shared := 0
 	for i := range resources {
 		if resources[i].Shared {
@@ -104,22 +116,32 @@ func NewCluster(name string, nodes []Node, resources []Resource, licenses []Lice
 	if shared > 0 {
 		c.shared = make([]Resource, 0, shared)
 	}
-	homedTotal := 0
 	for i, n := range nodes {
-		c.nodeIdx[n.Name] = i
+		c.nodeAt[n.Name] = nodeSpan{node: int32(i)}
 	}
+	// How many resources each name is assigned and homes; order holds the
+	// names with some, in the order of their first mention.
+	assignedTotal, homedTotal := 0, 0
+	var order []string
 	for i, r := range resources {
 		c.resIdx[r.Name] = i
 		for _, p := range r.Preferred {
-			c.assigned[p] = append(c.assigned[p], r.Name)
+			sp, ok := c.nodeAt[p]
+			if !ok {
+				sp.node = -1
+			}
+			if sp.nAsgn == 0 && sp.nHomed == 0 {
+				order = append(order, p)
+			}
+			sp.nAsgn++
+			c.nodeAt[p] = sp
+			assignedTotal++
 		}
 		if h := r.Home(); h != "" {
-			if c.homed == nil {
-				c.homed = make(map[string]homes, len(nodes))
-			}
-			hs := c.homed[h]
-			hs.names = append(hs.names, r.Name)
-			c.homed[h] = hs
+			// Its first preferred node, counted above.
+			sp := c.nodeAt[h]
+			sp.nHomed++
+			c.nodeAt[h] = sp
 			homedTotal++
 		}
 		if r.Shared {
@@ -129,54 +151,49 @@ func NewCluster(name string, nodes []Node, resources []Resource, licenses []Lice
 	for i, l := range licenses {
 		c.licIdx[l.Name] = i
 	}
-	// The declarations of each node's assigned resources, cut from one
-	// array.
-	total := 0
-	for _, names := range c.assigned {
-		total += len(names)
+	// Each name's lists are cut from one array each: each span is set at
+	// its end, then filled backwards from the last declaration to the
+	// first, which leaves it at its start with its resources in
+	// declaration order.
+	c.assigned = make([]string, assignedTotal)
+	c.assignedRes = make([]*Resource, assignedTotal)
+	c.homed = make([]string, homedTotal)
+	c.homedRes = make([]Resource, homedTotal)
+	offA, offH := int32(0), int32(0)
+	for _, p := range order {
+		sp := c.nodeAt[p]
+		offA += sp.nAsgn
+		offH += sp.nHomed
+		sp.assigned, sp.homed = offA, offH
+		c.nodeAt[p] = sp
 	}
-	decls := make([]*Resource, 0, total)
-	c.assignedRes = make(map[string][]*Resource, len(c.assigned))
-	for n, names := range c.assigned {
-		start := len(decls)
-		for _, r := range names {
-			decls = append(decls, &c.Resources[c.resIdx[r]])
+	for i := len(resources) - 1; i >= 0; i-- {
+		r := &resources[i]
+		decl := &c.Resources[c.resIdx[r.Name]]
+		for j := len(r.Preferred) - 1; j >= 0; j-- {
+			p := r.Preferred[j]
+			sp := c.nodeAt[p]
+			sp.assigned--
+			c.assigned[sp.assigned] = r.Name
+			c.assignedRes[sp.assigned] = decl
+			if j == 0 && p != "" {
+				sp.homed--
+				c.homed[sp.homed] = r.Name
+				c.homedRes[sp.homed] = *r
+			}
+			c.nodeAt[p] = sp
 		}
-		c.assignedRes[n] = decls[start:len(decls):len(decls)]
-	}
-	// The resources homed on each node, cut from one array in declaration
-	// order.
-	all := make([]Resource, 0, homedTotal)
-	for _, r := range resources {
-		h := r.Home()
-		if h == "" {
-			continue
-		}
-		hs := c.homed[h]
-		if hs.res == nil {
-			n := len(hs.names)
-			hs.res, all = all[len(all):len(all):len(all)+n], all[:len(all)+n]
-		}
-		hs.res = append(hs.res, r)
-		c.homed[h] = hs
 	}
 	return c
 }
 
-// homes are the resources homed on a node: their names, and their
-// declarations.
-type homes struct {
-	names []string
-	res   []Resource
-}
-
 // Node returns the declared node called name.
 func (c *Cluster) Node(name string) (*Node, bool) {
-	i, ok := c.nodeIdx[name]
-	if !ok {
+	sp, ok := c.nodeAt[name]
+	if !ok || sp.node < 0 {
 		return nil, false
 	}
-	return &c.Nodes[i], true
+	return &c.Nodes[sp.node], true
 }
 
 // Resource returns the declared resource called name.
@@ -199,19 +216,36 @@ func (c *Cluster) License(name string) (*License, bool) {
 
 // Assigned returns the names of the resources that list node in their
 // preferred list, in declaration order. Only these can ever run on it.
-func (c *Cluster) Assigned(node string) []string { return c.assigned[node] }
+func (c *Cluster) Assigned(node string) []string {
+	if sp := c.nodeAt[node]; sp.nAsgn > 0 {
+		return c.assigned[sp.assigned : sp.assigned+sp.nAsgn : sp.assigned+sp.nAsgn]
+	}
+	return nil
+}
 
 // AssignedResources returns the declarations of the resources Assigned
 // names, in the same order, each as Resource returns it. The caller must not
 // modify them.
-func (c *Cluster) AssignedResources(node string) []*Resource { return c.assignedRes[node] }
+func (c *Cluster) AssignedResources(node string) []*Resource {
+	if sp := c.nodeAt[node]; sp.nAsgn > 0 {
+		return c.assignedRes[sp.assigned : sp.assigned+sp.nAsgn : sp.assigned+sp.nAsgn]
+	}
+	return nil
+}
 
 // ResourceOn returns the declared resource called name, as Resource does,
 // looking first among those assigned to node (which are all a resource
 // running on node can be): a node has a few, which costs less than the look-up
 // of one among thousands.
 func (c *Cluster) ResourceOn(node, name string) (*Resource, bool) {
-	for _, r := range c.assignedRes[node] {
+	return c.ResourceAmong(c.AssignedResources(node), name)
+}
+
+// ResourceAmong returns the declared resource called name, as Resource
+// does, looking first in among, a node's AssignedResources: a step that
+// looks up several resources of one node finds its list once.
+func (c *Cluster) ResourceAmong(among []*Resource, name string) (*Resource, bool) {
+	for _, r := range among {
 		if r.Name == name {
 			return r, true
 		}
@@ -221,11 +255,21 @@ func (c *Cluster) ResourceOn(node, name string) (*Resource, bool) {
 
 // HomedOn returns the resources whose first preferred node is node, in
 // declaration order. The caller must not modify the result.
-func (c *Cluster) HomedOn(node string) []string { return c.homed[node].names }
+func (c *Cluster) HomedOn(node string) []string {
+	if sp := c.nodeAt[node]; sp.nHomed > 0 {
+		return c.homed[sp.homed : sp.homed+sp.nHomed : sp.homed+sp.nHomed]
+	}
+	return nil
+}
 
 // HomedResources returns the declarations of the resources HomedOn names,
 // in the same order. The caller must not modify the result.
-func (c *Cluster) HomedResources(node string) []Resource { return c.homed[node].res }
+func (c *Cluster) HomedResources(node string) []Resource {
+	if sp := c.nodeAt[node]; sp.nHomed > 0 {
+		return c.homedRes[sp.homed : sp.homed+sp.nHomed : sp.homed+sp.nHomed]
+	}
+	return nil
+}
 
 // Shared returns the shared resources, in declaration order. The caller
 // must not modify the result.

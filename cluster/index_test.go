@@ -160,3 +160,76 @@ func TestAssignedResources(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeIndexesAsScanned holds what the cluster says of each node name
+// (Node, Assigned, AssignedResources, HomedOn, HomedResources, ResourceOn,
+// ResourceAmong) to a scan of its declarations, on random clusters with
+// names declared twice and preferred lists that name undeclared nodes.
+func TestNodeIndexesAsScanned(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	pool := []string{"A", "B", "C", "D", "E", "F", "G", ""}
+	for round := 0; round < 300; round++ {
+		var nodes []Node
+		for i := rng.Intn(5); i > 0; i-- {
+			nodes = append(nodes, Node{Name: pool[rng.Intn(4)], Version: fmt.Sprint(i)})
+		}
+		var res []Resource
+		for i := rng.Intn(8); i > 0; i-- {
+			r := Resource{Name: fmt.Sprintf("R%d", rng.Intn(6)), Shared: rng.Intn(2) == 0, LoadScript: fmt.Sprint(i)}
+			for j := rng.Intn(4); j > 0; j-- {
+				r.Preferred = append(r.Preferred, pool[rng.Intn(len(pool))])
+			}
+			res = append(res, r)
+		}
+		c := NewCluster("C", nodes, res, nil)
+		for _, n := range append(pool, "", "X") {
+			var wantNode *Node
+			for i := range nodes {
+				if nodes[i].Name == n {
+					wantNode = &nodes[i]
+				}
+			}
+			if got, ok := c.Node(n); got != wantNode || ok != (wantNode != nil) {
+				t.Fatalf("round %d: Node(%q) = %v, %v; want %v", round, n, got, ok, wantNode)
+			}
+			var assigned, homed []string
+			var decls []*Resource
+			var homedRes []Resource
+			for _, r := range res {
+				for _, p := range r.Preferred {
+					if p == n {
+						assigned = append(assigned, r.Name)
+						d, _ := c.Resource(r.Name)
+						decls = append(decls, d)
+					}
+				}
+				if r.Home() == n && n != "" {
+					homed = append(homed, r.Name)
+					homedRes = append(homedRes, r)
+				}
+			}
+			if got := c.Assigned(n); !slices.Equal(got, assigned) {
+				t.Fatalf("round %d: Assigned(%q) = %v; want %v", round, n, got, assigned)
+			}
+			if got := c.AssignedResources(n); !slices.Equal(got, decls) {
+				t.Fatalf("round %d: AssignedResources(%q) = %v; want %v", round, n, got, decls)
+			}
+			if got := c.HomedOn(n); !slices.Equal(got, homed) {
+				t.Fatalf("round %d: HomedOn(%q) = %v; want %v", round, n, got, homed)
+			}
+			if diff := cmp.Diff(homedRes, c.HomedResources(n), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("round %d: HomedResources(%q) (-want +got):\n%s", round, n, diff)
+			}
+			for i := 0; i < 7; i++ {
+				name := fmt.Sprintf("R%d", i)
+				want, wantOK := c.Resource(name)
+				if got, ok := c.ResourceOn(n, name); got != want || ok != wantOK {
+					t.Fatalf("round %d: ResourceOn(%q, %s) = %v, %v; want %v, %v", round, n, name, got, ok, want, wantOK)
+				}
+				if got, ok := c.ResourceAmong(c.AssignedResources(n), name); got != want || ok != wantOK {
+					t.Fatalf("round %d: ResourceAmong(AssignedResources(%q), %s) = %v, %v; want %v, %v", round, n, name, got, ok, want, wantOK)
+				}
+			}
+		}
+	}
+}
