@@ -390,18 +390,26 @@ func (s *Sim) failoverTarget(r *cluster.Resource, leaving string) string {
 	return ""
 }
 
-func (s *Sim) node(name string) error {
-	if _, ok := s.st.Status.Nodes[name]; !ok {
-		return fmt.Errorf("no node %q in the cluster", name)
+// node returns the node's status: an operation looks its node up once.
+func (s *Sim) node(name string) (cluster.NodeStatus, error) {
+	ns, ok := s.st.Status.Nodes[name]
+	if !ok {
+		return ns, fmt.Errorf("no node %q in the cluster", name)
 	}
-	return nil
+	return ns, nil
 }
 
-// resource returns the declared resource called name and its status.
+// resource returns the declared resource called name and its status. The
+// declaration is looked for first among those assigned to the node the
+// status names (ResourceOn), where an operation on it mostly looked
+// already.
 func (s *Sim) resource(name string) (*cluster.Resource, cluster.ResourceStatus, error) {
-	r, ok := s.cluster.Resource(name)
 	rs, live := s.st.Status.Resources[name]
-	if !ok || !live {
+	var r *cluster.Resource
+	if live {
+		r, live = s.cluster.ResourceOn(rs.Node, name)
+	}
+	if !live {
 		return nil, rs, fmt.Errorf("no resource %q in the cluster", name)
 	}
 	return r, rs, nil
@@ -431,24 +439,27 @@ func (s *Sim) Leave(ctx context.Context, n cluster.Node) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.node(n.Name); err != nil {
+	ns, err := s.node(n.Name)
+	if err != nil {
 		return err
 	}
-	s.leave(n.Name)
+	s.leave(n.Name, ns)
 	return s.commit()
 }
 
-func (s *Sim) leave(name string) {
-	ns := s.st.Status.Nodes[name]
+// leave takes the node, whose status is ns, down, and returns its status
+// then.
+func (s *Sim) leave(name string, ns cluster.NodeStatus) cluster.NodeStatus {
 	if ns.State != cluster.NodeUp {
-		return
+		return ns
 	}
 	s.advance(s.timing(s.opts.Timings.Leave))
 	ns.State = cluster.NodeDown
 	s.setNode(name, ns)
 	moves := s.moves[:0]
+	assigned := s.cluster.AssignedResources(name)
 	for _, r := range s.st.Status.RunningOn(name) {
-		res, _ := s.cluster.ResourceOn(name, r)
+		res, _ := s.cluster.ResourceAmong(assigned, r)
 		if res == nil {
 			continue
 		}
@@ -460,6 +471,7 @@ func (s *Sim) leave(name string) {
 	}
 	s.move(moves)
 	s.moves = moves[:0]
+	return ns
 }
 
 // Upgrade installs to on the node, which reboots and rejoins: only if the
@@ -468,20 +480,20 @@ func (s *Sim) Upgrade(ctx context.Context, n cluster.Node, to string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.node(n.Name); err != nil {
+	ns, err := s.node(n.Name)
+	if err != nil {
 		return err
 	}
 	if err := cluster.CheckVersion(to); err != nil {
 		return err
 	}
-	s.leave(n.Name) // a node rebooting into its upgrade leaves the cluster
+	ns = s.leave(n.Name, ns) // a node rebooting into its upgrade leaves the cluster
 	s.advance(s.timing(s.opts.Timings.Upgrade))
 	if s.fault(FaultRebootFails, n.Name) {
 		// The new version never boots: the node stays down on its old version.
 		s.advance(s.timing(s.opts.Timings.Reboot))
 		return s.commit()
 	}
-	ns := s.st.Status.Nodes[n.Name]
 	ns.Version, ns.State = to, cluster.NodeDown
 	s.setNode(n.Name, ns)
 	s.advance(s.timing(s.opts.Timings.Reboot))
@@ -489,7 +501,7 @@ func (s *Sim) Upgrade(ctx context.Context, n cluster.Node, to string) error {
 		// The new cluster software does not load: the node stays out.
 		return s.commit()
 	}
-	s.join(n.Name)
+	s.join(n.Name, ns)
 	if err := s.commit(); err != nil {
 		return err
 	}
@@ -515,11 +527,10 @@ func (s *Sim) licensed(v string) bool {
 	return true
 }
 
-// join brings the node up at its version; auto resources homed on it fail
-// back, and resources left offline by an outage start on their first up
-// preferred node.
-func (s *Sim) join(name string) {
-	ns := s.st.Status.Nodes[name]
+// join brings the node, whose status is ns, up at its version; auto
+// resources homed on it fail back, and resources left offline by an outage
+// start on their first up preferred node.
+func (s *Sim) join(name string, ns cluster.NodeStatus) {
 	ns.State = cluster.NodeUp
 	s.setNode(name, ns)
 	s.st.Upgrades[name]++
@@ -615,13 +626,14 @@ func (s *Sim) MediaUpgrade(ctx context.Context, n cluster.Node) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.node(n.Name); err != nil {
+	ns, err := s.node(n.Name)
+	if err != nil {
 		return err
 	}
-	if !s.st.Status.Up(n.Name) {
+	if ns.State != cluster.NodeUp {
 		return fmt.Errorf("media upgrade on %s: the node is not up", n.Name)
 	}
-	target := s.st.Status.Nodes[n.Name].Version
+	target := ns.Version
 	var behind []string
 	for name, ns := range s.st.Status.Nodes {
 		if cluster.CompareVersions(ns.Version, target) != 0 {
@@ -645,7 +657,8 @@ func (s *Sim) MediaUpgrade(ctx context.Context, n cluster.Node) error {
 	s.st.Status.MediaVersion = target
 	s.changed.media = true
 	s.seen.media = true
-	s.setMedia(n.Name, target)
+	ns.Media = target
+	s.setNode(n.Name, ns)
 	return s.commit()
 }
 
@@ -654,10 +667,11 @@ func (s *Sim) MediaRefresh(ctx context.Context, n cluster.Node) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.node(n.Name); err != nil {
+	ns, err := s.node(n.Name)
+	if err != nil {
 		return err
 	}
-	if !s.st.Status.Up(n.Name) {
+	if ns.State != cluster.NodeUp {
 		return fmt.Errorf("media refresh on %s: the node is not up", n.Name)
 	}
 	s.advance(s.timing(s.opts.Timings.MediaRefresh))
@@ -665,15 +679,10 @@ func (s *Sim) MediaRefresh(ctx context.Context, n cluster.Node) error {
 		_ = s.commit()
 		return fmt.Errorf("media refresh on %s failed: the node could not read the upgraded media", n.Name)
 	}
-	s.setMedia(n.Name, s.st.Status.MediaVersion)
+	// Nothing else changes the node while its refresh takes its time.
+	ns.Media = s.st.Status.MediaVersion
+	s.setNode(n.Name, ns)
 	return s.commit()
-}
-
-// setMedia records the media version a node has read.
-func (s *Sim) setMedia(name, v string) {
-	ns := s.st.Status.Nodes[name]
-	ns.Media = v
-	s.setNode(name, ns)
 }
 
 // StartsNoCommands implements cluster.NoCommands: the simulator's
