@@ -59,8 +59,9 @@ func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []step
 		probs = append(probs, steps.Problem{Rule: "R2", Attr: "node", Summary: "Another node is down",
 			Detail: fmt.Sprintf("%s %s down; only one node may be out of the cluster at a time. Bring %s back before upgrading %s.", strings.Join(others, ", "), isAre(len(others)), pronoun(len(others)), n.Name)})
 	}
+	assigned := env.Cluster.AssignedResources(n.Name)
 	for _, r := range st.RunningOn(n.Name) {
-		res, ok := env.Cluster.ResourceOn(n.Name, r)
+		res, ok := env.Cluster.ResourceAmong(assigned, r)
 		if !ok {
 			continue
 		}
@@ -91,9 +92,13 @@ func failoverTarget(st *cluster.Status, r *cluster.Resource, leaving string) str
 
 // Done holds when the node is up at the target version.
 func (Type) Done(env *steps.Env, st *cluster.Status, in *steps.Instance) bool {
-	n := in.Args.Node("node")
-	ns, ok := st.Nodes[n.Name]
-	return ok && ns.State == cluster.NodeUp && cluster.CompareVersions(ns.Version, in.Args.String("to")) == 0
+	ns, ok := st.Nodes[in.Args.Node("node").Name]
+	return done(ns, ok, in.Args.String("to"))
+}
+
+// done is Done of the node's status ns (ok: the cluster reports the node).
+func done(ns cluster.NodeStatus, ok bool, to string) bool {
+	return ok && ns.State == cluster.NodeUp && cluster.CompareVersions(ns.Version, to) == 0
 }
 
 func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadline time.Time) error {
@@ -103,10 +108,10 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 	if err != nil {
 		return err
 	}
-	if t.Done(env, st, in) {
+	ns, ok := st.Nodes[n.Name]
+	if done(ns, ok, to) {
 		return nil
 	}
-	ns := st.Nodes[n.Name]
 	if ns.State == cluster.NodeUp {
 		hosted := st.RunningOn(n.Name)
 		if env.PendingOp(cluster.OpLeave, n.Name) {
