@@ -1,0 +1,99 @@
+package builtin_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/runbookhq/runbook/cluster"
+	"github.com/runbookhq/runbook/drivers/sim"
+	"github.com/runbookhq/runbook/steps"
+	"github.com/runbookhq/runbook/steps/builtin"
+)
+
+// genCluster is the generated runbook's cluster of n nodes (testdata/gen):
+// a shared resource homed on each node that fails over to the next, and a
+// licence for 6.5.
+func genCluster(n int) *cluster.Cluster {
+	nodes := make([]cluster.Node, n)
+	res := make([]cluster.Resource, n)
+	for i := range nodes {
+		nodes[i] = cluster.Node{Name: fmt.Sprintf("N%d", i), Address: fmt.Sprintf("10.0.%d.%d", i/256, i%256), Version: "6.0"}
+	}
+	for i := range res {
+		res[i] = cluster.Resource{Name: fmt.Sprintf("R%d", i), Shared: true, Preferred: []string{nodes[i].Name, nodes[(i+1)%n].Name}}
+	}
+	return cluster.NewCluster("big", nodes, res,
+		[]cluster.License{{Name: "ncs65", Product: "NetWare 6.5 Cluster Server", Version: "6.5", Seats: n}})
+}
+
+// BenchmarkProcedure runs the generated runbook's procedure on a cluster of
+// 10,000 nodes (install the licence; upgrade each node and await its
+// failback; upgrade the media) through the step types' Check, Run and
+// Done, as the runtime does, on the simulator: as validate's abstract run
+// makes it (no durations, no downtime), and as a rehearsal does (timings
+// and downtime).
+func BenchmarkProcedure(b *testing.B) {
+	c := genCluster(10000)
+	for _, mode := range []struct {
+		name string
+		opts sim.Options
+	}{
+		{"abstract", sim.Options{Timings: sim.DefaultTimings(), Instant: true, Lenient: true, NoDowntime: true}},
+		{"rehearsal", sim.Options{Timings: sim.DefaultTimings()}},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			b.ReportAllocs()
+			ins := genProcedure(c)
+			for b.Loop() {
+				b.StopTimer()
+				s := sim.New(c, mode.opts)
+				env := &steps.Env{Cluster: c, Driver: s, Poll: 5 * time.Second}
+				b.StartTimer()
+				if err := runProcedure(env, ins); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// genProcedure is the generated runbook's procedure as step instances.
+func genProcedure(c *cluster.Cluster) []*steps.Instance {
+	lic, _ := c.License("ncs65")
+	ins := []*steps.Instance{{Address: "step.install-license.ncs65", Type: "install-license", Args: steps.Args{"license": *lic}}}
+	for _, n := range c.Nodes {
+		ins = append(ins,
+			&steps.Instance{Address: fmt.Sprintf("rolling.all[%s].upgrade-node.up", n.Name), Type: "upgrade-node", Args: steps.Args{"node": n, "to": "6.5"}},
+			&steps.Instance{Address: fmt.Sprintf("rolling.all[%s].await-failback.back", n.Name), Type: "await-failback", Args: steps.Args{"node": n}},
+		)
+	}
+	return append(ins, &steps.Instance{Address: "step.media-upgrade.pools", Type: "media-upgrade", Args: steps.Args{"on": c.Nodes[0]}})
+}
+
+// runProcedure is runAll without a test.
+func runProcedure(env *steps.Env, ins []*steps.Instance) error {
+	reg := builtin.Registry()
+	ctx := context.Background()
+	for _, in := range ins {
+		typ := reg[in.Type]
+		st, err := env.Driver.Status(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range typ.Check(env, st, in) {
+			if !p.Warning {
+				return fmt.Errorf("%s: %w", in.Address, p)
+			}
+		}
+		if err := typ.Run(ctx, env, in, env.Driver.Now().Add(typ.DefaultTimeout())); err != nil {
+			return fmt.Errorf("%s: %w", in.Address, err)
+		}
+		st, _ = env.Driver.Status(ctx)
+		if !typ.Done(env, st, in) {
+			return fmt.Errorf("%s: postcondition does not hold after run", in.Address)
+		}
+	}
+	return nil
+}
