@@ -58,8 +58,11 @@ type Status struct {
 	Licenses     []LicenseStatus           `json:"licenses"`
 	MediaVersion string                    `json:"media_version"`
 
-	down map[string]bool     // nodes not up
-	on   map[string][]string // node -> running resources, sorted
+	down map[string]bool // nodes not up
+	// on holds, for each node that has had running resources, its list
+	// of them, sorted: a change finds the list through one look-up of its
+	// node and changes it in place.
+	on map[string]*[]string
 	// kept is the JSON KeepJSON made, with the media version and licences
 	// the status had then; nil once a node or resource changed.
 	kept      []byte
@@ -120,20 +123,24 @@ func (s *Status) Clone() *Status {
 	// one array, each cut to its length so that it grows apart, and a node
 	// with none left has no list, as Reindex makes them.
 	c.down = maps.Clone(s.down)
-	c.on = maps.Clone(s.on)
-	total := 0
-	for _, list := range c.on {
-		total += len(list)
+	total, lists := 0, 0
+	for _, list := range s.on {
+		if len(*list) > 0 {
+			total += len(*list)
+			lists++
+		}
 	}
 	all := make([]string, 0, total)
-	for n, list := range c.on {
-		if len(list) == 0 {
-			delete(c.on, n)
+	heads := make([][]string, 0, lists)
+	c.on = make(map[string]*[]string, lists)
+	for n, list := range s.on {
+		if len(*list) == 0 {
 			continue
 		}
 		start := len(all)
-		all = append(all, list...)
-		c.on[n] = all[start:len(all):len(all)]
+		all = append(all, *list...)
+		heads = append(heads, all[start:len(all):len(all)])
+		c.on[n] = &heads[len(heads)-1]
 	}
 	return c
 }
@@ -165,34 +172,44 @@ func (s *Status) Reindex() {
 	}
 	const room = 2
 	all := make([]string, 0, running+room*len(count))
-	s.on = make(map[string][]string, len(count))
+	// The lists' heads are in one array too.
+	heads := make([][]string, 0, len(count))
+	s.on = make(map[string]*[]string, len(count))
 	for r, rs := range s.Resources {
 		if rs.State != ResourceRunning {
 			continue
 		}
-		list, ok := s.on[rs.Node]
-		if !ok {
+		list := s.on[rs.Node]
+		if list == nil {
 			n := count[rs.Node] + room
-			list, all = all[len(all):len(all):len(all)+n], all[:len(all)+n]
+			heads = append(heads, all[len(all):len(all):len(all)+n])
+			all = all[:len(all)+n]
+			list = &heads[len(heads)-1]
+			s.on[rs.Node] = list
 		}
-		s.on[rs.Node] = append(list, r)
+		*list = append(*list, r)
 	}
 	for _, list := range s.on {
-		slices.Sort(list)
+		slices.Sort(*list)
 	}
 }
 
 func (s *Status) addOn(node, res string) {
 	list := s.on[node]
-	if i, found := slices.BinarySearch(list, res); !found {
-		s.on[node] = slices.Insert(list, i, res)
+	if list == nil {
+		list = new([]string)
+		s.on[node] = list
+	}
+	if i, found := slices.BinarySearch(*list, res); !found {
+		*list = slices.Insert(*list, i, res)
 	}
 }
 
 func (s *Status) removeOn(node, res string) {
-	list := s.on[node]
-	if i, found := slices.BinarySearch(list, res); found {
-		s.on[node] = slices.Delete(list, i, i+1)
+	if list := s.on[node]; list != nil {
+		if i, found := slices.BinarySearch(*list, res); found {
+			*list = slices.Delete(*list, i, i+1)
+		}
 	}
 }
 
@@ -252,7 +269,11 @@ func (s *Status) Down() []string { return sorted.Keys(s.down) }
 
 // RunningOn returns the resources running on node, sorted.
 func (s *Status) RunningOn(node string) []string {
-	return append(make([]string, 0, len(s.on[node])), s.on[node]...)
+	var list []string
+	if p := s.on[node]; p != nil {
+		list = *p
+	}
+	return append(make([]string, 0, len(list)), list...)
 }
 
 // HasLicense reports whether a licence for the product and version is installed.
