@@ -100,6 +100,15 @@ func get[T any](a Args, name string) (T, bool) {
 	return v, ok
 }
 
+// Lookup returns the attribute's value as a T (the zero T when it is not
+// one) and whether it was set, as Has says: both through one look-up, for
+// a step that asks of an attribute whether it is set and then its value.
+func Lookup[T any](a Args, name string) (v T, set bool) {
+	x, set := a[name]
+	v, _ = x.(T)
+	return v, set
+}
+
 func (a Args) String(name string) string          { v, _ := get[string](a, name); return v }
 func (a Args) Bool(name string) bool              { v, _ := get[bool](a, name); return v }
 func (a Args) Int(name string) int                { v, _ := get[int](a, name); return v }

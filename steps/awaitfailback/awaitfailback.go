@@ -33,13 +33,13 @@ func (Type) Attrs() []steps.Attr {
 func (Type) DefaultTimeout() time.Duration { return 10 * time.Minute }
 func (Type) Mutates() bool                 { return true }
 
-// resources returns the resources the step waits for.
-func resources(env *steps.Env, in *steps.Instance) []cluster.Resource {
-	if in.Args.Has("resources") {
-		return in.Args.Resources("resources")
+// resources returns the resources the step waits for; node is its node.
+func resources(env *steps.Env, in *steps.Instance, node string) []cluster.Resource {
+	if list, set := steps.Lookup[[]cluster.Resource](in.Args, "resources"); set {
+		return list
 	}
 	// Not to be modified: the cluster's own list.
-	return env.Cluster.HomedResources(in.Args.Node("node").Name)
+	return env.Cluster.HomedResources(node)
 }
 
 func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []steps.Problem {
@@ -49,7 +49,7 @@ func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []step
 		probs = append(probs, steps.Problem{Rule: "R5", Attr: "node", Summary: "Node is down",
 			Detail: fmt.Sprintf("Node %s is not up, so nothing can fail back to it. Upgrade it and let it rejoin before waiting for failback.", n.Name)})
 	}
-	for _, r := range resources(env, in) {
+	for _, r := range resources(env, in, n.Name) {
 		found := false
 		for _, p := range r.Preferred {
 			found = found || p == n.Name
@@ -65,7 +65,7 @@ func (Type) Check(env *steps.Env, st *cluster.Status, in *steps.Instance) []step
 // Done holds when every resource runs on the node.
 func (Type) Done(env *steps.Env, st *cluster.Status, in *steps.Instance) bool {
 	n := in.Args.Node("node")
-	for _, r := range resources(env, in) {
+	for _, r := range resources(env, in, n.Name) {
 		if rs := st.Resources[r.Name]; rs.State != cluster.ResourceRunning || rs.Node != n.Name {
 			return false
 		}
@@ -75,7 +75,7 @@ func (Type) Done(env *steps.Env, st *cluster.Status, in *steps.Instance) bool {
 
 func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadline time.Time) error {
 	n := in.Args.Node("node")
-	list := resources(env, in)
+	list := resources(env, in, n.Name)
 	if len(list) == 0 {
 		return nil
 	}
@@ -85,8 +85,8 @@ func (t Type) Run(ctx context.Context, env *steps.Env, in *steps.Instance, deadl
 	if err := moveAway(ctx, env, n, list, cluster.FailbackManual); err != nil {
 		return err
 	}
-	grace := in.Args.Duration("grace")
-	if !in.Args.Has("grace") {
+	grace, set := steps.Lookup[time.Duration](in.Args, "grace")
+	if !set {
 		grace = deadline.Sub(env.Driver.Now()) / 2
 	}
 	what := func() string { return "failback to " + n.Name }
