@@ -3,6 +3,8 @@ package builtin_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"io/fs"
 	"testing"
 	"time"
 
@@ -32,27 +34,44 @@ func genCluster(n int) *cluster.Cluster {
 // 10,000 nodes (install the licence; upgrade each node and await its
 // failback; upgrade the media) through the step types' Check, Run and
 // Done, as the runtime does, on the simulator: as validate's abstract run
-// makes it (no durations, no downtime), and as a rehearsal does (timings
-// and downtime).
+// makes it (no durations, no downtime), and as a rehearsal does (timings,
+// downtime, each operation's changes logged for the state directory, the
+// changes taken after each step as the runtime's observer takes them).
 func BenchmarkProcedure(b *testing.B) {
 	c := genCluster(10000)
 	for _, mode := range []struct {
-		name string
-		opts sim.Options
+		name      string
+		opts      sim.Options
+		persisted bool
 	}{
-		{"abstract", sim.Options{Timings: sim.DefaultTimings(), Instant: true, Lenient: true, NoDowntime: true}},
-		{"rehearsal", sim.Options{Timings: sim.DefaultTimings()}},
+		{"abstract", sim.Options{Timings: sim.DefaultTimings(), Instant: true, Lenient: true, NoDowntime: true}, false},
+		{"rehearsal", sim.Options{Timings: sim.DefaultTimings()}, true},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			b.ReportAllocs()
 			ins := genProcedure(c)
 			for b.Loop() {
 				b.StopTimer()
-				s := sim.New(c, mode.opts)
+				var s *sim.Sim
+				if mode.persisted {
+					var err error
+					if s, err = sim.Open(memStore{}, c, mode.opts); err != nil {
+						b.Fatal(err)
+					}
+				} else {
+					s = sim.New(c, mode.opts)
+				}
 				env := &steps.Env{Cluster: c, Driver: s, Poll: 5 * time.Second}
 				b.StartTimer()
-				if err := runProcedure(env, ins); err != nil {
+				if err := runProcedure(env, ins, mode.persisted); err != nil {
 					b.Fatal(err)
+				}
+				if mode.persisted {
+					b.StopTimer()
+					if err := s.Close(); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
 				}
 			}
 		})
@@ -72,8 +91,28 @@ func genProcedure(c *cluster.Cluster) []*steps.Instance {
 	return append(ins, &steps.Instance{Address: "step.media-upgrade.pools", Type: "media-upgrade", Args: steps.Args{"on": c.Nodes[0]}})
 }
 
-// runProcedure is runAll without a test.
-func runProcedure(env *steps.Env, ins []*steps.Instance) error {
+// memStore is a state directory in memory whose streams write nowhere.
+type memStore map[string][]byte
+
+func (m memStore) Where(name string) string { return name }
+func (m memStore) Get(name string) ([]byte, error) {
+	if b, ok := m[name]; ok {
+		return b, nil
+	}
+	return nil, fs.ErrNotExist
+}
+func (m memStore) Put(name string, b []byte) error { m[name] = b; return nil }
+func (m memStore) Stream(string) (io.WriteCloser, error) {
+	return nopCloser{io.Discard}, nil
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// runProcedure is runAll without a test; changes takes the simulator's
+// changes after each step.
+func runProcedure(env *steps.Env, ins []*steps.Instance, changes bool) error {
 	reg := builtin.Registry()
 	ctx := context.Background()
 	for _, in := range ins {
@@ -93,6 +132,9 @@ func runProcedure(env *steps.Env, ins []*steps.Instance) error {
 		st, _ = env.Driver.Status(ctx)
 		if !typ.Done(env, st, in) {
 			return fmt.Errorf("%s: postcondition does not hold after run", in.Address)
+		}
+		if changes {
+			env.Driver.(*sim.Sim).ChangedStatuses()
 		}
 	}
 	return nil
