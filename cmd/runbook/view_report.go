@@ -240,8 +240,8 @@ func (h *htmlWriter) flush() error {
 // str writes s as it is.
 func (h *htmlWriter) str(s string) { h.b = append(h.b, s...) }
 
-// escaped are the bytes esc replaces.
-var escaped = [256]bool{'<': true, '>': true, '&': true, '\'': true, '"': true}
+// escapedByte are the bytes esc replaces.
+var escapedByte = [256]bool{'<': true, '>': true, '&': true, '\'': true, '"': true}
 
 // esc writes s escaped as html.EscapeString does.
 func (h *htmlWriter) esc(s string) {
@@ -249,7 +249,7 @@ func (h *htmlWriter) esc(s string) {
 	// is appended here.
 	if len(s) < 8 {
 		for i := 0; i < len(s); i++ {
-			if escaped[s[i]] {
+			if escapedByte[s[i]] {
 				h.escFrom(s, i)
 				return
 			}
@@ -258,6 +258,19 @@ func (h *htmlWriter) esc(s string) {
 		return
 	}
 	h.escFrom(s, 0)
+}
+
+// escaped returns s escaped as esc writes it: s itself when it needs no
+// escaping, as most names.
+func escaped(s string) string {
+	for i := 0; i < len(s); i++ {
+		if escapedByte[s[i]] {
+			h := htmlWriter{b: make([]byte, 0, len(s)+16)}
+			h.escFrom(s, i)
+			return string(h.b)
+		}
+	}
+	return s
 }
 
 // escFrom writes s escaped, whose bytes before i need none.
@@ -271,7 +284,7 @@ func (h *htmlWriter) escFrom(s string, i int) {
 	}
 	last := 0
 	for ; i < len(s); i++ {
-		if !escaped[s[i]] {
+		if !escapedByte[s[i]] {
 			continue
 		}
 		var r string
@@ -1112,11 +1125,13 @@ func (tl *timeline) stepBars(h *htmlWriter, from, to int) {
 func (tl *timeline) lane(h *htmlWriter, kind string, l *report.Lane, y int, running func(*report.Segment) int, text func(*report.Segment) string) {
 	ax := tl.ax
 	tl.openLane(h, kind, &l.Name, y)
+	// The lane's name, in the tooltip of each of its bars, escaped once.
+	name := escaped(l.Name)
 	for i := range l.Actual {
 		s := &l.Actual[i]
 		x0, x1, secs := ax.xs(s.Start, s.End)
 		tl.bar(h, x0, x1, "seg", "seg", s.State, running(s))
-		h.esc(l.Name)
+		h.str(name)
 		h.str(" ")
 		seg(h, s)
 		span(h, secs, s.Start, s.End)
@@ -1127,7 +1142,7 @@ func (tl *timeline) lane(h *htmlWriter, kind string, l *report.Lane, y int, runn
 		s := &l.Predicted[i]
 		tl.bar(h, ax.x(s.Start), ax.x(s.End), "plan", "plan", s.State, running(s))
 		h.str("plan: ")
-		h.esc(l.Name)
+		h.str(name)
 		h.str(" ")
 		seg(h, s)
 		endBar(h)
@@ -1136,7 +1151,7 @@ func (tl *timeline) lane(h *htmlWriter, kind string, l *report.Lane, y int, runn
 		h.str(`<path class=move d="M`)
 		h.f1(ax.x(m.Time))
 		h.str(` 16l-4-5h8z"><title>`)
-		h.esc(l.Name)
+		h.str(name)
 		h.str(" moved ")
 		h.esc(m.From)
 		h.str(" → ")
@@ -1161,15 +1176,13 @@ func (tl *timeline) nodeLanes(h *htmlWriter, from, to int) {
 }
 
 func (tl *timeline) resourceLanes(h *htmlWriter, from, to int) {
+	colors := colorMemo{of: tl.nodeColor}
 	for i := from; i < to; i++ {
 		tl.lane(h, "resource", &tl.rep.Resources[i], tl.yResources+i*tlLaneH, func(s *report.Segment) int {
 			if s.State != "running" {
 				return -1
 			}
-			if c, ok := tl.nodeColor[s.Node]; ok {
-				return c
-			}
-			return -1
+			return colors.color(s.Node)
 		}, func(s *report.Segment) string {
 			if s.State == "running" {
 				return s.Node
@@ -1177,6 +1190,38 @@ func (tl *timeline) resourceLanes(h *htmlWriter, from, to int) {
 			return s.State
 		})
 	}
+}
+
+// colorMemo is the palette's colour of each node (of; -1 for a node it
+// does not have), remembering the last two it was asked for: the bars of a
+// resource's lane name the same few nodes over and over, and a look-up in
+// the map of every node of a large cluster misses the processor's cache.
+type colorMemo struct {
+	of     map[string]int
+	node   [2]string
+	colors [2]int
+	n      int // how many of node are set
+	last   int // the one set last
+}
+
+func (m *colorMemo) color(node string) int {
+	for i := range m.n {
+		if m.node[i] == node {
+			return m.colors[i]
+		}
+	}
+	c, ok := m.of[node]
+	if !ok {
+		c = -1
+	}
+	i := 0
+	if m.n < len(m.node) {
+		i, m.n = m.n, m.n+1
+	} else {
+		i = 1 - m.last
+	}
+	m.node[i], m.colors[i], m.last = node, c, i
+	return c
 }
 
 // marks draws the marks across the whole chart, resumptions first, dashed,

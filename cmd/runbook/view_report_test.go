@@ -417,7 +417,7 @@ func fillOf(rules []cssFill, classes []string) string {
 	return fill
 }
 
-// esc writes what html.EscapeString returns.
+// esc writes, and escaped returns, what html.EscapeString returns.
 func TestHTMLWriterEsc(t *testing.T) {
 	cases := []string{"", "plain", `<a href="x">'&'</a>`, "→ ünïcode & <", `"`, "'", "a&b&&c", "\x00<\xff>", "a\rb",
 		"a long text of many words with none", "a long text with one at the end: <", "\xff\xfe\x80\x81;=?@%$#! \x00\x01\x7f>"}
@@ -438,6 +438,9 @@ func TestHTMLWriterEsc(t *testing.T) {
 		h.esc(s)
 		if got, want := string(h.b), stdhtml.EscapeString(s); got != want {
 			t.Errorf("esc(%q) = %q; want %q", s, got, want)
+		}
+		if got, want := escaped(s), stdhtml.EscapeString(s); got != want {
+			t.Errorf("escaped(%q) = %q; want %q", s, got, want)
 		}
 	}
 }
@@ -487,4 +490,28 @@ func TestLiveReport(t *testing.T) {
 		t.Error("no live report gave a report")
 	}
 	none.end()
+}
+
+// TestColorMemo: the colour a resource's lane gives a node is the palette's
+// colour of the map, whatever the order the nodes come in, for a node the
+// map has not too (-1).
+func TestColorMemo(t *testing.T) {
+	of := map[string]int{}
+	for i := range 9 {
+		of[fmt.Sprintf("N%d", i)] = i % len(nodePalette)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, nodes := range []int{1, 2, 3, 12} {
+		m := colorMemo{of: of}
+		for range 2000 {
+			node := fmt.Sprintf("N%d", rng.IntN(nodes))
+			want, ok := of[node]
+			if !ok {
+				want = -1
+			}
+			if got := m.color(node); got != want {
+				t.Fatalf("colour of %s: %d, want %d", node, got, want)
+			}
+		}
+	}
 }
