@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -150,38 +151,33 @@ func (p *parser) evalDeclarations() {
 	}
 	// deps[i] is the index of the item of a reference.
 	var deps []int32
-	add := func(e hcl.Expression) {
-		refs, ok := p.refs(e, declScope, false)
-		if ok && len(refs) > 0 {
-			// eval finds them here rather than walk e again.
-			p.declRefs = append(p.declRefs, exprRefs{e, refs})
-		}
-		for _, r := range refs {
-			if dep := itemOf(r); dep >= 0 {
-				deps = append(deps, dep)
-			}
-		}
+	// The references of the items' expressions depend on nothing but the
+	// declarations' names: those of a long list are found in two halves
+	// at once, the second on another goroutine, and put after the first.
+	h := n
+	if n >= parallelRefs && !p.opts.slow && runtime.GOMAXPROCS(0) > 1 {
+		h = n / 2
 	}
-	for i := range items[:n] {
-		it := &items[i]
-		it.depFrom, it.refFrom = int32(len(deps)), int32(len(p.declRefs))
-		switch {
-		case it.local != nil:
-			add(it.local.attr.Expr)
-		case it.node != nil:
-			for _, a := range it.node.attrs {
-				add(a.Expr)
-			}
-		case it.resource != nil:
-			for _, a := range it.resource.attrs {
-				add(a.Expr)
-			}
-		case it.license != nil:
-			for _, a := range it.license.attrs {
-				add(a.Expr)
-			}
+	var deps2 []int32
+	var refs2 []exprRefs
+	done := make(chan struct{})
+	if h < n {
+		go func() {
+			defer close(done)
+			p.findItemRefs(items[h:n], itemOf, &deps2, &refs2)
+		}()
+	} else {
+		close(done)
+	}
+	p.findItemRefs(items[:h], itemOf, &deps, &p.declRefs)
+	<-done
+	if h < n {
+		d, r := int32(len(deps)), int32(len(p.declRefs))
+		for i := range items[h:n] {
+			it := &items[h+i]
+			it.depFrom, it.depTo, it.refFrom, it.refTo = it.depFrom+d, it.depTo+d, it.refFrom+r, it.refTo+r
 		}
-		it.depTo, it.refTo = int32(len(deps)), int32(len(p.declRefs))
+		deps, p.declRefs = append(deps, deps2...), append(p.declRefs, refs2...)
 	}
 	mapDeps := func(m *declItem, list []int32) {
 		m.depFrom = int32(len(deps))
@@ -222,6 +218,51 @@ func (p *parser) evalDeclarations() {
 		if it := &items[i]; it.state == 0 {
 			visit(it)
 		}
+	}
+}
+
+// parallelRefs is the least number of declarations whose references
+// evalDeclarations finds in two halves at once.
+const parallelRefs = 2048
+
+// findItemRefs finds the references of the expressions of items: the indexes
+// of the items they name (itemOf) go to deps, those found valid (and not
+// none) to refs, each item's at [depFrom, depTo) and [refFrom, refTo) of
+// them. It reports nothing, and changes nothing but items, deps and refs:
+// two may run at once.
+func (p *parser) findItemRefs(items []declItem, itemOf func(ref) int32, deps *[]int32, refs *[]exprRefs) {
+	add := func(e hcl.Expression) {
+		rs, ok := p.refs(e, declScope, false)
+		if ok && len(rs) > 0 {
+			// eval finds them here rather than walk e again.
+			*refs = append(*refs, exprRefs{e, rs})
+		}
+		for _, r := range rs {
+			if dep := itemOf(r); dep >= 0 {
+				*deps = append(*deps, dep)
+			}
+		}
+	}
+	for i := range items {
+		it := &items[i]
+		it.depFrom, it.refFrom = int32(len(*deps)), int32(len(*refs))
+		switch {
+		case it.local != nil:
+			add(it.local.attr.Expr)
+		case it.node != nil:
+			for _, a := range it.node.attrs {
+				add(a.Expr)
+			}
+		case it.resource != nil:
+			for _, a := range it.resource.attrs {
+				add(a.Expr)
+			}
+		case it.license != nil:
+			for _, a := range it.license.attrs {
+				add(a.Expr)
+			}
+		}
+		it.depTo, it.refTo = int32(len(*deps)), int32(len(*refs))
 	}
 }
 

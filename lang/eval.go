@@ -485,6 +485,9 @@ func (p *parser) exprRefs(expr hcl.Expression, sc *scope) ([]ref, bool) {
 	if ok && cache != nil {
 		cache[expr] = refs
 	}
+	if sc == declScope && p.cur != nil && ok && len(refs) > 0 {
+		p.declMisses++ // evalDeclarations found them: see TestDeclRefsFound
+	}
 	return refs, ok
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/runbookhq/runbook/drivers"
 	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
 
 	"github.com/google/go-cmp/cmp"
@@ -107,6 +108,13 @@ func TestFastPathsAgree(t *testing.T) {
 		loadBoth(t, fmt.Sprintf("gen%d.hcl", n), gen.Runbook(n), opts)
 		loadBoth(t, fmt.Sprintf("invalid%d.hcl", n), gen.Invalid(n), opts)
 	}
+	// Enough declarations that their references are found in two halves
+	// at once (parallelRefs), with mistakes in both.
+	big := gen.Runbook(parallelRefs / 2)
+	big = bytes.Replace(big, []byte("node.N3,"), []byte("node.X3,"), 1)
+	big = bytes.Replace(big, []byte("[node.N"+fmt.Sprint(parallelRefs/2-5)), []byte("[resource.R1, node.Y"), 1)
+	big = bytes.Replace(big, []byte(`address = "10.0.0.5"`), []byte(`address = resource.R7.name`), 1)
+	loadBoth(t, "big.hcl", big, opts)
 	for i, src := range fastPathCases {
 		loadBoth(t, fmt.Sprintf("case%d.hcl", i), []byte(src), opts)
 	}
@@ -329,5 +337,33 @@ func TestDropSyntax(t *testing.T) {
 	}
 	if after := dumpLoad(rb, nil); after != before {
 		t.Errorf("the runbook changed:\n%s", cmp.Diff(before, after))
+	}
+}
+
+// TestDeclRefsFound holds evalDeclarations to finding the references of
+// every declaration's expressions where their evaluation looks for them
+// (declRefs), with a few declarations and with enough that they are found
+// in two halves at once (parallelRefs), rather than walking the
+// expressions again.
+func TestDeclRefsFound(t *testing.T) {
+	for _, n := range []int{40, parallelRefs / 2} {
+		src := gen.Runbook(n)
+		// A node that refers to a resource, which refers to nodes.
+		src = bytes.Replace(src, []byte(`address = "10.0.0.5"`), []byte(`address = resource.R7.name`), 1)
+		rb := &Runbook{Path: "gen.hcl", Dir: ".", Files: map[string]*hcl.File{}, blocks: map[string]*drivers.Config{}}
+		f, diags := parseFile(src, "gen.hcl")
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		opts := Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry()}
+		rb.Driver = opts.Drivers.Default().Name()
+		p := newParser(rb, opts)
+		p.decode([]hcl.Body{f.Body})
+		if len(p.diags) > 0 {
+			t.Fatal(p.diags)
+		}
+		if p.declMisses > 0 {
+			t.Errorf("%d nodes: the references of %d expressions of declarations were found again", n, p.declMisses)
+		}
 	}
 }

@@ -200,8 +200,11 @@ type parser struct {
 	// declRefs are the references of the declarations' expressions, found
 	// valid (and not none) when their order was worked out; cur is the
 	// declaration being evaluated, whose are declRefs[cur.refFrom:cur.refTo].
-	declRefs []exprRefs
-	cur      *declItem
+	// declMisses counts the expressions of declarations whose references
+	// were found again (none should be).
+	declRefs   []exprRefs
+	cur        *declItem
+	declMisses int
 	// attrSlab and stepSlab are where content and newStep take what they
 	// return from.
 	attrSlab attrList
