@@ -35,9 +35,10 @@ func TestSetCollector(t *testing.T) {
 	}
 }
 
-// TestRunCollector: a run's own process loads at runGCPercent, and stays at
-// it for a simulator, or goes back to processGCPercent for a real cluster;
-// with GOGC set, or in the tests' process, both leave the target alone.
+// TestRunCollector: a run's own process parses with the collector off,
+// loads at runGCPercent, and stays at it for a simulator, or goes back to
+// processGCPercent for a real cluster; with GOGC set, or in the tests'
+// process, they leave the target alone.
 func TestRunCollector(t *testing.T) {
 	defer func(own, set bool) { ownProcess, collectorSet = own, set }(ownProcess, collectorSet)
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
@@ -47,6 +48,7 @@ func TestRunCollector(t *testing.T) {
 		t.Setenv("GOGC", "50")
 		debug.SetGCPercent(50)
 		setRunCollector()
+		parsedCollector()
 		runCollector(true)
 		if got := debug.SetGCPercent(50); got != 50 {
 			t.Errorf("own process %v, GOGC set: target %d, want 50", own, got)
@@ -58,6 +60,10 @@ func TestRunCollector(t *testing.T) {
 	if !setRunCollector() {
 		t.Fatal("setRunCollector did not set the target of the command's own process")
 	}
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Errorf("target while parsing = %d, want -1 (off)", got)
+	}
+	parsedCollector()
 	if got := debug.SetGCPercent(runGCPercent); got != runGCPercent {
 		t.Errorf("target while loading = %d, want %d", got, runGCPercent)
 	}
