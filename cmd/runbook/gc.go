@@ -58,32 +58,34 @@ func setCollector() bool {
 	return true
 }
 
-// setRunCollector is setCollector for a run: the collector is off until
-// its runbook is parsed (parsedCollector), then its target is runGCPercent
-// until runCollector says otherwise. Parsing keeps nearly all it allocates
-// (the files' syntax) to the end of the load, so a collection while it
-// parses marks it all and frees next to nothing: a 10,000-node runbook's
-// parse reaches the first goal (40 MB), and its collection marks some 40
-// MB of syntax to free a few: some 50 ms of CPU time, a tenth of what the
-// run takes before its first step. Without it, the heap holds what the parse allocated, in proportion
-// to the files' size (about 25 times it), as it would have held nearly all
-// of it anyway; the collection after the load (collectAfterLoad) is the
-// first.
+// setRunCollector is setCollector for a run: its target is runGCPercent
+// until runCollector says otherwise.
 func setRunCollector() bool {
 	if !setCollector() {
 		return false
 	}
-	debug.SetGCPercent(-1)
+	debug.SetGCPercent(runGCPercent)
 	return true
 }
 
-// parsedCollector is lang.Options.Parsed for a run: the collector goes
-// back on at runGCPercent, for the evaluation of the runbook and what
-// follows. Unless setRunCollector set it, it leaves it alone.
-func parsedCollector() {
-	if collectorSet {
-		debug.SetGCPercent(runGCPercent)
+// offWhileParsing turns the collector off until the runbook is parsed, and
+// returns what puts it back as it was, for lang.Options.Parsed (it may be
+// called again: the load calls it once it returns, in case it parsed
+// nothing). Parsing keeps nearly all it allocates (the files' syntax) to
+// the end of the load, so a collection while it parses marks it all and
+// frees next to nothing: a 10,000-node runbook's parse reaches the first
+// goal (40 MB), and its collection marks some 40 MB of syntax to free a
+// few: some 50 ms of CPU time, a tenth of what a run takes before its
+// first step. Without it, the heap holds what the parse allocated, in
+// proportion to the files' size (about 25 times it), as it would have held
+// nearly all of it anyway. It returns nil, and leaves the collector alone,
+// in a process whose collector the command does not set (setCollector).
+func offWhileParsing() func() {
+	if !collectorSet {
+		return nil
 	}
+	prev := debug.SetGCPercent(-1)
+	return func() { debug.SetGCPercent(prev) }
 }
 
 // runCollector sets the target for the run once its runbook is loaded and

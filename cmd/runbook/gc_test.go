@@ -35,10 +35,9 @@ func TestSetCollector(t *testing.T) {
 	}
 }
 
-// TestRunCollector: a run's own process parses with the collector off,
-// loads at runGCPercent, and stays at it for a simulator, or goes back to
-// processGCPercent for a real cluster; with GOGC set, or in the tests'
-// process, they leave the target alone.
+// TestRunCollector: a run's own process loads at runGCPercent, and stays at
+// it for a simulator, or goes back to processGCPercent for a real cluster;
+// with GOGC set, or in the tests' process, they leave the target alone.
 func TestRunCollector(t *testing.T) {
 	defer func(own, set bool) { ownProcess, collectorSet = own, set }(ownProcess, collectorSet)
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
@@ -48,7 +47,9 @@ func TestRunCollector(t *testing.T) {
 		t.Setenv("GOGC", "50")
 		debug.SetGCPercent(50)
 		setRunCollector()
-		parsedCollector()
+		if parsed := offWhileParsing(); parsed != nil {
+			t.Errorf("own process %v, GOGC set: the collector is turned off while parsing", own)
+		}
 		runCollector(true)
 		if got := debug.SetGCPercent(50); got != 50 {
 			t.Errorf("own process %v, GOGC set: target %d, want 50", own, got)
@@ -60,10 +61,6 @@ func TestRunCollector(t *testing.T) {
 	if !setRunCollector() {
 		t.Fatal("setRunCollector did not set the target of the command's own process")
 	}
-	if got := debug.SetGCPercent(-1); got != -1 {
-		t.Errorf("target while parsing = %d, want -1 (off)", got)
-	}
-	parsedCollector()
 	if got := debug.SetGCPercent(runGCPercent); got != runGCPercent {
 		t.Errorf("target while loading = %d, want %d", got, runGCPercent)
 	}
@@ -74,6 +71,38 @@ func TestRunCollector(t *testing.T) {
 	runCollector(false)
 	if got := debug.SetGCPercent(processGCPercent); got != processGCPercent {
 		t.Errorf("target for a real cluster = %d, want %d", got, processGCPercent)
+	}
+}
+
+// TestOffWhileParsing: in a command's own process the collector is off
+// until the runbook is parsed, then back at the target the command set;
+// in the tests' process (or with GOGC set: setCollector), it is left alone.
+func TestOffWhileParsing(t *testing.T) {
+	defer func(own, set bool) { ownProcess, collectorSet = own, set }(ownProcess, collectorSet)
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+
+	ownProcess, collectorSet = false, false
+	debug.SetGCPercent(100)
+	if parsed := offWhileParsing(); parsed != nil || debug.SetGCPercent(100) != 100 {
+		t.Fatal("offWhileParsing turned off the collector of a process that is not the command's own")
+	}
+
+	ownProcess = true
+	t.Setenv("GOGC", "")
+	for _, set := range []func() bool{setCollector, setRunCollector} {
+		collectorSet = false
+		set()
+		want := debug.SetGCPercent(-1)
+		debug.SetGCPercent(want)
+		parsed := offWhileParsing()
+		if got := debug.SetGCPercent(-1); got != -1 {
+			t.Errorf("target while parsing = %d, want -1 (off)", got)
+		}
+		parsed()
+		parsed()
+		if got := debug.SetGCPercent(want); got != want {
+			t.Errorf("target once parsed = %d, want %d", got, want)
+		}
 	}
 }
 

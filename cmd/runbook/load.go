@@ -41,6 +41,10 @@ func (a *app) load(path string, opts lang.Options) (*lang.Runbook, hcl.Diagnosti
 	if opts.Drivers.Default() == nil {
 		opts.Drivers = a.drivers
 	}
+	if opts.Parsed != nil {
+		// In case the load parsed nothing: a file it could not read.
+		defer opts.Parsed()
+	}
 	if !collectorSet && os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
 	}
