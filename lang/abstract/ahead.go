@@ -1,6 +1,10 @@
 package abstract
 
-import "runtime"
+import (
+	"runtime"
+
+	"github.com/runbookhq/runbook/steps"
+)
 
 // The ordering rules ahead of the model.
 //
@@ -76,7 +80,24 @@ func (m *modelSide) follow(o *order, n int) bool {
 	if ahead(m.opts, n) {
 		p := &pipe{batches: make(chan batch, 64), ack: make(chan struct{}), size: firstBatch}
 		o.pipe = p
-		go o.runAhead(n)
+		// The facts of the steps are worked out in two halves at once:
+		// the first here, the second by the rules' goroutine, which then
+		// puts them after the first and goes on.
+		h := n / 2
+		first := make(chan []steps.Fact, 1)
+		go func() {
+			second := o.factsOf(h, n, make([]steps.Fact, 0, (n-h)+(n-h)/2))
+			all := <-first
+			for i := h; i < n; i++ {
+				o.at[i] += int32(len(all))
+			}
+			o.all = append(all, second...)
+			o.at[n] = int32(len(o.all))
+			o.room()
+			o.runAhead(n)
+		}()
+		// Room for all of them, at about one and a half a step.
+		first <- o.factsOf(0, h, make([]steps.Fact, 0, n+n/2))
 		for {
 			b := <-p.batches
 			for k, it := range b.items {
@@ -94,6 +115,8 @@ func (m *modelSide) follow(o *order, n int) bool {
 		}
 		// The rules' goroutine has handed everything over and ended.
 		o.pipe = nil
+	} else {
+		o.plan()
 	}
 	for ; i < n && ok; i++ {
 		ok = m.step(i, o.next(i))

@@ -60,27 +60,36 @@ type span struct{ first, last int }
 var _ steps.Order = (*order)(nil)
 
 func newOrder(seq Seq, opts Options, m *modelSide, r Report) *order {
-	o := &order{seq: seq, opts: opts, m: m, r: r, holeAt: -1}
-	o.plan()
-	return o
+	return &order{seq: seq, opts: opts, m: m, r: r, holeAt: -1, at: make([]int32, seq.Len()+1)}
 }
 
 // plan works out the facts every step provides, known or not, and makes
 // room for them: the maps of keys never grow.
 func (o *order) plan() {
 	n := o.seq.Len()
-	o.at = make([]int32, n+1)
-	for i := range n {
-		o.at[i] = int32(len(o.all))
+	o.all = o.factsOf(0, n, make([]steps.Fact, 0, n+n/2))
+	o.at[n] = int32(len(o.all))
+	o.room()
+}
+
+// factsOf appends to all the facts of steps from to to-1, and sets their
+// at to where they start in all.
+func (o *order) factsOf(from, to int, all []steps.Fact) []steps.Fact {
+	for i := from; i < to; i++ {
+		o.at[i] = int32(len(all))
 		st := o.seq.At(i)
 		if st.Hole || !st.When {
 			continue
 		}
 		if t, ok := o.opts.Registry[st.Type].(steps.Provider); ok {
-			o.all = t.Provides(st.Instance, o.all)
+			all = t.Provides(st.Instance, all)
 		}
 	}
-	o.at[n] = int32(len(o.all))
+	return all
+}
+
+// room makes the state of each fact of all, with room for its keys.
+func (o *order) room() {
 	for _, f := range o.all {
 		fs := o.fact(f.Name)
 		if fs == nil {
