@@ -13,7 +13,7 @@ func (c Change) String() string {
 }
 
 // words are the pieces String joins, "" for those a change has not.
-func (c Change) words() [7]string {
+func (c *Change) words() [7]string {
 	switch c.Kind {
 	case ChangeNode:
 		switch {

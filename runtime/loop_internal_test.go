@@ -135,7 +135,7 @@ func TestTextsAsJoined(t *testing.T) {
 		case 1:
 			c := Change{Kind: pick(kinds), Name: pick(words), FromState: pick(states), ToState: pick(states), FromNode: pick(words), ToNode: pick(words),
 				FromVersion: pick(words), ToVersion: pick(words), Product: pick(words), FromMedia: pick(words), ToMedia: pick(words), Unplanned: rng.Intn(2) == 0}
-			all = append(all, made{tx.change(c), c.String()})
+			all = append(all, made{tx.change(&c), c.String()})
 		default:
 			op, subj := pick(words), make([]string, rng.Intn(4))
 			for j := range subj {

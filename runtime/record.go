@@ -7,7 +7,7 @@ import "time"
 // journal's next record (State.Observe), has no crash point, and a failed
 // write does not stop the run (the step's own record would fail the same way
 // and stop it).
-func (r *runner) journalChange(e Event) {
+func (r *runner) journalChange(e *Event) {
 	if !r.journaling || r.opts.State == nil || e.Change == nil {
 		return
 	}

@@ -424,11 +424,11 @@ func (r *runner) onChange(t time.Time, c Change) {
 		steps = &r.cur.Changes
 	}
 	kept := r.changes.keep(steps, c)
-	e := Event{Type: EventChange, Time: t, Message: r.texts.change(c), Change: kept, Alarm: c.Alarming()}
+	e := Event{Type: EventChange, Time: t, Message: r.texts.change(kept), Change: kept, Alarm: kept.Alarming()}
 	if r.cur != nil {
 		e.Step = r.cur.Address
 	}
-	r.journalChange(e)
+	r.journalChange(&e)
 	r.emit(e)
 }
 

@@ -54,7 +54,7 @@ func (t *texts) joinDuration(prefix string, d time.Duration) string {
 }
 
 // change is c.String().
-func (t *texts) change(c Change) string {
+func (t *texts) change(c *Change) string {
 	w := c.words()
 	return t.join(w[:]...)
 }
