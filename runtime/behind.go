@@ -306,22 +306,33 @@ func (b *behind) loop() {
 			return
 		}
 		b.mu.Lock()
-		for !b.busy && len(b.ops) > 0 {
+		for {
+			// Between batches too: the run may take chunks faster than
+			// the queue empties.
+			b.ready()
+			if b.busy || len(b.ops) == 0 {
+				break
+			}
 			b.writeQueued()
 		}
-		if b.chunk == nil && !b.stopped {
-			b.mu.Unlock()
-			c := touched(make([]compact, 0, recordChunk))
-			b.mu.Lock()
-			b.chunk = c
-		}
-		if b.changes == nil && b.wantsChanges && !b.stopped {
-			b.mu.Unlock()
-			c := touched(make([]Change, 0, readyChanges))
-			b.mu.Lock()
-			b.changes = c
-		}
 		b.mu.Unlock()
+	}
+}
+
+// ready makes the chunks ready that the run took (nextChunk, nextChanges),
+// without b.mu held meanwhile. The caller holds b.mu.
+func (b *behind) ready() {
+	if b.chunk == nil && !b.stopped {
+		b.mu.Unlock()
+		c := touched(make([]compact, 0, recordChunk))
+		b.mu.Lock()
+		b.chunk = c
+	}
+	if b.changes == nil && b.wantsChanges && !b.stopped {
+		b.mu.Unlock()
+		c := touched(make([]Change, 0, readyChanges))
+		b.mu.Lock()
+		b.changes = c
 	}
 }
 
