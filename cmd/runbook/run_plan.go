@@ -101,10 +101,13 @@ func startsAt(drv, m cluster.Driver) bool {
 type changeRecorder struct {
 	mu     sync.Mutex
 	chunks [][]runtime.Event
-	// next, if not nil, is the next chunk, made ready on another goroutine
-	// (ready): the run's own does not wait for its memory.
-	next []runtime.Event
+	// next are the next chunks, made ready on another goroutine (ready):
+	// the run's own does not wait for their memory.
+	next [][]runtime.Event
 }
+
+// changesAhead is how many chunks ready makes ready ahead.
+const changesAhead = 2
 
 const changeChunk = 4096
 
@@ -115,37 +118,40 @@ func (c *changeRecorder) record(e runtime.Event) {
 	c.mu.Lock()
 	n := len(c.chunks)
 	if n == 0 || len(c.chunks[n-1]) == cap(c.chunks[n-1]) {
-		ch := c.next
-		if ch == nil {
+		var ch []runtime.Event
+		if k := len(c.next); k > 0 {
+			ch, c.next = c.next[k-1], c.next[:k-1]
+		} else {
 			ch = make([]runtime.Event, 0, changeChunk)
 		}
-		c.chunks, c.next = append(c.chunks, ch), nil
+		c.chunks = append(c.chunks, ch)
 		n++
 	}
 	c.chunks[n-1] = append(c.chunks[n-1], e)
 	c.mu.Unlock()
 }
 
-// ready makes the next chunk ready, if it is not: its memory is written to
-// once a page, so that the kernel maps it now, on the caller's goroutine
-// (the live report's), rather than when the run's records the events.
+// ready makes the next chunks ready, those that are not: their memory is
+// written to once a page, so that the kernel maps it now, on the caller's
+// goroutine (the live report's), rather than when the run's records the
+// events.
 func (c *changeRecorder) ready() {
-	c.mu.Lock()
-	has := c.next != nil
-	c.mu.Unlock()
-	if has {
-		return
+	for {
+		c.mu.Lock()
+		enough := len(c.next) >= changesAhead
+		c.mu.Unlock()
+		if enough {
+			return
+		}
+		ch := make([]runtime.Event, changeChunk)
+		step := max(1, 4096/int(unsafe.Sizeof(runtime.Event{})))
+		for i := 0; i < len(ch); i += step {
+			ch[i] = runtime.Event{}
+		}
+		c.mu.Lock()
+		c.next = append(c.next, ch[:0])
+		c.mu.Unlock()
 	}
-	ch := make([]runtime.Event, changeChunk)
-	step := max(1, 4096/int(unsafe.Sizeof(runtime.Event{})))
-	for i := 0; i < len(ch); i += step {
-		ch[i] = runtime.Event{}
-	}
-	c.mu.Lock()
-	if c.next == nil {
-		c.next = ch[:0]
-	}
-	c.mu.Unlock()
 }
 
 // since returns the events recorded after the first n, in order, in the

@@ -58,6 +58,9 @@ func startLiveReport(rb *lang.Runbook, rrb *runtime.Runbook, store runtime.Store
 			lr.in = declaredInput(rb, rrb, store)
 			lr.b = report.NewBuilder(lr.in)
 		}
+		if lr.changes != nil {
+			lr.changes.ready()
+		}
 		tick := time.NewTicker(reportPoll)
 		defer tick.Stop()
 		for {
