@@ -271,11 +271,11 @@ func (s *Sim) apply(l *deltaLine) {
 	}
 	for r, rl := range l.Resources {
 		s.st.Status.SetResource(r, rl.Status)
-		s.st.Downtime[r] = rl.Downtime
+		s.st.setDowntime(r, rl.Downtime)
 		if rl.DownSince != nil {
-			s.st.DownSince[r] = *rl.DownSince
+			s.st.setDownSince(r, *rl.DownSince, true)
 		} else {
-			delete(s.st.DownSince, r)
+			s.st.setDownSince(r, time.Time{}, false)
 		}
 	}
 	for n, v := range l.Upgrades {
@@ -357,8 +357,14 @@ func openFrom(store Store, c *cluster.Cluster, opts Options, fresh *Fresh) (*Sim
 			return nil, fmt.Errorf("simulator state %s has format %d; this runbook reads format %d", path, snap.Format, formatVersion)
 		}
 		snap.Status.Reindex()
-		s.st = state{Clock: snap.Clock, Status: snap.Status, Downtime: orEmpty(snap.Downtime),
-			DownSince: orEmpty(snap.DownSince), Upgrades: orEmpty(snap.Upgrades)}
+		s.st = state{Clock: snap.Clock, Status: snap.Status, Down: make(map[string]downAccount, max(len(snap.Downtime), len(snap.DownSince))),
+			Upgrades: orEmpty(snap.Upgrades)}
+		for r, d := range snap.Downtime {
+			s.st.setDowntime(r, d)
+		}
+		for r, since := range snap.DownSince {
+			s.st.setDownSince(r, since, true)
+		}
 	}
 	if logErr == nil {
 		kept = true
@@ -509,9 +515,11 @@ func (s *Sim) appendSnapshot(b []byte) ([]byte, error) {
 		b = append(b, '}')
 	}
 	b = append(b, `,"downtime_ns":`...)
-	b, _ = appendObject(b, s.st.Downtime, &k[2], func(b []byte, d time.Duration) ([]byte, error) { return strconv.AppendInt(b, int64(d), 10), nil })
+	b, _ = appendAccounts(b, s.st.Down, &k[2], func(a downAccount) bool { return a.counted },
+		func(b []byte, a downAccount) ([]byte, error) { return strconv.AppendInt(b, int64(a.total), 10), nil })
 	b = append(b, `,"down_since":`...)
-	if b, err = appendObject(b, s.st.DownSince, &k[3], jsonw.Time); err != nil {
+	if b, err = appendAccounts(b, s.st.Down, &k[3], func(a downAccount) bool { return a.down },
+		func(b []byte, a downAccount) ([]byte, error) { return jsonw.Time(b, a.since) }); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"upgrades":`...)
@@ -541,6 +549,56 @@ func appendObject[V any](b []byte, m map[string]V, keys *[]string, value func([]
 	*keys = sorted.Keys(m)
 	b, _, err := appendKeyed(b, m, *keys, value)
 	return b, err
+}
+
+// appendAccounts appends the accounts of m that has says it has as a JSON
+// object, as appendObject appends a map of them: keys are their keys,
+// sorted, as the last call found them.
+func appendAccounts(b []byte, m map[string]downAccount, keys *[]string, has func(downAccount) bool, value func([]byte, downAccount) ([]byte, error)) ([]byte, error) {
+	n := 0
+	for _, a := range m {
+		if has(a) {
+			n++
+		}
+	}
+	if len(*keys) == n {
+		start := len(b)
+		out, ok, err := appendKeyedIf(b, m, *keys, has, value)
+		if ok || err != nil {
+			return out, err
+		}
+		b = out[:start]
+	}
+	*keys = (*keys)[:0]
+	for k, a := range m {
+		if has(a) {
+			*keys = append(*keys, k)
+		}
+	}
+	slices.Sort(*keys)
+	b, _, err := appendKeyedIf(b, m, *keys, has, value)
+	return b, err
+}
+
+// appendKeyedIf is appendKeyed of the values has says m has.
+func appendKeyedIf[V any](b []byte, m map[string]V, keys []string, has func(V) bool, value func([]byte, V) ([]byte, error)) ([]byte, bool, error) {
+	b = append(b, '{')
+	for i, k := range keys {
+		v, ok := m[k]
+		if !ok || !has(v) {
+			return b, false, nil
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonw.String(b, k)
+		b = append(b, ':')
+		var err error
+		if b, err = value(b, v); err != nil {
+			return nil, false, err
+		}
+	}
+	return append(b, '}'), true, nil
 }
 
 // appendKeyed appends m as a JSON object of keys, in their order; false if

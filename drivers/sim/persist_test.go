@@ -28,8 +28,8 @@ func TestDeltaLineEncoding(t *testing.T) {
 	s.st.Clock = at
 	s.st.Status.SetNode("A", cluster.NodeStatus{Version: "2.0", State: cluster.NodeDown, Media: "<&>\u2028"})
 	s.st.Status.SetResource("R1", cluster.ResourceStatus{State: cluster.ResourceOffline, Node: "A"})
-	s.st.Downtime["R1"] = 1500 * time.Millisecond
-	s.st.DownSince["R1"] = at
+	s.st.setDowntime("R1", 1500*time.Millisecond)
+	s.st.setDownSince("R1", at, true)
 	s.st.Status.Licenses = []cluster.LicenseStatus{{Product: "P \"x\"", Version: "2.0"}}
 	s.st.Status.MediaVersion = "2.0"
 	s.st.Upgrades["A"] = 2
@@ -71,8 +71,8 @@ func TestDeltaLineEncoding(t *testing.T) {
 			s.changed.nodes = append(s.changed.nodes, v)
 		}
 		for i, r := range d.resources {
-			v := resourceValue{name: r, rs: s.st.Status.Resources[r], downtime: s.st.Downtime[r]}
-			v.since, v.down = s.st.DownSince[r]
+			v := resourceValue{name: r, rs: s.st.Status.Resources[r], downtime: s.st.downtimes()[r]}
+			v.since, v.down = s.st.downSince()[r]
 			if !last(d.resources, i) {
 				v.rs.State, v.downtime = "earlier", time.Duration(i)
 			}
@@ -113,8 +113,8 @@ func TestSnapshotEncoding(t *testing.T) {
 	s := New(testCluster(), Options{Timings: DefaultTimings()})
 	check := func() {
 		t.Helper()
-		want, err := json.Marshal(&snapshot{Format: formatVersion, Clock: s.st.Clock, Status: s.st.Status, Downtime: s.st.Downtime,
-			DownSince: s.st.DownSince, Upgrades: s.st.Upgrades, Refreshed: s.st.Refreshed})
+		want, err := json.Marshal(&snapshot{Format: formatVersion, Clock: s.st.Clock, Status: s.st.Status, Downtime: s.st.downtimes(),
+			DownSince: s.st.downSince(), Upgrades: s.st.Upgrades, Refreshed: s.st.Refreshed})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,20 +127,25 @@ func TestSnapshotEncoding(t *testing.T) {
 		}
 	}
 	check()
-	s.st.Downtime["R1"] = 90 * time.Second
-	s.st.DownSince["R<2>"] = Epoch
+	s.st.setDowntime("R1", 90*time.Second)
+	s.st.setDownSince("R<2>", Epoch, true)
 	s.st.Upgrades["A"] = 1
 	s.st.Refreshed = map[string]string{"A": "2.0", "B&": "1.0"}
 	check()
 	// Keys the last snapshot did not have, as many as it had (its keys,
 	// kept for the next one, no longer do); then the same again.
 	s.st.Refreshed = map[string]string{"A": "2.0", "C": "1.0"}
-	delete(s.st.Downtime, "R1")
-	s.st.Downtime["R9"] = time.Second
+	a := s.st.Down["R1"]
+	a.total, a.counted = 0, false
+	s.st.Down["R1"] = a
+	s.st.setDowntime("R9", time.Second)
 	check()
 	check()
+	// No resource down: no key of down_since left.
 	s.st.Status = nil
-	s.st.DownSince = nil
+	for r := range s.st.downSince() {
+		s.st.setDownSince(r, time.Time{}, false)
+	}
 	check()
 }
 
@@ -411,8 +416,8 @@ func fromState(s *Sim, l *deltaLine, nodes, resources, upgrades []string) {
 		if l.Resources == nil {
 			l.Resources = map[string]resourceLine{}
 		}
-		rl := resourceLine{Status: s.st.Status.Resources[r], Downtime: s.st.Downtime[r]}
-		if since, ok := s.st.DownSince[r]; ok {
+		rl := resourceLine{Status: s.st.Status.Resources[r], Downtime: s.st.downtimes()[r]}
+		if since, ok := s.st.downSince()[r]; ok {
 			rl.DownSince = &since
 		}
 		l.Resources[r] = rl

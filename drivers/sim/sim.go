@@ -98,12 +98,68 @@ type Sim struct {
 
 // state is everything the simulated cluster remembers.
 type state struct {
-	Clock     time.Time
-	Status    *cluster.Status
-	Downtime  map[string]time.Duration // accumulated, for resources back up
-	DownSince map[string]time.Time     // resources not running now, since when
-	Upgrades  map[string]int           // completed upgrades per node
-	Refreshed map[string]string        // node -> media version it last read
+	Clock  time.Time
+	Status *cluster.Status
+	// Down is each resource's account of its downtime: what the snapshot
+	// calls downtime_ns and down_since, in one entry, so that a change of
+	// a resource looks it up once.
+	Down      map[string]downAccount
+	Upgrades  map[string]int    // completed upgrades per node
+	Refreshed map[string]string // node -> media version it last read
+}
+
+// downAccount is a resource's downtime: what it accumulated, for a
+// resource back up (total; counted: the snapshot's downtime_ns has it),
+// and since when it is not running now (since; down: its down_since has
+// it).
+type downAccount struct {
+	total   time.Duration
+	since   time.Time
+	counted bool
+	down    bool
+}
+
+// setDowntime records a resource's accumulated downtime.
+func (st *state) setDowntime(name string, d time.Duration) {
+	a := st.Down[name]
+	a.total, a.counted = d, true
+	st.Down[name] = a
+}
+
+// setDownSince records since when a resource is down; down false: it is
+// not.
+func (st *state) setDownSince(name string, since time.Time, down bool) {
+	a := st.Down[name]
+	if !down {
+		since = time.Time{}
+	}
+	a.since, a.down = since, down
+	if a == (downAccount{}) {
+		delete(st.Down, name)
+		return
+	}
+	st.Down[name] = a
+}
+
+// downtimes and downSince are the accounts as the snapshot has them.
+func (st *state) downtimes() map[string]time.Duration {
+	out := make(map[string]time.Duration, len(st.Down))
+	for name, a := range st.Down {
+		if a.counted {
+			out[name] = a.total
+		}
+	}
+	return out
+}
+
+func (st *state) downSince() map[string]time.Time {
+	out := map[string]time.Time{}
+	for name, a := range st.Down {
+		if a.down {
+			out[name] = a.since
+		}
+	}
+	return out
 }
 
 // New returns a simulator in memory, started from the declared cluster.
@@ -120,13 +176,13 @@ func New(c *cluster.Cluster, opts Options) *Sim {
 	// move takes it down), have their room from the start rather than
 	// grown on the way; the resources down now are few, but for the media
 	// upgrade's moment: their map stays small, and where it is looked at.
-	s.st = state{Clock: start, Status: c.InitialStatus(), Downtime: map[string]time.Duration{},
-		DownSince: map[string]time.Time{}, Upgrades: make(map[string]int, len(c.Nodes))}
+	s.st = state{Clock: start, Status: c.InitialStatus(), Down: map[string]downAccount{},
+		Upgrades: make(map[string]int, len(c.Nodes))}
 	if !opts.NoDowntime {
-		s.st.Downtime = make(map[string]time.Duration, len(c.Resources))
+		s.st.Down = make(map[string]downAccount, len(c.Resources))
 		for name, rs := range s.st.Status.Resources {
 			if rs.State != cluster.ResourceRunning {
-				s.st.DownSince[name] = start
+				s.st.Down[name] = downAccount{since: start, down: true}
 			}
 		}
 	}
@@ -273,9 +329,10 @@ func (s *Sim) Downtime() map[string]time.Duration {
 	}
 	out := make(map[string]time.Duration, len(s.st.Status.Resources))
 	for name := range s.st.Status.Resources {
-		d := s.st.Downtime[name]
-		if since, ok := s.st.DownSince[name]; ok {
-			d += s.st.Clock.Sub(since)
+		a := s.st.Down[name]
+		d := a.total
+		if a.down {
+			d += s.st.Clock.Sub(a.since)
 		}
 		out[name] = d
 	}
@@ -322,31 +379,23 @@ func (s *Sim) setResource(name string, rs cluster.ResourceStatus) {
 		return
 	}
 	wasUp, isUp := old.State == cluster.ResourceRunning, rs.State == cluster.ResourceRunning
-	// What the log says of it after the change: its downtime and since
-	// when it is down, looked up only where the change does not tell.
-	v := resourceValue{name: name, rs: rs}
-	known := false
+	if s.log == nil && wasUp == isUp {
+		return // its account stays as it is
+	}
+	// Its account, looked up once, and stored again only if it changes;
+	// the log says what it is after the change.
+	a := s.st.Down[name]
 	switch {
 	case wasUp && !isUp:
-		s.st.DownSince[name] = s.st.Clock
-		v.since, v.down = s.st.Clock, true
-	case !wasUp && isUp:
-		if since, ok := s.st.DownSince[name]; ok {
-			v.downtime = s.st.Downtime[name] + s.st.Clock.Sub(since)
-			s.st.Downtime[name] = v.downtime
-			delete(s.st.DownSince, name)
-			known = true
-		}
-	default:
-		if s.log != nil {
-			v.since, v.down = s.st.DownSince[name]
-		}
+		a.since, a.down = s.st.Clock, true
+		s.st.Down[name] = a
+	case !wasUp && isUp && a.down:
+		a.total, a.counted = a.total+s.st.Clock.Sub(a.since), true
+		a.since, a.down = time.Time{}, false
+		s.st.Down[name] = a
 	}
 	if s.log != nil {
-		if !known {
-			v.downtime = s.st.Downtime[name]
-		}
-		s.changed.resources = append(s.changed.resources, v)
+		s.changed.resources = append(s.changed.resources, resourceValue{name: name, rs: rs, downtime: a.total, since: a.since, down: a.down})
 	}
 }
 
