@@ -340,12 +340,20 @@ func (s *Status) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// AppendJSON appends the node's status as encoding/json writes it.
+// AppendJSON appends the node's status as encoding/json writes it. The
+// states a node has are written as the constants they are.
 func (ns NodeStatus) AppendJSON(b []byte) []byte {
 	b = append(b, `{"version":`...)
 	b = jsonw.String(b, ns.Version)
-	b = append(b, `,"state":`...)
-	b = jsonw.String(b, ns.State)
+	switch ns.State {
+	case NodeUp:
+		b = append(b, `,"state":"up"`...)
+	case NodeDown:
+		b = append(b, `,"state":"down"`...)
+	default:
+		b = append(b, `,"state":`...)
+		b = jsonw.String(b, ns.State)
+	}
 	if ns.Media != "" {
 		b = append(b, `,"media_version":`...)
 		b = jsonw.String(b, ns.Media)
@@ -354,10 +362,22 @@ func (ns NodeStatus) AppendJSON(b []byte) []byte {
 }
 
 // AppendJSON appends the resource's status as encoding/json writes it.
+// The states a resource has are written as the constants they are.
 func (rs ResourceStatus) AppendJSON(b []byte) []byte {
-	b = append(b, `{"state":`...)
-	b = jsonw.String(b, rs.State)
-	b = append(b, `,"node":`...)
+	switch rs.State {
+	case ResourceRunning:
+		b = append(b, `{"state":"running","node":`...)
+	case ResourceOffline:
+		b = append(b, `{"state":"offline","node":`...)
+	case ResourceUpgrade:
+		b = append(b, `{"state":"upgrade","node":`...)
+	case ResourceComatose:
+		b = append(b, `{"state":"comatose","node":`...)
+	default:
+		b = append(b, `{"state":`...)
+		b = jsonw.String(b, rs.State)
+		b = append(b, `,"node":`...)
+	}
 	b = jsonw.String(b, rs.Node)
 	return append(b, '}')
 }

@@ -26,6 +26,29 @@ func TestStatusAppendJSON(t *testing.T) {
 	}
 }
 
+// TestStateAppendJSON holds a node's and a resource's encoding to
+// encoding/json's in every state, and in states no driver reports.
+func TestStateAppendJSON(t *testing.T) {
+	for _, st := range []string{NodeUp, NodeDown, ResourceRunning, ResourceOffline, ResourceUpgrade, ResourceComatose, "", "Up", "up\n", "<&>", "runnin", "running "} {
+		for _, v := range []any{NodeStatus{Version: "6.5", State: st}, NodeStatus{State: st, Media: "6.0"}, ResourceStatus{State: st, Node: "A<1>"}, ResourceStatus{State: st}} {
+			want, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			switch v := v.(type) {
+			case NodeStatus:
+				got = v.AppendJSON([]byte("x"))
+			case ResourceStatus:
+				got = v.AppendJSON([]byte("x"))
+			}
+			if !bytes.Equal(got, append([]byte("x"), want...)) {
+				t.Errorf("%#v:\n got %s\nwant x%s", v, got, want)
+			}
+		}
+	}
+}
+
 // TestKeepJSON: a status whose JSON is kept appends the JSON it would make
 // anew, before and after each kind of change.
 func TestKeepJSON(t *testing.T) {
