@@ -57,6 +57,11 @@ func TestIndexesAsScanned(t *testing.T) {
 		} else {
 			s.SetResource(fmt.Sprintf("R%d", rng.Intn(12)), ResourceStatus{State: states[rng.Intn(len(states))], Node: n})
 		}
+		if i%7 == 3 {
+			// A change of the maps themselves, then Reindex.
+			s.Resources[fmt.Sprintf("R%d", rng.Intn(12))] = ResourceStatus{State: states[rng.Intn(len(states))], Node: nodes[rng.Intn(len(nodes))]}
+			s.Reindex()
+		}
 		if i%10 == 0 {
 			// A clone's indexes are those Reindex makes of its maps.
 			c := s.Clone()

@@ -543,11 +543,13 @@ func (s *Sim) Upgrade(ctx context.Context, n cluster.Node, to string) error {
 		s.advance(s.timing(s.opts.Timings.Reboot))
 		return s.commit()
 	}
+	// The node reboots at its new version: recorded once it is known
+	// whether it rejoins, in one change (nothing sees it in between).
 	ns.Version, ns.State = to, cluster.NodeDown
-	s.setNode(n.Name, ns)
 	s.advance(s.timing(s.opts.Timings.Reboot))
 	if !s.licensed(to) {
 		// The new cluster software does not load: the node stays out.
+		s.setNode(n.Name, ns)
 		return s.commit()
 	}
 	s.join(n.Name, ns)
@@ -582,9 +584,10 @@ func (s *Sim) licensed(v string) bool {
 func (s *Sim) join(name string, ns cluster.NodeStatus) {
 	ns.State = cluster.NodeUp
 	s.setNode(name, ns)
-	s.st.Upgrades[name]++
+	upgrades := s.st.Upgrades[name] + 1
+	s.st.Upgrades[name] = upgrades
 	if s.log != nil {
-		s.changed.upgrades = append(s.changed.upgrades, upgradeValue{name, s.st.Upgrades[name]})
+		s.changed.upgrades = append(s.changed.upgrades, upgradeValue{name, upgrades})
 	}
 	moves := s.moves[:0]
 	for _, res := range s.cluster.AssignedResources(name) {
