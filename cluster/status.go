@@ -219,18 +219,29 @@ func (s *Status) SetNode(name string, ns NodeStatus) (old NodeStatus, had bool) 
 	if s.down == nil {
 		s.Reindex()
 	}
-	s.kept = nil
 	old, had = s.Nodes[name]
+	s.SetNodeFrom(name, old, had, ns)
+	return old, had
+}
+
+// SetNodeFrom is SetNode for a caller that has just read the node's status
+// old (had: the status has the node) and changed nothing since: it records
+// ns without looking the node up again. old and had must be what s.Nodes
+// holds; the simulator, which reads every node it changes, calls it.
+func (s *Status) SetNodeFrom(name string, old NodeStatus, had bool, ns NodeStatus) {
+	if s.down == nil {
+		s.Reindex()
+	}
+	s.kept = nil
 	s.Nodes[name] = ns
 	if had && (old.State == NodeUp) == (ns.State == NodeUp) {
-		return old, had // as the index has it
+		return // as the index has it
 	}
 	if ns.State == NodeUp {
 		delete(s.down, name)
 	} else {
 		s.down[name] = true
 	}
-	return old, had
 }
 
 // SetResource records a resource's status, and returns the one it
@@ -239,12 +250,25 @@ func (s *Status) SetResource(name string, rs ResourceStatus) (old ResourceStatus
 	if s.down == nil {
 		s.Reindex()
 	}
-	s.kept = nil
 	old, had = s.Resources[name]
+	s.SetResourceFrom(name, old, had, rs)
+	return old, had
+}
+
+// SetResourceFrom is SetResource for a caller that has just read the
+// resource's status old (had: the status has the resource) and changed
+// nothing since: it records rs without looking the resource up again. old
+// and had must be what s.Resources holds; the simulator, which reads most
+// resources it changes, calls it.
+func (s *Status) SetResourceFrom(name string, old ResourceStatus, had bool, rs ResourceStatus) {
+	if s.down == nil {
+		s.Reindex()
+	}
+	s.kept = nil
 	s.Resources[name] = rs
 	wasOn, isOn := had && old.State == ResourceRunning, rs.State == ResourceRunning
 	if wasOn && isOn && old.Node == rs.Node {
-		return old, had
+		return
 	}
 	if wasOn {
 		s.removeOn(old.Node, name)
@@ -252,7 +276,6 @@ func (s *Status) SetResource(name string, rs ResourceStatus) (old ResourceStatus
 	if isOn {
 		s.addOn(rs.Node, name)
 	}
-	return old, had
 }
 
 // Up reports whether the node is known and up.

@@ -359,8 +359,11 @@ func (s *Sim) advance(d time.Duration) {
 	}
 }
 
-func (s *Sim) setNode(name string, ns cluster.NodeStatus) {
-	old, had := s.st.Status.SetNode(name, ns)
+// setNodeFrom records a node's new status ns; old is the status it has,
+// which the operation read (the status has the node).
+func (s *Sim) setNodeFrom(name string, old, ns cluster.NodeStatus) {
+	const had = true
+	s.st.Status.SetNodeFrom(name, old, had, ns)
 	if s.log != nil {
 		s.changed.nodes = append(s.changed.nodes, nodeValue{name, ns})
 	}
@@ -371,7 +374,14 @@ func (s *Sim) setNode(name string, ns cluster.NodeStatus) {
 
 // setResource records a resource's new status and accounts for its downtime.
 func (s *Sim) setResource(name string, rs cluster.ResourceStatus) {
-	old, had := s.st.Status.SetResource(name, rs)
+	old, had := s.st.Status.Resources[name]
+	s.setResourceFrom(name, old, had, rs)
+}
+
+// setResourceFrom is setResource for an operation that read the resource's
+// status, old (had: the status has it), and changed nothing since.
+func (s *Sim) setResourceFrom(name string, old cluster.ResourceStatus, had bool, rs cluster.ResourceStatus) {
+	s.st.Status.SetResourceFrom(name, old, had, rs)
 	if s.tracking {
 		s.seenRes = append(s.seenRes, cluster.ResourceChange{Name: name, Old: old, New: rs, Had: had, Has: true})
 	}
@@ -419,8 +429,8 @@ func (s *Sim) move(moves []moveTo) {
 		out = append(out, m)
 	}
 	for _, m := range out {
-		rs := s.st.Status.Resources[m.res]
-		s.setResource(m.res, cluster.ResourceStatus{State: cluster.ResourceOffline, Node: rs.Node})
+		rs, had := s.st.Status.Resources[m.res]
+		s.setResourceFrom(m.res, rs, had, cluster.ResourceStatus{State: cluster.ResourceOffline, Node: rs.Node})
 	}
 	s.advance(s.timing(s.opts.Timings.Migrate))
 	for _, m := range out {
@@ -503,8 +513,9 @@ func (s *Sim) leave(name string, ns cluster.NodeStatus) cluster.NodeStatus {
 		return ns
 	}
 	s.advance(s.timing(s.opts.Timings.Leave))
+	old := ns
 	ns.State = cluster.NodeDown
-	s.setNode(name, ns)
+	s.setNodeFrom(name, old, ns)
 	moves := s.moves[:0]
 	assigned := s.cluster.AssignedResources(name)
 	for _, r := range s.st.Status.RunningOn(name) {
@@ -537,6 +548,7 @@ func (s *Sim) Upgrade(ctx context.Context, n cluster.Node, to string) error {
 		return err
 	}
 	ns = s.leave(n.Name, ns) // a node rebooting into its upgrade leaves the cluster
+	cur := ns                // as the status has it
 	s.advance(s.timing(s.opts.Timings.Upgrade))
 	if s.fault(FaultRebootFails, n.Name) {
 		// The new version never boots: the node stays down on its old version.
@@ -549,10 +561,10 @@ func (s *Sim) Upgrade(ctx context.Context, n cluster.Node, to string) error {
 	s.advance(s.timing(s.opts.Timings.Reboot))
 	if !s.licensed(to) {
 		// The new cluster software does not load: the node stays out.
-		s.setNode(n.Name, ns)
+		s.setNodeFrom(n.Name, cur, ns)
 		return s.commit()
 	}
-	s.join(n.Name, ns)
+	s.join(n.Name, cur, ns)
 	if err := s.commit(); err != nil {
 		return err
 	}
@@ -578,12 +590,12 @@ func (s *Sim) licensed(v string) bool {
 	return true
 }
 
-// join brings the node, whose status is ns, up at its version; auto
-// resources homed on it fail back, and resources left offline by an outage
-// start on their first up preferred node.
-func (s *Sim) join(name string, ns cluster.NodeStatus) {
+// join brings the node, whose status is cur, up at the version of ns;
+// auto resources homed on it fail back, and resources left offline by an
+// outage start on their first up preferred node.
+func (s *Sim) join(name string, cur, ns cluster.NodeStatus) {
 	ns.State = cluster.NodeUp
-	s.setNode(name, ns)
+	s.setNodeFrom(name, cur, ns)
 	upgrades := s.st.Upgrades[name] + 1
 	s.st.Upgrades[name] = upgrades
 	if s.log != nil {
@@ -648,7 +660,7 @@ func (s *Sim) Offline(ctx context.Context, r cluster.Resource) error {
 	if err != nil {
 		return err
 	}
-	s.setResource(r.Name, cluster.ResourceStatus{State: cluster.ResourceUpgrade, Node: rs.Node})
+	s.setResourceFrom(r.Name, rs, true, cluster.ResourceStatus{State: cluster.ResourceUpgrade, Node: rs.Node})
 	return s.commit()
 }
 
@@ -657,7 +669,7 @@ func (s *Sim) Online(ctx context.Context, r cluster.Resource, n cluster.Node) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	res, _, err := s.resource(r.Name)
+	res, rs, err := s.resource(r.Name)
 	if err != nil {
 		return err
 	}
@@ -667,7 +679,7 @@ func (s *Sim) Online(ctx context.Context, r cluster.Resource, n cluster.Node) er
 	if !slices.Contains(res.Preferred, n.Name) {
 		return fmt.Errorf("cannot bring %s online on %s: the node is not in its preferred list", r.Name, n.Name)
 	}
-	s.setResource(r.Name, cluster.ResourceStatus{State: cluster.ResourceRunning, Node: n.Name})
+	s.setResourceFrom(r.Name, rs, true, cluster.ResourceStatus{State: cluster.ResourceRunning, Node: n.Name})
 	return s.commit()
 }
 
@@ -709,8 +721,9 @@ func (s *Sim) MediaUpgrade(ctx context.Context, n cluster.Node) error {
 	s.st.Status.MediaVersion = target
 	s.changed.media = true
 	s.seen.media = true
+	old := ns
 	ns.Media = target
-	s.setNode(n.Name, ns)
+	s.setNodeFrom(n.Name, old, ns)
 	return s.commit()
 }
 
@@ -732,8 +745,9 @@ func (s *Sim) MediaRefresh(ctx context.Context, n cluster.Node) error {
 		return fmt.Errorf("media refresh on %s failed: the node could not read the upgraded media", n.Name)
 	}
 	// Nothing else changes the node while its refresh takes its time.
+	old := ns
 	ns.Media = s.st.Status.MediaVersion
-	s.setNode(n.Name, ns)
+	s.setNodeFrom(n.Name, old, ns)
 	return s.commit()
 }
 

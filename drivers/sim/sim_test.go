@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"maps"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -250,6 +251,18 @@ func TestChangedStatuses(t *testing.T) {
 			t.Fatalf("round %d: the operations changed what the last call returned", i)
 		}
 		after := s.st.Status
+		// The status's indexes, kept as the operations change it (through
+		// what each read of it), are those of its maps.
+		fresh := &cluster.Status{Nodes: maps.Clone(after.Nodes), Resources: maps.Clone(after.Resources)}
+		fresh.Reindex()
+		if got, want := after.Down(), fresh.Down(); !slices.Equal(got, want) {
+			t.Fatalf("round %d: nodes down %v; the maps say %v", i, got, want)
+		}
+		for _, n := range nodes {
+			if got, want := after.RunningOn(n), fresh.RunningOn(n); !slices.Equal(got, want) {
+				t.Fatalf("round %d: running on %s %v; the maps say %v", i, n, got, want)
+			}
+		}
 		var names []string
 		var ns []cluster.NodeChange
 		var rs []cluster.ResourceChange
