@@ -409,8 +409,12 @@ func (s *Sim) setResourceFrom(name string, old cluster.ResourceStatus, had bool,
 	}
 }
 
-// moveTo is a resource to migrate and the node it goes to.
-type moveTo struct{ res, node string }
+// moveTo is a resource to migrate, the node it goes to, and its status,
+// as the operation that moves it read it.
+type moveTo struct {
+	res, node string
+	rs        cluster.ResourceStatus
+}
 
 // move migrates resources to their targets in parallel, in the order of
 // their names, a resource named twice moved once: each is unavailable for
@@ -429,12 +433,12 @@ func (s *Sim) move(moves []moveTo) {
 		out = append(out, m)
 	}
 	for _, m := range out {
-		rs, had := s.st.Status.Resources[m.res]
-		s.setResourceFrom(m.res, rs, had, cluster.ResourceStatus{State: cluster.ResourceOffline, Node: rs.Node})
+		s.setResourceFrom(m.res, m.rs, true, cluster.ResourceStatus{State: cluster.ResourceOffline, Node: m.rs.Node})
 	}
 	s.advance(s.timing(s.opts.Timings.Migrate))
 	for _, m := range out {
-		s.setResource(m.res, cluster.ResourceStatus{State: cluster.ResourceRunning, Node: m.node})
+		s.setResourceFrom(m.res, cluster.ResourceStatus{State: cluster.ResourceOffline, Node: m.rs.Node}, true,
+			cluster.ResourceStatus{State: cluster.ResourceRunning, Node: m.node})
 	}
 }
 
@@ -523,10 +527,12 @@ func (s *Sim) leave(name string, ns cluster.NodeStatus) cluster.NodeStatus {
 		if res == nil {
 			continue
 		}
+		// Its status, as the index of running resources says it.
+		rs := cluster.ResourceStatus{State: cluster.ResourceRunning, Node: name}
 		if t := s.failoverTarget(res, name); t != "" {
-			moves = append(moves, moveTo{r, t})
+			moves = append(moves, moveTo{r, t, rs})
 		} else {
-			s.setResource(r, cluster.ResourceStatus{State: cluster.ResourceOffline, Node: name})
+			s.setResourceFrom(r, rs, true, cluster.ResourceStatus{State: cluster.ResourceOffline, Node: name})
 		}
 	}
 	s.move(moves)
@@ -611,10 +617,10 @@ func (s *Sim) join(name string, cur, ns cluster.NodeStatus) {
 		switch {
 		case rs.State == cluster.ResourceRunning && res.Home() == name && rs.Node != name &&
 			res.Failback != cluster.FailbackManual && !s.fault(FaultFailbackStalls, r):
-			moves = append(moves, moveTo{r, name})
+			moves = append(moves, moveTo{r, name, rs})
 		case rs.State == cluster.ResourceOffline:
 			if t := s.failoverTarget(res, ""); t != "" {
-				moves = append(moves, moveTo{r, t})
+				moves = append(moves, moveTo{r, t, rs})
 			}
 		}
 	}
@@ -646,7 +652,7 @@ func (s *Sim) Migrate(ctx context.Context, r cluster.Resource, n cluster.Node) e
 	if rs.Node == n.Name || s.fault(FaultFailbackStalls, r.Name) {
 		return s.commit()
 	}
-	s.move([]moveTo{{r.Name, n.Name}})
+	s.move([]moveTo{{r.Name, n.Name, rs}})
 	return s.commit()
 }
 
