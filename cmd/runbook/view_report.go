@@ -47,7 +47,41 @@ func writeReportHTML(path string, mode os.FileMode, rep *report.Report) error {
 // putReportHTML renders the report into the state store: written to it as
 // it is made when the store can (a state directory), else made whole first.
 func putReportHTML(to interface{ Put(string, []byte) error }, rep *report.Report) error {
-	return runtime.PutBlob(to, runtime.ReportBlob, reportSizeHint(rep), func(w io.Writer) error { return renderReport(w, rep) })
+	size := reportSizeHint(rep)
+	return runtime.PutBlob(to, runtime.ReportBlob, size, func(w io.Writer) error {
+		if f, ok := w.(*os.File); ok {
+			return writeReserved(f, size, func(w io.Writer) error { return renderReport(w, rep) })
+		}
+		return renderReport(w, rep)
+	})
+}
+
+// writeReserved writes what write writes to f, a new file, with room for
+// about size bytes reserved for it on the disk first where the system can
+// (reserve): the file system then allocates its blocks at once, not one by
+// one as the tens of megabytes of a large report's page are written. What
+// was reserved past its end is given back.
+func writeReserved(f *os.File, size int, write func(io.Writer) error) error {
+	if !reserve(f, int64(size)) {
+		return write(f)
+	}
+	w := &tallyWriter{w: f}
+	if err := write(w); err != nil {
+		return err
+	}
+	return f.Truncate(w.n)
+}
+
+// tallyWriter counts what is written through it to w.
+type tallyWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *tallyWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // renderReport writes the page. The template writes all but the long parts
