@@ -695,34 +695,3 @@ func TestDecoded(t *testing.T) {
 		}
 	}
 }
-
-// TestParsed: Options.Parsed is called once the files are parsed, before
-// anything is decoded (and so before Decoded), whether or not the runbook
-// turns out valid, a file fails to parse, or there are several files.
-func TestParsed(t *testing.T) {
-	valid := string(genRunbook(3))
-	for _, tc := range []struct{ name, src string }{
-		{"valid", valid},
-		{"invalid when decoded", strings.Replace(valid, "on = node.N0", "on = node.NOPE", 1)},
-		{"invalid syntax", valid + "\nstep {"},
-	} {
-		var calls []string
-		load(t, tc.src, Options{
-			Parsed:  func() { calls = append(calls, "parsed") },
-			Decoded: func(*Runbook) { calls = append(calls, "decoded") },
-		})
-		if len(calls) == 0 || calls[0] != "parsed" || strings.Count(strings.Join(calls, " "), "parsed") != 1 {
-			t.Errorf("%s: calls %v, want parsed once, first", tc.name, calls)
-		}
-	}
-	dir := t.TempDir()
-	for i, src := range []string{valid, "locals {\n  x = 1\n}\n"} {
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.hcl", i)), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	parsed := 0
-	if _, diags := Load(dir, Options{Registry: builtin.Registry(), Drivers: driverbuiltin.Registry(), Parsed: func() { parsed++ }}); diags.HasErrors() || parsed != 1 {
-		t.Errorf("two files: Parsed called %d times (%v)", parsed, summaries(diags))
-	}
-}

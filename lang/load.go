@@ -67,9 +67,6 @@ func loadSources(path string, names []string, srcs [][]byte, opts Options) (*Run
 			rb.Files[name] = &hcl.File{Bytes: srcs[i]}
 		}
 	}
-	if opts.Parsed != nil {
-		opts.Parsed()
-	}
 	if diags.HasErrors() {
 		return rb, diags
 	}

@@ -41,10 +41,6 @@ type Options struct {
 	// reads the runbook (never its state) while the abstract run goes on.
 	// It must return at once. The runbook may still be found invalid.
 	Decoded func(*Runbook)
-	// Parsed, if set, is called once the runbook's files are parsed, before
-	// anything is decoded, on the goroutine that loads it. It must return
-	// at once.
-	Parsed func()
 
 	// slow turns off the fast paths that stand in for the general ones on
 	// the common cases, so that tests can hold the two to the same result.

@@ -89,7 +89,7 @@ func (a *app) run(args *runArgs) int {
 	// is made while validate's abstract run goes on; it is used only once
 	// the runbook is found valid.
 	var ahead *openingAhead
-	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, true, offWhileParsing(), func(rb *lang.Runbook) {
+	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, true, func(rb *lang.Runbook) {
 		ahead = a.prepareRun(rb, args)
 	})
 	collectAfterLoad()

@@ -74,7 +74,7 @@ type stepStatus struct {
 }
 
 func (a *app) status(args *statusArgs) int {
-	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, false, nil, nil)
+	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, false, nil)
 	if rb == nil {
 		if args.View == viewJSON {
 			(&validateJSON{w: a.stdout}).Results(nil, diags)

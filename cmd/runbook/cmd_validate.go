@@ -42,7 +42,6 @@ func (a *app) validate(args *validateArgs) int {
 		Vars:     args.Vars.Vars,
 		VarFiles: args.Vars.VarFiles,
 		Env:      os.Environ(),
-		Parsed:   offWhileParsing(),
 	})
 	var files map[string]*hcl.File
 	if rb != nil {

@@ -19,9 +19,9 @@ import (
 // runbook's size. A validate of 10,000 nodes, a fifth less CPU time.
 const processGCPercent = 400
 
-// runGCPercent is the collector's target in a run's process while it
-// loads its runbook and, when its driver is a simulator, for the rest of
-// it (a run on a real cluster goes back to processGCPercent: it lasts, and
+// runGCPercent is the collector's target in a run's process once it has
+// loaded its runbook (offWhileLoading) and, when its driver is a
+// simulator, for the rest of it (a run on a real cluster goes back to processGCPercent: it lasts, and
 // mostly waits). Loading keeps most of what it has allocated until its end
 // (the files' syntax), and a simulated run keeps most of what it allocates
 // (the journal's records, the report's timeline), so each collection
@@ -68,25 +68,32 @@ func setRunCollector() bool {
 	return true
 }
 
-// offWhileParsing turns the collector off until the runbook is parsed, and
-// returns what puts it back as it was, for lang.Options.Parsed (it may be
-// called again: the load calls it once it returns, in case it parsed
-// nothing). Parsing keeps nearly all it allocates (the files' syntax) to
-// the end of the load, so a collection while it parses marks it all and
-// frees next to nothing: a 10,000-node runbook's parse reaches the first
-// goal (40 MB), and its collection marks some 40 MB of syntax to free a
-// few: some 50 ms of CPU time, a tenth of what a run takes before its
-// first step. Without it, the heap holds what the parse allocated, in
-// proportion to the files' size (about 25 times it), as it would have held
-// nearly all of it anyway. It returns nil, and leaves the collector alone,
-// in a process whose collector the command does not set (setCollector).
-func offWhileParsing() func() {
-	if !collectorSet {
-		return nil
+// offWhileLoading turns the collector off while a command that set it
+// (setCollector) loads its runbook, but for a memory limit of
+// loadMemoryLimit, and returns what puts both back as they were. Loading
+// keeps nearly all it allocates (the files' syntax, the declarations'
+// values, the steps) to its end, so a collection while it loads marks it
+// all and frees little: a 10,000-node runbook's parse reached the first
+// goal (40 MB), and its collection marked some 40 MB to free a few (some
+// 50 ms of CPU time, a tenth of what a run takes before its first step);
+// turned back on after the parse, the collector starts at once, from that
+// first goal. Without it, the heap holds what the load allocated, in
+// proportion to the runbook's size (about 70 times the files' size); a run
+// collects it at once (collectAfterLoad).
+func offWhileLoading() func() {
+	percent := debug.SetGCPercent(-1)
+	limit := debug.SetMemoryLimit(-1)
+	debug.SetMemoryLimit(min(limit, loadMemoryLimit))
+	return func() {
+		debug.SetMemoryLimit(limit)
+		debug.SetGCPercent(percent)
 	}
-	prev := debug.SetGCPercent(-1)
-	return func() { debug.SetGCPercent(prev) }
 }
+
+// loadMemoryLimit bounds the memory of a load with the collector off
+// (offWhileLoading): past it, the collector runs. A 10,000-node runbook's
+// load allocates about 110 MB in all.
+const loadMemoryLimit = 1 << 30
 
 // runCollector sets the target for the run once its runbook is loaded and
 // its driver known: runGCPercent for a simulator, processGCPercent for a

@@ -1,9 +1,17 @@
 package main
 
 import (
+	"math"
+	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"runtime/debug"
 	"testing"
+
+	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
+	"github.com/runbookhq/runbook/lang"
+	"github.com/runbookhq/runbook/steps/builtin"
+	"github.com/runbookhq/runbook/testdata/gen"
 )
 
 // TestSetCollector: a command's own process runs at processGCPercent, unless
@@ -47,9 +55,6 @@ func TestRunCollector(t *testing.T) {
 		t.Setenv("GOGC", "50")
 		debug.SetGCPercent(50)
 		setRunCollector()
-		if parsed := offWhileParsing(); parsed != nil {
-			t.Errorf("own process %v, GOGC set: the collector is turned off while parsing", own)
-		}
 		runCollector(true)
 		if got := debug.SetGCPercent(50); got != 50 {
 			t.Errorf("own process %v, GOGC set: target %d, want 50", own, got)
@@ -74,34 +79,46 @@ func TestRunCollector(t *testing.T) {
 	}
 }
 
-// TestOffWhileParsing: in a command's own process the collector is off
-// until the runbook is parsed, then back at the target the command set;
-// in the tests' process (or with GOGC set: setCollector), it is left alone.
-func TestOffWhileParsing(t *testing.T) {
+// TestOffWhileLoading: in a command's own process the collector is off
+// while the runbook loads, but for loadMemoryLimit, then back as it was;
+// in the tests' process (or with GOGC set: setCollector), the load runs at
+// loadGCPercent.
+func TestOffWhileLoading(t *testing.T) {
 	defer func(own, set bool) { ownProcess, collectorSet = own, set }(ownProcess, collectorSet)
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 
-	ownProcess, collectorSet = false, false
-	debug.SetGCPercent(100)
-	if parsed := offWhileParsing(); parsed != nil || debug.SetGCPercent(100) != 100 {
-		t.Fatal("offWhileParsing turned off the collector of a process that is not the command's own")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.hcl")
+	if err := os.WriteFile(path, gen.Runbook(3), 0o644); err != nil {
+		t.Fatal(err)
 	}
-
-	ownProcess = true
-	t.Setenv("GOGC", "")
-	for _, set := range []func() bool{setCollector, setRunCollector} {
-		collectorSet = false
-		set()
+	a := &app{registry: builtin.Registry(), drivers: driverbuiltin.Registry()}
+	for _, own := range []bool{false, true} {
+		ownProcess, collectorSet = own, false
+		t.Setenv("GOGC", "")
+		setCollector()
 		want := debug.SetGCPercent(-1)
 		debug.SetGCPercent(want)
-		parsed := offWhileParsing()
-		if got := debug.SetGCPercent(-1); got != -1 {
-			t.Errorf("target while parsing = %d, want -1 (off)", got)
+		debug.SetMemoryLimit(math.MaxInt64)
+		var percent int
+		var limit int64
+		rb, diags := a.load(path, lang.Options{Registry: a.registry, Decoded: func(*lang.Runbook) {
+			percent = debug.SetGCPercent(-1)
+			debug.SetGCPercent(percent)
+			limit = debug.SetMemoryLimit(-1)
+		}})
+		if rb == nil || diags.HasErrors() {
+			t.Fatal(diags)
 		}
-		parsed()
-		parsed()
-		if got := debug.SetGCPercent(want); got != want {
-			t.Errorf("target once parsed = %d, want %d", got, want)
+		if own && (percent != -1 || limit != loadMemoryLimit) {
+			t.Errorf("own process: target %d and memory limit %d while loading, want off and %d", percent, limit, loadMemoryLimit)
+		}
+		if !own && (percent != loadGCPercent || limit != math.MaxInt64) {
+			t.Errorf("tests' process: target %d and memory limit %d while loading, want %d and no limit", percent, limit, loadGCPercent)
+		}
+		if got, lim := debug.SetGCPercent(want), debug.SetMemoryLimit(-1); got != want || lim != math.MaxInt64 {
+			t.Errorf("own process %v: target %d and memory limit %d once loaded, want %d and no limit", own, got, lim, want)
 		}
 	}
 }

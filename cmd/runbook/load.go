@@ -41,9 +41,8 @@ func (a *app) load(path string, opts lang.Options) (*lang.Runbook, hcl.Diagnosti
 	if opts.Drivers.Default() == nil {
 		opts.Drivers = a.drivers
 	}
-	if opts.Parsed != nil {
-		// In case the load parsed nothing: a file it could not read.
-		defer opts.Parsed()
+	if collectorSet {
+		defer offWhileLoading()()
 	}
 	if !collectorSet && os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
@@ -90,21 +89,20 @@ func (a *app) load(path string, opts lang.Options) (*lang.Runbook, hcl.Diagnosti
 // the diagnostics (errors and warnings) to stderr and returns nil when the
 // runbook is invalid.
 func (a *app) loadRunbook(path string, vars varArgs, requireValues bool) *lang.Runbook {
-	rb, _ := a.loadRunbookDiags(path, vars, requireValues, nil, nil)
+	rb, _ := a.loadRunbookDiags(path, vars, requireValues, nil)
 	return rb
 }
 
 // loadRunbookDiags is loadRunbook that also returns the diagnostics, for a
 // --json view to print them (validateJSON's shape) when the runbook is
-// invalid. parsed and decoded, if set, are lang.Options.Parsed and Decoded.
-func (a *app) loadRunbookDiags(path string, vars varArgs, requireValues bool, parsed func(), decoded func(*lang.Runbook)) (*lang.Runbook, hcl.Diagnostics) {
+// invalid. decoded, if set, is lang.Options.Decoded.
+func (a *app) loadRunbookDiags(path string, vars varArgs, requireValues bool, decoded func(*lang.Runbook)) (*lang.Runbook, hcl.Diagnostics) {
 	rb, diags := a.load(path, lang.Options{
 		Registry:      a.registry,
 		Vars:          vars.Vars,
 		VarFiles:      vars.VarFiles,
 		Env:           os.Environ(),
 		RequireValues: requireValues,
-		Parsed:        parsed,
 		Decoded:       decoded,
 	})
 	var files map[string]*hcl.File
