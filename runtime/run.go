@@ -79,7 +79,7 @@ func (r *runner) journal(rec Record) error {
 	if rec.Time.IsZero() {
 		rec.Time = r.now()
 	}
-	if err := r.opts.State.Append(rec); err != nil {
+	if err := r.opts.State.appendOne(&rec); err != nil {
 		return err
 	}
 	r.crash("after journal write")

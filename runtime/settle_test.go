@@ -9,6 +9,7 @@ import (
 
 	"github.com/runbookhq/runbook/cluster"
 	"github.com/runbookhq/runbook/drivers/sim"
+	"github.com/runbookhq/runbook/internal/teststore"
 	"github.com/runbookhq/runbook/runtime"
 	"github.com/runbookhq/runbook/steps"
 	"github.com/runbookhq/runbook/steps/builtin"
@@ -253,6 +254,50 @@ func TestLeftAsJournaled(t *testing.T) {
 		}
 		if res.Left != left || res.Next != next || left == 0 && stop != "" {
 			t.Errorf("run %d (stop after %q): %d left, next %q; the journal leaves %d, next %q\n%s", i+1, stop, res.Left, res.Next, left, next, s.text())
+		}
+	}
+}
+
+// TestApprovalOfStepBehind: an operator's answer is journaled at the step
+// whose prompt it answers, the step last journaled as started, with the
+// state's writes made behind (the runner's own records kept as they are,
+// State.appendOne) as with them made at once.
+func TestApprovalOfStepBehind(t *testing.T) {
+	for _, behind := range []bool{false, true} {
+		runs := 0
+		rb, reg := withLocal(seed(), &runs, false)
+		dir := t.TempDir()
+		sm, err := sim.Open(teststore.Dir(dir), rb.Cluster, sim.Options{Timings: sim.DefaultTimings()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := runtime.OpenState(local.New(dir), runtime.CurrentHolder("test"), runtime.LockOptions{WriteBehind: behind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prompt := func(context.Context, string) (bool, error) {
+			return true, st.Approved(sm.Now(), true)
+		}
+		res := runtime.Run(context.Background(), rb, runtime.Options{Registry: reg, Driver: sm, State: st, DriverName: "sim", Poll: 5 * time.Second, Prompt: prompt})
+		sm.Close()
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if res.Outcome != runtime.OutcomeCompleted {
+			t.Fatalf("behind %v: %s (%s)", behind, res.Outcome, res.Message)
+		}
+		recs, err := runtime.ReadJournal(local.New(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range recs {
+			if r.Type == runtime.RecordApproval {
+				got = append(got, r.Address)
+			}
+		}
+		if len(got) != 1 || got[0] != "step.approve.go" {
+			t.Errorf("behind %v: approvals at %q; want one at step.approve.go", behind, got)
 		}
 	}
 }

@@ -512,6 +512,28 @@ func (s *State) observeChange(t time.Time, addr string, c *Change) {
 	s.mu.Unlock()
 }
 
+// appendOne is Append of the one record r, without the copies of it a
+// call with records by value makes: for a State whose writes behind makes,
+// kept as writeBehind keeps it.
+func (s *State) appendOne(r *Record) error {
+	if s.behind == nil {
+		return s.Append(*r)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.behind.bad.Load() {
+		return s.behind.failed()
+	}
+	s.audit(r)
+	c := compactOf(r)
+	parts := s.records.addCompact(&c, s.observedParts)
+	err := s.behind.appendBracketed(parts, s.observedN+1, s.Redact, false, false)
+	clear(parts)
+	s.observedParts, s.observedN = parts[:0], 0
+	s.index(r)
+	return err
+}
+
 // appendKept is writeBehind of the one record c keeps, with the
 // operation's bracket opened before it (begin) or closed after it (end)
 // in the same queuing. c's record is not one audit or index looks at.
