@@ -52,7 +52,9 @@ fails in the simulation, or a live check that fails, 2 usage error.`,
 
 func (a *app) plan(args *planArgs) int {
 	setCollector()
+	loaded := offWhileLoading()
 	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, true, nil)
+	loaded()
 	if rb == nil {
 		if args.View == viewJSON {
 			(&validateJSON{w: a.stdout}).Results(nil, diags)

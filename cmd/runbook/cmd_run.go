@@ -84,6 +84,7 @@ func (a *app) run(args *runArgs) int {
 	defer stopSignals()
 
 	setRunCollector()
+	loaded := offWhileLoading()
 	// What the run's opening needs that depends only on the runbook (a
 	// rehearsal's simulated cluster as declared, the live report's input)
 	// is made while validate's abstract run goes on; it is used only once
@@ -92,7 +93,7 @@ func (a *app) run(args *runArgs) int {
 	rb, diags := a.loadRunbookDiags(args.Path, args.Vars, true, func(rb *lang.Runbook) {
 		ahead = a.prepareRun(rb, args)
 	})
-	collectAfterLoad()
+	loaded()
 	if rb == nil {
 		if args.View == viewJSON {
 			writeDiagnosticsEvent(a.stdout, diags)

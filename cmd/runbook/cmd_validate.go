@@ -37,6 +37,7 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error.`,
 // validate loads and checks the runbook and returns the exit code.
 func (a *app) validate(args *validateArgs) int {
 	setCollector()
+	offWhileLoading()
 	rb, diags := a.load(args.Path, lang.Options{
 		Registry: a.registry,
 		Vars:     args.Vars.Vars,

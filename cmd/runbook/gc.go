@@ -2,9 +2,7 @@ package main
 
 import (
 	"os"
-	goruntime "runtime"
 	"runtime/debug"
-	"runtime/metrics"
 )
 
 // processGCPercent is the garbage collector's target (GOGC) in a process
@@ -28,7 +26,7 @@ const processGCPercent = 400
 // before their ends marks much and frees little: at processGCPercent a
 // rehearsal of 10,000 nodes collects once while it loads and once, the
 // costliest, while it runs (some 150 MB live). At 1000 only the
-// collection after the load (collectAfterLoad) is left: about a tenth
+// collection once the load is over (offWhileLoading) is left: about a tenth
 // less CPU time and wall time, for a tenth more peak memory (about 290
 // MiB), still in proportion to the runbook's size; a rehearsal of 1,000
 // nodes is unchanged.
@@ -70,7 +68,9 @@ func setRunCollector() bool {
 
 // offWhileLoading turns the collector off while a command that set it
 // (setCollector) loads its runbook, but for a memory limit of
-// loadMemoryLimit, and returns what puts both back as they were. Loading
+// loadMemoryLimit, and returns what puts both back as they were, to call
+// once the load's syntax trees are dropped (validate, which ends with its
+// load, never does). Loading
 // keeps nearly all it allocates (the files' syntax, the declarations'
 // values, the steps) to its end, so a collection while it loads marks it
 // all and frees little: a 10,000-node runbook's parse reached the first
@@ -78,9 +78,15 @@ func setRunCollector() bool {
 // 50 ms of CPU time, a tenth of what a run takes before its first step);
 // turned back on after the parse, the collector starts at once, from that
 // first goal. Without it, the heap holds what the load allocated, in
-// proportion to the runbook's size (about 70 times the files' size); a run
-// collects it at once (collectAfterLoad).
+// proportion to the runbook's size (about 70 times the files' size), and
+// once the target is back, past its goal, a collection starts at once: the
+// run reuses the loading's memory and its next goal follows what it keeps
+// (a 10,000-node rehearsal touches about a quarter fewer pages than with
+// a goal set from the heap of the load).
 func offWhileLoading() func() {
+	if !collectorSet {
+		return func() {}
+	}
 	percent := debug.SetGCPercent(-1)
 	limit := debug.SetMemoryLimit(-1)
 	debug.SetMemoryLimit(min(limit, loadMemoryLimit))
@@ -108,37 +114,3 @@ func runCollector(simulated bool) {
 		debug.SetGCPercent(processGCPercent)
 	}
 }
-
-// collectAfterLoad is called once a run's runbook is loaded and its syntax
-// trees dropped. Loading holds the files' syntax to its end, so the
-// collections made while it loads set the collector's next goal from a heap
-// that is mostly garbage by the time the run starts, and the run grows the
-// heap to several times that on fresh pages, each a page fault. After a
-// load that left more than collectAfterBytes of heap, collectAfterLoad
-// starts a collection on another goroutine, so that the run reuses the
-// loading's memory and the next goal follows what the run keeps: a
-// 10,000-node rehearsal touches about a quarter fewer pages. It returns a
-// channel closed once that collection is over; nil when it starts none: in
-// a process whose collector the command does not set (setCollector), or
-// after a small load, whose garbage the next collection takes back soon
-// enough.
-func collectAfterLoad() <-chan struct{} {
-	if !collectorSet {
-		return nil
-	}
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(sample)
-	if sample[0].Value.Kind() != metrics.KindUint64 || sample[0].Value.Uint64() < collectAfterBytes {
-		return nil
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		goruntime.GC()
-	}()
-	return done
-}
-
-// collectAfterBytes is the heap after a load below which collectAfterLoad
-// starts no collection (a 1,000-node runbook leaves about 15 MiB).
-const collectAfterBytes = 48 << 20

@@ -2,16 +2,8 @@ package main
 
 import (
 	"math"
-	"os"
-	"path/filepath"
-	goruntime "runtime"
 	"runtime/debug"
 	"testing"
-
-	driverbuiltin "github.com/runbookhq/runbook/drivers/builtin"
-	"github.com/runbookhq/runbook/lang"
-	"github.com/runbookhq/runbook/steps/builtin"
-	"github.com/runbookhq/runbook/testdata/gen"
 )
 
 // TestSetCollector: a command's own process runs at processGCPercent, unless
@@ -81,83 +73,32 @@ func TestRunCollector(t *testing.T) {
 
 // TestOffWhileLoading: in a command's own process the collector is off
 // while the runbook loads, but for loadMemoryLimit, then back as it was;
-// in the tests' process (or with GOGC set: setCollector), the load runs at
-// loadGCPercent.
+// in the tests' process (or with GOGC set: setCollector), it is left alone.
 func TestOffWhileLoading(t *testing.T) {
 	defer func(own, set bool) { ownProcess, collectorSet = own, set }(ownProcess, collectorSet)
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 
-	dir := t.TempDir()
-	path := filepath.Join(dir, "r.hcl")
-	if err := os.WriteFile(path, gen.Runbook(3), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	a := &app{registry: builtin.Registry(), drivers: driverbuiltin.Registry()}
 	for _, own := range []bool{false, true} {
 		ownProcess, collectorSet = own, false
 		t.Setenv("GOGC", "")
-		setCollector()
+		setRunCollector()
 		want := debug.SetGCPercent(-1)
 		debug.SetGCPercent(want)
 		debug.SetMemoryLimit(math.MaxInt64)
-		var percent int
-		var limit int64
-		rb, diags := a.load(path, lang.Options{Registry: a.registry, Decoded: func(*lang.Runbook) {
-			percent = debug.SetGCPercent(-1)
-			debug.SetGCPercent(percent)
-			limit = debug.SetMemoryLimit(-1)
-		}})
-		if rb == nil || diags.HasErrors() {
-			t.Fatal(diags)
-		}
+		loaded := offWhileLoading()
+		percent := debug.SetGCPercent(-1)
+		debug.SetGCPercent(percent)
+		limit := debug.SetMemoryLimit(-1)
 		if own && (percent != -1 || limit != loadMemoryLimit) {
 			t.Errorf("own process: target %d and memory limit %d while loading, want off and %d", percent, limit, loadMemoryLimit)
 		}
-		if !own && (percent != loadGCPercent || limit != math.MaxInt64) {
-			t.Errorf("tests' process: target %d and memory limit %d while loading, want %d and no limit", percent, limit, loadGCPercent)
+		if !own && (percent != want || limit != math.MaxInt64) {
+			t.Errorf("tests' process: target %d and memory limit %d while loading, want them left alone (%d)", percent, limit, want)
 		}
+		loaded()
 		if got, lim := debug.SetGCPercent(want), debug.SetMemoryLimit(-1); got != want || lim != math.MaxInt64 {
 			t.Errorf("own process %v: target %d and memory limit %d once loaded, want %d and no limit", own, got, lim, want)
 		}
 	}
-}
-
-// TestCollectAfterLoad: after a large load, a run's own process collects
-// once; after a small one, or in the tests' process, it does not.
-func TestCollectAfterLoad(t *testing.T) {
-	defer func(own, set bool) { ownProcess, collectorSet = own, set }(ownProcess, collectorSet)
-
-	collectorSet = false
-	big := make([][]byte, 0, 64)
-	for range 64 {
-		big = append(big, make([]byte, 1<<20))
-	}
-	if collectAfterLoad() != nil {
-		t.Error("a collection was started in a process whose collector the command did not set")
-	}
-
-	collectorSet = true
-	before := numGC()
-	done := collectAfterLoad()
-	if done == nil {
-		t.Fatal("no collection after a load that left more than collectAfterBytes")
-	}
-	<-done
-	if numGC() == before {
-		t.Error("the collection did not happen")
-	}
-	goruntime.KeepAlive(big)
-
-	big = nil
-	goruntime.GC()
-	if collectAfterLoad() != nil {
-		t.Error("a collection was started after a small load")
-	}
-}
-
-func numGC() uint32 {
-	var m goruntime.MemStats
-	goruntime.ReadMemStats(&m)
-	return m.NumGC
 }

@@ -41,9 +41,7 @@ func (a *app) load(path string, opts lang.Options) (*lang.Runbook, hcl.Diagnosti
 	if opts.Drivers.Default() == nil {
 		opts.Drivers = a.drivers
 	}
-	if collectorSet {
-		defer offWhileLoading()()
-	}
+
 	if !collectorSet && os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
 	}
