@@ -156,24 +156,7 @@ func (b *behind) failed() error {
 // append queues a journal write of the records in parts, encoded with
 // redact. The records are the State's, kept: nobody changes them.
 func (b *behind) append(parts []recordPart, n int, redact func(string) string) error {
-	b.mu.Lock()
-	if b.err != nil {
-		defer b.mu.Unlock()
-		return b.err
-	}
-	if b.stopped {
-		b.mu.Unlock()
-		return b.appendParts(parts, redact)
-	}
-	defer b.mu.Unlock()
-	b.redact = redact
-	first := len(b.ops) == 0
-	from := len(b.parts)
-	b.parts = append(b.parts, parts...)
-	b.nrecs += n
-	b.ops = append(b.ops, behindOp{kind: opJournal, from: from, to: len(b.parts)})
-	b.added(first)
-	return nil
+	return b.appendBracketed(parts, n, redact, false, false)
 }
 
 // appendBracketed is append, with the operation's bracket opened before
