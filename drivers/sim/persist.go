@@ -604,23 +604,7 @@ func appendKeyedIf[V any](b []byte, m map[string]V, keys []string, has func(V) b
 // appendKeyed appends m as a JSON object of keys, in their order; false if
 // one of them is not in m (what it appended is then to be dropped).
 func appendKeyed[V any](b []byte, m map[string]V, keys []string, value func([]byte, V) ([]byte, error)) ([]byte, bool, error) {
-	b = append(b, '{')
-	for i, k := range keys {
-		v, ok := m[k]
-		if !ok {
-			return b, false, nil
-		}
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonw.String(b, k)
-		b = append(b, ':')
-		var err error
-		if b, err = value(b, v); err != nil {
-			return nil, false, err
-		}
-	}
-	return append(b, '}'), true, nil
+	return appendKeyedIf(b, m, keys, func(V) bool { return true }, value)
 }
 
 func orEmpty[V any](m map[string]V) map[string]V {
