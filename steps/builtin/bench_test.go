@@ -110,8 +110,9 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
-// runProcedure is runAll without a test; changes takes the simulator's
-// changes after each step.
+// runProcedure runs the instances in order, as the runtime does, and
+// returns the first problem or error; changes takes the simulator's changes
+// after each step.
 func runProcedure(env *steps.Env, ins []*steps.Instance, changes bool) error {
 	reg := builtin.Registry()
 	ctx := context.Background()
@@ -126,7 +127,11 @@ func runProcedure(env *steps.Env, ins []*steps.Instance, changes bool) error {
 				return fmt.Errorf("%s: %w", in.Address, p)
 			}
 		}
-		if err := typ.Run(ctx, env, in, env.Driver.Now().Add(typ.DefaultTimeout())); err != nil {
+		timeout := in.Timeout
+		if timeout == 0 {
+			timeout = typ.DefaultTimeout()
+		}
+		if err := typ.Run(ctx, env, in, env.Driver.Now().Add(timeout)); err != nil {
 			return fmt.Errorf("%s: %w", in.Address, err)
 		}
 		st, _ = env.Driver.Status(ctx)

@@ -48,32 +48,7 @@ func procedure(c *cluster.Cluster) []*steps.Instance {
 // first problem or error.
 func runAll(t *testing.T, env *steps.Env, ins []*steps.Instance) error {
 	t.Helper()
-	reg := builtin.Registry()
-	ctx := context.Background()
-	for _, in := range ins {
-		typ := reg[in.Type]
-		st, err := env.Driver.Status(ctx)
-		if err != nil {
-			return err
-		}
-		for _, p := range typ.Check(env, st, in) {
-			if !p.Warning {
-				return fmt.Errorf("%s: %w", in.Address, p)
-			}
-		}
-		timeout := in.Timeout
-		if timeout == 0 {
-			timeout = typ.DefaultTimeout()
-		}
-		if err := typ.Run(ctx, env, in, env.Driver.Now().Add(timeout)); err != nil {
-			return fmt.Errorf("%s: %w", in.Address, err)
-		}
-		st, _ = env.Driver.Status(ctx)
-		if !typ.Done(env, st, in) {
-			return fmt.Errorf("%s: postcondition does not hold after run", in.Address)
-		}
-	}
-	return nil
+	return runProcedure(env, ins, false)
 }
 
 func TestWholeProcedure(t *testing.T) {
