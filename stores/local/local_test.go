@@ -102,43 +102,14 @@ func TestJournal(t *testing.T) {
 // its modification time stays. One with a torn line has it cut off.
 func TestJournalKept(t *testing.T) {
 	const torn = "{\"a\":1}\n{\"b\":2, \"torn\": \"a line much longer than the next entry"
-	dir := t.TempDir()
-	path := filepath.Join(dir, local.JournalFile)
-	if err := os.WriteFile(path, []byte(torn), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sess, err := local.New(dir).Lock(context.Background(), runtime.Holder{User: "u"}, runtime.LockOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sess.Journal(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	sess.Release()
-	if err != nil || string(b) != "{\"a\":1}\n" {
+	path := openedJournal(t, torn, time.Time{})
+	if b, err := os.ReadFile(path); err != nil || string(b) != "{\"a\":1}\n" {
 		t.Errorf("torn journal opened: %q, %v; want the torn line cut off", b, err)
 	}
 
 	for _, content := range []string{"", "{\"a\":1}\n{\"b\":2}\n"} {
-		dir := t.TempDir()
-		path := filepath.Join(dir, local.JournalFile)
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
 		old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
-		if err := os.Chtimes(path, old, old); err != nil {
-			t.Fatal(err)
-		}
-		sess, err := local.New(dir).Lock(context.Background(), runtime.Holder{User: "u"}, runtime.LockOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := sess.Journal(); err != nil {
-			t.Fatal(err)
-		}
-		fi, err := os.Stat(path)
-		sess.Release()
+		fi, err := os.Stat(openedJournal(t, content, old))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,6 +117,32 @@ func TestJournalKept(t *testing.T) {
 			t.Errorf("journal %q: modified at %v, %d bytes; want it untouched", content, fi.ModTime(), fi.Size())
 		}
 	}
+}
+
+// openedJournal writes content as the journal of a new state directory,
+// modified at mtime (unless zero), opens it as a run does and releases the
+// lock; it returns the journal's path.
+func openedJournal(t *testing.T, content string, mtime time.Time) string {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, local.JournalFile)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !mtime.IsZero() {
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sess, err := local.New(dir).Lock(context.Background(), runtime.Holder{User: "u"}, runtime.LockOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Release()
+	if _, err := sess.Journal(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func strs(bs [][]byte) []string {
