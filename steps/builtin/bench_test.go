@@ -49,7 +49,7 @@ func BenchmarkProcedure(b *testing.B) {
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			b.ReportAllocs()
-			ins := genProcedure(c)
+			ins := procedure(c)
 			for b.Loop() {
 				b.StopTimer()
 				var s *sim.Sim
@@ -76,19 +76,6 @@ func BenchmarkProcedure(b *testing.B) {
 			}
 		})
 	}
-}
-
-// genProcedure is the generated runbook's procedure as step instances.
-func genProcedure(c *cluster.Cluster) []*steps.Instance {
-	lic, _ := c.License("ncs65")
-	ins := []*steps.Instance{{Address: "step.install-license.ncs65", Type: "install-license", Args: steps.Args{"license": *lic}}}
-	for _, n := range c.Nodes {
-		ins = append(ins,
-			&steps.Instance{Address: fmt.Sprintf("rolling.all[%s].upgrade-node.up", n.Name), Type: "upgrade-node", Args: steps.Args{"node": n, "to": "6.5"}},
-			&steps.Instance{Address: fmt.Sprintf("rolling.all[%s].await-failback.back", n.Name), Type: "await-failback", Args: steps.Args{"node": n}},
-		)
-	}
-	return append(ins, &steps.Instance{Address: "step.media-upgrade.pools", Type: "media-upgrade", Args: steps.Args{"on": c.Nodes[0]}})
 }
 
 // memStore is a state directory in memory whose streams write nowhere.

@@ -30,7 +30,8 @@ func seed() *cluster.Cluster {
 	)
 }
 
-// procedure is the whole rolling upgrade as step instances.
+// procedure is the whole rolling upgrade as step instances: the licence,
+// each node in declared order, the media upgrade on the first node.
 func procedure(c *cluster.Cluster) []*steps.Instance {
 	lic, _ := c.License("ncs65")
 	ins := []*steps.Instance{{Address: "step.install-license.ncs65", Type: "install-license", Args: steps.Args{"license": *lic}}}
@@ -40,8 +41,7 @@ func procedure(c *cluster.Cluster) []*steps.Instance {
 			&steps.Instance{Address: fmt.Sprintf("rolling.upgrade[%s].await-failback.failback", n.Name), Type: "await-failback", Args: steps.Args{"node": n}},
 		)
 	}
-	fs1, _ := c.Node("FS1")
-	return append(ins, &steps.Instance{Address: "step.media-upgrade.pools", Type: "media-upgrade", Args: steps.Args{"on": *fs1}})
+	return append(ins, &steps.Instance{Address: "step.media-upgrade.pools", Type: "media-upgrade", Args: steps.Args{"on": c.Nodes[0]}})
 }
 
 // runAll runs the instances in order, as the runtime does, and returns the
